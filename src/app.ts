@@ -1,0 +1,58 @@
+/**
+ * The app factory: `buildApp({ config, db, logger })` returns a Fastify instance with every route registered,
+ * not listening. `server.ts` listens; tests call `buildApp` and `app.inject` or `listen` on a loopback port.
+ */
+import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import { DeliveryRecorder } from './db/deliveries.js';
+import { apiRoutes } from './routes/api-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { webhookRoute } from './webhooks/webhook-route.js';
+
+export interface BuildAppOptions {
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'>;
+  db: Db;
+  logger: Logger;
+  /** Called after a new delivery is committed (the server wakes the worker with it). */
+  onDeliveryStored?: () => void;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.config.bodyLimitBytes,
+    // The receiver logs one line per delivery itself; fastify's two per-request lines would double the log volume.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  // One error handler: messages pass through below 500; from 500 up a generic message (details go to the log).
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    const message =
+      statusCode >= 500
+        ? 'internal error; the delivery was not acknowledged, so Jira will retry it'
+        : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `body too large: the limit is ${options.config.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`
+          : error.message;
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+  );
+
+  const recorder = new DeliveryRecorder(options.db, options.onDeliveryStored);
+  await app.register(webhookRoute, {
+    recorder,
+    webhookSecrets: options.config.webhookSecrets,
+    webhookTokens: options.config.webhookTokens,
+    bodyLimitBytes: options.config.bodyLimitBytes,
+  });
+  await app.register(apiRoutes, { db: options.db });
+  await app.register(healthRoutes, { db: options.db });
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { loadProcessConfig } from '../../config.js';
+import { openDatabase } from '../../db/client.js';
+import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
+import { listAudit } from '../../reports/audit.js';
+import { parseSince } from '../../reports/label-report.js';
+import { parseFormat, renderCsv, renderTable } from '../output.js';
+
+/** `deflect audit`: automated runs with the actions each took. */
+export function registerAuditCommand(program: Command): void {
+  program
+    .command('audit')
+    .description('automated runs, newest first, with every action they took')
+    .option('--since <window>', 'window: 30d, 12h, 2w or all', 'all')
+    .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
+    .option('--handler <name>', 'only this handler')
+    .option('--ticket <key>', 'only this issue key')
+    .option('--limit <n>', 'at most this many runs', '50')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .action((options: { since: string; status?: string; handler?: string; ticket?: string; limit: string; format: string }) => {
+      const format = parseFormat(options.format);
+      if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
+        throw new Error(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
+      }
+      const config = loadProcessConfig();
+      const db = openDatabase(config.dbPath);
+      const audit = listAudit(db, {
+        since: parseSince(options.since).from ?? undefined,
+        status: options.status as RunStatus | undefined,
+        handler: options.handler,
+        ticketKey: options.ticket,
+        limit: Number(options.limit),
+      });
+      db.$client.close();
+      if (format === 'json') return void console.log(JSON.stringify(audit, null, 2));
+      const rows = audit.runs.map((r) => [
+        r.id,
+        r.createdAt,
+        r.ticketKey,
+        r.handler,
+        r.status,
+        r.attempts,
+        r.durationMs ?? '',
+        r.actions.map((a) => `${a.seq}. ${a.kind} ${a.status}${a.error ? ` (${a.error})` : ''}`).join('\n'),
+        r.summary ?? r.error ?? '',
+      ]);
+      const head = ['run', 'created', 'ticket', 'handler', 'status', 'attempts', 'ms', 'actions', 'summary / error'];
+      if (format === 'csv') return void process.stdout.write(renderCsv(head, rows));
+      console.log(audit.runs.length ? renderTable(head, rows) : 'No runs recorded yet.');
+    });
+}

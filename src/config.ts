@@ -1,0 +1,142 @@
+/**
+ * The only module that reads `process.env`. `loadConfig(env)` parses the environment with zod and
+ * returns a frozen, typed object; an invalid value stops start-up with every problem listed.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env); // throws ConfigError listing each bad variable
+ * ```
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const csv = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * The environment deflect reads. Every variable is optional; defaults are the embedded-SQLite, dry-run setup.
+ *
+ * | variable | meaning | default |
+ * |---|---|---|
+ * | `PORT` / `HOST` | where `deflect serve` listens | `3000` / `0.0.0.0` |
+ * | `DEFLECT_DB` | SQLite file | `./data/deflect.db` |
+ * | `DEFLECT_RULES` | rules file (YAML) | `./rules.yaml` when it exists, else no rules |
+ * | `DEFLECT_WEBHOOK_SECRET` | HMAC secret(s) for `X-Hub-Signature`, comma-separated for rotation | none |
+ * | `DEFLECT_WEBHOOK_TOKEN` | shared token(s) for Jira Automation's `X-Deflect-Token` header, comma-separated | none |
+ * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token; all three or none | none → dry run |
+ * | `JIRA_ACCOUNT_ID` | the service account's accountId (skips a `/myself` call at start-up) | looked up |
+ * | `DEFLECT_DRY_RUN` | force dry run even with credentials | `false` |
+ * | `DEFLECT_BODY_LIMIT` | largest accepted webhook body, bytes | `5242880` (5 MiB) |
+ * | `DEFLECT_HANDLER_TIMEOUT_MS` | per-run handler timeout, ms | `30000` |
+ * | `DEFLECT_MAX_ATTEMPTS` | attempts before a run is dead-lettered | `5` |
+ * | `DEFLECT_CONCURRENCY` | runs executed at once (never two for one ticket) | `4` |
+ * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
+ */
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DEFLECT_DB: z.string().min(1).default('./data/deflect.db'),
+  DEFLECT_RULES: z.string().min(1).optional(),
+  DEFLECT_WEBHOOK_SECRET: z.string().optional().transform(csv),
+  DEFLECT_WEBHOOK_TOKEN: z.string().optional().transform(csv),
+  JIRA_BASE_URL: z
+    .url({ message: 'must be a URL like https://your-site.atlassian.net' })
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
+  JIRA_EMAIL: z.string().min(1).optional(),
+  JIRA_API_TOKEN: z.string().min(1).optional(),
+  JIRA_ACCOUNT_ID: z.string().min(1).optional(),
+  DEFLECT_DRY_RUN: booleanFlag,
+  DEFLECT_BODY_LIMIT: positiveInt(5 * 1024 * 1024),
+  DEFLECT_HANDLER_TIMEOUT_MS: positiveInt(30_000),
+  DEFLECT_MAX_ATTEMPTS: positiveInt(5),
+  DEFLECT_CONCURRENCY: positiveInt(4),
+  DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The typed, frozen configuration. Times in ms, sizes in bytes. */
+export interface Config {
+  port: number;
+  host: string;
+  dbPath: string;
+  /** Rules file path, and whether it was set explicitly (an explicit path must exist). */
+  rulesPath: string | null;
+  rulesPathExplicit: boolean;
+  webhookSecrets: string[];
+  webhookTokens: string[];
+  /** Null when no credentials are set: the service runs in dry run. */
+  jira: { baseUrl: string; email: string; apiToken: string; accountId: string | null } | null;
+  dryRun: boolean;
+  bodyLimitBytes: number;
+  handlerTimeoutMs: number;
+  maxAttempts: number;
+  concurrency: number;
+  logLevel: string;
+}
+
+/** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment into a {@link Config}.
+ * @param env usually `process.env`; empty strings count as unset.
+ * @param fileExists used to decide whether the default `./rules.yaml` is present.
+ * @throws ConfigError listing every invalid variable (e.g. `PORT: expected a number`).
+ */
+export function loadConfig(env: Record<string, string | undefined>, fileExists: (path: string) => boolean = () => false): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const jiraVars = { JIRA_BASE_URL: e.JIRA_BASE_URL, JIRA_EMAIL: e.JIRA_EMAIL, JIRA_API_TOKEN: e.JIRA_API_TOKEN };
+  const setJiraVars = Object.entries(jiraVars).filter(([, v]) => v);
+  if (setJiraVars.length > 0 && setJiraVars.length < 3) {
+    const missing = Object.entries(jiraVars)
+      .filter(([, v]) => !v)
+      .map(([k]) => k);
+    throw new ConfigError([`${missing.join(', ')}: required when ${setJiraVars.map(([k]) => k).join(', ')} is set (set all three, or none for dry run)`]);
+  }
+  const jira =
+    setJiraVars.length === 3
+      ? { baseUrl: e.JIRA_BASE_URL!, email: e.JIRA_EMAIL!, apiToken: e.JIRA_API_TOKEN!, accountId: e.JIRA_ACCOUNT_ID ?? null }
+      : null;
+  const defaultRules = './rules.yaml';
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dbPath: e.DEFLECT_DB,
+    rulesPath: e.DEFLECT_RULES ?? (fileExists(defaultRules) ? defaultRules : null),
+    rulesPathExplicit: e.DEFLECT_RULES !== undefined,
+    webhookSecrets: e.DEFLECT_WEBHOOK_SECRET,
+    webhookTokens: e.DEFLECT_WEBHOOK_TOKEN,
+    jira,
+    dryRun: jira === null || e.DEFLECT_DRY_RUN,
+    bodyLimitBytes: e.DEFLECT_BODY_LIMIT,
+    handlerTimeoutMs: e.DEFLECT_HANDLER_TIMEOUT_MS,
+    maxAttempts: e.DEFLECT_MAX_ATTEMPTS,
+    concurrency: e.DEFLECT_CONCURRENCY,
+    logLevel: e.DEFLECT_LOG_LEVEL,
+  });
+}
+
+/** {@link loadConfig} over this process's environment (the one place `process.env` is read). */
+export function loadProcessConfig(): Config {
+  return loadConfig(process.env, existsSync);
+}

@@ -1,0 +1,53 @@
+/**
+ * Actions: the audit trail of external side effects (table `actions`). An action row is written before the
+ * call and finished after it, keyed by an idempotency key, so a retried run skips what was already applied.
+ */
+import type { Db } from './client.js';
+import type { ActionRow } from './schema.js';
+
+/** `planned` (dry run: nothing sent) | `started` (call under way, or crashed during it) | `applied` | `failed`. */
+export type ActionStatus = 'planned' | 'started' | 'applied' | 'failed';
+
+const SELECT_ACTION = `SELECT id, run_id AS runId, seq, kind, ticket_key AS ticketKey, idempotency_key AS idempotencyKey, request,
+  status, response, error, created_at AS createdAt, finished_at AS finishedAt FROM actions`;
+
+/** The action with this idempotency key, if any. */
+export function findAction(db: Db, idempotencyKey: string): ActionRow | undefined {
+  return db.$client.prepare(`${SELECT_ACTION} WHERE idempotency_key = ?`).get(idempotencyKey) as ActionRow | undefined;
+}
+
+/**
+ * Records that an action is about to be taken (`started`) or was planned in a dry run (`planned`).
+ * If a row with the key exists (a retry), it is reset to the new status and its error cleared. Returns the row id.
+ */
+export function beginAction(
+  db: Db,
+  action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; status: 'planned' | 'started' },
+  now = Date.now(),
+): number {
+  const row = db.$client
+    .prepare(
+      `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, request = excluded.request
+       RETURNING id`,
+    )
+    .get(action.runId, action.seq, action.kind, action.ticketKey, action.idempotencyKey, JSON.stringify(action.request), action.status, now) as {
+    id: number;
+  };
+  return row.id;
+}
+
+/** Records the result of an action: `applied` with an optional response, or `failed` with the error. */
+export function finishAction(db: Db, id: number, result: { status: 'applied' | 'failed'; response?: unknown; error?: string }, now = Date.now()): void {
+  db.$client
+    .prepare('UPDATE actions SET status = ?, response = ?, error = ?, finished_at = ? WHERE id = ?')
+    .run(result.status, result.response === undefined ? null : JSON.stringify(result.response), result.error ?? null, now, id);
+}
+
+/** Actions of the given runs, in run then sequence order. */
+export function listActionsForRuns(db: Db, runIds: readonly number[]): ActionRow[] {
+  if (runIds.length === 0) return [];
+  const placeholders = runIds.map(() => '?').join(',');
+  return db.$client.prepare(`${SELECT_ACTION} WHERE run_id IN (${placeholders}) ORDER BY run_id, seq`).all(...runIds) as ActionRow[];
+}

@@ -1,0 +1,126 @@
+/**
+ * Deliveries: every webhook POST that passed authentication and parsing, stored before it is acknowledged.
+ */
+import type { Db } from './client.js';
+import type { DeliveryRow } from './schema.js';
+
+export interface NewDelivery {
+  /** Idempotency key: `<site host>:<X-Atlassian-Webhook-Identifier>` or `sha256:<hex of raw body>`. */
+  deliveryKey: string;
+  webhookIdentifier: string | null;
+  event: string;
+  issueKey: string | null;
+  /** Headers worth keeping for replay (lower-case names). */
+  headers: Record<string, string>;
+  /** Raw body as received (UTF-8 text). */
+  body: string;
+  /** The event's `timestamp`, ms. */
+  eventTimestamp: number | null;
+  replayOf?: number | null;
+  /** ms */
+  receivedAt: number;
+}
+
+/** The outcome of recording one delivery: its row id, and whether the key was already stored. */
+export interface RecordedDelivery {
+  id: number;
+  duplicate: boolean;
+}
+
+/**
+ * Inserts deliveries in ONE transaction (one fsync). A delivery whose key is already stored is not inserted
+ * (`ON CONFLICT DO NOTHING` on the UNIQUE index — never check-then-insert) and is reported as a duplicate with
+ * the stored row's id.
+ */
+export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): RecordedDelivery[] {
+  const sqlite = db.$client;
+  const insert = sqlite.prepare(`
+    INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, event_timestamp, replay_of, received_at)
+    VALUES (@deliveryKey, @webhookIdentifier, 'jira', @event, @issueKey, 'pending', @headers, @body, @eventTimestamp, @replayOf, @receivedAt)
+    ON CONFLICT(delivery_key) DO NOTHING
+    RETURNING id`);
+  const existing = sqlite.prepare('SELECT id FROM deliveries WHERE delivery_key = ?');
+  return sqlite.transaction(() =>
+    batch.map((d) => {
+      const row = insert.get({ ...d, headers: JSON.stringify(d.headers), replayOf: d.replayOf ?? null }) as { id: number } | undefined;
+      if (row) return { id: row.id, duplicate: false };
+      return { id: (existing.get(d.deliveryKey) as { id: number }).id, duplicate: true };
+    }),
+  )();
+}
+
+/**
+ * Group commit: deliveries recorded in the same event-loop turn are written in one transaction, so many
+ * concurrent requests share one fsync. Each caller's promise settles only after the COMMIT returned, so a 2xx
+ * is never sent for a delivery that is not durable.
+ */
+export class DeliveryRecorder {
+  private queue: Array<{ delivery: NewDelivery; resolve: (r: RecordedDelivery) => void; reject: (e: unknown) => void }> = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    /** Called after each commit that inserted at least one new delivery (wakes the worker). */
+    private readonly onCommitted: () => void = () => {},
+  ) {}
+
+  /** Queues one delivery for the next group commit. Rejects when the transaction fails (nothing of the batch is stored). */
+  record(delivery: NewDelivery): Promise<RecordedDelivery> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ delivery, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      const results = insertDeliveries(
+        this.db,
+        batch.map((b) => b.delivery),
+      );
+      batch.forEach((b, i) => b.resolve(results[i]));
+      if (results.some((r) => !r.duplicate)) this.onCommitted();
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  }
+}
+
+const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identifier AS webhookIdentifier, source, event,
+  issue_key AS issueKey, status, reason, headers, body, event_timestamp AS eventTimestamp, replay_of AS replayOf,
+  received_at AS receivedAt, routed_at AS routedAt FROM deliveries`;
+
+/** Oldest deliveries still `pending` (stored, not yet routed), at most `limit`. */
+export function findPendingDeliveries(db: Db, limit: number): DeliveryRow[] {
+  return db.$client
+    .prepare(
+      `${SELECT_DELIVERY} WHERE status = 'pending' ORDER BY id LIMIT ?`,
+    )
+    .all(limit) as DeliveryRow[];
+}
+
+/** Marks a delivery `routed` or `ignored` with the reason (inside the caller's transaction when there is one). */
+export function markDeliveryRouted(db: Db, id: number, status: 'routed' | 'ignored', reason: string, now = Date.now()): void {
+  db.$client.prepare('UPDATE deliveries SET status = ?, reason = ?, routed_at = ? WHERE id = ?').run(status, reason, now, id);
+}
+
+/** One delivery by id, or undefined. */
+export function findDelivery(db: Db, id: number): DeliveryRow | undefined {
+  return db.$client
+    .prepare(
+      `${SELECT_DELIVERY} WHERE id = ?`,
+    )
+    .get(id) as DeliveryRow | undefined;
+}
+
+/** Number of deliveries still `pending` (queue lag for /readyz). */
+export function countPendingDeliveries(db: Db): number {
+  return (db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+}

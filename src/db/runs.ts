@@ -1,0 +1,135 @@
+/**
+ * Automation runs: one execution of a handler for one delivery (table `runs`). Status words are in
+ * {@link RUN_STATUSES}; the worker moves a run `queued` → `running` → an outcome.
+ */
+import type { Db } from './client.js';
+import type { RunRow } from './schema.js';
+
+/** `planned` is the outcome of a dry run; `dead` is the dead-letter state (attempts exhausted). */
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'dead'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type RunOutcome = Exclude<RunStatus, 'queued' | 'running'>;
+
+export interface NewRun {
+  deliveryId: number;
+  ticketKey: string;
+  handler: string;
+  reason: string;
+  dryRun: boolean;
+  idempotencyKey: string;
+  maxAttempts: number;
+}
+
+const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
+  idempotency_key AS idempotencyKey, attempts, max_attempts AS maxAttempts, run_after AS runAfter, locked_at AS lockedAt,
+  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, error, created_at AS createdAt
+  FROM runs`;
+
+const toRun = (row: RunRow & { dryRun: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun) });
+
+/** Queues a run; a second run for the same (delivery, handler) is ignored (UNIQUE). Returns the id or null if it existed. */
+export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null {
+  const row = db.$client
+    .prepare(
+      `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
+       ON CONFLICT DO NOTHING RETURNING id`,
+    )
+    .get(run.deliveryId, run.ticketKey, run.handler, run.reason, run.dryRun ? 1 : 0, run.idempotencyKey, run.maxAttempts, now, now) as
+    | { id: number }
+    | undefined;
+  return row?.id ?? null;
+}
+
+/**
+ * Claims up to `limit` queued runs that are due, oldest first, never two for one ticket and never one for a ticket in
+ * `busyTickets` (runs for the same ticket never execute concurrently). Claimed runs become `running` with
+ * `attempts + 1`. One transaction, so two claimers cannot take the same run.
+ */
+export function claimDueRuns(db: Db, limit: number, busyTickets: ReadonlySet<string>, now = Date.now()): RunRow[] {
+  const sqlite = db.$client;
+  const candidates = sqlite.prepare(`${SELECT_RUN} WHERE status = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT ?`);
+  const claim = sqlite.prepare(
+    `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ? WHERE id = ? AND status = 'queued'`,
+  );
+  return sqlite.transaction(() => {
+    const taken: RunRow[] = [];
+    const tickets = new Set(busyTickets);
+    for (const row of candidates.all(now, Math.max(limit * 4, 16)) as RunRow[]) {
+      if (taken.length >= limit) break;
+      if (tickets.has(row.ticketKey)) continue;
+      if (claim.run(now, now, row.id).changes === 1) {
+        tickets.add(row.ticketKey);
+        taken.push(toRun({ ...row, status: 'running', attempts: row.attempts + 1, lockedAt: now, startedAt: now }));
+      }
+    }
+    return taken;
+  })();
+}
+
+/** Records a final outcome. */
+export function finishRun(
+  db: Db,
+  id: number,
+  outcome: { status: RunOutcome; summary?: string | null; error?: string | null; durationMs: number },
+  now = Date.now(),
+): void {
+  db.$client
+    .prepare('UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
+    .run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, now, id);
+}
+
+/** Puts a run back in the queue to be retried at `runAfter` (ms), keeping the error for the audit. */
+export function requeueRun(db: Db, id: number, runAfter: number, error: string, durationMs: number): void {
+  db.$client
+    .prepare("UPDATE runs SET status = 'queued', run_after = ?, error = ?, duration_ms = ?, locked_at = NULL WHERE id = ?")
+    .run(runAfter, error, durationMs, id);
+}
+
+/**
+ * Puts `running` runs back to `queued` (after a crash, or at shutdown for runs that did not finish in time).
+ * Their attempt is not counted against them. Returns how many were released.
+ */
+export function releaseRunningRuns(db: Db, ids?: readonly number[]): number {
+  const sqlite = db.$client;
+  if (ids) {
+    const release = sqlite.prepare("UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE id = ? AND status = 'running'");
+    return sqlite.transaction(() => ids.reduce((n, id) => n + release.run(id).changes, 0))();
+  }
+  return sqlite.prepare("UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE status = 'running'").run().changes;
+}
+
+/** One run by id. */
+export function findRun(db: Db, id: number): RunRow | undefined {
+  const row = db.$client.prepare(`${SELECT_RUN} WHERE id = ?`).get(id) as RunRow | undefined;
+  return row && toRun(row);
+}
+
+export interface ListRunsOptions {
+  /** Only runs created at or after this time, ms. */
+  since?: number;
+  status?: RunStatus;
+  handler?: string;
+  ticketKey?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** Runs, newest first, filtered. */
+export function listRuns(db: Db, options: ListRunsOptions = {}): RunRow[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (options.since !== undefined) where.push('created_at >= ?') && params.push(options.since);
+  if (options.status) where.push('status = ?') && params.push(options.status);
+  if (options.handler) where.push('handler = ?') && params.push(options.handler);
+  if (options.ticketKey) where.push('ticket_key = ?') && params.push(options.ticketKey);
+  const sql = `${SELECT_RUN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (db.$client.prepare(sql).all(...params, options.limit ?? 100) as RunRow[]).map(toRun);
+}
+
+/** Counts of runs by status, and the number due now (queue lag). */
+export function countRuns(db: Db, now = Date.now()): { byStatus: Record<string, number>; due: number } {
+  const rows = db.$client.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
+  const due = (db.$client.prepare("SELECT count(*) AS n FROM runs WHERE status = 'queued' AND run_after <= ?").get(now) as { n: number }).n;
+  return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), due };
+}

@@ -1,0 +1,179 @@
+/**
+ * The deflect database schema (drizzle-orm, SQLite). Properties are camelCase, columns snake_case.
+ * All times are integer epoch **milliseconds** (UTC). JSON columns hold text written by JSON.stringify.
+ *
+ * Migrations are generated from this file by `npm run db:generate` (drizzle-kit) into `migrations/`
+ * and are never edited after they land.
+ */
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * One HTTP POST received on a webhook endpoint. `deliveryKey` is the idempotency key:
+ * `<site host>:<X-Atlassian-Webhook-Identifier>` or `sha256:<hex of the raw body>` when the header is absent.
+ * The UNIQUE index on it is what makes a redelivery a no-op (never check-then-insert).
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deliveryKey: text('delivery_key').notNull(),
+    /** `X-Atlassian-Webhook-Identifier`, when sent. */
+    webhookIdentifier: text('webhook_identifier'),
+    /** `jira` today; the column keeps room for other ticket systems. */
+    source: text('source').notNull().default('jira'),
+    /** `webhookEvent` (`jira:issue_created`, `comment_created`, ...) or `automation:issue`. */
+    event: text('event').notNull(),
+    issueKey: text('issue_key'),
+    /** `pending` (stored, not yet routed) | `routed` (runs were queued) | `ignored` (nothing to do; see reason). */
+    status: text('status').notNull().default('pending'),
+    /** Why it was routed or ignored, e.g. `label access-request → grant-repo-access`. */
+    reason: text('reason'),
+    /** The request headers that matter for replay (JSON object, lower-case names). */
+    headers: text('headers').notNull(),
+    /** The raw request body, byte for byte as received (UTF-8). */
+    body: text('body').notNull(),
+    /** The `timestamp` field of the event (ms), when present. */
+    eventTimestamp: integer('event_timestamp'),
+    /** Set when this delivery was created by `deflect replay --delivery` (the id it replays). */
+    replayOf: integer('replay_of'),
+    receivedAt: integer('received_at').notNull(),
+    routedAt: integer('routed_at'),
+  },
+  (t) => [
+    uniqueIndex('deliveries_delivery_key_unique').on(t.deliveryKey),
+    index('deliveries_status_idx').on(t.status, t.id),
+    index('deliveries_issue_key_idx').on(t.issueKey),
+  ],
+);
+
+/** The latest known snapshot of each Jira issue, from webhooks or imports. */
+export const tickets = sqliteTable(
+  'tickets',
+  {
+    /** Jira's issue id (a string in REST payloads, e.g. "10400"). */
+    id: text('id').primaryKey(),
+    key: text('key').notNull(),
+    project: text('project'),
+    issueType: text('issue_type'),
+    status: text('status'),
+    /** Labels as a JSON array of strings, in Jira's order and case. */
+    labels: text('labels').notNull().default('[]'),
+    summary: text('summary'),
+    description: text('description'),
+    reporter: text('reporter'),
+    /** The reporter's accountId (Cloud) or name (Server), for mentions. */
+    reporterId: text('reporter_id'),
+    created: integer('created'),
+    updated: integer('updated'),
+    resolved: integer('resolved'),
+    /** Where the snapshot came from: `webhook` | `import`. */
+    origin: text('origin').notNull().default('webhook'),
+    /** `timestamp` (ms) of the newest event applied; older events do not overwrite newer state. */
+    lastEventAt: integer('last_event_at'),
+    recordedAt: integer('recorded_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('tickets_key_unique').on(t.key),
+    index('tickets_created_idx').on(t.created),
+    index('tickets_project_created_idx').on(t.project, t.created),
+  ],
+);
+
+/** One row per (ticket, label), lower-cased, kept in step with `tickets.labels` for fast grouping. */
+export const ticketLabels = sqliteTable(
+  'ticket_labels',
+  {
+    ticketId: text('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    label: text('label').notNull(),
+    /** Copy of tickets.created (ms) so the label report needs no join to filter a window. */
+    created: integer('created'),
+  },
+  (t) => [
+    uniqueIndex('ticket_labels_ticket_label_unique').on(t.ticketId, t.label),
+    index('ticket_labels_label_created_idx').on(t.label, t.created),
+    index('ticket_labels_created_idx').on(t.created),
+  ],
+);
+
+/**
+ * One execution of a handler for one delivery. `status`:
+ * `queued` → `running` → `succeeded` | `failed` | `skipped` | `planned` (dry run) | `dead` (dead letter: attempts exhausted).
+ * A transient failure puts it back to `queued` with a later `runAfter`.
+ */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deliveryId: integer('delivery_id')
+      .notNull()
+      .references(() => deliveries.id),
+    ticketKey: text('ticket_key').notNull(),
+    handler: text('handler').notNull(),
+    /** The rule that routed it and why, e.g. `label access-request → grant-repo-access (rule repo-access)`. */
+    reason: text('reason').notNull(),
+    status: text('status').notNull().default('queued'),
+    dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
+    /** `<issue key>:<handler>:<delivery key>`: stable across retries and restarts of this run. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAfter: integer('run_after').notNull(),
+    lockedAt: integer('locked_at'),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    /** Wall time of the last attempt, ms. */
+    durationMs: integer('duration_ms'),
+    /** What the handler said it did (its return value's summary). */
+    summary: text('summary'),
+    /** The last error message, with its hint when one is known. */
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('runs_delivery_handler_unique').on(t.deliveryId, t.handler),
+    uniqueIndex('runs_idempotency_key_unique').on(t.idempotencyKey),
+    index('runs_status_run_after_idx').on(t.status, t.runAfter),
+    index('runs_ticket_key_idx').on(t.ticketKey),
+  ],
+);
+
+/**
+ * One external side effect of a run (the audit trail). The row is written **before** the call
+ * (`started`, or `planned` in a dry run) and updated after (`applied` | `failed`), so a retried
+ * run can skip actions already applied: `idempotencyKey` = `<run idempotency key>:<seq>:<kind>`.
+ */
+export const actions = sqliteTable(
+  'actions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id),
+    /** Order of the action within its run, from 1. */
+    seq: integer('seq').notNull(),
+    /** `comment` | `transition` | `assign` | `add_labels` | `remove_labels` | ... */
+    kind: text('kind').notNull(),
+    ticketKey: text('ticket_key').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** What was asked, as JSON (e.g. `{"status":"Done"}`), small enough to read in an audit. */
+    request: text('request').notNull(),
+    status: text('status').notNull(),
+    /** What came back, as JSON (e.g. the comment id), when it matters. */
+    response: text('response'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('actions_idempotency_key_unique').on(t.idempotencyKey),
+    index('actions_run_id_idx').on(t.runId),
+  ],
+);
+
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type TicketRow = typeof tickets.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type ActionRow = typeof actions.$inferSelect;
+

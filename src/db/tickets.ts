@@ -1,0 +1,113 @@
+/**
+ * Ticket snapshots: the latest known state of each Jira issue (table `tickets`, plus `ticket_labels`).
+ */
+import type { Ticket } from '../ticket.js';
+import type { Db } from './client.js';
+import type { TicketRow } from './schema.js';
+
+/** Where a snapshot came from. */
+export type TicketOrigin = 'webhook' | 'import';
+
+export interface UpsertTicketsResult {
+  /** Rows written (new or changed). */
+  written: number;
+  /** Snapshots not applied because the stored one is newer (by event timestamp or `updated`). */
+  stale: number;
+}
+
+/**
+ * Inserts or updates tickets by Jira issue id, in one transaction. Safe to run twice (an import re-run
+ * rewrites the same rows). A snapshot older than the stored one — compared by `eventAt` (the webhook
+ * `timestamp`, ms) when given, else by `updated` — does not overwrite it (Jira promises no delivery order).
+ * Fields the snapshot does not carry (`labels: null` on comment events, null summary) keep their stored value.
+ * `ticket_labels` is rewritten to match (lower-cased labels) whenever the labels are known.
+ */
+export function upsertTickets(
+  db: Db,
+  snapshots: Array<{ ticket: Ticket; eventAt?: number | null }>,
+  origin: TicketOrigin,
+  now = Date.now(),
+): UpsertTicketsResult {
+  const sqlite = db.$client;
+  const select = sqlite.prepare('SELECT id, updated, last_event_at AS lastEventAt FROM tickets WHERE id = ?');
+  const upsert = sqlite.prepare(`
+    INSERT INTO tickets (id, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
+                         created, updated, resolved, origin, last_event_at, recorded_at)
+    VALUES (@id, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
+            @created, @updated, @resolved, @origin, @lastEventAt, @recordedAt)
+    ON CONFLICT(id) DO UPDATE SET
+      key = excluded.key,
+      project = COALESCE(excluded.project, tickets.project),
+      issue_type = COALESCE(excluded.issue_type, tickets.issue_type),
+      status = COALESCE(excluded.status, tickets.status),
+      labels = COALESCE(@labels, tickets.labels),
+      summary = COALESCE(excluded.summary, tickets.summary),
+      description = COALESCE(excluded.description, tickets.description),
+      reporter = COALESCE(excluded.reporter, tickets.reporter),
+      reporter_id = COALESCE(excluded.reporter_id, tickets.reporter_id),
+      created = COALESCE(excluded.created, tickets.created),
+      updated = COALESCE(excluded.updated, tickets.updated),
+      resolved = excluded.resolved,
+      origin = excluded.origin,
+      last_event_at = COALESCE(excluded.last_event_at, tickets.last_event_at),
+      recorded_at = excluded.recorded_at`);
+  const deleteLabels = sqlite.prepare('DELETE FROM ticket_labels WHERE ticket_id = ?');
+  const insertLabel = sqlite.prepare('INSERT OR IGNORE INTO ticket_labels (ticket_id, label, created) VALUES (?, ?, ?)');
+  const setLabelCreated = sqlite.prepare('UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
+
+  let written = 0;
+  let stale = 0;
+  sqlite.transaction(() => {
+    for (const { ticket, eventAt } of snapshots) {
+      const stored = select.get(ticket.id) as { id: string; updated: number | null; lastEventAt: number | null } | undefined;
+      if (stored && isOlder(ticket, eventAt ?? null, stored)) {
+        stale++;
+        continue;
+      }
+      upsert.run({
+        id: ticket.id,
+        key: ticket.key,
+        project: ticket.project,
+        issueType: ticket.issueType,
+        status: ticket.status,
+        labels: ticket.labels === null ? null : JSON.stringify(ticket.labels),
+        summary: ticket.summary,
+        description: ticket.description,
+        reporter: ticket.reporter,
+        reporterId: ticket.reporterId,
+        created: ticket.created,
+        updated: ticket.updated,
+        resolved: ticket.resolved,
+        origin,
+        lastEventAt: eventAt ?? null,
+        recordedAt: now,
+      });
+      if (ticket.labels !== null) {
+        deleteLabels.run(ticket.id);
+        for (const label of new Set(ticket.labels.map((l) => l.toLowerCase()))) insertLabel.run(ticket.id, label, ticket.created);
+      } else if (ticket.created !== null) {
+        setLabelCreated.run(ticket.created, ticket.id);
+      }
+      written++;
+    }
+  })();
+  return { written, stale };
+}
+
+function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: number | null; lastEventAt: number | null }): boolean {
+  if (eventAt !== null && stored.lastEventAt !== null) return eventAt < stored.lastEventAt;
+  if (ticket.updated !== null && stored.updated !== null) return ticket.updated < stored.updated;
+  return false;
+}
+
+/** Reads one ticket snapshot by issue key, or undefined. Labels are parsed back into an array. */
+export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'> & { labels: string[] }) | undefined {
+  const row = db.$client
+    .prepare(
+      `SELECT id, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
+              created, updated, resolved, origin, last_event_at AS lastEventAt, recorded_at AS recordedAt
+       FROM tickets WHERE key = ?`,
+    )
+    .get(key) as TicketRow | undefined;
+  return row ? { ...row, labels: JSON.parse(row.labels) as string[] } : undefined;
+}

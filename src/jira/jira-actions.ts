@@ -1,0 +1,91 @@
+/**
+ * The Jira operations deflect performs, at two levels:
+ *
+ * - {@link JiraApi}: the raw REST calls (implemented over jira.js in `jira-client.ts`, Cloud REST v3).
+ * - {@link JiraActions}: what a handler sees, bound to one ticket and one run. Each call is an *action*:
+ *   recorded before the call, its result after, skipped on retry when already applied, planned-only in dry run
+ *   (implemented in `recorded-actions.ts`).
+ */
+
+/** A transition available on an issue, as `GET /rest/api/3/issue/{key}/transitions` lists it. */
+export interface JiraTransition {
+  id: string;
+  /** Transition name, e.g. `Resolve`. */
+  name: string;
+  /** Target status name, e.g. `Done`. */
+  toStatus: string | null;
+}
+
+/** Raw Jira REST calls used by deflect. Every method throws {@link JiraRequestError} on a non-2xx answer. */
+export interface JiraApi {
+  /** `GET /rest/api/3/myself` → the service account (to ignore its own events). */
+  getMyself(): Promise<{ accountId: string | null; name: string | null; displayName: string | null }>;
+  /** `GET /rest/api/3/issue/{key}` → the issue in REST shape (`{ id, key, fields }`). */
+  getIssue(issueKey: string): Promise<{ id: string; key: string; fields: Record<string, unknown> }>;
+  /** `POST /rest/api/3/issue/{key}/comment` with an ADF body (201) → the new comment id. */
+  addComment(issueKey: string, body: AdfDocument, properties?: Array<{ key: string; value: unknown }>): Promise<{ id: string }>;
+  /** `GET /rest/api/3/issue/{key}/transitions` → the transitions the account may perform now. */
+  getTransitions(issueKey: string): Promise<JiraTransition[]>;
+  /** `POST /rest/api/3/issue/{key}/transitions` `{ transition: { id } }` (204). */
+  doTransition(issueKey: string, transitionId: string): Promise<void>;
+  /** `PUT /rest/api/3/issue/{key}/assignee` `{ accountId }` (204); null unassigns. */
+  assignIssue(issueKey: string, accountId: string | null): Promise<void>;
+  /** `PUT /rest/api/3/issue/{key}` `{ update: { labels: [{ add }, { remove }] } }` (204). */
+  editLabels(issueKey: string, add: string[], remove: string[]): Promise<void>;
+}
+
+/** An Atlassian Document Format document (https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/). */
+export interface AdfDocument {
+  type: 'doc';
+  version: 1;
+  content: AdfNode[];
+}
+
+/** One ADF node; deflect only produces the subset its Markdown conversion needs. */
+export interface AdfNode {
+  type: string;
+  attrs?: Record<string, unknown>;
+  content?: AdfNode[];
+  text?: string;
+  marks?: Array<{ type: string; attrs?: Record<string, unknown> }>;
+}
+
+/**
+ * A failed Jira REST call. `transient` is true for 429, 5xx, timeouts and connection errors (worth a retry);
+ * `retryAfterMs` comes from the `Retry-After` header (seconds in the header, ms here).
+ * Source for 429/Retry-After: https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
+ */
+export class JiraRequestError extends Error {
+  readonly status: number | null;
+  readonly transient: boolean;
+  readonly retryAfterMs: number | null;
+
+  constructor(message: string, options: { status: number | null; transient: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'JiraRequestError';
+    this.status = options.status;
+    this.transient = options.transient;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
+/**
+ * What a handler can do to its ticket. Every method records an action (see module doc).
+ * Markdown in `comment` is converted to ADF (paragraphs, **bold**, *italic*, `code`, code blocks, lists, links, headings).
+ */
+export interface JiraActions {
+  /** Adds a comment written in Markdown / plain text. */
+  comment(markdown: string): Promise<void>;
+  /**
+   * Moves the ticket to a status by *name* (case-insensitive): matches a transition whose target status or whose
+   * own name equals `statusName`. Transition ids differ per workflow, so they are never hard-coded.
+   * @throws Error listing the available transitions when none matches (a permanent failure).
+   */
+  transition(statusName: string): Promise<void>;
+  /** Assigns the ticket to an accountId; null unassigns. */
+  assign(accountId: string | null): Promise<void>;
+  /** Adds labels (Jira labels cannot contain spaces). */
+  addLabels(...labels: string[]): Promise<void>;
+  /** Removes labels. */
+  removeLabels(...labels: string[]): Promise<void>;
+}

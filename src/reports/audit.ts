@@ -1,0 +1,73 @@
+/**
+ * The audit trail: automated runs with the actions each took, newest first. Backs `deflect audit` and `GET /api/runs`.
+ */
+import { listActionsForRuns } from '../db/actions.js';
+import type { Db } from '../db/client.js';
+import { listRuns, type ListRunsOptions } from '../db/runs.js';
+
+export interface AuditAction {
+  seq: number;
+  kind: string;
+  /** `planned` | `started` | `applied` | `failed` */
+  status: string;
+  request: unknown;
+  response: unknown;
+  error: string | null;
+  at: string;
+}
+
+export interface AuditRun {
+  id: number;
+  deliveryId: number;
+  ticketKey: string;
+  handler: string;
+  /** Why the run was created, e.g. `label access-request → grant-repo-access (rule repo-access #1)`. */
+  reason: string;
+  status: string;
+  dryRun: boolean;
+  attempts: number;
+  durationMs: number | null;
+  summary: string | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  actions: AuditAction[];
+}
+
+/** Runs matching `options` (newest first, default 100) with their actions. */
+export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditRun[] } {
+  const runs = listRuns(db, options);
+  const actions = listActionsForRuns(
+    db,
+    runs.map((r) => r.id),
+  );
+  const parse = (value: string | null) => (value === null ? null : (JSON.parse(value) as unknown));
+  return {
+    runs: runs.map((run) => ({
+      id: run.id,
+      deliveryId: run.deliveryId,
+      ticketKey: run.ticketKey,
+      handler: run.handler,
+      reason: run.reason,
+      status: run.status,
+      dryRun: run.dryRun,
+      attempts: run.attempts,
+      durationMs: run.durationMs,
+      summary: run.summary,
+      error: run.error,
+      createdAt: new Date(run.createdAt).toISOString(),
+      finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+      actions: actions
+        .filter((a) => a.runId === run.id)
+        .map((a) => ({
+          seq: a.seq,
+          kind: a.kind,
+          status: a.status,
+          request: parse(a.request),
+          response: parse(a.response),
+          error: a.error,
+          at: new Date(a.finishedAt ?? a.createdAt).toISOString(),
+        })),
+    })),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The rules file: YAML that maps labels (plus optional project / issue type / trigger filters) to handlers.
+ * Validated with zod at start-up; a mistake stops start-up with the file path and line of the mistake.
+ *
+ * @example
+ * ```yaml
+ * rules:
+ *   - name: repo-access              # optional; defaults to the handler name
+ *     labels: [access-request, repo-access]   # required; matched case-insensitively
+ *     handler: grant-repo-access     # a file in handlers/
+ *     projects: [PLAT]               # optional: only these project keys
+ *     issueTypes: [Task]             # optional: only these issue types (case-insensitive)
+ *     on: [created, label-added]     # optional triggers, this is the default (plus automation)
+ *     continue: false                # optional: keep evaluating later rules after this one matches
+ * ```
+ *
+ * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
+ * `continue: true` lets later rules match too, so one ticket can run several handlers (each handler at most once).
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * When a rule fires:
+ * - `created`: `jira:issue_created` carrying a matching label;
+ * - `label-added`: `jira:issue_updated` whose changelog adds a matching label (the usual way a developer asks);
+ * - `updated`: any `jira:issue_updated` of a ticket carrying a matching label;
+ * - `automation`: a Jira Automation "Send web request" delivery (no `webhookEvent` envelope).
+ */
+export const TRIGGERS = ['created', 'label-added', 'updated', 'automation'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+export const DEFAULT_TRIGGERS: readonly Trigger[] = ['created', 'label-added', 'automation'];
+
+const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
+
+const ruleSchema = z
+  .object({
+    name: z.string().trim().min(1).optional(),
+    labels: z.union([z.string().trim().min(1).transform((s) => [s]), nonEmptyStrings]),
+    handler: z.string().trim().min(1),
+    projects: nonEmptyStrings.optional(),
+    issueTypes: nonEmptyStrings.optional(),
+    on: z.array(z.enum(TRIGGERS)).min(1).optional(),
+    continue: z.boolean().default(false),
+  })
+  .strict();
+
+const rulesFileSchema = z.object({ rules: z.array(ruleSchema) }).strict();
+
+/** One validated rule; label, project and issue type filters are lower-cased for matching. */
+export interface Rule {
+  name: string;
+  /** Position in the file, from 1 (for reasons and errors). */
+  index: number;
+  labels: string[];
+  handler: string;
+  projects: string[] | null;
+  issueTypes: string[] | null;
+  on: Trigger[];
+  continue: boolean;
+}
+
+/** A rules file that cannot be used: `message` starts with `path:line:column`. */
+export class RulesFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RulesFileError';
+  }
+}
+
+/**
+ * Reads and validates the rules file at `path`.
+ * @param knownHandlers handler names that exist; a rule naming another handler is an error.
+ * @throws RulesFileError `"<path>:<line>:<col>: rules.2.handler: unknown handler \"x\" (known: a, b)"` for the first
+ *   problems (all zod issues are listed, each with its own line), YAML syntax errors, or a missing file.
+ */
+export function loadRulesFile(path: string, knownHandlers: readonly string[]): Rule[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RulesFileError(`${path}: cannot read the rules file: ${(error as Error).message} (check DEFLECT_RULES)`);
+  }
+  return parseRules(text, path, knownHandlers);
+}
+
+/** Same as {@link loadRulesFile} for text already in memory; `path` is only used in messages. */
+export function parseRules(text: string, path: string, knownHandlers: readonly string[]): Rule[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new RulesFileError(`${path}:${line}:${col}: YAML syntax error: ${first.message.split('\n')[0]}`);
+  }
+  const where = (issuePath: PropertyKey[]): string => {
+    // Walk up the path until a node exists, so a missing key points at its parent object.
+    for (let n = issuePath.length; n >= 0; n--) {
+      const node = doc.getIn(issuePath.slice(0, n) as Array<string | number>, true) as { range?: [number, number, number] } | undefined;
+      const range = node && (isMap(node) || isSeq(node) || 'range' in node) ? node.range : undefined;
+      if (range) {
+        const { line, col } = lineCounter.linePos(range[0]);
+        return `${path}:${line}:${col}`;
+      }
+    }
+    return `${path}:1:1`;
+  };
+
+  const parsed = rulesFileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw new RulesFileError(lines.join('\n'));
+  }
+  const known = new Set(knownHandlers);
+  const problems: string[] = [];
+  const rules = parsed.data.rules.map((raw, i): Rule => {
+    if (!known.has(raw.handler)) {
+      problems.push(
+        `${where(['rules', i, 'handler'])}: rules.${i}.handler: unknown handler "${raw.handler}" (known: ${[...known].sort().join(', ') || 'none'})`,
+      );
+    }
+    return {
+      name: raw.name ?? raw.handler,
+      index: i + 1,
+      labels: raw.labels.map((l) => l.toLowerCase()),
+      handler: raw.handler,
+      projects: raw.projects?.map((p) => p.toLowerCase()) ?? null,
+      issueTypes: raw.issueTypes?.map((t) => t.toLowerCase()) ?? null,
+      on: raw.on ?? [...DEFAULT_TRIGGERS],
+      continue: raw.continue,
+    };
+  });
+  if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
+  return rules;
+}

@@ -1,0 +1,108 @@
+/**
+ * The process that listens: `startServer(config)` opens and migrates the database, loads handlers and rules, connects
+ * to Jira (or announces dry run), builds the app, starts the worker, and listens. `deflect serve` calls it and
+ * installs signal handling (SIGTERM/SIGINT → graceful close) via close-with-grace.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { handlers } from '../handlers/index.js';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/client.js';
+import { createJiraApi, describeJiraError } from './jira/jira-client.js';
+import type { JiraApi } from './jira/jira-actions.js';
+import { loadRulesFile, type Rule } from './rules/rules-file.js';
+import { Worker } from './worker/worker.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  worker: Worker;
+  db: Db;
+  /** The URL the server listens on, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** Stops accepting, lets in-flight runs finish (or releases them), closes the database. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Loads the rules named by the config. No rules file is allowed (every delivery is recorded, none routed).
+ * @throws RulesFileError with path:line of the mistake; Error when an explicit DEFLECT_RULES file is missing.
+ */
+export function loadConfiguredRules(config: Config, logger: Logger): Rule[] {
+  if (!config.rulesPath) {
+    logger.warn('no rules file (DEFLECT_RULES unset and ./rules.yaml absent): deliveries are recorded but nothing is routed');
+    return [];
+  }
+  const rules = loadRulesFile(
+    config.rulesPath,
+    handlers.map((h) => h.name),
+  );
+  logger.info({ rules: rules.length, path: config.rulesPath }, 'rules loaded');
+  return rules;
+}
+
+/** Starts deflect. Resolves once it listens. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const rules = loadConfiguredRules(config, logger);
+  const db = openDatabase(config.dbPath);
+  logger.info({ db: config.dbPath }, 'database open and migrated');
+
+  let api: JiraApi | null = null;
+  let selfAccountId: string | null = null;
+  if (config.jira && !config.dryRun) {
+    api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken });
+    selfAccountId = config.jira.accountId;
+    if (!selfAccountId) {
+      try {
+        const me = await api.getMyself();
+        selfAccountId = me.accountId ?? me.name;
+      } catch (error) {
+        logger.warn(`could not look up deflect's own Jira account (${describeJiraError(error)}); set JIRA_ACCOUNT_ID so its own events are ignored`);
+      }
+    }
+    logger.info({ jira: config.jira.baseUrl, selfAccountId }, 'Jira connected: actions will be sent');
+  } else {
+    logger.warn(
+      config.jira
+        ? 'DRY RUN (DEFLECT_DRY_RUN=true): actions are recorded as planned and nothing is sent to Jira'
+        : 'DRY RUN: no Jira credentials (JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN), so actions are recorded as planned and nothing is sent',
+    );
+  }
+  if (config.webhookSecrets.length === 0 && config.webhookTokens.length === 0) {
+    logger.warn('webhooks are NOT authenticated: set DEFLECT_WEBHOOK_SECRET (signed admin webhooks) or DEFLECT_WEBHOOK_TOKEN (Automation)');
+  }
+
+  const worker = new Worker({
+    db,
+    rules,
+    handlers,
+    api,
+    logger,
+    dryRun: config.dryRun,
+    maxAttempts: config.maxAttempts,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    concurrency: config.concurrency,
+    selfAccountId,
+  });
+  const app = await buildApp({ config, db, logger, onDeliveryStored: () => worker.wake() });
+  worker.start();
+  const url = await app.listen({ port: config.port, host: config.host });
+  logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    worker,
+    db,
+    url,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        await app.close();
+        const { finished, released } = await worker.stop(graceMs);
+        logger.info({ finished, released }, 'worker stopped');
+        db.$client.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Authenticating a webhook delivery, before anything is stored.
+ *
+ * - **Signature** (Jira Cloud and Data Center admin webhooks with a secret): header
+ *   `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`. Computed over the *raw bytes*, compared in
+ *   constant time; any of the configured secrets may match (rotation). Other methods than `sha256` are refused,
+ *   as Atlassian warns another algorithm may come. Source: https://developer.atlassian.com/cloud/jira/platform/webhooks/
+ *   ("Secure admin webhooks") and https://confluence.atlassian.com/adminjiraserver/managing-webhooks-938846912.html.
+ * - **Token** (Jira Automation "Send web request", which cannot sign): header `X-Deflect-Token: <token>`
+ *   equal to one of `DEFLECT_WEBHOOK_TOKEN`, compared in constant time.
+ *
+ * With neither secrets nor tokens configured every delivery is accepted (start-up warns about it).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_HEADER = 'x-deflect-token';
+export const SIGNATURE_HEADER = 'x-hub-signature';
+
+export type AuthResult = { ok: true; method: 'signature' | 'token' | 'none' } | { ok: false; message: string };
+
+/**
+ * Decides whether a delivery is authentic.
+ * @param rawBody the body bytes exactly as received.
+ * @param headers lower-cased header names (as Node gives them).
+ * @returns `{ ok: false, message }` with a message fit for a 401 answer (it never echoes a secret).
+ */
+export function authenticateDelivery(
+  rawBody: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  secrets: readonly string[],
+  tokens: readonly string[],
+): AuthResult {
+  if (secrets.length === 0 && tokens.length === 0) return { ok: true, method: 'none' };
+  const signature = firstHeader(headers[SIGNATURE_HEADER]);
+  const token = firstHeader(headers[TOKEN_HEADER]);
+
+  if (signature !== undefined && secrets.length > 0) {
+    const match = /^([a-z0-9]+)=([0-9a-f]+)$/i.exec(signature.trim());
+    if (!match) return { ok: false, message: 'malformed X-Hub-Signature header: expected "sha256=<hex>"' };
+    if (match[1].toLowerCase() !== 'sha256') {
+      return { ok: false, message: `unsupported signature method "${match[1]}": only sha256 is accepted` };
+    }
+    const given = Buffer.from(match[2].toLowerCase(), 'hex');
+    for (const secret of secrets) {
+      const expected = createHmac('sha256', secret).update(rawBody).digest();
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, method: 'signature' };
+    }
+    return { ok: false, message: 'signature does not match: check that DEFLECT_WEBHOOK_SECRET equals the secret set on the Jira webhook' };
+  }
+  if (token !== undefined && tokens.length > 0) {
+    const given = sha256(token);
+    for (const expected of tokens) {
+      if (timingSafeEqual(given, sha256(expected))) return { ok: true, method: 'token' };
+    }
+    return { ok: false, message: 'X-Deflect-Token does not match: check DEFLECT_WEBHOOK_TOKEN and the Automation rule header' };
+  }
+  const wanted = [secrets.length > 0 ? 'an X-Hub-Signature header' : null, tokens.length > 0 ? 'an X-Deflect-Token header' : null]
+    .filter(Boolean)
+    .join(' or ');
+  return { ok: false, message: `missing authentication: this endpoint requires ${wanted}` };
+}
+
+/** `sha256=<hex>` for `body` with `secret`: what Jira sends, and what `deflect replay` signs with. */
+export function signBody(body: Buffer | string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,71 @@
+/**
+ * Routing: turns stored (`pending`) deliveries into ticket snapshots and queued runs. Runs in the worker,
+ * never in the HTTP request, so an acknowledged delivery is routed even if the process died right after the 2xx.
+ * Each delivery is routed in one transaction (ticket upsert + runs + delivery status), so a crash leaves it
+ * either untouched (`pending`, routed again on restart) or fully routed.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
+import { enqueueRun } from '../db/runs.js';
+import type { DeliveryRow } from '../db/schema.js';
+import { upsertTickets } from '../db/tickets.js';
+import { classify } from '../rules/classify.js';
+import type { Rule } from '../rules/rules-file.js';
+import { parseJiraEvent } from '../webhooks/jira-event.js';
+
+export interface RoutingOptions {
+  rules: readonly Rule[];
+  dryRun: boolean;
+  maxAttempts: number;
+  selfAccountId: string | null;
+  logger: Logger;
+}
+
+/** Routes up to `limit` pending deliveries, oldest first. Returns how many were routed (including ignored). */
+export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 100): number {
+  const pending = findPendingDeliveries(db, limit);
+  for (const delivery of pending) routeDelivery(db, delivery, options);
+  return pending.length;
+}
+
+/** Routes one stored delivery. A body that no longer parses (it did at receipt) is marked ignored with the reason. */
+export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): void {
+  const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
+  let event;
+  try {
+    event = parseJiraEvent(JSON.parse(delivery.body));
+  } catch (error) {
+    markDeliveryRouted(db, delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
+    log.warn({ err: error }, 'stored delivery does not parse; marked ignored');
+    return;
+  }
+  db.$client.transaction(() => {
+    let stale = false;
+    if (event.ticket) {
+      const eventAt = event.timestamp ?? delivery.eventTimestamp ?? null;
+      stale = upsertTickets(db, [{ ticket: event.ticket, eventAt }], 'webhook', now).stale > 0;
+    }
+    const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
+    let queued = 0;
+    for (const match of decision.matches) {
+      const id = enqueueRun(
+        db,
+        {
+          deliveryId: delivery.id,
+          ticketKey: event.ticket!.key,
+          handler: match.handler,
+          reason: match.reason,
+          dryRun: options.dryRun,
+          idempotencyKey: `${event.ticket!.key}:${match.handler}:${delivery.deliveryKey}`,
+          maxAttempts: options.maxAttempts,
+        },
+        now,
+      );
+      if (id !== null) queued++;
+    }
+    const reason = stale ? `${decision.reason} (older than the stored snapshot; ticket state not overwritten)` : decision.reason;
+    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 ? 'routed' : 'ignored', reason, now);
+    log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
+  })();
+}
