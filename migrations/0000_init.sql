@@ -91,6 +91,6 @@ CREATE TABLE `tickets` (
 	`recorded_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `tickets_key_unique` ON `tickets` (`key`);--> statement-breakpoint
+CREATE INDEX `tickets_key_idx` ON `tickets` (`key`);--> statement-breakpoint
 CREATE INDEX `tickets_created_idx` ON `tickets` (`created`);--> statement-breakpoint
 CREATE INDEX `tickets_project_created_idx` ON `tickets` (`project`,`created`);

@@ -107,7 +107,7 @@ export function findPendingDeliveries(db: Db, limit: number): DeliveryRow[] {
 }
 
 /** Marks a delivery `routed` or `ignored` with the reason (inside the caller's transaction when there is one). */
-export function markDeliveryRouted(db: Db, id: number, status: 'routed' | 'ignored', reason: string, now = Date.now()): void {
+export function markDeliveryRouted(db: Db, id: number, status: 'routed' | 'ignored' | 'failed', reason: string, now = Date.now()): void {
   db.$client.prepare('UPDATE deliveries SET status = ?, reason = ?, routed_at = ? WHERE id = ?').run(status, reason, now, id);
 }
 

@@ -24,7 +24,10 @@ export const deliveries = sqliteTable(
     /** `webhookEvent` (`jira:issue_created`, `comment_created`, ...) or `automation:issue`. */
     event: text('event').notNull(),
     issueKey: text('issue_key'),
-    /** `pending` (stored, not yet routed) | `routed` (runs were queued) | `ignored` (nothing to do; see reason). */
+    /**
+     * `pending` (stored, not yet routed) | `routed` (runs were queued) | `ignored` (nothing to do; see reason) |
+     * `failed` (routing raised an error; kept, with the error in `reason`, for `deflect replay --delivery`).
+     */
     status: text('status').notNull().default('pending'),
     /** Why it was routed or ignored, e.g. `label access-request → grant-repo-access`. */
     reason: text('reason'),
@@ -73,7 +76,8 @@ export const tickets = sqliteTable(
     recordedAt: integer('recorded_at').notNull(),
   },
   (t) => [
-    uniqueIndex('tickets_key_unique').on(t.key),
+    // Not unique: the same key can name different issues on different Jira sites (ids differ).
+    index('tickets_key_idx').on(t.key),
     index('tickets_created_idx').on(t.created),
     index('tickets_project_created_idx').on(t.project, t.created),
   ],

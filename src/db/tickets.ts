@@ -106,7 +106,7 @@ export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'>
     .prepare(
       `SELECT id, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
               created, updated, resolved, origin, last_event_at AS lastEventAt, recorded_at AS recordedAt
-       FROM tickets WHERE key = ?`,
+       FROM tickets WHERE key = ? ORDER BY recorded_at DESC LIMIT 1`,
     )
     .get(key) as TicketRow | undefined;
   return row ? { ...row, labels: JSON.parse(row.labels) as string[] } : undefined;

@@ -25,7 +25,15 @@ export interface RoutingOptions {
 /** Routes up to `limit` pending deliveries, oldest first. Returns how many were routed (including ignored). */
 export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 100): number {
   const pending = findPendingDeliveries(db, limit);
-  for (const delivery of pending) routeDelivery(db, delivery, options);
+  for (const delivery of pending) {
+    try {
+      routeDelivery(db, delivery, options);
+    } catch (error) {
+      // One bad delivery must not block the others: keep it, marked failed with the error, for replay.
+      markDeliveryRouted(db, delivery.id, 'failed', `routing failed: ${(error as Error).message}`);
+      options.logger.error({ err: error, deliveryId: delivery.id }, 'routing a delivery failed; marked failed (deflect replay --delivery re-runs it)');
+    }
+  }
   return pending.length;
 }
 

@@ -61,7 +61,7 @@ export async function postWebhook(baseUrl: string, body: unknown, options: PostO
   if (secret) headers['x-hub-signature'] = signBody(raw, secret);
   const identifier = options.identifier === undefined ? randomUUID() : options.identifier;
   if (identifier) headers['x-atlassian-webhook-identifier'] = identifier;
-  const response = await fetch(`${baseUrl}/webhooks/jira`, { method: 'POST', headers: { ...headers, ...options.headers }, body: raw });
+  const response = await fetch(`${baseUrl}/webhooks/jira`, { method: 'POST', headers: { ...headers, ...options.headers }, body: raw as string });
   const text = await response.text();
   let json: unknown = null;
   try {

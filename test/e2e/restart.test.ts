@@ -1,0 +1,68 @@
+/**
+ * Durability: a delivery acknowledged with a 2xx survives a SIGKILL of the server right after the answer, and is
+ * processed by the next process on the same database. Also: SIGTERM shuts down gracefully (exit code 0).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
+import { freshDir, postWebhook, REPO_ROOT, EXAMPLE_RULES, TEST_SECRET, waitFor } from '../support/deflect-under-test.js';
+import { spawnDeflect } from '../support/deflect-process.js';
+
+describe('restart after SIGKILL', () => {
+  let jira: FakeJira;
+  const dbPath = join(freshDir(), 'deflect.db');
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    jira = await startFakeJira();
+    jira.seedIssue({ key: 'PLAT-105' });
+    env = {
+      DEFLECT_DB: dbPath,
+      DEFLECT_RULES: EXAMPLE_RULES,
+      DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
+      JIRA_BASE_URL: jira.url,
+      JIRA_EMAIL: 'bot@example.test',
+      JIRA_API_TOKEN: 'test-token',
+      JIRA_ACCOUNT_ID: 'deflect-bot',
+    };
+  });
+  afterAll(async () => jira?.close());
+
+  it('processes a delivery acknowledged just before the process was killed', async () => {
+    // Jira stalls, so the first process cannot finish the run before it dies.
+    jira.setFault(() => ({ delayMs: 60_000 }));
+    const first = await spawnDeflect(env);
+    const body = readFileSync(join(REPO_ROOT, 'examples/payloads/06-ci-token-reset.json'));
+    const answer = await postWebhook(first.url, body, { identifier: 'kill-test-1' });
+    expect(answer.status).toBe(200);
+    const killed = await first.kill('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+
+    // The acknowledged delivery is on disk.
+    const sqlite = new Database(dbPath, { readonly: true });
+    const stored = sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier = 'kill-test-1'").get() as { n: number };
+    sqlite.close();
+    expect(stored.n).toBe(1);
+
+    jira.setFault(undefined);
+    const second = await spawnDeflect(env);
+    try {
+      await waitFor('the comment from the restarted process', () => jira.commentsFor('PLAT-105').length > 0, 20_000);
+      const check = new Database(dbPath, { readonly: true });
+      const run = await waitFor('the run to succeed', () =>
+        check.prepare("SELECT status, handler FROM runs WHERE ticket_key = 'PLAT-105' AND status = 'succeeded'").get(),
+      ).catch((error) => {
+        console.log(check.prepare('SELECT * FROM runs').all(), check.prepare('SELECT * FROM actions').all(), second.output.join('\n'));
+        throw error;
+      });
+      check.close();
+      expect(run).toMatchObject({ handler: 'reset-ci-token' });
+      expect(jira.commentsFor('PLAT-105').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      const stopped = await second.kill('SIGTERM');
+      expect(stopped.code).toBe(0);
+    }
+  });
+});
