@@ -38,7 +38,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         ? 'internal error; the delivery was not acknowledged, so Jira will retry it'
         : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? `body too large: the limit is ${options.config.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`
-          : error.message;
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? `unsupported content type "${request.headers['content-type'] ?? ''}": send application/json`
+            : error.message;
     return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
   });
   app.setNotFoundHandler((request, reply) =>
