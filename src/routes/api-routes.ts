@@ -7,21 +7,23 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { RUN_STATUSES } from '../db/runs.js';
 import { listAudit } from '../reports/audit.js';
-import { parseSince, topTicketsByLabel } from '../reports/label-report.js';
+import { parseSince, resolveWindow } from '../reports/report-window.js';
+import { buildTopTicketsReport, type ReportContext } from '../reports/top-tickets-report.js';
 
-const sinceSchema = z
-  .string()
-  .default('30d')
-  .refine((v) => v === 'all' || /^\d+\s*[hdw]$/i.test(v), { message: 'use a number of days/hours/weeks like 30d, 12h, 2w, or all' });
+const SINCE = /^(all|\d+\s*[hdw])$/i;
+const since = z.string().regex(SINCE, 'use a number of days/hours/weeks like 30d, 12h, 2w, or all');
+const date = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'use a date like 2026-01-31');
 
 const reportQuery = z.object({
-  since: sinceSchema,
+  since: since.default('30d'),
+  from: date.optional(),
+  to: date.optional(),
   top: z.coerce.number().int().min(1).max(1000).default(10),
-  project: z.string().min(1).optional(),
+  project: z.string().trim().min(1).optional(),
 });
 
 const runsQuery = z.object({
-  since: sinceSchema.default('all'),
+  since: since.default('all'),
   status: z.enum(RUN_STATUSES).optional(),
   handler: z.string().min(1).optional(),
   ticket: z.string().min(1).optional(),
@@ -34,11 +36,18 @@ function badQuery(error: z.ZodError): Error & { statusCode: number } {
   return Object.assign(new Error(`invalid query: ${message}`), { statusCode: 400 });
 }
 
-export async function apiRoutes(app: FastifyInstance, options: { db: Db }): Promise<void> {
+export async function apiRoutes(app: FastifyInstance, options: { db: Db; report: ReportContext }): Promise<void> {
   app.get('/api/reports/top-tickets', async (request) => {
     const parsed = reportQuery.safeParse(request.query);
     if (!parsed.success) throw badQuery(parsed.error);
-    return topTicketsByLabel(options.db, { window: parseSince(parsed.data.since), top: parsed.data.top, project: parsed.data.project });
+    const q = parsed.data;
+    let window;
+    try {
+      window = resolveWindow(q);
+    } catch (error) {
+      throw Object.assign(new Error(`invalid query: ${(error as Error).message.replace(/--/g, '')}`), { statusCode: 400 });
+    }
+    return buildTopTicketsReport(options.db, { window, top: q.top, project: q.project }, options.report);
   });
 
   app.get('/api/runs', async (request) => {

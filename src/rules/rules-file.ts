@@ -46,7 +46,43 @@ const ruleSchema = z
   })
   .strict();
 
-const rulesFileSchema = z.object({ rules: z.array(ruleSchema) }).strict();
+const minutes = z.number().positive().max(10_000);
+const estimatesSchema = z
+  .object({
+    defaultMinutes: minutes.default(15),
+    labels: z.record(z.string(), minutes).default({}),
+    handlers: z.record(z.string(), minutes).default({}),
+    templates: z.record(z.string(), minutes).default({}),
+  })
+  .strict();
+
+const rulesFileSchema = z.object({ rules: z.array(ruleSchema), estimates: estimatesSchema.optional() }).strict();
+
+/**
+ * Minutes of manual work one ticket costs, for the report's hours spent/saved and unmet demand. Looked up by the
+ * group's label, then by the handler its label routes to, then (text groups) by template, else `defaultMinutes`.
+ * ```yaml
+ * estimates:
+ *   defaultMinutes: 15
+ *   labels: { access-request: 10 }
+ *   handlers: { create-repository: 45 }
+ *   templates: { "Reset <*> token": 20 }
+ * ```
+ */
+export interface Estimates {
+  defaultMinutes: number;
+  labels: Record<string, number>;
+  handlers: Record<string, number>;
+  templates: Record<string, number>;
+}
+
+export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ defaultMinutes: 15, labels: {}, handlers: {}, templates: {} });
+
+/** A parsed rules file: the rules and the report's estimates. */
+export interface RulesConfig {
+  rules: Rule[];
+  estimates: Estimates;
+}
 
 /** One validated rule; label, project and issue type filters are lower-cased for matching. */
 export interface Rule {
@@ -76,17 +112,27 @@ export class RulesFileError extends Error {
  *   problems (all zod issues are listed, each with its own line), YAML syntax errors, or a missing file.
  */
 export function loadRulesFile(path: string, knownHandlers: readonly string[]): Rule[] {
+  return loadRulesConfig(path, knownHandlers).rules;
+}
+
+/** Like {@link loadRulesFile}, with the `estimates` section too. */
+export function loadRulesConfig(path: string, knownHandlers: readonly string[]): RulesConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new RulesFileError(`${path}: cannot read the rules file: ${(error as Error).message} (check DEFLECT_RULES)`);
   }
-  return parseRules(text, path, knownHandlers);
+  return parseRulesConfig(text, path, knownHandlers);
 }
 
 /** Same as {@link loadRulesFile} for text already in memory; `path` is only used in messages. */
 export function parseRules(text: string, path: string, knownHandlers: readonly string[]): Rule[] {
+  return parseRulesConfig(text, path, knownHandlers).rules;
+}
+
+/** Same as {@link loadRulesConfig} for text already in memory. */
+export function parseRulesConfig(text: string, path: string, knownHandlers: readonly string[]): RulesConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -132,5 +178,8 @@ export function parseRules(text: string, path: string, knownHandlers: readonly s
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
-  return rules;
+  const e = parsed.data.estimates;
+  const lower = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
+  const estimates = e ? { defaultMinutes: e.defaultMinutes, labels: lower(e.labels), handlers: e.handlers, templates: e.templates } : DEFAULT_ESTIMATES;
+  return { rules, estimates };
 }

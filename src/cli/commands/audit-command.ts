@@ -3,7 +3,7 @@ import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
-import { parseSince } from '../../reports/label-report.js';
+import { parseSince } from '../../reports/report-window.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
 
 /** `deflect audit`: automated runs with the actions each took. */
@@ -38,7 +38,9 @@ export function registerAuditCommand(program: Command): void {
         r.createdAt,
         r.ticketKey,
         r.handler,
-        r.status,
+        [r.status, r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '']
+          .filter(Boolean)
+          .join('\n'),
         r.attempts,
         r.durationMs ?? '',
         r.actions.map((a) => `${a.seq}. ${a.kind} ${a.status}${a.error ? ` (${a.error})` : ''}`).join('\n'),
@@ -46,6 +48,9 @@ export function registerAuditCommand(program: Command): void {
       ]);
       const head = ['run', 'created', 'ticket', 'handler', 'status', 'attempts', 'ms', 'actions', 'summary / error'];
       if (format === 'csv') return void process.stdout.write(renderCsv(head, rows));
+      for (const p of audit.pausedHandlers) {
+        console.log(`PAUSED handler ${p.handler} since ${p.pausedAt}: ${p.reason ?? ''} — resume with: deflect handlers resume ${p.handler}`);
+      }
       console.log(audit.runs.length ? renderTable(head, rows) : 'No runs recorded yet.');
     });
 }

@@ -1,48 +1,88 @@
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { parseSince, topTicketsByLabel, type TopTicketsReport } from '../../reports/label-report.js';
+import { reportContextFor } from '../../reports/report-context.js';
+import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
+import { resolveWindow } from '../../reports/report-window.js';
+import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
 
-const COLUMNS = ['group', 'count', 'share', 'previous', 'change', 'automated', 'median TTR (h)', 'keys'];
+const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
+const HEAD = ['#', 'group', 'kind', 'count', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
 
-function rowsOf(report: TopTicketsReport) {
-  return report.groups.map((g) => [
-    g.key,
+const change = (g: ReportGroup) => (g.change === null ? '—' : `${g.change >= 0 ? '+' : ''}${Math.round(g.change * 100)}%`);
+const hours = (value: number | null) => (value === null ? '—' : value.toFixed(1));
+const keysOf = (g: ReportGroup, n = 4) => (g.keys.length > n ? `${g.keys.slice(0, n).join(' ')} … (${g.keys.length})` : g.keys.join(' '));
+
+function rowsOf(report: TopTicketsReport): Array<Array<string | number>> {
+  return report.groups.map((g, i) => [
+    i + 1,
+    `${g.key}${g.burst ? ' [burst]' : ''}`,
+    g.kind,
     g.count,
     percent(g.share),
-    g.previousCount ?? '—',
-    g.change === null ? '—' : `${g.change >= 0 ? '+' : ''}${Math.round(g.change * 100)}%`,
-    g.automated,
-    g.medianTimeToResolutionHours === null ? '—' : g.medianTimeToResolutionHours.toFixed(1),
-    g.keys.length > 6 ? `${g.keys.slice(0, 6).join(' ')} …` : g.keys.join(' '),
+    change(g),
+    percent(g.automatedShare),
+    hours(g.medianTimeToResolutionHours),
+    hours(g.p90TimeToResolutionHours),
+    g.hoursSpent.toFixed(1),
+    (g.unmetDemandMinutes / 60).toFixed(1),
+    g.dominantLabel ?? (g.labels[0] ? `(${g.labels[0].label}?)` : '—'),
+    keysOf(g),
   ]);
 }
 
-/** `deflect report`: the most repeated tickets by label. */
+function renderMarkdown(report: TopTicketsReport): string {
+  const escape = (v: string | number) => String(v).replace(/\|/g, '\\|');
+  const lines = [
+    `# Top repeated tickets`,
+    '',
+    `${report.window.from ?? 'all time'} → ${report.window.to}${report.project ? `, project ${report.project}` : ''}: ${report.totalTickets} tickets.`,
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map(() => '---').join('|')}|`,
+    ...rowsOf(report).map((r) => `| ${r.map(escape).join(' | ')} |`),
+  ];
+  const bursts = report.groups.filter((g) => g.burst);
+  if (bursts.length) lines.push('', ...bursts.map((g) => `- **${g.key}** is a burst, not steady demand: ${g.burstReason}.`));
+  if (report.grouping.notice) lines.push('', `> ${report.grouping.notice}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `deflect report`: the most repeated tickets, by label and by text, ranked by unmet automatable demand. */
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('most repeated tickets by label: count, share, change, automated, median time to resolution')
+    .description('most repeated tickets (by label and by text) ranked by unmet automatable demand')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
+    .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
+    .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of groups', '10')
     .option('--project <key>', 'only this project')
-    .option('--format <format>', 'table, json or csv', 'table')
-    .action((options: { since: string; top: string; project?: string; format: string }) => {
-      const format = parseFormat(options.format);
+    .option('--format <format>', FORMATS.join(', '), 'table')
+    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; format: string }) => {
+      const format = parseFormat(options.format, FORMATS);
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw new Error(`invalid --top "${options.top}": use a whole number ≥ 1`);
-      const window = parseSince(options.since);
+      const window = resolveWindow(options);
       const config = loadProcessConfig();
+      const context = reportContextFor(config);
       const db = openDatabase(config.dbPath);
-      const report = topTicketsByLabel(db, { window, top, project: options.project });
+      const report = buildTopTicketsReport(db, { window, top, project: options.project }, context);
       db.$client.close();
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));
+      if (format === 'markdown') return void process.stdout.write(renderMarkdown(report));
       if (format === 'csv') {
-        const rows = report.groups.map((g) => [g.key, g.count, g.share, g.previousCount, g.change, g.automated, g.medianTimeToResolutionHours, g.keys.join(' ')]);
-        return void process.stdout.write(renderCsv(['group', 'count', 'share', 'previous', 'change', 'automated', 'median_ttr_hours', 'keys'], rows));
+        const rows = report.groups.map((g) => [
+          g.id, g.key, g.kind, g.count, g.share, g.previousCount, g.change, g.automated, g.automatedShare, g.medianTimeToResolutionHours,
+          g.p90TimeToResolutionHours, g.minutesPerTicket, g.hoursSpent, g.hoursSaved, g.unmetDemandMinutes, String(g.burst), g.dominantLabel, g.keys.join(' '),
+        ]);
+        const head = ['id', 'group', 'kind', 'count', 'share', 'previous', 'change', 'automated', 'automated_share', 'median_ttr_hours', 'p90_ttr_hours',
+          'minutes_per_ticket', 'hours_spent', 'hours_saved', 'unmet_demand_minutes', 'burst', 'dominant_label', 'keys'];
+        return void process.stdout.write(renderCsv(head, rows));
       }
-      console.log(`Top ${top} repeated tickets by label, ${report.window.from ?? 'all time'} → ${report.window.to} (${report.totalTickets} tickets)`);
-      console.log(report.groups.length ? renderTable(COLUMNS, rowsOf(report)) : 'No labelled tickets in this window.');
+      console.log(`Top ${top} repeated tickets, ${report.window.from ?? 'all time'} → ${report.window.to} (${report.totalTickets} tickets), ranked by unmet automatable demand`);
+      console.log(report.groups.length ? renderTable(HEAD, rowsOf(report)) : 'No repeated tickets in this window.');
+      if (report.grouping.notice) console.log(report.grouping.notice);
     });
 }

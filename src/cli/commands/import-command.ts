@@ -1,0 +1,78 @@
+import { createReadStream, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { loadProcessConfig } from '../../config.js';
+import { openDatabase, type Db } from '../../db/client.js';
+import { importParsedRows, type ImportResult } from '../../import/import-tickets.js';
+import { parseJiraCsv } from '../../import/parse-csv.js';
+import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.js';
+import { regroupTickets } from '../../reports/regroup.js';
+import { startProgress } from '../progress.js';
+
+const MAX_BAD_ROWS_SHOWN = 20;
+
+/** Runs one file import with progress by bytes read, prints bad rows (first 20) and a summary, then regroups. */
+async function importFile(kind: 'jsonl' | 'csv', file: string, options: { group: boolean }): Promise<void> {
+  const path = resolve(file);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat?.isFile()) throw new Error(`${file}: no such file`);
+  const config = loadProcessConfig();
+  const db = openDatabase(config.dbPath);
+  const stream = createReadStream(path);
+  let bytes = 0;
+  stream.on('data', (chunk) => (bytes += chunk.length));
+  const rows: AsyncIterable<ParsedTicketRow> =
+    kind === 'jsonl' ? parseJsonlLines(createInterface({ input: stream, crlfDelay: Infinity })) : parseJiraCsv(stream);
+  const progress = startProgress(`import ${kind}`, stat.size, 'bytes');
+  const started = Date.now();
+  let shown = 0;
+  let result: ImportResult;
+  try {
+    result = await importParsedRows(db, rows, {
+      source: `${kind}:${path}`,
+      fingerprint: `${stat.size}:${Math.round(stat.mtimeMs)}`,
+      onProgress: ({ imported, skipped }) =>
+        progress.update(bytes, { imported, skipped, rate: Math.round(imported / Math.max(0.001, (Date.now() - started) / 1000)) }),
+      onBadRow: ({ line, error }) => {
+        if (shown++ < MAX_BAD_ROWS_SHOWN) process.stderr.write(`\n${file}:${line}: skipped: ${error}\n`);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  if (result.resumedAfterLine > 0) console.log(`resumed an interrupted import after line ${result.resumedAfterLine}`);
+  const rate = Math.round(result.imported / Math.max(0.001, result.ms / 1000));
+  console.log(`imported ${result.imported} tickets from ${file} in ${(result.ms / 1000).toFixed(1)} s (${rate} tickets/s); ${result.skipped} bad rows skipped`);
+  if (result.skipped > MAX_BAD_ROWS_SHOWN) console.log(`(${result.skipped - MAX_BAD_ROWS_SHOWN} more bad rows not shown)`);
+  finish(db, options.group);
+}
+
+function finish(db: Db, group: boolean): void {
+  if (group) {
+    const grouped = regroupTickets(db);
+    console.log(
+      `grouped ${grouped.tickets} tickets by text (${grouped.algorithm}) in ${(grouped.ms / 1000).toFixed(1)} s: ${grouped.groups} repeated groups holding ${grouped.grouped} tickets`,
+    );
+  }
+  db.$client.close();
+}
+
+/** `deflect import jsonl|csv|jql`: load ticket history, then regroup by text. */
+export function registerImportCommand(program: Command): void {
+  const command = program.command('import').description('import ticket history (resumable, safe to run twice), then group tickets by text');
+  command
+    .command('jsonl')
+    .argument('<file>', 'one Jira REST issue ({id, key, fields}) per line, as the search API returns them')
+    .option('--no-group', 'do not regroup tickets by text afterwards')
+    .description('import a JSONL dump of Jira issues')
+    .action((file: string, options: { group: boolean }) => importFile('jsonl', file, options));
+  command
+    .command('csv')
+    .argument('<file>', "Jira's CSV export (Filters → Export → CSV)")
+    .option('--no-group', 'do not regroup tickets by text afterwards')
+    .description("import Jira's CSV export")
+    .action((file: string, options: { group: boolean }) => importFile('csv', file, options));
+}
+
+

@@ -1,0 +1,89 @@
+/**
+ * Report windows and the small statistics the report needs (median, percentiles, ISO weeks).
+ */
+
+export interface ReportWindow {
+  /** Window start, epoch ms (inclusive); null = open (all time). */
+  from: number | null;
+  /** Window end, epoch ms (exclusive). */
+  to: number;
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * Builds a window from `--since` (`30d`, `12h`, `2w`, `all`) or `--from/--to` (`YYYY-MM-DD` or ISO 8601; `--to`
+ * is exclusive and defaults to now). `from`/`to` win over `since`.
+ * @throws Error naming the flag: `invalid --since "x": use …`, `invalid --from "x": use a date like 2026-01-31`,
+ *   `--from must be before --to`.
+ */
+export function resolveWindow(options: { since?: string; from?: string; to?: string }, now = Date.now()): ReportWindow {
+  if (options.from || options.to) {
+    const to = options.to ? parseDate(options.to, '--to') : now;
+    const from = options.from ? parseDate(options.from, '--from') : null;
+    if (from !== null && from >= to) throw new Error('--from must be before --to');
+    return { from, to };
+  }
+  return parseSince(options.since ?? '30d', now);
+}
+
+/** Parses `--since`: `30d`, `12h`, `2w`, or `all`. @throws Error with the accepted forms. */
+export function parseSince(since: string, now = Date.now()): ReportWindow {
+  if (since === 'all') return { from: null, to: now };
+  const match = /^(\d+)\s*([hdw])$/i.exec(since.trim());
+  if (!match) throw new Error(`invalid --since "${since}": use a number of days/hours/weeks like 30d, 12h, 2w, or all`);
+  const unitMs = { h: 3_600_000, d: DAY_MS, w: WEEK_MS }[match[2].toLowerCase() as 'h' | 'd' | 'w'];
+  return { from: now - Number(match[1]) * unitMs, to: now };
+}
+
+function parseDate(value: string, flag: string): number {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms)) throw new Error(`invalid ${flag} "${value}": use a date like 2026-01-31`);
+  return ms;
+}
+
+/** The previous window of equal length, or null for an open window. */
+export function previousWindow(window: ReportWindow): ReportWindow | null {
+  return window.from === null ? null : { from: window.from - (window.to - window.from), to: window.from };
+}
+
+/** Start (ms) of the ISO week (Monday 00:00 UTC) holding `ms`. */
+export function weekStart(ms: number): number {
+  const day = Math.floor(ms / DAY_MS);
+  // 1970-01-01 was a Thursday: day 0 → weekday 3 (Mon=0).
+  const weekday = (day + 3) % 7;
+  return (day - weekday) * DAY_MS;
+}
+
+/** `YYYY-MM-DD` of an epoch-ms instant (UTC). */
+export const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Week starts (ms) covering [from, to), oldest first; at most `maxWeeks` (the most recent ones). */
+export function weeksOf(from: number, to: number, maxWeeks = 520): number[] {
+  const weeks: number[] = [];
+  for (let w = weekStart(to - 1); w >= weekStart(from) && weeks.length < maxWeeks; w -= WEEK_MS) weeks.push(w);
+  return weeks.reverse();
+}
+
+/** The q-quantile (0..1) by linear interpolation, or null for an empty list. */
+export function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Orders issue keys by project, then number (`PLAT-9` before `PLAT-10`). */
+export function compareIssueKeys(a: string, b: string): number {
+  const [pa, na] = splitKey(a);
+  const [pb, nb] = splitKey(b);
+  return pa === pb ? na - nb : pa < pb ? -1 : 1;
+}
+
+function splitKey(key: string): [string, number] {
+  const dash = key.lastIndexOf('-');
+  return dash > 0 ? [key.slice(0, dash), Number(key.slice(dash + 1)) || 0] : [key, 0];
+}
