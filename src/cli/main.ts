@@ -4,9 +4,14 @@
  */
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit-command.js';
+import { registerGroupCommand } from './commands/group-command.js';
+import { registerImportCommand } from './commands/import-command.js';
+import { registerHandlersCommand } from './commands/handlers-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
+import { registerReconcileCommand } from './commands/reconcile-command.js';
 import { registerReplayCommand } from './commands/replay-command.js';
 import { registerReportCommand } from './commands/report-command.js';
+import { registerRunsCommand } from './commands/runs-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 
 const program = new Command()
@@ -15,9 +20,26 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
-for (const register of [registerServeCommand, registerMigrateCommand, registerReportCommand, registerAuditCommand, registerReplayCommand]) {
+for (const register of [
+  registerServeCommand,
+  registerMigrateCommand,
+  registerReportCommand,
+  registerAuditCommand,
+  registerReplayCommand,
+  registerRunsCommand,
+  registerHandlersCommand,
+  registerReconcileCommand,
+  registerImportCommand,
+  registerGroupCommand,
+]) {
   register(program);
 }
+
+// `deflect report | head` closes stdout early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await program.parseAsync(process.argv);
