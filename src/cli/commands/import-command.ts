@@ -4,7 +4,9 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase, type Db } from '../../db/client.js';
+import { importFromJql } from '../../import/import-jql.js';
 import { importParsedRows, type ImportResult } from '../../import/import-tickets.js';
+import { createJiraApi } from '../../jira/jira-client.js';
 import { parseJiraCsv } from '../../import/parse-csv.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.js';
 import { regroupTickets } from '../../reports/regroup.js';
@@ -58,6 +60,29 @@ function finish(db: Db, group: boolean): void {
   db.$client.close();
 }
 
+/** Imports the issues a JQL query matches through the Jira REST API (needs the JIRA_* credentials). */
+async function importJql(jql: string, options: { group: boolean; pageSize: string }): Promise<void> {
+  const config = loadProcessConfig();
+  if (!config.jira) throw new Error('deflect import jql needs JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN');
+  const api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken });
+  const db = openDatabase(config.dbPath);
+  let lastPrint = 0;
+  const result = await importFromJql(db, api, jql, {
+    pageSize: Number(options.pageSize),
+    onPage: ({ imported, skipped, pages }) => {
+      if (Date.now() - lastPrint < 1000) return;
+      lastPrint = Date.now();
+      process.stderr.write(`import jql: page ${pages}, ${imported} imported, ${skipped} skipped\n`);
+    },
+    onBadRow: ({ index, key, error }) => process.stderr.write(`issue #${index}${key ? ` ${key}` : ''}: skipped: ${error}\n`),
+  });
+  if (result.resumedFrom !== null) console.log(`resumed an interrupted import from issues updated since ${new Date(result.resumedFrom).toISOString()}`);
+  console.log(
+    `imported ${result.imported} tickets from Jira (${result.pages} pages, ${result.retries} retries after 429/5xx) in ${(result.ms / 1000).toFixed(1)} s; ${result.skipped} bad issues skipped`,
+  );
+  finish(db, options.group);
+}
+
 /** `deflect import jsonl|csv|jql`: load ticket history, then regroup by text. */
 export function registerImportCommand(program: Command): void {
   const command = program.command('import').description('import ticket history (resumable, safe to run twice), then group tickets by text');
@@ -67,6 +92,13 @@ export function registerImportCommand(program: Command): void {
     .option('--no-group', 'do not regroup tickets by text afterwards')
     .description('import a JSONL dump of Jira issues')
     .action((file: string, options: { group: boolean }) => importFile('jsonl', file, options));
+  command
+    .command('jql')
+    .requiredOption('--jql <query>', 'which issues, e.g. "project = PLAT AND created >= -365d" (no ORDER BY)')
+    .option('--page-size <n>', 'issues per request', '100')
+    .option('--no-group', 'do not regroup tickets by text afterwards')
+    .description('import issues from Jira with a JQL query (enhanced search; honours 429 Retry-After)')
+    .action((options: { jql: string; group: boolean; pageSize: string }) => importJql(options.jql, options));
   command
     .command('csv')
     .argument('<file>', "Jira's CSV export (Filters → Export → CSV)")
