@@ -8,16 +8,21 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { DeliveryRecorder } from './db/deliveries.js';
+import type { ReportContext } from './reports/top-tickets-report.js';
+import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { reportPageRoutes } from './routes/report-page-routes.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
   onDeliveryStored?: () => void;
+  /** Rules, estimates and Jira URL the report uses (default: no rules, default estimates, no links). */
+  report?: ReportContext;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -54,7 +59,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     webhookTokens: options.config.webhookTokens,
     bodyLimitBytes: options.config.bodyLimitBytes,
   });
-  await app.register(apiRoutes, { db: options.db });
-  await app.register(healthRoutes, { db: options.db });
+  await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
+  await app.register(reportPageRoutes);
+  await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag });
   return app;
 }

@@ -117,11 +117,17 @@ describe('core pipeline end to end', () => {
     expect(runsOf(deflect, 'PLAT-105')).toHaveLength(0);
   });
 
-  it('the report and the audit API show the automated ticket', async () => {
+  it('the report and the audit API show the automated tickets', async () => {
+    // A second access request makes "access-request" a repeated group.
+    const second = payload('01-access-request-created.json');
+    Object.assign(second.issue, { id: '10106', key: 'PLAT-106', self: second.issue.self.replace('10101', '10106') });
+    jira.seedIssue({ key: 'PLAT-106' });
+    await postWebhook(deflect.url, second);
+    await waitFor('the PLAT-106 run to finish', () => finished(deflect, 'PLAT-106'));
     const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`)).json();
     const group = report.groups.find((g: { key: string }) => g.key === 'access-request');
-    expect(group).toMatchObject({ count: 1, automated: 1, keys: ['PLAT-101'] });
-    const audit = await (await fetch(`${deflect.url}/api/runs?handler=grant-repo-access`)).json();
+    expect(group).toMatchObject({ kind: 'label', count: 2, automated: 2, keys: ['PLAT-101', 'PLAT-106'], handler: 'grant-repo-access' });
+    const audit = await (await fetch(`${deflect.url}/api/runs?handler=grant-repo-access&ticket=PLAT-101`)).json();
     expect(audit.runs[0].ticketKey).toBe('PLAT-101');
     expect(audit.runs[0].actions.map((a: { kind: string }) => a.kind)).toEqual(['comment', 'transition']);
     const bad = await fetch(`${deflect.url}/api/reports/top-tickets?since=yesterday`);

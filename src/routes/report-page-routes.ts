@@ -1,0 +1,74 @@
+/**
+ * The top-tickets report page: `GET /reports/top-tickets` (HTML) and the assets it loads, all served by deflect so
+ * the page works without any external network:
+ * - `/assets/chart.umd.js`: Chart.js's UMD build, read from node_modules (the `chart.js` runtime dependency);
+ * - `/assets/report-page.js`, `/assets/report-page.css`: the page's own script and style (plain files, no build step).
+ *
+ * The page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `top`, the same
+ * parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReportV2` JSON
+ * (src/reports/report-types.ts). Filters change the URL (history.pushState), so a view can be shared by its link.
+ *
+ * The static files live in `src/reports/page/` and are resolved from {@link PACKAGE_ROOT}, because the build compiles
+ * only `.ts` files: the same folder serves under tsx and from `dist/`. They are read once, at registration.
+ * The page answers with a strict Content-Security-Policy (`default-src 'self'`): no inline script or style, no
+ * third-party origin; Chart.js styles its canvases through the CSSOM, which the policy allows.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { PACKAGE_ROOT } from '../db/client.js';
+
+/** Where the page's own files live (resolved from the package root, so tsx and dist serve the same files). */
+export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
+
+/** The page's policy: everything from deflect itself; ticket links navigate away but load nothing. */
+export const REPORT_PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** chart.js's package `exports` hide `dist/chart.umd.js`, so resolve the package entry and take its folder. */
+function chartUmdPath(): string {
+  const entry = createRequire(import.meta.url).resolve('chart.js'); // …/chart.js/dist/chart.cjs
+  return join(dirname(entry), 'chart.umd.js');
+}
+
+/**
+ * Reads a static file at registration.
+ * @throws Error naming the file when it is missing (a broken install or a packaging mistake).
+ */
+function readAsset(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the report page asset ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
+  const html = readAsset(join(REPORT_PAGE_DIR, 'report-page.html'));
+  const script = readAsset(join(REPORT_PAGE_DIR, 'report-page.js'));
+  const style = readAsset(join(REPORT_PAGE_DIR, 'report-page.css'));
+  // The source-map comment would make devtools request a map we do not serve.
+  const chart = readAsset(chartUmdPath()).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+
+  const send = (reply: FastifyReply, type: string, body: string, cache: string) =>
+    reply.header('content-type', type).header('cache-control', cache).header('x-content-type-options', 'nosniff').send(body);
+
+  app.get('/reports/top-tickets', async (_request, reply) => {
+    reply.header('content-security-policy', REPORT_PAGE_CSP).header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+    return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
+  });
+  app.get('/assets/report-page.js', async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
+  app.get('/assets/report-page.css', async (_request, reply) => send(reply, 'text/css; charset=utf-8', style, 'no-cache'));
+  // Versioned by the installed chart.js; a day of caching is safe across restarts.
+  app.get('/assets/chart.umd.js', async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', chart, 'public, max-age=86400'));
+}
