@@ -2,36 +2,41 @@
  * Groups tickets into *repeated request types* by the wording of their summary ("Reset <*> feedstock token").
  *
  * ## Algorithm `text-v1` (signature clustering)
- * 1. **Normalise** each summary (`normalise-text.ts`): placeholders for variable things, stop words out,
- *    Porter stems, a few synonyms folded. The ticket's *words* are its distinct non-placeholder stems.
- *    When a summary has fewer than 2 informative words, the first {@link GroupingOptions.descriptionWords}
- *    words of the description are added ("description where it helps").
- * 2. **Informative words**: a word seen in fewer than `minDocFreq` tickets (default 2) cannot define a
+ * 1. **Normalise** each summary (`normalise-text.ts`): typed placeholders for what varies, stop words out,
+ *    Porter stems, a few synonyms folded. A ticket's *words* are its distinct tokens, placeholders included
+ *    ("something with a `<repo>`" is part of a request type; as common tokens they weigh little). A summary
+ *    with fewer than 2 informative words borrows the first `descriptionWords` words of its description.
+ *    A ticket needs at least one informative non-placeholder word to be grouped at all.
+ * 2. **Informative words**: a word used by fewer than `minDocFreq` tickets (default 2) cannot define a
  *    repeat, so it is dropped (it is what varies: names, one-off nouns). Each remaining word weighs
- *    `ln(1 + N/df)`: rare shared words say more than "update" or "fix".
+ *    `ln(1 + N/df)` (N tickets, df tickets using it): "pfsense" says more than "update".
  * 3. **Buckets**: tickets with exactly the same informative words form a bucket.
- * 4. **Clustering**: buckets are taken largest first (ties: signature text), so the most repeated wordings
- *    seed the groups. A bucket joins the group whose *signature* (words carried by more than half of its
- *    members) is most similar by weighted Jaccard, if that similarity is ≥ `threshold` (default 0.5: the
- *    shared words weigh at least as much as the differing ones); otherwise it starts a new group.
- *    Candidates come from an inverted index over signature words, probed only with the bucket's rarest
- *    words (prefix filtering: any group reaching the threshold must share one of them), which keeps the
- *    work near-linear.
- * 5. **Refinement**: one more pass re-assigns every bucket to its best group by the *final* signatures
- *    (so a bucket placed early follows a group that formed later), then signatures are recomputed and
- *    every similarity reported is against the final signature.
- * 6. **Templates**: the most common wording among the members (lowest key on ties) is rendered with its
+ * 4. **Merge rounds**: units (first the buckets, then the clusters of the previous round) are taken
+ *    largest first (ties: signature text). A unit joins the cluster whose *signature* (the words carried by
+ *    more than half of its tickets) is most similar to its own by weighted Jaccard, if that similarity is
+ *    ≥ `threshold` (default 0.5: the shared words weigh at least as much as the differing ones); otherwise
+ *    it starts a cluster. Rounds repeat until one merges nothing (at most {@link MAX_ROUNDS}), so wordings
+ *    that only meet through a common signature ("Contextual inquiry: Toronto faculty" and "... Berkeley
+ *    faculty" → "Contextual inquiry <*> faculty") end up together. Candidates come from an inverted index
+ *    over signature words probed with the unit's rarest words only (prefix filtering: a cluster reaching the
+ *    threshold must share one of them) plus a weight-ratio filter, which keeps the work near-linear.
+ * 5. **Templates**: the most common wording among the members (lowest key on ties) is rendered with its
  *    original casing; words outside the signature become `<*>`, placeholders stay typed (`<version>`).
  *
+ * ## Explainable
+ * Each ticket's assignment records its normalised tokens, every merge it went through (the signature it
+ * joined and the similarity, always ≥ threshold), its similarity to the final signature (which may be
+ * lower: a signature narrows as a group grows) and the text that varies; a singleton records its nearest
+ * signature and why it stayed alone.
+ *
  * ## Determinism and versioning
- * Input order never matters: tickets are sorted by key (then summary) first, buckets are ordered by size
- * and signature text, ties between groups go to the older group, and ids are a hash of the signature.
- * Every output carries `algorithm: GROUPING_VERSION` and the parameters used; any change to the
- * normalisation, the weights or the steps above must bump the version so a stored grouping is never
- * silently reinterpreted.
+ * Input order never matters: tickets are sorted by key (then summary), units by size then signature
+ * text, ties between candidate clusters go to the lowest index, and ids hash the signature. Every output
+ * carries `algorithm: GROUPING_VERSION` and its parameters; any change to the normalisation, the weights
+ * or the steps above must bump the version, so a stored grouping is never silently reinterpreted.
  */
 import { createHash } from 'node:crypto';
-import { isPlaceholder, normaliseText, type NormalisedText } from './normalise-text.js';
+import { isPlaceholder, normaliseText, renderTemplate, varyingParts } from './normalise-text.js';
 
 /** Version of the grouping algorithm; stored with every grouping. Bump on any behaviour change. */
 export const GROUPING_VERSION = 'text-v1' as const;
@@ -91,7 +96,7 @@ export interface Assignment {
 export interface Grouping {
   algorithm: typeof GROUPING_VERSION;
   parameters: Required<GroupingOptions>;
-  /** Repeated groups, largest first (ties by id). Singletons are not listed. */
+  /** Repeated groups, largest first (ties by signature). Singletons are not listed. */
   groups: TextGroup[];
   /** Every input key → its assignment. */
   assignments: Map<string, Assignment>;
@@ -99,14 +104,18 @@ export interface Grouping {
 
 interface Item {
   ticket: GroupableTicket;
-  norm: NormalisedText;
+  /** Normalised summary tokens (the segments are recomputed when needed: keeping them costs ~3 KB a ticket). */
+  tokens: string[];
   words: string[];
 }
 interface Bucket {
+  /** Informative words, rarest (heaviest) first. */
   words: string[];
   items: Item[];
   weight: number;
   cluster: number;
+  /** The merges this bucket went through: the signature it (or its group) joined, and at what similarity. */
+  steps: Array<{ signature: string; similarity: number }>;
 }
 interface Cluster {
   index: number;
@@ -120,25 +129,39 @@ interface Cluster {
   buckets: Bucket[];
 }
 
-/** Merge rounds are capped; in practice the second or third round merges nothing. */
-const MAX_ROUNDS = 6;
+/** Word → indexes of the clusters whose signature holds it. */
+type Index = Map<string, Set<number>>;
+/** What the clustering steps share: the word weights and the similarity threshold. */
+interface Ctx {
+  weight: (w: string) => number;
+  threshold: number;
+}
+
+/** Merge rounds are capped; on the fluid corpus the fourth round merges nothing. */
+export const MAX_ROUNDS = 6;
 
 const DEFAULTS: Required<GroupingOptions> = { threshold: 0.5, minDocFreq: 2, descriptionWords: 12 };
 
 /**
  * Groups tickets into repeated request types (see the module comment for the algorithm).
- * Runs in roughly linear time: 100k tickets take a few seconds. Never throws on odd text.
+ * Near-linear: 100k tickets take about 10 s on a 2-core machine. Never throws on odd text; an empty input
+ * gives no groups. A key given twice counts once (the first after sorting by key, then content).
+ * @throws {RangeError} when `threshold` is not in (0, 1], `minDocFreq` < 1 or `descriptionWords` < 0.
  */
 export function groupTickets(tickets: GroupableTicket[], options: GroupingOptions = {}): Grouping {
-  const params: Required<GroupingOptions> = { ...DEFAULTS, ...stripUndefined(options) };
-  const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(a.summary ?? '', b.summary ?? ''));
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const params: Required<GroupingOptions> = { ...DEFAULTS, ...given };
+  if (!(params.threshold > 0 && params.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${params.threshold}`);
+  if (!(params.minDocFreq >= 1) || !(params.descriptionWords >= 0)) throw new RangeError('minDocFreq must be ≥ 1 and descriptionWords ≥ 0');
+  const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
+  const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
   const seen = new Set<string>();
   const items: Item[] = [];
   for (const ticket of sorted) {
     if (seen.has(ticket.key)) continue; // the same key twice: the first in sorted order wins
     seen.add(ticket.key);
-    const norm = normaliseText(ticket.summary);
-    items.push({ ticket, norm, words: distinctWords(norm.tokens) });
+    const { tokens } = normaliseText(ticket.summary);
+    items.push({ ticket, tokens, words: distinctWords(tokens) });
   }
 
   const df = countDocFreq(items);
@@ -154,7 +177,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   if (params.descriptionWords > 0) {
     let changed = false;
     for (const item of items) {
-      if (informative(item.words).length >= 2 || !item.ticket.description) continue;
+      if (informative(item.words).filter((w) => !isPlaceholder(w)).length >= 2 || !item.ticket.description) continue;
       const head = item.ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' ');
       item.words = distinctWords([...item.words, ...normaliseText(head).tokens]);
       changed = true;
@@ -168,7 +191,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   const loners: Item[] = [];
   for (const item of items) {
     item.words = informative(item.words).sort(cmp);
-    if (item.words.length === 0) {
+    if (!item.words.some((w) => !isPlaceholder(w))) {
       loners.push(item);
       continue;
     }
@@ -176,7 +199,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     let bucket = bucketMap.get(sig);
     if (!bucket) {
       const byWeight = [...item.words].sort((a, b) => weight(b) - weight(a) || cmp(a, b));
-      bucket = { words: byWeight, items: [], weight: sum(byWeight, weight), cluster: -1 };
+      bucket = { words: byWeight, items: [], weight: byWeight.reduce((acc, w) => acc + weight(w), 0), cluster: -1, steps: [] };
       bucketMap.set(sig, bucket);
     }
     bucket.items.push(item);
@@ -186,64 +209,63 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     .map(([, b]) => b);
 
   // Rounds: buckets seed clusters, then clusters merge with clusters, until a round merges nothing.
+  const ctx: Ctx = { weight, threshold: params.threshold };
   let units = buckets.map((b, i) => unitOf(b, i, weight));
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const merged = clusterRound(units, weight, params.threshold);
+    const merged = clusterRound(units, ctx);
     const done = merged.length === units.length;
     units = merged;
     if (done) break;
   }
-  // Refinement: every bucket goes to its most similar final signature (its own cluster on ties).
   const index = indexOf(units);
   for (const unit of units) for (const b of unit.buckets) b.cluster = unit.index;
-  if (process.env.REFINE) for (const b of buckets) {
-    const found = bestCluster(b.words, b.weight, units, index, weight, params.threshold, b.cluster);
-    if (found && found.similarity >= params.threshold) b.cluster = found.index;
-  }
-  const finals: Cluster[] = units.map((u) => emptyCluster(u.index));
-  for (const b of buckets) addUnit(finals[b.cluster], unitOf(b, -1, weight), null, weight);
-  const clusters = units;
 
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: params, groups: [], assignments: new Map() };
   const members = new Map<number, Bucket[]>();
   for (const bucket of buckets) (members.get(bucket.cluster) ?? members.set(bucket.cluster, []).get(bucket.cluster)!).push(bucket);
   const usedIds = new Set<string>();
   const ordered = [...members.entries()].sort(
-    (a, b) => finals[b[0]].size - finals[a[0]].size || cmp(signatureOf(finals[a[0]]).join(' '), signatureOf(finals[b[0]]).join(' ')),
+    (a, b) => units[b[0]].size - units[a[0]].size || cmp(signatureOf(units[a[0]]).join(' '), signatureOf(units[b[0]]).join(' ')),
   );
   for (const [ci, bs] of ordered) {
-    const cluster = finals[ci];
+    const cluster = units[ci];
     const clusterItems = bs.flatMap((b) => b.items);
     if (clusterItems.length < 2) {
-      explainSingleton(grouping, clusterItems[0], bs[0], clusters, index, weight, params.threshold);
+      explainSingleton(grouping, clusterItems[0], bs[0], units, index, ctx);
       continue;
     }
     const group = buildGroup(cluster, clusterItems, usedIds);
     grouping.groups.push(group);
+    const th = params.threshold;
     for (const b of bs) {
       const sim = jaccard(b.words, cluster, weight);
+      const path = b.steps.length
+        ? b.steps.map((st, i) => `${i ? 'its group then merged with' : 'joined'} [${st.signature}] at similarity ${st.similarity.toFixed(2)} ≥ ${th}`).join('; ')
+        : 'seeded the group (groups grow from their most repeated wording)';
+      const same = b.items.length > 1 ? `; ${b.items.length - 1} other ticket(s) have the same informative words` : '';
       for (const item of b.items) {
-        const varying = varyingText(item.norm, cluster.core);
-        const shared = b.items.length > 1 ? `; ${b.items.length - 1} other ticket(s) have exactly these words` : '';
+        const varying = varyingParts(normaliseText(item.ticket.summary), cluster.core);
         const reason =
-          `normalised to [${item.norm.tokens.join(' ')}]; matched signature [${group.signature.join(' ')}] ` +
-          `at similarity ${sim.toFixed(2)} ${sim >= params.threshold ? '≥' : '<'} ${params.threshold}${shared}` +
+          `normalised to [${item.tokens.join(' ')}]; ${path}${same}; ` +
+          `group signature [${group.signature.join(' ')}] (similarity ${sim.toFixed(2)})` +
           (varying.length ? `; varying part: ${varying.join(', ')}` : '');
-        grouping.assignments.set(item.ticket.key, { groupId: group.id, reason, similarity: sim, summary: item.ticket.summary, tokens: item.norm.tokens, varying });
+        grouping.assignments.set(item.ticket.key, { groupId: group.id, reason, similarity: sim, summary: item.ticket.summary, tokens: item.tokens, varying });
       }
     }
   }
   for (const item of loners) {
-    const reason = `normalised to [${item.norm.tokens.join(' ')}]; no informative words (only stop words, placeholders or words no other ticket uses)`;
-    grouping.assignments.set(item.ticket.key, { groupId: null, reason, similarity: null, summary: item.ticket.summary, tokens: item.norm.tokens, varying: [] });
+    const reason = `normalised to [${item.tokens.join(' ')}]; no informative word (only stop words, placeholders or words no other ticket uses)`;
+    grouping.assignments.set(item.ticket.key, { groupId: null, reason, similarity: null, summary: item.ticket.summary, tokens: item.tokens, varying: [] });
   }
   return grouping;
 }
 
 /**
  * One sentence saying where a ticket went and why, e.g.
- * `PLAT-12 "Reset sweet-chem feedstock token" → group "Reset <*> feedstock token" (14 tickets): normalised to
- * [reset sweet chem feedstock token]; matched signature [feedstock reset token] at similarity 0.80 ≥ 0.5; varying part: sweet-chem`.
+ * `PLAT-203 "request token reset for packages" → group "Reset <*> feedstock token" (9 tickets): normalised to
+ * [token reset packag]; joined [feedstock reset token] at similarity 0.62 ≥ 0.5; 2 other ticket(s) have the same
+ * informative words; group signature [feedstock reset token] (similarity 0.62); varying part: packages`, or for a
+ * singleton `… → no repeated group: normalised to […]; informative words […]; nearest signature […] at similarity 0.31 < 0.5`.
  * Returns a "not in this grouping" sentence for an unknown key.
  */
 export function explainTicket(grouping: Grouping, key: string): string {
@@ -257,36 +279,30 @@ export function explainTicket(grouping: Grouping, key: string): string {
 }
 
 /**
- * The most similar cluster to a set of words (sorted rarest first, total weight `total`), or null.
- * Prefix filter: only clusters whose signature holds one of the shortest run of rarest words weighing
- * more than (1 - threshold) of the total can reach the threshold, so only those are compared.
- * Ties go to `prefer` (the current cluster), then to the lowest index (the larger, older cluster).
+ * The most similar cluster to a set of words (total weight `total`), or null.
+ * Prefix filter: a cluster reaching the threshold must hold one of any subset of the words weighing more
+ * than (1 - threshold) of the total (else the words it lacks weigh too much), so only those are compared; with
+ * `sizeFilter`, so are only clusters whose signature weight is within [total·t, total/t].
+ * Ties go to the lowest index (the larger, older cluster), whatever the visiting order.
  */
-function bestCluster(
-  words: string[],
-  total: number,
-  clusters: Cluster[],
-  index: Map<string, Set<number>>,
-  weight: (w: string) => number,
-  threshold: number,
-  prefer = -1,
-  exclude = -1,
-): { index: number; similarity: number } | null {
+function bestCluster(words: string[], total: number, clusters: Cluster[], index: Index, ctx: Ctx, exclude = -1, sizeFilter = true) {
+  const { weight, threshold } = ctx;
   const probe = ++probeCounter;
   const ws = words.map(weight);
   let acc = 0;
   let best: { index: number; similarity: number } | null = null;
-  for (let i = 0; i < words.length; i++) {
-    for (const ci of index.get(words[i]) ?? []) {
+  // Any subset of the words weighing more than (1 - t) of the total works as the probe: take the words
+  // with the shortest posting lists first, so common tokens (`<num>`, "update") are rarely probed.
+  const postings = words.map((w) => index.get(w));
+  const order = words.map((_, i) => i).sort((a, b) => (postings[a]?.size ?? 0) - (postings[b]?.size ?? 0) || a - b);
+  for (const i of order) {
+    for (const ci of postings[i] ?? []) {
       if (seenAt[ci] === probe) continue;
       seenAt[ci] = probe;
       const c = clusters[ci];
-      if (ci === exclude || c.coreWeight > total / threshold || c.coreWeight < total * threshold) continue;
+      if (ci === exclude || (sizeFilter && (c.coreWeight > total / threshold || c.coreWeight < total * threshold))) continue;
       const sim = overlapSimilarity(words, ws, total, c);
-      // Deterministic tie-break, whatever the visiting order: higher similarity, then `prefer`, then lower index.
-      if (!best || sim > best.similarity + 1e-9 || (sim > best.similarity - 1e-9 && rank(ci, prefer) < rank(best.index, prefer))) {
-        best = { index: ci, similarity: sim };
-      }
+      if (!best || sim > best.similarity + 1e-9 || (sim > best.similarity - 1e-9 && ci < best.index)) best = { index: ci, similarity: sim };
     }
     acc += ws[i];
     if (acc > (1 - threshold) * total) break;
@@ -298,21 +314,21 @@ function bestCluster(
 const seenAt: number[] = [];
 let probeCounter = 0;
 
-function rank(ci: number, prefer: number): number {
-  return ci === prefer ? -1 : ci;
-}
-
 /** One clustering round: units (largest first) join the most similar cluster at ≥ threshold, or start one. */
-function clusterRound(units: Cluster[], weight: (w: string) => number, threshold: number): Cluster[] {
+function clusterRound(units: Cluster[], ctx: Ctx): Cluster[] {
+  const { weight, threshold } = ctx;
   const ordered = [...units].sort((a, b) => b.size - a.size || cmp(signatureOf(a).join(' '), signatureOf(b).join(' ')));
   const clusters: Cluster[] = [];
-  const index = new Map<string, Set<number>>();
+  const index: Index = new Map();
   for (const unit of ordered) {
     const words = [...unit.core].sort((a, b) => weight(b) - weight(a) || cmp(a, b));
-    const found = bestCluster(words, unit.coreWeight, clusters, index, weight, threshold);
+    const found = bestCluster(words, unit.coreWeight, clusters, index, ctx);
     let target: Cluster;
-    if (found && found.similarity >= threshold) target = clusters[found.index];
-    else {
+    if (found && found.similarity >= threshold) {
+      target = clusters[found.index];
+      const step = { signature: signatureOf(target).join(' '), similarity: found.similarity };
+      for (const b of unit.buckets) b.steps.push(step);
+    } else {
       target = emptyCluster(clusters.length);
       clusters.push(target);
     }
@@ -330,14 +346,8 @@ function overlapSimilarity(words: string[], ws: number[], total: number, c: Clus
 }
 
 function jaccard(words: string[], c: Cluster, weight: (w: string) => number): number {
-  let inter = 0;
-  let total = 0;
-  for (const w of words) {
-    total += weight(w);
-    if (c.core.has(w)) inter += weight(w);
-  }
-  const union = total + c.coreWeight - inter;
-  return union > 0 ? inter / union : 0;
+  const ws = words.map(weight);
+  return overlapSimilarity(words, ws, ws.reduce((a, b) => a + b, 0), c);
 }
 
 function emptyCluster(index: number): Cluster {
@@ -356,14 +366,14 @@ function unitOf(b: Bucket, index: number, weight: (w: string) => number): Cluste
   return c;
 }
 
-function indexOf(clusters: Cluster[]): Map<string, Set<number>> {
-  const index = new Map<string, Set<number>>();
+function indexOf(clusters: Cluster[]): Index {
+  const index: Index = new Map();
   for (const c of clusters) for (const w of c.core) (index.get(w) ?? index.set(w, new Set()).get(w)!).add(c.index);
   return index;
 }
 
 /** Merges a unit (bucket or cluster) into a cluster and recomputes its signature (words held by more than half). */
-function addUnit(c: Cluster, unit: Cluster, index: Map<string, Set<number>> | null, weight: (w: string) => number): void {
+function addUnit(c: Cluster, unit: Cluster, index: Index | null, weight: (w: string) => number): void {
   c.size += unit.size;
   for (const b of unit.buckets) c.buckets.push(b);
   for (const [w, n] of unit.counts) c.counts.set(w, (c.counts.get(w) ?? 0) + n);
@@ -387,11 +397,11 @@ function buildGroup(cluster: Cluster, items: Item[], usedIds: Set<string>): Text
   // The most common wording (normalised token sequence), lowest key on ties, gives the template.
   const forms = new Map<string, Item[]>();
   for (const item of items) {
-    const form = item.norm.tokens.join(' ');
+    const form = item.tokens.join(' ');
     (forms.get(form) ?? forms.set(form, []).get(form)!).push(item);
   }
   const byForm = [...forms.values()].sort((a, b) => b.length - a.length || cmp(a[0].ticket.key, b[0].ticket.key));
-  const template = renderTemplate(byForm[0][0].norm, cluster.core);
+  const template = renderTemplate(normaliseText(byForm[0][0].ticket.summary), cluster.core);
   const labelCounts = new Map<string, number>();
   for (const item of items) for (const label of new Set(item.ticket.labels)) labelCounts.set(label, (labelCounts.get(label) ?? 0) + 1);
   const labels = [...labelCounts.entries()].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || cmp(a.label, b.label));
@@ -411,46 +421,17 @@ function buildGroup(cluster: Cluster, items: Item[], usedIds: Set<string>): Text
   };
 }
 
-/** Renders a wording as a template: signature words kept, other words `<*>`, placeholders typed. */
-function renderTemplate(norm: NormalisedText, core: Set<string>): string {
-  const parts: string[] = [];
-  for (const seg of norm.segments) {
-    if (seg.kind === 'gap') parts.push(seg.text);
-    else if (seg.kind === 'placeholder') parts.push(seg.tokens.some((t) => core.has(t)) ? seg.text : seg.placeholder!);
-    else if (seg.tokens.length === 0 || seg.tokens.some((t) => core.has(t))) parts.push(seg.text);
-    else parts.push('<*>');
-  }
-  return parts
-    .join('')
-    .replace(/<\*>(?:[\s\-_/]+<\*>)+/g, '<*>')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-/** The original text of a ticket that its group's template does not spell out. */
-function varyingText(norm: NormalisedText, core: Set<string>): string[] {
-  return norm.segments
-    .filter((s) => (s.kind === 'placeholder' || (s.kind === 'word' && s.tokens.length > 0)) && !s.tokens.some((t) => core.has(t) && !isPlaceholder(t)))
-    .map((s) => s.text);
-}
-
-function explainSingleton(
-  grouping: Grouping,
-  item: Item,
-  bucket: Bucket,
-  clusters: Cluster[],
-  index: Map<string, Set<number>>,
-  weight: (w: string) => number,
-  threshold: number,
-): void {
-  // Nearest among the clusters that could have reached the threshold (the same prefix filter as joining).
-  const found = bestCluster(bucket.words, bucket.weight, clusters, index, weight, threshold, -1, bucket.cluster);
+function explainSingleton(grouping: Grouping, item: Item, bucket: Bucket, clusters: Cluster[], index: Index, ctx: Ctx): void {
+  const { threshold } = ctx;
+  // Nearest among the clusters sharing one of its rarest words (the prefix probe used for joining).
+  const found = bestCluster(bucket.words, bucket.weight, clusters, index, ctx, bucket.cluster, false);
   const nearest = found ? { sim: found.similarity, c: clusters[found.index] } : null;
   const near = nearest
-    ? `nearest signature [${signatureOf(nearest.c).join(' ')}] at similarity ${nearest.sim.toFixed(2)}${nearest.sim < threshold ? ` < ${threshold}` : ' (it joined another group)'}`
+    ? `nearest signature [${signatureOf(nearest.c).join(' ')}] at similarity ${nearest.sim.toFixed(2)}` +
+      (nearest.sim < threshold ? ` < ${threshold}` : ` (not merged: the merge rounds stopped at their cap of ${MAX_ROUNDS})`)
     : 'no other ticket shares its informative words';
-  const reason = `normalised to [${item.norm.tokens.join(' ')}]; informative words [${[...bucket.words].sort(cmp).join(' ')}]; ${near}`;
-  grouping.assignments.set(item.ticket.key, { groupId: null, reason, similarity: nearest?.sim ?? null, summary: item.ticket.summary, tokens: item.norm.tokens, varying: [] });
+  const reason = `normalised to [${item.tokens.join(' ')}]; informative words [${[...bucket.words].sort(cmp).join(' ')}]; ${near}`;
+  grouping.assignments.set(item.ticket.key, { groupId: null, reason, similarity: nearest?.sim ?? null, summary: item.ticket.summary, tokens: item.tokens, varying: [] });
 }
 
 function signatureOf(c: Cluster): string[] {
@@ -458,23 +439,13 @@ function signatureOf(c: Cluster): string[] {
 }
 
 function distinctWords(tokens: string[]): string[] {
-  return [...new Set(tokens.filter((t) => !isPlaceholder(t) && t.length > 1))];
+  return [...new Set(tokens.filter((t) => t.length > 1))];
 }
 
 function countDocFreq(items: Item[]): Map<string, number> {
   const df = new Map<string, number>();
   for (const item of items) for (const w of item.words) df.set(w, (df.get(w) ?? 0) + 1);
   return df;
-}
-
-function sum(words: string[], weight: (w: string) => number): number {
-  let s = 0;
-  for (const w of words) s += weight(w);
-  return s;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Code-unit comparison: locale-independent, so the order is the same on every machine. */

@@ -1,9 +1,9 @@
 /**
  * Text normalisation for grouping tickets by wording (see `group-tickets.ts`).
  *
- * A summary is cut into *segments* that cover the whole string: variable things (URLs, emails, ticket keys,
- * versions, numbers, hex ids, paths, quoted strings, `org/repo` names, `@user` mentions) become one
- * placeholder segment each; words become word segments; everything between (spaces, punctuation) is a gap.
+ * A summary is cut into *segments* that cover the whole string: variable things (URLs and host names,
+ * emails, ticket keys, versions, numbers, hex ids, paths, quoted strings, `org/repo` names, `@user`
+ * mentions) become one placeholder segment each; words become word segments; everything between (spaces, punctuation) is a gap.
  * Words are lower-cased, possessives dropped, stop words removed and the rest stemmed with the Porter
  * stemmer (`stemmer` package), then a few platform abbreviations are folded together (`repo` → `repositori`,
  * `upgrade` → `updat`, ...). The grouping works on the normalised tokens; the template builder works on
@@ -32,8 +32,9 @@ export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /**
  * A piece of the original text. `gap` segments (spaces, punctuation) carry no tokens; a `placeholder`
- * segment carries its placeholder as its only token; a `word` segment carries zero (stop word) or more
- * stems (hyphenated words and letter+digit runs such as `CentOS7` give several).
+ * segment carries its placeholder (a bare file name also its base name: `README.txt` → `<path>`, `readm`);
+ * a `word` segment carries zero (stop word) or more stems (hyphenated words and letter+digit runs such as
+ * `CentOS7` give several).
  */
 export interface TextSegment {
   kind: 'word' | 'placeholder' | 'gap';
@@ -58,6 +59,9 @@ export interface NormalisedText {
 const FILE_EXT =
   'js|mjs|cjs|ts|tsx|jsx|json|ya?ml|toml|ini|cfg|conf|txt|md|rst|py|rb|go|rs|java|kt|php|sh|bash|ps1|css|scss|less|html?|xml|svg|png|jpe?g|gif|pdf|docx?|xlsx?|csv|log|sql|tf|lock|zip|tar|gz|tgz|jar|war|swf|fla|ps|properties|vm|jsp';
 
+/** Top-level domains that make a bare `name.tld` a host name (`status.acme.io` → `<url>`). */
+const HOST_TLD = 'com|org|net|io|dev|app|ai|co|ca|uk|de|fr|eu|us|info|edu|gov|cloud|sh|me|one|local|internal|lan|corp';
+
 /**
  * The placeholder patterns, one alternation with named groups. Order matters: earlier alternatives win
  * (a URL contains a path, a path may contain a version, and so on).
@@ -65,7 +69,7 @@ const FILE_EXT =
 const PATTERN = new RegExp(
   [
     // URLs: scheme:// or www.
-    String.raw`(?<url>\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'\]\)]+[^\s<>"'\]\).,;:!?])`,
+    String.raw`(?<url>\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>"'\]\)]+[^\s<>"'\]\).,;:!?]|(?<![\w.@-])(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+(?:${HOST_TLD})(?![\w.-]*\w))`,
     String.raw`(?<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+)`,
     // Quoted strings: "…", “…”, `…`, and '…' only when the quotes sit at word boundaries (not "don't").
     String.raw`(?<quoted>"[^"\n]{1,80}"|“[^”\n]{1,80}”|‘[^’\n]{1,80}’|\x60[^\x60\n]{1,80}\x60|(?<![\w'])'[^'\n]{1,80}'(?![\w']))`,
@@ -104,7 +108,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     'several multiple many various few couple ' +
     'please pls plz kindly need needs needed want wants wanted request requests requesting requested ' +
     'hi hello hey thanks thank cheers asap urgent help dont doesnt didnt isnt cant wont shouldnt ' +
-    'hasnt havent arent wasnt werent im ive id youre theyre thats'
+    'hasnt havent arent wasnt werent im ive youre theyre thats'
   ).split(' '),
 );
 
@@ -121,7 +125,6 @@ export const STEM_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['passwd', 'password'],
   ['cred', 'credenti'],
   ['acct', 'account'],
-  ['k8', 'kubernet'],
   ['db', 'databas'],
   ['env', 'environ'],
   ['config', 'configur'],
@@ -204,4 +207,36 @@ export function normaliseText(text: string | null | undefined): NormalisedText {
 /** True when a normalised token is one of the {@link PLACEHOLDERS}. */
 export function isPlaceholder(token: string): token is Placeholder {
   return token.length > 2 && token.charCodeAt(0) === 60 /* < */ && (PLACEHOLDERS as readonly string[]).includes(token);
+}
+
+/**
+ * Renders a wording as a template: words with a token in `keep` stay as written (casing and punctuation
+ * kept), stop words stay, other words become `<*>`, placeholders are shown typed (`<version>`) unless
+ * one of their tokens is kept. Runs of `<*>` collapse into one.
+ *
+ * @example renderTemplate(normaliseText('Reset sweet-chem feedstock token'), new Set(['reset', 'feedstock', 'token']))
+ * // → 'Reset <*> feedstock token'
+ */
+export function renderTemplate(norm: NormalisedText, keep: ReadonlySet<string>): string {
+  const parts: string[] = [];
+  for (const seg of norm.segments) {
+    // A placeholder shows its text only when a word it carries is kept ("README.txt" → readm).
+    const kept = seg.tokens.some((t) => keep.has(t) && !isPlaceholder(t));
+    if (seg.kind === 'gap') parts.push(seg.text);
+    else if (seg.kind === 'placeholder') parts.push(kept ? seg.text : seg.placeholder!);
+    else parts.push(kept || seg.tokens.length === 0 ? seg.text : '<*>');
+  }
+  return parts
+    .join('')
+    .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
+    .replace(/<\*>(?:[\s\-_/]+<\*>)+/g, '<*>')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The original text of the segments that {@link renderTemplate} would not spell out with the same `keep`. */
+export function varyingParts(norm: NormalisedText, keep: ReadonlySet<string>): string[] {
+  return norm.segments
+    .filter((s) => s.kind !== 'gap' && s.tokens.length > 0 && !s.tokens.some((t) => keep.has(t) && !isPlaceholder(t)))
+    .map((s) => s.text);
 }

@@ -110,7 +110,7 @@ export function parseJiraEvent(body: unknown): JiraEvent {
       eventType: null,
       timestamp: null,
       actor: null,
-      ticket: restIssueToTicket(issue),
+      ticket: issueToTicket(issue),
       labelsAdded: [],
       labelsRemoved: [],
       siteHost: hostOf(issue.self),
@@ -129,7 +129,7 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> 
 }
 
 function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEvent {
-  const ticket = envelope.issue ? restIssueToTicket(envelope.issue) : null;
+  const ticket = envelope.issue ? issueToTicket(envelope.issue) : null;
   const { added, removed } = labelChanges(envelope.changelog?.items ?? []);
   const actorOf = (p: z.output<typeof person>) => p?.accountId ?? p?.name ?? p?.key ?? null;
   return {
@@ -166,7 +166,7 @@ export function labelChanges(items: ReadonlyArray<z.output<typeof changelogItem>
 const splitLabels = (value: string | null | undefined) => (value ?? '').split(/\s+/).filter(Boolean).map((l) => l.toLowerCase());
 
 /** Converts a REST-shape issue (webhook, Automation, search result) to the normalised {@link Ticket}. */
-export function restIssueToTicket(issue: z.output<typeof restIssueSchema>): Ticket {
+export function issueToTicket(issue: z.output<typeof restIssueSchema>): Ticket {
   const f = issue.fields;
   const description = f.description == null ? null : typeof f.description === 'string' ? f.description : adfToText(f.description);
   return {
