@@ -3,8 +3,11 @@
  *
  * 1. starts a fake Jira (a real HTTP server on 127.0.0.1 that answers like Jira Cloud and records what it gets),
  * 2. starts deflect against it with the example rules and a webhook secret,
- * 3. replays the example payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed),
- * 4. waits for the worker, then prints what Jira received, `deflect report --since all` and `deflect audit`.
+ * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
+ *    groups the tickets by text,
+ * 4. replays the example payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed),
+ * 5. waits for the worker, then prints what Jira received, `deflect report --since all` and `deflect audit`, and
+ *    where the report page is.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -45,6 +48,9 @@ const deflect = async (...args: string[]) =>
   (await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, ...env } })).stdout;
 
 try {
+  step('$ deflect import jsonl examples/history/platform-requests.jsonl   (ticket history nobody labelled consistently)');
+  process.stdout.write(await deflect('import', 'jsonl', join(root, 'examples/history/platform-requests.jsonl')));
+
   const payloads = readdirSync(join(root, 'examples/payloads')).filter((f) => f.endsWith('.json'));
   step(`$ deflect replay examples/payloads --fresh-id   (${payloads.length} payloads, signed with DEFLECT_WEBHOOK_SECRET)`);
   process.stdout.write(await deflect('replay', join(root, 'examples/payloads'), '--url', server.url, '--fresh-id'));
@@ -62,12 +68,17 @@ try {
   step('What Jira received');
   for (const r of jira.requests.filter((r) => r.method !== 'GET')) console.log(`${r.method} ${r.path}`);
 
-  step('$ deflect report --since all');
-  process.stdout.write(await deflect('report', '--since', 'all'));
+  step('$ deflect group   (regroup by text now that the webhooks brought new tickets)');
+  process.stdout.write(await deflect('group'));
+  step('$ deflect report --since all --top 8');
+  process.stdout.write(await deflect('report', '--since', 'all', '--top', '8'));
   step('$ deflect audit --limit 10');
   process.stdout.write(await deflect('audit', '--limit', '10'));
 } finally {
   await server.close(2000);
   await jira.close();
 }
-console.log(`\nDone. The database is ${dbPath}; run \`npx deflect report\` or \`npx deflect audit\` again any time.`);
+console.log(
+  `\nDone. The database is ${dbPath}. Run \`npx deflect report\`, \`npx deflect audit\` or \`npx deflect explain PLAT-201\` any time;` +
+    ' `npm start` serves the report page at http://localhost:3000/reports/top-tickets.',
+);

@@ -12,6 +12,7 @@ import { registerReconcileCommand } from './commands/reconcile-command.js';
 import { registerReplayCommand } from './commands/replay-command.js';
 import { registerReportCommand } from './commands/report-command.js';
 import { registerRunsCommand } from './commands/runs-command.js';
+import { registerScaffoldCommand } from './commands/scaffold-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
 
 const program = new Command()
@@ -31,6 +32,7 @@ for (const register of [
   registerReconcileCommand,
   registerImportCommand,
   registerGroupCommand,
+  registerScaffoldCommand,
 ]) {
   register(program);
 }

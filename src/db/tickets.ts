@@ -111,3 +111,22 @@ export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'>
     .get(key) as TicketRow | undefined;
   return row ? { ...row, labels: JSON.parse(row.labels) as string[] } : undefined;
 }
+
+/** Label (lower case) → number of tickets carrying it. */
+export function labelSizes(db: Db): Map<string, number> {
+  const rows = db.$client.prepare('SELECT label, count(*) AS size FROM ticket_labels GROUP BY label').all() as Array<{ label: string; size: number }>;
+  return new Map(rows.map((row) => [row.label, row.size]));
+}
+
+/** The member tickets of a text group (by group id) or a label group (by lower-case label), oldest first. */
+export function listGroupMembers(db: Db, kind: 'text' | 'label', value: string): Ticket[] {
+  const join = kind === 'text' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.group_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
+  const rows = db.$client
+    .prepare(
+      `SELECT t.id, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
+              t.reporter_id AS reporterId, t.created, t.updated, t.resolved
+       FROM tickets t ${join} ORDER BY t.created, t.key`,
+    )
+    .all(value) as Array<Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string }>;
+  return rows.map((row) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: null }));
+}

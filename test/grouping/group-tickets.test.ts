@@ -7,7 +7,7 @@ import { explainTicket, groupTickets, GROUPING_VERSION, type GroupableTicket, ty
 import { normaliseText, PLACEHOLDERS, renderTemplate } from '../../src/grouping/normalise-text.js';
 import { parseJsonlLines } from '../../src/import/parse-jsonl.js';
 
-const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/tickets/platform-requests.jsonl');
+const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/history/platform-requests.jsonl');
 
 async function loadFixture(): Promise<GroupableTicket[]> {
   const out: GroupableTicket[] = [];

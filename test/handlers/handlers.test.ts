@@ -207,10 +207,12 @@ describe('handlers/index.ts', () => {
   });
 
   it('gives every input field a description for the reporter', () => {
-    for (const handler of handlers) {
+    // Handlers scaffolded from a group may have no required field; the shipped ones all need a form.
+    const refusing = handlers.filter((handler) => !parseTicketInput(ticketWith(null, { reporter: null }), handler.input).ok);
+    expect(refusing.map((h) => h.name)).toEqual(expect.arrayContaining(['create-repository', 'grant-repo-access', 'reset-ci-token']));
+    for (const handler of refusing) {
       const result = parseTicketInput(ticketWith(null, { reporter: null }), handler.input);
-      expect(result.ok, handler.name).toBe(false);
-      if (!result.ok) for (const line of result.comment.split('\n').filter((l) => l.startsWith('- **'))) expect(line).toContain(' — ');
+      if (!result.ok) for (const line of result.comment.split('\n').filter((l) => l.startsWith('- **'))) expect(line, handler.name).toContain(' — ');
     }
   });
 });

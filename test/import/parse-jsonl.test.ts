@@ -7,7 +7,7 @@ import { parseJsonlLines, type ParsedTicketRow } from '../../src/import/parse-js
 import { InvalidIssueError, restIssueToTicket } from '../../src/import/rest-issue-to-ticket.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = resolve(root, 'test/fixtures/tickets/platform-requests.jsonl');
+const fixture = resolve(root, 'examples/history/platform-requests.jsonl');
 const corpus = resolve(root, '../shared/fixtures/tickets/fluid-jira-issues.jsonl');
 
 async function collect(lines: AsyncIterable<string> | Iterable<string>): Promise<ParsedTicketRow[]> {
