@@ -22,6 +22,7 @@ const booleanFlag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 /**
  * The environment deflect reads. Every variable is optional; defaults are the embedded-SQLite, dry-run setup.
@@ -40,6 +41,11 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  * | `DEFLECT_HANDLER_TIMEOUT_MS` | per-run handler timeout, ms | `30000` |
  * | `DEFLECT_MAX_ATTEMPTS` | attempts before a run is dead-lettered | `5` |
  * | `DEFLECT_CONCURRENCY` | runs executed at once (never two for one ticket) | `4` |
+ * | `DEFLECT_RETRY_BASE_MS` | backoff ceiling of the first retry, ms; doubles per attempt (jittered, capped at 5 min, never below Jira's `Retry-After`) | `1000` |
+ * | `JIRA_TIMEOUT_MS` | per-request timeout of Jira REST calls, ms; a write that timed out is retried no sooner than this | `10000` |
+ * | `DEFLECT_MAX_ACTIONS_PER_HOUR` | loop guard: most automated actions on one ticket in any rolling hour; further actions fail the run; `0` = no cap | `20` |
+ * | `DEFLECT_PAUSE_AFTER_FAILURES` | a handler whose runs end failed/dead this many times in a row is paused until `deflect handlers resume`; `0` = never | `5` |
+ * | `DEFLECT_MAX_QUEUE_LAG` | `/readyz` answers 503 when more deliveries + runs than this are waiting | `1000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
  */
 export const envSchema = z.object({
@@ -61,6 +67,11 @@ export const envSchema = z.object({
   DEFLECT_HANDLER_TIMEOUT_MS: positiveInt(30_000),
   DEFLECT_MAX_ATTEMPTS: positiveInt(5),
   DEFLECT_CONCURRENCY: positiveInt(4),
+  DEFLECT_RETRY_BASE_MS: positiveInt(1_000),
+  JIRA_TIMEOUT_MS: positiveInt(10_000),
+  DEFLECT_MAX_ACTIONS_PER_HOUR: nonNegativeInt(20),
+  DEFLECT_PAUSE_AFTER_FAILURES: nonNegativeInt(5),
+  DEFLECT_MAX_QUEUE_LAG: positiveInt(1_000),
   DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -81,6 +92,16 @@ export interface Config {
   handlerTimeoutMs: number;
   maxAttempts: number;
   concurrency: number;
+  /** First retry's backoff ceiling, ms. */
+  retryBaseMs: number;
+  /** Jira REST per-request timeout, ms. */
+  jiraTimeoutMs: number;
+  /** Loop guard: actions per ticket per rolling hour; 0 = no cap. */
+  maxActionsPerHour: number;
+  /** Failed/dead runs in a row that pause a handler; 0 = never. */
+  pauseAfterFailures: number;
+  /** Largest queue (pending deliveries + due runs) for which `/readyz` still answers 200. */
+  maxQueueLag: number;
   logLevel: string;
 }
 
@@ -132,6 +153,11 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     handlerTimeoutMs: e.DEFLECT_HANDLER_TIMEOUT_MS,
     maxAttempts: e.DEFLECT_MAX_ATTEMPTS,
     concurrency: e.DEFLECT_CONCURRENCY,
+    retryBaseMs: e.DEFLECT_RETRY_BASE_MS,
+    jiraTimeoutMs: e.JIRA_TIMEOUT_MS,
+    maxActionsPerHour: e.DEFLECT_MAX_ACTIONS_PER_HOUR,
+    pauseAfterFailures: e.DEFLECT_PAUSE_AFTER_FAILURES,
+    maxQueueLag: e.DEFLECT_MAX_QUEUE_LAG,
     logLevel: e.DEFLECT_LOG_LEVEL,
   });
 }

@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/client.js';
 import { createJiraApi, describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
-import { loadRulesFile, type Rule } from './rules/rules-file.js';
+import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
@@ -25,32 +25,33 @@ export interface RunningServer {
 }
 
 /**
- * Loads the rules named by the config. No rules file is allowed (every delivery is recorded, none routed).
- * @throws RulesFileError with path:line of the mistake; Error when an explicit DEFLECT_RULES file is missing.
+ * Loads the rules (and report estimates) named by the config. No rules file is allowed (every delivery is
+ * recorded, none routed).
+ * @throws RulesFileError with path:line of the mistake, or when an explicit DEFLECT_RULES file is missing.
  */
-export function loadConfiguredRules(config: Config, logger: Logger): Rule[] {
+export function loadConfiguredRules(config: Config, logger: Logger): RulesConfig {
   if (!config.rulesPath) {
     logger.warn('no rules file (DEFLECT_RULES unset and ./rules.yaml absent): deliveries are recorded but nothing is routed');
-    return [];
+    return { rules: [], estimates: DEFAULT_ESTIMATES };
   }
-  const rules = loadRulesFile(
+  const loaded = loadRulesConfig(
     config.rulesPath,
     handlers.map((h) => h.name),
   );
-  logger.info({ rules: rules.length, path: config.rulesPath }, 'rules loaded');
-  return rules;
+  logger.info({ rules: loaded.rules.length, path: config.rulesPath }, 'rules loaded');
+  return loaded;
 }
 
 /** Starts deflect. Resolves once it listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const rules = loadConfiguredRules(config, logger);
+  const { rules, estimates } = loadConfiguredRules(config, logger);
   const db = openDatabase(config.dbPath);
   logger.info({ db: config.dbPath }, 'database open and migrated');
 
   let api: JiraApi | null = null;
   let selfAccountId: string | null = null;
   if (config.jira && !config.dryRun) {
-    api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken });
+    api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken, timeoutMs: config.jiraTimeoutMs });
     selfAccountId = config.jira.accountId;
     if (!selfAccountId) {
       try {
@@ -83,8 +84,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     handlerTimeoutMs: config.handlerTimeoutMs,
     concurrency: config.concurrency,
     selfAccountId,
+    maxActionsPerHour: config.maxActionsPerHour,
+    pauseAfterFailures: config.pauseAfterFailures,
+    retryBaseMs: config.retryBaseMs,
+    jiraTimeoutMs: config.jiraTimeoutMs,
   });
-  const app = await buildApp({ config, db, logger, onDeliveryStored: () => worker.wake() });
+  const app = await buildApp({ config, db, logger, onDeliveryStored: () => worker.wake(), report: { rules, estimates, jiraBaseUrl: config.jira?.baseUrl ?? null } });
   worker.start();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');

@@ -51,3 +51,49 @@ export function listActionsForRuns(db: Db, runIds: readonly number[]): ActionRow
   const placeholders = runIds.map(() => '?').join(',');
   return db.$client.prepare(`${SELECT_ACTION} WHERE run_id IN (${placeholders}) ORDER BY run_id, seq`).all(...runIds) as ActionRow[];
 }
+
+/**
+ * Actions on one ticket created at or after `since` (ms) that went out or may have (`started`, `applied`), not counting
+ * the row keyed `exceptKey` (the action about to be retried already has its row). Backs the per-ticket loop guard
+ * (`DEFLECT_MAX_ACTIONS_PER_HOUR`).
+ */
+export function countRecentActions(db: Db, ticketKey: string, since: number, exceptKey?: string): number {
+  const row = db.$client
+    .prepare(
+      `SELECT count(*) AS n FROM actions WHERE ticket_key = ? AND created_at >= ? AND status IN ('started', 'applied')
+         AND idempotency_key != ?`,
+    )
+    .get(ticketKey, since, exceptKey ?? '') as { n: number };
+  return row.n;
+}
+
+/**
+ * Records an action whose earlier attempt had an unknown outcome (`started` after a crash, or `failed` on a timeout)
+ * as `applied` because Jira shows it was (the comment with its idempotency key exists, the issue is in the target
+ * status). Writes the row if the earlier attempt left none. Returns the row id.
+ */
+export function recordVerifiedAction(
+  db: Db,
+  action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; response: unknown },
+  now = Date.now(),
+): number {
+  const row = db.$client
+    .prepare(
+      `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, response, created_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'applied', ?, ?, ?)
+       ON CONFLICT(idempotency_key) DO UPDATE SET status = 'applied', response = excluded.response, error = NULL, finished_at = excluded.finished_at
+       RETURNING id`,
+    )
+    .get(
+      action.runId,
+      action.seq,
+      action.kind,
+      action.ticketKey,
+      action.idempotencyKey,
+      JSON.stringify(action.request),
+      JSON.stringify(action.response),
+      now,
+      now,
+    ) as { id: number };
+  return row.id;
+}

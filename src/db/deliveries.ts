@@ -124,3 +124,17 @@ export function findDelivery(db: Db, id: number): DeliveryRow | undefined {
 export function countPendingDeliveries(db: Db): number {
   return (db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
 }
+
+/** `replay_of` of each given delivery that is a replay (`deflect replay --delivery`), by delivery id. */
+export function replayOrigins(db: Db, deliveryIds: readonly number[]): Map<number, number> {
+  if (deliveryIds.length === 0) return new Map();
+  const rows = db.$client
+    .prepare('SELECT id, replay_of AS replayOf FROM deliveries WHERE replay_of IS NOT NULL AND id IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify(deliveryIds)) as Array<{ id: number; replayOf: number }>;
+  return new Map(rows.map((r) => [r.id, r.replayOf]));
+}
+
+/** Receipt time (ms) of the oldest `pending` delivery, or null when none waits (queue age for /readyz). */
+export function oldestPendingDeliveryAt(db: Db): number | null {
+  return (db.$client.prepare("SELECT min(received_at) AS at FROM deliveries WHERE status = 'pending'").get() as { at: number | null }).at;
+}

@@ -22,8 +22,8 @@ export interface NewRun {
 
 const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
   idempotency_key AS idempotencyKey, attempts, max_attempts AS maxAttempts, run_after AS runAfter, locked_at AS lockedAt,
-  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, error, created_at AS createdAt
-  FROM runs`;
+  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, error, manual_retries AS manualRetries,
+  created_at AS createdAt FROM runs`;
 
 const toRun = (row: RunRow & { dryRun: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun) });
 
@@ -43,19 +43,34 @@ export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null
 
 /**
  * Claims up to `limit` queued runs that are due, oldest first, never two for one ticket and never one for a ticket in
- * `busyTickets` (runs for the same ticket never execute concurrently). Claimed runs become `running` with
- * `attempts + 1`. One transaction, so two claimers cannot take the same run.
+ * `busyTickets` (runs for the same ticket never execute concurrently), nor one of a handler in `pausedHandlers`
+ * (those wait in the queue). Claimed runs become `running` with `attempts + 1`. One transaction, so two claimers
+ * cannot take the same run.
  */
-export function claimDueRuns(db: Db, limit: number, busyTickets: ReadonlySet<string>, now = Date.now()): RunRow[] {
+export function claimDueRuns(
+  db: Db,
+  limit: number,
+  busyTickets: ReadonlySet<string>,
+  now = Date.now(),
+  pausedHandlers: ReadonlySet<string> = new Set(),
+): RunRow[] {
+  if (limit <= 0) return [];
   const sqlite = db.$client;
-  const candidates = sqlite.prepare(`${SELECT_RUN} WHERE status = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT ?`);
+  // Excluded in SQL, so a busy ticket or a paused handler with many due runs cannot starve the others.
+  const busy = [...busyTickets];
+  const paused = [...pausedHandlers];
+  const candidates = sqlite.prepare(
+    `${SELECT_RUN} WHERE status = 'queued' AND run_after <= ?
+       AND ticket_key NOT IN (SELECT value FROM json_each(?)) AND handler NOT IN (SELECT value FROM json_each(?))
+     ORDER BY run_after, id LIMIT ?`,
+  );
   const claim = sqlite.prepare(
     `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ? WHERE id = ? AND status = 'queued'`,
   );
   return sqlite.transaction(() => {
     const taken: RunRow[] = [];
     const tickets = new Set(busyTickets);
-    for (const row of candidates.all(now, Math.max(limit * 4, 16)) as RunRow[]) {
+    for (const row of candidates.all(now, JSON.stringify(busy), JSON.stringify(paused), Math.max(limit * 4, 16)) as RunRow[]) {
       if (taken.length >= limit) break;
       if (tickets.has(row.ticketKey)) continue;
       if (claim.run(now, now, row.id).changes === 1) {
@@ -127,9 +142,63 @@ export function listRuns(db: Db, options: ListRunsOptions = {}): RunRow[] {
   return (db.$client.prepare(sql).all(...params, options.limit ?? 100) as RunRow[]).map(toRun);
 }
 
-/** Counts of runs by status, and the number due now (queue lag). */
+/**
+ * Counts of runs by status, and the number due now (queue lag). Runs of paused handlers are not counted as due:
+ * they wait on purpose, and must not make `/readyz` fail.
+ */
 export function countRuns(db: Db, now = Date.now()): { byStatus: Record<string, number>; due: number } {
   const rows = db.$client.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
-  const due = (db.$client.prepare("SELECT count(*) AS n FROM runs WHERE status = 'queued' AND run_after <= ?").get(now) as { n: number }).n;
+  const due = (
+    db.$client
+      .prepare(
+        `SELECT count(*) AS n FROM runs WHERE status = 'queued' AND run_after <= ?
+           AND handler NOT IN (SELECT handler FROM handler_states WHERE paused_at IS NOT NULL)`,
+      )
+      .get(now) as { n: number }
+  ).n;
   return { byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])), due };
+}
+
+/** Run statuses an operator may re-queue with `deflect runs retry`. */
+export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
+
+/**
+ * Re-queues a `failed` or `dead` run (`deflect runs retry`): status `queued`, due now, `attempts` back to 0,
+ * `manual_retries + 1`. The run keeps its idempotency key, so actions it already applied are skipped when it runs again.
+ * The last error stays on the row until the next outcome replaces it.
+ * @returns true when the run was re-queued, false when it does not exist or is not failed/dead.
+ */
+export function retryRun(db: Db, id: number, now = Date.now()): boolean {
+  return (
+    db.$client
+      .prepare(
+        `UPDATE runs SET status = 'queued', attempts = 0, run_after = ?, locked_at = NULL, finished_at = NULL,
+           manual_retries = manual_retries + 1 WHERE id = ? AND status IN ('failed', 'dead')`,
+      )
+      .run(now, id).changes === 1
+  );
+}
+
+/** `failed` and `dead` runs created at or after `since` (ms), oldest first: what `deflect runs retry --failed` re-queues. */
+export function findRetryableRuns(db: Db, since: number | null): RunRow[] {
+  return (
+    db.$client
+      .prepare(`${SELECT_RUN} WHERE status IN ('failed', 'dead') AND created_at >= ? ORDER BY id`)
+      .all(since ?? 0) as RunRow[]
+  ).map(toRun);
+}
+
+/**
+ * The earliest `run_after` (ms) later than `after` among queued runs of handlers that are not paused, or null when
+ * there is none (the worker sleeps until then).
+ */
+export function nextRunDueAt(db: Db, after: number): number | null {
+  return (
+    db.$client
+      .prepare(
+        `SELECT min(run_after) AS at FROM runs WHERE status = 'queued' AND run_after > ?
+           AND handler NOT IN (SELECT handler FROM handler_states WHERE paused_at IS NOT NULL)`,
+      )
+      .get(after) as { at: number | null }
+  ).at;
 }

@@ -133,6 +133,8 @@ export const runs = sqliteTable(
     summary: text('summary'),
     /** The last error message, with its hint when one is known. */
     error: text('error'),
+    /** How many times an operator re-queued this run (`deflect runs retry`); each resets `attempts` to 0. */
+    manualRetries: integer('manual_retries').notNull().default(0),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
@@ -173,11 +175,31 @@ export const actions = sqliteTable(
   (t) => [
     uniqueIndex('actions_idempotency_key_unique').on(t.idempotencyKey),
     index('actions_run_id_idx').on(t.runId),
+    // The per-ticket loop guard counts a ticket's recent actions.
+    index('actions_ticket_created_idx').on(t.ticketKey, t.createdAt),
   ],
 );
+
+/**
+ * Health of each handler: consecutive failed runs, and whether it is paused. A handler whose runs end `failed` or
+ * `dead` `DEFLECT_PAUSE_AFTER_FAILURES` times in a row is paused: its queued runs wait (nothing is dropped) until
+ * `deflect handlers resume <name>`. A row exists only once a handler has finished a run.
+ */
+export const handlerStates = sqliteTable('handler_states', {
+  /** The handler's name (its file name in `handlers/`). */
+  handler: text('handler').primaryKey(),
+  /** Runs that ended `failed`/`dead` since the last `succeeded` one (or the last resume). */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** When the handler was paused (ms), or null when it runs. */
+  pausedAt: integer('paused_at'),
+  /** Why it was paused: the count and the last run's error. */
+  pausedReason: text('paused_reason'),
+  updatedAt: integer('updated_at').notNull(),
+});
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type ActionRow = typeof actions.$inferSelect;
+export type HandlerStateRow = typeof handlerStates.$inferSelect;
 

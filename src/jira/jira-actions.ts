@@ -32,6 +32,37 @@ export interface JiraApi {
   assignIssue(issueKey: string, accountId: string | null): Promise<void>;
   /** `PUT /rest/api/3/issue/{key}` `{ update: { labels: [{ add }, { remove }] } }` (204). */
   editLabels(issueKey: string, add: string[], remove: string[]): Promise<void>;
+  /**
+   * `GET /rest/api/3/issue/{key}/comment?expand=properties&orderBy=-created`, every page (`startAt`/`maxResults`/`total`),
+   * newest first → the comments with their entity properties. Used to check whether a comment whose outcome is unknown
+   * (crash or timeout mid-call) was in fact created.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-get
+   * @param maxComments stop after this many comments (default 5000, Jira Cloud's per-issue comment limit).
+   */
+  listComments(issueKey: string, maxComments?: number): Promise<JiraComment[]>;
+  /**
+   * One page of the enhanced JQL search, `POST /rest/api/3/search/jql` `{ jql, fields, maxResults, nextPageToken }`.
+   * Pass the returned `nextPageToken` to get the next page; it is null on the last page.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
+   */
+  searchIssues(jql: string, options: { fields: string[]; maxResults?: number; nextPageToken?: string | null }): Promise<JiraSearchPage>;
+}
+
+/** A comment as {@link JiraApi.listComments} returns it (only what deflect reads). */
+export interface JiraComment {
+  id: string;
+  /** As Jira writes it, e.g. `2026-01-02T03:04:05.678+0000`. */
+  created: string | null;
+  /** accountId of the author, when present. */
+  authorAccountId: string | null;
+  /** Comment entity properties (`expand=properties`). */
+  properties: Array<{ key: string; value: unknown }>;
+}
+
+/** One page of a JQL search: issues in REST shape (`{ id, key, self, fields }`) and the token of the next page. */
+export interface JiraSearchPage {
+  issues: Array<{ id: string; key: string; self?: string; fields: Record<string, unknown> }>;
+  nextPageToken: string | null;
 }
 
 /** An Atlassian Document Format document (https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/). */

@@ -8,7 +8,7 @@
  * carry the request config, including the `Authorization` header.
  */
 import { Version3Client } from 'jira.js';
-import type { AdfDocument, JiraApi, JiraTransition } from './jira-actions.js';
+import type { AdfDocument, JiraApi, JiraComment, JiraSearchPage, JiraTransition } from './jira-actions.js';
 import { JiraRequestError } from './jira-actions.js';
 
 /** Default per-request timeout in ms. */
@@ -125,6 +125,50 @@ export function createJiraApi(options: JiraApiOptions): JiraApi {
       const issueIdOrKey = encodeURIComponent(issueKey);
       const labels = [...add.map((label) => ({ add: label })), ...remove.map((label) => ({ remove: label }))];
       await call('PUT', issuePath(issueKey), () => client.issues.editIssue({ issueIdOrKey, update: { labels } }));
+    },
+
+    // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/#api-rest-api-3-issue-issueidorkey-comment-get
+    async listComments(issueKey, maxComments = 5000): Promise<JiraComment[]> {
+      const issueIdOrKey = encodeURIComponent(issueKey);
+      const path = issuePath(issueKey, '/comment');
+      const comments: JiraComment[] = [];
+      for (let startAt = 0; comments.length < maxComments; ) {
+        const page = await call('GET', path, () =>
+          client.issueComments.getComments({ issueIdOrKey, startAt, maxResults: 100, orderBy: '-created', expand: 'properties' }),
+        );
+        const batch = page.comments ?? [];
+        for (const c of batch) {
+          if (typeof c.id !== 'string') continue;
+          comments.push({
+            id: c.id,
+            created: c.created ?? null,
+            authorAccountId: c.author?.accountId ?? null,
+            properties: (c.properties ?? []).filter((p) => typeof p.key === 'string').map((p) => ({ key: p.key as string, value: p.value })),
+          });
+        }
+        startAt += batch.length;
+        // Stop on an empty page too: a server that ignores startAt must not loop forever.
+        if (batch.length === 0 || startAt >= (page.total ?? 0)) break;
+      }
+      return comments.slice(0, maxComments);
+    },
+
+    // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
+    async searchIssues(jql, options): Promise<JiraSearchPage> {
+      const page = await call('POST', '/rest/api/3/search/jql', () =>
+        client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({
+          jql,
+          fields: options.fields,
+          maxResults: options.maxResults ?? 100,
+          nextPageToken: options.nextPageToken ?? undefined,
+        }),
+      );
+      return {
+        issues: (page.issues ?? [])
+          .filter((i) => typeof i.id === 'string' && typeof i.key === 'string')
+          .map((i) => ({ id: i.id, key: i.key, self: i.self, fields: (i.fields ?? {}) as unknown as Record<string, unknown> })),
+        nextPageToken: page.nextPageToken ?? null,
+      };
     },
   };
 }

@@ -1,17 +1,33 @@
 /**
- * The {@link JiraActions} a handler gets: every call is an *action* row in the audit trail.
+ * The {@link JiraActions} a handler gets: every call is an *action* row in the audit trail, applied effectively once.
  *
  * For each call: the action's idempotency key is `<run idempotency key>:<seq>:<kind>` (seq counts calls within
- * the run, from 1, so a retry of the same run produces the same keys in the same order). If an action with that key
- * was already `applied` (a previous attempt got that far), the call is skipped. Otherwise the row is written as
- * `started` **before** the request and finished as `applied` / `failed` after it. In a dry run the row is written
- * as `planned` and nothing is sent.
+ * the run, from 1, so a retry of the same run produces the same keys in the same order).
+ * - An action already `applied` (an earlier attempt got that far) is skipped.
+ * - An action whose earlier attempt has an unknown outcome (row `started`: the process died during the call; or
+ *   `failed`: e.g. a timeout, after which Jira may still apply the write) is first **checked in Jira**: a comment is
+ *   looked up by the comment property {@link ACTION_PROPERTY_KEY} carrying its idempotency key (every comment is
+ *   posted with it), a transition by the issue's current status. Found → recorded `applied` (`response.verifiedInJira`)
+ *   and not sent again. Label edits and assignment are idempotent in Jira (set semantics) and are simply re-sent.
+ * - Otherwise the row is written `started` **before** the request and finished `applied` / `failed` after it.
+ * - In a dry run the row is written `planned` and nothing is sent.
+ * - Loop guard: when the ticket already had `maxActionsPerHour` actions in the last hour, the call throws
+ *   {@link LoopGuardError} (permanent) instead.
+ * - Once `signal` is aborted (handler timeout, shutdown), no new action starts: the call throws the abort reason.
+ *
+ * Decision record: docs/decisions/002-effectively-once-actions.md.
  */
 import type { Logger } from 'pino';
-import { beginAction, findAction, finishAction } from '../db/actions.js';
+import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
 import type { Db } from '../db/client.js';
-import type { JiraActions, JiraApi } from './jira-actions.js';
+import { JiraRequestError, type JiraActions, type JiraApi } from './jira-actions.js';
 import { markdownToAdf } from './markdown-to-adf.js';
+
+/** Comment entity property deflect attaches to each comment it posts: `{ idempotencyKey, runId }`. */
+export const ACTION_PROPERTY_KEY = 'deflect.action';
+
+/** One hour, ms: the loop guard's window. */
+const HOUR_MS = 3_600_000;
 
 export interface RecordedActionsOptions {
   db: Db;
@@ -23,60 +39,151 @@ export interface RecordedActionsOptions {
   ticketKey: string;
   dryRun: boolean;
   log: Logger;
+  /** Once aborted, no new action starts (the handler timed out or the service is shutting down). */
+  signal?: AbortSignal;
+  /** Per-ticket cap on actions in any rolling hour (`DEFLECT_MAX_ACTIONS_PER_HOUR`); 0 or absent = no cap. */
+  maxActionsPerHour?: number;
+  /** Clock, ms (injectable for tests). */
+  now?: () => number;
+}
+
+/** {@link JiraActions} plus what the run executor needs to finish an attempt cleanly. */
+export interface RecordedActions extends JiraActions {
+  /** Resolves once no Jira call of this attempt is in flight (so a timed-out attempt's last call has an outcome). */
+  whenIdle(): Promise<void>;
+  /** Whether the last failed action left an unknown outcome in Jira (timeout, connection reset, 5xx). */
+  readonly lastFailureAmbiguous: boolean;
+}
+
+/**
+ * The per-ticket loop guard refused an action: the ticket had too many automated actions in the last hour.
+ * Permanent: the run is `failed` (re-run it with `deflect runs retry <id>` once the loop is understood).
+ */
+export class LoopGuardError extends Error {
+  constructor(ticketKey: string, count: number, max: number) {
+    super(
+      `loop guard: ${ticketKey} already had ${count} automated actions in the last hour (DEFLECT_MAX_ACTIONS_PER_HOUR=${max}); ` +
+        'action not sent — check for a rule or handler that re-triggers itself',
+    );
+    this.name = 'LoopGuardError';
+  }
 }
 
 /**
  * Builds the ticket-bound Jira actions for one run attempt.
- * @throws from each method: the {@link JiraRequestError} of a failed call (after recording it as `failed`).
+ * @throws from each method: the {@link JiraRequestError} of a failed call (after recording it as `failed`),
+ *   {@link LoopGuardError}, or the abort reason of `signal`.
  */
-export function createRecordedActions(options: RecordedActionsOptions): JiraActions {
-  const { db, api, runId, runKey, ticketKey, dryRun, log } = options;
+export function createRecordedActions(options: RecordedActionsOptions): RecordedActions {
+  const { db, api, runId, runKey, ticketKey, dryRun, log, signal } = options;
+  const now = options.now ?? Date.now;
   let seq = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  let lastFailureAmbiguous = false;
 
-  async function perform(kind: string, request: Record<string, unknown>, call: (api: JiraApi) => Promise<unknown>): Promise<void> {
+  /** Runs `work` as the attempt's in-flight call, so {@link RecordedActions.whenIdle} can wait for it. */
+  function track<T>(work: Promise<T>): Promise<T> {
+    inFlight = work.catch(() => undefined);
+    return work;
+  }
+
+  const throwIfAborted = () => {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('run aborted');
+  };
+
+  async function perform(
+    kind: string,
+    request: Record<string, unknown>,
+    call: (api: JiraApi, idempotencyKey: string) => Promise<unknown>,
+    verify?: (api: JiraApi, idempotencyKey: string) => Promise<Record<string, unknown> | null>,
+  ): Promise<void> {
     seq += 1;
-    const idempotencyKey = `${runKey}:${seq}:${kind}`;
+    const actionSeq = seq;
+    const idempotencyKey = `${runKey}:${actionSeq}:${kind}`;
     const previous = findAction(db, idempotencyKey);
     if (previous?.status === 'applied') {
       log.info({ action: kind, idempotencyKey }, 'action already applied by an earlier attempt; skipped');
       return;
     }
+    throwIfAborted();
     if (dryRun || api === null) {
-      beginAction(db, { runId, seq, kind, ticketKey, idempotencyKey, request, status: 'planned' });
+      beginAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'planned' });
       log.info({ action: kind, request }, 'dry run: action planned, nothing sent');
       return;
     }
-    const id = beginAction(db, { runId, seq, kind, ticketKey, idempotencyKey, request, status: 'started' });
+    const max = options.maxActionsPerHour ?? 0;
+    if (max > 0) {
+      const recent = countRecentActions(db, ticketKey, now() - HOUR_MS, idempotencyKey);
+      if (recent >= max) throw new LoopGuardError(ticketKey, recent, max);
+    }
+    if (previous && verify) {
+      // The earlier attempt may have reached Jira (crash or timeout mid-call): ask Jira before sending it again.
+      const found = await track(verify(api, idempotencyKey));
+      if (found) {
+        recordVerifiedAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, response: { ...found, verifiedInJira: true } });
+        log.warn({ action: kind, idempotencyKey, previousStatus: previous.status }, 'action found already applied in Jira; recorded, not sent again');
+        return;
+      }
+      throwIfAborted();
+    }
+    const id = beginAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'started' });
     try {
-      const response = await call(api);
+      const response = await track(call(api, idempotencyKey));
       finishAction(db, id, { status: 'applied', response: response ?? undefined });
       log.info({ action: kind }, 'action applied');
     } catch (error) {
+      // No answer (timeout, reset) or a 5xx: Jira may still have applied the write, or may yet apply it.
+      lastFailureAmbiguous = error instanceof JiraRequestError && error.transient && (error.status === null || error.status >= 500);
       finishAction(db, id, { status: 'failed', error: (error as Error).message });
       throw error;
     }
   }
 
   return {
-    comment: (markdown) => perform('comment', { markdown }, (jira) => jira.addComment(ticketKey, markdownToAdf(markdown))),
+    comment: (markdown) =>
+      perform(
+        'comment',
+        { markdown },
+        (jira, key) => jira.addComment(ticketKey, markdownToAdf(markdown), [{ key: ACTION_PROPERTY_KEY, value: { idempotencyKey: key, runId } }]),
+        async (jira, key) => {
+          const comments = await jira.listComments(ticketKey);
+          const match = comments.find((c) =>
+            c.properties.some((p) => p.key === ACTION_PROPERTY_KEY && (p.value as { idempotencyKey?: unknown } | null)?.idempotencyKey === key),
+          );
+          return match ? { id: match.id } : null;
+        },
+      ),
     transition: (statusName) =>
-      perform('transition', { status: statusName }, async (jira) => {
-        const wanted = statusName.trim().toLowerCase();
-        const transitions = await jira.getTransitions(ticketKey);
-        const match =
-          transitions.find((t) => t.toStatus?.toLowerCase() === wanted) ?? transitions.find((t) => t.name.toLowerCase() === wanted);
-        if (!match) {
+      perform(
+        'transition',
+        { status: statusName },
+        async (jira) => {
+          const wanted = statusName.trim().toLowerCase();
+          const transitions = await jira.getTransitions(ticketKey);
+          const match =
+            transitions.find((t) => t.toStatus?.toLowerCase() === wanted) ?? transitions.find((t) => t.name.toLowerCase() === wanted);
+          if (!match) {
+            const issue = await jira.getIssue(ticketKey);
+            const current = (issue.fields.status as { name?: string } | undefined)?.name;
+            if (current?.toLowerCase() === wanted) return { alreadyIn: current };
+            const available = transitions.map((t) => `${t.name} → ${t.toStatus ?? '?'}`).join(', ') || 'none';
+            throw new Error(`no transition to "${statusName}" from status "${current ?? '?'}" on ${ticketKey} (available: ${available})`);
+          }
+          await jira.doTransition(ticketKey, match.id);
+          return { transitionId: match.id, name: match.name };
+        },
+        async (jira) => {
           const issue = await jira.getIssue(ticketKey);
           const current = (issue.fields.status as { name?: string } | undefined)?.name;
-          if (current?.toLowerCase() === wanted) return { alreadyIn: current };
-          const available = transitions.map((t) => `${t.name} → ${t.toStatus ?? '?'}`).join(', ') || 'none';
-          throw new Error(`no transition to "${statusName}" from status "${current ?? '?'}" on ${ticketKey} (available: ${available})`);
-        }
-        await jira.doTransition(ticketKey, match.id);
-        return { transitionId: match.id, name: match.name };
-      }),
+          return current?.trim().toLowerCase() === statusName.trim().toLowerCase() ? { alreadyIn: current } : null;
+        },
+      ),
     assign: (accountId) => perform('assign', { accountId }, (jira) => jira.assignIssue(ticketKey, accountId)),
     addLabels: (...labels) => perform('add_labels', { labels }, (jira) => jira.editLabels(ticketKey, labels, [])),
     removeLabels: (...labels) => perform('remove_labels', { labels }, (jira) => jira.editLabels(ticketKey, [], labels)),
+    whenIdle: () => inFlight.then(() => undefined),
+    get lastFailureAmbiguous() {
+      return lastFailureAmbiguous;
+    },
   };
 }

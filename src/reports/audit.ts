@@ -3,6 +3,8 @@
  */
 import { listActionsForRuns } from '../db/actions.js';
 import type { Db } from '../db/client.js';
+import { replayOrigins } from '../db/deliveries.js';
+import { listHandlerStates } from '../db/handler-states.js';
 import { listRuns, type ListRunsOptions } from '../db/runs.js';
 
 export interface AuditAction {
@@ -25,6 +27,10 @@ export interface AuditRun {
   reason: string;
   status: string;
   dryRun: boolean;
+  /** The delivery this run's delivery replays (`deflect replay --delivery`), or null for an original delivery. */
+  replayOf: number | null;
+  /** How many times an operator re-queued the run (`deflect runs retry`). */
+  manualRetries: number;
   attempts: number;
   durationMs: number | null;
   summary: string | null;
@@ -34,15 +40,30 @@ export interface AuditRun {
   actions: AuditAction[];
 }
 
-/** Runs matching `options` (newest first, default 100) with their actions. */
-export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditRun[] } {
+/** A handler paused after repeated failures (or by hand), until `deflect handlers resume <name>`. */
+export interface PausedHandler {
+  handler: string;
+  pausedAt: string;
+  reason: string | null;
+}
+
+/** Runs matching `options` (newest first, default 100) with their actions, and the handlers paused now. */
+export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditRun[]; pausedHandlers: PausedHandler[] } {
   const runs = listRuns(db, options);
+  const replays = replayOrigins(
+    db,
+    runs.map((r) => r.deliveryId),
+  );
+  const pausedHandlers = listHandlerStates(db)
+    .filter((s) => s.pausedAt !== null)
+    .map((s) => ({ handler: s.handler, pausedAt: new Date(s.pausedAt!).toISOString(), reason: s.pausedReason }));
   const actions = listActionsForRuns(
     db,
     runs.map((r) => r.id),
   );
   const parse = (value: string | null) => (value === null ? null : (JSON.parse(value) as unknown));
   return {
+    pausedHandlers,
     runs: runs.map((run) => ({
       id: run.id,
       deliveryId: run.deliveryId,
@@ -51,6 +72,8 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
       reason: run.reason,
       status: run.status,
       dryRun: run.dryRun,
+      replayOf: replays.get(run.deliveryId) ?? null,
+      manualRetries: run.manualRetries,
       attempts: run.attempts,
       durationMs: run.durationMs,
       summary: run.summary,

@@ -1,7 +1,8 @@
 /**
  * `POST /webhooks/jira`: the receiver. Order of checks, each failing with a 4xx JSON error and storing nothing:
- * content type (415), body size (413), authentication over the raw bytes (401), UTF-8 (400), JSON syntax (400),
- * Jira event shape (422). Then the delivery is committed to SQLite (group commit) and only then acknowledged:
+ * content type (415), body size (413), authentication over the raw bytes (401), UTF-8 (400), JSON syntax and
+ * prototype-poisoning keys (400), Jira event shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most
+ * {@link MAX_LABEL_LENGTH} characters). Then the delivery is committed to SQLite (group commit) and only then acknowledged:
  * `200 {"status":"accepted"}`, or `200 {"status":"duplicate"}` for a redelivery (same idempotency key). Jira retries
  * 408/409/425/429/5xx, so a duplicate is never answered with 409 (../shared/docs/jira-webhooks.md §3).
  * Handlers never run inside the request; the worker picks the delivery up.
@@ -11,7 +12,16 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DeliveryRecorder } from '../db/deliveries.js';
 import { authenticateDelivery, SIGNATURE_HEADER } from './authenticate.js';
-import { NotAJiraEventError, parseJiraEvent } from './jira-event.js';
+import { NotAJiraEventError, parseJiraEvent, type JiraEvent } from './jira-event.js';
+import { parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+
+/** Jira refuses labels longer than 255 characters, so a longer one is not from Jira. */
+export const MAX_LABEL_LENGTH = 255;
+/**
+ * Most labels accepted on one issue. Jira documents no per-issue cap; 1,000 is far above any real ticket and keeps a
+ * hostile body from turning into a million `ticket_labels` rows.
+ */
+export const MAX_LABELS = 1_000;
 
 export interface WebhookRouteOptions {
   recorder: DeliveryRecorder;
@@ -63,8 +73,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = parseUntrustedJson(text);
     } catch (error) {
+      if (error instanceof PoisonedJsonError) return fail(reply, 400, error.message);
       return fail(reply, 400, `malformed JSON: ${(error as Error).message}`);
     }
     let event;
@@ -74,6 +85,8 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       if (error instanceof NotAJiraEventError) return fail(reply, 422, error.message);
       throw error;
     }
+    const outOfBounds = boundsProblem(event);
+    if (outOfBounds) return fail(reply, 422, outOfBounds);
 
     const identifier = headerValue(request.headers['x-atlassian-webhook-identifier']);
     const deliveryKey = identifier
@@ -102,6 +115,15 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     );
     return reply.code(200).send({ status: recorded.duplicate ? 'duplicate' : 'accepted', deliveryId: recorded.id });
   });
+}
+
+/** Why the event is outside what a real Jira issue can carry, or null. */
+function boundsProblem(event: JiraEvent): string | null {
+  const labels = event.ticket?.labels ?? [];
+  if (labels.length > MAX_LABELS) return `invalid Jira event: issue.fields.labels: ${labels.length} labels, more than ${MAX_LABELS}`;
+  const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);
+  if (long >= 0) return `invalid Jira event: issue.fields.labels.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
+  return null;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,17 +1,25 @@
 /**
  * Executing one claimed run: build the handler context, parse the handler's input from the ticket, call
  * `run(ctx)` under a timeout, and store the outcome (or requeue it with backoff when the failure is transient).
+ *
+ * Error classes (see also handlers/README.md "Outcomes"):
+ * - transient (Jira 429/5xx, timeouts, connection errors, handler timeout) → requeued after {@link retryDelayMs}
+ *   (exponential, jittered, never before Jira's `Retry-After`; never before `jiraTimeoutMs` when the last Jira write
+ *   has an unknown outcome, so a late write lands before the retry checks for it); `dead` once `maxAttempts` are used;
+ * - permanent (Jira 4xx, handler bug, {@link LoopGuardError}) → `failed`, not retried.
+ * Each final outcome also feeds the handler's failure streak: `pauseAfterFailures` failed/dead runs in a row pause it.
  */
 import type { Logger } from 'pino';
 import type { AnyHandler, HandlerContext } from '../automation/define-handler.js';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import type { Db } from '../db/client.js';
 import { findDelivery } from '../db/deliveries.js';
+import { recordHandlerOutcome } from '../db/handler-states.js';
 import { finishRun, requeueRun } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
 import { JiraRequestError, type JiraApi } from '../jira/jira-actions.js';
-import { createRecordedActions } from '../jira/recorded-actions.js';
+import { createRecordedActions, LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 import { parseJiraEvent } from '../webhooks/jira-event.js';
 import { retryDelayMs } from './backoff.js';
@@ -24,6 +32,16 @@ export interface ExecuteRunOptions {
   handlerTimeoutMs: number;
   /** Aborted at shutdown; the run's own signal follows it. */
   shutdownSignal: AbortSignal;
+  /** Per-ticket cap on actions per rolling hour; 0 = none (`DEFLECT_MAX_ACTIONS_PER_HOUR`). */
+  maxActionsPerHour?: number;
+  /** Failed/dead runs in a row that pause a handler; 0 = never (`DEFLECT_PAUSE_AFTER_FAILURES`). */
+  pauseAfterFailures?: number;
+  /** First retry's backoff ceiling, ms (`DEFLECT_RETRY_BASE_MS`). */
+  retryBaseMs?: number;
+  /** Jira per-request timeout, ms (`JIRA_TIMEOUT_MS`): the least wait before retrying a write with an unknown outcome. */
+  jiraTimeoutMs?: number;
+  /** Random source for backoff jitter, [0, 1). */
+  random?: () => number;
 }
 
 /** A handler that took longer than its timeout. Transient: the run is retried. */
@@ -34,12 +52,29 @@ export class HandlerTimeoutError extends Error {
   }
 }
 
-/** Errors worth retrying: Jira 429/5xx/timeouts/connection errors, and handler timeouts. */
+const TRANSIENT_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'];
+
+/**
+ * Errors worth retrying: Jira 429/5xx/timeouts/connection errors, handler timeouts, and Node network errors — also
+ * when a handler wrapped one as the `cause` of its own error (up to 5 levels deep). A {@link LoopGuardError} never is.
+ */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof JiraRequestError) return error.transient;
-  if (error instanceof HandlerTimeoutError) return true;
-  const code = (error as { code?: string } | null)?.code;
-  return typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(code);
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof LoopGuardError) return false;
+    if (current instanceof JiraRequestError) return current.transient;
+    if (current instanceof HandlerTimeoutError) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_CODES.includes(code)) return true;
+  }
+  return false;
+}
+
+/** Jira's `Retry-After` (ms) carried by `error` or its cause chain, or null. */
+export function retryAfterOf(error: unknown): number | null {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof JiraRequestError) return current.retryAfterMs;
+  }
+  return null;
 }
 
 /**
@@ -63,6 +98,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     return 'failed';
   }
 
+  const controller = new AbortController();
   const jira = createRecordedActions({
     db,
     api: options.api,
@@ -71,8 +107,9 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     ticketKey: run.ticketKey,
     dryRun: run.dryRun,
     log,
+    signal: controller.signal,
+    maxActionsPerHour: options.maxActionsPerHour,
   });
-  const controller = new AbortController();
   const onShutdown = () => controller.abort(options.shutdownSignal.reason);
   options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   let timer: NodeJS.Timeout | undefined;
@@ -102,17 +139,23 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.dryRun ? 'planned' : 'succeeded';
     finishRun(db, run.id, { status, summary: result?.summary ?? null, durationMs: elapsed() });
+    recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
   } catch (error) {
-    return recordFailure(run, error, elapsed(), options, log);
+    // A timed-out or aborted handler may still have a Jira call in flight: let it settle so its action row holds the
+    // real outcome before the run is requeued (the next attempt then skips or checks it). No new action starts now.
+    // At shutdown wait briefly: a call still in flight leaves its row `started`, which the next process checks in Jira.
+    controller.abort(error);
+    await settle(jira, options.shutdownSignal.aborted ? 2_000 : (options.jiraTimeoutMs ?? 10_000) + 1_000);
+    return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous);
   } finally {
     clearTimeout(timer);
     options.shutdownSignal.removeEventListener('abort', onShutdown);
   }
 }
 
-function recordFailure(run: RunRow, error: unknown, durationMs: number, options: ExecuteRunOptions, log: Logger): string {
+function recordFailure(run: RunRow, error: unknown, durationMs: number, options: ExecuteRunOptions, log: Logger, ambiguous: boolean): string {
   const message = error instanceof Error ? error.message : String(error);
   if (options.shutdownSignal.aborted && !(error instanceof HandlerTimeoutError)) {
     // Interrupted by shutdown: the worker releases the run back to the queue.
@@ -121,18 +164,41 @@ function recordFailure(run: RunRow, error: unknown, durationMs: number, options:
   }
   if (isTransient(error)) {
     if (run.attempts < run.maxAttempts) {
-      const delay = retryDelayMs(run.attempts, (error as JiraRequestError).retryAfterMs ?? null);
+      const backoff = retryDelayMs(run.attempts, retryAfterOf(error), options.random, options.retryBaseMs);
+      const delay = Math.max(backoff, ambiguous ? (options.jiraTimeoutMs ?? 0) : 0);
       requeueRun(options.db, run.id, Date.now() + delay, message, durationMs);
-      log.warn({ err: error, attempt: run.attempts, retryInMs: delay }, 'transient failure; run requeued');
+      log.warn({ err: error, attempt: run.attempts, retryInMs: delay, retryAfterMs: retryAfterOf(error) }, 'transient failure; run requeued');
       return 'queued';
     }
-    finishRun(options.db, run.id, { status: 'dead', error: `${message} (gave up after ${run.attempts} attempts)`, durationMs });
-    log.error({ err: error, attempts: run.attempts }, 'run dead-lettered');
+    const dead = `${message} (gave up after ${run.attempts} attempts)`;
+    finishRun(options.db, run.id, { status: 'dead', error: dead, durationMs });
+    log.error({ err: error, attempts: run.attempts }, 'run dead-lettered (deflect runs retry re-queues it)');
+    countFailure(run, dead, options, log);
     return 'dead';
   }
   finishRun(options.db, run.id, { status: 'failed', error: message, durationMs });
   log.error({ err: error }, 'run failed (permanent error, not retried)');
+  // The loop guard stopping a run is not the handler failing.
+  if (!(error instanceof LoopGuardError)) countFailure(run, message, options, log);
   return 'failed';
+}
+
+/** Extends the handler's failure streak; logs loudly when this failure pauses it. */
+function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, log: Logger): void {
+  const result = recordHandlerOutcome(options.db, run.handler, 'failure', { pauseAfter: options.pauseAfterFailures ?? 0, error });
+  if (result.pausedNow) {
+    log.error(
+      { handler: run.handler, consecutiveFailures: result.consecutiveFailures },
+      `handler ${run.handler} paused after ${result.consecutiveFailures} failed runs in a row; its runs wait in the queue (deflect handlers resume ${run.handler})`,
+    );
+  }
+}
+
+/** Waits for the attempt's in-flight Jira call, at most `ms`. */
+async function settle(jira: RecordedActions, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([jira.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function loadTicket(db: Db, run: RunRow): Ticket | null {

@@ -2,7 +2,9 @@
  * The worker: runs in the same process as the HTTP server and drives everything that happens after a delivery
  * is stored. Each turn it (1) routes pending deliveries into runs, (2) claims due runs up to `concurrency`
  * (never two for one ticket) and executes them. It sleeps until woken (a new delivery, a finished run) or until
- * the next retry is due, polling at least every `pollMs`.
+ * the next retry is due, polling at least every `pollMs`. Runs of paused handlers (see `db/handler-states.ts`) stay
+ * queued until the handler is resumed; changes made by another process (`deflect runs retry`, `deflect handlers
+ * resume`, `deflect reconcile`) are picked up within `pollMs`.
  *
  * Shutdown (`stop`): stop claiming, give in-flight runs `graceMs` to finish, then abort them and put them back
  * in the queue (released, not failed), so nothing acknowledged is lost.
@@ -10,7 +12,8 @@
 import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import type { Db } from '../db/client.js';
-import { claimDueRuns, releaseRunningRuns } from '../db/runs.js';
+import { listPausedHandlers } from '../db/handler-states.js';
+import { claimDueRuns, nextRunDueAt, releaseRunningRuns } from '../db/runs.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Rule } from '../rules/rules-file.js';
 import { executeRun } from './execute-run.js';
@@ -29,6 +32,14 @@ export interface WorkerOptions {
   selfAccountId: string | null;
   /** Longest sleep between two turns, ms (default 1000). */
   pollMs?: number;
+  /** Per-ticket cap on actions per rolling hour; 0 = none. */
+  maxActionsPerHour?: number;
+  /** Failed/dead runs in a row that pause a handler; 0 = never. */
+  pauseAfterFailures?: number;
+  /** First retry's backoff ceiling, ms. */
+  retryBaseMs?: number;
+  /** Jira per-request timeout, ms. */
+  jiraTimeoutMs?: number;
 }
 
 export class Worker {
@@ -70,12 +81,13 @@ export class Worker {
     if (this.stopped) return;
     const o = this.options;
     let moreWork = false;
+    let sleepMs = o.pollMs ?? 1000;
     try {
       moreWork = routePendingDeliveries(o.db, o, 100) === 100;
       const free = o.concurrency - this.inFlight.size;
       if (free > 0) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));
-        for (const run of claimDueRuns(o.db, free, busyTickets)) {
+        for (const run of claimDueRuns(o.db, free, busyTickets, Date.now(), listPausedHandlers(o.db))) {
           const done = executeRun(run, {
             db: o.db,
             handlers: this.handlers,
@@ -83,6 +95,10 @@ export class Worker {
             logger: o.logger,
             handlerTimeoutMs: o.handlerTimeoutMs,
             shutdownSignal: this.shutdown.signal,
+            maxActionsPerHour: o.maxActionsPerHour,
+            pauseAfterFailures: o.pauseAfterFailures,
+            retryBaseMs: o.retryBaseMs,
+            jiraTimeoutMs: o.jiraTimeoutMs,
           })
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
             .finally(() => {
@@ -92,11 +108,15 @@ export class Worker {
           this.inFlight.set(run.id, { ticketKey: run.ticketKey, done });
         }
       }
+      // Sleep until the next retry is due when that comes before the next poll. Runs already due but not claimed wait
+      // for a busy ticket or a free slot; a finishing run wakes the worker, so no busy loop for them.
+      const nextDue = nextRunDueAt(o.db, Date.now());
+      if (nextDue !== null) sleepMs = Math.max(1, Math.min(sleepMs, nextDue - Date.now()));
     } catch (error) {
       o.logger.error({ err: error }, 'worker turn failed; retrying shortly');
     }
     if (moreWork) this.wake();
-    else this.timer = setTimeout(() => this.wake(), o.pollMs ?? 1000);
+    else this.timer = setTimeout(() => this.wake(), sleepMs);
   }
 
   /**

@@ -1,0 +1,56 @@
+/**
+ * JSON parsing for untrusted webhook bodies. `JSON.parse` itself is safe from prototype pollution (a `"__proto__"`
+ * key becomes an own property), but code that later copies or merges the object may not be, so bodies carrying such
+ * keys are refused outright, as Fastify's own JSON parser does by default (`onProtoPoisoning: 'error'`,
+ * `onConstructorPoisoning: 'error'`; https://fastify.dev/docs/latest/Reference/Server/#onprotopoisoning). Keys are
+ * checked after unescaping, so `"\u005f_proto__"` is caught too.
+ *
+ * The check walks the parsed value with an explicit stack, not a `JSON.parse` reviver: V8 applies revivers
+ * recursively, so a valid body nested a few thousand levels deep would overflow the stack (found by the fuzz test).
+ */
+
+/** A body whose JSON carries a `__proto__` key, or a `constructor` key holding an object with a `prototype` key. */
+export class PoisonedJsonError extends Error {
+  constructor(key: string) {
+    super(`the body contains a forbidden "${key}" key (prototype poisoning)`);
+    this.name = 'PoisonedJsonError';
+  }
+}
+
+/** Cheap pre-check: only texts that could spell a forbidden key (directly or with \u escapes) are walked. */
+const MAY_BE_POISONED = /__proto__|constructor|\\u/;
+
+/**
+ * `JSON.parse` that refuses prototype-poisoning keys.
+ * @throws SyntaxError for malformed JSON; {@link PoisonedJsonError} for a forbidden key.
+ */
+export function parseUntrustedJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  if (MAY_BE_POISONED.test(text)) {
+    const forbidden = findForbiddenKey(value);
+    if (forbidden) throw new PoisonedJsonError(forbidden);
+  }
+  return value;
+}
+
+/** The first forbidden key anywhere in `value`, or null. Iterative, so depth costs heap, not stack. */
+export function findForbiddenKey(value: unknown): string | null {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    if (Array.isArray(current)) {
+      for (const item of current) if (item !== null && typeof item === 'object') stack.push(item);
+      continue;
+    }
+    for (const key of Object.keys(current)) {
+      const child = (current as Record<string, unknown>)[key];
+      if (key === '__proto__') return key;
+      if (key === 'constructor' && child !== null && typeof child === 'object' && Object.prototype.hasOwnProperty.call(child, 'prototype')) {
+        return key;
+      }
+      if (child !== null && typeof child === 'object') stack.push(child);
+    }
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+/**
+ * Shared pieces of the reliability tests: a seeded PRNG, Jira event bodies for the `reset-ci-token` handler (comment +
+ * transition to Done), the env that points a deflect child process at a fake Jira, a CLI runner, and a read-only view
+ * of a deflect database from the test process.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ACTION_PROPERTY_KEY } from '../../src/jira/recorded-actions.js';
+import { EXAMPLE_RULES, REPO_ROOT, TEST_SECRET } from '../support/deflect-under-test.js';
+import type { FakeComment, FakeJira } from '../support/fake-jira.js';
+
+/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A deterministic number in [0, 1) for a string key and a seed (FNV-1a, then mixed): the same key, the same draw. */
+export function hashUnit(key: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return seededRandom(h >>> 0)();
+}
+
+/** Site of the example payloads; part of every delivery key. */
+export const SITE = 'https://acme-example.atlassian.net';
+
+/**
+ * A signed-able `jira:issue_created` body for issue `key` carrying label `ci-token`, so the example rules route it to
+ * `reset-ci-token` (one comment, one transition to Done).
+ */
+export function tokenResetEvent(key: string, id: string, overrides: { timestamp?: number; labels?: string[]; actor?: string; summary?: string } = {}) {
+  return {
+    timestamp: overrides.timestamp ?? Date.now(),
+    webhookEvent: 'jira:issue_created',
+    issue_event_type_name: 'issue_created',
+    user: { self: `${SITE}/rest/api/2/user?accountId=${overrides.actor ?? 'dev-1'}`, accountId: overrides.actor ?? 'dev-1', displayName: 'Dev One' },
+    issue: {
+      id,
+      self: `${SITE}/rest/api/2/issue/${id}`,
+      key,
+      fields: {
+        issuetype: { id: '10002', name: 'Task', subtask: false },
+        project: { id: '10000', key: key.split('-')[0], name: 'Platform' },
+        summary: overrides.summary ?? `Reset the deploy token for ${key}`,
+        description: 'Please rotate it.\n\nToken: DEPLOY_TOKEN\nSystem: github-actions\nReason: expired',
+        labels: overrides.labels ?? ['ci-token'],
+        status: { id: '10000', name: 'To Do' },
+        reporter: { accountId: 'dev-1', displayName: 'Dev One' },
+        created: '2026-11-21T09:40:00.000+0100',
+        updated: '2026-11-21T09:40:00.000+0100',
+      },
+    },
+    changelog: { id: '1', items: [] },
+  };
+}
+
+/** Env for a deflect (child process or in-process) on `dbPath`, pointed at `jira`, with the example rules. */
+export function deflectEnv(dbPath: string, jira: FakeJira, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DEFLECT_DB: dbPath,
+    DEFLECT_RULES: EXAMPLE_RULES,
+    DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
+    JIRA_BASE_URL: jira.url,
+    JIRA_EMAIL: 'bot@example.test',
+    JIRA_API_TOKEN: 'test-token',
+    JIRA_ACCOUNT_ID: 'deflect-bot',
+    ...extra,
+  };
+}
+
+/** Runs `deflect <args>` (node + tsx on the sources) with `env`; resolves with its exit code and output. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DEFLECT_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs `query` on a short-lived read-only connection to the database at `dbPath` (safe next to a live server: WAL). */
+export function readDb<T>(dbPath: string, query: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return query(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The idempotency key in a comment's `deflect.action` property, or null for a comment deflect did not post. */
+export function actionKeyOf(comment: FakeComment): string | null {
+  const property = comment.properties.find((p) => p.key === ACTION_PROPERTY_KEY);
+  const key = (property?.value as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+  return typeof key === 'string' ? key : null;
+}
