@@ -29,10 +29,13 @@ export function registerReconcileCommand(program: Command): void {
       const api = createJiraApi({ ...config.jira, timeoutMs: config.jiraTimeoutMs });
       const db = openDatabase(config.dbPath);
       try {
+        // One "now" for the window start and the JQL, so `--since 2h` is exactly `updated >= -120m`.
+        const now = Date.now();
         const result = await reconcile({
           db,
           api,
-          since: Date.now() - sinceMs,
+          now,
+          since: now - sinceMs,
           settleMs,
           jql: options.jql,
           siteHost: new URL(config.jira.baseUrl).host,
