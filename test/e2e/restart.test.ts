@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { freshDir, postWebhook, REPO_ROOT, EXAMPLE_RULES, TEST_SECRET, waitFor } from '../support/deflect-under-test.js';
+import { deflectEnv, freshDir, postWebhook, REPO_ROOT, waitFor } from '../support/deflect-under-test.js';
 import { spawnDeflect } from '../support/deflect-process.js';
 
 describe('restart after SIGKILL', () => {
@@ -18,15 +18,7 @@ describe('restart after SIGKILL', () => {
   beforeAll(async () => {
     jira = await startFakeJira();
     jira.seedIssue({ key: 'PLAT-105' });
-    env = {
-      DEFLECT_DB: dbPath,
-      DEFLECT_RULES: EXAMPLE_RULES,
-      DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
-      JIRA_BASE_URL: jira.url,
-      JIRA_EMAIL: 'bot@example.test',
-      JIRA_API_TOKEN: 'test-token',
-      JIRA_ACCOUNT_ID: 'deflect-bot',
-    };
+    env = deflectEnv(dbPath, jira);
   });
   afterAll(async () => jira?.close());
 

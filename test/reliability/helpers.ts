@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ACTION_PROPERTY_KEY } from '../../src/jira/recorded-actions.js';
-import { EXAMPLE_RULES, REPO_ROOT, TEST_SECRET } from '../support/deflect-under-test.js';
+import { REPO_ROOT } from '../support/deflect-under-test.js';
+export { deflectEnv } from '../support/deflect-under-test.js';
 import type { FakeComment, FakeJira } from '../support/fake-jira.js';
 
 /** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
@@ -62,19 +63,6 @@ export function tokenResetEvent(key: string, id: string, overrides: { timestamp?
   };
 }
 
-/** Env for a deflect (child process or in-process) on `dbPath`, pointed at `jira`, with the example rules. */
-export function deflectEnv(dbPath: string, jira: FakeJira, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DEFLECT_DB: dbPath,
-    DEFLECT_RULES: EXAMPLE_RULES,
-    DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
-    JIRA_BASE_URL: jira.url,
-    JIRA_EMAIL: 'bot@example.test',
-    JIRA_API_TOKEN: 'test-token',
-    JIRA_ACCOUNT_ID: 'deflect-bot',
-    ...extra,
-  };
-}
 
 /** Runs `deflect <args>` (node + tsx on the sources) with `env`; resolves with its exit code and output. */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -82,3 +82,17 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Env for a deflect (child process or in-process) on `dbPath`, pointed at `jira`, with the example rules. */
+export function deflectEnv(dbPath: string, jira: FakeJira, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DEFLECT_DB: dbPath,
+    DEFLECT_RULES: EXAMPLE_RULES,
+    DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
+    JIRA_BASE_URL: jira.url,
+    JIRA_EMAIL: 'bot@example.test',
+    JIRA_API_TOKEN: 'test-token',
+    JIRA_ACCOUNT_ID: 'deflect-bot',
+    ...extra,
+  };
+}
