@@ -1,0 +1,85 @@
+/**
+ * In-process timing of the top-tickets report, run as its own process by the report scenario: builds the report the
+ * way `deflect report` does (the project's `loadConfig` → `reportContextFor` → `openDatabase` →
+ * `buildTopTicketsReport`, 90-day window) `repeats` times at top 10, then `JSON.stringify` of the result as the CLI
+ * prints it. As a diagnostic it also times top 1: the difference is roughly what the nine more groups' member rows
+ * and key lists cost. When the report is over its 500 ms target, a last, instrumented run wraps `prepare` to time
+ * every SQL statement the report executes and lists the slowest, so a FAIL points at a query. Prints one JSON line.
+ *
+ *   DEFLECT_DB=/tmp/tickets.db DEFLECT_RULES=examples/rules.yaml node --import tsx bench/scenarios/report-query.ts 3
+ */
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/client.js';
+import { reportContextFor } from '../../src/reports/report-context.js';
+import { resolveWindow } from '../../src/reports/report-window.js';
+import { buildTopTicketsReport } from '../../src/reports/top-tickets-report.js';
+
+const repeats = Number(process.argv[2] ?? 3);
+const config = loadConfig(process.env);
+const context = reportContextFor(config);
+const db = openDatabase(config.dbPath);
+
+const time = (top: number) => {
+  const t = performance.now();
+  const report = buildTopTicketsReport(db, { window: resolveWindow({ since: '90d' }), top }, context);
+  return { report, ms: performance.now() - t };
+};
+
+const reportMs: number[] = [];
+let report: ReturnType<typeof buildTopTicketsReport> | null = null;
+// Repeats stop early when one run exceeds 5 s, so a slow report cannot push the bench past its time budget.
+for (let i = 0; i < repeats && !(reportMs[0] > 5000); i++) {
+  const run = time(10);
+  reportMs.push(run.ms);
+  report = run.report;
+}
+const t = performance.now();
+const json = JSON.stringify(report, null, 2);
+const stringifyMs = performance.now() - t;
+const top1Ms: number[] = [];
+for (let i = 0; i < reportMs.length; i++) top1Ms.push(time(1).ms);
+
+// Instrumented run (only when over the 500 ms target): time each statement's execution, keyed by its SQL.
+const bySql = new Map<string, { ms: number; calls: number }>();
+const sqlite = db.$client;
+const originalPrepare = sqlite.prepare.bind(sqlite);
+sqlite.prepare = ((source: string) => {
+  const statement = originalPrepare(source);
+  for (const method of ['get', 'all', 'run'] as const) {
+    const original = (statement[method] as (...args: unknown[]) => unknown).bind(statement);
+    (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return original(...args);
+      } finally {
+        const key = source.replace(/\s+/g, ' ').trim();
+        const entry = bySql.get(key) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - started;
+        entry.calls++;
+        bySql.set(key, entry);
+      }
+    };
+  }
+  return statement;
+}) as typeof sqlite.prepare;
+const instrumented = Math.min(...reportMs) > 500 ? time(10).ms : null;
+sqlite.prepare = originalPrepare as typeof sqlite.prepare;
+const slowest = [...bySql]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .slice(0, 6)
+  .map(([sql, v]) => ({ ms: Math.round(v.ms), calls: v.calls, sql: sql.length > 160 ? `${sql.slice(0, 160)}…` : sql }));
+db.$client.close();
+
+console.log(
+  JSON.stringify({
+    reportMs,
+    top1Ms,
+    stringifyMs,
+    instrumented: { ms: instrumented, slowest },
+    bytes: Buffer.byteLength(json),
+    totalTickets: report?.totalTickets ?? 0,
+    groups: report?.groups.map((g) => ({ kind: g.kind, key: g.key, count: g.count, keys: g.keys.length })) ?? [],
+    keysListed: report?.groups.reduce((sum, g) => sum + g.keys.length, 0) ?? 0,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);
