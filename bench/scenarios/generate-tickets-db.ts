@@ -48,7 +48,7 @@ const insertRun = sqlite.prepare(`INSERT INTO runs (delivery_id, ticket_key, han
   VALUES (?, ?, 'grant-repo-access', 'bench', ?, 0, ?, 1, 5, ?, ?, ?, ?, 'bench', ?)`);
 
 const insertAssignment = sqlite.prepare(
-  'INSERT INTO ticket_groups (ticket_id, group_id, algorithm, reason, computed_at) VALUES (?, ?, ?, ?, ?)',
+  'INSERT INTO ticket_groups (ticket_id, group_id, algorithm, reason, computed_at, created) VALUES (?, ?, ?, ?, ?, ?)',
 );
 const insertGroup = sqlite.prepare('INSERT INTO text_groups (id, algorithm, template, signature, size, computed_at) VALUES (?, ?, ?, ?, ?, ?)');
 const groupedAt = now + 1;
@@ -78,7 +78,7 @@ sqlite.transaction(() => {
       groups.set(t.template, group);
     }
     group.size++;
-    insertAssignment.run(t.id, group.id, GROUPING_VERSION, 'bench: generated from this template', groupedAt);
+    insertAssignment.run(t.id, group.id, GROUPING_VERSION, 'bench: generated from this template', groupedAt, t.created);
   }
   for (const [template, group] of groups) {
     const display = template.replace(/\{\w+\}/g, '<*>');

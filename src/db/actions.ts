@@ -3,6 +3,7 @@
  * call and finished after it, keyed by an idempotency key, so a retried run skips what was already applied.
  */
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 import type { ActionRow } from './schema.js';
 
 /** `planned` (dry run: nothing sent) | `started` (call under way, or crashed during it) | `applied` | `failed`. */
@@ -13,7 +14,7 @@ const SELECT_ACTION = `SELECT id, run_id AS runId, seq, kind, ticket_key AS tick
 
 /** The action with this idempotency key, if any. */
 export function findAction(db: Db, idempotencyKey: string): ActionRow | undefined {
-  return db.$client.prepare(`${SELECT_ACTION} WHERE idempotency_key = ?`).get(idempotencyKey) as ActionRow | undefined;
+  return statement(db, `${SELECT_ACTION} WHERE idempotency_key = ?`).get(idempotencyKey) as ActionRow | undefined;
 }
 
 /**
@@ -25,8 +26,7 @@ export function beginAction(
   action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; status: 'planned' | 'started' },
   now = Date.now(),
 ): number {
-  const row = db.$client
-    .prepare(
+  const row = statement(db,
       `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, request = excluded.request
@@ -40,8 +40,7 @@ export function beginAction(
 
 /** Records the result of an action: `applied` with an optional response, or `failed` with the error. */
 export function finishAction(db: Db, id: number, result: { status: 'applied' | 'failed'; response?: unknown; error?: string }, now = Date.now()): void {
-  db.$client
-    .prepare('UPDATE actions SET status = ?, response = ?, error = ?, finished_at = ? WHERE id = ?')
+  statement(db, 'UPDATE actions SET status = ?, response = ?, error = ?, finished_at = ? WHERE id = ?')
     .run(result.status, result.response === undefined ? null : JSON.stringify(result.response), result.error ?? null, now, id);
 }
 
@@ -49,7 +48,7 @@ export function finishAction(db: Db, id: number, result: { status: 'applied' | '
 export function listActionsForRuns(db: Db, runIds: readonly number[]): ActionRow[] {
   if (runIds.length === 0) return [];
   const placeholders = runIds.map(() => '?').join(',');
-  return db.$client.prepare(`${SELECT_ACTION} WHERE run_id IN (${placeholders}) ORDER BY run_id, seq`).all(...runIds) as ActionRow[];
+  return statement(db, `${SELECT_ACTION} WHERE run_id IN (${placeholders}) ORDER BY run_id, seq`).all(...runIds) as ActionRow[];
 }
 
 /**
@@ -58,8 +57,7 @@ export function listActionsForRuns(db: Db, runIds: readonly number[]): ActionRow
  * (`DEFLECT_MAX_ACTIONS_PER_HOUR`).
  */
 export function countRecentActions(db: Db, ticketKey: string, since: number, exceptKey?: string): number {
-  const row = db.$client
-    .prepare(
+  const row = statement(db,
       `SELECT count(*) AS n FROM actions WHERE ticket_key = ? AND created_at >= ? AND status IN ('started', 'applied')
          AND idempotency_key != ?`,
     )
@@ -77,8 +75,7 @@ export function recordVerifiedAction(
   action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; response: unknown },
   now = Date.now(),
 ): number {
-  const row = db.$client
-    .prepare(
+  const row = statement(db,
       `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, response, created_at, finished_at)
        VALUES (?, ?, ?, ?, ?, ?, 'applied', ?, ?, ?)
        ON CONFLICT(idempotency_key) DO UPDATE SET status = 'applied', response = excluded.response, error = NULL, finished_at = excluded.finished_at

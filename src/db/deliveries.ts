@@ -2,6 +2,7 @@
  * Deliveries: every webhook POST that passed authentication and parsing, stored before it is acknowledged.
  */
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 import type { DeliveryRow } from './schema.js';
 
 export interface NewDelivery {
@@ -34,12 +35,12 @@ export interface RecordedDelivery {
  */
 export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): RecordedDelivery[] {
   const sqlite = db.$client;
-  const insert = sqlite.prepare(`
+  const insert = statement(db, `
     INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, event_timestamp, replay_of, received_at)
     VALUES (@deliveryKey, @webhookIdentifier, 'jira', @event, @issueKey, 'pending', @headers, @body, @eventTimestamp, @replayOf, @receivedAt)
     ON CONFLICT(delivery_key) DO NOTHING
     RETURNING id`);
-  const existing = sqlite.prepare('SELECT id FROM deliveries WHERE delivery_key = ?');
+  const existing = statement(db, 'SELECT id FROM deliveries WHERE delivery_key = ?');
   return sqlite.transaction(() =>
     batch.map((d) => {
       const row = insert.get({ ...d, headers: JSON.stringify(d.headers), replayOf: d.replayOf ?? null }) as { id: number } | undefined;
@@ -99,8 +100,7 @@ const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identif
 
 /** Oldest deliveries still `pending` (stored, not yet routed), at most `limit`. */
 export function findPendingDeliveries(db: Db, limit: number): DeliveryRow[] {
-  return db.$client
-    .prepare(
+  return statement(db,
       `${SELECT_DELIVERY} WHERE status = 'pending' ORDER BY id LIMIT ?`,
     )
     .all(limit) as DeliveryRow[];
@@ -108,13 +108,12 @@ export function findPendingDeliveries(db: Db, limit: number): DeliveryRow[] {
 
 /** Marks a delivery `routed` or `ignored` with the reason (inside the caller's transaction when there is one). */
 export function markDeliveryRouted(db: Db, id: number, status: 'routed' | 'ignored' | 'failed', reason: string, now = Date.now()): void {
-  db.$client.prepare('UPDATE deliveries SET status = ?, reason = ?, routed_at = ? WHERE id = ?').run(status, reason, now, id);
+  statement(db, 'UPDATE deliveries SET status = ?, reason = ?, routed_at = ? WHERE id = ?').run(status, reason, now, id);
 }
 
 /** One delivery by id, or undefined. */
 export function findDelivery(db: Db, id: number): DeliveryRow | undefined {
-  return db.$client
-    .prepare(
+  return statement(db,
       `${SELECT_DELIVERY} WHERE id = ?`,
     )
     .get(id) as DeliveryRow | undefined;
@@ -122,19 +121,18 @@ export function findDelivery(db: Db, id: number): DeliveryRow | undefined {
 
 /** Number of deliveries still `pending` (queue lag for /readyz). */
 export function countPendingDeliveries(db: Db): number {
-  return (db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+  return (statement(db, "SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
 }
 
 /** `replay_of` of each given delivery that is a replay (`deflect replay --delivery`), by delivery id. */
 export function replayOrigins(db: Db, deliveryIds: readonly number[]): Map<number, number> {
   if (deliveryIds.length === 0) return new Map();
-  const rows = db.$client
-    .prepare('SELECT id, replay_of AS replayOf FROM deliveries WHERE replay_of IS NOT NULL AND id IN (SELECT value FROM json_each(?))')
+  const rows = statement(db, 'SELECT id, replay_of AS replayOf FROM deliveries WHERE replay_of IS NOT NULL AND id IN (SELECT value FROM json_each(?))')
     .all(JSON.stringify(deliveryIds)) as Array<{ id: number; replayOf: number }>;
   return new Map(rows.map((r) => [r.id, r.replayOf]));
 }
 
 /** Receipt time (ms) of the oldest `pending` delivery, or null when none waits (queue age for /readyz). */
 export function oldestPendingDeliveryAt(db: Db): number | null {
-  return (db.$client.prepare("SELECT min(received_at) AS at FROM deliveries WHERE status = 'pending'").get() as { at: number | null }).at;
+  return (statement(db, "SELECT min(received_at) AS at FROM deliveries WHERE status = 'pending'").get() as { at: number | null }).at;
 }

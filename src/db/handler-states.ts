@@ -3,6 +3,7 @@
  * broken handler from failing every ticket routed to it. Paused handlers keep their runs `queued`; nothing is dropped.
  */
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 import type { HandlerStateRow } from './schema.js';
 
 const SELECT_STATE = `SELECT handler, consecutive_failures AS consecutiveFailures, paused_at AS pausedAt, paused_reason AS pausedReason,
@@ -47,7 +48,7 @@ export function recordHandlerOutcome(
     const pausedNow = options.pauseAfter > 0 && row.n >= options.pauseAfter && row.pausedAt === null;
     if (pausedNow) {
       const reason = `${row.n} runs in a row failed; last error: ${(options.error ?? 'unknown').slice(0, 500)}`;
-      sqlite.prepare('UPDATE handler_states SET paused_at = ?, paused_reason = ? WHERE handler = ?').run(now, reason, handler);
+      statement(db, 'UPDATE handler_states SET paused_at = ?, paused_reason = ? WHERE handler = ?').run(now, reason, handler);
     }
     return { consecutiveFailures: row.n, pausedNow };
   })();
@@ -55,13 +56,13 @@ export function recordHandlerOutcome(
 
 /** Names of the handlers paused now. */
 export function listPausedHandlers(db: Db): Set<string> {
-  const rows = db.$client.prepare('SELECT handler FROM handler_states WHERE paused_at IS NOT NULL').all() as Array<{ handler: string }>;
+  const rows = statement(db, 'SELECT handler FROM handler_states WHERE paused_at IS NOT NULL').all() as Array<{ handler: string }>;
   return new Set(rows.map((r) => r.handler));
 }
 
 /** Every handler that has finished a run, by name. */
 export function listHandlerStates(db: Db): HandlerStateRow[] {
-  return db.$client.prepare(`${SELECT_STATE} ORDER BY handler`).all() as HandlerStateRow[];
+  return statement(db, `${SELECT_STATE} ORDER BY handler`).all() as HandlerStateRow[];
 }
 
 /**
@@ -70,8 +71,7 @@ export function listHandlerStates(db: Db): HandlerStateRow[] {
  */
 export function resumeHandler(db: Db, handler: string, now = Date.now()): boolean {
   return (
-    db.$client
-      .prepare(
+    statement(db,
         'UPDATE handler_states SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0, updated_at = ? WHERE handler = ? AND paused_at IS NOT NULL',
       )
       .run(now, handler).changes === 1
@@ -81,8 +81,7 @@ export function resumeHandler(db: Db, handler: string, now = Date.now()): boolea
 /** Pauses a handler by hand (`deflect handlers pause`). @returns false when it was already paused. */
 export function pauseHandler(db: Db, handler: string, reason: string, now = Date.now()): boolean {
   return (
-    db.$client
-      .prepare(
+    statement(db,
         `INSERT INTO handler_states (handler, consecutive_failures, paused_at, paused_reason, updated_at) VALUES (?, 0, ?, ?, ?)
          ON CONFLICT(handler) DO UPDATE SET paused_at = excluded.paused_at, paused_reason = excluded.paused_reason, updated_at = excluded.updated_at
          WHERE handler_states.paused_at IS NULL`,

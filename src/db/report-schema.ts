@@ -31,9 +31,11 @@ export const ticketGroups = sqliteTable(
     algorithm: text('algorithm').notNull(),
     /** Why the ticket is where it is (what `deflect explain` prints). */
     reason: text('reason').notNull(),
+    /** Copy of tickets.created (ms) so the report filters a window on the (group, created) index. */
+    created: integer('created'),
     computedAt: integer('computed_at').notNull(),
   },
-  (t) => [index('ticket_groups_group_idx').on(t.groupId)],
+  (t) => [index('ticket_groups_group_idx').on(t.groupId), index('ticket_groups_group_created_idx').on(t.groupId, t.created)],
 );
 
 /** Progress of an import, so an interrupted one resumes where it stopped. */

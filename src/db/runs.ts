@@ -3,6 +3,7 @@
  * {@link RUN_STATUSES}; the worker moves a run `queued` → `running` → an outcome.
  */
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 import type { RunRow } from './schema.js';
 
 /** `planned` is the outcome of a dry run; `dead` is the dead-letter state (attempts exhausted). */
@@ -29,8 +30,7 @@ const toRun = (row: RunRow & { dryRun: number | boolean }): RunRow => ({ ...row,
 
 /** Queues a run; a second run for the same (delivery, handler) is ignored (UNIQUE). Returns the id or null if it existed. */
 export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null {
-  const row = db.$client
-    .prepare(
+  const row = statement(db,
       `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at)
        VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
@@ -59,12 +59,12 @@ export function claimDueRuns(
   // Excluded in SQL, so a busy ticket or a paused handler with many due runs cannot starve the others.
   const busy = [...busyTickets];
   const paused = [...pausedHandlers];
-  const candidates = sqlite.prepare(
+  const candidates = statement(db,
     `${SELECT_RUN} WHERE status = 'queued' AND run_after <= ?
        AND ticket_key NOT IN (SELECT value FROM json_each(?)) AND handler NOT IN (SELECT value FROM json_each(?))
      ORDER BY run_after, id LIMIT ?`,
   );
-  const claim = sqlite.prepare(
+  const claim = statement(db,
     `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ? WHERE id = ? AND status = 'queued'`,
   );
   return sqlite.transaction(() => {
@@ -89,15 +89,13 @@ export function finishRun(
   outcome: { status: RunOutcome; summary?: string | null; error?: string | null; durationMs: number },
   now = Date.now(),
 ): void {
-  db.$client
-    .prepare('UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
+  statement(db, 'UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
     .run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, now, id);
 }
 
 /** Puts a run back in the queue to be retried at `runAfter` (ms), keeping the error for the audit. */
 export function requeueRun(db: Db, id: number, runAfter: number, error: string, durationMs: number): void {
-  db.$client
-    .prepare("UPDATE runs SET status = 'queued', run_after = ?, error = ?, duration_ms = ?, locked_at = NULL WHERE id = ?")
+  statement(db, "UPDATE runs SET status = 'queued', run_after = ?, error = ?, duration_ms = ?, locked_at = NULL WHERE id = ?")
     .run(runAfter, error, durationMs, id);
 }
 
@@ -108,15 +106,15 @@ export function requeueRun(db: Db, id: number, runAfter: number, error: string, 
 export function releaseRunningRuns(db: Db, ids?: readonly number[]): number {
   const sqlite = db.$client;
   if (ids) {
-    const release = sqlite.prepare("UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE id = ? AND status = 'running'");
+    const release = statement(db, "UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE id = ? AND status = 'running'");
     return sqlite.transaction(() => ids.reduce((n, id) => n + release.run(id).changes, 0))();
   }
-  return sqlite.prepare("UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE status = 'running'").run().changes;
+  return statement(db, "UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE status = 'running'").run().changes;
 }
 
 /** One run by id. */
 export function findRun(db: Db, id: number): RunRow | undefined {
-  const row = db.$client.prepare(`${SELECT_RUN} WHERE id = ?`).get(id) as RunRow | undefined;
+  const row = statement(db, `${SELECT_RUN} WHERE id = ?`).get(id) as RunRow | undefined;
   return row && toRun(row);
 }
 
@@ -139,7 +137,7 @@ export function listRuns(db: Db, options: ListRunsOptions = {}): RunRow[] {
   if (options.handler) where.push('handler = ?') && params.push(options.handler);
   if (options.ticketKey) where.push('ticket_key = ?') && params.push(options.ticketKey);
   const sql = `${SELECT_RUN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (db.$client.prepare(sql).all(...params, options.limit ?? 100) as RunRow[]).map(toRun);
+  return (statement(db, sql).all(...params, options.limit ?? 100) as RunRow[]).map(toRun);
 }
 
 /**
@@ -147,10 +145,9 @@ export function listRuns(db: Db, options: ListRunsOptions = {}): RunRow[] {
  * they wait on purpose, and must not make `/readyz` fail.
  */
 export function countRuns(db: Db, now = Date.now()): { byStatus: Record<string, number>; due: number } {
-  const rows = db.$client.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
+  const rows = statement(db, 'SELECT status, count(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
   const due = (
-    db.$client
-      .prepare(
+    statement(db,
         `SELECT count(*) AS n FROM runs WHERE status = 'queued' AND run_after <= ?
            AND handler NOT IN (SELECT handler FROM handler_states WHERE paused_at IS NOT NULL)`,
       )
@@ -170,8 +167,7 @@ export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
  */
 export function retryRun(db: Db, id: number, now = Date.now()): boolean {
   return (
-    db.$client
-      .prepare(
+    statement(db,
         `UPDATE runs SET status = 'queued', attempts = 0, run_after = ?, locked_at = NULL, finished_at = NULL,
            manual_retries = manual_retries + 1 WHERE id = ? AND status IN ('failed', 'dead')`,
       )
@@ -182,8 +178,7 @@ export function retryRun(db: Db, id: number, now = Date.now()): boolean {
 /** `failed` and `dead` runs created at or after `since` (ms), oldest first: what `deflect runs retry --failed` re-queues. */
 export function findRetryableRuns(db: Db, since: number | null): RunRow[] {
   return (
-    db.$client
-      .prepare(`${SELECT_RUN} WHERE status IN ('failed', 'dead') AND created_at >= ? ORDER BY id`)
+    statement(db, `${SELECT_RUN} WHERE status IN ('failed', 'dead') AND created_at >= ? ORDER BY id`)
       .all(since ?? 0) as RunRow[]
   ).map(toRun);
 }
@@ -194,8 +189,7 @@ export function findRetryableRuns(db: Db, since: number | null): RunRow[] {
  */
 export function nextRunDueAt(db: Db, after: number): number | null {
   return (
-    db.$client
-      .prepare(
+    statement(db,
         `SELECT min(run_after) AS at FROM runs WHERE status = 'queued' AND run_after > ?
            AND handler NOT IN (SELECT handler FROM handler_states WHERE paused_at IS NOT NULL)`,
       )

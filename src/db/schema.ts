@@ -80,6 +80,8 @@ export const tickets = sqliteTable(
     index('tickets_key_idx').on(t.key),
     index('tickets_created_idx').on(t.created),
     index('tickets_project_created_idx').on(t.project, t.created),
+    // `deflect group` staleness: tickets recorded since the last grouping.
+    index('tickets_recorded_at_idx').on(t.recordedAt),
   ],
 );
 

@@ -5,6 +5,7 @@
  */
 import type { Grouping } from '../grouping/group-tickets.js';
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 
 export interface StoredGroupingMeta {
   /** Algorithm of the stored grouping, e.g. `text-v1`; null when nothing was grouped yet. */
@@ -19,42 +20,44 @@ export interface StoredGroupingMeta {
 /** Replaces the stored grouping with `grouping` in one transaction. */
 export function saveGrouping(db: Db, grouping: Grouping, idsByKey: ReadonlyMap<string, string>, computedAt = Date.now()): void {
   const sqlite = db.$client;
-  const insertGroup = sqlite.prepare(
+  const insertGroup = statement(db,
     'INSERT INTO text_groups (id, algorithm, template, signature, size, computed_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const insertAssignment = sqlite.prepare(
-    'INSERT OR REPLACE INTO ticket_groups (ticket_id, group_id, algorithm, reason, computed_at) VALUES (?, ?, ?, ?, ?)',
+  const insertAssignment = statement(db,
+    `INSERT OR REPLACE INTO ticket_groups (ticket_id, group_id, algorithm, reason, computed_at, created)
+     VALUES (@ticketId, @groupId, @algorithm, @reason, @computedAt, (SELECT created FROM tickets WHERE id = @ticketId))`,
   );
   sqlite.transaction(() => {
-    sqlite.prepare('DELETE FROM ticket_groups').run();
-    sqlite.prepare('DELETE FROM text_groups').run();
+    statement(db, 'DELETE FROM ticket_groups').run();
+    statement(db, 'DELETE FROM text_groups').run();
     for (const g of grouping.groups) {
       insertGroup.run(g.id, grouping.algorithm, g.template, JSON.stringify(g.signature), g.count, computedAt);
     }
     for (const [key, assignment] of grouping.assignments) {
       const id = idsByKey.get(key);
-      if (id !== undefined) insertAssignment.run(id, assignment.groupId, grouping.algorithm, assignment.reason, computedAt);
+      if (id !== undefined) {
+        insertAssignment.run({ ticketId: id, groupId: assignment.groupId, algorithm: grouping.algorithm, reason: assignment.reason, computedAt });
+      }
     }
   })();
 }
 
 /** What the stored grouping is and how stale it is. */
 export function groupingMeta(db: Db): StoredGroupingMeta {
-  const sqlite = db.$client;
-  const row = sqlite.prepare('SELECT algorithm, max(computed_at) AS computedAt, count(*) AS groups FROM text_groups').get() as {
+  const row = statement(db, 'SELECT algorithm, max(computed_at) AS computedAt, count(*) AS groups FROM text_groups').get() as {
     algorithm: string | null;
     computedAt: number | null;
     groups: number;
   };
-  const assigned = sqlite.prepare('SELECT algorithm, max(computed_at) AS computedAt FROM ticket_groups').get() as {
+  const assigned = statement(db, 'SELECT algorithm, max(computed_at) AS computedAt FROM ticket_groups').get() as {
     algorithm: string | null;
     computedAt: number | null;
   };
   const computedAt = row.computedAt ?? assigned.computedAt;
   const ticketsSince =
     computedAt === null
-      ? (sqlite.prepare('SELECT count(*) AS n FROM tickets').get() as { n: number }).n
-      : (sqlite.prepare('SELECT count(*) AS n FROM tickets WHERE recorded_at > ?').get(computedAt) as { n: number }).n;
+      ? (statement(db, 'SELECT count(*) AS n FROM tickets').get() as { n: number }).n
+      : (statement(db, 'SELECT count(*) AS n FROM tickets WHERE recorded_at > ?').get(computedAt) as { n: number }).n;
   return { algorithm: row.algorithm ?? assigned.algorithm, computedAt, ticketsSince, groups: row.groups };
 }
 
@@ -63,8 +66,7 @@ export function findTicketGroup(
   db: Db,
   key: string,
 ): { ticketId: string; summary: string | null; groupId: string | null; template: string | null; size: number | null; algorithm: string; reason: string } | undefined {
-  return db.$client
-    .prepare(
+  return statement(db,
       `SELECT t.id AS ticketId, t.summary, g.group_id AS groupId, tg.template, tg.size, g.algorithm, g.reason
        FROM tickets t JOIN ticket_groups g ON g.ticket_id = t.id LEFT JOIN text_groups tg ON tg.id = g.group_id
        WHERE t.key = ? ORDER BY t.recorded_at DESC LIMIT 1`,
@@ -74,5 +76,5 @@ export function findTicketGroup(
 
 /** Every stored text group with its template and size, largest first. */
 export function listTextGroups(db: Db): Array<{ id: string; template: string; size: number; algorithm: string }> {
-  return db.$client.prepare('SELECT id, template, size, algorithm FROM text_groups ORDER BY size DESC, id').all() as never;
+  return statement(db, 'SELECT id, template, size, algorithm FROM text_groups ORDER BY size DESC, id').all() as never;
 }

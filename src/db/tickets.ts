@@ -3,6 +3,7 @@
  */
 import type { Ticket } from '../ticket.js';
 import type { Db } from './client.js';
+import { statement } from './statements.js';
 import type { TicketRow } from './schema.js';
 
 /** Where a snapshot came from. */
@@ -29,8 +30,8 @@ export function upsertTickets(
   now = Date.now(),
 ): UpsertTicketsResult {
   const sqlite = db.$client;
-  const select = sqlite.prepare('SELECT id, updated, last_event_at AS lastEventAt FROM tickets WHERE id = ?');
-  const upsert = sqlite.prepare(`
+  const select = statement(db, 'SELECT id, updated, last_event_at AS lastEventAt FROM tickets WHERE id = ?');
+  const upsert = statement(db, `
     INSERT INTO tickets (id, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
                          created, updated, resolved, origin, last_event_at, recorded_at)
     VALUES (@id, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
@@ -51,9 +52,10 @@ export function upsertTickets(
       origin = excluded.origin,
       last_event_at = COALESCE(excluded.last_event_at, tickets.last_event_at),
       recorded_at = excluded.recorded_at`);
-  const deleteLabels = sqlite.prepare('DELETE FROM ticket_labels WHERE ticket_id = ?');
-  const insertLabel = sqlite.prepare('INSERT OR IGNORE INTO ticket_labels (ticket_id, label, created) VALUES (?, ?, ?)');
-  const setLabelCreated = sqlite.prepare('UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
+  const deleteLabels = statement(db, 'DELETE FROM ticket_labels WHERE ticket_id = ?');
+  const insertLabel = statement(db, 'INSERT OR IGNORE INTO ticket_labels (ticket_id, label, created) VALUES (?, ?, ?)');
+  const setLabelCreated = statement(db, 'UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
+  const setGroupCreated = statement(db, 'UPDATE ticket_groups SET created = ? WHERE ticket_id = ?');
 
   let written = 0;
   let stale = 0;
@@ -88,6 +90,7 @@ export function upsertTickets(
       } else if (ticket.created !== null) {
         setLabelCreated.run(ticket.created, ticket.id);
       }
+      if (ticket.created !== null) setGroupCreated.run(ticket.created, ticket.id);
       written++;
     }
   })();
@@ -102,8 +105,7 @@ function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: numb
 
 /** Reads one ticket snapshot by issue key, or undefined. Labels are parsed back into an array. */
 export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'> & { labels: string[] }) | undefined {
-  const row = db.$client
-    .prepare(
+  const row = statement(db,
       `SELECT id, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
               created, updated, resolved, origin, last_event_at AS lastEventAt, recorded_at AS recordedAt
        FROM tickets WHERE key = ? ORDER BY recorded_at DESC LIMIT 1`,
@@ -114,15 +116,14 @@ export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'>
 
 /** Label (lower case) → number of tickets carrying it. */
 export function labelSizes(db: Db): Map<string, number> {
-  const rows = db.$client.prepare('SELECT label, count(*) AS size FROM ticket_labels GROUP BY label').all() as Array<{ label: string; size: number }>;
+  const rows = statement(db, 'SELECT label, count(*) AS size FROM ticket_labels GROUP BY label').all() as Array<{ label: string; size: number }>;
   return new Map(rows.map((row) => [row.label, row.size]));
 }
 
 /** The member tickets of a text group (by group id) or a label group (by lower-case label), oldest first. */
 export function listGroupMembers(db: Db, kind: 'text' | 'label', value: string): Ticket[] {
   const join = kind === 'text' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.group_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
-  const rows = db.$client
-    .prepare(
+  const rows = statement(db,
       `SELECT t.id, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
               t.reporter_id AS reporterId, t.created, t.updated, t.resolved
        FROM tickets t ${join} ORDER BY t.created, t.key`,

@@ -33,6 +33,9 @@ const WEEK_MS = 7 * DAY_MS;
 const WEEK_SQL = (column: string) => `((${column} + ${3 * DAY_MS}) / ${WEEK_MS})`;
 const weekIndexStart = (index: number) => index * WEEK_MS - 3 * DAY_MS;
 
+/** 1 when the ticket `t` has a succeeded run (an index lookup on runs.ticket_key per row). */
+const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded')`;
+
 /** A group is a burst when it has ≥ 5 tickets over ≥ 3 weeks and one week holds at least half of them. */
 export const BURST_MIN_TICKETS = 5;
 export const BURST_WEEK_SHARE = 0.5;
@@ -51,32 +54,35 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
   const top = options.top ?? 10;
   const project = options.project ?? null;
   const { from, to } = options.window;
-  const inWindow = (t: string) =>
-    [from === null ? null : `${t}.created >= @from`, from === null && project === null ? null : `${t}.created < @to`, project ? `${t}.project = @project` : null]
+  // Window filter on the `created` column of `dateAlias` (tickets, or the copy kept in ticket_labels/ticket_groups so
+  // their (label|group, created) indexes serve it); the project filter always reads tickets `t`.
+  const inWindow = (dateAlias: string) =>
+    [
+      from === null ? null : `${dateAlias}.created >= @from`,
+      from === null && project === null ? null : `${dateAlias}.created < @to`,
+      project ? 't.project = @project' : null,
+    ]
       .filter(Boolean)
       .join(' AND ') || '1 = 1';
   const params = { from, to, project };
-  const automatedCte = `WITH automated AS (SELECT DISTINCT ticket_key FROM runs WHERE status = 'succeeded')`;
 
   const totalTickets = (sqlite.prepare(`SELECT count(*) AS n FROM tickets t WHERE ${inWindow('t')}`).get(params) as { n: number }).n;
 
   const labelAggregates = (
     sqlite
       .prepare(
-        `${automatedCte}
-         SELECT l.label AS key, count(*) AS count, sum(t.key IN automated) AS automated
+        `SELECT l.label AS key, count(*) AS count, sum(${AUTOMATED_SQL}) AS automated
          FROM ticket_labels l JOIN tickets t ON t.id = l.ticket_id
-         WHERE ${inWindow('l').replace(/l\.project/g, 't.project')}
+         WHERE ${inWindow('l')}
          GROUP BY l.label HAVING count(*) >= 2`,
       )
       .all(params) as Array<Omit<Aggregate, 'id' | 'kind'>>
   ).map((a): Aggregate => ({ ...a, id: `label:${a.key}`, kind: 'label' }));
   const textAggregates = sqlite
     .prepare(
-      `${automatedCte}
-       SELECT g.group_id AS id, tg.template AS key, count(*) AS count, sum(t.key IN automated) AS automated
+      `SELECT g.group_id AS id, tg.template AS key, count(*) AS count, sum(${AUTOMATED_SQL}) AS automated
        FROM ticket_groups g JOIN tickets t ON t.id = g.ticket_id JOIN text_groups tg ON tg.id = g.group_id
-       WHERE ${inWindow('t')} GROUP BY g.group_id HAVING count(*) >= 2`,
+       WHERE ${inWindow('g')} GROUP BY g.group_id HAVING count(*) >= 2`,
     )
     .all(params)
     .map((a) => ({ ...(a as Aggregate), kind: 'text' as const }));
@@ -180,13 +186,13 @@ function weeklyCounts(db: Db, inWindow: WindowSql, params: Params): Map<string, 
       .prepare(
         `SELECT 'label:' || l.label AS id, ${WEEK_SQL('l.created')} AS week, count(*) AS n FROM ticket_labels l
          ${params.project ? 'JOIN tickets t ON t.id = l.ticket_id' : ''}
-         WHERE l.created IS NOT NULL AND ${inWindow('l').replace(/l\.project/g, 't.project')} GROUP BY l.label, week`,
+         WHERE l.created IS NOT NULL AND ${inWindow('l')} GROUP BY l.label, week`,
       )
       .all(params) as Array<{ id: string; week: number; n: number }>),
     ...(db.$client
       .prepare(
-        `SELECT g.group_id AS id, ${WEEK_SQL('t.created')} AS week, count(*) AS n FROM ticket_groups g JOIN tickets t ON t.id = g.ticket_id
-         WHERE g.group_id IS NOT NULL AND t.created IS NOT NULL AND ${inWindow('t')} GROUP BY g.group_id, week`,
+        `SELECT g.group_id AS id, ${WEEK_SQL('g.created')} AS week, count(*) AS n FROM ticket_groups g ${params.project ? 'JOIN tickets t ON t.id = g.ticket_id' : ''}
+         WHERE g.group_id IS NOT NULL AND g.created IS NOT NULL AND ${inWindow('g')} GROUP BY g.group_id, week`,
       )
       .all(params) as Array<{ id: string; week: number; n: number }>),
   ];
@@ -218,7 +224,7 @@ function memberSource(a: Aggregate): { join: string; where: string; value: strin
 function memberRows(db: Db, a: Aggregate, inWindow: WindowSql, params: Params) {
   const source = memberSource(a);
   return db.$client
-    .prepare(`SELECT t.key, t.created, t.resolved FROM tickets t ${source.join} WHERE ${source.where} AND ${inWindow('t')}`)
+    .prepare(`SELECT t.key, t.created, t.resolved FROM tickets t ${source.join} WHERE ${source.where} AND ${inWindow('m')}`)
     .all({ ...params, groupValue: source.value }) as Array<{ key: string; created: number | null; resolved: number | null }>;
 }
 
@@ -227,7 +233,7 @@ function memberLabels(db: Db, a: Aggregate, inWindow: WindowSql, params: Params)
   return db.$client
     .prepare(
       `SELECT l.label, count(*) AS count FROM tickets t ${source.join} JOIN ticket_labels l ON l.ticket_id = t.id
-       WHERE ${source.where} AND ${inWindow('t')} GROUP BY l.label ORDER BY count DESC, l.label LIMIT 10`,
+       WHERE ${source.where} AND ${inWindow('m')} GROUP BY l.label ORDER BY count DESC, l.label LIMIT 10`,
     )
     .all({ ...params, groupValue: source.value }) as Array<{ label: string; count: number }>;
 }
@@ -237,7 +243,7 @@ function countInWindow(db: Db, a: Aggregate, window: ReportWindow, project: stri
   return (
     db.$client
       .prepare(
-        `SELECT count(*) AS n FROM tickets t ${source.join} WHERE ${source.where} AND t.created >= @from AND t.created < @to ${project ? 'AND t.project = @project' : ''}`,
+        `SELECT count(*) AS n FROM tickets t ${source.join} WHERE ${source.where} AND m.created >= @from AND m.created < @to ${project ? 'AND t.project = @project' : ''}`,
       )
       .get({ from: window.from, to: window.to, project, groupValue: source.value }) as { n: number }
   ).n;

@@ -17,7 +17,7 @@ import { claimDueRuns, nextRunDueAt, releaseRunningRuns } from '../db/runs.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Rule } from '../rules/rules-file.js';
 import { executeRun } from './execute-run.js';
-import { routePendingDeliveries } from './route-deliveries.js';
+import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
 
 export interface WorkerOptions {
   db: Db;
@@ -83,7 +83,7 @@ export class Worker {
     let moreWork = false;
     let sleepMs = o.pollMs ?? 1000;
     try {
-      moreWork = routePendingDeliveries(o.db, o, 100) === 100;
+      moreWork = routePendingDeliveries(o.db, o) === ROUTE_BATCH;
       const free = o.concurrency - this.inFlight.size;
       if (free > 0) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));
