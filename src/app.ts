@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { DeliveryRecorder } from './db/deliveries.js';
+import type { JiraEvent } from './webhooks/jira-event.js';
+import type { RoutableDelivery } from './worker/route-deliveries.js';
 import type { ReportContext } from './reports/top-tickets-report.js';
 import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
@@ -21,6 +23,11 @@ export interface BuildAppOptions {
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
   onDeliveryStored?: () => void;
+  /**
+   * Routes a new delivery inside its receipt transaction (the server passes the worker's routing); without it,
+   * deliveries stay `pending` until a worker routes them.
+   */
+  routeDelivery?: (delivery: RoutableDelivery, event: JiraEvent) => void;
   /** Rules, estimates and Jira URL the report uses (default: no rules, default estimates, no links). */
   report?: ReportContext;
 }
@@ -52,7 +59,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
   );
 
-  const recorder = new DeliveryRecorder(options.db, options.onDeliveryStored);
+  const recorder = new DeliveryRecorder(options.db, options.onDeliveryStored, options.routeDelivery as ((d: RoutableDelivery, e: unknown) => void) | undefined);
   await app.register(webhookRoute, {
     recorder,
     webhookSecrets: options.config.webhookSecrets,

@@ -12,6 +12,7 @@ import { openDatabase, type Db } from './db/client.js';
 import { createJiraApi, describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
+import { routeEvent } from './worker/route-deliveries.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
@@ -89,7 +90,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     retryBaseMs: config.retryBaseMs,
     jiraTimeoutMs: config.jiraTimeoutMs,
   });
-  const app = await buildApp({ config, db, logger, onDeliveryStored: () => worker.wake(), report: { rules, estimates, jiraBaseUrl: config.jira?.baseUrl ?? null } });
+  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger };
+  const app = await buildApp({
+    config,
+    db,
+    logger,
+    onDeliveryStored: () => worker.wake(),
+    routeDelivery: (delivery, event) => routeEvent(db, delivery, event, routing),
+    report: { rules, estimates, jiraBaseUrl: config.jira?.baseUrl ?? null },
+  });
   worker.start();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');

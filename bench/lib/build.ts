@@ -50,7 +50,7 @@ async function build(): Promise<Launcher> {
     tsconfig,
     JSON.stringify({
       extends: join(REPO_ROOT, 'tsconfig.build.json'),
-      compilerOptions: { rootDir: REPO_ROOT, outDir: join(root, 'dist'), sourceMap: false },
+      compilerOptions: { rootDir: REPO_ROOT, outDir: join(root, 'dist'), sourceMap: false, typeRoots: [join(REPO_ROOT, 'node_modules/@types')] },
       include: ['src', 'handlers', 'bench/servers'].map((dir) => join(REPO_ROOT, dir)),
     }),
   );

@@ -56,19 +56,27 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
  * is never sent for a delivery that is not durable.
  */
 export class DeliveryRecorder {
-  private queue: Array<{ delivery: NewDelivery; resolve: (r: RecordedDelivery) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<{ delivery: NewDelivery; event?: unknown; resolve: (r: RecordedDelivery) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
 
   constructor(
     private readonly db: Db,
     /** Called after each commit that inserted at least one new delivery (wakes the worker). */
     private readonly onCommitted: () => void = () => {},
+    /**
+     * Routes a new delivery inside the same transaction as its insert (one fsync for both, and the event is parsed
+     * once). If it throws, that delivery's routing is rolled back and it stays `pending` for the worker to route.
+     */
+    private readonly route?: (delivery: { id: number; deliveryKey: string; issueKey: string | null; eventTimestamp: number | null }, event: unknown) => void,
   ) {}
 
-  /** Queues one delivery for the next group commit. Rejects when the transaction fails (nothing of the batch is stored). */
-  record(delivery: NewDelivery): Promise<RecordedDelivery> {
+  /**
+   * Queues one delivery for the next group commit, with its parsed event for routing at receipt.
+   * Rejects when the transaction fails (nothing of the batch is stored).
+   */
+  record(delivery: NewDelivery, event?: unknown): Promise<RecordedDelivery> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, resolve, reject });
+      this.queue.push({ delivery, event, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -82,10 +90,24 @@ export class DeliveryRecorder {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      const results = insertDeliveries(
-        this.db,
-        batch.map((b) => b.delivery),
-      );
+      const results = this.db.$client.transaction(() => {
+        const inserted = insertDeliveries(
+          this.db,
+          batch.map((b) => b.delivery),
+        );
+        if (this.route) {
+          inserted.forEach((result, i) => {
+            const { delivery, event } = { delivery: batch[i].delivery, event: batch[i].event };
+            if (result.duplicate || event === undefined) return;
+            try {
+              this.route!({ id: result.id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp }, event);
+            } catch {
+              // Left pending: the worker routes it again and records the failure there.
+            }
+          });
+        }
+        return inserted;
+      })();
       batch.forEach((b, i) => b.resolve(results[i]));
       if (results.some((r) => !r.duplicate)) this.onCommitted();
     } catch (error) {

@@ -108,7 +108,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       eventTimestamp: event.timestamp,
       replayOf: Number.isInteger(replayOf) && replayOf > 0 ? replayOf : null,
       receivedAt: Date.now(),
-    });
+    }, event);
     request.log.info(
       { deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
       recorded.duplicate ? 'duplicate delivery acknowledged' : 'delivery stored',

@@ -1,8 +1,10 @@
 /**
- * Routing: turns stored (`pending`) deliveries into ticket snapshots and queued runs. Runs in the worker,
- * never in the HTTP request, so an acknowledged delivery is routed even if the process died right after the 2xx.
- * Each delivery is routed in one transaction (ticket upsert + runs + delivery status), so a crash leaves it
- * either untouched (`pending`, routed again on restart) or fully routed.
+ * Routing: turns a stored delivery into a ticket snapshot and queued runs. Normally it happens at receipt, inside
+ * the receiver's group-commit transaction (`routeEvent`, passed to `DeliveryRecorder`), so the delivery and its
+ * routing share one fsync and the event is parsed once. Deliveries stored any other way (reconcile, or one whose
+ * routing failed at receipt, or written by a process that died mid-way) stay `pending` and the worker routes them
+ * (`routePendingDeliveries`). Either way a delivery is routed in one transaction: untouched (`pending`) or fully
+ * routed. Handlers never run here.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
@@ -12,7 +14,7 @@ import type { DeliveryRow } from '../db/schema.js';
 import { upsertTickets } from '../db/tickets.js';
 import { classify } from '../rules/classify.js';
 import type { Rule } from '../rules/rules-file.js';
-import { parseJiraEvent } from '../webhooks/jira-event.js';
+import { parseJiraEvent, type JiraEvent } from '../webhooks/jira-event.js';
 
 export interface RoutingOptions {
   rules: readonly Rule[];
@@ -47,17 +49,30 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
   return pending.length;
 }
 
+/** What routing needs of a stored delivery. */
+export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKey' | 'eventTimestamp'>;
+
 /** Routes one stored delivery. A body that no longer parses (it did at receipt) is marked ignored with the reason. */
 export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): void {
-  const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   let event;
   try {
     event = parseJiraEvent(JSON.parse(delivery.body));
   } catch (error) {
     markDeliveryRouted(db, delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
-    log.warn({ err: error }, 'stored delivery does not parse; marked ignored');
+    options.logger.warn({ err: error, deliveryId: delivery.id }, 'stored delivery does not parse; marked ignored');
     return;
   }
+  routeEvent(db, delivery, event, options, now);
+}
+
+/**
+ * Routes a delivery whose event is already parsed: ticket snapshot, classification, queued runs and the delivery's
+ * status with its reason, in one transaction (a savepoint when called inside another transaction, as the receiver's
+ * group commit does).
+ * @throws whatever the database throws; nothing of this delivery's routing is then kept.
+ */
+export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent, options: RoutingOptions, now = Date.now()): void {
+  const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   db.$client.transaction(() => {
     let stale = false;
     if (event.ticket) {
