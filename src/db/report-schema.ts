@@ -35,7 +35,12 @@ export const ticketGroups = sqliteTable(
     created: integer('created'),
     computedAt: integer('computed_at').notNull(),
   },
-  (t) => [index('ticket_groups_group_idx').on(t.groupId), index('ticket_groups_group_created_idx').on(t.groupId, t.created)],
+  (t) => [
+    index('ticket_groups_group_idx').on(t.groupId),
+    index('ticket_groups_group_created_idx').on(t.groupId, t.created),
+    // The report's per-window aggregate scans a date range, then groups.
+    index('ticket_groups_created_group_idx').on(t.created, t.groupId),
+  ],
 );
 
 /** Progress of an import, so an interrupted one resumes where it stopped. */

@@ -1,0 +1,1 @@
+CREATE INDEX `ticket_groups_created_group_idx` ON `ticket_groups` (`created`,`group_id`);
