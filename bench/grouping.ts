@@ -18,20 +18,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupTickets, type GroupableTicket } from '../src/grouping/group-tickets.js';
 
+import { seededRandom as prng } from '../test/support/seeded-random.js';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusPath = resolve(here, '../../shared/fixtures/tickets/fluid-jira-issues.jsonl');
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'sor', 'tal', 'vex', 'qui', 'dra', 'pen', 'zu', 'bri', 'cho', 'fen'];
 const COMPONENTS = ['api-gateway', 'billing', 'auth-service', 'search', 'ingest', 'web-ui', 'reporting', 'mobile'];

@@ -5,18 +5,11 @@
  * `Field: value` forms handlers read), creation spread evenly over a time span, 85% resolved after a log-normal
  * time (median ~20 h). Seeded, so every run generates the same tickets.
  */
+import { seededRandom } from '../../test/support/seeded-random.js';
 
-/** mulberry32: a small, fast, seeded PRNG returning [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG returning [0, 1) (mulberry32). */
+export const prng = seededRandom;
+
 
 /** Labels, most frequent first; each has summary templates (`{repo}`, `{name}`, `{team}`, `{env}`, `{ver}`, `{host}`). */
 const LABELS: Array<[string, string[]]> = [

@@ -9,19 +9,11 @@ import Database from 'better-sqlite3';
 import { ACTION_PROPERTY_KEY } from '../../src/jira/recorded-actions.js';
 import { REPO_ROOT } from '../support/deflect-under-test.js';
 export { deflectEnv } from '../support/deflect-under-test.js';
+import { seededRandom } from '../support/seeded-random.js';
+
+export { seededRandom };
 import type { FakeComment, FakeJira } from '../support/fake-jira.js';
 
-/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A deterministic number in [0, 1) for a string key and a seed (FNV-1a, then mixed): the same key, the same draw. */
 export function hashUnit(key: string, seed: number): number {
