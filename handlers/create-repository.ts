@@ -8,16 +8,20 @@
  * Owning Team: payments
  * Visibility: private
  * ```
- * deflect has no GitHub credentials here: the handler computes the repository (URL, template, owners, settings)
- * and reports it with the next steps. The GitHub call (`POST /repos/{template_owner}/{template_repo}/generate`)
- * belongs where `plan` is logged, guarded by `ctx.dryRun` and deduplicated with `ctx.idempotencyKey`.
+ * `Organization` defaults to `ctx.githubOrg` (`GITHUB_ORG`, default `acme`); the template is `<org>/template-<template>`.
+ *
+ * With GitHub configured (`ctx.github`) it makes two recorded actions — `github.create_from_template`
+ * (`POST /repos/{template_owner}/{template_repo}/generate`, always private: GitHub's template API creates private or
+ * public repositories only, so `internal` is left to the team as a next step) and `github.add_team_repository` (the
+ * owning team gets admin) — then comments what was done and resolves the ticket. Without a token it changes nothing:
+ * it comments that the request is valid and exactly what a platform engineer must do, and leaves the ticket open.
+ * In dry run the calls and the comment are planned, and the comment says what would be done.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
 import { formEnum, whenValid } from '../src/automation/ticket-input.js';
-
-/** The GitHub organization used when the ticket does not name one. */
-export const DEFAULT_ORGANIZATION = 'acme';
+import type { CreatedRepository } from '../src/integrations/github.js';
 
 const TEMPLATES = ['service', 'library', 'terraform-module'] as const;
 type Template = (typeof TEMPLATES)[number];
@@ -61,8 +65,8 @@ const input = z
       .string()
       .trim()
       .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub organization name such as `acme`')
-      .default(DEFAULT_ORGANIZATION)
-      .describe(`The GitHub organization to create the repository in. Defaults to \`${DEFAULT_ORGANIZATION}\`.`),
+      .optional()
+      .describe("The GitHub organization to create the repository in. Defaults to the platform team's organization."),
   })
   .superRefine((value, ctx) => {
     // HCP Terraform / Terraform Enterprise private registries only publish repositories named terraform-<PROVIDER>-<NAME>
@@ -87,33 +91,97 @@ function teamSlug(team: string): string {
 
 export default defineHandler({
   name: 'create-repository',
-  description: 'Creates a GitHub repository from a platform template, owned by a team, and resolves the ticket.',
+  description: 'Creates a GitHub repository from a platform template (via GITHUB_TOKEN), gives the owning team admin, and resolves the ticket.',
   input,
   async run(ctx) {
-    const { repositoryName, template, owningTeam, visibility, organization } = ctx.input;
+    const { repositoryName, template, owningTeam, visibility } = ctx.input;
+    const organization = ctx.input.organization ?? ctx.githubOrg;
     const fullName = `${organization}/${repositoryName}`;
     const url = `https://github.com/${fullName}`;
-    const team = `@${organization}/${teamSlug(owningTeam)}`;
-    const plan = { repository: fullName, url, template: `${organization}/template-${template}`, visibility, team };
-    ctx.log.info({ plan, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, 'creating repository from template');
+    const slug = teamSlug(owningTeam);
+    const team = `@${organization}/${slug}`;
+    const templateRepo = `${organization}/template-${template}`;
+    const plan = { repository: fullName, url, template: templateRepo, visibility, team };
+    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'creating repository from template');
+    const requestId = `Request id: \`${ctx.idempotencyKey}\``;
+    const internalStep = `Switch the visibility to internal: Settings → General → Danger Zone → Change visibility (GitHub creates repositories from a template as private or public only)`;
+    const nextSteps = [
+      `Clone it: \`git clone git@github.com:${fullName}.git\``,
+      ...(visibility === 'internal' ? [internalStep] : []),
+      `Add a \`CODEOWNERS\` file with \`* ${team}\` and protect \`main\` (Settings → Branches: pull request with one approving review, status checks must pass), unless the template already does`,
+      ...TEMPLATE_NEXT_STEPS[template],
+    ].map((step, i) => `${i + 1}. ${step}`);
 
+    const github = ctx.github;
+    if (!github) {
+      await ctx.jira.comment(
+        [
+          'This request is valid and allowed by the rules, but it was **not applied**: deflect has no GitHub token (`GITHUB_TOKEN` is not set), so it cannot change GitHub.',
+          '',
+          'A platform engineer needs to apply it:',
+          '',
+          `- [ ] Create **${fullName}** (private) from the \`${templateRepo}\` template: https://github.com/${templateRepo} → Use this template` +
+            ` (API: \`POST /repos/${templateRepo}/generate\` with \`{"owner": "${organization}", "name": "${repositoryName}", "private": true}\`)`,
+          ...(visibility === 'internal' ? [`- [ ] ${internalStep}`] : []),
+          `- [ ] Give the team \`${team}\` the **admin** role on it: Settings → Collaborators and teams → Add teams` +
+            ` (API: \`PUT /orgs/${organization}/teams/${slug}/repos/${fullName}\` with \`{"permission": "admin"}\`)`,
+          '- [ ] Resolve this ticket',
+          '',
+          requestId,
+        ].join('\n'),
+      );
+      return { summary: 'validated; not applied: GITHUB_TOKEN not set' };
+    }
+
+    const created: CreatedRepository | undefined = await ctx.act(
+      'github.create_from_template',
+      { template: templateRepo, owner: organization, name: repositoryName, private: true },
+      (key) =>
+        github.createFromTemplate({
+          template: templateRepo,
+          owner: organization,
+          name: repositoryName,
+          private: true,
+          description: `Requested in ${ctx.ticket.key}`,
+          // Lets a retry after an unknown outcome recognise the repository this request created (a short, unique tag).
+          marker: `deflect ${createHash('sha256').update(key).digest('hex').slice(0, 16)}`,
+        }),
+    );
+    await ctx.act('github.add_team_repository', { team: `${organization}/${slug}`, repository: fullName, permission: 'admin' }, () =>
+      github.addTeamToRepository(organization, slug, fullName, 'admin'),
+    );
+
+    if (ctx.dryRun || !created) {
+      await ctx.jira.comment(
+        [
+          `Dry run: nothing was changed in GitHub. deflect would create **${fullName}** (private) from the \`${templateRepo}\` template,` +
+            ` give the team \`${team}\` the admin role on it, then resolve this ticket.`,
+          '',
+          requestId,
+        ].join('\n'),
+      );
+      await ctx.jira.transition('Done');
+      return { summary: `dry run: would create ${fullName} (${template}) owned by ${team}` };
+    }
+
+    const htmlUrl = created.htmlUrl || url;
     await ctx.jira.comment(
       [
-        `Repository created: ${url}`,
+        `Repository created: ${htmlUrl}`,
         '',
-        `- [x] Created **${fullName}** (${visibility}) from the \`${plan.template}\` template`,
-        `- [x] Team \`${team}\` has admin access and owns every path in \`CODEOWNERS\``,
-        '- [x] Branch protection on `main`: pull request with one approving review, status checks must pass',
+        `- [x] Created **${fullName}** (private) from the \`${templateRepo}\` template`,
+        `- [x] Team \`${team}\` has the admin role on it`,
+        ...(visibility === 'internal' ? ['- [ ] Internal visibility: not set by deflect (see the next steps)'] : []),
         '',
-        '**Next steps**',
+        '**Next steps** (for the owning team)',
         '',
-        `1. Clone it: \`git clone git@github.com:${fullName}.git\``,
-        ...TEMPLATE_NEXT_STEPS[template].map((step, i) => `${i + 2}. ${step}`),
+        ...nextSteps,
         '',
-        `Request id: \`${ctx.idempotencyKey}\``,
+        requestId,
       ].join('\n'),
     );
     await ctx.jira.transition('Done');
-    return { summary: `created ${fullName} (${template}, ${visibility}) owned by ${team}` };
+    const visibilityNote = visibility === 'internal' ? 'private; internal left to the team' : 'private';
+    return { summary: `created ${fullName} (${template}, ${visibilityNote}) owned by ${team}` };
   },
 });

@@ -7,13 +7,17 @@
  * Permission: write
  * GitHub User: octocat
  * ```
- * deflect has no GitHub credentials here: the handler computes the grant (who, which repository, which role,
- * what the role allows) and reports it. The GitHub call (`PUT /repos/{owner}/{repo}/collaborators/{username}`)
- * belongs where `plan` is logged, guarded by `ctx.dryRun` and deduplicated with `ctx.idempotencyKey`.
+ * With GitHub configured (`ctx.github`, from `GITHUB_TOKEN`) it calls
+ * `PUT /repos/{owner}/{repo}/collaborators/{username}` as the recorded action `github.add_collaborator`, comments what
+ * GitHub did (201: invitation sent; 204: the user already had access, role set) and resolves the ticket.
+ * Without a token, or when the ticket names no GitHub username (deflect cannot map a Jira reporter to a GitHub
+ * account), it changes nothing: it comments that the request is valid and exactly what a platform engineer must apply,
+ * and leaves the ticket open. In dry run the call and the comment are planned, and the comment says what would be done.
  */
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
 import { formEnum, whenValid } from '../src/automation/ticket-input.js';
+import { GITHUB_PERMISSION, type CollaboratorResult } from '../src/integrations/github.js';
 
 const PERMISSIONS = ['read', 'triage', 'write', 'maintain'] as const;
 type Permission = (typeof PERMISSIONS)[number];
@@ -41,7 +45,7 @@ const input = z
       .trim()
       .regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'must be a GitHub username such as `octocat`')
       .optional()
-      .describe('Your GitHub username (for example `octocat`). Leave it out to use the GitHub account linked to the reporter.'),
+      .describe('Your GitHub username (for example `octocat`). Without it deflect cannot apply the grant itself: a platform engineer looks up your account.'),
     reporter: z.string().optional(),
   })
   .superRefine((value, ctx) => {
@@ -52,29 +56,84 @@ const input = z
 
 export default defineHandler({
   name: 'grant-repo-access',
-  description: 'Grants a GitHub user read, triage, write or maintain access to one repository and resolves the ticket.',
+  description: 'Grants a GitHub user read, triage, write or maintain access to one repository (via GITHUB_TOKEN) and resolves the ticket.',
   input,
   async run(ctx) {
     const { repository, permission, githubUser, reporter } = ctx.input;
-    const grantee = githubUser
-      ? `GitHub user \`@${githubUser.replace(/^@/, '')}\``
-      : `the GitHub account linked to ${reporter} (the reporter)`;
-    const plan = { repository, permission, githubUser: githubUser?.replace(/^@/, '') ?? null, reporter: reporter ?? null };
-    ctx.log.info({ plan, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, 'granting repository access');
+    const user = githubUser?.replace(/^@/, '') ?? null;
+    const githubPermission = GITHUB_PERMISSION[permission];
+    const plan = { repository, permission, githubPermission, githubUser: user, reporter: reporter ?? null };
+    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'granting repository access');
+    const requestId = `Request id: \`${ctx.idempotencyKey}\``;
+    const roleLine = `The ${permission} role allows: ${ROLE_ALLOWS[permission]}.`;
 
-    const org = repository.split('/')[0];
+    const github = ctx.github;
+    const notApplied = !github ? 'GITHUB_TOKEN not set' : !user ? 'no GitHub username on the ticket' : null;
+    if (!github || !user) {
+      const who = user ? `\`@${user}\`` : `the GitHub account of ${reporter} (the reporter; look it up, deflect cannot map Jira users to GitHub)`;
+      await ctx.jira.comment(
+        [
+          `This request is valid and allowed by the rules, but it was **not applied**: ${
+            !github
+              ? 'deflect has no GitHub token (`GITHUB_TOKEN` is not set), so it cannot change GitHub.'
+              : 'the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.'
+          }`,
+          '',
+          'A platform engineer needs to apply it:',
+          '',
+          `- [ ] Add ${who} to \`${repository}\` with the **${permission}** role: Settings → Collaborators and teams → Add people` +
+            ` (API: \`PUT /repos/${repository}/collaborators/${user ?? '<username>'}\` with \`{"permission": "${githubPermission}"}\`)`,
+          '- [ ] Resolve this ticket',
+          '',
+          ...(user ? [] : ['If you are the reporter: reply with your GitHub username to speed this up.', '']),
+          roleLine,
+          '',
+          requestId,
+        ].join('\n'),
+      );
+      return { summary: `validated; not applied: ${notApplied}` };
+    }
+
+    const result: CollaboratorResult | undefined = await ctx.act('github.add_collaborator', { repository, user, permission: githubPermission }, () =>
+      github.addCollaborator(repository, user, permission),
+    );
+    const grantee = `GitHub user \`@${user}\``;
+    if (ctx.dryRun || !result) {
+      // Dry run: the call above was only planned.
+      await ctx.jira.comment(
+        [
+          `Dry run: nothing was changed in GitHub. deflect would add ${grantee} to \`${repository}\` with the **${permission}** role` +
+            ' (an invitation, if they are not in the organization yet), then resolve this ticket.',
+          '',
+          roleLine,
+          '',
+          requestId,
+        ].join('\n'),
+      );
+      await ctx.jira.transition('Done');
+      return { summary: `dry run: would grant ${permission} on ${repository} to ${user}` };
+    }
+
+    const invited = result.status === 201;
     await ctx.jira.comment(
       [
-        `Access granted to **${repository}**:`,
+        invited ? `Invitation sent for **${repository}**:` : `Access granted to **${repository}**:`,
         '',
-        `- [x] ${grantee} added to \`${repository}\` with the **${permission}** role`,
-        `- [x] The ${permission} role allows: ${ROLE_ALLOWS[permission]}`,
-        `- [ ] If you are not a member of the \`${org}\` organization yet, accept the invitation at https://github.com/${repository}/invitations (it expires after 7 days)`,
+        invited
+          ? `- [x] GitHub invited ${grantee} to \`${repository}\` with the **${permission}** role`
+          : `- [x] ${grantee} now has the **${permission}** role on \`${repository}\` (GitHub: they already had access as a collaborator or organization member; the role was set)`,
+        ...(invited ? [`- [ ] Accept the invitation at ${result.invitationUrl ?? `https://github.com/${repository}/invitations`} (it expires after 7 days); until then you have no access`] : []),
         '',
-        `Need a different level? File a new ticket with the permission you need. Request id: \`${ctx.idempotencyKey}\``,
+        roleLine,
+        '',
+        `Need a different level? File a new ticket with the permission you need. ${requestId}`,
       ].join('\n'),
     );
     await ctx.jira.transition('Done');
-    return { summary: `granted ${permission} on ${repository} to ${plan.githubUser ?? `reporter ${reporter}`}` };
+    return {
+      summary: invited
+        ? `invited ${user} to ${repository} with ${permission} (invitation pending)`
+        : `granted ${permission} on ${repository} to ${user}`,
+    };
   },
 });

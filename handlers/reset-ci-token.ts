@@ -1,5 +1,6 @@
 /**
- * Rotates a CI/deploy token and tells the reporter where the new one is stored. Never prints a secret.
+ * Validates a CI/deploy token reset request and posts the exact rotation runbook for the platform team. Never prints
+ * a secret.
  *
  * Ticket description form:
  * ```
@@ -7,9 +8,11 @@
  * System: github-actions
  * Reason: expired
  * ```
- * deflect has no CI credentials here: the handler computes the rotation (new token stored under the same name,
- * old one revoked now or after an overlap) and reports it. The calls to the token issuer and the CI system's
- * secret store belong where `plan` is logged, guarded by `ctx.dryRun` and deduplicated with `ctx.idempotencyKey`.
+ * deflect does not rotate tokens: no token service is configured (issuing a token and writing a CI secret — for GitHub
+ * Actions an encrypted secret — need a system of their own). So the handler computes the rotation (new token stored
+ * under the same name, old one revoked now when it was exposed, else after a 24 h overlap), comments it as a runbook
+ * with open checkboxes, assigns nobody and leaves the ticket open for the platform team. When a token service exists,
+ * call it here through `ctx.act('<service>.rotate_token', …)` and resolve the ticket.
  */
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
@@ -38,7 +41,7 @@ const STORED_IN: Record<System, { label: string; where: (token: string) => strin
   },
 };
 
-/** A reason mentioning one of these revokes the old token immediately instead of after the overlap. */
+/** A reason mentioning one of these puts revoking the old token first in the runbook, instead of after the overlap. */
 const COMPROMISED = /\b(leak(ed)?|expos(ed|ure)|compromised?|committed|stolen|public)\b/i;
 const OVERLAP_HOURS = 24;
 
@@ -74,31 +77,35 @@ const input = z
 
 export default defineHandler({
   name: 'reset-ci-token',
-  description: 'Rotates a named CI/deploy token, stores the new value where the CI system reads it, and resolves the ticket.',
+  description: 'Validates a CI/deploy token reset and posts the rotation runbook for the platform team; rotates nothing itself (no token service configured).',
   input,
   async run(ctx) {
     const { token, system, reason } = ctx.input;
     const compromised = reason !== undefined && COMPROMISED.test(reason);
-    const revoke = compromised ? 'revoked immediately' : `revoked in ${OVERLAP_HOURS} hours, so running pipelines can finish`;
     const plan = { token, system, revokeOldToken: compromised ? 'now' : `after ${OVERLAP_HOURS}h`, reason: reason ?? null };
-    ctx.log.info({ plan, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, 'rotating CI token');
+    ctx.log.info({ plan, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, 'CI token reset validated; rotation left to the platform team');
 
     const { label, where } = STORED_IN[system];
+    const issue = `Issue a new token for the same account and with the same scopes as \`${token}\``;
+    const store = `Store it as the ${where(token)}`;
+    const steps = compromised
+      ? [`Revoke the old token **now**: the reason given says it was exposed`, issue, store, 'Check the audit log of the affected system for use of the old token since it was exposed']
+      : [issue, store, `Revoke the old token in ${OVERLAP_HOURS} hours, so running pipelines can finish`];
     await ctx.jira.comment(
       [
-        `Token **${token}** (${label}) was rotated:`,
+        `This request to reset **${token}** (${label}) is valid, but deflect did **not** rotate it: no token service is configured, so the platform team rotates it by hand.`,
         '',
-        `- [x] A new token was issued and stored as the ${where(token)}`,
-        `- [x] The old token will be ${revoke}`,
+        '**Runbook**',
+        '',
+        ...steps.map((step) => `- [ ] ${step}`),
         '- [ ] Re-run any pipeline that failed with the old token',
-        ...(compromised ? ['- [ ] Check the audit log of the affected system for use of the old token since it was exposed'] : []),
+        '- [ ] Resolve this ticket',
         '',
         'The token value is never posted in Jira: read it only where it is stored.',
         '',
         `Request id: \`${ctx.idempotencyKey}\``,
       ].join('\n'),
     );
-    await ctx.jira.transition('Done');
-    return { summary: `rotated ${system} token ${token}; old token ${plan.revokeOldToken === 'now' ? 'revoked now' : `revoked after ${OVERLAP_HOURS}h`}` };
+    return { summary: 'validated; rotation left to the platform team (no token service configured)' };
   },
 });

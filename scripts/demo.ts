@@ -1,12 +1,13 @@
 /**
  * `npm run demo`: the main job end to end on the embedded SQLite default (DEFLECT_DB, default ./data/deflect.db).
  *
- * 1. starts a fake Jira (a real HTTP server on 127.0.0.1 that answers like Jira Cloud and records what it gets),
- * 2. starts deflect against it with the example rules and a webhook secret,
+ * 1. starts a fake Jira and a fake GitHub (real HTTP servers on 127.0.0.1 that answer like Jira Cloud and the GitHub
+ *    REST API and record what they get),
+ * 2. starts deflect against them with the example rules, a webhook secret and a GitHub token,
  * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
  *    groups the tickets by text,
  * 4. replays the example payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed),
- * 5. waits for the worker, then prints what Jira received, `deflect report --since all` and `deflect audit`, and
+ * 5. waits for the worker, then prints what Jira and GitHub received, `deflect report --since all` and `deflect audit`, and
  *    where the report page is.
  */
 import { execFile } from 'node:child_process';
@@ -16,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
+import { startFakeGitHub } from '../test/support/fake-github.js';
 import { startFakeJira } from '../test/support/fake-jira.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -27,6 +29,9 @@ step('Starting a fake Jira on 127.0.0.1 (stands in for your-site.atlassian.net)'
 const jira = await startFakeJira();
 for (const n of [101, 102, 103, 104, 105]) jira.seedIssue({ key: `PLAT-${n}` });
 console.log(`fake Jira at ${jira.url}, issues PLAT-101..105 seeded`);
+step('Starting a fake GitHub on 127.0.0.1 (stands in for api.github.com)');
+const github = await startFakeGitHub();
+console.log(`fake GitHub at ${github.url}, repository acme/payments-api and the acme/template-* templates seeded`);
 
 step(`Starting deflect (database ${dbPath}, rules examples/rules.yaml)`);
 const env = {
@@ -37,6 +42,8 @@ const env = {
   JIRA_EMAIL: 'deflect-bot@example.com',
   JIRA_API_TOKEN: 'demo-token',
   JIRA_ACCOUNT_ID: 'deflect-bot',
+  GITHUB_TOKEN: github.token,
+  GITHUB_API_URL: github.url,
 };
 const config = loadConfig({ ...env, HOST: '127.0.0.1', PORT: '0', DEFLECT_LOG_LEVEL: 'warn' }, () => false);
 const server = await startServer(config, createLogger(config.logLevel));
@@ -67,6 +74,8 @@ try {
 
   step('What Jira received');
   for (const r of jira.requests.filter((r) => r.method !== 'GET')) console.log(`${r.method} ${r.path}`);
+  step('What GitHub received');
+  for (const r of github.requests) console.log(`${r.method} ${r.path}${r.body ? ` ${JSON.stringify(r.body)}` : ''}`);
 
   step('$ deflect group   (regroup by text now that the webhooks brought new tickets)');
   process.stdout.write(await deflect('group'));
@@ -77,6 +86,7 @@ try {
 } finally {
   await server.close(2000);
   await jira.close();
+  await github.close();
 }
 console.log(
   `\nDone. The database is ${dbPath}. Run \`npx deflect report\`, \`npx deflect audit\` or \`npx deflect explain PLAT-201\` any time;` +

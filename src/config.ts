@@ -21,6 +21,12 @@ const booleanFlag = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** The organization handlers use when a request names none and `GITHUB_ORG` is unset. */
+export const DEFAULT_GITHUB_ORG = 'acme';
+
+/** GitHub's REST API root, the default of `GITHUB_API_URL`. */
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -46,6 +52,10 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_MAX_ACTIONS_PER_HOUR` | loop guard: most automated actions on one ticket in any rolling hour; further actions fail the run; `0` = no cap | `20` |
  * | `DEFLECT_PAUSE_AFTER_FAILURES` | a handler whose runs end failed/dead this many times in a row is paused until `deflect handlers resume`; `0` = never | `5` |
  * | `DEFLECT_MAX_QUEUE_LAG` | `/readyz` answers 503 when more deliveries + runs than this are waiting | `1000` |
+ * | `GITHUB_TOKEN` | token handlers call GitHub with (`ctx.github`); unset → handlers validate and comment, a person applies | none |
+ * | `GITHUB_API_URL` | GitHub REST API root (`https://<host>/api/v3` for GitHub Enterprise Server) | `https://api.github.com` |
+ * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.githubOrg`) | `acme` |
+ * | `GITHUB_TIMEOUT_MS` | per-request timeout of GitHub REST calls, ms | `10000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
  */
 export const envSchema = z.object({
@@ -72,6 +82,17 @@ export const envSchema = z.object({
   DEFLECT_MAX_ACTIONS_PER_HOUR: nonNegativeInt(20),
   DEFLECT_PAUSE_AFTER_FAILURES: nonNegativeInt(5),
   DEFLECT_MAX_QUEUE_LAG: positiveInt(1_000),
+  GITHUB_TOKEN: z.string().trim().min(1).optional(),
+  GITHUB_API_URL: z
+    .url({ message: 'must be a URL like https://api.github.com (or https://github.example.com/api/v3)' })
+    .default(DEFAULT_GITHUB_API_URL)
+    .transform((v) => v.replace(/\/+$/, '')),
+  GITHUB_ORG: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub organization name such as acme')
+    .default(DEFAULT_GITHUB_ORG),
+  GITHUB_TIMEOUT_MS: positiveInt(10_000),
   DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +123,11 @@ export interface Config {
   pauseAfterFailures: number;
   /** Largest queue (pending deliveries + due runs) for which `/readyz` still answers 200. */
   maxQueueLag: number;
+  /**
+   * GitHub for handlers: API root, token (null when `GITHUB_TOKEN` is unset: handlers then get `ctx.github = null`),
+   * default organization, per-request timeout (ms).
+   */
+  github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };
   logLevel: string;
 }
 
@@ -158,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     maxActionsPerHour: e.DEFLECT_MAX_ACTIONS_PER_HOUR,
     pauseAfterFailures: e.DEFLECT_PAUSE_AFTER_FAILURES,
     maxQueueLag: e.DEFLECT_MAX_QUEUE_LAG,
+    github: Object.freeze({ baseUrl: e.GITHUB_API_URL, token: e.GITHUB_TOKEN ?? null, org: e.GITHUB_ORG, timeoutMs: e.GITHUB_TIMEOUT_MS }),
     logLevel: e.DEFLECT_LOG_LEVEL,
   });
 }

@@ -35,4 +35,11 @@ describe('loadConfig', () => {
   it('requires all three Jira variables together', () => {
     expect(() => loadConfig({ JIRA_BASE_URL: 'https://acme.atlassian.net' })).toThrow(/JIRA_EMAIL, JIRA_API_TOKEN: required when JIRA_BASE_URL is set/);
   });
+
+  it('reads GitHub: no token → github.token null; API URL without trailing slash; default organization acme', () => {
+    expect(loadConfig({}).github).toEqual({ baseUrl: 'https://api.github.com', token: null, org: 'acme', timeoutMs: 10_000 });
+    const config = loadConfig({ GITHUB_TOKEN: 'ghp_x', GITHUB_API_URL: 'https://github.example.com/api/v3/', GITHUB_ORG: 'globex', GITHUB_TIMEOUT_MS: '2500' });
+    expect(config.github).toEqual({ baseUrl: 'https://github.example.com/api/v3', token: 'ghp_x', org: 'globex', timeoutMs: 2500 });
+    expect(() => loadConfig({ GITHUB_API_URL: 'api.github.com', GITHUB_ORG: 'not an org' })).toThrow(/GITHUB_API_URL: must be a URL[\s\S]*GITHUB_ORG: must be a GitHub organization/);
+  });
 });

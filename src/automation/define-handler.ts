@@ -3,18 +3,29 @@
  *
  * @example
  * ```ts
- * // handlers/reset-ci-token.ts
+ * // handlers/grant-team-access.ts
  * import { z } from 'zod';
  * import { defineHandler } from '../src/automation/define-handler.js';
  *
  * export default defineHandler({
- *   name: 'reset-ci-token',
- *   description: 'Rotates a CI/deploy token and tells the reporter where to find the new one.',
- *   input: z.object({ token: z.string().describe('Name of the token to reset') }),
+ *   name: 'grant-team-access',
+ *   description: 'Gives a GitHub team write access to one repository and resolves the ticket.',
+ *   input: z.object({
+ *     repository: z.string().describe('The repository, as `org/name`'),
+ *     team: z.string().describe('The team slug, for example `payments`'),
+ *   }),
  *   async run(ctx) {
- *     await ctx.jira.comment(`Token **${ctx.input.token}** was reset.`);
+ *     const { repository, team } = ctx.input;
+ *     if (!ctx.github) {
+ *       await ctx.jira.comment(`Valid request. deflect has no GitHub token (GITHUB_TOKEN), so a platform engineer will give \`${team}\` write on ${repository}.`);
+ *       return { summary: 'validated; not applied: GITHUB_TOKEN not set' };
+ *     }
+ *     await ctx.act('github.add_team_repository', { repository, team, permission: 'push' }, () =>
+ *       ctx.github!.addTeamToRepository(ctx.githubOrg, team, repository, 'write'),
+ *     );
+ *     await ctx.jira.comment(`${ctx.dryRun ? 'Would give' : 'Gave'} team \`${team}\` write access to **${repository}**.`);
  *     await ctx.jira.transition('Done');
- *     return { summary: `reset token ${ctx.input.token}` };
+ *     return { summary: `gave ${team} write on ${repository}` };
  *   },
  * });
  * ```
@@ -22,7 +33,9 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Ticket } from '../ticket.js';
+import type { GitHubApi } from '../integrations/github.js';
 import type { JiraActions } from '../jira/jira-actions.js';
+import type { RecordedCall } from '../jira/recorded-actions.js';
 
 /**
  * What a handler's `run` receives. Everything it may touch is here; it reads no globals.
@@ -38,11 +51,43 @@ export interface HandlerContext<Input = unknown> {
    * (nothing sent) when `dryRun` is true.
    */
   jira: JiraActions;
+  /**
+   * Calls another system as a recorded action, like the Jira actions: `act(kind, request, call)` writes an action row
+   * of `kind` (`<system>.<operation>`, e.g. `github.add_collaborator`) with `request` (what the audit shows) before
+   * `call` and its result after it. Its place in the run's action sequence is shared with `jira.*` calls, so call both
+   * in the same order on every attempt.
+   * - already applied by an earlier attempt → `call` is skipped and the result recorded then is returned;
+   * - dry run → recorded as `planned`, `call` is not made, returns undefined;
+   * - an earlier attempt with an unknown outcome (crashed or timed out mid-call) → `call` is made again, so it **must
+   *   be idempotent**; it receives the action's idempotency key (`<run key>:<seq>:<kind>`) to pass to systems that
+   *   deduplicate requests.
+   * Return plain JSON data from `call` (it is stored on the action). Throw an error with `transient: true` (as
+   * {@link GitHubApi} methods do for 429/5xx/timeouts) to have the run retried.
+   *
+   * @example
+   * ```ts
+   * const result = await ctx.act('github.add_collaborator', { repository, user, permission }, () =>
+   *   ctx.github!.addCollaborator(repository, user, permission),
+   * ); // undefined in dry run
+   * ```
+   */
+  act: RecordedCall;
+  /**
+   * The GitHub client (`GITHUB_API_URL`, authenticated with `GITHUB_TOKEN`), or null when `GITHUB_TOKEN` is unset: then
+   * tell the reporter the request is valid but must be applied by hand, and do not resolve the ticket.
+   * Wrap every call in {@link HandlerContext.act}. It is set in dry run too (`act` then sends nothing).
+   */
+  github: GitHubApi | null;
+  /** The default GitHub organization for requests that name none (`GITHUB_ORG`, default `acme`); set without a token too. */
+  githubOrg: string;
   /** pino child logger tagged with `deliveryId`, `issueKey`, `handler` and `runId`. */
   log: Logger;
-  /** True when deflect runs without Jira credentials (or with DEFLECT_DRY_RUN=true): actions are planned, not sent. */
+  /**
+   * True when deflect runs without Jira credentials (or with DEFLECT_DRY_RUN=true): Jira actions and `act` calls are
+   * recorded as planned, nothing is sent. Say "would" in your comment then.
+   */
   dryRun: boolean;
-  /** `<issue key>:<handler>:<delivery key>`, stable across retries: pass it to other systems that dedupe requests. */
+  /** `<issue key>:<handler>:<delivery key>`, stable across retries: show it as the request id (each `act` call gets its own key). */
   idempotencyKey: string;
   /** Aborted when the handler's timeout (DEFLECT_HANDLER_TIMEOUT_MS) expires or the service shuts down. */
   signal: AbortSignal;
@@ -67,7 +112,8 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType> {
   input: Schema;
   /**
    * Does the work. Return = success (the summary goes in the audit); throw = failure.
-   * Errors marked transient (Jira 429/5xx, timeouts, connection errors) are retried with backoff; others are not.
+   * Errors marked transient (any error with `transient: true`, such as Jira's and GitHub's 429/5xx/timeouts; connection
+   * errors) are retried with backoff; others are not.
    */
   run(ctx: HandlerContext<z.output<Schema>>): Promise<HandlerResult | void>;
 }

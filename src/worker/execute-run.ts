@@ -3,10 +3,11 @@
  * `run(ctx)` under a timeout, and store the outcome (or requeue it with backoff when the failure is transient).
  *
  * Error classes (see also handlers/README.md "Outcomes"):
- * - transient (Jira 429/5xx, timeouts, connection errors, handler timeout) → requeued after {@link retryDelayMs}
+ * - transient (any error with `transient: true` — Jira's and GitHub's 429/5xx/timeouts/connection errors —, Node
+ *   connection errors, handler timeout) → requeued after {@link retryDelayMs}
  *   (exponential, jittered, never before Jira's `Retry-After`; never before `jiraTimeoutMs` when the last Jira write
  *   has an unknown outcome, so a late write lands before the retry checks for it); `dead` once `maxAttempts` are used;
- * - permanent (Jira 4xx, handler bug, {@link LoopGuardError}) → `failed`, not retried.
+ * - permanent (Jira/GitHub 4xx, handler bug, {@link LoopGuardError}) → `failed`, not retried.
  * Each final outcome also feeds the handler's failure streak: `pauseAfterFailures` failed/dead runs in a row pause it.
  */
 import type { Logger } from 'pino';
@@ -18,7 +19,9 @@ import { recordHandlerOutcome } from '../db/handler-states.js';
 import { finishRun, requeueRun } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
-import { JiraRequestError, type JiraApi } from '../jira/jira-actions.js';
+import { DEFAULT_GITHUB_ORG } from '../config.js';
+import type { GitHubApi } from '../integrations/github.js';
+import type { JiraApi } from '../jira/jira-actions.js';
 import { createRecordedActions, LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 import { parseJiraEvent } from '../webhooks/jira-event.js';
@@ -28,6 +31,10 @@ export interface ExecuteRunOptions {
   db: Db;
   handlers: ReadonlyMap<string, AnyHandler>;
   api: JiraApi | null;
+  /** The GitHub client handlers get as `ctx.github`; null/absent when `GITHUB_TOKEN` is unset. */
+  github?: GitHubApi | null;
+  /** Default GitHub organization (`GITHUB_ORG`) handlers get as `ctx.githubOrg`; default `acme`. */
+  githubOrg?: string;
   logger: Logger;
   handlerTimeoutMs: number;
   /** Aborted at shutdown; the run's own signal follows it. */
@@ -55,13 +62,26 @@ export class HandlerTimeoutError extends Error {
 const TRANSIENT_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'];
 
 /**
- * Errors worth retrying: Jira 429/5xx/timeouts/connection errors, handler timeouts, and Node network errors — also
- * when a handler wrapped one as the `cause` of its own error (up to 5 levels deep). A {@link LoopGuardError} never is.
+ * The shape that marks an error as worth retrying or not: `JiraRequestError`, `GitHubRequestError`, and any error a
+ * handler throws with a boolean `transient` (optionally `retryAfterMs`, the least wait before the retry, ms).
+ */
+export interface TransientErrorShape {
+  transient: boolean;
+  retryAfterMs?: number | null;
+}
+
+const hasTransientFlag = (value: unknown): value is TransientErrorShape =>
+  typeof value === 'object' && value !== null && typeof (value as { transient?: unknown }).transient === 'boolean';
+
+/**
+ * Errors worth retrying: any error carrying `transient: true` (Jira's and GitHub's 429/5xx/timeouts/connection errors),
+ * handler timeouts, and Node network errors — also when a handler wrapped one as the `cause` of its own error (up to 5
+ * levels deep). An error with `transient: false` never is, nor is a {@link LoopGuardError}.
  */
 export function isTransient(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     if (current instanceof LoopGuardError) return false;
-    if (current instanceof JiraRequestError) return current.transient;
+    if (hasTransientFlag(current)) return current.transient;
     if (current instanceof HandlerTimeoutError) return true;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT_CODES.includes(code)) return true;
@@ -69,10 +89,10 @@ export function isTransient(error: unknown): boolean {
   return false;
 }
 
-/** Jira's `Retry-After` (ms) carried by `error` or its cause chain, or null. */
+/** The `retryAfterMs` (Jira's `Retry-After`, GitHub's `retry-after`/`x-ratelimit-reset`) carried by `error` or its cause chain, or null. */
 export function retryAfterOf(error: unknown): number | null {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    if (current instanceof JiraRequestError) return current.retryAfterMs;
+    if (hasTransientFlag(current)) return typeof current.retryAfterMs === 'number' ? current.retryAfterMs : null;
   }
   return null;
 }
@@ -126,6 +146,9 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       ticket,
       input: parsed.input,
       jira,
+      act: jira.act,
+      github: options.github ?? null,
+      githubOrg: options.githubOrg ?? DEFAULT_GITHUB_ORG,
       log,
       dryRun: run.dryRun,
       idempotencyKey: run.idempotencyKey,
@@ -143,11 +166,13 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
   } catch (error) {
-    // A timed-out or aborted handler may still have a Jira call in flight: let it settle so its action row holds the
-    // real outcome before the run is requeued (the next attempt then skips or checks it). No new action starts now.
-    // At shutdown wait briefly: a call still in flight leaves its row `started`, which the next process checks in Jira.
+    // A timed-out or aborted handler may still have a call in flight: let it settle so its action row holds the real
+    // outcome before the run is requeued (the next attempt then skips or checks it). No new action starts now.
+    // At shutdown wait briefly: a call still in flight leaves its row `started`, which the next process checks in Jira
+    // (or, for an `act` call, makes again).
     controller.abort(error);
-    await settle(jira, options.shutdownSignal.aborted ? 2_000 : (options.jiraTimeoutMs ?? 10_000) + 1_000);
+    const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.github?.timeoutMs ?? 0);
+    await settle(jira, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
     return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous);
   } finally {
     clearTimeout(timer);
@@ -194,7 +219,7 @@ function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, lo
   }
 }
 
-/** Waits for the attempt's in-flight Jira call, at most `ms`. */
+/** Waits for the attempt's in-flight call (Jira or `act`), at most `ms`. */
 async function settle(jira: RecordedActions, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([jira.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);

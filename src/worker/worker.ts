@@ -14,6 +14,7 @@ import type { AnyHandler } from '../automation/define-handler.js';
 import type { Db } from '../db/client.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { claimDueRuns, nextRunDueAt, releaseRunningRuns } from '../db/runs.js';
+import type { GitHubApi } from '../integrations/github.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Rule } from '../rules/rules-file.js';
 import { executeRun } from './execute-run.js';
@@ -24,6 +25,10 @@ export interface WorkerOptions {
   rules: readonly Rule[];
   handlers: readonly AnyHandler[];
   api: JiraApi | null;
+  /** The GitHub client handlers get as `ctx.github`; null/absent when `GITHUB_TOKEN` is unset. */
+  github?: GitHubApi | null;
+  /** Default GitHub organization for handlers (`GITHUB_ORG`). */
+  githubOrg?: string;
   logger: Logger;
   dryRun: boolean;
   maxAttempts: number;
@@ -92,6 +97,8 @@ export class Worker {
             db: o.db,
             handlers: this.handlers,
             api: o.api,
+            github: o.github,
+            githubOrg: o.githubOrg,
             logger: o.logger,
             handlerTimeoutMs: o.handlerTimeoutMs,
             shutdownSignal: this.shutdown.signal,

@@ -1,10 +1,12 @@
 /**
- * End to end over real sockets: signed Jira webhooks → deflect (real server, real SQLite file) → fake Jira (a real
- * HTTP server). Asserts what Jira received and what the database recorded.
+ * End to end over real sockets: signed Jira webhooks → deflect (real server, real SQLite file) → fake Jira and fake
+ * GitHub (real HTTP servers). Asserts what Jira and GitHub received and what the database recorded; and that without
+ * GITHUB_TOKEN the access request is validated and commented, not claimed as done.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
@@ -16,22 +18,37 @@ const finished = (d: DeflectUnderTest, key: string) => {
   const rows = runsOf(d, key);
   return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
 };
+const actionsOf = (d: DeflectUnderTest, runId: number) =>
+  d.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
+/** The example access request (acme/payments-api, write) as ticket `key`/`id`, for GitHub user `user`. */
+function accessRequest(key: string, id: string, user = 'jdoe-acme') {
+  const body = payload('01-access-request-created.json');
+  Object.assign(body.issue, { id, key, self: body.issue.self.replace('10101', id) });
+  body.issue.fields.description = body.issue.fields.description.replace('jdoe-acme', user);
+  return body;
+}
 
 describe('core pipeline end to end', () => {
   let jira: FakeJira;
+  let github: FakeGitHub;
   let deflect: DeflectUnderTest;
 
   beforeAll(async () => {
     jira = await startFakeJira();
+    github = await startFakeGitHub();
     for (const key of ['PLAT-101', 'PLAT-103', 'PLAT-104', 'PLAT-105']) jira.seedIssue({ key });
-    deflect = await startDeflect({ fakeJira: jira });
+    deflect = await startDeflect({
+      fakeJira: jira,
+      env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, DEFLECT_RETRY_BASE_MS: '50', JIRA_TIMEOUT_MS: '500' },
+    });
   });
   afterAll(async () => {
     await deflect?.close(1000);
     await jira?.close();
+    await github?.close();
   });
 
-  it('a signed issue_created with a routed label gets a comment and a transition, with one run and its actions recorded', async () => {
+  it('a signed issue_created with a routed label calls GitHub once, then gets a comment and a transition, with one run and its actions recorded', async () => {
     const answer = await postWebhook(deflect.url, payload('01-access-request-created.json'), { identifier: 'e2e-delivery-1' });
     expect(answer.status).toBe(200);
     expect(answer.json.status).toBe('accepted');
@@ -42,21 +59,30 @@ describe('core pipeline end to end', () => {
     expect(run.reason).toContain('label access-request → grant-repo-access');
     expect(run.attempts).toBe(1);
 
+    expect(run.summary).toBe('invited jdoe-acme to acme/payments-api with write (invitation pending)');
+
+    const puts = github.requestsTo('PUT', '/repos/acme/payments-api/collaborators/jdoe-acme');
+    expect(puts).toHaveLength(1);
+    expect(puts[0].body).toEqual({ permission: 'push' });
+    expect(puts[0].headers.authorization).toBe(`token ${github.token}`);
+    expect(github.invitations('acme/payments-api')).toEqual([expect.objectContaining({ invitee: 'jdoe-acme', permission: 'push' })]);
+
     const comments = jira.commentsFor('PLAT-101');
     expect(comments).toHaveLength(1);
     expect(JSON.stringify(comments[0].body)).toContain('acme/payments-api');
+    expect(JSON.stringify(comments[0].body)).toContain('Invitation sent for ');
     expect(jira.requestsTo('POST', '/rest/api/3/issue/PLAT-101/transitions')).toHaveLength(1);
     expect((jira.issue('PLAT-101')!.fields.status as { name: string }).name).toBe('Done');
 
-    const actions = deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(run.id);
-    expect(actions).toEqual([
+    expect(actionsOf(deflect, run.id)).toEqual([
+      { kind: 'github.add_collaborator', status: 'applied' },
       { kind: 'comment', status: 'applied' },
       { kind: 'transition', status: 'applied' },
     ]);
   });
 
   it('a redelivery with the same identifier answers 200 and changes nothing', async () => {
-    const before = { deliveries: count(deflect, 'deliveries'), runs: count(deflect, 'runs'), requests: jira.requests.length };
+    const before = { deliveries: count(deflect, 'deliveries'), runs: count(deflect, 'runs'), requests: jira.requests.length, github: github.requests.length };
     const answer = await postWebhook(deflect.url, payload('01-access-request-created.json'), { identifier: 'e2e-delivery-1' });
     expect(answer.status).toBe(200);
     expect(answer.json.status).toBe('duplicate');
@@ -64,6 +90,7 @@ describe('core pipeline end to end', () => {
     expect(count(deflect, 'deliveries')).toBe(before.deliveries);
     expect(count(deflect, 'runs')).toBe(before.runs);
     expect(jira.requests.length).toBe(before.requests);
+    expect(github.requests.length).toBe(before.github);
     expect(jira.commentsFor('PLAT-101')).toHaveLength(1);
   });
 
@@ -117,21 +144,81 @@ describe('core pipeline end to end', () => {
     expect(runsOf(deflect, 'PLAT-105')).toHaveLength(0);
   });
 
+  it('a GitHub 503 and then a Jira 503 are retried; the collaborator call is applied once and not repeated by later attempts', async () => {
+    jira.seedIssue({ key: 'PLAT-107' });
+    const path = '/repos/acme/payments-api/collaborators/retry-user';
+    let githubFaults = 0;
+    let jiraFaults = 0;
+    github.setFault((req) => (req.path === path && githubFaults++ === 0 ? { status: 503, body: { message: 'Service Unavailable' } } : undefined));
+    jira.setFault((req) => (req.method === 'POST' && req.path === '/rest/api/3/issue/PLAT-107/comment' && jiraFaults++ === 0 ? { status: 503 } : undefined));
+    try {
+      await postWebhook(deflect.url, accessRequest('PLAT-107', '10107', 'retry-user'));
+      const [run] = await waitFor('the PLAT-107 run to finish', () => finished(deflect, 'PLAT-107'));
+      expect(run).toMatchObject({ status: 'succeeded', attempts: 3 });
+    } finally {
+      github.setFault(undefined);
+      jira.setFault(undefined);
+    }
+    // Attempt 1: PUT → 503. Attempt 2: PUT applied, comment → 503. Attempt 3: PUT skipped (applied), comment, transition.
+    expect(github.requestsTo('PUT', path)).toHaveLength(2);
+    expect(github.invitations('acme/payments-api').filter((i) => i.invitee === 'retry-user')).toHaveLength(1);
+    expect(jira.commentsFor('PLAT-107')).toHaveLength(1);
+    expect(jira.requestsTo('POST', '/rest/api/3/issue/PLAT-107/transitions')).toHaveLength(1);
+    const [run] = runsOf(deflect, 'PLAT-107');
+    expect(actionsOf(deflect, run.id)).toEqual([
+      { kind: 'github.add_collaborator', status: 'applied' },
+      { kind: 'comment', status: 'applied' },
+      { kind: 'transition', status: 'applied' },
+    ]);
+  });
+
   it('the report and the audit API show the automated tickets', async () => {
     // A second access request makes "access-request" a repeated group.
-    const second = payload('01-access-request-created.json');
-    Object.assign(second.issue, { id: '10106', key: 'PLAT-106', self: second.issue.self.replace('10101', '10106') });
     jira.seedIssue({ key: 'PLAT-106' });
-    await postWebhook(deflect.url, second);
+    await postWebhook(deflect.url, accessRequest('PLAT-106', '10106'));
     await waitFor('the PLAT-106 run to finish', () => finished(deflect, 'PLAT-106'));
     const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`)).json();
     const group = report.groups.find((g: { key: string }) => g.key === 'access-request');
-    expect(group).toMatchObject({ kind: 'label', count: 2, automated: 2, keys: ['PLAT-101', 'PLAT-106'], handler: 'grant-repo-access' });
+    expect(group).toMatchObject({ kind: 'label', count: 3, automated: 3, keys: ['PLAT-101', 'PLAT-106', 'PLAT-107'], handler: 'grant-repo-access' });
     const audit = await (await fetch(`${deflect.url}/api/runs?handler=grant-repo-access&ticket=PLAT-101`)).json();
     expect(audit.runs[0].ticketKey).toBe('PLAT-101');
-    expect(audit.runs[0].actions.map((a: { kind: string }) => a.kind)).toEqual(['comment', 'transition']);
+    expect(audit.runs[0].actions.map((a: { kind: string }) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
+    expect(audit.runs[0].actions[0]).toMatchObject({
+      status: 'applied',
+      request: { repository: 'acme/payments-api', user: 'jdoe-acme', permission: 'push' },
+      response: { status: 201, outcome: 'invited' },
+    });
     const bad = await fetch(`${deflect.url}/api/reports/top-tickets?since=yesterday`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).message).toMatch(/since/);
+  });
+});
+
+describe('end to end without GITHUB_TOKEN', () => {
+  let jira: FakeJira;
+  let deflect: DeflectUnderTest;
+
+  beforeAll(async () => {
+    jira = await startFakeJira();
+    jira.seedIssue({ key: 'PLAT-101' });
+    deflect = await startDeflect({ fakeJira: jira });
+  });
+  afterAll(async () => {
+    await deflect?.close(1000);
+    await jira?.close();
+  });
+
+  it('an access request succeeds as validated, with one honest comment, and the ticket stays open', async () => {
+    await postWebhook(deflect.url, payload('01-access-request-created.json'));
+    const [run] = await waitFor('the PLAT-101 run to finish', () => finished(deflect, 'PLAT-101'));
+    expect(run).toMatchObject({ status: 'succeeded', summary: 'validated; not applied: GITHUB_TOKEN not set' });
+    expect(actionsOf(deflect, run.id)).toEqual([{ kind: 'comment', status: 'applied' }]);
+    const [comment] = jira.commentsFor('PLAT-101');
+    const text = JSON.stringify(comment.body);
+    expect(text).toContain('not applied');
+    expect(text).toContain('GITHUB_TOKEN');
+    expect(text).not.toMatch(/Access granted|Invitation sent/);
+    expect(jira.requestsTo('POST', '/rest/api/3/issue/PLAT-101/transitions')).toHaveLength(0);
+    expect((jira.issue('PLAT-101')!.fields.status as { name: string }).name).toBe('To Do');
   });
 });

@@ -9,6 +9,7 @@ import { findHandler, handlers } from '../../handlers/index.js';
 import resetCiToken from '../../handlers/reset-ci-token.js';
 import type { AnyHandler, HandlerContext } from '../../src/automation/define-handler.js';
 import { parseTicketInput } from '../../src/automation/ticket-input.js';
+import { GITHUB_PERMISSION, type GitHubApi } from '../../src/integrations/github.js';
 import type { JiraActions } from '../../src/jira/jira-actions.js';
 import type { Ticket } from '../../src/ticket.js';
 
@@ -34,9 +35,43 @@ function ticketWith(description: string | null, overrides: Partial<Ticket> = {})
   };
 }
 
-/** A fake `ctx`: `jira` records every call in order; `log` writes JSON lines into `logLines`. */
-function fakeContext(ticket: Ticket, input: unknown, handlerName: string) {
-  const calls: Array<{ method: keyof JiraActions; args: unknown[] }> = [];
+/** A fake GitHub: records every call and answers like GitHub would (`collaborator`: 201 invitation or 204). */
+function fakeGitHub(options: { collaborator?: 201 | 204 } = {}) {
+  const calls: Array<{ method: keyof GitHubApi; args: unknown[] }> = [];
+  const github: GitHubApi = {
+    timeoutMs: 1_000,
+    async addCollaborator(repository, username, role) {
+      calls.push({ method: 'addCollaborator', args: [repository, username, role] });
+      return options.collaborator === 204
+        ? { status: 204, outcome: 'granted', invitationId: null, invitationUrl: null, permission: GITHUB_PERMISSION[role] }
+        : { status: 201, outcome: 'invited', invitationId: 7, invitationUrl: `https://github.com/${repository}/invitations`, permission: GITHUB_PERMISSION[role] };
+    },
+    async createFromTemplate(request) {
+      calls.push({ method: 'createFromTemplate', args: [request] });
+      const fullName = `${request.owner}/${request.name}`;
+      return { created: true, fullName, htmlUrl: `https://github.com/${fullName}`, sshUrl: `git@github.com:${fullName}.git`, private: request.private, defaultBranch: 'main', template: request.template };
+    },
+    async addTeamToRepository(org, teamSlug, repository, role) {
+      calls.push({ method: 'addTeamToRepository', args: [org, teamSlug, repository, role] });
+      return { team: `${org}/${teamSlug}`, permission: GITHUB_PERMISSION[role] };
+    },
+  };
+  return { github, calls };
+}
+
+interface FakeOptions {
+  /** The GitHub client handlers get; null = `GITHUB_TOKEN` not set (the default here). */
+  github?: GitHubApi | null;
+  dryRun?: boolean;
+  githubOrg?: string;
+}
+
+/**
+ * A fake `ctx`: `jira` and `act` record every call in order (`act` as method `act` with `[kind, request]`; it makes the
+ * call unless `dryRun`, passing a fake idempotency key); `log` writes JSON lines into `logLines`.
+ */
+function fakeContext(ticket: Ticket, input: unknown, handlerName: string, options: FakeOptions = {}) {
+  const calls: Array<{ method: keyof JiraActions | 'act'; args: unknown[] }> = [];
   const record =
     (method: keyof JiraActions) =>
     async (...args: unknown[]) => {
@@ -49,26 +84,34 @@ function fakeContext(ticket: Ticket, input: unknown, handlerName: string) {
     addLabels: record('addLabels'),
     removeLabels: record('removeLabels'),
   };
+  const idempotencyKey = `${ticket.key}:${handlerName}:delivery-1`;
+  const act: HandlerContext['act'] = async (kind, request, call) => {
+    calls.push({ method: 'act', args: [kind, request] });
+    return options.dryRun ? undefined : call(`${idempotencyKey}:${calls.length}:${kind}`);
+  };
   const logLines: Array<Record<string, unknown>> = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
   const ctx: HandlerContext = {
     ticket,
     input,
     jira,
+    act,
+    github: options.github ?? null,
+    githubOrg: options.githubOrg ?? 'acme',
     log,
-    dryRun: false,
-    idempotencyKey: `${ticket.key}:${handlerName}:delivery-1`,
+    dryRun: options.dryRun ?? false,
+    idempotencyKey,
     signal: new AbortController().signal,
   };
   return { ctx, calls, logLines };
 }
 
 /** Parses the ticket with the handler's schema (as the runner does) and runs it with a fake ctx. */
-async function runWith(handler: AnyHandler, description: string, overrides: Partial<Ticket> = {}) {
+async function runWith(handler: AnyHandler, description: string, overrides: Partial<Ticket> = {}, options: FakeOptions = {}) {
   const ticket = ticketWith(description, overrides);
   const parsed = parseTicketInput(ticket, handler.input);
   if (!parsed.ok) throw new Error(`input rejected: ${JSON.stringify(parsed.problems)}`);
-  const fake = fakeContext(ticket, parsed.input, handler.name);
+  const fake = fakeContext(ticket, parsed.input, handler.name, options);
   const result = await handler.run(fake.ctx);
   const comments = fake.calls.filter((call) => call.method === 'comment').map((call) => String(call.args[0]));
   return { ...fake, result, comment: comments.join('\n') };
@@ -81,25 +124,65 @@ function problemsFor(handler: AnyHandler, description: string | null, overrides:
 }
 
 describe('grant-repo-access', () => {
-  it('grants the requested role to the named GitHub user, comments a checklist, then moves to Done', async () => {
+  it('with GitHub: adds the collaborator as a recorded action, comments the invitation, then moves to Done', async () => {
+    const gh = fakeGitHub({ collaborator: 201 });
     const { calls, comment, result, logLines } = await runWith(
       grantRepoAccess,
       '*Repository*: {{acme/api}}\n| Permission | Write |\n* GitHub user: @octocat',
+      {},
+      { github: gh.github },
     );
-    expect(calls.map((call) => call.method)).toEqual(['comment', 'transition']);
-    expect(calls[1].args).toEqual(['Done']);
-    expect(comment).toContain('Access granted to **acme/api**');
-    expect(comment).toContain('- [x] GitHub user `@octocat` added to `acme/api` with the **write** role');
-    expect(comment).toContain('https://github.com/acme/api/invitations');
+    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'transition']);
+    expect(calls[0].args).toEqual(['github.add_collaborator', { repository: 'acme/api', user: 'octocat', permission: 'push' }]);
+    expect(gh.calls).toEqual([{ method: 'addCollaborator', args: ['acme/api', 'octocat', 'write'] }]);
+    expect(calls[2].args).toEqual(['Done']);
+    expect(comment).toContain('Invitation sent for **acme/api**');
+    expect(comment).toContain('- [x] GitHub invited GitHub user `@octocat` to `acme/api` with the **write** role');
+    expect(comment).toContain('- [ ] Accept the invitation at https://github.com/acme/api/invitations (it expires after 7 days)');
     expect(comment).toContain('Request id: `PLAT-7:grant-repo-access:delivery-1`');
-    expect(result).toEqual({ summary: 'granted write on acme/api to octocat' });
+    expect(result).toEqual({ summary: 'invited octocat to acme/api with write (invitation pending)' });
     expect(logLines.some((line) => line.msg === 'granting repository access')).toBe(true);
   });
 
-  it('defaults to read access for the reporter when no permission or GitHub user is given', async () => {
-    const { comment, result } = await runWith(grantRepoAccess, 'Repository: acme/web');
-    expect(comment).toContain('- [x] the GitHub account linked to Jane Doe (the reporter) added to `acme/web` with the **read** role');
-    expect(result).toEqual({ summary: 'granted read on acme/web to reporter Jane Doe' });
+  it('with GitHub: says access was granted when GitHub answers 204 (already a collaborator or org member)', async () => {
+    const gh = fakeGitHub({ collaborator: 204 });
+    const { comment, result } = await runWith(grantRepoAccess, 'Repository: acme/web\nGitHub User: jdoe', {}, { github: gh.github });
+    expect(gh.calls[0].args).toEqual(['acme/web', 'jdoe', 'read']);
+    expect(comment).toContain('Access granted to **acme/web**');
+    expect(comment).toContain('now has the **read** role on `acme/web`');
+    expect(comment).not.toContain('Accept the invitation');
+    expect(result).toEqual({ summary: 'granted read on acme/web to jdoe' });
+  });
+
+  it('without GITHUB_TOKEN: comments exactly what to apply, changes nothing and leaves the ticket open', async () => {
+    const { calls, comment, result } = await runWith(grantRepoAccess, 'Repository: acme/api\nPermission: write\nGitHub User: octocat');
+    expect(calls.map((call) => call.method)).toEqual(['comment']);
+    expect(comment).toContain('valid and allowed by the rules, but it was **not applied**');
+    expect(comment).toContain('`GITHUB_TOKEN` is not set');
+    expect(comment).toContain('- [ ] Add `@octocat` to `acme/api` with the **write** role');
+    expect(comment).toContain('`PUT /repos/acme/api/collaborators/octocat` with `{"permission": "push"}`');
+    expect(comment).not.toMatch(/Access granted|Invitation sent/);
+    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set' });
+  });
+
+  it('with GitHub but no GitHub username: does not guess the account, asks a platform engineer to apply it', async () => {
+    const gh = fakeGitHub();
+    const { calls, comment, result } = await runWith(grantRepoAccess, 'Repository: acme/web', {}, { github: gh.github });
+    expect(calls.map((call) => call.method)).toEqual(['comment']);
+    expect(gh.calls).toEqual([]);
+    expect(comment).toContain('- [ ] Add the GitHub account of Jane Doe (the reporter');
+    expect(comment).toContain('with the **read** role');
+    expect(comment).toContain('reply with your GitHub username');
+    expect(result).toEqual({ summary: 'validated; not applied: no GitHub username on the ticket' });
+  });
+
+  it('in dry run: plans the GitHub call, the comment says what would be done, and GitHub is not called', async () => {
+    const gh = fakeGitHub();
+    const { calls, comment, result } = await runWith(grantRepoAccess, 'Repository: acme/api\nGitHub User: octocat', {}, { github: gh.github, dryRun: true });
+    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'transition']);
+    expect(gh.calls).toEqual([]);
+    expect(comment).toContain('Dry run: nothing was changed in GitHub. deflect would add GitHub user `@octocat` to `acme/api` with the **read** role');
+    expect(result).toEqual({ summary: 'dry run: would grant read on acme/api to octocat' });
   });
 
   it('asks for the missing repository and rejects an unknown permission, quoting the field help', () => {
@@ -116,30 +199,69 @@ describe('grant-repo-access', () => {
 });
 
 describe('create-repository', () => {
-  it('plans the repository from the template, comments URL and next steps, then moves to Done', async () => {
+  it('with GitHub: creates the repository from the template, gives the team admin, comments URL and next steps, then moves to Done', async () => {
+    const gh = fakeGitHub();
     const { calls, comment, result } = await runWith(
       createRepository,
       'Repository name: payments-ledger\nOwning team: Payments Team\nVisibility: Internal',
+      {},
+      { github: gh.github },
     );
-    expect(calls.map((call) => call.method)).toEqual(['comment', 'transition']);
-    expect(calls[1].args).toEqual(['Done']);
+    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'transition']);
+    expect(calls[0].args).toEqual(['github.create_from_template', { template: 'acme/template-service', owner: 'acme', name: 'payments-ledger', private: true }]);
+    expect(calls[1].args).toEqual(['github.add_team_repository', { team: 'acme/payments-team', repository: 'acme/payments-ledger', permission: 'admin' }]);
+    expect(calls[3].args).toEqual(['Done']);
+    expect(gh.calls[0]).toMatchObject({
+      method: 'createFromTemplate',
+      args: [{ template: 'acme/template-service', owner: 'acme', name: 'payments-ledger', private: true, marker: expect.stringMatching(/^deflect [0-9a-f]{16}$/) }],
+    });
+    expect(gh.calls[1]).toEqual({ method: 'addTeamToRepository', args: ['acme', 'payments-team', 'acme/payments-ledger', 'admin'] });
     expect(comment).toContain('Repository created: https://github.com/acme/payments-ledger');
-    expect(comment).toContain('- [x] Created **acme/payments-ledger** (internal) from the `acme/template-service` template');
-    expect(comment).toContain('Team `@acme/payments-team` has admin access');
+    expect(comment).toContain('- [x] Created **acme/payments-ledger** (private) from the `acme/template-service` template');
+    expect(comment).toContain('- [x] Team `@acme/payments-team` has the admin role on it');
+    expect(comment).toContain('- [ ] Internal visibility: not set by deflect');
     expect(comment).toContain('1. Clone it: `git clone git@github.com:acme/payments-ledger.git`');
+    expect(comment).toContain('2. Switch the visibility to internal');
     expect(comment).toContain('`catalog-info.yaml`');
+    expect(comment).not.toContain('Branch protection on `main`: pull request');
     expect(comment).toContain('Request id: `PLAT-7:create-repository:delivery-1`');
-    expect(result).toEqual({ summary: 'created acme/payments-ledger (service, internal) owned by @acme/payments-team' });
+    expect(result).toEqual({ summary: 'created acme/payments-ledger (service, private; internal left to the team) owned by @acme/payments-team' });
   });
 
-  it('uses the organization and template from the form', async () => {
+  it('uses the organization and template from the form, and GITHUB_ORG when the form names none', async () => {
+    const gh = fakeGitHub();
     const { comment } = await runWith(
       createRepository,
       'Repository name: terraform-aws-vpc\nTemplate: terraform-module\nOwning team: @acme/platform\nOrganization: acme-infra',
+      {},
+      { github: gh.github },
     );
     expect(comment).toContain('https://github.com/acme-infra/terraform-aws-vpc');
     expect(comment).toContain('(private) from the `acme-infra/template-terraform-module` template');
     expect(comment).toContain('private Terraform registry');
+
+    const other = await runWith(createRepository, 'Repository name: ledger\nOwning team: payments', {}, { github: fakeGitHub().github, githubOrg: 'globex' });
+    expect(other.comment).toContain('Repository created: https://github.com/globex/ledger');
+    expect(other.result).toEqual({ summary: 'created globex/ledger (service, private) owned by @globex/payments' });
+  });
+
+  it('without GITHUB_TOKEN: comments exactly what to create, changes nothing and leaves the ticket open', async () => {
+    const { calls, comment, result } = await runWith(createRepository, 'Repository name: payments-ledger\nOwning team: payments');
+    expect(calls.map((call) => call.method)).toEqual(['comment']);
+    expect(comment).toContain('**not applied**: deflect has no GitHub token (`GITHUB_TOKEN` is not set)');
+    expect(comment).toContain('- [ ] Create **acme/payments-ledger** (private) from the `acme/template-service` template');
+    expect(comment).toContain('`POST /repos/acme/template-service/generate`');
+    expect(comment).toContain('- [ ] Give the team `@acme/payments` the **admin** role');
+    expect(comment).not.toContain('Repository created');
+    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set' });
+  });
+
+  it('in dry run: plans both GitHub calls and says what would be done', async () => {
+    const gh = fakeGitHub();
+    const { calls, comment } = await runWith(createRepository, 'Repository name: payments-ledger\nOwning team: payments', {}, { github: gh.github, dryRun: true });
+    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'transition']);
+    expect(gh.calls).toEqual([]);
+    expect(comment).toContain('Dry run: nothing was changed in GitHub. deflect would create **acme/payments-ledger**');
   });
 
   it('rejects names that are not kebab-case, and terraform modules not named terraform-<provider>-<name>', () => {
@@ -153,23 +275,26 @@ describe('create-repository', () => {
 });
 
 describe('reset-ci-token', () => {
-  it('rotates the token, says where it is stored, keeps a 24h overlap, then moves to Done', async () => {
+  it('does not claim a rotation: comments the runbook (24h overlap, where to store it), assigns nobody, leaves the ticket open', async () => {
     const { calls, comment, result } = await runWith(resetCiToken, 'Token: DEPLOY_TOKEN\nReason: expired');
-    expect(calls.map((call) => call.method)).toEqual(['comment', 'transition']);
-    expect(calls[1].args).toEqual(['Done']);
-    expect(comment).toContain('Token **DEPLOY_TOKEN** (GitHub Actions) was rotated');
+    expect(calls.map((call) => call.method)).toEqual(['comment']);
+    expect(comment).toContain('This request to reset **DEPLOY_TOKEN** (GitHub Actions) is valid, but deflect did **not** rotate it');
+    expect(comment).not.toMatch(/was rotated|A new token was issued/);
+    expect(comment).toContain('- [ ] Issue a new token for the same account and with the same scopes as `DEPLOY_TOKEN`');
     expect(comment).toContain('Settings → Secrets and variables → Actions');
-    expect(comment).toContain('The old token will be revoked in 24 hours');
+    expect(comment).toContain('- [ ] Revoke the old token in 24 hours');
     expect(comment).toContain('Request id: `PLAT-7:reset-ci-token:delivery-1`');
-    expect(result).toEqual({ summary: 'rotated github-actions token DEPLOY_TOKEN; old token revoked after 24h' });
+    expect(result).toEqual({ summary: 'validated; rotation left to the platform team (no token service configured)' });
   });
 
-  it('revokes the old token immediately when the reason says it leaked', async () => {
+  it('puts revoking first when the reason says it leaked', async () => {
     const { comment, result } = await runWith(resetCiToken, 'Token: argocd-deployer\nSystem: Argo-CD\nReason: leaked in a build log');
-    expect(comment).toContain('The old token will be revoked immediately');
+    const steps = comment.split('\n').filter((line) => line.startsWith('- [ ]'));
+    expect(steps[0]).toContain('Revoke the old token **now**: the reason given says it was exposed');
+    expect(comment).not.toContain('leaked in a build log'); // free text is never quoted back (it could hold a secret)
     expect(comment).toContain('`argocd` namespace');
     expect(comment).toContain('Check the audit log');
-    expect(result?.summary).toBe('rotated argo-cd token argocd-deployer; old token revoked now');
+    expect(result?.summary).toBe('validated; rotation left to the platform team (no token service configured)');
   });
 
   it('refuses a pasted token value and never repeats it', () => {

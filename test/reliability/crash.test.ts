@@ -6,15 +6,19 @@
  *   has the comment;
  * - then at least 20 kills at seeded random moments (150–900 ms after the process listens).
  * The generator behaves like Jira: it resends each delivery, with the same identifier, until it gets a 2xx.
- * Afterwards every delivery that got a 2xx must have exactly one run, succeeded, and the fake Jira must have received
- * each comment and each transition exactly once. Lost = 0 and duplicated = 0 are asserted and printed.
+ * Each delivery is an access request (`grant-repo-access` against a fake GitHub: a GitHub call, a comment, a transition).
+ * Afterwards every delivery that got a 2xx must have exactly one run, succeeded, the fake Jira must have received
+ * each comment and each transition exactly once, and GitHub must hold exactly one invitation per request (a GitHub
+ * call whose outcome a kill left unknown is made again; the endpoint is idempotent). Lost = 0 and duplicated = 0 are
+ * asserted and printed.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
 import { freshDir, postWebhook } from '../support/deflect-under-test.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { actionKeyOf, deflectEnv, readDb, seededRandom, tokenResetEvent } from './helpers.js';
+import { accessRequestEvent, accessRequestUser, actionKeyOf, deflectEnv, githubEnv, readDb, seededRandom } from './helpers.js';
 
 const DELIVERIES = 150;
 const RANDOM_KILLS = 20;
@@ -24,6 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied twice', () => {
   let jira: FakeJira;
+  let github: FakeGitHub;
   const dbPath = join(freshDir('deflect-crash-'), 'deflect.db');
   let current: DeflectProcess | null = null;
   let armed: { suffix: string; fired: () => void } | null = null;
@@ -31,6 +36,7 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
 
   beforeAll(async () => {
     jira = await startFakeJira();
+    github = await startFakeGitHub();
     for (let i = 1; i <= DELIVERIES; i++) jira.seedIssue({ key: `CRASH-${i}`, id: String(60_000 + i) });
     jira.setFault((req) => {
       if (req.method !== 'POST') return undefined;
@@ -48,10 +54,12 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
   afterAll(async () => {
     await current?.kill('SIGKILL');
     await jira?.close();
+    await github?.close();
   });
 
   it(`${DELIVERIES} deliveries, ≥ ${RANDOM_KILLS + TARGETED_KILLS.length} SIGKILLs: lost = 0, duplicated = 0`, { timeout: 300_000 }, async () => {
     const env = deflectEnv(dbPath, jira, {
+      ...githubEnv(github),
       DEFLECT_HANDLER_TIMEOUT_MS: '5000',
       JIRA_TIMEOUT_MS: '2000',
       DEFLECT_RETRY_BASE_MS: '100',
@@ -70,7 +78,7 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
         let ok = false;
         if (url) {
           try {
-            const answer = await postWebhook(url, tokenResetEvent(`CRASH-${i}`, String(60_000 + i)), { identifier: `crash-${i}` });
+            const answer = await postWebhook(url, accessRequestEvent(`CRASH-${i}`, String(60_000 + i)), { identifier: `crash-${i}` });
             ok = answer.status === 200;
             if (ok) answers[answer.json.status as 'accepted' | 'duplicate']++;
           } catch {
@@ -137,15 +145,20 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
       const ok = rows.length === 1 && rows[0].status === 'succeeded' && rows[0].n === 1;
       if (!ok) lost++;
     }
-    // Jira received each comment and each transition exactly once.
+    // Jira received each comment and each transition exactly once; GitHub holds one invitation per request.
     let duplicated = 0;
     let missingInJira = 0;
+    let missingInGitHub = 0;
+    const invitations = github.invitations('acme/payments-api');
     for (let i = 1; i <= DELIVERIES; i++) {
       const comments = jira.commentsFor(`CRASH-${i}`).map(actionKeyOf);
       const transitions = jira.requestsTo('POST', `/rest/api/3/issue/CRASH-${i}/transitions`).length;
-      duplicated += Math.max(0, comments.length - 1) + Math.max(0, transitions - 1);
+      const invited = invitations.filter((inv) => inv.invitee === accessRequestUser(`CRASH-${i}`)).length;
+      duplicated += Math.max(0, comments.length - 1) + Math.max(0, transitions - 1) + Math.max(0, invited - 1);
       if (comments.length === 0 || transitions === 0) missingInJira++;
+      if (invited === 0) missingInGitHub++;
     }
+    const githubCalls = github.requestsTo('PUT', '/repos/acme/payments-api/collaborators/').length;
     const recovered = readDb(dbPath, (db) =>
       (db.prepare(`SELECT count(*) AS n FROM actions WHERE response LIKE '%"verifiedInJira":true%'`).get() as { n: number }).n,
     );
@@ -154,7 +167,8 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
       `crash test: deliveries ${DELIVERIES}, acknowledged ${acked.size} (${answers.accepted} accepted + ${answers.duplicate} duplicate answers, ` +
         `${answers.refusedOrDropped} sends refused or cut by a kill and resent), kills ${kills} (${TARGETED_KILLS.length} in the crash window + ${randomKills} random), ` +
         `restarts ${restarts}, ${ackedBeforeLastStart} deliveries acknowledged while processes were being killed, ` +
-        `actions found already applied in Jira after a crash ${recovered}; lost ${lost}, duplicated ${duplicated}`,
+        `actions found already applied in Jira after a crash ${recovered}, GitHub collaborator calls ${githubCalls} for ${DELIVERIES} requests ` +
+        `(repeated after an unknown outcome: ${githubCalls - DELIVERIES}); lost ${lost}, duplicated ${duplicated}`,
     );
     expect(kills).toBeGreaterThanOrEqual(RANDOM_KILLS + TARGETED_KILLS.length);
     expect(acked.size).toBe(DELIVERIES);
@@ -162,6 +176,8 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
     expect(lost, `runs: ${JSON.stringify(runs.filter((r) => r.status !== 'succeeded' || r.n !== 1))}`).toBe(0);
     expect(duplicated).toBe(0);
     expect(missingInJira).toBe(0);
+    expect(missingInGitHub).toBe(0);
+    expect(invitations).toHaveLength(DELIVERIES);
     expect(recovered).toBeGreaterThanOrEqual(TARGETED_KILLS.length);
   });
 });

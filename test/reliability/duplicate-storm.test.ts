@@ -1,32 +1,36 @@
 /**
  * Duplicate storm: the same signed delivery (same `X-Atlassian-Webhook-Identifier`) POSTed 1,000 times concurrently to
  * the real server on a loopback socket → every request gets a 200, exactly one is `accepted`, one delivery row, one
- * run, one comment and one transition in the fake Jira.
+ * run, one GitHub call, one comment and one transition in the fake Jira.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/webhooks/authenticate.js';
 import { startDeflect, TEST_SECRET, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { tokenResetEvent } from './helpers.js';
+import { accessRequestEvent, accessRequestUser, githubEnv } from './helpers.js';
 
 const COPIES = 1_000;
 
 describe('duplicate storm', () => {
   let jira: FakeJira;
+  let github: FakeGitHub;
   let deflect: DeflectUnderTest;
 
   beforeAll(async () => {
     jira = await startFakeJira();
+    github = await startFakeGitHub();
     jira.seedIssue({ key: 'STORM-1', id: '30001' });
-    deflect = await startDeflect({ fakeJira: jira });
+    deflect = await startDeflect({ fakeJira: jira, env: githubEnv(github) });
   });
   afterAll(async () => {
     await deflect?.close(1000);
     await jira?.close();
+    await github?.close();
   });
 
   it(`${COPIES} concurrent copies of one delivery → one delivery, one run, one comment`, async () => {
-    const body = JSON.stringify(tokenResetEvent('STORM-1', '30001'));
+    const body = JSON.stringify(accessRequestEvent('STORM-1', '30001'));
     const headers = {
       'content-type': 'application/json',
       'x-hub-signature': signBody(body, TEST_SECRET),
@@ -55,6 +59,7 @@ describe('duplicate storm', () => {
     expect(sql.prepare("SELECT count(*) AS n FROM runs WHERE ticket_key = 'STORM-1'").get()).toEqual({ n: 1 });
     expect(jira.commentsFor('STORM-1')).toHaveLength(1);
     expect(jira.requestsTo('POST', '/rest/api/3/issue/STORM-1/transitions')).toHaveLength(1);
-    console.log('duplicate storm: runs 1, comments 1, transitions 1');
+    expect(github.requestsTo('PUT', `/repos/acme/payments-api/collaborators/${accessRequestUser('STORM-1')}`)).toHaveLength(1);
+    console.log('duplicate storm: runs 1, GitHub calls 1, comments 1, transitions 1');
   });
 });

@@ -5,13 +5,17 @@
  * error), no comment or transition may be applied twice, and after each 429 the next request for that issue must come
  * no sooner than Retry-After (asserted from the fake's recorded receive times).
  *
+ * Each ticket is an access request (`grant-repo-access` against a fake GitHub that answers normally: a GitHub call, a
+ * comment, a transition); retries must not repeat the GitHub call once it was applied.
+ *
  * The fault for a request is drawn from a hash of (issue, n-th request to that issue, seed), not from arrival order
  * across issues, so concurrency does not reshuffle the mix (runs for one issue are serial).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type Fault, type FakeJira, type RecordedRequest } from '../support/fake-jira.js';
-import { actionKeyOf, hashUnit, tokenResetEvent } from './helpers.js';
+import { accessRequestEvent, accessRequestUser, actionKeyOf, githubEnv, hashUnit } from './helpers.js';
 
 const SEED = 20_251_121;
 const ISSUES = 40;
@@ -37,12 +41,14 @@ const issueOf = (req: RecordedRequest) => /^\/rest\/api\/3\/issue\/([^/]+)/.exec
 
 describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection resets', () => {
   let jira: FakeJira;
+  let github: FakeGitHub;
   let deflect: DeflectUnderTest;
   const injected = new Map<RecordedRequest, Kind>();
   const perIssue = new Map<string, number>();
 
   beforeAll(async () => {
     jira = await startFakeJira();
+    github = await startFakeGitHub();
     for (let i = 1; i <= ISSUES; i++) jira.seedIssue({ key: `FAULT-${i}`, id: String(40_000 + i) });
     jira.setFault((req): Fault | undefined => {
       const issue = issueOf(req);
@@ -69,6 +75,7 @@ describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection re
     deflect = await startDeflect({
       fakeJira: jira,
       env: {
+        ...githubEnv(github),
         JIRA_TIMEOUT_MS: String(JIRA_TIMEOUT_MS),
         DEFLECT_RETRY_BASE_MS: '50',
         DEFLECT_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
@@ -81,11 +88,12 @@ describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection re
   afterAll(async () => {
     await deflect?.close(1000);
     await jira?.close();
+    await github?.close();
   });
 
   it('every run ends succeeded or dead-lettered, nothing is applied twice, and Retry-After is honoured', async () => {
     for (let i = 1; i <= ISSUES; i++) {
-      const answer = await postWebhook(deflect.url, tokenResetEvent(`FAULT-${i}`, String(40_000 + i)), { identifier: `fault-${i}` });
+      const answer = await postWebhook(deflect.url, accessRequestEvent(`FAULT-${i}`, String(40_000 + i)), { identifier: `fault-${i}` });
       expect(answer.status).toBe(200);
     }
     const sql = deflect.db.$client;
@@ -118,6 +126,9 @@ describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection re
         .filter((r) => ['none', 'slow'].includes(injected.get(r) ?? 'none')).length;
       duplicated += Math.max(0, keys.length - 1) + Math.max(0, appliedTransitions - 1);
       expect(new Set(keys).size).toBe(keys.length);
+      // GitHub answers normally: each request's collaborator call went out once, however many attempts the run took.
+      const collaboratorPath = `/repos/acme/payments-api/collaborators/${accessRequestUser(run.key)}`;
+      expect(github.requests.filter((r) => r.method === 'PUT' && r.path === collaboratorPath), run.key).toHaveLength(1);
       if (run.status === 'succeeded') {
         expect(keys).toHaveLength(1);
         expect(appliedTransitions).toBe(1);

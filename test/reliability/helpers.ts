@@ -1,7 +1,8 @@
 /**
- * Shared pieces of the reliability tests: a seeded PRNG, Jira event bodies for the `reset-ci-token` handler (comment +
- * transition to Done), the env that points a deflect child process at a fake Jira, a CLI runner, and a read-only view
- * of a deflect database from the test process.
+ * Shared pieces of the reliability tests: a seeded PRNG, Jira event bodies for the `grant-repo-access` handler (a
+ * GitHub call, a comment and a transition to Done, with a fake GitHub) and for the `reset-ci-token` handler (one
+ * comment), the env that points a deflect child process at a fake Jira and a fake GitHub, a CLI runner, and a
+ * read-only view of a deflect database from the test process.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { seededRandom } from '../support/seeded-random.js';
 
 export { seededRandom };
 import type { FakeComment, FakeJira } from '../support/fake-jira.js';
+import type { FakeGitHub } from '../support/fake-github.js';
 
 
 /** A deterministic number in [0, 1) for a string key and a seed (FNV-1a, then mixed): the same key, the same draw. */
@@ -27,7 +29,7 @@ export const SITE = 'https://acme-example.atlassian.net';
 
 /**
  * A signed-able `jira:issue_created` body for issue `key` carrying label `ci-token`, so the example rules route it to
- * `reset-ci-token` (one comment, one transition to Done).
+ * `reset-ci-token` (one comment with the rotation runbook; no transition: deflect rotates nothing itself).
  */
 export function tokenResetEvent(key: string, id: string, overrides: { timestamp?: number; labels?: string[]; actor?: string; summary?: string } = {}) {
   return {
@@ -55,6 +57,24 @@ export function tokenResetEvent(key: string, id: string, overrides: { timestamp?
   };
 }
 
+/** The GitHub user {@link accessRequestEvent} asks access for on issue `key`: `dev-<key in lower case>`. */
+export const accessRequestUser = (key: string) => `dev-${key.toLowerCase()}`;
+
+/**
+ * A signed-able `jira:issue_created` body for issue `key` carrying label `access-request`, so the example rules route it
+ * to `grant-repo-access`: with a fake GitHub configured ({@link githubEnv}), one `github.add_collaborator` call
+ * (write on `acme/payments-api` for {@link accessRequestUser}), one comment, one transition to Done.
+ */
+export function accessRequestEvent(key: string, id: string, overrides: { timestamp?: number; labels?: string[] } = {}) {
+  const event = tokenResetEvent(key, id, { ...overrides, labels: overrides.labels ?? ['access-request'], summary: `Write access to payments-api for ${key}` });
+  event.issue.fields.description = `Please add me.\n\nRepository: acme/payments-api\nPermission: write\nGitHub User: ${accessRequestUser(key)}`;
+  return event;
+}
+
+/** The env that points deflect's handlers at `github`. */
+export function githubEnv(github: FakeGitHub): Record<string, string> {
+  return { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
+}
 
 /** Runs `deflect <args>` (node + tsx on the sources) with `env`; resolves with its exit code and output. */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

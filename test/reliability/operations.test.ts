@@ -1,18 +1,21 @@
 /**
- * The operator's tools, run as real CLI processes next to a running server (same SQLite file) and the fake Jira:
+ * The operator's tools, run as real CLI processes next to a running server (same SQLite file), the fake Jira and a fake
+ * GitHub:
  * `deflect runs retry <id>` / `--failed --since`, `deflect replay --delivery <id>`, automatic pause +
  * `deflect handlers resume`, `deflect audit` showing replays and paused handlers, `deflect reconcile` for missed
  * webhooks, and `/healthz` + `/readyz`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { actionKeyOf, deflectEnv, runCli, tokenResetEvent } from './helpers.js';
+import { accessRequestEvent, accessRequestUser, actionKeyOf, deflectEnv, githubEnv, runCli, tokenResetEvent } from './helpers.js';
 
 type RunRow = { id: number; deliveryId: number; status: string; attempts: number; error: string | null; manualRetries: number; idempotencyKey: string };
 
 describe('operations: retry, replay, pause/resume, reconcile, health', () => {
   let jira: FakeJira;
+  let github: FakeGitHub;
   let deflect: DeflectUnderTest;
   let cliEnv: Record<string, string>;
   let nextId = 70_000;
@@ -28,11 +31,15 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     const rows = runsOf(key);
     return rows.length === n && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
   };
-  /** Seeds `key` in the fake Jira and delivers its signed `issue_created` webhook. */
-  async function fileTicket(key: string, identifier = `ops-${key}`): Promise<void> {
+  /**
+   * Seeds `key` in the fake Jira and delivers its signed `issue_created` webhook: a CI token reset (`reset-ci-token`: one
+   * comment), or with `access` an access request (`grant-repo-access`: a GitHub call, a comment, a transition).
+   */
+  async function fileTicket(key: string, identifier = `ops-${key}`, kind: 'token' | 'access' = 'token'): Promise<void> {
     const id = String(nextId++);
     jira.seedIssue({ key, id });
-    expect((await postWebhook(deflect.url, tokenResetEvent(key, id), { identifier })).status).toBe(200);
+    const event = kind === 'access' ? accessRequestEvent(key, id) : tokenResetEvent(key, id);
+    expect((await postWebhook(deflect.url, event, { identifier })).status).toBe(200);
   }
   const cli = async (...args: string[]) => {
     const result = await runCli(args, cliEnv);
@@ -42,28 +49,30 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
 
   beforeAll(async () => {
     jira = await startFakeJira();
+    github = await startFakeGitHub();
     deflect = await startDeflect({
       fakeJira: jira,
-      env: { DEFLECT_MAX_ATTEMPTS: '2', DEFLECT_RETRY_BASE_MS: '20', DEFLECT_PAUSE_AFTER_FAILURES: '3', JIRA_TIMEOUT_MS: '1000' },
+      env: { ...githubEnv(github), DEFLECT_MAX_ATTEMPTS: '2', DEFLECT_RETRY_BASE_MS: '20', DEFLECT_PAUSE_AFTER_FAILURES: '3', JIRA_TIMEOUT_MS: '1000' },
     });
     cliEnv = deflectEnv(deflect.dbPath, jira);
   });
   afterAll(async () => {
     await deflect?.close(1000);
     await jira?.close();
+    await github?.close();
   });
 
   it('deflect runs retry <id> re-runs a failed run with the same keys: applied actions are not repeated', async () => {
-    // The comment goes through; the transition is refused with a permanent 400 → the run fails after its comment.
+    // The GitHub call and the comment go through; the transition is refused with a permanent 400 → the run fails.
     jira.setFault((req) => (req.method === 'POST' && req.path === '/rest/api/3/issue/RETRY-1/transitions' ? { status: 400, body: { errorMessages: ['Transition is not valid.'], errors: {} } } : undefined));
-    await fileTicket('RETRY-1');
+    await fileTicket('RETRY-1', 'ops-RETRY-1', 'access');
     const [failed] = await waitFor('the run to fail', () => settled('RETRY-1', 1));
     expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
     expect(failed.error).toMatch(/400/);
     expect(jira.commentsFor('RETRY-1')).toHaveLength(1);
 
     jira.setFault(undefined);
-    expect(await cli('runs', 'retry', String(failed.id))).toMatch(new RegExp(`Re-queued run #${failed.id} \\(RETRY-1, reset-ci-token, was failed`));
+    expect(await cli('runs', 'retry', String(failed.id))).toMatch(new RegExp(`Re-queued run #${failed.id} \\(RETRY-1, grant-repo-access, was failed`));
     const [retried] = await waitFor('the retried run to succeed', () => {
       const rows = settled('RETRY-1', 1);
       return rows?.[0].status === 'succeeded' ? rows : null;
@@ -71,6 +80,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     expect(retried).toMatchObject({ id: failed.id, status: 'succeeded', attempts: 1, manualRetries: 1 });
     expect(jira.commentsFor('RETRY-1')).toHaveLength(1);
     expect(jira.requestsTo('POST', '/rest/api/3/issue/RETRY-1/comment')).toHaveLength(1);
+    expect(github.requestsTo('PUT', `/repos/acme/payments-api/collaborators/${accessRequestUser('RETRY-1')}`)).toHaveLength(1);
     expect((jira.issue('RETRY-1')!.fields.status as { name: string }).name).toBe('Done');
 
     const refused = await runCli(['runs', 'retry', String(failed.id)], cliEnv);
@@ -143,18 +153,20 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
   it('deflect reconcile finds tickets whose webhook never arrived and processes them like a webhook, once', async () => {
     const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace('Z', '+0000');
     // REC-1: created 10 minutes ago with the label; its webhook never came.
-    jira.seedIssue({ key: 'REC-1', id: '71001', fields: { labels: ['ci-token'], created: minutesAgo(10), updated: minutesAgo(10), description: 'Token: REC_TOKEN' } });
+    // REC-1 and REC-3 are access requests (grant-repo-access: a GitHub call, a comment, a transition).
+    const accessForm = (key: string) => `Repository: acme/payments-api\nGitHub User: ${accessRequestUser(key)}`;
+    jira.seedIssue({ key: 'REC-1', id: '71001', fields: { labels: ['access-request'], created: minutesAgo(10), updated: minutesAgo(10), description: accessForm('REC-1') } });
     // REC-2: its webhook came, with the state Jira has now.
     const rec2 = jira.seedIssue({ key: 'REC-2', id: '71002', fields: { labels: [], created: minutesAgo(20), updated: minutesAgo(20) } });
     const delivered = tokenResetEvent('REC-2', '71002', { labels: [], timestamp: Date.now() - 20 * 60_000 });
     delivered.issue.fields.updated = String(rec2.fields.updated);
     await postWebhook(deflect.url, delivered, { identifier: 'rec-2' });
     // REC-3: delivered without labels; the label was added later and that webhook was lost.
-    const rec3 = jira.seedIssue({ key: 'REC-3', id: '71003', fields: { labels: [], created: minutesAgo(30), updated: minutesAgo(30), description: 'Token: REC3_TOKEN' } });
+    const rec3 = jira.seedIssue({ key: 'REC-3', id: '71003', fields: { labels: [], created: minutesAgo(30), updated: minutesAgo(30), description: accessForm('REC-3') } });
     const first = tokenResetEvent('REC-3', '71003', { labels: [], timestamp: Date.now() - 30 * 60_000 });
     first.issue.fields.updated = String(rec3.fields.updated);
     await postWebhook(deflect.url, first, { identifier: 'rec-3' });
-    rec3.fields.labels = ['ci-token'];
+    rec3.fields.labels = ['access-request'];
     rec3.fields.updated = minutesAgo(5);
     // REC-4: never seen, created long before the window, edited now: snapshot only, no handler.
     jira.seedIssue({ key: 'REC-4', id: '71004', fields: { labels: ['ci-token'], created: minutesAgo(3 * 24 * 60), updated: minutesAgo(3), description: 'Token: OLD' } });

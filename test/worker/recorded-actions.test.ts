@@ -1,7 +1,9 @@
 /**
  * Effectively-once actions (src/jira/recorded-actions.ts) against the fake Jira over a real socket and a real SQLite
  * file: every comment carries its idempotency key as a comment property; an action whose earlier attempt has an
- * unknown outcome is checked in Jira before it is sent again; the per-ticket loop guard; no action after abort.
+ * unknown outcome is checked in Jira before it is sent again; the per-ticket loop guard; no action after abort; and
+ * `act` (calls to other systems): recorded like Jira actions in the same sequence, skipped when applied (returning the
+ * recorded result), planned in dry run, called again after an unknown outcome.
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -154,5 +156,68 @@ describe('recorded actions', () => {
     await first;
     await expect(actions.comment('too late')).rejects.toThrow('handler timed out');
     expect(jira.requestsTo('POST', '/rest/api/3/issue/ACT-8/comment')).toHaveLength(1);
+  });
+});
+
+describe('act: recorded calls to other systems', () => {
+  it('records the call in the run\'s action sequence and, on a later attempt, skips it and returns the recorded result', async () => {
+    jira.seedIssue({ key: 'ACT-9' });
+    const run = newRun('ACT-9');
+    const keys: string[] = [];
+    const call = async (key: string) => {
+      keys.push(key);
+      return { status: 201, invitationId: 7 };
+    };
+    const first = actionsFor(run, 'ACT-9');
+    await first.comment('Working on it.');
+    expect(await first.act('github.add_collaborator', { repository: 'acme/api', user: 'octocat' }, call)).toEqual({ status: 201, invitationId: 7 });
+    expect(keys).toEqual([`${run.runKey}:2:github.add_collaborator`]);
+    expect(findAction(db, `${run.runKey}:2:github.add_collaborator`)).toMatchObject({
+      seq: 2, kind: 'github.add_collaborator', status: 'applied', ticketKey: 'ACT-9',
+      request: JSON.stringify({ repository: 'acme/api', user: 'octocat' }), response: JSON.stringify({ status: 201, invitationId: 7 }),
+    });
+
+    // The retry: same keys in the same order; the applied call is not made again, its recorded result comes back.
+    const retry = actionsFor(run, 'ACT-9');
+    await retry.comment('Working on it.');
+    expect(await retry.act('github.add_collaborator', { repository: 'acme/api', user: 'octocat' }, call)).toEqual({ status: 201, invitationId: 7 });
+    expect(keys).toHaveLength(1);
+    expect(jira.commentsFor('ACT-9')).toHaveLength(1);
+  });
+
+  it('in dry run records the call as planned and does not make it', async () => {
+    const run = newRun('ACT-10');
+    let called = false;
+    const result = await actionsFor(run, 'ACT-10', { dryRun: true }).act('github.create_from_template', { name: 'x' }, async () => (called = true));
+    expect(result).toBeUndefined();
+    expect(called).toBe(false);
+    expect(findAction(db, `${run.runKey}:1:github.create_from_template`)).toMatchObject({ status: 'planned' });
+  });
+
+  it('calls again after an unknown outcome (left started), and records a failure with the error', async () => {
+    const run = newRun('ACT-11');
+    const key = `${run.runKey}:1:tokens.rotate`;
+    beginAction(db, { runId: run.runId, seq: 1, kind: 'tokens.rotate', ticketKey: 'ACT-11', idempotencyKey: key, request: {}, status: 'started' });
+    const seen: string[] = [];
+    await actionsFor(run, 'ACT-11').act('tokens.rotate', { token: 'T' }, async (k) => void seen.push(k));
+    expect(seen).toEqual([key]);
+    expect(findAction(db, key)).toMatchObject({ status: 'applied', response: null });
+
+    const other = newRun('ACT-11');
+    const failing = actionsFor(other, 'ACT-11');
+    const unavailable = Object.assign(new Error('token service → 503'), { transient: true });
+    await expect(failing.act('tokens.rotate', { token: 'T' }, async () => Promise.reject(unavailable))).rejects.toBe(unavailable);
+    expect(findAction(db, `${other.runKey}:1:tokens.rotate`)).toMatchObject({ status: 'failed', error: 'token service → 503' });
+    expect(failing.lastFailureAmbiguous).toBe(false);
+  });
+
+  it('refuses a kind that is not <system>.<operation>, and starts nothing once aborted', async () => {
+    const run = newRun('ACT-12');
+    await expect(actionsFor(run, 'ACT-12').act('comment', {}, async () => 1)).rejects.toThrow(/must look like <system>\.<operation>/);
+    const controller = new AbortController();
+    controller.abort(new Error('handler timed out'));
+    let called = false;
+    await expect(actionsFor(run, 'ACT-12', { signal: controller.signal }).act('github.x', {}, async () => (called = true))).rejects.toThrow('handler timed out');
+    expect(called).toBe(false);
   });
 });
