@@ -130,7 +130,7 @@ export default defineHandler({
           requestId,
         ].join('\n'),
       );
-      return { summary: 'validated; not applied: GITHUB_TOKEN not set' };
+      return { summary: 'validated; not applied: GITHUB_TOKEN not set', applied: false };
     }
 
     const created: CreatedRepository | undefined = await ctx.act(

@@ -91,7 +91,7 @@ export default defineHandler({
           requestId,
         ].join('\n'),
       );
-      return { summary: `validated; not applied: ${notApplied}` };
+      return { summary: `validated; not applied: ${notApplied}`, applied: false };
     }
 
     const result: CollaboratorResult | undefined = await ctx.act('github.add_collaborator', { repository, user, permission: githubPermission }, () =>

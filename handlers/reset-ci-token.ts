@@ -106,6 +106,6 @@ export default defineHandler({
         `Request id: \`${ctx.idempotencyKey}\``,
       ].join('\n'),
     );
-    return { summary: 'validated; rotation left to the platform team (no token service configured)' };
+    return { summary: 'validated; rotation left to the platform team (no token service configured)', applied: false };
   },
 });

@@ -96,6 +96,11 @@ export interface HandlerContext<Input = unknown> {
 /** What `run` may return; `summary` is stored on the run for the audit (one line, plain text). */
 export interface HandlerResult {
   summary: string;
+  /**
+   * Set to false when the run validated the request but did not carry it out (a missing integration, a step left
+   * to people). The run still succeeds, but the report does not count the ticket as automated. Default true.
+   */
+  applied?: boolean;
 }
 
 /** A handler definition. `name` must equal the file name (kebab-case) and is what rules refer to. */

@@ -23,10 +23,10 @@ export interface NewRun {
 
 const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
   idempotency_key AS idempotencyKey, attempts, max_attempts AS maxAttempts, run_after AS runAfter, locked_at AS lockedAt,
-  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, error, manual_retries AS manualRetries,
+  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, applied, error, manual_retries AS manualRetries,
   created_at AS createdAt FROM runs`;
 
-const toRun = (row: RunRow & { dryRun: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun) });
+const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun), applied: Boolean(row.applied) });
 
 /** Queues a run; a second run for the same (delivery, handler) is ignored (UNIQUE). Returns the id or null if it existed. */
 export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null {
@@ -86,11 +86,11 @@ export function claimDueRuns(
 export function finishRun(
   db: Db,
   id: number,
-  outcome: { status: RunOutcome; summary?: string | null; error?: string | null; durationMs: number },
+  outcome: { status: RunOutcome; summary?: string | null; error?: string | null; durationMs: number; applied?: boolean },
   now = Date.now(),
 ): void {
-  statement(db, 'UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
-    .run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, now, id);
+  statement(db, 'UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
+    .run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id);
 }
 
 /** Puts a run back in the queue to be retried at `runAfter` (ms), keeping the error for the audit. */

@@ -132,6 +132,11 @@ export const runs = sqliteTable(
     /** Wall time of the last attempt, ms. */
     durationMs: integer('duration_ms'),
     /** What the handler said it did (its return value's summary). */
+    /**
+     * False when a succeeded run validated the request but did not carry it out (e.g. no GitHub token): the report
+     * does not count such tickets as automated.
+     */
+    applied: integer('applied', { mode: 'boolean' }).notNull().default(true),
     summary: text('summary'),
     /** The last error message, with its hint when one is known. */
     error: text('error'),

@@ -34,6 +34,8 @@ export interface AuditRun {
   attempts: number;
   durationMs: number | null;
   summary: string | null;
+  /** False when the run succeeded but did not carry the request out (see HandlerResult.applied). */
+  applied: boolean;
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
@@ -77,6 +79,7 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
       attempts: run.attempts,
       durationMs: run.durationMs,
       summary: run.summary,
+      applied: run.applied,
       error: run.error,
       createdAt: new Date(run.createdAt).toISOString(),
       finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),

@@ -33,8 +33,8 @@ const WEEK_MS = 7 * DAY_MS;
 const WEEK_SQL = (column: string) => `((${column} + ${3 * DAY_MS}) / ${WEEK_MS})`;
 const weekIndexStart = (index: number) => index * WEEK_MS - 3 * DAY_MS;
 
-/** 1 when the ticket `t` has a succeeded run (an index lookup on runs.ticket_key per row). */
-const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded')`;
+/** 1 when the ticket `t` has a succeeded run that carried the request out (an index lookup on runs.ticket_key per row). */
+const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded' AND r.applied = 1)`;
 
 /** A group is a burst when it has ≥ 5 tickets over ≥ 3 weeks and one week holds at least half of them. */
 export const BURST_MIN_TICKETS = 5;

@@ -161,7 +161,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     });
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.dryRun ? 'planned' : 'succeeded';
-    finishRun(db, run.id, { status, summary: result?.summary ?? null, durationMs: elapsed() });
+    finishRun(db, run.id, { status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() });
     recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;

@@ -162,7 +162,7 @@ describe('grant-repo-access', () => {
     expect(comment).toContain('- [ ] Add `@octocat` to `acme/api` with the **write** role');
     expect(comment).toContain('`PUT /repos/acme/api/collaborators/octocat` with `{"permission": "push"}`');
     expect(comment).not.toMatch(/Access granted|Invitation sent/);
-    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set' });
+    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set', applied: false });
   });
 
   it('with GitHub but no GitHub username: does not guess the account, asks a platform engineer to apply it', async () => {
@@ -173,7 +173,7 @@ describe('grant-repo-access', () => {
     expect(comment).toContain('- [ ] Add the GitHub account of Jane Doe (the reporter');
     expect(comment).toContain('with the **read** role');
     expect(comment).toContain('reply with your GitHub username');
-    expect(result).toEqual({ summary: 'validated; not applied: no GitHub username on the ticket' });
+    expect(result).toEqual({ summary: 'validated; not applied: no GitHub username on the ticket', applied: false });
   });
 
   it('in dry run: plans the GitHub call, the comment says what would be done, and GitHub is not called', async () => {
@@ -253,7 +253,7 @@ describe('create-repository', () => {
     expect(comment).toContain('`POST /repos/acme/template-service/generate`');
     expect(comment).toContain('- [ ] Give the team `@acme/payments` the **admin** role');
     expect(comment).not.toContain('Repository created');
-    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set' });
+    expect(result).toEqual({ summary: 'validated; not applied: GITHUB_TOKEN not set', applied: false });
   });
 
   it('in dry run: plans both GitHub calls and says what would be done', async () => {
@@ -284,7 +284,7 @@ describe('reset-ci-token', () => {
     expect(comment).toContain('Settings → Secrets and variables → Actions');
     expect(comment).toContain('- [ ] Revoke the old token in 24 hours');
     expect(comment).toContain('Request id: `PLAT-7:reset-ci-token:delivery-1`');
-    expect(result).toEqual({ summary: 'validated; rotation left to the platform team (no token service configured)' });
+    expect(result).toEqual({ summary: 'validated; rotation left to the platform team (no token service configured)', applied: false });
   });
 
   it('puts revoking first when the reason says it leaked', async () => {

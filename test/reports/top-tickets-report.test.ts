@@ -43,12 +43,12 @@ estimates:
 );
 const context: ReportContext = { rules, estimates, jiraBaseUrl: 'https://acme.atlassian.net' };
 
-function markAutomated(db: Db, key: string): void {
+function markAutomated(db: Db, key: string, applied = true): void {
   const [delivery] = insertDeliveries(db, [
     { deliveryKey: `test:${key}`, webhookIdentifier: null, event: 'jira:issue_created', issueKey: key, headers: {}, body: '{}', eventTimestamp: null, receivedAt: NOW },
   ]);
   const run = enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: 'grant-repo-access', reason: 'test', dryRun: false, idempotencyKey: `run:${key}`, maxAttempts: 3 });
-  finishRun(db, run!, { status: 'succeeded', summary: 'ok', durationMs: 5 });
+  finishRun(db, run!, { status: 'succeeded', summary: applied ? 'ok' : 'validated; not applied', applied, durationMs: 5 });
 }
 
 describe('top-tickets report', () => {
@@ -71,6 +71,8 @@ describe('top-tickets report', () => {
     tickets.push(ticket('Access to repo x', ['access-request'], 2, null, 'WEB'));
     upsertTickets(db, tickets.map((t) => ({ ticket: t })), 'import');
     for (const t of tickets.filter((t) => t.labels?.includes('access-request') && t.project === 'PLAT').slice(0, 6)) markAutomated(db, t.key);
+    // A run that succeeded without carrying the request out (no integration) is not automation.
+    markAutomated(db, tickets.find((t) => t.labels?.includes('dns-change'))!.key, false);
     regroupTickets(db);
   });
 

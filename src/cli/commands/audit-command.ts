@@ -38,7 +38,7 @@ export function registerAuditCommand(program: Command): void {
         r.createdAt,
         r.ticketKey,
         r.handler,
-        [r.status, r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '']
+        [r.status, r.status === 'succeeded' && !r.applied ? 'not applied' : '', r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '']
           .filter(Boolean)
           .join('\n'),
         r.attempts,

@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `applied` integer DEFAULT true NOT NULL;
