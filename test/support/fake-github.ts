@@ -20,9 +20,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Fault, RecordedRequest } from './fake-jira.js';
+import { applyFault, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
 
-export type { Fault, RecordedRequest } from './fake-jira.js';
+export type { Fault, RecordedRequest } from './recorded-request.js';
 
 /** A repository the fake knows. `collaborators` maps login → GitHub permission; `teams` maps `org/slug` → permission. */
 export interface FakeRepository {
@@ -215,25 +215,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
-    const parsedUrl = new URL(request.url ?? '/', 'http://fake-github.invalid');
-    let body: unknown = null;
-    try {
-      body = rawBody ? JSON.parse(rawBody) : null;
-    } catch {
-      body = null;
-    }
-    const recorded: RecordedRequest = {
-      method: request.method ?? 'GET',
-      path: parsedUrl.pathname,
-      query: Object.fromEntries(parsedUrl.searchParams),
-      headers: request.headers,
-      body,
-      rawBody,
-      receivedAt: Date.now(),
-    };
+    const { recorded } = await recordRequest(request);
     requests.push(recorded);
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -243,15 +225,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       response.end(text);
     };
 
-    const injected = fault?.(recorded);
-    if (injected && 'reset' in injected) return void request.socket.destroy();
-    if (injected && 'status' in injected) return send(injected.status, injected.body ?? { message: `fault ${injected.status}`, documentation_url: DOCS }, injected.headers);
-    if (injected && 'delayMs' in injected) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => (timers.delete(timer), resolve()), injected.delayMs);
-        timers.add(timer);
-      });
-    }
+    if (await applyFault(fault?.(recorded), request, send, timers, (status) => ({ message: `fault ${status}`, documentation_url: DOCS }))) return;
 
     const auth = request.headers.authorization ?? '';
     if (auth !== `Bearer ${token}` && auth !== `token ${token}`) {

@@ -21,25 +21,11 @@
  * `{ reset: true }` destroys the socket (the client sees ECONNRESET / "socket hang up").
  * As in real Jira, a write delayed past the client's timeout is still applied once the delay ends.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyFault, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
 
-/** One request as the fake received it. `receivedAt` is `Date.now()` in ms; `body` is parsed JSON or null. */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-  rawBody: string;
-  receivedAt: number;
-}
-
-/** What `setFault` may return for a request. */
-export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | { delayMs: number }
-  | { reset: true };
+export type { Fault, RecordedRequest } from './recorded-request.js';
 
 /** A workflow transition: `to` is the target status. */
 export interface FakeTransition {
@@ -323,28 +309,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
-    const parsedUrl = new URL(request.url ?? '/', 'http://fake-jira.invalid');
-    let body: unknown = null;
-    let badJson = false;
-    if (rawBody.length > 0) {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        badJson = true;
-      }
-    }
-    const recorded: RecordedRequest = {
-      method: request.method ?? 'GET',
-      path: parsedUrl.pathname,
-      query: Object.fromEntries(parsedUrl.searchParams),
-      headers: request.headers,
-      body,
-      rawBody,
-      receivedAt: Date.now(),
-    };
+    const { recorded, badJson } = await recordRequest(request);
     requests.push(recorded);
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -355,15 +320,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
       response.end(text);
     };
 
-    const injected = fault?.(recorded);
-    if (injected && 'reset' in injected) return void request.socket.destroy();
-    if (injected && 'status' in injected) return send(injected.status, injected.body ?? { errorMessages: [], errors: {} }, injected.headers);
-    if (injected && 'delayMs' in injected) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => (timers.delete(timer), resolve()), injected.delayMs);
-        timers.add(timer);
-      });
-    }
+    if (await applyFault(fault?.(recorded), request, send, timers, () => ({ errorMessages: [], errors: {} }))) return;
 
     if (expectedAuth && request.headers.authorization !== expectedAuth) {
       return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} }, {
