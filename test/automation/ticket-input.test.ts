@@ -10,26 +10,8 @@ import {
   whenValid,
 } from '../../src/automation/ticket-input.js';
 import type { Ticket } from '../../src/ticket.js';
+import { ticketWith } from '../support/ticket-fixture.js';
 
-function ticketWith(description: string | null, overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    id: '10400',
-    key: 'PLAT-7',
-    project: 'PLAT',
-    issueType: 'Task',
-    status: 'To Do',
-    labels: ['repo-access'],
-    summary: 'Access to the API repo',
-    description,
-    reporter: 'Jane Doe',
-    reporterId: '5b10a2844c20165700ede21g',
-    created: null,
-    updated: null,
-    resolved: null,
-    siteUrl: 'https://acme.atlassian.net',
-    ...overrides,
-  };
-}
 
 const accessSchema = z.object({
   repository: z.string().regex(/^[\w-]+\/[\w.-]+$/, 'must look like `org/name`').describe('The repository, as `org/name`.'),

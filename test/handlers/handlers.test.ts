@@ -12,28 +12,13 @@ import { parseTicketInput } from '../../src/automation/ticket-input.js';
 import { GITHUB_PERMISSION, type GitHubApi } from '../../src/integrations/github.js';
 import type { JiraActions } from '../../src/jira/jira-actions.js';
 import type { Ticket } from '../../src/ticket.js';
+import { ticketWith as baseTicket } from '../support/ticket-fixture.js';
 
 const HANDLERS_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url));
 
-function ticketWith(description: string | null, overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    id: '10400',
-    key: 'PLAT-7',
-    project: 'PLAT',
-    issueType: 'Task',
-    status: 'To Do',
-    labels: ['platform-request'],
-    summary: 'Platform request',
-    description,
-    reporter: 'Jane Doe',
-    reporterId: '5b10a2844c20165700ede21g',
-    created: null,
-    updated: null,
-    resolved: null,
-    siteUrl: 'https://acme.atlassian.net',
-    ...overrides,
-  };
-}
+/** PLAT-7 as a generic platform request (handler tests set their own form in the description). */
+const ticketWith = (description: string | null, overrides: Partial<Ticket> = {}): Ticket =>
+  baseTicket(description, { labels: ['platform-request'], summary: 'Platform request', ...overrides });
 
 /** A fake GitHub: records every call and answers like GitHub would (`collaborator`: 201 invitation or 204). */
 function fakeGitHub(options: { collaborator?: 201 | 204 } = {}) {

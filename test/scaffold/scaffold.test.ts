@@ -250,6 +250,8 @@ describe('deflect scaffold', () => {
   it('generated tests pass and generated files type-check, and the registry test still passes', () => {
     mkdirSync(join(project, 'test/handlers'), { recursive: true });
     copyFileSync(join(REPO_ROOT, 'test/handlers/handlers.test.ts'), join(project, 'test/handlers/handlers.test.ts'));
+    mkdirSync(join(project, 'test/support'), { recursive: true });
+    copyFileSync(join(REPO_ROOT, 'test/support/ticket-fixture.ts'), join(project, 'test/support/ticket-fixture.ts'));
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
     const vitest = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', project, 'test/handlers'], {
       cwd: project,

@@ -23,7 +23,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyFault, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
+import { applyFault, closeFakeServer, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
 
 export type { Fault, RecordedRequest } from './recorded-request.js';
 
@@ -357,11 +357,6 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     setFault: (fn) => {
       fault = fn;
     },
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeFakeServer(server, timers),
   };
 }

@@ -2,7 +2,7 @@
  * What the fake servers (fake Jira, fake GitHub) share: reading and recording a request, and injecting faults.
  * Both are real HTTP servers on loopback; only the routes and error shapes differ.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 
 /** One request as a fake received it. `receivedAt` is `Date.now()` in ms; `body` is parsed JSON or null. */
 export interface RecordedRequest {
@@ -73,4 +73,12 @@ export async function applyFault(
     timers.add(timer);
   });
   return false;
+}
+
+/** Stops a fake server: clears pending fault delays, drops open connections, and waits for it to close. */
+export async function closeFakeServer(server: Server, timers: Set<NodeJS.Timeout>): Promise<void> {
+  for (const timer of timers) clearTimeout(timer);
+  timers.clear();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
