@@ -5,7 +5,9 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { AuthError, installAuth } from './auth/auth-plugin.js';
+import { signInRoutes } from './auth/signin-routes.js';
+import { loadConfig, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import { DeliveryRecorder } from './db/deliveries.js';
 import type { JiraEvent } from './webhooks/jira-event.js';
@@ -14,11 +16,14 @@ import type { ReportContext } from './reports/top-tickets-report.js';
 import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { operatorRoutes } from './routes/operator-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
 import { reportPageRoutes } from './routes/report-page-routes.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag'>>;
+  /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'insecureNoAuth'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -33,7 +38,10 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const auth = options.config.auth ?? loadConfig({}).auth;
   const app = Fastify({
+    // Behind configured proxies only: X-Forwarded-For/-Proto then give the client address (rate limits) and TLS (Secure cookie).
+    trustProxy: auth.trustedProxies.length > 0 ? auth.trustedProxies : false,
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
     // The receiver logs one line per delivery itself; fastify's two per-request lines would double the log volume.
@@ -43,6 +51,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // One error handler: messages pass through below 500; from 500 up a generic message (details go to the log).
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    // A page without a session goes to the sign-in form; an API caller learns which scheme to use (RFC 6750 §3).
+    if (error instanceof AuthError && error.signIn) return reply.redirect(error.signIn, 303);
+    if (error instanceof AuthError && error.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="deflect"');
     const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     const message =
@@ -59,6 +70,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
   );
 
+  // Before any route: the onRoute hook gives every route its auth decision (and refuses routes without one).
+  await installAuth(app, { db: options.db, auth });
+
   const recorder = new DeliveryRecorder(options.db, options.onDeliveryStored, options.routeDelivery as ((d: RoutableDelivery, e: unknown) => void) | undefined);
   await app.register(webhookRoute, {
     recorder,
@@ -67,7 +81,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimitBytes: options.config.bodyLimitBytes,
   });
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
+  await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored });
+  await app.register(tokenRoutes, { db: options.db });
+  await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });
   await app.register(reportPageRoutes);
-  await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag });
+  await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag, insecureNoAuth: options.config.insecureNoAuth });
   return app;
 }

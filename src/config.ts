@@ -8,7 +8,9 @@
  * ```
  */
 import { existsSync } from 'node:fs';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
+import { isRole, ROLES, type Role } from './auth/roles.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -57,6 +59,12 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.githubOrg`) | `acme` |
  * | `GITHUB_TIMEOUT_MS` | per-request timeout of GitHub REST calls, ms | `10000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
+ * | `DEFLECT_INSECURE_NO_AUTH` | `true` lets `deflect serve` start without webhook authentication (loud warning; trials only). API and pages still need a token | `false` |
+ * | `DEFLECT_TRUSTED_PROXY_AUTH` | header an SSO proxy sets to the signed-in identity (e.g. `X-Forwarded-Email`), trusted only from `DEFLECT_TRUSTED_PROXIES` | none |
+ * | `DEFLECT_TRUSTED_PROXIES` | addresses/CIDRs of the reverse proxies: their `X-Forwarded-For`/`-Proto` and identity header are trusted | none |
+ * | `DEFLECT_PROXY_ROLES` | role of each proxied identity, `alice@example.com=admin,*=auditor` (`*` = everyone else); unlisted → 403 | none |
+ * | `DEFLECT_SESSION_HOURS` | lifetime of a sign-in session (cookie), hours | `12` |
+ * | `DEFLECT_AUTH_FAILURE_LIMIT` | failed authentications (401) per client address per minute before it gets 429; `0` = no limit | `20` |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -94,6 +102,43 @@ export const envSchema = z.object({
     .default(DEFAULT_GITHUB_ORG),
   GITHUB_TIMEOUT_MS: positiveInt(10_000),
   DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Authentication (src/auth/): see README "Security".
+  DEFLECT_INSECURE_NO_AUTH: booleanFlag,
+  DEFLECT_TRUSTED_PROXY_AUTH: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name such as X-Forwarded-Email')
+    .optional()
+    .transform((v) => v?.toLowerCase()),
+  DEFLECT_TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform(csv)
+    .superRefine((list, ctx) => {
+      try {
+        proxyAddr.compile(list);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${(error as Error).message}: use IP addresses or CIDRs such as 10.0.0.5,10.1.0.0/16` });
+      }
+    }),
+  DEFLECT_PROXY_ROLES: z
+    .string()
+    .optional()
+    .transform(csv)
+    .transform((entries, ctx) => {
+      const roles: Record<string, Role> = {};
+      for (const entry of entries) {
+        const at = entry.lastIndexOf('=');
+        const who = entry.slice(0, at).trim();
+        const role = entry.slice(at + 1).trim();
+        if (at < 1 || !who || !isRole(role)) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}": use identity=role with a role of ${ROLES.join(', ')} (e.g. alice@example.com=admin,*=auditor)` });
+        } else roles[who.toLowerCase()] = role;
+      }
+      return roles;
+    }),
+  DEFLECT_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  DEFLECT_AUTH_FAILURE_LIMIT: nonNegativeInt(20),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -129,6 +174,24 @@ export interface Config {
    */
   github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };
   logLevel: string;
+  /** `DEFLECT_INSECURE_NO_AUTH`: serve may start without webhook authentication (reported by `/readyz`). */
+  insecureNoAuth: boolean;
+  /** API and page authentication (src/auth/). */
+  auth: AuthConfig;
+}
+
+/** How callers of the API and pages authenticate (README "Security"). */
+export interface AuthConfig {
+  /** Lower-cased identity header set by an SSO proxy (`DEFLECT_TRUSTED_PROXY_AUTH`), or null. */
+  proxyHeader: string | null;
+  /** IPs/CIDRs of trusted reverse proxies (`DEFLECT_TRUSTED_PROXIES`); also fastify's `trustProxy`. */
+  trustedProxies: string[];
+  /** Role per lower-cased proxied identity; key `*` = anyone else (`DEFLECT_PROXY_ROLES`). */
+  proxyRoles: Readonly<Record<string, Role>>;
+  /** Lifetime of a sign-in session, ms. */
+  sessionTtlMs: number;
+  /** 401s per client address per minute before 429; 0 = no limit. */
+  failureLimit: number;
 }
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -164,6 +227,11 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     setJiraVars.length === 3
       ? { baseUrl: e.JIRA_BASE_URL!, email: e.JIRA_EMAIL!, apiToken: e.JIRA_API_TOKEN!, accountId: e.JIRA_ACCOUNT_ID ?? null }
       : null;
+  if (e.DEFLECT_TRUSTED_PROXY_AUTH && e.DEFLECT_TRUSTED_PROXIES.length === 0) {
+    throw new ConfigError([
+      'DEFLECT_TRUSTED_PROXIES: required when DEFLECT_TRUSTED_PROXY_AUTH is set (the addresses of the SSO proxy; the identity header is trusted only from them)',
+    ]);
+  }
   const defaultRules = './rules.yaml';
   return Object.freeze({
     port: e.PORT,
@@ -186,6 +254,14 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     maxQueueLag: e.DEFLECT_MAX_QUEUE_LAG,
     github: Object.freeze({ baseUrl: e.GITHUB_API_URL, token: e.GITHUB_TOKEN ?? null, org: e.GITHUB_ORG, timeoutMs: e.GITHUB_TIMEOUT_MS }),
     logLevel: e.DEFLECT_LOG_LEVEL,
+    insecureNoAuth: e.DEFLECT_INSECURE_NO_AUTH,
+    auth: Object.freeze({
+      proxyHeader: e.DEFLECT_TRUSTED_PROXY_AUTH ?? null,
+      trustedProxies: e.DEFLECT_TRUSTED_PROXIES,
+      proxyRoles: Object.freeze(e.DEFLECT_PROXY_ROLES),
+      sessionTtlMs: Math.round(e.DEFLECT_SESSION_HOURS * 3_600_000),
+      failureLimit: e.DEFLECT_AUTH_FAILURE_LIMIT,
+    }),
   });
 }
 

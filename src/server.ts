@@ -44,8 +44,34 @@ export function loadConfiguredRules(config: Config, logger: Logger): RulesConfig
   return loaded;
 }
 
-/** Starts deflect. Resolves once it listens. */
+/** Thrown by {@link startServer} when webhooks would be accepted from anyone. */
+export class WebhookAuthRequiredError extends Error {
+  constructor() {
+    super(
+      'refusing to start: webhooks are not authenticated. Set DEFLECT_WEBHOOK_SECRET (the Secret of the Jira admin webhook) ' +
+        'or DEFLECT_WEBHOOK_TOKEN (the X-Deflect-Token of a Jira Automation rule); for a local trial only, DEFLECT_INSECURE_NO_AUTH=true',
+    );
+    this.name = 'WebhookAuthRequiredError';
+  }
+}
+
+/**
+ * Refuses a configuration that would let anyone POST deliveries (and so make handlers act: grant access, create
+ * repositories), unless DEFLECT_INSECURE_NO_AUTH=true, which starts with a loud warning.
+ * @throws WebhookAuthRequiredError naming the variables to set.
+ */
+export function checkWebhookAuth(config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'>, logger: Logger): void {
+  if (config.webhookSecrets.length > 0 || config.webhookTokens.length > 0) return;
+  if (!config.insecureNoAuth) throw new WebhookAuthRequiredError();
+  logger.warn(
+    'INSECURE: DEFLECT_INSECURE_NO_AUTH=true and no DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN: anyone who can reach ' +
+      '/webhooks/jira can make handlers act. Use this for local trials only; /readyz reports insecureNoAuth: true',
+  );
+}
+
+/** Starts deflect. Resolves once it listens. @throws WebhookAuthRequiredError (see {@link checkWebhookAuth}). */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  checkWebhookAuth(config, logger);
   const { rules, estimates } = loadConfiguredRules(config, logger);
   const db = openDatabase(config.dbPath);
   logger.info({ db: config.dbPath }, 'database open and migrated');
@@ -77,9 +103,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : null;
   if (github) logger.info({ github: config.github.baseUrl, org: config.github.org }, 'GitHub configured: handlers call it (recorded as actions)');
   else logger.warn('GITHUB_TOKEN not set: GitHub handlers validate requests and comment what to apply, but change nothing in GitHub and leave tickets open');
-  if (config.webhookSecrets.length === 0 && config.webhookTokens.length === 0) {
-    logger.warn('webhooks are NOT authenticated: set DEFLECT_WEBHOOK_SECRET (signed admin webhooks) or DEFLECT_WEBHOOK_TOKEN (Automation)');
-  }
 
   const worker = new Worker({
     db,

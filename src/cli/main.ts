@@ -14,6 +14,7 @@ import { registerReportCommand } from './commands/report-command.js';
 import { registerRunsCommand } from './commands/runs-command.js';
 import { registerScaffoldCommand } from './commands/scaffold-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
+import { registerTokensCommand } from './commands/tokens-command.js';
 
 const program = new Command()
   .name('deflect')
@@ -33,6 +34,7 @@ for (const register of [
   registerImportCommand,
   registerGroupCommand,
   registerScaffoldCommand,
+  registerTokensCommand,
 ]) {
   register(program);
 }

@@ -5,6 +5,7 @@
  * Migrations are generated from this file by `npm run db:generate` (drizzle-kit) into `migrations/`
  * and are never edited after they land.
  */
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -210,3 +211,49 @@ export type RunRow = typeof runs.$inferSelect;
 export type ActionRow = typeof actions.$inferSelect;
 export type HandlerStateRow = typeof handlerStates.$inferSelect;
 
+
+/**
+ * API tokens (`deflect tokens create`): a name, a role and the **SHA-256 hex of the token**; the token itself is
+ * printed once and never stored or logged. A token is 32 random bytes, so an unsalted fast hash is enough (nothing to
+ * brute-force). Revoking sets `revokedAt` (the row stays for the audit); a revoked token and its sessions stop working
+ * at once. Names are unique among tokens that are not revoked, so a name can be reused after a revoke.
+ */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    /** `auditor` | `operator` | `admin` (src/auth/roles.ts). */
+    role: text('role').notNull(),
+    /** SHA-256 of the token, lower-case hex. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** Last request made with it (ms), updated at most once a minute. */
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('api_tokens_token_hash_unique').on(t.tokenHash),
+    uniqueIndex('api_tokens_active_name_unique').on(t.name).where(sql`revoked_at IS NULL`),
+  ],
+);
+
+/**
+ * Browser sessions opened by signing in with a token at `/signin`. `idHash` is the SHA-256 hex of the random cookie
+ * value (the cookie itself is never stored). A session acts with its token's current role and ends at `expiresAt`,
+ * on sign-out, or when its token is revoked.
+ */
+export const authSessions = sqliteTable(
+  'auth_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tokenId: integer('token_id')
+      .notNull()
+      .references(() => apiTokens.id),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('auth_sessions_expires_at_idx').on(t.expiresAt)],
+);
+
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

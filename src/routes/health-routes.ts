@@ -16,6 +16,8 @@ export interface HealthRoutesOptions {
   db: Db;
   /** Largest queue lag still ready (`DEFLECT_MAX_QUEUE_LAG`, default 1000). */
   maxQueueLag?: number;
+  /** DEFLECT_INSECURE_NO_AUTH: webhooks are accepted unauthenticated; `/readyz` says so (`insecureNoAuth: true`). */
+  insecureNoAuth?: boolean;
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
@@ -46,6 +48,6 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     }
     return reply
       .code(problems.length ? 503 : 200)
-      .send({ status: problems.length ? 'unavailable' : 'ready', queueLag, oldestPendingMs, pausedHandlers, problems });
+      .send({ status: problems.length ? 'unavailable' : 'ready', queueLag, oldestPendingMs, pausedHandlers, problems, ...(options.insecureNoAuth ? { insecureNoAuth: true } : {}) });
   });
 }

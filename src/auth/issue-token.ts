@@ -1,0 +1,38 @@
+/**
+ * Issuing and revoking API tokens: the one path `deflect tokens` and `/api/tokens` share.
+ */
+import { z } from 'zod';
+import { createApiToken, revokeApiToken } from '../db/api-tokens.js';
+import type { Db } from '../db/client.js';
+import { ROLES, type Role } from './roles.js';
+import { generateToken, hashSecret } from './secrets.js';
+
+/** A token name: 1–64 letters, digits, `.`, `_`, `@`, `-`, starting with a letter or digit (e.g. `ci-bot`, `maya@acme`). */
+export const tokenNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'use 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+
+export const roleSchema = z.enum(ROLES, { message: `use one of ${ROLES.join(', ')}` });
+
+/** What issuing a token returns: the only time the token is seen. */
+export interface IssuedToken {
+  name: string;
+  role: Role;
+  token: string;
+}
+
+/**
+ * Creates a token with `role` under `name` and stores only its SHA-256.
+ * @throws ZodError for a bad name or role; DuplicateTokenNameError (src/db/api-tokens.ts) when the name is taken.
+ */
+export function issueApiToken(db: Db, name: string, role: string): IssuedToken {
+  const parsed = z.object({ name: tokenNameSchema, role: roleSchema }).parse({ name, role });
+  const token = generateToken();
+  createApiToken(db, { name: parsed.name, role: parsed.role, tokenHash: hashSecret(token) });
+  return { name: parsed.name, role: parsed.role, token };
+}
+
+/** Revokes the active token `name` and ends its sessions. @returns false when there is none. */
+export function revokeIssuedToken(db: Db, name: string): boolean {
+  return revokeApiToken(db, name);
+}

@@ -1,0 +1,75 @@
+/**
+ * Every route's auth decision, in one table. `buildApp` refuses to start when a route is registered that has no row
+ * here (see {@link routeAccess}), so a new route cannot ship unprotected by omission.
+ *
+ * Access levels:
+ * - `public`: no authentication (liveness, readiness, the sign-in page, static assets that hold no data);
+ * - `webhook`: authenticated by the receiver itself (`X-Hub-Signature` or `X-Deflect-Token`, src/webhooks/);
+ * - `auditor` | `operator` | `admin`: an API token (`Authorization: Bearer`), a sign-in session cookie, or a trusted
+ *   SSO proxy's identity header, whose role is at least this one; 401 without a valid credential, 403 when the
+ *   role is too low, both JSON `{ message }`;
+ * - `page:<role>`: the same for an HTML page, except that a browser without a session is redirected (303) to
+ *   `/signin?next=<the page>` instead of answering 401.
+ *
+ * Keys are `METHOD url` exactly as registered with fastify (`:param` placeholders). HEAD routes fastify adds for
+ * GET routes take the GET row.
+ */
+import type { Role } from './roles.js';
+
+export type RouteAccess = 'public' | 'webhook' | Role | `page:${Role}`;
+
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze({
+  // Webhooks: the receiver checks the signature or token (DEFLECT_WEBHOOK_SECRET / DEFLECT_WEBHOOK_TOKEN).
+  'POST /webhooks/jira': 'webhook',
+  // Probes: monitors call them without credentials; they answer status, counts and handler names only.
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  // Signing in and out of the pages.
+  'GET /signin': 'public',
+  'POST /signin': 'public',
+  'POST /signout': 'public',
+  // Static code and style: no data.
+  'GET /assets/chart.umd.js': 'public',
+  'GET /assets/report-page.js': 'public',
+  'GET /assets/report-page.css': 'public',
+  'GET /assets/signin.css': 'public',
+  // Reading: reports, audit trail, handler health.
+  'GET /reports/top-tickets': 'page:auditor',
+  'GET /api/reports/top-tickets': 'auditor',
+  'GET /api/runs': 'auditor',
+  'GET /api/handlers': 'auditor',
+  // Operating.
+  'POST /api/handlers/:name/pause': 'operator',
+  'POST /api/handlers/:name/resume': 'operator',
+  'POST /api/runs/:id/retry': 'operator',
+  // Managing tokens.
+  'GET /api/tokens': 'admin',
+  'POST /api/tokens': 'admin',
+  'DELETE /api/tokens/:name': 'admin',
+});
+
+/** Thrown at start-up for a route that has no row in {@link ROUTE_ACCESS}. */
+export class MissingRouteAccessError extends Error {
+  constructor(readonly route: string) {
+    super(`route ${route} has no auth decision: add a row for it to ROUTE_ACCESS in src/auth/route-access.ts`);
+    this.name = 'MissingRouteAccessError';
+  }
+}
+
+/**
+ * The access level of a registered route.
+ * @param method as fastify reports it (`GET`, `HEAD`, ...); HEAD falls back to the GET row.
+ * @throws MissingRouteAccessError when the table has no row for the route.
+ */
+export function routeAccess(method: string, url: string): RouteAccess {
+  const upper = method.toUpperCase();
+  const access = ROUTE_ACCESS[`${upper} ${url}`] ?? (upper === 'HEAD' ? ROUTE_ACCESS[`GET ${url}`] : undefined);
+  if (!access) throw new MissingRouteAccessError(`${upper} ${url}`);
+  return access;
+}
+
+/** The role a protected access level needs, and whether it is a page; null for `public` and `webhook`. */
+export function requiredRole(access: RouteAccess): { role: Role; page: boolean } | null {
+  if (access === 'public' || access === 'webhook') return null;
+  return access.startsWith('page:') ? { role: access.slice(5) as Role, page: true } : { role: access as Role, page: false };
+}

@@ -1,0 +1,77 @@
+/**
+ * Signing in to the pages: `GET /signin` (the form), `POST /signin` (a token → a session cookie, 303 to `next`),
+ * `POST /signout` (ends the session, clears the cookie, 303 to `/signin`), and `GET /assets/signin.css`.
+ *
+ * The session is a random 256-bit id in the `deflect_session` cookie (httpOnly, SameSite=Strict, path `/`,
+ * Secure when the request came over TLS — directly or through a proxy listed in DEFLECT_TRUSTED_PROXIES); only its
+ * SHA-256 is stored, with an expiry of DEFLECT_SESSION_HOURS (table `auth_sessions`). SameSite=Strict is what keeps
+ * other sites from making a browser send it (CSRF). A failed sign-in answers 401 and counts toward the failure limit.
+ *
+ * The form accepts `application/x-www-form-urlencoded` (the page) and JSON (`{ "token", "next" }`; answers JSON).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { findActiveApiToken } from '../db/api-tokens.js';
+import { createAuthSession, deleteAuthSession } from '../db/auth-sessions.js';
+import { PACKAGE_ROOT, type Db } from '../db/client.js';
+import { safeNextPath, SESSION_COOKIE } from './auth-plugin.js';
+import { generateSessionId, hashSecret } from './secrets.js';
+
+const PAGE_DIR = join(PACKAGE_ROOT, 'src/auth/page');
+const signInBody = z.object({ token: z.string().trim().min(1).max(200), next: z.string().max(600).optional() });
+
+export interface SignInRoutesOptions {
+  db: Db;
+  /** Session lifetime, ms. */
+  sessionTtlMs: number;
+}
+
+export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOptions): Promise<void> {
+  // Scoped to this plugin: form bodies are accepted here only (the webhook receiver still answers 415 to them).
+  await app.register(fastifyFormbody, { bodyLimit: 4096 });
+  const template = readFileSync(join(PAGE_DIR, 'signin.html'), 'utf8');
+  const style = readFileSync(join(PAGE_DIR, 'signin.css'), 'utf8');
+  // `next` passed safeNextPath (no quotes or markup) and messages are fixed text, so plain substitution is safe.
+  const page = (next: string, message: string) => template.replace('{{next}}', next).replace('{{message}}', message);
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  const wantsJson = (request: FastifyRequest) => String(request.headers['content-type'] ?? '').startsWith('application/json');
+
+  app.get('/assets/signin.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(style));
+
+  app.get('/signin', async (request, reply) => html(reply, 200, page(safeNextPath((request.query as { next?: unknown }).next), '')));
+
+  app.post('/signin', { bodyLimit: 4096 }, async (request, reply) => {
+    const parsed = signInBody.safeParse(request.body ?? {});
+    const next = safeNextPath(parsed.success ? parsed.data.next : undefined);
+    const token = parsed.success ? findActiveApiToken(options.db, hashSecret(parsed.data.token)) : undefined;
+    if (!token) {
+      const message = parsed.success ? 'That token is not valid, or it was revoked.' : 'Enter an API token.';
+      if (wantsJson(request)) return reply.code(parsed.success ? 401 : 400).send({ message });
+      return html(reply, parsed.success ? 401 : 400, page(next, message));
+    }
+    const id = generateSessionId();
+    const expiresAt = Date.now() + options.sessionTtlMs;
+    createAuthSession(options.db, { idHash: hashSecret(id), tokenId: token.id, expiresAt });
+    request.log.info({ token: token.name, role: token.role }, 'signed in');
+    reply.setCookie(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+      path: '/',
+      maxAge: Math.floor(options.sessionTtlMs / 1000),
+    });
+    if (wantsJson(request)) return reply.send({ name: token.name, role: token.role, expiresAt: new Date(expiresAt).toISOString() });
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/signout', async (request, reply) => {
+    const id = request.cookies[SESSION_COOKIE];
+    if (id && id.length <= 100) deleteAuthSession(options.db, hashSecret(id));
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });
+    return reply.redirect('/signin', 303);
+  });
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { ZodError } from 'zod';
+import { issueApiToken, revokeIssuedToken } from '../../auth/issue-token.js';
+import { ROLES } from '../../auth/roles.js';
+import { loadProcessConfig } from '../../config.js';
+import { listApiTokens } from '../../db/api-tokens.js';
+import { openDatabase, type Db } from '../../db/client.js';
+import { parseFormat, renderTable } from '../output.js';
+
+/**
+ * `deflect tokens create --name NAME --role auditor|operator|admin [--format json]` prints a new API token once
+ * (JSON: `{ "name", "role", "token" }`); only its SHA-256 is stored. `deflect tokens list` shows names, roles and
+ * dates, never tokens or hashes. `deflect tokens revoke NAME` revokes the token and ends its sign-in sessions at once.
+ * They work on DEFLECT_DB directly, so the first admin token is made on the host.
+ */
+export function registerTokensCommand(program: Command): void {
+  const tokens = program.command('tokens').description('create, list and revoke API tokens for the HTTP API and the pages');
+
+  tokens
+    .command('create')
+    .description('create an API token and print it once')
+    .requiredOption('--name <name>', 'who or what uses it, e.g. maya or grafana (unique among active tokens)')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .option('--format <format>', 'text or json', 'text')
+    .action((options: { name: string; role: string; format: string }) => {
+      const format = parseFormat(options.format, ['text', 'json']);
+      const issued = withDb((db) => {
+        try {
+          return issueApiToken(db, options.name, options.role);
+        } catch (error) {
+          if (error instanceof ZodError) throw new Error(error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+          throw error;
+        }
+      });
+      if (format === 'json') return void console.log(JSON.stringify(issued));
+      console.log(`Created token "${issued.name}" with the ${issued.role} role. It is shown only this once:\n\n  ${issued.token}\n`);
+      console.log('Use it as "Authorization: Bearer <token>", or sign in with it at /signin. Revoke it with deflect tokens revoke ' + issued.name);
+    });
+
+  tokens
+    .command('list')
+    .description('list tokens (names, roles, dates; never the tokens)')
+    .option('--format <format>', 'table or json', 'table')
+    .action((options: { format: string }) => {
+      const format = parseFormat(options.format, ['table', 'json']);
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      const rows = withDb(listApiTokens).map((t) => ({
+        name: t.name,
+        role: t.role,
+        createdAt: iso(t.createdAt),
+        lastUsedAt: iso(t.lastUsedAt),
+        revokedAt: iso(t.revokedAt),
+      }));
+      if (format === 'json') return void console.log(JSON.stringify({ tokens: rows }, null, 2));
+      if (rows.length === 0) return void console.log('No tokens. Create one with deflect tokens create --name NAME --role auditor|operator|admin');
+      console.log(
+        renderTable(
+          ['name', 'role', 'created', 'last used', 'revoked'],
+          rows.map((r) => [r.name, r.role, r.createdAt ?? '', r.lastUsedAt ?? 'never', r.revokedAt ?? '']),
+        ),
+      );
+    });
+
+  tokens
+    .command('revoke')
+    .argument('<name>', 'the token name (from deflect tokens list)')
+    .description('revoke a token: requests and sessions using it get 401 from now on')
+    .action((name: string) => {
+      if (!withDb((db) => revokeIssuedToken(db, name))) throw new Error(`no active token named "${name}" (see deflect tokens list)`);
+      console.log(`Revoked "${name}"; its sign-in sessions are closed.`);
+    });
+}
+
+function withDb<T>(work: (db: Db) => T): T {
+  const db = openDatabase(loadProcessConfig().dbPath);
+  try {
+    return work(db);
+  } finally {
+    db.$client.close();
+  }
+}

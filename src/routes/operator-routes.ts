@@ -1,0 +1,85 @@
+/**
+ * Operating deflect over HTTP, so a lead never needs a shell on the host (the same database functions as
+ * `deflect handlers` and `deflect runs retry`):
+ * - `GET /api/handlers` (auditor) → `{ handlers: [{ name, state: 'active'|'paused', consecutiveFailures, pausedAt, pausedReason }] }`
+ * - `POST /api/handlers/:name/pause` (operator), optional JSON `{ "reason" }` → `{ handler, state: 'paused', changed }`
+ * - `POST /api/handlers/:name/resume` (operator) → `{ handler, state: 'active', changed }`
+ * - `POST /api/runs/:id/retry` (operator) → `{ run, status: 'queued', was, handlerPaused }`; 404 for an unknown run,
+ *   409 for a run that is not failed or dead.
+ * Roles are enforced by src/auth (ROUTE_ACCESS); each change is logged with the caller's name.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { handlers } from '../../handlers/index.js';
+import type { Db } from '../db/client.js';
+import { listHandlerStates, listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
+import { findRun, retryRun } from '../db/runs.js';
+
+export interface OperatorRoutesOptions {
+  db: Db;
+  /** Wakes the worker so a resumed handler or a retried run runs now rather than at the next poll. */
+  wakeWorker?: () => void;
+}
+
+const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
+const pauseBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
+
+/** @throws 404 naming the installed handlers when `name` is not one of them. */
+function checkHandler(name: string): void {
+  if (!handlers.some((h) => h.name === name)) {
+    throw httpError(404, `no handler named "${name.slice(0, 100)}" (installed: ${handlers.map((h) => h.name).join(', ')})`);
+  }
+}
+
+const caller = (request: FastifyRequest) => request.identity?.name ?? 'unknown';
+
+export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
+  const { db } = options;
+
+  app.get('/api/handlers', async () => {
+    const states = new Map(listHandlerStates(db).map((s) => [s.handler, s]));
+    return {
+      handlers: handlers.map((h) => {
+        const state = states.get(h.name);
+        return {
+          name: h.name,
+          state: state?.pausedAt ? 'paused' : 'active',
+          consecutiveFailures: state?.consecutiveFailures ?? 0,
+          pausedAt: state?.pausedAt ? new Date(state.pausedAt).toISOString() : null,
+          pausedReason: state?.pausedReason ?? null,
+        };
+      }),
+    };
+  });
+
+  app.post<{ Params: { name: string } }>('/api/handlers/:name/pause', { bodyLimit: 4096 }, async (request) => {
+    checkHandler(request.params.name);
+    const body = pauseBody.safeParse(request.body ?? {});
+    if (!body.success) throw httpError(400, `invalid body: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    const reason = body.data.reason ?? `paused by ${caller(request)} over the API`;
+    const changed = pauseHandler(db, request.params.name, reason);
+    request.log.info({ handler: request.params.name, by: caller(request), changed }, 'handler paused over the API');
+    return { handler: request.params.name, state: 'paused', changed };
+  });
+
+  app.post<{ Params: { name: string } }>('/api/handlers/:name/resume', async (request) => {
+    checkHandler(request.params.name);
+    const changed = resumeHandler(db, request.params.name);
+    request.log.info({ handler: request.params.name, by: caller(request), changed }, 'handler resumed over the API');
+    if (changed) options.wakeWorker?.();
+    return { handler: request.params.name, state: 'active', changed };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/runs/:id/retry', async (request) => {
+    const id = Number(request.params.id);
+    if (!/^\d{1,15}$/.test(request.params.id) || id < 1) throw httpError(400, `invalid run id "${request.params.id.slice(0, 30)}": use the number shown by deflect audit`);
+    const run = findRun(db, id);
+    if (!run) throw httpError(404, `no run #${id}`);
+    if (!retryRun(db, id)) {
+      throw httpError(409, `run #${id} is ${run.status}; only failed or dead runs can be retried (replay its delivery ${run.deliveryId} instead)`);
+    }
+    request.log.info({ run: id, by: caller(request) }, 'run re-queued over the API');
+    options.wakeWorker?.();
+    return { run: id, status: 'queued', was: run.status, handlerPaused: listPausedHandlers(db).has(run.handler) };
+  });
+}

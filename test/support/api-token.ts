@@ -1,0 +1,18 @@
+/**
+ * API tokens for tests: `authHeader(db, role)` creates a token of `role` in the test's own database (the same path
+ * as `deflect tokens create`) and returns the `Authorization` header to send with it.
+ */
+import { randomUUID } from 'node:crypto';
+import { issueApiToken } from '../../src/auth/issue-token.js';
+import type { Role } from '../../src/auth/roles.js';
+import type { Db } from '../../src/db/client.js';
+
+/** Creates a token of `role` (named `test-<role>-<random>` unless `name` is given) and returns it. */
+export function createTestToken(db: Db, role: Role, name = `test-${role}-${randomUUID().slice(0, 8)}`): string {
+  return issueApiToken(db, name, role).token;
+}
+
+/** `{ authorization: 'Bearer <new token of role>' }`, ready to spread into fetch or inject headers. */
+export function authHeader(db: Db, role: Role = 'auditor'): { authorization: string } {
+  return { authorization: `Bearer ${createTestToken(db, role)}` };
+}
