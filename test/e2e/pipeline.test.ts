@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authHeader } from '../support/api-token.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
@@ -177,10 +178,12 @@ describe('core pipeline end to end', () => {
     jira.seedIssue({ key: 'PLAT-106' });
     await postWebhook(deflect.url, accessRequest('PLAT-106', '10106'));
     await waitFor('the PLAT-106 run to finish', () => finished(deflect, 'PLAT-106'));
-    const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`)).json();
+    const headers = authHeader(deflect.db, 'auditor');
+    expect((await fetch(`${deflect.url}/api/runs`)).status).toBe(401);
+    const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`, { headers })).json();
     const group = report.groups.find((g: { key: string }) => g.key === 'access-request');
     expect(group).toMatchObject({ kind: 'label', count: 3, automated: 3, keys: ['PLAT-101', 'PLAT-106', 'PLAT-107'], handler: 'grant-repo-access' });
-    const audit = await (await fetch(`${deflect.url}/api/runs?handler=grant-repo-access&ticket=PLAT-101`)).json();
+    const audit = await (await fetch(`${deflect.url}/api/runs?handler=grant-repo-access&ticket=PLAT-101`, { headers })).json();
     expect(audit.runs[0].ticketKey).toBe('PLAT-101');
     expect(audit.runs[0].actions.map((a: { kind: string }) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
     expect(audit.runs[0].actions[0]).toMatchObject({
@@ -188,7 +191,7 @@ describe('core pipeline end to end', () => {
       request: { repository: 'acme/payments-api', user: 'jdoe-acme', permission: 'push' },
       response: { status: 201, outcome: 'invited' },
     });
-    const bad = await fetch(`${deflect.url}/api/reports/top-tickets?since=yesterday`);
+    const bad = await fetch(`${deflect.url}/api/reports/top-tickets?since=yesterday`, { headers });
     expect(bad.status).toBe(400);
     expect((await bad.json()).message).toMatch(/since/);
   });

@@ -16,11 +16,13 @@ import { upsertTickets } from '../../src/db/tickets.js';
 import { groupTickets } from '../../src/grouping/group-tickets.js';
 import type { TopTicketsReport } from '../../src/reports/report-types.js';
 import type { Ticket } from '../../src/ticket.js';
+import { createTestToken } from '../support/api-token.js';
 import { REPO_ROOT, startDeflect, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const JIRA = 'https://jira.example.test';
 const SCREENSHOT = join(REPO_ROOT, 'test/.tmp/report-page.png');
+const SIGNIN_SCREENSHOT = join(REPO_ROOT, 'test/.tmp/signin-page.png');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -149,7 +151,8 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
   const requests: string[] = [];
   const consoleErrors: Array<{ text: string; url: string }> = [];
 
-  const api = async (query: string) => (await (await fetch(`${server.url}/api/reports/top-tickets?${query}`)).json()) as TopTicketsReport & { message?: string };
+  let auth: { authorization: string };
+  const api = async (query: string) => (await (await fetch(`${server.url}/api/reports/top-tickets?${query}`, { headers: auth })).json()) as TopTicketsReport & { message?: string };
   const waitForState = (state: string) => page.waitForSelector(`html[data-state="${state}"]`, { state: 'attached', timeout: 15_000 });
   const firstRow = async () => ({
     name: (await page.locator('#groups-steady tr').first().locator('.group-name').textContent())?.trim(),
@@ -168,6 +171,15 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
       if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url });
     });
     page.on('pageerror', (error) => consoleErrors.push({ text: `pageerror: ${error.message}`, url: page.url() }));
+    // Sign in as a lead would: the page sends the browser to the sign-in form, which comes back to the page.
+    const token = createTestToken(server.db, 'auditor', 'report-reader');
+    auth = { authorization: `Bearer ${token}` };
+    await page.goto(`${server.url}/reports/top-tickets?since=all`);
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    mkdirSync(join(REPO_ROOT, 'test/.tmp'), { recursive: true });
+    await page.screenshot({ path: SIGNIN_SCREENSHOT });
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL(/\/reports\/top-tickets\?since=all$/), page.click('button[type="submit"]')]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -175,7 +187,8 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
   });
 
   it('serves the page with a strict CSP and every asset from deflect itself', async () => {
-    const response = await fetch(`${server.url}/reports/top-tickets`);
+    expect((await fetch(`${server.url}/reports/top-tickets`, { redirect: 'manual' })).status).toBe(303);
+    const response = await fetch(`${server.url}/reports/top-tickets`, { headers: auth });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
