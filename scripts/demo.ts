@@ -7,13 +7,15 @@
  * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
  *    groups the tickets by text,
  * 4. replays the example payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed),
- * 5. waits for the worker, then prints what Jira and GitHub received, `deflect report --since all` and `deflect audit`, and
- *    where the report page is.
+ * 5. waits for the worker, then prints what Jira and GitHub received, `deflect report --since all` and `deflect audit`,
+ * 6. creates an auditor API token (`deflect tokens create`) and reads the audit trail over HTTP with it (and shows that
+ *    the API refuses a request without one), then revokes it, and says where the report page is.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { revokeIssuedToken } from '../src/auth/issue-token.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -83,6 +85,21 @@ try {
   process.stdout.write(await deflect('report', '--since', 'all', '--top', '8'));
   step('$ deflect audit --limit 10');
   process.stdout.write(await deflect('audit', '--limit', '10'));
+
+  step('$ deflect tokens create --name demo-lead --role auditor --format json   (the HTTP API and the pages need a token)');
+  revokeIssuedToken(server.db, 'demo-lead'); // left over from an interrupted run
+  const issued = JSON.parse(await deflect('tokens', 'create', '--name', 'demo-lead', '--role', 'auditor', '--format', 'json')) as { token: string };
+  console.log(`token created for demo-lead (auditor), shown once: ${issued.token.slice(0, 8)}…`);
+  const anonymous = await fetch(`${server.url}/api/runs?limit=3`);
+  console.log(`GET /api/runs without a token → ${anonymous.status} ${((await anonymous.json()) as { message: string }).message}`);
+  const audit = await fetch(`${server.url}/api/runs?limit=3`, { headers: { authorization: `Bearer ${issued.token}` } });
+  const runs = ((await audit.json()) as { runs: Array<{ id: number; ticketKey: string; handler: string; status: string; summary: string | null }> }).runs;
+  console.log(`GET /api/runs?limit=3 with "Authorization: Bearer <token>" → ${audit.status}`);
+  for (const r of runs) console.log(`  #${r.id} ${r.ticketKey} ${r.handler} ${r.status}${r.summary ? `: ${r.summary}` : ''}`);
+  const operate = await fetch(`${server.url}/api/handlers/grant-repo-access/pause`, { method: 'POST', headers: { authorization: `Bearer ${issued.token}` } });
+  console.log(`POST /api/handlers/grant-repo-access/pause as an auditor → ${operate.status} ${((await operate.json()) as { message: string }).message}`);
+  await deflect('tokens', 'revoke', 'demo-lead');
+  console.log('$ deflect tokens revoke demo-lead   (done)');
 } finally {
   await server.close(2000);
   await jira.close();
@@ -90,5 +107,6 @@ try {
 }
 console.log(
   `\nDone. The database is ${dbPath}. Run \`npx deflect report\`, \`npx deflect audit\` or \`npx deflect explain PLAT-201\` any time;` +
-    ' `npm start` serves the report page at http://localhost:3000/reports/top-tickets.',
+    ' `DEFLECT_WEBHOOK_SECRET=<secret> npm start` serves the report page at http://localhost:3000/reports/top-tickets;' +
+    ' sign in there with a token from `npx deflect tokens create --name you --role auditor`.',
 );
