@@ -13,6 +13,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { issueApiToken, revokeIssuedToken } from '../../src/auth/issue-token.js';
+import { openDatabase } from '../../src/db/client.js';
 import { launcher as getLauncher, serveArgs } from '../lib/build.js';
 import { baseEnv, freePort, runNode, spawnService, tempDir, tsNode, REPO_ROOT } from '../lib/processes.js';
 import type { Settings } from '../lib/settings.js';
@@ -77,6 +79,11 @@ export async function runReport(settings: Settings): Promise<ScenarioResult> {
       cli.push(await runCli(launcher.deflect, ['report', '--since', '90d', '--top', '10', '--format', 'json'], dbPath, rssFile));
     }
 
+    // The report API needs an auditor token (the same as `deflect tokens create`); a rerun on a kept database replaces it.
+    const tokenDb = openDatabase(dbPath);
+    revokeIssuedToken(tokenDb, 'bench');
+    const { token } = issueApiToken(tokenDb, 'bench', 'auditor');
+    tokenDb.$client.close();
     const port = await freePort();
     const server = await spawnService({
       name: 'deflect',
@@ -90,7 +97,10 @@ export async function runReport(settings: Settings): Promise<ScenarioResult> {
     try {
       for (let i = 0; i < repeats && !(http[0]?.wallMs > 5000); i++) {
         const t = performance.now();
-        const response = await fetch(`${server.url}/api/reports/top-tickets?since=90d&top=10`, { signal: AbortSignal.timeout(120_000) });
+        const response = await fetch(`${server.url}/api/reports/top-tickets?since=90d&top=10`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(120_000),
+        });
         const body = await response.arrayBuffer();
         http.push({ wallMs: performance.now() - t, bytes: body.byteLength, status: response.status });
       }
