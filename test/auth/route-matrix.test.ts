@@ -146,6 +146,20 @@ describe.each(['bearer', 'cookie'] as const)('every route × every caller (%s)',
   }
 });
 
+describe('HEAD routes fastify adds for GET routes', () => {
+  it('are protected like their GET route', async () => {
+    for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
+      const [method, url] = route.split(' ');
+      const needed = requiredRole(access);
+      if (method !== 'GET' || !needed) continue;
+      const answer = await app.inject({ method: 'HEAD', url });
+      expect(answer.statusCode, `HEAD ${url}`).toBe(needed.page ? 303 : 401);
+      const allowed = await app.inject({ method: 'HEAD', url, headers: { authorization: `Bearer ${tokens.get(needed.role)}` } });
+      expect(allowed.statusCode, `HEAD ${url} as ${needed.role}`).toBe(200);
+    }
+  });
+});
+
 describe('the webhook', () => {
   it('accepts a signed delivery with no API credential, and refuses an unsigned one even from an admin', async () => {
     const request = requestFor('POST /webhooks/jira');
