@@ -1,0 +1,71 @@
+/**
+ * The operator routes on a real database through `app.inject`: pause/resume show up in `GET /api/handlers` and in the
+ * database the worker reads; retry re-queues only failed/dead runs; bad input gets a 4xx with a message.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { openDatabase, type Db } from '../../src/db/client.js';
+import { insertDeliveries } from '../../src/db/deliveries.js';
+import { listPausedHandlers } from '../../src/db/handler-states.js';
+import { enqueueRun, finishRun, findRun } from '../../src/db/runs.js';
+import { createLogger } from '../../src/logger.js';
+import { authHeader } from '../support/api-token.js';
+import { freshDir } from '../support/deflect-under-test.js';
+
+describe('operator routes', () => {
+  let app: FastifyInstance;
+  let db: Db;
+  let headers: { authorization: string };
+  let woken = 0;
+  beforeAll(async () => {
+    db = openDatabase(join(freshDir(), 'operator.db'));
+    app = await buildApp({ config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 4096 }, db, logger: createLogger('silent'), onDeliveryStored: () => woken++ });
+    headers = authHeader(db, 'operator');
+  });
+  afterAll(async () => {
+    await app?.close();
+    db?.$client.close();
+  });
+
+  it('pauses and resumes a handler, with the reason and the state visible to auditors', async () => {
+    const pause = await app.inject({ method: 'POST', url: '/api/handlers/create-repository/pause', headers, payload: { reason: 'GitHub outage' } });
+    expect(pause.json()).toEqual({ handler: 'create-repository', state: 'paused', changed: true });
+    expect(listPausedHandlers(db).has('create-repository')).toBe(true);
+    const again = await app.inject({ method: 'POST', url: '/api/handlers/create-repository/pause', headers });
+    expect(again.json().changed).toBe(false);
+    const list = await app.inject({ url: '/api/handlers', headers: authHeader(db, 'auditor') });
+    expect(list.json().handlers.find((h: { name: string }) => h.name === 'create-repository')).toMatchObject({ state: 'paused', pausedReason: 'GitHub outage' });
+    const before = woken;
+    const resume = await app.inject({ method: 'POST', url: '/api/handlers/create-repository/resume', headers });
+    expect(resume.json()).toEqual({ handler: 'create-repository', state: 'active', changed: true });
+    expect(woken).toBe(before + 1);
+    expect(listPausedHandlers(db).has('create-repository')).toBe(false);
+  });
+
+  it('answers 404 for an unknown handler and 400 for a bad body', async () => {
+    const unknown = await app.inject({ method: 'POST', url: '/api/handlers/nope/pause', headers });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().message).toMatch(/^no handler named "nope" \(installed: .*grant-repo-access/);
+    const bad = await app.inject({ method: 'POST', url: '/api/handlers/grant-repo-access/pause', headers, payload: { reason: 'x'.repeat(501) } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^invalid body: reason/);
+  });
+
+  it('re-queues a failed run once; refuses queued runs (409), unknown runs (404) and bad ids (400)', async () => {
+    const [delivery] = insertDeliveries(db, [{ deliveryKey: 'op-1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'OP-1', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() }]);
+    const id = enqueueRun(db, { deliveryId: delivery.id, ticketKey: 'OP-1', handler: 'grant-repo-access', reason: 't', dryRun: false, idempotencyKey: 'op-1', maxAttempts: 3 })!;
+    const queued = await app.inject({ method: 'POST', url: `/api/runs/${id}/retry`, headers });
+    expect(queued.statusCode).toBe(409);
+    expect(queued.json().message).toMatch(/is queued; only failed or dead runs can be retried/);
+    finishRun(db, id, { status: 'dead', error: 'gave up', durationMs: 5 });
+    const retried = await app.inject({ method: 'POST', url: `/api/runs/${id}/retry`, headers });
+    expect(retried.json()).toEqual({ run: id, status: 'queued', was: 'dead', handlerPaused: false });
+    expect(findRun(db, id)).toMatchObject({ status: 'queued', attempts: 0, manualRetries: 1 });
+    expect((await app.inject({ method: 'POST', url: '/api/runs/999999/retry', headers })).statusCode).toBe(404);
+    const bad = await app.inject({ method: 'POST', url: '/api/runs/abc/retry', headers });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/invalid run id "abc"/);
+  });
+});
