@@ -27,6 +27,20 @@ export const DEFAULT_GITHUB_ORG = 'acme';
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
+const DURATION_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+
+/** `30m`, `12h`, `30d`, `2w` → ms; `off` → null (keep forever). */
+const retention = z
+  .string()
+  .trim()
+  .regex(/^(off|\d+\s*[mhdw])$/i, 'must be a duration like 30d, 12h, 2w, or off')
+  .default('30d')
+  .transform((v) => {
+    if (v.toLowerCase() === 'off') return null;
+    const [, n, unit] = /^(\d+)\s*([mhdw])$/i.exec(v)!;
+    return Number(n) * DURATION_UNIT_MS[unit.toLowerCase() as keyof typeof DURATION_UNIT_MS];
+  });
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -57,6 +71,10 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.githubOrg`) | `acme` |
  * | `GITHUB_TIMEOUT_MS` | per-request timeout of GitHub REST calls, ms | `10000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
+ * | `DEFLECT_RUN_LEASE_MS` | how long a process's claim on a running run holds without renewal, ms (renewed every third of it); after a crash, another process takes the run over once it expires | `60000` |
+ * | `DEFLECT_DELIVERY_RETENTION` | delivery bodies and headers older than this are pruned (`30m`, `12h`, `30d`, `2w`; `off` keeps them) | `30d` |
+ * | `DEFLECT_MIN_FREE_BYTES` | `/readyz` answers 503 when the database's filesystem has less free space, bytes; `0` = no check | `67108864` (64 MiB) |
+ * | `DEFLECT_INSECURE_NO_AUTH` | accept unauthenticated webhooks on purpose (no secret, no token); `/readyz` says so | `false` |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -94,6 +112,10 @@ export const envSchema = z.object({
     .default(DEFAULT_GITHUB_ORG),
   GITHUB_TIMEOUT_MS: positiveInt(10_000),
   DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEFLECT_RUN_LEASE_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').default(60_000),
+  DEFLECT_DELIVERY_RETENTION: retention,
+  DEFLECT_MIN_FREE_BYTES: nonNegativeInt(64 * 1024 * 1024),
+  DEFLECT_INSECURE_NO_AUTH: booleanFlag,
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -129,6 +151,14 @@ export interface Config {
    */
   github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };
   logLevel: string;
+  /** How long a claim on a running run holds without renewal, ms (renewed every third of it). */
+  runLeaseMs: number;
+  /** Age after which delivery bodies and headers are pruned, ms; null = keep forever. */
+  deliveryRetentionMs: number | null;
+  /** `/readyz` is unavailable below this much free space on the database's filesystem, bytes; 0 = no check. */
+  minFreeBytes: number;
+  /** Unauthenticated webhooks were accepted on purpose (`DEFLECT_INSECURE_NO_AUTH=true`). */
+  insecureNoAuth: boolean;
 }
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -186,6 +216,10 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     maxQueueLag: e.DEFLECT_MAX_QUEUE_LAG,
     github: Object.freeze({ baseUrl: e.GITHUB_API_URL, token: e.GITHUB_TOKEN ?? null, org: e.GITHUB_ORG, timeoutMs: e.GITHUB_TIMEOUT_MS }),
     logLevel: e.DEFLECT_LOG_LEVEL,
+    runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
+    deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
+    minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,
+    insecureNoAuth: e.DEFLECT_INSECURE_NO_AUTH,
   });
 }
 
