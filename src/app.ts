@@ -18,7 +18,7 @@ import { reportPageRoutes } from './routes/report-page-routes.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'minFreeBytes' | 'insecureNoAuth'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -68,6 +68,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(reportPageRoutes);
-  await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag });
+  await app.register(healthRoutes, {
+    db: options.db,
+    maxQueueLag: options.config.maxQueueLag,
+    minFreeBytes: options.config.minFreeBytes,
+    auth: {
+      webhookSecrets: options.config.webhookSecrets.length,
+      webhookTokens: options.config.webhookTokens.length,
+      insecureNoAuth: options.config.insecureNoAuth ?? false,
+    },
+  });
   return app;
 }
