@@ -80,6 +80,8 @@ describe('run leases', () => {
     const db = connect();
     const live = queueRun(db, 'LSE-1', 'noop-a');
     const expired = queueRun(db, 'LSE-2', 'noop-a');
+    const legacy = queueRun(db, 'LSE-7', 'noop-a'); // claimed by a process from before leases: no owner, no lease
+    db.$client.prepare("UPDATE runs SET status = 'running', attempts = 1 WHERE id = ?").run(legacy);
     const now = Date.now();
     const claim = db.$client.prepare("UPDATE runs SET status = 'running', attempts = 1, owner = ?, lease_expires_at = ?, locked_at = ? WHERE id = ?");
     claim.run('other-host:111:aaaaaaaa', now + 60_000, now, live);
@@ -87,11 +89,12 @@ describe('run leases', () => {
 
     let calls = 0;
     const worker = startWorker(connect(), [handler('noop-a', async () => void calls++)]);
-    await waitFor('the expired run to be taken over and finished', () => runRow(db, expired).status === 'succeeded');
+    await waitFor('the expired runs to be taken over and finished', () => runRow(db, expired).status === 'succeeded' && runRow(db, legacy).status === 'succeeded');
     await sleep(200);
     expect(runRow(db, live)).toMatchObject({ status: 'running', owner: 'other-host:111:aaaaaaaa', attempts: 1 });
     expect(runRow(db, expired)).toMatchObject({ status: 'succeeded', owner: null, leaseExpiresAt: null, attempts: 1 });
-    expect(calls).toBe(1);
+    expect(runRow(db, legacy)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(calls).toBe(2);
     expect(worker.owner).toMatch(/^[^:]+:\d+:[0-9a-f]{8}$/);
   });
 
