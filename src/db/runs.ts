@@ -86,10 +86,13 @@ export function claimDueRuns(
      WHERE id = ? AND status = 'queued'`,
   );
   const leaseExpiresAt = now + claimant.leaseMs;
+  const params = [now, JSON.stringify(busy), JSON.stringify(paused), Math.max(limit * 4, 16)];
+  // Look first without the write lock: most turns find nothing due, and must not make the receiver wait.
+  if (candidates.all(...params).length === 0) return [];
   return sqlite.transaction(() => {
     const taken: RunRow[] = [];
     const tickets = new Set(busyTickets);
-    for (const row of candidates.all(now, JSON.stringify(busy), JSON.stringify(paused), Math.max(limit * 4, 16)) as RunRow[]) {
+    for (const row of candidates.all(...params) as RunRow[]) {
       if (taken.length >= limit) break;
       if (tickets.has(row.ticketKey)) continue;
       if (claim.run(now, now, claimant.owner, leaseExpiresAt, row.id).changes === 1) {
