@@ -118,7 +118,7 @@ export function retryAfterOf(error: unknown): number | null {
 
 /**
  * Runs `run` to an outcome. Never throws: every failure becomes `failed`, `dead` or a requeue.
- * @returns the status written.
+ * @returns the status written, `interrupted` (shutdown: the worker releases the run) or `lost` (lease lost: nothing written).
  */
 export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promise<string> {
   const { db, logger } = options;
