@@ -23,7 +23,7 @@ import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'insecureNoAuth'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -85,6 +85,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(tokenRoutes, { db: options.db });
   await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });
   await app.register(reportPageRoutes);
-  await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag, insecureNoAuth: options.config.insecureNoAuth });
+  await app.register(healthRoutes, {
+    db: options.db,
+    maxQueueLag: options.config.maxQueueLag,
+    minFreeBytes: options.config.minFreeBytes,
+    auth: {
+      webhookSecrets: options.config.webhookSecrets.length,
+      webhookTokens: options.config.webhookTokens.length,
+      insecureNoAuth: options.config.insecureNoAuth ?? false,
+    },
+  });
   return app;
 }

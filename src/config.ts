@@ -29,6 +29,20 @@ export const DEFAULT_GITHUB_ORG = 'acme';
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
+const DURATION_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+
+/** `30m`, `12h`, `30d`, `2w` → ms; `off` → null (keep forever). */
+const retention = z
+  .string()
+  .trim()
+  .regex(/^(off|\d+\s*[mhdw])$/i, 'must be a duration like 30d, 12h, 2w, or off')
+  .default('30d')
+  .transform((v) => {
+    if (v.toLowerCase() === 'off') return null;
+    const [, n, unit] = /^(\d+)\s*([mhdw])$/i.exec(v)!;
+    return Number(n) * DURATION_UNIT_MS[unit.toLowerCase() as keyof typeof DURATION_UNIT_MS];
+  });
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -65,6 +79,9 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_PROXY_ROLES` | role of each proxied identity, `alice@example.com=admin,*=auditor` (`*` = everyone else); unlisted → 403 | none |
  * | `DEFLECT_SESSION_HOURS` | lifetime of a sign-in session (cookie), hours | `12` |
  * | `DEFLECT_AUTH_FAILURE_LIMIT` | failed authentications (401) per client address per minute before it gets 429; `0` = no limit | `20` |
+ * | `DEFLECT_RUN_LEASE_MS` | how long a process's claim on a running run holds without renewal, ms (renewed every third of it); after a crash, another process takes the run over once it expires | `60000` |
+ * | `DEFLECT_DELIVERY_RETENTION` | delivery bodies and headers older than this are pruned (`30m`, `12h`, `30d`, `2w`; `off` keeps them) | `30d` |
+ * | `DEFLECT_MIN_FREE_BYTES` | `/readyz` answers 503 when the database's filesystem has less free space, bytes; `0` = no check | `67108864` (64 MiB) |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -139,6 +156,9 @@ export const envSchema = z.object({
     }),
   DEFLECT_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   DEFLECT_AUTH_FAILURE_LIMIT: nonNegativeInt(20),
+  DEFLECT_RUN_LEASE_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').default(60_000),
+  DEFLECT_DELIVERY_RETENTION: retention,
+  DEFLECT_MIN_FREE_BYTES: nonNegativeInt(64 * 1024 * 1024),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -176,6 +196,12 @@ export interface Config {
   logLevel: string;
   /** `DEFLECT_INSECURE_NO_AUTH`: serve may start without webhook authentication (reported by `/readyz`). */
   insecureNoAuth: boolean;
+  /** How long a claim on a running run holds without renewal, ms (renewed every third of it). */
+  runLeaseMs: number;
+  /** Age after which delivery bodies and headers are pruned, ms; null = keep forever. */
+  deliveryRetentionMs: number | null;
+  /** `/readyz` is unavailable below this much free space on the database's filesystem, bytes; 0 = no check. */
+  minFreeBytes: number;
   /** API and page authentication (src/auth/). */
   auth: AuthConfig;
 }
@@ -262,6 +288,9 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
       sessionTtlMs: Math.round(e.DEFLECT_SESSION_HOURS * 3_600_000),
       failureLimit: e.DEFLECT_AUTH_FAILURE_LIMIT,
     }),
+    runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
+    deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
+    minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,
   });
 }
 

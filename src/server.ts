@@ -121,6 +121,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     pauseAfterFailures: config.pauseAfterFailures,
     retryBaseMs: config.retryBaseMs,
     jiraTimeoutMs: config.jiraTimeoutMs,
+    leaseMs: config.runLeaseMs,
+    deliveryRetentionMs: config.deliveryRetentionMs,
   });
   const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger };
   const app = await buildApp({

@@ -8,6 +8,7 @@ import { registerGroupCommand } from './commands/group-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerHandlersCommand } from './commands/handlers-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
+import { registerPruneCommand } from './commands/prune-command.js';
 import { registerReconcileCommand } from './commands/reconcile-command.js';
 import { registerReplayCommand } from './commands/replay-command.js';
 import { registerReportCommand } from './commands/report-command.js';
@@ -31,6 +32,7 @@ for (const register of [
   registerRunsCommand,
   registerHandlersCommand,
   registerReconcileCommand,
+  registerPruneCommand,
   registerImportCommand,
   registerGroupCommand,
   registerScaffoldCommand,

@@ -1,6 +1,12 @@
 /**
  * Automation runs: one execution of a handler for one delivery (table `runs`). Status words are in
  * {@link RUN_STATUSES}; the worker moves a run `queued` → `running` → an outcome.
+ *
+ * One owner per run: claiming a run stamps it with the claiming process's id (`owner`) and a lease
+ * (`lease_expires_at`, ms), which the owner renews while the run executes ({@link renewRunLeases}). Another process
+ * only takes a `running` run back to the queue once its lease has expired ({@link requeueExpiredRuns}: the owner
+ * crashed or stalled), and every write that ends or releases a run checks that the writer still owns it, so a process
+ * that lost its lease cannot overwrite the new owner's result. Decision record: docs/decisions/004-run-leases.md.
  */
 import type { Db } from './client.js';
 import { statement } from './statements.js';
@@ -23,7 +29,7 @@ export interface NewRun {
 
 const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
   idempotency_key AS idempotencyKey, attempts, max_attempts AS maxAttempts, run_after AS runAfter, locked_at AS lockedAt,
-  started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, applied, error, manual_retries AS manualRetries,
+  owner, lease_expires_at AS leaseExpiresAt, started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, applied, error, manual_retries AS manualRetries,
   created_at AS createdAt FROM runs`;
 
 const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun), applied: Boolean(row.applied) });
@@ -41,16 +47,26 @@ export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null
   return row?.id ?? null;
 }
 
+/** Who claims runs, and for how long: the process id written to `owner` and the lease length, ms. */
+export interface RunClaimant {
+  /** This process's id, e.g. `web-1:4242:9f1c2a7b` (see `worker.ts`). */
+  owner: string;
+  /** How long a claim holds without renewal, ms (`DEFLECT_RUN_LEASE_MS`). */
+  leaseMs: number;
+}
+
 /**
- * Claims up to `limit` queued runs that are due, oldest first, never two for one ticket and never one for a ticket in
- * `busyTickets` (runs for the same ticket never execute concurrently), nor one of a handler in `pausedHandlers`
- * (those wait in the queue). Claimed runs become `running` with `attempts + 1`. One transaction, so two claimers
- * cannot take the same run.
+ * Claims up to `limit` queued runs that are due, oldest first, for `claimant`: never two for one ticket, never one for
+ * a ticket that already has a `running` run (in any process) or is in `busyTickets`, nor one of a handler in
+ * `pausedHandlers` (those wait in the queue). Claimed runs become `running` with `attempts + 1`, `owner` and
+ * `lease_expires_at = now + leaseMs`. One IMMEDIATE transaction (the write lock is taken before the read), so two
+ * processes on one database can never take the same run, nor runs of one ticket at the same time.
  */
 export function claimDueRuns(
   db: Db,
   limit: number,
   busyTickets: ReadonlySet<string>,
+  claimant: RunClaimant,
   now = Date.now(),
   pausedHandlers: ReadonlySet<string> = new Set(),
 ): RunRow[] {
@@ -62,54 +78,126 @@ export function claimDueRuns(
   const candidates = statement(db,
     `${SELECT_RUN} WHERE status = 'queued' AND run_after <= ?
        AND ticket_key NOT IN (SELECT value FROM json_each(?)) AND handler NOT IN (SELECT value FROM json_each(?))
+       AND ticket_key NOT IN (SELECT ticket_key FROM runs WHERE status = 'running')
      ORDER BY run_after, id LIMIT ?`,
   );
   const claim = statement(db,
-    `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ? WHERE id = ? AND status = 'queued'`,
+    `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ?, owner = ?, lease_expires_at = ?
+     WHERE id = ? AND status = 'queued'`,
   );
+  const leaseExpiresAt = now + claimant.leaseMs;
+  const params = [now, JSON.stringify(busy), JSON.stringify(paused), Math.max(limit * 4, 16)];
+  // Look first without the write lock: most turns find nothing due, and must not make the receiver wait.
+  if (candidates.all(...params).length === 0) return [];
   return sqlite.transaction(() => {
     const taken: RunRow[] = [];
     const tickets = new Set(busyTickets);
-    for (const row of candidates.all(now, JSON.stringify(busy), JSON.stringify(paused), Math.max(limit * 4, 16)) as RunRow[]) {
+    for (const row of candidates.all(...params) as RunRow[]) {
       if (taken.length >= limit) break;
       if (tickets.has(row.ticketKey)) continue;
-      if (claim.run(now, now, row.id).changes === 1) {
+      if (claim.run(now, now, claimant.owner, leaseExpiresAt, row.id).changes === 1) {
         tickets.add(row.ticketKey);
-        taken.push(toRun({ ...row, status: 'running', attempts: row.attempts + 1, lockedAt: now, startedAt: now }));
+        taken.push(
+          toRun({ ...row, status: 'running', attempts: row.attempts + 1, lockedAt: now, startedAt: now, owner: claimant.owner, leaseExpiresAt }),
+        );
       }
     }
     return taken;
-  })();
-}
-
-/** Records a final outcome. */
-export function finishRun(
-  db: Db,
-  id: number,
-  outcome: { status: RunOutcome; summary?: string | null; error?: string | null; durationMs: number; applied?: boolean },
-  now = Date.now(),
-): void {
-  statement(db, 'UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL WHERE id = ?')
-    .run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id);
-}
-
-/** Puts a run back in the queue to be retried at `runAfter` (ms), keeping the error for the audit. */
-export function requeueRun(db: Db, id: number, runAfter: number, error: string, durationMs: number): void {
-  statement(db, "UPDATE runs SET status = 'queued', run_after = ?, error = ?, duration_ms = ?, locked_at = NULL WHERE id = ?")
-    .run(runAfter, error, durationMs, id);
+  }).immediate();
 }
 
 /**
- * Puts `running` runs back to `queued` (after a crash, or at shutdown for runs that did not finish in time).
- * Their attempt is not counted against them. Returns how many were released.
+ * Extends the lease of the runs in `ids` that `owner` still holds to `leaseExpiresAt` (ms).
+ * @returns the ids it still owns; an id missing from the answer was lost (its lease expired and another process
+ *   requeued or took it), and its execution must stop.
  */
-export function releaseRunningRuns(db: Db, ids?: readonly number[]): number {
-  const sqlite = db.$client;
-  if (ids) {
-    const release = statement(db, "UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE id = ? AND status = 'running'");
-    return sqlite.transaction(() => ids.reduce((n, id) => n + release.run(id).changes, 0))();
-  }
-  return statement(db, "UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL WHERE status = 'running'").run().changes;
+export function renewRunLeases(db: Db, owner: string, ids: readonly number[], leaseExpiresAt: number): Set<number> {
+  if (ids.length === 0) return new Set();
+  const rows = statement(db,
+    `UPDATE runs SET lease_expires_at = ? WHERE owner = ? AND status = 'running' AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+  ).all(leaseExpiresAt, owner, JSON.stringify(ids)) as Array<{ id: number }>;
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Puts back in the queue every `running` run whose lease expired before `now` (ms), whoever owned it: its owner
+ * crashed, was killed, or stalled longer than a lease. A run without a lease (claimed before leases existed) counts as
+ * expired. The interrupted attempt is not counted against the run. A live lease is never touched, so a second process
+ * starting on the same database leaves the first one's runs alone.
+ * @returns the runs requeued (id and previous owner), for the log.
+ */
+export function requeueExpiredRuns(db: Db, now = Date.now()): Array<{ id: number; owner: string | null }> {
+  const expired = statement(db,
+    `SELECT id, owner FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
+  );
+  const requeue = statement(db,
+    `UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL, lease_expires_at = NULL, owner = NULL
+     WHERE id = ? AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?)`,
+  );
+  return db.$client.transaction(() =>
+    (expired.all(now) as Array<{ id: number; owner: string | null }>).filter((run) => requeue.run(run.id, now).changes === 1),
+  ).immediate();
+}
+
+/** The outcome of an attempt, as {@link finishRun} stores it. */
+export interface RunOutcomeRecord {
+  status: RunOutcome;
+  summary?: string | null;
+  error?: string | null;
+  durationMs: number;
+  applied?: boolean;
+}
+
+/**
+ * Records the final outcome of a run that `owner` holds (status `running`, owner unchanged).
+ * @returns false when the run is no longer this owner's (its lease was lost): nothing was written, and the other
+ *   process's result stands.
+ */
+export function finishOwnedRun(db: Db, id: number, owner: string, outcome: RunOutcomeRecord, now = Date.now()): boolean {
+  return (
+    statement(db,
+      `UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL,
+         owner = NULL, lease_expires_at = NULL
+       WHERE id = ? AND status = 'running' AND owner = ?`,
+    ).run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id, owner)
+      .changes === 1
+  );
+}
+
+/**
+ * Records a final outcome whatever the run's state or owner. For seeding and tools; the worker uses
+ * {@link finishOwnedRun}, which cannot overwrite another process's result.
+ */
+export function finishRun(db: Db, id: number, outcome: RunOutcomeRecord, now = Date.now()): void {
+  statement(db,
+    `UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL,
+       owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+  ).run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id);
+}
+
+/**
+ * Puts a run that `owner` holds back in the queue to be retried at `runAfter` (ms), keeping the error for the audit.
+ * @returns false (nothing written) when the run is no longer this owner's.
+ */
+export function requeueOwnedRun(db: Db, id: number, owner: string, runAfter: number, error: string, durationMs: number): boolean {
+  return (
+    statement(db,
+      `UPDATE runs SET status = 'queued', run_after = ?, error = ?, duration_ms = ?, locked_at = NULL, owner = NULL, lease_expires_at = NULL
+       WHERE id = ? AND status = 'running' AND owner = ?`,
+    ).run(runAfter, error, durationMs, id, owner).changes === 1
+  );
+}
+
+/**
+ * Puts the `running` runs in `ids` that `owner` still holds back to `queued` (graceful shutdown: runs that did not
+ * finish within the grace period). Their attempt is not counted against them. Returns how many were released.
+ */
+export function releaseOwnedRuns(db: Db, owner: string, ids: readonly number[]): number {
+  if (ids.length === 0) return 0;
+  return statement(db,
+    `UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL, owner = NULL, lease_expires_at = NULL
+     WHERE status = 'running' AND owner = ? AND id IN (SELECT value FROM json_each(?))`,
+  ).run(owner, JSON.stringify(ids)).changes;
 }
 
 /** One run by id. */
@@ -168,7 +256,7 @@ export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
 export function retryRun(db: Db, id: number, now = Date.now()): boolean {
   return (
     statement(db,
-        `UPDATE runs SET status = 'queued', attempts = 0, run_after = ?, locked_at = NULL, finished_at = NULL,
+        `UPDATE runs SET status = 'queued', attempts = 0, run_after = ?, locked_at = NULL, finished_at = NULL, owner = NULL, lease_expires_at = NULL,
            manual_retries = manual_retries + 1 WHERE id = ? AND status IN ('failed', 'dead')`,
       )
       .run(now, id).changes === 1

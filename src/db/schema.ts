@@ -42,11 +42,18 @@ export const deliveries = sqliteTable(
     replayOf: integer('replay_of'),
     receivedAt: integer('received_at').notNull(),
     routedAt: integer('routed_at'),
+    /**
+     * When retention (`DEFLECT_DELIVERY_RETENTION`, `deflect prune`, see `db/retention.ts`) emptied `body` and
+     * `headers` (ms); null while they are kept. A pruned delivery keeps its row, runs and actions, but cannot be replayed.
+     */
+    bodyPrunedAt: integer('body_pruned_at'),
   },
   (t) => [
     uniqueIndex('deliveries_delivery_key_unique').on(t.deliveryKey),
     index('deliveries_status_idx').on(t.status, t.id),
     index('deliveries_issue_key_idx').on(t.issueKey),
+    // Retention scans only bodies not yet pruned, oldest first.
+    index('deliveries_unpruned_received_idx').on(t.receivedAt).where(sql`body_pruned_at IS NULL`),
   ],
 );
 
@@ -128,6 +135,16 @@ export const runs = sqliteTable(
     maxAttempts: integer('max_attempts').notNull(),
     runAfter: integer('run_after').notNull(),
     lockedAt: integer('locked_at'),
+    /**
+     * The process executing a `running` run (`<hostname>:<pid>:<random hex>`, one per process), null otherwise.
+     * Only the owner may record the run's outcome, requeue or release it (see `db/runs.ts`).
+     */
+    owner: text('owner'),
+    /**
+     * Until when (ms) the owner's claim holds. The owner renews it while the run executes (`DEFLECT_RUN_LEASE_MS`);
+     * once it has passed, any process may put the run back in the queue (its owner crashed or stalled).
+     */
+    leaseExpiresAt: integer('lease_expires_at'),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
     /** Wall time of the last attempt, ms. */
@@ -203,6 +220,15 @@ export const handlerStates = sqliteTable('handler_states', {
   /** Why it was paused: the count and the last run's error. */
   pausedReason: text('paused_reason'),
   updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * One row (id 1) that `/readyz` rewrites on every probe, so readiness proves a real committed write (not just a lock).
+ */
+export const healthProbe = sqliteTable('health_probe', {
+  id: integer('id').primaryKey(),
+  /** When the last probe committed (ms). */
+  checkedAt: integer('checked_at').notNull(),
 });
 
 export type DeliveryRow = typeof deliveries.$inferSelect;

@@ -1,23 +1,45 @@
 /**
  * `GET /healthz`: the process is alive (answers without touching the database).
- * `GET /readyz`: the database is writable, migrations are applied, and the queue lag (pending deliveries + runs due
- * now, not counting runs of paused handlers) is at most `maxQueueLag`; otherwise 503 with what is wrong.
- * Both bodies are JSON: `/readyz` → `{ status: 'ready' | 'unavailable', queueLag, oldestPendingMs, pausedHandlers, problems }`.
- * A paused handler does not make the service unready (restarting would not fix it); it is listed so probes and
- * dashboards show it.
+ * `GET /readyz`: 200 only when every condition holds, else 503 listing what is wrong:
+ * - the database can be written: a real committed write ({@link recordHealthProbe});
+ * - the database's filesystem has at least `minFreeBytes` free (`DEFLECT_MIN_FREE_BYTES`), so readiness fails
+ *   *before* deliveries start failing with "database or disk is full" (a nearly full disk can still take small writes);
+ * - migrations are applied;
+ * - the queue lag (pending deliveries + runs due now, not counting runs of paused handlers) is at most `maxQueueLag`;
+ * - webhooks are authenticated (a secret or a token is set), unless `DEFLECT_INSECURE_NO_AUTH=true`, which the body
+ *   then reports in `warnings`.
+ * Both bodies are JSON: `/readyz` → `{ status: 'ready' | 'unavailable', queueLag, oldestPendingMs, pausedHandlers,
+ * freeBytes, insecureNoAuth, problems, warnings }`. A paused handler does not make the service unready (restarting
+ * would not fix it); it is listed so probes and dashboards show it.
  */
+import { statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { migrationStatus, type Db } from '../db/client.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
+import { recordHealthProbe } from '../db/health-probe.js';
 import { countRuns } from '../db/runs.js';
 
 export interface HealthRoutesOptions {
   db: Db;
   /** Largest queue lag still ready (`DEFLECT_MAX_QUEUE_LAG`, default 1000). */
   maxQueueLag?: number;
-  /** DEFLECT_INSECURE_NO_AUTH: webhooks are accepted unauthenticated; `/readyz` says so (`insecureNoAuth: true`). */
-  insecureNoAuth?: boolean;
+  /** Least free space on the database's filesystem, bytes (`DEFLECT_MIN_FREE_BYTES`); 0 or absent = no check. */
+  minFreeBytes?: number;
+  /** Whether webhooks are authenticated: secret/token counts, and the explicit opt-out (`DEFLECT_INSECURE_NO_AUTH`). */
+  auth?: { webhookSecrets: number; webhookTokens: number; insecureNoAuth: boolean };
+}
+
+/** Free bytes for an unprivileged writer on the filesystem holding the SQLite file `path`, or null (`:memory:`, no statfs). */
+function freeBytesAt(path: string): number | null {
+  if (!path || path === ':memory:') return null;
+  try {
+    const stats = statfsSync(dirname(resolve(path)));
+    return Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return null;
+  }
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
@@ -25,14 +47,19 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
 
   app.get('/readyz', async (_request, reply) => {
     const problems: string[] = [];
+    const warnings: string[] = [];
     let queueLag = 0;
     let oldestPendingMs: number | null = null;
     let pausedHandlers: string[] = [];
     try {
-      options.db.$client.prepare('BEGIN IMMEDIATE').run();
-      options.db.$client.prepare('ROLLBACK').run();
+      recordHealthProbe(options.db);
     } catch (error) {
       problems.push(`database not writable: ${(error as Error).message}`);
+    }
+    const freeBytes = freeBytesAt(options.db.$client.name);
+    const minFree = options.minFreeBytes ?? 0;
+    if (freeBytes !== null && minFree > 0 && freeBytes < minFree) {
+      problems.push(`disk nearly full: ${freeBytes} bytes free where the database lives, under ${minFree} (DEFLECT_MIN_FREE_BYTES)`);
     }
     try {
       const { applied, shipped } = migrationStatus(options.db);
@@ -46,8 +73,22 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     } catch (error) {
       problems.push(`database not readable: ${(error as Error).message}`);
     }
-    return reply
-      .code(problems.length ? 503 : 200)
-      .send({ status: problems.length ? 'unavailable' : 'ready', queueLag, oldestPendingMs, pausedHandlers, problems, ...(options.insecureNoAuth ? { insecureNoAuth: true } : {}) });
+    const auth = options.auth;
+    const unauthenticated = auth !== undefined && auth.webhookSecrets === 0 && auth.webhookTokens === 0;
+    if (unauthenticated && auth.insecureNoAuth) {
+      warnings.push('webhooks are NOT authenticated: DEFLECT_INSECURE_NO_AUTH=true accepts unsigned deliveries from anyone who can reach /webhooks/jira');
+    } else if (unauthenticated) {
+      problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
+    }
+    return reply.code(problems.length ? 503 : 200).send({
+      status: problems.length ? 'unavailable' : 'ready',
+      queueLag,
+      oldestPendingMs,
+      pausedHandlers,
+      freeBytes,
+      insecureNoAuth: unauthenticated && auth.insecureNoAuth,
+      problems,
+      warnings,
+    });
   });
 }

@@ -9,6 +9,10 @@
  *   has an unknown outcome, so a late write lands before the retry checks for it); `dead` once `maxAttempts` are used;
  * - permanent (Jira/GitHub 4xx, handler bug, {@link LoopGuardError}) → `failed`, not retried.
  * Each final outcome also feeds the handler's failure streak: `pauseAfterFailures` failed/dead runs in a row pause it.
+ *
+ * Ownership: every outcome is written only while `owner` still holds the run (see `db/runs.ts`). When the worker finds
+ * the lease lost (`leaseSignal` aborts with a {@link LeaseLostError}), no new action starts and nothing is written: the
+ * process that took the run over records its result.
  */
 import type { Logger } from 'pino';
 import type { AnyHandler, HandlerContext } from '../automation/define-handler.js';
@@ -16,7 +20,7 @@ import { parseTicketInput } from '../automation/ticket-input.js';
 import type { Db } from '../db/client.js';
 import { findDelivery } from '../db/deliveries.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
-import { finishRun, requeueRun } from '../db/runs.js';
+import { finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
 import { DEFAULT_GITHUB_ORG } from '../config.js';
@@ -39,6 +43,10 @@ export interface ExecuteRunOptions {
   handlerTimeoutMs: number;
   /** Aborted at shutdown; the run's own signal follows it. */
   shutdownSignal: AbortSignal;
+  /** The process id that claimed the run (`runs.owner`); every outcome write checks it. */
+  owner: string;
+  /** Aborted (with a {@link LeaseLostError}) when this process lost the run's lease; the run's own signal follows it. */
+  leaseSignal?: AbortSignal;
   /** Per-ticket cap on actions per rolling hour; 0 = none (`DEFLECT_MAX_ACTIONS_PER_HOUR`). */
   maxActionsPerHour?: number;
   /** Failed/dead runs in a row that pause a handler; 0 = never (`DEFLECT_PAUSE_AFTER_FAILURES`). */
@@ -56,6 +64,17 @@ export class HandlerTimeoutError extends Error {
   constructor(handler: string, ms: number) {
     super(`handler ${handler} timed out after ${ms} ms (DEFLECT_HANDLER_TIMEOUT_MS)`);
     this.name = 'HandlerTimeoutError';
+  }
+}
+
+/**
+ * This process no longer owns the run: its lease expired (the process stalled longer than `DEFLECT_RUN_LEASE_MS`) and
+ * another process requeued or took it. The attempt stops and records nothing.
+ */
+export class LeaseLostError extends Error {
+  constructor(runId: number) {
+    super(`run #${runId} was taken over by another process (lease expired; DEFLECT_RUN_LEASE_MS); this attempt stops and records nothing`);
+    this.name = 'LeaseLostError';
   }
 }
 
@@ -99,7 +118,7 @@ export function retryAfterOf(error: unknown): number | null {
 
 /**
  * Runs `run` to an outcome. Never throws: every failure becomes `failed`, `dead` or a requeue.
- * @returns the status written.
+ * @returns the status written, `interrupted` (shutdown: the worker releases the run) or `lost` (lease lost: nothing written).
  */
 export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promise<string> {
   const { db, logger } = options;
@@ -107,14 +126,21 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   const log = logger.child({ deliveryId: run.deliveryId, issueKey: run.ticketKey, handler: run.handler, runId: run.id });
   const elapsed = () => Date.now() - started;
 
+  /** Writes the outcome if this process still owns the run; otherwise logs that the takeover's result stands. */
+  const finish = (outcome: RunOutcomeRecord): boolean => {
+    const written = finishOwnedRun(db, run.id, options.owner, outcome);
+    if (!written) log.warn({ status: outcome.status, owner: options.owner }, 'run outcome not recorded: another process owns the run now (lease lost)');
+    return written;
+  };
+
   const handler = options.handlers.get(run.handler);
   if (!handler) {
-    finishRun(db, run.id, { status: 'failed', error: `handler "${run.handler}" is not installed (check handlers/index.ts)`, durationMs: 0 });
+    finish({ status: 'failed', error: `handler "${run.handler}" is not installed (check handlers/index.ts)`, durationMs: 0 });
     return 'failed';
   }
   const ticket = loadTicket(db, run);
   if (!ticket) {
-    finishRun(db, run.id, { status: 'failed', error: `no snapshot of ${run.ticketKey} to run on`, durationMs: 0 });
+    finish({ status: 'failed', error: `no snapshot of ${run.ticketKey} to run on`, durationMs: 0 });
     return 'failed';
   }
 
@@ -131,14 +157,16 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     maxActionsPerHour: options.maxActionsPerHour,
   });
   const onShutdown = () => controller.abort(options.shutdownSignal.reason);
+  const onLeaseLost = () => controller.abort(options.leaseSignal?.reason ?? new LeaseLostError(run.id));
   options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+  options.leaseSignal?.addEventListener('abort', onLeaseLost, { once: true });
   let timer: NodeJS.Timeout | undefined;
   try {
     const parsed = parseTicketInput(ticket, handler.input);
     if (!parsed.ok) {
       await jira.comment(parsed.comment);
       const fields = parsed.problems.map((p) => p.field).join(', ');
-      finishRun(db, run.id, { status: 'skipped', summary: `input incomplete (${fields}): asked the reporter`, durationMs: elapsed() });
+      if (!finish({ status: 'skipped', summary: `input incomplete (${fields}): asked the reporter`, durationMs: elapsed() })) return 'lost';
       log.info({ problems: parsed.problems }, 'input incomplete; reporter asked, no other action');
       return 'skipped';
     }
@@ -161,7 +189,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     });
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.dryRun ? 'planned' : 'succeeded';
-    finishRun(db, run.id, { status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() });
+    if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
     recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
@@ -173,15 +201,28 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     controller.abort(error);
     const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.github?.timeoutMs ?? 0);
     await settle(jira, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
-    return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous);
+    return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous, finish);
   } finally {
     clearTimeout(timer);
     options.shutdownSignal.removeEventListener('abort', onShutdown);
+    options.leaseSignal?.removeEventListener('abort', onLeaseLost);
   }
 }
 
-function recordFailure(run: RunRow, error: unknown, durationMs: number, options: ExecuteRunOptions, log: Logger, ambiguous: boolean): string {
+function recordFailure(
+  run: RunRow,
+  error: unknown,
+  durationMs: number,
+  options: ExecuteRunOptions,
+  log: Logger,
+  ambiguous: boolean,
+  finish: (outcome: RunOutcomeRecord) => boolean,
+): string {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LeaseLostError || options.leaseSignal?.aborted) {
+    log.error({ err: error }, 'run stopped: its lease was lost to another process; this attempt records nothing');
+    return 'lost';
+  }
   if (options.shutdownSignal.aborted && !(error instanceof HandlerTimeoutError)) {
     // Interrupted by shutdown: the worker releases the run back to the queue.
     log.warn({ err: error }, 'run interrupted by shutdown');
@@ -191,17 +232,20 @@ function recordFailure(run: RunRow, error: unknown, durationMs: number, options:
     if (run.attempts < run.maxAttempts) {
       const backoff = retryDelayMs(run.attempts, retryAfterOf(error), options.random, options.retryBaseMs);
       const delay = Math.max(backoff, ambiguous ? (options.jiraTimeoutMs ?? 0) : 0);
-      requeueRun(options.db, run.id, Date.now() + delay, message, durationMs);
+      if (!requeueOwnedRun(options.db, run.id, options.owner, Date.now() + delay, message, durationMs)) {
+        log.warn({ owner: options.owner }, 'run not requeued: another process owns it now (lease lost)');
+        return 'lost';
+      }
       log.warn({ err: error, attempt: run.attempts, retryInMs: delay, retryAfterMs: retryAfterOf(error) }, 'transient failure; run requeued');
       return 'queued';
     }
     const dead = `${message} (gave up after ${run.attempts} attempts)`;
-    finishRun(options.db, run.id, { status: 'dead', error: dead, durationMs });
+    if (!finish({ status: 'dead', error: dead, durationMs })) return 'lost';
     log.error({ err: error, attempts: run.attempts }, 'run dead-lettered (deflect runs retry re-queues it)');
     countFailure(run, dead, options, log);
     return 'dead';
   }
-  finishRun(options.db, run.id, { status: 'failed', error: message, durationMs });
+  if (!finish({ status: 'failed', error: message, durationMs })) return 'lost';
   log.error({ err: error }, 'run failed (permanent error, not retried)');
   // The loop guard stopping a run is not the handler failing.
   if (!(error instanceof LoopGuardError)) countFailure(run, message, options, log);

@@ -8,16 +8,25 @@
  *
  * Shutdown (`stop`): stop claiming, give in-flight runs `graceMs` to finish, then abort them and put them back
  * in the queue (released, not failed), so nothing acknowledged is lost.
+ *
+ * One owner per run: each worker has a process id ({@link newWorkerId}, `<hostname>:<pid>:<random hex>`) written on
+ * the runs it claims, with a lease of `leaseMs`. Every `leaseMs / 3` it renews the leases of its in-flight runs and
+ * requeues `running` runs whose lease has expired (their process died). Several `deflect serve` processes on one
+ * database (a rolling deploy, a second replica) therefore never execute or requeue each other's live runs; a run whose
+ * lease this worker lost (it stalled longer than a lease) is aborted before its next action and records nothing.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import type { Db } from '../db/client.js';
 import { listPausedHandlers } from '../db/handler-states.js';
-import { claimDueRuns, nextRunDueAt, releaseRunningRuns } from '../db/runs.js';
+import { claimDueRuns, nextRunDueAt, releaseOwnedRuns, renewRunLeases, requeueExpiredRuns } from '../db/runs.js';
 import type { GitHubApi } from '../integrations/github.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Rule } from '../rules/rules-file.js';
-import { executeRun } from './execute-run.js';
+import { executeRun, LeaseLostError } from './execute-run.js';
+import { DeliveryPruner } from './prune-deliveries.js';
 import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
 
 export interface WorkerOptions {
@@ -45,26 +54,90 @@ export interface WorkerOptions {
   retryBaseMs?: number;
   /** Jira per-request timeout, ms. */
   jiraTimeoutMs?: number;
+  /** How long a claim on a run holds without renewal, ms (`DEFLECT_RUN_LEASE_MS`, default {@link DEFAULT_RUN_LEASE_MS}). */
+  leaseMs?: number;
+  /** This process's id written on claimed runs (default {@link newWorkerId}). */
+  owner?: string;
+  /** Delivery bodies older than this are pruned while the worker runs, ms (`DEFLECT_DELIVERY_RETENTION`); null/absent = never. */
+  deliveryRetentionMs?: number | null;
+  /** Time between two prunes, ms (default hourly). */
+  pruneIntervalMs?: number;
+}
+
+/** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
+export const DEFAULT_RUN_LEASE_MS = 60_000;
+
+/** A process id for `runs.owner`: `<hostname>:<pid>:<8 random hex>` (the random part tells restarts with one pid apart). */
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 export class Worker {
   private readonly handlers: Map<string, AnyHandler>;
-  private readonly inFlight = new Map<number, { ticketKey: string; done: Promise<unknown> }>();
+  private readonly inFlight = new Map<number, { ticketKey: string; done: Promise<unknown>; lease: AbortController }>();
   private readonly shutdown = new AbortController();
   private timer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private readonly pruner: DeliveryPruner | null;
+  /** The id this worker writes on the runs it claims. */
+  readonly owner: string;
+  /** Lease length, ms. */
+  readonly leaseMs: number;
   private turnScheduled = false;
   private stopped = true;
 
   constructor(private readonly options: WorkerOptions) {
     this.handlers = new Map(options.handlers.map((h) => [h.name, h]));
+    this.owner = options.owner ?? newWorkerId();
+    this.leaseMs = options.leaseMs ?? DEFAULT_RUN_LEASE_MS;
+    this.pruner =
+      options.deliveryRetentionMs == null
+        ? null
+        : new DeliveryPruner({ db: options.db, logger: options.logger, retentionMs: options.deliveryRetentionMs, intervalMs: options.pruneIntervalMs });
   }
 
-  /** Starts the loop. Runs left `running` by a crashed process are put back in the queue first. */
+  /**
+   * Starts the loop. Runs left `running` by a process whose lease expired (it crashed) are put back in the queue
+   * first; runs another live process holds are left to it.
+   */
   start(): void {
-    const released = releaseRunningRuns(this.options.db);
-    if (released > 0) this.options.logger.warn({ released }, 'runs left running by a previous process were put back in the queue');
     this.stopped = false;
+    this.options.logger.info({ owner: this.owner, leaseMs: this.leaseMs }, 'worker started');
+    this.maintainLeases();
+    this.leaseTimer = setInterval(() => this.maintainLeases(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.pruner?.start();
     this.wake();
+  }
+
+  /**
+   * Renews the leases of this worker's in-flight runs (aborting any it lost) and requeues runs whose lease expired.
+   * A database error is logged and retried on the next tick: the leases are long enough to miss two renewals.
+   */
+  private maintainLeases(): void {
+    const o = this.options;
+    try {
+      const ids = [...this.inFlight.keys()];
+      const owned = renewRunLeases(o.db, this.owner, ids, Date.now() + this.leaseMs);
+      for (const id of ids) {
+        if (owned.has(id)) continue;
+        const run = this.inFlight.get(id);
+        if (run && !run.lease.signal.aborted) {
+          o.logger.error({ runId: id, owner: this.owner }, 'lease on a running run lost to another process; stopping it');
+          run.lease.abort(new LeaseLostError(id));
+        }
+      }
+      if (this.stopped) return;
+      const requeued = requeueExpiredRuns(o.db);
+      if (requeued.length > 0) {
+        o.logger.warn(
+          { requeued: requeued.length, runIds: requeued.map((r) => r.id), previousOwners: [...new Set(requeued.map((r) => r.owner))] },
+          'runs whose owner stopped renewing its lease (crashed or stalled) were put back in the queue',
+        );
+        this.wake();
+      }
+    } catch (error) {
+      o.logger.error({ err: error }, 'renewing run leases failed; retrying on the next tick');
+    }
   }
 
   /** Asks for a turn as soon as possible (cheap; coalesces). */
@@ -92,7 +165,9 @@ export class Worker {
       const free = o.concurrency - this.inFlight.size;
       if (free > 0) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));
-        for (const run of claimDueRuns(o.db, free, busyTickets, Date.now(), listPausedHandlers(o.db))) {
+        const claimant = { owner: this.owner, leaseMs: this.leaseMs };
+        for (const run of claimDueRuns(o.db, free, busyTickets, claimant, Date.now(), listPausedHandlers(o.db))) {
+          const lease = new AbortController();
           const done = executeRun(run, {
             db: o.db,
             handlers: this.handlers,
@@ -102,6 +177,8 @@ export class Worker {
             logger: o.logger,
             handlerTimeoutMs: o.handlerTimeoutMs,
             shutdownSignal: this.shutdown.signal,
+            owner: this.owner,
+            leaseSignal: lease.signal,
             maxActionsPerHour: o.maxActionsPerHour,
             pauseAfterFailures: o.pauseAfterFailures,
             retryBaseMs: o.retryBaseMs,
@@ -112,7 +189,7 @@ export class Worker {
               this.inFlight.delete(run.id);
               this.wake();
             });
-          this.inFlight.set(run.id, { ticketKey: run.ticketKey, done });
+          this.inFlight.set(run.id, { ticketKey: run.ticketKey, done, lease });
         }
       }
       // Sleep until the next retry is due when that comes before the next poll. Runs already due but not claimed wait
@@ -133,8 +210,12 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<{ finished: number; released: number }> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.pruner?.stop();
     const pending = [...this.inFlight.entries()];
-    if (pending.length === 0) return { finished: 0, released: 0 };
+    if (pending.length === 0) {
+      this.stopLeases();
+      return { finished: 0, released: 0 };
+    }
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(pending.map(([, r]) => r.done)),
@@ -144,7 +225,13 @@ export class Worker {
     const unfinished = [...this.inFlight.keys()];
     this.shutdown.abort(new Error('deflect is shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((r) => r.done));
-    const released = releaseRunningRuns(this.options.db, unfinished);
+    this.stopLeases();
+    const released = releaseOwnedRuns(this.options.db, this.owner, unfinished);
     return { finished: pending.length - unfinished.length, released };
+  }
+
+  private stopLeases(): void {
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = null;
   }
 }

@@ -18,7 +18,8 @@ describe('restart after SIGKILL', () => {
   beforeAll(async () => {
     jira = await startFakeJira();
     jira.seedIssue({ key: 'PLAT-105' });
-    env = deflectEnv(dbPath, jira);
+    // A short lease: the killed process's run is taken over once its lease expires (DEFLECT_RUN_LEASE_MS).
+    env = deflectEnv(dbPath, jira, { DEFLECT_RUN_LEASE_MS: '2000' });
   });
   afterAll(async () => jira?.close());
 

@@ -65,6 +65,8 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
       DEFLECT_RETRY_BASE_MS: '100',
       DEFLECT_MAX_ATTEMPTS: '10',
       DEFLECT_PAUSE_AFTER_FAILURES: '0',
+      // A killed process's runs are taken over once their lease expires; short, so the test does not wait a minute.
+      DEFLECT_RUN_LEASE_MS: '2000',
     });
     const acked = new Set<number>();
     const answers = { accepted: 0, duplicate: 0, refusedOrDropped: 0 };

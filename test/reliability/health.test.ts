@@ -1,7 +1,9 @@
 /**
  * `/healthz` and `/readyz` through `app.inject` on real SQLite files: readiness fails (503, with the reason) on
- * pending migrations and on a queue lag over DEFLECT_MAX_QUEUE_LAG; runs of a paused handler wait on purpose and do
- * not count as lag; the paused handler is listed.
+ * pending migrations, on a queue lag over DEFLECT_MAX_QUEUE_LAG, when free disk space is under DEFLECT_MIN_FREE_BYTES,
+ * and when webhooks are not authenticated (unless DEFLECT_INSECURE_NO_AUTH=true, which the body reports); each probe
+ * commits a real write; runs of a paused handler wait on purpose and do not count as lag; the paused handler is listed.
+ * A real full disk is in disk-full.test.ts.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,9 +16,14 @@ import { createLogger } from '../../src/logger.js';
 import { freshDir } from '../support/deflect-under-test.js';
 
 const opened: Db[] = [];
-async function appOn(db: Db, maxQueueLag: number) {
+type AppConfig = Parameters<typeof buildApp>[0]['config'];
+async function appOn(db: Db, maxQueueLag: number, config: Partial<AppConfig> = {}) {
   opened.push(db);
-  return buildApp({ config: { webhookSecrets: [], webhookTokens: [], bodyLimitBytes: 1024, maxQueueLag }, db, logger: createLogger('silent') });
+  return buildApp({
+    config: { webhookSecrets: ['s3cret'], webhookTokens: [], bodyLimitBytes: 1024, maxQueueLag, ...config },
+    db,
+    logger: createLogger('silent'),
+  });
 }
 function queue(db: Db, n: number, handler: string | null): void {
   const stored = insertDeliveries(
@@ -71,5 +78,57 @@ describe('/healthz and /readyz', () => {
     const paused = await app.inject('/readyz');
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ queueLag: 0, pausedHandlers: ['reset-ci-token'] });
+  });
+
+  it('commits a real write on each probe', async () => {
+    const db = openDatabase(join(freshDir(), 'probe.db'));
+    const app = await appOn(db, 5);
+    const before = Date.now();
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+    const row = db.$client.prepare('SELECT checked_at AS checkedAt FROM health_probe WHERE id = 1').get() as { checkedAt: number };
+    expect(row.checkedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it('is not ready when the database file is read-only for this connection', async () => {
+    const path = join(freshDir(), 'readonly.db');
+    openDatabase(path).$client.close();
+    const db = openDatabase(path, { readonly: true });
+    const app = await appOn(db, 5);
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().problems).toContain('database not writable: attempt to write a readonly database');
+  });
+
+  it('is not ready when free space under the database is below DEFLECT_MIN_FREE_BYTES', async () => {
+    const db = openDatabase(join(freshDir(), 'space.db'));
+    const app = await appOn(db, 5, { minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().freeBytes).toBeGreaterThan(0);
+    expect(ready.json().problems).toEqual([
+      `disk nearly full: ${ready.json().freeBytes} bytes free where the database lives, under ${Number.MAX_SAFE_INTEGER} (DEFLECT_MIN_FREE_BYTES)`,
+    ]);
+    const enough = await (await appOn(openDatabase(join(freshDir(), 'space2.db')), 5, { minFreeBytes: 1024 })).inject('/readyz');
+    expect(enough.statusCode).toBe(200);
+  });
+
+  it('is not ready without webhook authentication, unless DEFLECT_INSECURE_NO_AUTH=true, which it reports', async () => {
+    const db = openDatabase(join(freshDir(), 'auth.db'));
+    const open = await appOn(db, 5, { webhookSecrets: [], webhookTokens: [] });
+    const refused = await open.inject('/readyz');
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({
+      insecureNoAuth: false,
+      problems: ['webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (or DEFLECT_INSECURE_NO_AUTH=true on purpose)'],
+    });
+
+    const onPurpose = await appOn(openDatabase(join(freshDir(), 'auth2.db')), 5, { webhookSecrets: [], webhookTokens: [], insecureNoAuth: true });
+    const ready = await onPurpose.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', insecureNoAuth: true, problems: [] });
+    expect(ready.json().warnings[0]).toMatch(/^webhooks are NOT authenticated: DEFLECT_INSECURE_NO_AUTH=true/);
+
+    const token = await (await appOn(openDatabase(join(freshDir(), 'auth3.db')), 5, { webhookSecrets: [], webhookTokens: ['t0ken'] })).inject('/readyz');
+    expect(token.json()).toMatchObject({ status: 'ready', insecureNoAuth: false, warnings: [] });
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * The periodic delivery-body prune of `deflect serve` (retention: `DEFLECT_DELIVERY_RETENTION`, SQL in
+ * `db/retention.ts`). It prunes once shortly after start and then every `intervalMs` (default hourly), in batches of
+ * {@link PRUNE_BATCH} deliveries, one transaction each, yielding to the event loop between batches so webhooks keep
+ * being received while it works.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import { PRUNE_BATCH, pruneDeliveryBodies, type PruneResult } from '../db/retention.js';
+
+/** Default time between two prunes in `serve`, ms (one hour). */
+export const PRUNE_INTERVAL_MS = 3_600_000;
+
+/**
+ * Prunes every delivery older than `retentionMs` (ms before `now`), batch after batch, yielding between batches, until
+ * none is left or `keepGoing()` answers false.
+ * @returns totals over all batches.
+ * @throws the database error of a failing batch (earlier batches stay committed).
+ */
+export async function pruneAllDeliveryBodies(
+  db: Db,
+  retentionMs: number,
+  options: { batchSize?: number; now?: number; keepGoing?: () => boolean } = {},
+): Promise<PruneResult> {
+  const { batchSize = PRUNE_BATCH, now = Date.now(), keepGoing = () => true } = options;
+  const total: PruneResult = { deliveries: 0, bytes: 0, oldestReceivedAt: null, newestReceivedAt: null };
+  for (;;) {
+    const batch = pruneDeliveryBodies(db, now - retentionMs, batchSize, now);
+    total.deliveries += batch.deliveries;
+    total.bytes += batch.bytes;
+    total.oldestReceivedAt ??= batch.oldestReceivedAt;
+    total.newestReceivedAt = batch.newestReceivedAt ?? total.newestReceivedAt;
+    if (batch.deliveries < batchSize || !keepGoing()) return total;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export interface DeliveryPrunerOptions {
+  db: Db;
+  logger: Logger;
+  /** Deliveries older than this are pruned, ms. */
+  retentionMs: number;
+  /** Time between prunes, ms (default {@link PRUNE_INTERVAL_MS}). */
+  intervalMs?: number;
+  /** Deliveries per transaction (default {@link PRUNE_BATCH}). */
+  batchSize?: number;
+}
+
+/** Runs {@link pruneAllDeliveryBodies} on a timer until stopped. A failing prune is logged and tried again next time. */
+export class DeliveryPruner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: DeliveryPrunerOptions) {}
+
+  /** Schedules the first prune (right after start-up work settles) and the following ones. */
+  start(): void {
+    this.stopped = false;
+    this.schedule(1_000);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pruneOnce().finally(() => {
+        this.running = null;
+        this.schedule(this.options.intervalMs ?? PRUNE_INTERVAL_MS);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One full prune now; logs what it did. Never throws. */
+  async pruneOnce(): Promise<PruneResult | null> {
+    const { db, logger, retentionMs } = this.options;
+    try {
+      const result = await pruneAllDeliveryBodies(db, retentionMs, { batchSize: this.options.batchSize, keepGoing: () => !this.stopped });
+      if (result.deliveries > 0) {
+        logger.info({ pruned: result.deliveries, bytes: result.bytes, retentionMs }, 'delivery bodies past retention pruned (DEFLECT_DELIVERY_RETENTION)');
+      }
+      return result;
+    } catch (error) {
+      logger.error({ err: error }, 'pruning delivery bodies failed; trying again at the next interval');
+      return null;
+    }
+  }
+
+  /** Stops the timer and waits for a prune in progress to finish its current batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
