@@ -234,7 +234,8 @@ function fillText(node: AdfNode, pieces: readonly Piece[], inCodeBlock: boolean)
     const piece = pieces[Number(match[1])];
     if (!piece) continue;
     const value = shown(piece.text);
-    const extra = piece.kind === 'link' ? [{ type: 'link', attrs: { href: piece.href } }] : undefined;
+    // Text in a code block takes no marks (ADF), so a link there stays its URL as text.
+    const extra = piece.kind === 'link' && !inCodeBlock ? [{ type: 'link', attrs: { href: piece.href } }] : undefined;
     if (inCodeBlock) {
       pushText(value, extra);
       continue;
