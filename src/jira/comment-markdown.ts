@@ -99,7 +99,8 @@ function appendValue(parts: { source: string; pieces: Piece[] }, value: unknown)
 export function md(strings: TemplateStringsArray, ...values: unknown[]): Markdown {
   const parts = { source: '', pieces: [] as Piece[] };
   strings.forEach((text, i) => {
-    parts.source += cleanSource(text);
+    // A template with an invalid escape (`\d`) has no cooked text: use the raw text.
+    parts.source += cleanSource(text ?? strings.raw[i]);
     if (i < values.length) appendValue(parts, values[i]);
   });
   return new Markdown(parts.source, parts.pieces);
