@@ -10,7 +10,7 @@
  * - the hostile text is still there as literal text wherever the same field shows a harmless marker in a control
  *   run (nothing silently dropped), in full or in the documented quoted form (one line, 57 characters + `...`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -220,6 +220,8 @@ describe.each([
   const variants: Variant[] = withGitHub ? ['full form', 'required fields only'] : ['full form', 'required fields only', 'empty form'];
   const cases = handlers.flatMap((handler) => variants.flatMap((variant) => casesFor(handler, variant)));
 
+  const shmDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/deflect-hostile-') : null;
+
   beforeAll(async () => {
     jira = await startFakeJira();
     github = withGitHub ? await startFakeGitHub() : undefined;
@@ -231,6 +233,8 @@ describe.each([
     deflect = await startDeflect({
       fakeJira: jira,
       env: {
+        // A real SQLite file; on tmpfs where there is one, since each of the ~900 runs fsyncs several times.
+        ...(shmDir ? { DEFLECT_DB: join(shmDir, 'deflect.db') } : {}),
         DEFLECT_RULES: rules,
         DEFLECT_CONCURRENCY: '8',
         DEFLECT_RETRY_BASE_MS: '20',
@@ -256,6 +260,7 @@ describe.each([
     await deflect?.close(1000);
     await jira?.close();
     await github?.close();
+    if (shmDir) rmSync(shmDir, { recursive: true, force: true });
   });
 
   it('runs every case to an outcome, and comments on each ticket', () => {
