@@ -21,24 +21,25 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
 import { formEnum, whenValid } from '../src/automation/ticket-input.js';
+import { md, type Markdown } from '../src/jira/comment-markdown.js';
 import type { CreatedRepository } from '../src/integrations/github.js';
 
 const TEMPLATES = ['service', 'library', 'terraform-module'] as const;
 type Template = (typeof TEMPLATES)[number];
 
 /** Next steps the owning team takes once the repository exists, per template. */
-const TEMPLATE_NEXT_STEPS: Record<Template, string[]> = {
+const TEMPLATE_NEXT_STEPS: Record<Template, Markdown[]> = {
   service: [
-    'Fill in `catalog-info.yaml` so the service shows up in the service catalog',
-    'Set the deploy environments in `.github/workflows/deploy.yml` and merge the first pull request to deploy to staging',
+    md`Fill in \`catalog-info.yaml\` so the service shows up in the service catalog`,
+    md`Set the deploy environments in \`.github/workflows/deploy.yml\` and merge the first pull request to deploy to staging`,
   ],
   library: [
-    'Replace the example module and its tests',
-    'Tag `v0.1.0` to publish the first release to the internal package registry',
+    md`Replace the example module and its tests`,
+    md`Tag \`v0.1.0\` to publish the first release to the internal package registry`,
   ],
   'terraform-module': [
-    'Replace the example resources in `main.tf` and document inputs and outputs in `README.md`',
-    'Tag `v0.1.0` to publish the module to the private Terraform registry',
+    md`Replace the example resources in \`main.tf\` and document inputs and outputs in \`README.md\``,
+    md`Tag \`v0.1.0\` to publish the module to the private Terraform registry`,
   ],
 };
 
@@ -103,32 +104,32 @@ export default defineHandler({
     const templateRepo = `${organization}/template-${template}`;
     const plan = { repository: fullName, url, template: templateRepo, visibility, team };
     ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'creating repository from template');
-    const requestId = `Request id: \`${ctx.idempotencyKey}\``;
-    const internalStep = `Switch the visibility to internal: Settings → General → Danger Zone → Change visibility (GitHub creates repositories from a template as private or public only)`;
+    // Comment text is built with `md`: the template is Markdown, every `${value}` is literal text in the ADF sent to
+    // Jira (never a link or markup); links the handler builds itself go through md.link.
+    const requestId = md`Request id: \`${ctx.idempotencyKey}\``;
+    const internalStep = md`Switch the visibility to internal: Settings → General → Danger Zone → Change visibility (GitHub creates repositories from a template as private or public only)`;
     const nextSteps = [
-      `Clone it: \`git clone git@github.com:${fullName}.git\``,
+      md`Clone it: \`git clone git@github.com:${fullName}.git\``,
       ...(visibility === 'internal' ? [internalStep] : []),
-      `Add a \`CODEOWNERS\` file with \`* ${team}\` and protect \`main\` (Settings → Branches: pull request with one approving review, status checks must pass), unless the template already does`,
+      md`Add a \`CODEOWNERS\` file with \`* ${team}\` and protect \`main\` (Settings → Branches: pull request with one approving review, status checks must pass), unless the template already does`,
       ...TEMPLATE_NEXT_STEPS[template],
-    ].map((step, i) => `${i + 1}. ${step}`);
+    ].map((step) => md`1. ${step}`); // Markdown numbers an ordered list itself (ADF orderedList)
 
     const github = ctx.github;
     if (!github) {
       await ctx.jira.comment(
-        [
-          'This request is valid and allowed by the rules, but it was **not applied**: deflect has no GitHub token (`GITHUB_TOKEN` is not set), so it cannot change GitHub.',
-          '',
-          'A platform engineer needs to apply it:',
-          '',
-          `- [ ] Create **${fullName}** (private) from the \`${templateRepo}\` template: https://github.com/${templateRepo} → Use this template` +
-            ` (API: \`POST /repos/${templateRepo}/generate\` with \`{"owner": "${organization}", "name": "${repositoryName}", "private": true}\`)`,
-          ...(visibility === 'internal' ? [`- [ ] ${internalStep}`] : []),
-          `- [ ] Give the team \`${team}\` the **admin** role on it: Settings → Collaborators and teams → Add teams` +
-            ` (API: \`PUT /orgs/${organization}/teams/${slug}/repos/${fullName}\` with \`{"permission": "admin"}\`)`,
-          '- [ ] Resolve this ticket',
-          '',
+        md.join([
+          md`This request is valid and allowed by the rules, but it was **not applied**: deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`,
+          md``,
+          md`A platform engineer needs to apply it:`,
+          md``,
+          md`- [ ] Create **${fullName}** (private) from the \`${templateRepo}\` template: ${md.link(`https://github.com/${templateRepo}`)} → Use this template${md` (API: \`POST /repos/${templateRepo}/generate\` with \`{"owner": "${organization}", "name": "${repositoryName}", "private": true}\`)`}`,
+          ...(visibility === 'internal' ? [md`- [ ] ${internalStep}`] : []),
+          md`- [ ] Give the team \`${team}\` the **admin** role on it: Settings → Collaborators and teams → Add teams${md` (API: \`PUT /orgs/${organization}/teams/${slug}/repos/${fullName}\` with \`{"permission": "admin"}\`)`}`,
+          md`- [ ] Resolve this ticket`,
+          md``,
           requestId,
-        ].join('\n'),
+        ]),
       );
       return { summary: 'validated; not applied: GITHUB_TOKEN not set', applied: false };
     }
@@ -153,12 +154,11 @@ export default defineHandler({
 
     if (ctx.dryRun || !created) {
       await ctx.jira.comment(
-        [
-          `Dry run: nothing was changed in GitHub. deflect would create **${fullName}** (private) from the \`${templateRepo}\` template,` +
-            ` give the team \`${team}\` the admin role on it, then resolve this ticket.`,
-          '',
+        md.join([
+          md`Dry run: nothing was changed in GitHub. deflect would create **${fullName}** (private) from the \`${templateRepo}\` template, give the team \`${team}\` the admin role on it, then resolve this ticket.`,
+          md``,
           requestId,
-        ].join('\n'),
+        ]),
       );
       await ctx.jira.transition('Done');
       return { summary: `dry run: would create ${fullName} (${template}) owned by ${team}` };
@@ -166,19 +166,19 @@ export default defineHandler({
 
     const htmlUrl = created.htmlUrl || url;
     await ctx.jira.comment(
-      [
-        `Repository created: ${htmlUrl}`,
-        '',
-        `- [x] Created **${fullName}** (private) from the \`${templateRepo}\` template`,
-        `- [x] Team \`${team}\` has the admin role on it`,
-        ...(visibility === 'internal' ? ['- [ ] Internal visibility: not set by deflect (see the next steps)'] : []),
-        '',
-        '**Next steps** (for the owning team)',
-        '',
+      md.join([
+        md`Repository created: ${md.link(htmlUrl)}`,
+        md``,
+        md`- [x] Created **${fullName}** (private) from the \`${templateRepo}\` template`,
+        md`- [x] Team \`${team}\` has the admin role on it`,
+        ...(visibility === 'internal' ? [md`- [ ] Internal visibility: not set by deflect (see the next steps)`] : []),
+        md``,
+        md`**Next steps** (for the owning team)`,
+        md``,
         ...nextSteps,
-        '',
+        md``,
         requestId,
-      ].join('\n'),
+      ]),
     );
     await ctx.jira.transition('Done');
     const visibilityNote = visibility === 'internal' ? 'private; internal left to the team' : 'private';

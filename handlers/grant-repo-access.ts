@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
 import { formEnum, whenValid } from '../src/automation/ticket-input.js';
+import { md } from '../src/jira/comment-markdown.js';
 import { GITHUB_PERMISSION, type CollaboratorResult } from '../src/integrations/github.js';
 
 const PERMISSIONS = ['read', 'triage', 'write', 'maintain'] as const;
@@ -64,32 +65,32 @@ export default defineHandler({
     const githubPermission = GITHUB_PERMISSION[permission];
     const plan = { repository, permission, githubPermission, githubUser: user, reporter: reporter ?? null };
     ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'granting repository access');
-    const requestId = `Request id: \`${ctx.idempotencyKey}\``;
-    const roleLine = `The ${permission} role allows: ${ROLE_ALLOWS[permission]}.`;
+    // Comment text is built with `md`: the template is Markdown, every `${value}` (ticket text such as the reporter's
+    // display name, form values, the request id) is literal text in the ADF sent to Jira, never a link or markup.
+    const requestId = md`Request id: \`${ctx.idempotencyKey}\``;
+    const roleLine = md`The ${permission} role allows: ${ROLE_ALLOWS[permission]}.`;
 
     const github = ctx.github;
     const notApplied = !github ? 'GITHUB_TOKEN not set' : !user ? 'no GitHub username on the ticket' : null;
     if (!github || !user) {
-      const who = user ? `\`@${user}\`` : `the GitHub account of ${reporter} (the reporter; look it up, deflect cannot map Jira users to GitHub)`;
+      const who = user ? md`\`@${user}\`` : md`the GitHub account of ${reporter} (the reporter; look it up, deflect cannot map Jira users to GitHub)`;
+      const why = !github
+        ? md`deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`
+        : md`the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.`;
       await ctx.jira.comment(
-        [
-          `This request is valid and allowed by the rules, but it was **not applied**: ${
-            !github
-              ? 'deflect has no GitHub token (`GITHUB_TOKEN` is not set), so it cannot change GitHub.'
-              : 'the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.'
-          }`,
-          '',
-          'A platform engineer needs to apply it:',
-          '',
-          `- [ ] Add ${who} to \`${repository}\` with the **${permission}** role: Settings → Collaborators and teams → Add people` +
-            ` (API: \`PUT /repos/${repository}/collaborators/${user ?? '<username>'}\` with \`{"permission": "${githubPermission}"}\`)`,
-          '- [ ] Resolve this ticket',
-          '',
-          ...(user ? [] : ['If you are the reporter: reply with your GitHub username to speed this up.', '']),
+        md.join([
+          md`This request is valid and allowed by the rules, but it was **not applied**: ${why}`,
+          md``,
+          md`A platform engineer needs to apply it:`,
+          md``,
+          md`- [ ] Add ${who} to \`${repository}\` with the **${permission}** role: Settings → Collaborators and teams → Add people${md` (API: \`PUT /repos/${repository}/collaborators/${user ?? '<username>'}\` with \`{"permission": "${githubPermission}"}\`)`}`,
+          md`- [ ] Resolve this ticket`,
+          md``,
+          ...(user ? [] : [md`If you are the reporter: reply with your GitHub username to speed this up.`, md``]),
           roleLine,
-          '',
+          md``,
           requestId,
-        ].join('\n'),
+        ]),
       );
       return { summary: `validated; not applied: ${notApplied}`, applied: false };
     }
@@ -97,37 +98,37 @@ export default defineHandler({
     const result: CollaboratorResult | undefined = await ctx.act('github.add_collaborator', { repository, user, permission: githubPermission }, () =>
       github.addCollaborator(repository, user, permission),
     );
-    const grantee = `GitHub user \`@${user}\``;
+    const grantee = md`GitHub user \`@${user}\``;
     if (ctx.dryRun || !result) {
       // Dry run: the call above was only planned.
       await ctx.jira.comment(
-        [
-          `Dry run: nothing was changed in GitHub. deflect would add ${grantee} to \`${repository}\` with the **${permission}** role` +
-            ' (an invitation, if they are not in the organization yet), then resolve this ticket.',
-          '',
+        md.join([
+          md`Dry run: nothing was changed in GitHub. deflect would add ${grantee} to \`${repository}\` with the **${permission}** role${md` (an invitation, if they are not in the organization yet), then resolve this ticket.`}`,
+          md``,
           roleLine,
-          '',
+          md``,
           requestId,
-        ].join('\n'),
+        ]),
       );
       await ctx.jira.transition('Done');
       return { summary: `dry run: would grant ${permission} on ${repository} to ${user}` };
     }
 
     const invited = result.status === 201;
+    const invitationUrl = md.link(result.invitationUrl ?? `https://github.com/${repository}/invitations`);
     await ctx.jira.comment(
-      [
-        invited ? `Invitation sent for **${repository}**:` : `Access granted to **${repository}**:`,
-        '',
+      md.join([
+        invited ? md`Invitation sent for **${repository}**:` : md`Access granted to **${repository}**:`,
+        md``,
         invited
-          ? `- [x] GitHub invited ${grantee} to \`${repository}\` with the **${permission}** role`
-          : `- [x] ${grantee} now has the **${permission}** role on \`${repository}\` (GitHub: they already had access as a collaborator or organization member; the role was set)`,
-        ...(invited ? [`- [ ] Accept the invitation at ${result.invitationUrl ?? `https://github.com/${repository}/invitations`} (it expires after 7 days); until then you have no access`] : []),
-        '',
+          ? md`- [x] GitHub invited ${grantee} to \`${repository}\` with the **${permission}** role`
+          : md`- [x] ${grantee} now has the **${permission}** role on \`${repository}\` (GitHub: they already had access as a collaborator or organization member; the role was set)`,
+        ...(invited ? [md`- [ ] Accept the invitation at ${invitationUrl} (it expires after 7 days); until then you have no access`] : []),
+        md``,
         roleLine,
-        '',
-        `Need a different level? File a new ticket with the permission you need. ${requestId}`,
-      ].join('\n'),
+        md``,
+        md`Need a different level? File a new ticket with the permission you need. ${requestId}`,
+      ]),
     );
     await ctx.jira.transition('Done');
     return {

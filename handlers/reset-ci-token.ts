@@ -17,27 +17,28 @@
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
 import { formEnum, looksLikeSecret, whenValid } from '../src/automation/ticket-input.js';
+import { md, type Markdown } from '../src/jira/comment-markdown.js';
 
 const SYSTEMS = ['github-actions', 'gitlab-ci', 'jenkins', 'argo-cd'] as const;
 type System = (typeof SYSTEMS)[number];
 
 /** Where each CI system keeps the token, as the reporter would navigate to it. */
-const STORED_IN: Record<System, { label: string; where: (token: string) => string }> = {
+const STORED_IN: Record<System, { label: string; where: (token: string) => Markdown }> = {
   'github-actions': {
     label: 'GitHub Actions',
-    where: (token) => `repository or organization secret \`${token}\` (Settings → Secrets and variables → Actions); use it as \`\${{ secrets.${token} }}\``,
+    where: (token) => md`repository or organization secret \`${token}\` (Settings → Secrets and variables → Actions); use it as \`${`\${{ secrets.${token} }}`}\``,
   },
   'gitlab-ci': {
     label: 'GitLab CI',
-    where: (token) => `masked, protected CI/CD variable \`${token}\` (Settings → CI/CD → Variables); use it as \`$${token}\``,
+    where: (token) => md`masked, protected CI/CD variable \`${token}\` (Settings → CI/CD → Variables); use it as \`${`$${token}`}\``,
   },
   jenkins: {
     label: 'Jenkins',
-    where: (token) => `credential with ID \`${token}\` (Manage Jenkins → Credentials); use it with \`withCredentials\` or \`credentials('${token}')\``,
+    where: (token) => md`credential with ID \`${token}\` (Manage Jenkins → Credentials); use it with \`withCredentials\` or \`${`credentials('${token}')`}\``,
   },
   'argo-cd': {
     label: 'Argo CD',
-    where: (token) => `repository credential secret \`${token}\` in the \`argocd\` namespace (Settings → Repositories); Argo CD picks it up on the next sync`,
+    where: (token) => md`repository credential secret \`${token}\` in the \`argocd\` namespace (Settings → Repositories); Argo CD picks it up on the next sync`,
   },
 };
 
@@ -51,7 +52,7 @@ const input = z
       .string()
       .trim()
       .max(100, 'must be at most 100 characters')
-      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be the token *name* (letters, digits, `_`, `-`, `.`), for example `DEPLOY_TOKEN`')
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be the token name (letters, digits, `_`, `-`, `.`), for example `DEPLOY_TOKEN`')
       .refine((name) => !looksLikeSecret(name), 'must be the token name, not its value (revoke that token now: it is exposed in this ticket)')
       .describe('Name of the token to reset, as your pipeline refers to it (for example `DEPLOY_TOKEN`). Never paste the token value itself.'),
     system: formEnum(SYSTEMS)
@@ -86,25 +87,26 @@ export default defineHandler({
     ctx.log.info({ plan, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, 'CI token reset validated; rotation left to the platform team');
 
     const { label, where } = STORED_IN[system];
-    const issue = `Issue a new token for the same account and with the same scopes as \`${token}\``;
-    const store = `Store it as the ${where(token)}`;
+    // Comment text is built with `md`: the template is Markdown, every `${value}` is literal text in the ADF sent to Jira.
+    const issue = md`Issue a new token for the same account and with the same scopes as \`${token}\``;
+    const store = md`Store it as the ${where(token)}`;
     const steps = compromised
-      ? [`Revoke the old token **now**: the reason given says it was exposed`, issue, store, 'Check the audit log of the affected system for use of the old token since it was exposed']
-      : [issue, store, `Revoke the old token in ${OVERLAP_HOURS} hours, so running pipelines can finish`];
+      ? [md`Revoke the old token **now**: the reason given says it was exposed`, issue, store, md`Check the audit log of the affected system for use of the old token since it was exposed`]
+      : [issue, store, md`Revoke the old token in ${String(OVERLAP_HOURS)} hours, so running pipelines can finish`];
     await ctx.jira.comment(
-      [
-        `This request to reset **${token}** (${label}) is valid, but deflect did **not** rotate it: no token service is configured, so the platform team rotates it by hand.`,
-        '',
-        '**Runbook**',
-        '',
-        ...steps.map((step) => `- [ ] ${step}`),
-        '- [ ] Re-run any pipeline that failed with the old token',
-        '- [ ] Resolve this ticket',
-        '',
-        'The token value is never posted in Jira: read it only where it is stored.',
-        '',
-        `Request id: \`${ctx.idempotencyKey}\``,
-      ].join('\n'),
+      md.join([
+        md`This request to reset **${token}** (${label}) is valid, but deflect did **not** rotate it: no token service is configured, so the platform team rotates it by hand.`,
+        md``,
+        md`**Runbook**`,
+        md``,
+        ...steps.map((step) => md`- [ ] ${step}`),
+        md`- [ ] Re-run any pipeline that failed with the old token`,
+        md`- [ ] Resolve this ticket`,
+        md``,
+        md`The token value is never posted in Jira: read it only where it is stored.`,
+        md``,
+        md`Request id: \`${ctx.idempotencyKey}\``,
+      ]),
     );
     return { summary: 'validated; rotation left to the platform team (no token service configured)', applied: false };
   },

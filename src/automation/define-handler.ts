@@ -6,6 +6,7 @@
  * // handlers/grant-team-access.ts
  * import { z } from 'zod';
  * import { defineHandler } from '../src/automation/define-handler.js';
+ * import { md } from '../src/jira/comment-markdown.js';
  *
  * export default defineHandler({
  *   name: 'grant-team-access',
@@ -17,13 +18,14 @@
  *   async run(ctx) {
  *     const { repository, team } = ctx.input;
  *     if (!ctx.github) {
- *       await ctx.jira.comment(`Valid request. deflect has no GitHub token (GITHUB_TOKEN), so a platform engineer will give \`${team}\` write on ${repository}.`);
+ *       // md: the template is Markdown; ${values} from the ticket are literal text, never links or markup.
+ *       await ctx.jira.comment(md`Valid request. deflect has no GitHub token (GITHUB_TOKEN), so a platform engineer will give \`${team}\` write on ${repository}.`);
  *       return { summary: 'validated; not applied: GITHUB_TOKEN not set' };
  *     }
  *     await ctx.act('github.add_team_repository', { repository, team, permission: 'push' }, () =>
  *       ctx.github!.addTeamToRepository(ctx.githubOrg, team, repository, 'write'),
  *     );
- *     await ctx.jira.comment(`${ctx.dryRun ? 'Would give' : 'Gave'} team \`${team}\` write access to **${repository}**.`);
+ *     await ctx.jira.comment(md`${ctx.dryRun ? 'Would give' : 'Gave'} team \`${team}\` write access to **${repository}**.`);
  *     await ctx.jira.transition('Done');
  *     return { summary: `gave ${team} write on ${repository}` };
  *   },

@@ -21,6 +21,7 @@
  * ```
  */
 import { z } from 'zod';
+import { md, type Markdown } from '../jira/comment-markdown.js';
 import type { Ticket } from '../ticket.js';
 
 /** One thing wrong with the input: `field` is the schema key (`''` for a form-wide problem). */
@@ -30,10 +31,13 @@ export interface InputProblem {
   message: string;
 }
 
-/** Result of {@link parseTicketInput}. On failure `comment` is Markdown ready for `ctx.jira.comment`. */
+/**
+ * Result of {@link parseTicketInput}. On failure `comment` is ready for `ctx.jira.comment` (`String(comment)` gives
+ * its text); ticket text in it is literal, never markup.
+ */
 export type TicketInputResult =
   | { ok: true; input: unknown }
-  | { ok: false; problems: InputProblem[]; comment: string };
+  | { ok: false; problems: InputProblem[]; comment: Markdown };
 
 /**
  * Ticket fields a schema can ask for by name. A form line with the same key wins over the ticket field.
@@ -72,7 +76,11 @@ export function parseTicketInput(ticket: Ticket, schema: z.ZodType): TicketInput
   const order = Object.keys(shape ?? {});
   const rank = (field: string) => (order.includes(field) ? order.indexOf(field) : order.length);
   const problems = problemsFrom(result.error.issues, raw).sort((a, b) => rank(a.field) - rank(b.field));
-  return { ok: false, problems, comment: writeProblemComment(ticket, shape, raw, problems) };
+  return {
+    ok: false,
+    problems: problems.map(({ field, message }) => ({ field, message })),
+    comment: writeProblemComment(ticket, shape, raw, problems),
+  };
 }
 
 /**
@@ -238,65 +246,90 @@ function fieldInfo(field: z.ZodType | undefined) {
 // ---------------------------------------------------------------------------------------------------------------
 // Problems and the comment to the reporter.
 
-function problemsFrom(issues: z.core.$ZodIssue[], raw: Record<string, unknown>): InputProblem[] {
-  const byField = new Map<string, string[]>();
-  for (const issue of issues) {
-    const field = issue.path.length > 0 ? String(issue.path[0]) : '';
-    const messages = byField.get(field) ?? [];
-    const message = describeIssue(issue, field === '' ? undefined : raw[field], field !== '' && !(field in raw));
-    if (!messages.includes(message)) messages.push(message);
-    byField.set(field, messages);
-  }
-  return [...byField].map(([field, messages]) => ({ field, message: messages.join('; ') }));
+/** An {@link InputProblem} plus its text for the comment, where the quoted value is literal text. */
+interface ProblemText extends InputProblem {
+  markdown: Markdown;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, value: unknown, missing: boolean): string {
-  if (missing && issue.code === 'invalid_type') return 'is missing';
+function problemsFrom(issues: z.core.$ZodIssue[], raw: Record<string, unknown>): ProblemText[] {
+  const byField = new Map<string, Array<{ message: string; markdown: Markdown }>>();
+  for (const issue of issues) {
+    const field = issue.path.length > 0 ? String(issue.path[0]) : '';
+    const parts = byField.get(field) ?? [];
+    const part = describeIssue(issue, field === '' ? undefined : raw[field], field !== '' && !(field in raw));
+    if (!parts.some((known) => known.message === part.message)) parts.push(part);
+    byField.set(field, parts);
+  }
+  return [...byField].map(([field, parts]) => ({
+    field,
+    message: parts.map((part) => part.message).join('; '),
+    markdown: md.join(parts.map((part) => part.markdown), '; '),
+  }));
+}
+
+/**
+ * One issue as text for logs and the run summary (`message`) and for the comment (`markdown`): there the quoted
+ * value is literal text in a code span, and the reason (a zod or schema message written by the handler's author)
+ * is literal except its `` `code` `` spans.
+ */
+function describeIssue(issue: z.core.$ZodIssue, value: unknown, missing: boolean): { message: string; markdown: Markdown } {
+  if (missing && issue.code === 'invalid_type') return { message: 'is missing', markdown: md`is missing` };
   let reason = issue.message;
   if (issue.code === 'invalid_value' && issue.values.length > 0) {
     reason = `must be one of ${issue.values.map((option) => `\`${String(option)}\``).join(', ')}`;
   } else if (issue.code === 'invalid_type') {
     reason = `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
   }
-  return missing ? reason : `${quoteValue(value)} is not valid: ${reason}`;
+  if (missing) return { message: reason, markdown: md.codeSpans(reason) };
+  const quoted = quoteValue(value);
+  return {
+    message: `${quoted.code ? `\`${quoted.text}\`` : quoted.text} is not valid: ${reason}`,
+    markdown: md`${quoted.code ? md`\`${quoted.text}\`` : quoted.text} is not valid: ${md.codeSpans(reason)}`,
+  };
 }
 
-function quoteValue(value: unknown): string {
+/** The value as quoted back to the reporter: one line, at most 60 characters, never a secret. */
+function quoteValue(value: unknown): { text: string; code: boolean } {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  if (looksLikeSecret(text)) return '(value not repeated here: it looks like a secret)';
+  if (looksLikeSecret(text)) return { text: '(value not repeated here: it looks like a secret)', code: false };
   const shown = text.replace(/`/g, "'").replace(/\s+/g, ' ');
-  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\``;
+  return { text: shown.length > 60 ? `${shown.slice(0, 57)}...` : shown, code: true };
 }
 
+/**
+ * The comment to the reporter. Everything taken from the ticket (reporter name, values, the pre-filled form) is
+ * interpolated with `md`, so it is literal text in the ADF sent to Jira, never a link or markup.
+ */
 function writeProblemComment(
   ticket: Ticket,
   shape: Record<string, z.ZodType> | null,
   raw: Record<string, unknown>,
-  problems: InputProblem[],
-): string {
-  const greeting = ticket.reporter ? `Hi ${ticket.reporter},` : 'Hi,';
-  const lines = [
-    `${greeting} this request can't be handled automatically yet: the ticket description is missing details or has values that are not valid.`,
-    '',
-    '**What to fix**',
-    '',
+  problems: ProblemText[],
+): Markdown {
+  const greeting = ticket.reporter ? md`Hi ${ticket.reporter},` : md`Hi,`;
+  const lines: Markdown[] = [
+    md`${greeting} this request can't be handled automatically yet: the ticket description is missing details or has values that are not valid.`,
+    md``,
+    md`**What to fix**`,
+    md``,
   ];
   for (const problem of problems) {
     const { description } = fieldInfo(shape?.[problem.field]);
-    lines.push(`- **${formLabelFor(problem.field)}** ${problem.message}${description ? ` — ${description}` : '.'}`);
+    lines.push(md`- **${formLabelFor(problem.field)}** ${problem.markdown}${description ? md` — ${md.codeSpans(description)}` : md`.`}`);
   }
   const form = shape ? exampleForm(shape, raw, new Set(problems.map((problem) => problem.field))) : [];
   if (form.length > 0) {
     lines.push(
-      '',
-      '**How to fix it:** edit the ticket description so it contains these lines (one per line, fill in the blanks; fields marked optional can be left out) and save. If the request is not picked up again, remove its label and add it back.',
-      '',
-      '```',
-      ...form,
-      '```',
+      md``,
+      md`**How to fix it:** edit the ticket description so it contains these lines (one per line, fill in the blanks; fields marked optional can be left out) and save. If the request is not picked up again, remove its label and add it back.`,
+      md``,
+      md`\`\`\``,
+      // Each line is a value: text a reporter typed (even a line with ```) cannot end the code block early.
+      ...form.map((line) => md`${line}`),
+      md`\`\`\``,
     );
   }
-  return lines.join('\n');
+  return md.join(lines);
 }
 
 /**

@@ -6,6 +6,7 @@
  *   recorded before the call, its result after, skipped on retry when already applied, planned-only in dry run
  *   (implemented in `recorded-actions.ts`).
  */
+import type { Markdown } from './comment-markdown.js';
 
 /** A transition available on an issue, as `GET /rest/api/3/issue/{key}/transitions` lists it. */
 export interface JiraTransition {
@@ -102,11 +103,15 @@ export class JiraRequestError extends Error {
 
 /**
  * What a handler can do to its ticket. Every method records an action (see module doc).
- * Markdown in `comment` is converted to ADF (paragraphs, **bold**, *italic*, `code`, code blocks, lists, links, headings).
  */
 export interface JiraActions {
-  /** Adds a comment written in Markdown / plain text. */
-  comment(markdown: string): Promise<void>;
+  /**
+   * Adds a comment. Build it with the `md` tagged template (`comment-markdown.ts`): the template is Markdown
+   * (paragraphs, **bold**, *italic*, `code`, code blocks, lists, task lists, headings), every interpolated value is
+   * literal text, never a link, mention, image or structure. A plain string is posted as plain text (no Markdown).
+   * @example await ctx.jira.comment(md`Added ${reporter} to \`${repository}\` with the **${role}** role.`)
+   */
+  comment(body: Markdown | string): Promise<void>;
   /**
    * Moves the ticket to a status by *name* (case-insensitive): matches a transition whose target status or whose
    * own name equals `statusName`. Transition ids differ per workflow, so they are never hard-coded.

@@ -5,7 +5,10 @@ import type { AdfDocument, AdfNode } from './jira-actions.js';
 const ZERO_WIDTH_SPACE = '\u200B';
 
 /**
- * Converts Markdown (or plain text) to an Atlassian Document Format document for a Jira Cloud v3 comment body.
+ * Converts Markdown **written by code** to an Atlassian Document Format document for a Jira Cloud v3 comment body.
+ * Never pass text from a ticket or a request here: Markdown turns `[x](url)`, `<url>`, bare URLs and e-mail
+ * addresses into links. Comments are built with `md` and converted by `commentToAdf` (`comment-markdown.ts`), which
+ * uses this function for the code's Markdown and inserts ticket text afterwards as plain ADF text nodes.
  *
  * Structure: https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
  * Conversion: marklassian (https://github.com/jamsinclair/marklassian), which covers paragraphs, headings,

@@ -28,7 +28,7 @@ import type { Logger } from 'pino';
 import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
 import type { Db } from '../db/client.js';
 import { JiraRequestError, type JiraActions, type JiraApi } from './jira-actions.js';
-import { markdownToAdf } from './markdown-to-adf.js';
+import { commentToAdf } from './comment-markdown.js';
 
 /** Comment entity property deflect attaches to each comment it posts: `{ idempotencyKey, runId }`. */
 export const ACTION_PROPERTY_KEY = 'deflect.action';
@@ -188,11 +188,11 @@ export function createRecordedActions(options: RecordedActionsOptions): Recorded
       if (typeof call !== 'function') throw new TypeError(`act("${kind}"): the third argument must be a function that makes the call`);
       return (await perform(kind, request, (_api, key) => call(key))) as T | undefined;
     },
-    comment: (markdown) =>
+    comment: (body) =>
       jiraCall(
         'comment',
-        { markdown },
-        (jira, key) => jira.addComment(ticketKey, markdownToAdf(markdown), [{ key: ACTION_PROPERTY_KEY, value: { idempotencyKey: key, runId } }]),
+        { markdown: String(body) },
+        (jira, key) => jira.addComment(ticketKey, commentToAdf(body), [{ key: ACTION_PROPERTY_KEY, value: { idempotencyKey: key, runId } }]),
         async (jira, key) => {
           const comments = await jira.listComments(ticketKey);
           const match = comments.find((c) =>

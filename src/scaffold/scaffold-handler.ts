@@ -203,7 +203,7 @@ export function renderHandlerSource(spec: ScaffoldSpec): string {
     ].join('\n');
   });
   const listed = fields.map((f) => {
-    const line = `\`- ${formLabelFor(f.key)}: \\\`\${ctx.input.${f.key}}\\\`\``;
+    const line = `md\`- ${formLabelFor(f.key)}: \\\`\${ctx.input.${f.key}}\\\`\``;
     return f.required ? `        ${line},` : `        ...(ctx.input.${f.key} === undefined ? [] : [${line}]),`;
   });
   const required = fields.filter((f) => f.required);
@@ -219,6 +219,7 @@ export function renderHandlerSource(spec: ScaffoldSpec): string {
     ' */',
     "import { z } from 'zod';",
     "import { defineHandler } from '../src/automation/define-handler.js';",
+    "import { md } from '../src/jira/comment-markdown.js';",
     '',
     fields.length > 0 ? `const input = z.object({\n${schema.join('\n')}\n});` : 'const input = z.object({});',
     '',
@@ -235,14 +236,15 @@ export function renderHandlerSource(spec: ScaffoldSpec): string {
     '    // Without the credentials for that system (e.g. `ctx.github` is null), comment what a person must apply and do',
     '    // not resolve the ticket. Throw to fail the run (errors with `transient: true` are retried); return to succeed.',
     '',
+    '    // md: the template is Markdown, every ${value} (ticket text) is literal text, never a link or markup.',
     '    await ctx.jira.comment(',
-    '      [',
-    "        'This request was handled automatically:',",
-    "        '',",
-    ...(listed.length > 0 ? listed : ['        `- Request: ${ctx.ticket.summary ?? ctx.ticket.key}`,']),
-    "        '',",
-    '        `Request id: \\`${ctx.idempotencyKey}\\``,',
-    "      ].join('\\n'),",
+    '      md.join([',
+    "        md`This request was handled automatically:`,",
+    "        md``,",
+    ...(listed.length > 0 ? listed : ['        md`- Request: ${ctx.ticket.summary ?? ctx.ticket.key}`,']),
+    "        md``,",
+    '        md`Request id: \\`${ctx.idempotencyKey}\\``,',
+    "      ]),",
     '    );',
     "    await ctx.jira.transition('Done');",
     `    return { summary: \`${name}: ${summary}\` };`,
@@ -360,7 +362,7 @@ ${perField.length > 0 ? WITHOUT_FIELD : ''}describe(${quote(name)}, () => {
       expect(parsed.ok, ticket.key).toBe(false);
       if (parsed.ok) continue;
       expect(parsed.problems.length, ticket.key).toBeGreaterThan(0);
-      for (const problem of parsed.problems) expect(parsed.comment, ticket.key).toContain(\`**\${formLabelFor(problem.field)}**\`);
+      for (const problem of parsed.problems) expect(String(parsed.comment), ticket.key).toContain(\`**\${formLabelFor(problem.field)}**\`);
     }
   });
 ${required.length === 0 ? noRequired : perField.join('\n')}

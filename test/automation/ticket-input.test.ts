@@ -136,15 +136,15 @@ describe('parseTicketInput', () => {
   it('on a missing field, names the field and quotes its description in the comment', () => {
     const result = failed('Permission level: write');
     expect(result.problems).toEqual([{ field: 'repository', message: 'is missing' }]);
-    expect(result.comment).toContain('Hi Jane Doe,');
-    expect(result.comment).toContain('- **Repository** is missing — The repository, as `org/name`.');
-    expect(result.comment).not.toContain('**Permission Level**');
+    expect(String(result.comment)).toContain('Hi Jane Doe,');
+    expect(String(result.comment)).toContain('- **Repository** is missing — The repository, as `org/name`.');
+    expect(String(result.comment)).not.toContain('**Permission Level**');
   });
 
   it('handles a null description: every required field is reported, nothing throws', () => {
     const result = failed(null, accessSchema, { reporter: null });
     expect(result.problems.map((problem) => problem.field)).toEqual(['repository']);
-    expect(result.comment.startsWith('Hi, ')).toBe(true);
+    expect(String(result.comment).startsWith('Hi, ')).toBe(true);
   });
 
   it('on a wrong value, quotes it and lists the allowed options or the schema message', () => {
@@ -153,19 +153,19 @@ describe('parseTicketInput', () => {
       { field: 'repository', message: '`not a repo` is not valid: must look like `org/name`' },
       { field: 'permissionLevel', message: '`admin` is not valid: must be one of `read`, `write`' },
     ]);
-    expect(result.comment).toContain('- **Permission Level** `admin` is not valid: must be one of `read`, `write` — Access level you need.');
+    expect(String(result.comment)).toContain('- **Permission Level** `admin` is not valid: must be one of `read`, `write` — Access level you need.');
   });
 
   it('never repeats a value that looks like a secret', () => {
     const secret = 'ghp_16C7e42F292c6912E7710c838347Ae178B4a';
     const result = failed(`Repository: ${secret}`);
-    expect(result.comment).not.toContain(secret);
+    expect(String(result.comment)).not.toContain(secret);
     expect(result.problems[0].message).toContain('looks like a secret');
   });
 
   it('shows a copy-paste form with hints and the values already given, which reads back once filled in', () => {
     const result = failed('Team: payments');
-    const form = result.comment.split('```')[1].trim();
+    const form = String(result.comment).split('```')[1].trim();
     expect(form.split('\n')).toEqual([
       'Repository:',
       'Permission Level (optional, read / write): read',

