@@ -5,7 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { RECEIVER_LIMITS, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import { DeliveryRecorder } from './db/deliveries.js';
 import type { JiraEvent } from './webhooks/jira-event.js';
@@ -18,7 +18,8 @@ import { reportPageRoutes } from './routes/report-page-routes.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'maxQueueLag' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -33,13 +34,28 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  // Time and connection limits (issue 9): a request (headers and body) must complete within requestTimeoutMs; a socket
+  // idle that long is closed; headers must arrive within 10 s (or the request timeout if shorter); idle keep-alive
+  // sockets close after keepAliveTimeoutMs. Node checks the request/headers deadlines every
+  // `connectionsCheckingInterval` (default 30 s), so that is tightened to 1 s for the deadlines to hold.
+  // https://nodejs.org/docs/latest-v20.x/api/http.html#serverrequesttimeout, https://fastify.dev/docs/latest/Reference/Server/
+  const limits = { ...RECEIVER_LIMITS, ...definedOnly(options.config) };
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(10_000, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+    },
     // The receiver logs one line per delivery itself; fastify's two per-request lines would double the log volume.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  // Beyond this many open sockets the server closes new connections at once (Node `server.maxConnections`).
+  app.server.maxConnections = limits.maxConnections;
 
   // One error handler: messages pass through below 500; from 500 up a generic message (details go to the log).
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -65,9 +81,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     webhookSecrets: options.config.webhookSecrets,
     webhookTokens: options.config.webhookTokens,
     bodyLimitBytes: options.config.bodyLimitBytes,
+    maxEventAgeMs: limits.maxEventAgeMs,
+    bodyBytesInFlight: limits.bodyBytesInFlight,
   });
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(reportPageRoutes);
   await app.register(healthRoutes, { db: options.db, maxQueueLag: options.config.maxQueueLag });
   return app;
+}
+
+/** The properties of `value` that are not undefined (so defaults fill only what a partial test config omits). */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

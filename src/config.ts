@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseDuration } from './cli/commands/duration-option.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -26,6 +27,19 @@ export const DEFAULT_GITHUB_ORG = 'acme';
 
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/**
+ * Defaults of the receiver's limits (also used by `buildApp` when a test passes a partial config).
+ * `maxEventAgeMs` 24 h is past Jira's retry window (Jira retries failed deliveries for a few hours at most:
+ * https://developer.atlassian.com/cloud/jira/platform/webhooks/#retry-policy).
+ */
+export const RECEIVER_LIMITS = Object.freeze({
+  maxEventAgeMs: 24 * 3_600_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 200,
+  bodyBytesInFlight: 32 * 1024 * 1024,
+});
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
@@ -57,6 +71,12 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.githubOrg`) | `acme` |
  * | `GITHUB_TIMEOUT_MS` | per-request timeout of GitHub REST calls, ms | `10000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
+ * | `JIRA_SITE_URL` | the Jira site whose events deflect acts on (events whose `self` URLs name another site are recorded, never routed) | `JIRA_BASE_URL` |
+ * | `DEFLECT_MAX_EVENT_AGE` | events whose `timestamp` is older are refused (422); also the window in which an identical body is a duplicate | `24h` |
+ * | `DEFLECT_REQUEST_TIMEOUT_MS` | whole request (headers and body) and idle-socket timeout, ms | `30000` |
+ * | `DEFLECT_KEEP_ALIVE_TIMEOUT_MS` | idle keep-alive connection timeout, ms | `5000` |
+ * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (more are dropped by the OS accept path) | `200` |
+ * | `DEFLECT_BODY_BYTES_IN_FLIGHT` | webhook body bytes being received at once; more → 503 with `Retry-After` | `33554432` (32 MiB) |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -94,6 +114,26 @@ export const envSchema = z.object({
     .default(DEFAULT_GITHUB_ORG),
   GITHUB_TIMEOUT_MS: positiveInt(10_000),
   DEFLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Receiver limits (issue 9: replay protection, resource limits, act only on the configured site).
+  JIRA_SITE_URL: z
+    .url({ message: 'must be the Jira site URL like https://your-site.atlassian.net' })
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
+  DEFLECT_MAX_EVENT_AGE: z
+    .string()
+    .default('24h')
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v, 'DEFLECT_MAX_EVENT_AGE');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  DEFLECT_REQUEST_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.requestTimeoutMs),
+  DEFLECT_KEEP_ALIVE_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.keepAliveTimeoutMs),
+  DEFLECT_MAX_CONNECTIONS: positiveInt(RECEIVER_LIMITS.maxConnections),
+  DEFLECT_BODY_BYTES_IN_FLIGHT: positiveInt(RECEIVER_LIMITS.bodyBytesInFlight),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -129,6 +169,16 @@ export interface Config {
    */
   github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };
   logLevel: string;
+  /** The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`), no trailing slash; null = any site. */
+  jiraSiteUrl: string | null;
+  /** Oldest event `timestamp` accepted, and the body-duplicate window, ms. */
+  maxEventAgeMs: number;
+  /** Whole-request and idle-socket timeout, ms. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Webhook body bytes received at once before new webhooks get 503. */
+  bodyBytesInFlight: number;
 }
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -186,6 +236,12 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     maxQueueLag: e.DEFLECT_MAX_QUEUE_LAG,
     github: Object.freeze({ baseUrl: e.GITHUB_API_URL, token: e.GITHUB_TOKEN ?? null, org: e.GITHUB_ORG, timeoutMs: e.GITHUB_TIMEOUT_MS }),
     logLevel: e.DEFLECT_LOG_LEVEL,
+    jiraSiteUrl: e.JIRA_SITE_URL ?? e.JIRA_BASE_URL ?? null,
+    maxEventAgeMs: e.DEFLECT_MAX_EVENT_AGE,
+    requestTimeoutMs: e.DEFLECT_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.DEFLECT_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.DEFLECT_MAX_CONNECTIONS,
+    bodyBytesInFlight: e.DEFLECT_BODY_BYTES_IN_FLIGHT,
   });
 }
 

@@ -94,12 +94,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     handlerTimeoutMs: config.handlerTimeoutMs,
     concurrency: config.concurrency,
     selfAccountId,
+    siteUrl: config.jiraSiteUrl,
     maxActionsPerHour: config.maxActionsPerHour,
     pauseAfterFailures: config.pauseAfterFailures,
     retryBaseMs: config.retryBaseMs,
     jiraTimeoutMs: config.jiraTimeoutMs,
   });
-  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger };
+  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl };
   const app = await buildApp({
     config,
     db,

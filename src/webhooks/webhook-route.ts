@@ -1,19 +1,33 @@
 /**
  * `POST /webhooks/jira`: the receiver. Order of checks, each failing with a 4xx JSON error and storing nothing:
- * content type (415), body size (413), authentication over the raw bytes (401), UTF-8 (400), JSON syntax and
- * prototype-poisoning keys (400), Jira event shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most
- * {@link MAX_LABEL_LENGTH} characters). Then the delivery is committed to SQLite (group commit) and only then acknowledged:
- * `200 {"status":"accepted"}`, or `200 {"status":"duplicate"}` for a redelivery (same idempotency key). Jira retries
- * 408/409/425/429/5xx, so a duplicate is never answered with 409 (../shared/docs/jira-webhooks.md §3).
- * Handlers never run inside the request; the worker picks the delivery up.
+ * - before the body is read (`onRequest`): an authentication header is present when secrets/tokens are configured
+ *   (401, and the connection is closed, so an unauthenticated sender cannot make the server buffer a body); the
+ *   body bytes being received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which
+ *   Jira retries);
+ * - content type (415), body size (413), authentication over the raw bytes (401), JSON nesting depth by a byte scan
+ *   (400, at most {@link MAX_JSON_DEPTH}), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
+ *   shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH} characters),
+ *   event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` or more than {@link MAX_CLOCK_SKEW_MS} ahead).
+ * Then the delivery is committed to SQLite (group commit) and only then acknowledged: `200 {"status":"accepted"}`, or
+ * `200 {"status":"duplicate"}` for a redelivery: same idempotency key, or the same body bytes already received within
+ * the event-age window (the identifier header is not signed, so a replayed body with a fresh identifier is still a
+ * duplicate). Jira retries 408/409/425/429/5xx, so a duplicate is never answered with 409
+ * (../shared/docs/jira-webhooks.md §3). Handlers never run inside the request; the worker picks the delivery up.
+ * Signature, token, authorization and cookie headers are never stored, and `replay_of` is never taken from a header:
+ * only `replayStoredDelivery` (deflect's own replay path) sets it.
  */
-import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { DeliveryRecorder } from '../db/deliveries.js';
-import { authenticateDelivery, SIGNATURE_HEADER } from './authenticate.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodySha256, type DeliveryRecorder } from '../db/deliveries.js';
+import { authenticateDelivery, SIGNATURE_HEADER, TOKEN_HEADER } from './authenticate.js';
 import { NotAJiraEventError, parseJiraEvent, type JiraEvent } from './jira-event.js';
-import { parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+import { findTooDeep, MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+
+/**
+ * How far ahead of this server's clock an event `timestamp` may be (clock skew between Jira and us). Further ahead
+ * is refused: such an event would otherwise look newer than every later one.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** Jira refuses labels longer than 255 characters, so a longer one is not from Jira. */
 export const MAX_LABEL_LENGTH = 255;
@@ -28,9 +42,17 @@ export interface WebhookRouteOptions {
   webhookSecrets: readonly string[];
   webhookTokens: readonly string[];
   bodyLimitBytes: number;
+  /** Oldest event `timestamp` accepted, and the window within which an identical body is a duplicate, ms. */
+  maxEventAgeMs: number;
+  /** Webhook body bytes (by `Content-Length`, else the body limit) being received at once; more → 503. */
+  bodyBytesInFlight: number;
 }
 
-/** Headers stored with each delivery so `deflect replay --delivery` can resend it as it came. */
+/**
+ * Headers stored with each delivery (what an operator needs to trace it; `deflect replay --delivery` reuses
+ * them). Deliberately not `x-hub-signature*`, `x-deflect-token`, `authorization` or cookies: credentials never reach
+ * the database, and a stored signature would let anyone who reads the database resend the body.
+ */
 const KEPT_HEADERS = [
   'content-type',
   'user-agent',
@@ -38,8 +60,6 @@ const KEPT_HEADERS = [
   'x-atlassian-webhook-retry',
   'x-atlassian-webhook-flow',
   'x-atlassian-webhook-trace',
-  SIGNATURE_HEADER,
-  'x-deflect-replay-of',
 ];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -54,7 +74,34 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     done(null, body),
   );
 
-  app.post('/webhooks/jira', { bodyLimit: options.bodyLimitBytes }, async (request, reply) => {
+  const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
+  let bytesInFlight = 0;
+  /** Runs before the body is read: refuse what can be refused without it, and bound the bytes buffered at once. */
+  const beforeBody = async (request: FastifyRequest, reply: FastifyReply) => {
+    const h = request.headers;
+    const hasSignature = options.webhookSecrets.length > 0 && h[SIGNATURE_HEADER] !== undefined;
+    const hasToken = options.webhookTokens.length > 0 && h[TOKEN_HEADER] !== undefined;
+    if (needsAuth && !hasSignature && !hasToken) {
+      const auth = authenticateDelivery(Buffer.alloc(0), h, options.webhookSecrets, options.webhookTokens);
+      request.log.warn('webhook refused before its body was read: no authentication header');
+      reply.header('connection', 'close');
+      return fail(reply, 401, auth.ok ? 'missing authentication' : auth.message);
+    }
+    const declared = Number(h['content-length']);
+    // Over the body limit: let the body-limit check answer 413 without reading it.
+    if (Number.isFinite(declared) && declared > options.bodyLimitBytes) return;
+    const bytes = Number.isFinite(declared) && declared >= 0 ? declared : options.bodyLimitBytes;
+    if (bytesInFlight + bytes > options.bodyBytesInFlight && bytesInFlight > 0) {
+      request.log.warn({ bytesInFlight, bytes }, 'webhook refused: too many body bytes being received at once');
+      reply.header('retry-after', '5').header('connection', 'close');
+      return fail(reply, 503, `busy: ${bytesInFlight} body bytes already being received (DEFLECT_BODY_BYTES_IN_FLIGHT ${options.bodyBytesInFlight}); retry later`);
+    }
+    bytesInFlight += bytes;
+    reply.raw.once('close', () => (bytesInFlight -= bytes));
+  };
+
+  app.post('/webhooks/jira', { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody }, async (request, reply) => {
+    const receivedAt = Date.now();
     const contentType = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\b/i.test(contentType)) {
       return fail(reply, 415, `unsupported content type "${contentType}": Jira webhooks are sent as application/json`);
@@ -64,6 +111,10 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     if (!auth.ok) {
       request.log.warn({ reason: auth.message }, 'webhook refused: authentication failed');
       return fail(reply, 401, auth.message);
+    }
+    const tooDeep = findTooDeep(raw, MAX_JSON_DEPTH);
+    if (tooDeep >= 0) {
+      return fail(reply, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${tooDeep}): not a Jira webhook`);
     }
     let text: string;
     try {
@@ -87,17 +138,20 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
     const outOfBounds = boundsProblem(event);
     if (outOfBounds) return fail(reply, 422, outOfBounds);
+    const outOfTime = timeProblem(event.timestamp, receivedAt, options.maxEventAgeMs);
+    if (outOfTime) {
+      request.log.warn({ timestamp: event.timestamp, issueKey: event.ticket?.key }, `webhook refused: ${outOfTime}`);
+      return fail(reply, 422, outOfTime);
+    }
 
+    const hash = bodySha256(raw);
     const identifier = headerValue(request.headers['x-atlassian-webhook-identifier']);
-    const deliveryKey = identifier
-      ? `${event.siteHost ?? 'unknown-site'}:${identifier}`
-      : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    const deliveryKey = identifier ? `${event.siteHost ?? 'unknown-site'}:${identifier}` : `sha256:${hash}`;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = headerValue(request.headers[name]);
       if (value !== undefined) headers[name] = value;
     }
-    const replayOf = Number(headers['x-deflect-replay-of']);
     const recorded = await options.recorder.record({
       deliveryKey,
       webhookIdentifier: identifier ?? null,
@@ -105,9 +159,11 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       issueKey: event.ticket?.key ?? null,
       headers,
       body: text,
+      bodySha256: hash,
       eventTimestamp: event.timestamp,
-      replayOf: Number.isInteger(replayOf) && replayOf > 0 ? replayOf : null,
-      receivedAt: Date.now(),
+      receivedAt,
+      // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one.
+      dedupeBodySince: receivedAt - options.maxEventAgeMs - MAX_CLOCK_SKEW_MS,
     }, event);
     request.log.info(
       { deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
@@ -124,6 +180,39 @@ function boundsProblem(event: JiraEvent): string | null {
   const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);
   if (long >= 0) return `invalid Jira event: issue.fields.labels.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
   return null;
+}
+
+/**
+ * Why an event `timestamp` (epoch ms, or null when the body has none, e.g. Automation) is refused, or null. Too old:
+ * a stored body replayed later (the signature covers only the body, so an old signed body stays valid forever).
+ * Too far ahead: it would order after every real event and freeze the ticket's snapshot.
+ */
+export function timeProblem(timestamp: number | null, now: number, maxAgeMs: number): string | null {
+  if (timestamp === null) return null;
+  const at = Number.isFinite(timestamp) && Math.abs(timestamp) < 8.64e15 ? new Date(timestamp).toISOString() : String(timestamp);
+  if (now - timestamp > maxAgeMs) {
+    return `event timestamp ${at} is ${formatMs(now - timestamp)} old, older than DEFLECT_MAX_EVENT_AGE (${formatMs(maxAgeMs)}): refused as a possible replay`;
+  }
+  if (timestamp - now > MAX_CLOCK_SKEW_MS) {
+    return `event timestamp ${at} is ${formatMs(timestamp - now)} in the future, more than ${formatMs(MAX_CLOCK_SKEW_MS)} ahead of this server's clock: refused`;
+  }
+  return null;
+}
+
+/** `90000000` → `1d 1h`; `300000` → `5m`; below a minute → `<n>s`. */
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]];
+  const parts: string[] = [];
+  let rest = Math.floor(ms);
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.length > 0 ? parts.join(' ') : `${Math.round(ms / 1000)}s`;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
