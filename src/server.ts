@@ -95,12 +95,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     concurrency: config.concurrency,
     selfAccountId,
     siteUrl: config.jiraSiteUrl,
+    siteAliases: config.jira ? [config.jira.baseUrl] : [],
     maxActionsPerHour: config.maxActionsPerHour,
     pauseAfterFailures: config.pauseAfterFailures,
     retryBaseMs: config.retryBaseMs,
     jiraTimeoutMs: config.jiraTimeoutMs,
   });
-  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl };
+  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,

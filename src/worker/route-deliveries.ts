@@ -28,6 +28,11 @@ export interface RoutingOptions {
    * absent: any site (dry run without a configured site).
    */
   siteUrl?: string | null;
+  /**
+   * Other URLs that name the same site (the `JIRA_BASE_URL` deflect reads through, e.g. a gateway): their `self`
+   * URLs (reconcile reads issues through it) count as the site's own, and their tickets are keyed by `siteUrl`.
+   */
+  siteAliases?: readonly string[];
 }
 
 /** Deliveries routed per worker turn. */
@@ -80,7 +85,7 @@ export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOpt
 export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent, options: RoutingOptions, now = Date.now()): void {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   db.$client.transaction(() => {
-    const foreign = foreignSite(event, options.siteUrl ?? null);
+    const foreign = foreignSite(event, options.siteUrl ?? null, options.siteAliases);
     if (foreign) {
       const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
       markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
@@ -93,7 +98,11 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent,
       // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
       // receipt time.
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
-      stale = upsertTickets(db, [{ ticket: event.ticket, eventAt }], 'webhook', now, { defaultSiteUrl: options.siteUrl ?? null }).stale > 0;
+      // A `self` through an alias of the configured site is the same site: one row per issue.
+      const ticket = options.siteUrl && foreignSite({ selfHosts: hostsOfSite(event.ticket.siteUrl) }, options.siteUrl, options.siteAliases) === null
+        ? { ...event.ticket, siteUrl: options.siteUrl }
+        : event.ticket;
+      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: options.siteUrl ?? null }).stale > 0;
     }
     const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
     let queued = 0;
@@ -119,9 +128,18 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent,
   })();
 }
 
-/** The first site host named by the event's `self` URLs that is not `siteUrl`'s, or null (also when either is unknown). */
-export function foreignSite(event: Pick<JiraEvent, 'selfHosts'>, siteUrl: string | null): string | null {
+/**
+ * The first host named by the event's `self` URLs that is neither `siteUrl`'s nor an alias's, or null (also when no
+ * site is configured or the event names none: a Server `comment_*` event may carry no `self` at all).
+ */
+export function foreignSite(event: Pick<JiraEvent, 'selfHosts'>, siteUrl: string | null, aliases: readonly string[] = []): string | null {
   const ours = siteHostOf(siteUrl);
   if (!ours) return null;
-  return event.selfHosts.find((host) => host !== ours) ?? null;
+  const accepted = new Set([ours, ...aliases.map(siteHostOf).filter((h): h is string => h !== null)]);
+  return event.selfHosts.find((host) => !accepted.has(host)) ?? null;
 }
+
+const hostsOfSite = (url: string | null) => {
+  const host = siteHostOf(url);
+  return host ? [host] : [];
+};
