@@ -67,17 +67,40 @@ export const MAX_JSON_DEPTH = 64;
  * @returns the byte offset where the depth first exceeds `maxDepth`, or -1.
  */
 export function findTooDeep(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 0x5c) i++; // backslash: skip the escaped byte
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
-    else if (b === 0x5b || b === 0x7b) {
-      if (++depth > maxDepth) return i;
-    } else if (b === 0x5d || b === 0x7d) depth--;
+  const scan = new DepthScan(maxDepth);
+  scan.push(bytes);
+  return scan.tooDeepAt;
+}
+
+/** {@link findTooDeep} fed chunk by chunk as a body streams in (state carries across chunk boundaries). */
+export class DepthScan {
+  /** Byte offset (in the whole stream) where the depth first exceeded the limit, or -1. */
+  tooDeepAt = -1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private offset = 0;
+
+  constructor(private readonly maxDepth = MAX_JSON_DEPTH) {}
+
+  push(bytes: Uint8Array): void {
+    if (this.tooDeepAt >= 0) return;
+    let { depth, inString, escaped } = this;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (escaped) escaped = false;
+      else if (inString) {
+        if (b === 0x5c) escaped = true; // backslash: the next byte is escaped
+        else if (b === 0x22) inString = false;
+      } else if (b === 0x22) inString = true;
+      else if (b === 0x5b || b === 0x7b) {
+        if (++depth > this.maxDepth) {
+          this.tooDeepAt = this.offset + i;
+          return;
+        }
+      } else if (b === 0x5d || b === 0x7d) depth--;
+    }
+    Object.assign(this, { depth, inString, escaped });
+    this.offset += bytes.length;
   }
-  return -1;
 }

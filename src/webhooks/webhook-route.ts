@@ -4,8 +4,9 @@
  *   (401, and the connection is closed, so an unauthenticated sender cannot make the server buffer a body); the
  *   body bytes being received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which
  *   Jira retries);
- * - content type (415), body size (413), authentication over the raw bytes (401), JSON nesting depth by a byte scan
- *   (400, at most {@link MAX_JSON_DEPTH}), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
+ * - while the body streams in (read-body.ts): body size (413), JSON nesting depth by a byte scan (400 at once, at most
+ *   {@link MAX_JSON_DEPTH} levels), authentication over the raw bytes (HMAC updated per chunk);
+ * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
  *   shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH} characters),
  *   event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` or more than {@link MAX_CLOCK_SKEW_MS} ahead).
  * Then the delivery is committed to SQLite (group commit) and only then acknowledged: `200 {"status":"accepted"}`, or
@@ -19,9 +20,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodySha256, type DeliveryRecorder } from '../db/deliveries.js';
-import { authenticateDelivery, SIGNATURE_HEADER, TOKEN_HEADER } from './authenticate.js';
+import { createBodyVerifier } from './authenticate.js';
 import { NotAJiraEventError, parseJiraEvent, type JiraEvent } from './jira-event.js';
-import { findTooDeep, MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+import { receiveBodyParser, type ReceivedBody } from './read-body.js';
+import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
 
 /**
  * How far ahead of this server's clock an event `timestamp` may be (clock skew between Jira and us). Further ahead
@@ -69,23 +71,21 @@ const fail = (reply: FastifyReply, statusCode: number, message: string) =>
 
 /** Registers the receiver on `app` (an encapsulated plugin: its raw-body JSON parser applies to this route only). */
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
-  // Keep the raw bytes: the signature is computed over them, not over re-serialised JSON.
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
+  // re-serialised JSON); see read-body.ts.
+  app.addContentTypeParser(['application/json', 'text/plain'], receiveBodyParser(options.bodyLimitBytes, options.webhookSecrets, options.webhookTokens));
 
   const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
   let bytesInFlight = 0;
   /** Runs before the body is read: refuse what can be refused without it, and bound the bytes buffered at once. */
   const beforeBody = async (request: FastifyRequest, reply: FastifyReply) => {
     const h = request.headers;
-    const hasSignature = options.webhookSecrets.length > 0 && h[SIGNATURE_HEADER] !== undefined;
-    const hasToken = options.webhookTokens.length > 0 && h[TOKEN_HEADER] !== undefined;
-    if (needsAuth && !hasSignature && !hasToken) {
-      const auth = authenticateDelivery(Buffer.alloc(0), h, options.webhookSecrets, options.webhookTokens);
-      request.log.warn('webhook refused before its body was read: no authentication header');
+    // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
+    const early = needsAuth ? createBodyVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
+    if (early && !early.ok) {
+      request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
       reply.header('connection', 'close');
-      return fail(reply, 401, auth.ok ? 'missing authentication' : auth.message);
+      return fail(reply, 401, early.message);
     }
     const declared = Number(h['content-length']);
     // Over the body limit: let the body-limit check answer 413 without reading it.
@@ -106,15 +106,11 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     if (!/^application\/json\b/i.test(contentType)) {
       return fail(reply, 415, `unsupported content type "${contentType}": Jira webhooks are sent as application/json`);
     }
-    const raw = request.body as Buffer;
-    const auth = authenticateDelivery(raw, request.headers, options.webhookSecrets, options.webhookTokens);
-    if (!auth.ok) {
-      request.log.warn({ reason: auth.message }, 'webhook refused: authentication failed');
-      return fail(reply, 401, auth.message);
-    }
-    const tooDeep = findTooDeep(raw, MAX_JSON_DEPTH);
-    if (tooDeep >= 0) {
-      return fail(reply, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (at byte ${tooDeep}): not a Jira webhook`);
+    const { raw, auth } = request.body as ReceivedBody;
+    if (!auth.ok || raw === null) {
+      const message = auth.ok ? 'authentication failed' : auth.message;
+      request.log.warn({ reason: message }, 'webhook refused: authentication failed');
+      return fail(reply, 401, message);
     }
     let text: string;
     try {
