@@ -31,6 +31,9 @@ import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-js
  */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
+/** A body refused before it is read is left for Node to discard (keep-alive) up to this size; larger → connection closed. */
+const SMALL_BODY_BYTES = 64 * 1024;
+
 /** Jira refuses labels longer than 255 characters, so a longer one is not from Jira. */
 export const MAX_LABEL_LENGTH = 255;
 /**
@@ -80,21 +83,28 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
   /** Runs before the body is read: refuse what can be refused without it, and bound the bytes buffered at once. */
   const beforeBody = async (request: FastifyRequest, reply: FastifyReply) => {
     const h = request.headers;
+    const declared = Number(h['content-length']);
+    const known = Number.isFinite(declared) && declared >= 0;
+    // Refusing before the body is read: close the connection unless the unread rest is small enough for Node to
+    // discard (closing with unread data makes the peer see a reset instead of the answer).
+    const refuse = (statusCode: number, message: string) => {
+      if (!known || declared > SMALL_BODY_BYTES) reply.header('connection', 'close');
+      return fail(reply, statusCode, message);
+    };
+    if (known && declared > options.bodyLimitBytes) {
+      return refuse(413, `body too large: the limit is ${options.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`);
+    }
     // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
     const early = needsAuth ? createBodyVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
     if (early && !early.ok) {
       request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
-      reply.header('connection', 'close');
-      return fail(reply, 401, early.message);
+      return refuse(401, early.message);
     }
-    const declared = Number(h['content-length']);
-    // Over the body limit: let the body-limit check answer 413 without reading it.
-    if (Number.isFinite(declared) && declared > options.bodyLimitBytes) return;
-    const bytes = Number.isFinite(declared) && declared >= 0 ? declared : options.bodyLimitBytes;
+    const bytes = known ? declared : options.bodyLimitBytes;
     if (bytesInFlight + bytes > options.bodyBytesInFlight && bytesInFlight > 0) {
       request.log.warn({ bytesInFlight, bytes }, 'webhook refused: too many body bytes being received at once');
-      reply.header('retry-after', '5').header('connection', 'close');
-      return fail(reply, 503, `busy: ${bytesInFlight} body bytes already being received (DEFLECT_BODY_BYTES_IN_FLIGHT ${options.bodyBytesInFlight}); retry later`);
+      reply.header('retry-after', '5');
+      return refuse(503, `busy: ${bytesInFlight} body bytes already being received (DEFLECT_BODY_BYTES_IN_FLIGHT ${options.bodyBytesInFlight}); retry later`);
     }
     bytesInFlight += bytes;
     reply.raw.once('close', () => (bytesInFlight -= bytes));
