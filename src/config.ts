@@ -37,7 +37,7 @@ export const RECEIVER_LIMITS = Object.freeze({
   maxEventAgeMs: 24 * 3_600_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  maxConnections: 200,
+  maxConnections: 1024,
   bodyBytesInFlight: 32 * 1024 * 1024,
 });
 
@@ -75,7 +75,7 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_MAX_EVENT_AGE` | events whose `timestamp` is older are refused (422); also the window in which an identical body is a duplicate | `24h` |
  * | `DEFLECT_REQUEST_TIMEOUT_MS` | whole request (headers and body) and idle-socket timeout, ms | `30000` |
  * | `DEFLECT_KEEP_ALIVE_TIMEOUT_MS` | idle keep-alive connection timeout, ms | `5000` |
- * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (more are dropped by the OS accept path) | `200` |
+ * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (further ones are closed as they arrive) | `1024` |
  * | `DEFLECT_BODY_BYTES_IN_FLIGHT` | webhook body bytes being received at once; more → 503 with `Retry-After` | `33554432` (32 MiB) |
  */
 export const envSchema = z.object({

@@ -16,6 +16,7 @@ import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js
 import { freshDir, TEST_SECRET } from '../support/deflect-under-test.js';
 
 const REQUEST_TIMEOUT_MS = 2_000;
+const MAX_CONNECTIONS = 300;
 
 /** VmRSS (current) or VmHWM (peak) of a process, MiB (Linux /proc). */
 const memMiB = (pid: number, field: 'VmRSS' | 'VmHWM') =>
@@ -113,6 +114,7 @@ describe('receiver limits under attack', () => {
       DEFLECT_DB: join(freshDir('deflect-limits-'), 'deflect.db'),
       DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
       DEFLECT_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      DEFLECT_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
       DEFLECT_LOG_LEVEL: 'info',
     });
   });
@@ -166,6 +168,22 @@ describe('receiver limits under attack', () => {
     expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS + 5_000);
     expect(health.failures).toBe(0);
     expect(health.p99).toBeLessThan(1_000);
+  });
+
+  it(`closes connections beyond DEFLECT_MAX_CONNECTIONS (${MAX_CONNECTIONS}) as they arrive`, async () => {
+    const sockets = await Promise.all(Array.from({ length: MAX_CONNECTIONS + 20 }, () => openSocket(deflect.url)));
+    const closedAt = new Map<Socket, number>();
+    for (const s of sockets) {
+      s.on('error', () => {});
+      s.once('close', () => closedAt.set(s, Date.now()));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const closedEarly = closedAt.size;
+    for (const s of sockets) s.destroy();
+    console.log(`connection cap: ${sockets.length} idle connections opened, ${closedEarly} closed by the server within 500 ms (cap ${MAX_CONNECTIONS})`);
+    expect(closedEarly).toBeGreaterThanOrEqual(20);
+    expect(closedEarly).toBeLessThan(sockets.length);
+    await new Promise((r) => setTimeout(r, 200));
   });
 
   it('nested JSON and 5 MB bodies at concurrency: 4xx (or 503 busy), /healthz answers, server memory bounded', { timeout: 120_000 }, async () => {

@@ -33,7 +33,7 @@ describe('replay protection and the configured site', () => {
   beforeAll(async () => {
     jira = await startFakeJira();
     github = await startFakeGitHub();
-    for (const key of ['RPL-1', 'RPL-2', 'RPL-3', 'PLAT-5']) jira.seedIssue({ key });
+    for (const key of ['RPL-1', 'RPL-2', 'RPL-3', 'RPL-5', 'PLAT-5']) jira.seedIssue({ key });
     deflect = await startDeflect({ fakeJira: jira, env: githubEnv(github) });
   });
   afterAll(async () => {
@@ -56,6 +56,27 @@ describe('replay protection and the configured site', () => {
     expect(runsOf('RPL-1')).toHaveLength(1);
     expect(jira.commentsFor('RPL-1')).toHaveLength(1);
     console.log(`replay: 1 original + 10 replays (5 fresh identifiers, 5 without) → ${deliveryCount()} delivery rows so far, ${runsOf('RPL-1').length} run, ${jira.commentsFor('RPL-1').length} comment`);
+  });
+
+  it('1,000 concurrent copies of one body, each with its own identifier → one accepted, one run', async () => {
+    const body = JSON.stringify(accessRequestEvent('RPL-5', '81005'));
+    const signature = signBody(body, TEST_SECRET);
+    const answers = await Promise.all(
+      Array.from({ length: 1_000 }, async (_, i) => {
+        const response = await fetch(`${deflect.url}/webhooks/jira`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-hub-signature': signature, 'x-atlassian-webhook-identifier': `storm-fresh-${i}` },
+          body,
+        });
+        return (await response.json()) as { status: string; deliveryId: number };
+      }),
+    );
+    const accepted = answers.filter((a) => a.status === 'accepted').length;
+    console.log(`replay storm: 1,000 concurrent copies with distinct identifiers → ${accepted} accepted, ${answers.filter((a) => a.status === 'duplicate').length} duplicate`);
+    expect(accepted).toBe(1);
+    expect(new Set(answers.map((a) => a.deliveryId)).size).toBe(1);
+    await waitFor('the run to finish', () => runsOf('RPL-5').length === 1 && runsOf('RPL-5')[0].status === 'succeeded');
+    expect(jira.commentsFor('RPL-5')).toHaveLength(1);
   });
 
   it('ignores a sender-set X-Deflect-Replay-Of and stores no signature, token, authorization or cookie header', async () => {
