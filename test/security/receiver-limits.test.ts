@@ -146,6 +146,7 @@ describe('receiver limits under attack', () => {
     const { ms, received } = await closed;
     clearInterval(timer);
     console.log(`slow body (1 byte / 300 ms): cut after ${ms} ms (DEFLECT_REQUEST_TIMEOUT_MS ${REQUEST_TIMEOUT_MS}), answer "${received.split('\r\n')[0]}"`);
+    expect(received).toMatch(/^HTTP\/1\.1 408 [\s\S]*"statusCode":408/);
     expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
     expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + 4_000);
   });
