@@ -1,9 +1,9 @@
 /**
  * `POST /webhooks/jira`: the receiver. Order of checks, each failing with a 4xx JSON error and storing nothing:
- * - before the body is read (`onRequest`): an authentication header is present when secrets/tokens are configured
- *   (401, and the connection is closed, so an unauthenticated sender cannot make the server buffer a body); the
- *   body bytes being received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which
- *   Jira retries);
+ * - before the body is read (`onRequest`): the declared size (413); an authentication header is present when
+ *   secrets/tokens are configured, and a token is right (401; the connection is closed when the unread body is large
+ *   or of unknown size, so an unauthenticated sender cannot make the server read or buffer it); the body bytes being
+ *   received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which Jira retries);
  * - while the body streams in (read-body.ts): body size (413), JSON nesting depth by a byte scan (400 at once, at most
  *   {@link MAX_JSON_DEPTH} levels), authentication over the raw bytes (HMAC updated per chunk);
  * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
