@@ -41,6 +41,8 @@ const env = {
   DEFLECT_RULES: join(root, 'examples/rules.yaml'),
   DEFLECT_WEBHOOK_SECRET: secret,
   JIRA_BASE_URL: jira.url,
+  // The example payloads come from this (made-up) site; deflect acts only on events from its configured site.
+  JIRA_SITE_URL: 'https://acme-example.atlassian.net',
   JIRA_EMAIL: 'deflect-bot@example.com',
   JIRA_API_TOKEN: 'demo-token',
   JIRA_ACCOUNT_ID: 'deflect-bot',

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { AuthError, installAuth } from './auth/auth-plugin.js';
 import { signInRoutes } from './auth/signin-routes.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, RECEIVER_LIMITS, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import { DeliveryRecorder } from './db/deliveries.js';
 import type { JiraEvent } from './webhooks/jira-event.js';
@@ -23,7 +23,7 @@ import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -39,15 +39,30 @@ export interface BuildAppOptions {
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const auth = options.config.auth ?? loadConfig({}).auth;
+  // Time and connection limits (issue 9): a request (headers and body) must complete within requestTimeoutMs; a socket
+  // idle that long is closed; headers must arrive within 10 s (or the request timeout if shorter); idle keep-alive
+  // sockets close after keepAliveTimeoutMs. Node checks the request/headers deadlines every
+  // `connectionsCheckingInterval` (default 30 s), so that is tightened to 1 s for the deadlines to hold.
+  // https://nodejs.org/docs/latest-v20.x/api/http.html#serverrequesttimeout, https://fastify.dev/docs/latest/Reference/Server/
+  const limits = { ...RECEIVER_LIMITS, ...definedOnly(options.config) };
   const app = Fastify({
     // Behind configured proxies only: X-Forwarded-For/-Proto then give the client address (rate limits) and TLS (Secure cookie).
     trustProxy: auth.trustedProxies.length > 0 ? auth.trustedProxies : false,
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(10_000, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+    },
     // The receiver logs one line per delivery itself; fastify's two per-request lines would double the log volume.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  // Beyond this many open sockets the server closes new connections at once (Node `server.maxConnections`).
+  app.server.maxConnections = limits.maxConnections;
 
   // One error handler: messages pass through below 500; from 500 up a generic message (details go to the log).
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -79,6 +94,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     webhookSecrets: options.config.webhookSecrets,
     webhookTokens: options.config.webhookTokens,
     bodyLimitBytes: options.config.bodyLimitBytes,
+    maxEventAgeMs: limits.maxEventAgeMs,
+    bodyBytesInFlight: limits.bodyBytesInFlight,
   });
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored });
@@ -96,4 +113,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   return app;
+}
+
+/** The properties of `value` that are not undefined (so defaults fill only what a partial test config omits). */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

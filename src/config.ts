@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
+import { parseDuration } from './cli/commands/duration-option.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -42,6 +43,18 @@ const retention = z
     const [, n, unit] = /^(\d+)\s*([mhdw])$/i.exec(v)!;
     return Number(n) * DURATION_UNIT_MS[unit.toLowerCase() as keyof typeof DURATION_UNIT_MS];
   });
+/**
+ * Defaults of the receiver's limits (also used by `buildApp` when a test passes a partial config).
+ * `maxEventAgeMs` 24 h is past Jira's retry window (Jira retries failed deliveries for a few hours at most:
+ * https://developer.atlassian.com/cloud/jira/platform/webhooks/#retry-policy).
+ */
+export const RECEIVER_LIMITS = Object.freeze({
+  maxEventAgeMs: 24 * 3_600_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+  bodyBytesInFlight: 32 * 1024 * 1024,
+});
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
@@ -82,6 +95,12 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_RUN_LEASE_MS` | how long a process's claim on a running run holds without renewal, ms (renewed every third of it); after a crash, another process takes the run over once it expires | `60000` |
  * | `DEFLECT_DELIVERY_RETENTION` | delivery bodies and headers older than this are pruned (`30m`, `12h`, `30d`, `2w`; `off` keeps them) | `30d` |
  * | `DEFLECT_MIN_FREE_BYTES` | `/readyz` answers 503 when the database's filesystem has less free space, bytes; `0` = no check | `67108864` (64 MiB) |
+ * | `JIRA_SITE_URL` | the Jira site whose events deflect acts on (events whose `self` URLs name another site are recorded, never routed) | `JIRA_BASE_URL` |
+ * | `DEFLECT_MAX_EVENT_AGE` | events whose `timestamp` is older are refused (422); also the window in which an identical body is a duplicate | `24h` |
+ * | `DEFLECT_REQUEST_TIMEOUT_MS` | whole request (headers and body) and idle-socket timeout, ms | `30000` |
+ * | `DEFLECT_KEEP_ALIVE_TIMEOUT_MS` | idle keep-alive connection timeout, ms | `5000` |
+ * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (further ones are closed as they arrive) | `1024` |
+ * | `DEFLECT_BODY_BYTES_IN_FLIGHT` | webhook body bytes being received at once; more → 503 with `Retry-After` | `33554432` (32 MiB) |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -159,6 +178,26 @@ export const envSchema = z.object({
   DEFLECT_RUN_LEASE_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').default(60_000),
   DEFLECT_DELIVERY_RETENTION: retention,
   DEFLECT_MIN_FREE_BYTES: nonNegativeInt(64 * 1024 * 1024),
+  // Receiver limits (issue 9: replay protection, resource limits, act only on the configured site).
+  JIRA_SITE_URL: z
+    .url({ message: 'must be the Jira site URL like https://your-site.atlassian.net' })
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
+  DEFLECT_MAX_EVENT_AGE: z
+    .string()
+    .default('24h')
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v, 'DEFLECT_MAX_EVENT_AGE');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  DEFLECT_REQUEST_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.requestTimeoutMs),
+  DEFLECT_KEEP_ALIVE_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.keepAliveTimeoutMs),
+  DEFLECT_MAX_CONNECTIONS: positiveInt(RECEIVER_LIMITS.maxConnections),
+  DEFLECT_BODY_BYTES_IN_FLIGHT: positiveInt(RECEIVER_LIMITS.bodyBytesInFlight),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -194,6 +233,16 @@ export interface Config {
    */
   github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };
   logLevel: string;
+  /** The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`), no trailing slash; null = any site. */
+  jiraSiteUrl: string | null;
+  /** Oldest event `timestamp` accepted, and the body-duplicate window, ms. */
+  maxEventAgeMs: number;
+  /** Whole-request and idle-socket timeout, ms. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Webhook body bytes received at once before new webhooks get 503. */
+  bodyBytesInFlight: number;
   /** `DEFLECT_INSECURE_NO_AUTH`: serve may start without webhook authentication (reported by `/readyz`). */
   insecureNoAuth: boolean;
   /** How long a claim on a running run holds without renewal, ms (renewed every third of it). */
@@ -291,6 +340,12 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
     minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,
+    jiraSiteUrl: e.JIRA_SITE_URL ?? e.JIRA_BASE_URL ?? null,
+    maxEventAgeMs: e.DEFLECT_MAX_EVENT_AGE,
+    requestTimeoutMs: e.DEFLECT_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.DEFLECT_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.DEFLECT_MAX_CONNECTIONS,
+    bodyBytesInFlight: e.DEFLECT_BODY_BYTES_IN_FLIGHT,
   });
 }
 

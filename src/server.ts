@@ -117,6 +117,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     handlerTimeoutMs: config.handlerTimeoutMs,
     concurrency: config.concurrency,
     selfAccountId,
+    siteUrl: config.jiraSiteUrl,
+    siteAliases: config.jira ? [config.jira.baseUrl] : [],
     maxActionsPerHour: config.maxActionsPerHour,
     pauseAfterFailures: config.pauseAfterFailures,
     retryBaseMs: config.retryBaseMs,
@@ -124,7 +126,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger };
+  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,

@@ -80,6 +80,8 @@ export async function runEndToEnd(settings: Settings): Promise<ScenarioResult> {
       DEFLECT_LOG_LEVEL: 'warn',
       DEFLECT_RULES: join(REPO_ROOT, 'examples/rules.yaml'),
       JIRA_BASE_URL: fake.url,
+      // The example payloads' site: deflect routes only events from its configured site.
+      JIRA_SITE_URL: 'https://acme-example.atlassian.net',
       JIRA_EMAIL: 'bot@example.test',
       JIRA_API_TOKEN: 'bench-token',
       JIRA_ACCOUNT_ID: 'deflect-bot',

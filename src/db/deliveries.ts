@@ -1,6 +1,7 @@
 /**
  * Deliveries: every webhook POST that passed authentication and parsing, stored before it is acknowledged.
  */
+import { createHash } from 'node:crypto';
 import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { DeliveryRow } from './schema.js';
@@ -11,13 +12,22 @@ export interface NewDelivery {
   webhookIdentifier: string | null;
   event: string;
   issueKey: string | null;
-  /** Headers worth keeping for replay (lower-case names). */
+  /** Headers worth keeping (lower-case names); never signature, token, authorization or cookie headers. */
   headers: Record<string, string>;
   /** Raw body as received (UTF-8 text). */
   body: string;
   /** The event's `timestamp`, ms. */
   eventTimestamp: number | null;
+  /** Set only by deflect's own replay path (`replayStoredDelivery`): the delivery id this one replays. */
   replayOf?: number | null;
+  /** sha256 hex of the raw body; computed from `body` when absent. */
+  bodySha256?: string;
+  /**
+   * When set (ms), a delivery whose body hash was already stored with `received_at >= dedupeBodySince` is a
+   * duplicate whatever its key: the receiver sets it to `receivedAt - (DEFLECT_MAX_EVENT_AGE + 5 min)`, because the
+   * unsigned identifier header cannot tell a replayed body from Jira's own retry.
+   */
+  dedupeBodySince?: number | null;
   /** ms */
   receivedAt: number;
 }
@@ -28,26 +38,39 @@ export interface RecordedDelivery {
   duplicate: boolean;
 }
 
+/** sha256 (hex) of a body as stored (UTF-8 text, byte for byte what was received). */
+export const bodySha256 = (body: string | Buffer) => createHash('sha256').update(body).digest('hex');
+
 /**
- * Inserts deliveries in ONE transaction (one fsync). A delivery whose key is already stored is not inserted
- * (`ON CONFLICT DO NOTHING` on the UNIQUE index — never check-then-insert) and is reported as a duplicate with
- * the stored row's id.
+ * Inserts deliveries in ONE write transaction (one fsync; `BEGIN IMMEDIATE`, so a second process writing at the same
+ * time waits on the busy timeout instead of racing). A delivery whose key is already stored is not inserted
+ * (`ON CONFLICT DO NOTHING` on the UNIQUE index) and is reported as a duplicate with the stored row's id; so is one
+ * with `dedupeBodySince` whose body hash was stored since then (an indexed lookup inside the same write transaction:
+ * writers are serialised, so 1,000 concurrent copies still store one row).
  */
 export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): RecordedDelivery[] {
   const sqlite = db.$client;
   const insert = statement(db, `
-    INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, event_timestamp, replay_of, received_at)
-    VALUES (@deliveryKey, @webhookIdentifier, 'jira', @event, @issueKey, 'pending', @headers, @body, @eventTimestamp, @replayOf, @receivedAt)
+    INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, body_sha256, event_timestamp, replay_of, received_at)
+    VALUES (@deliveryKey, @webhookIdentifier, 'jira', @event, @issueKey, 'pending', @headers, @body, @bodySha256, @eventTimestamp, @replayOf, @receivedAt)
     ON CONFLICT(delivery_key) DO NOTHING
     RETURNING id`);
   const existing = statement(db, 'SELECT id FROM deliveries WHERE delivery_key = ?');
-  return sqlite.transaction(() =>
+  const sameBody = statement(db, 'SELECT id FROM deliveries WHERE body_sha256 = ? AND received_at >= ? ORDER BY id LIMIT 1');
+  const run = () =>
     batch.map((d) => {
-      const row = insert.get({ ...d, headers: JSON.stringify(d.headers), replayOf: d.replayOf ?? null }) as { id: number } | undefined;
-      if (row) return { id: row.id, duplicate: false };
+      const hash = d.bodySha256 ?? bodySha256(d.body);
+      if (d.dedupeBodySince != null) {
+        const earlier = sameBody.get(hash, d.dedupeBodySince) as { id: number } | undefined;
+        if (earlier) return { id: earlier.id, duplicate: true };
+      }
+      const { dedupeBodySince: _window, ...row } = d;
+      const inserted = insert.get({ ...row, headers: JSON.stringify(d.headers), bodySha256: hash, replayOf: d.replayOf ?? null }) as { id: number } | undefined;
+      if (inserted) return { id: inserted.id, duplicate: false };
       return { id: (existing.get(d.deliveryKey) as { id: number }).id, duplicate: true };
-    }),
-  )();
+    });
+  // Inside an outer transaction (the group commit), run as its savepoint; alone, take the write lock up front.
+  return sqlite.inTransaction ? sqlite.transaction(run)() : sqlite.transaction(run).immediate();
 }
 
 /**
@@ -67,7 +90,10 @@ export class DeliveryRecorder {
      * Routes a new delivery inside the same transaction as its insert (one fsync for both, and the event is parsed
      * once). If it throws, that delivery's routing is rolled back and it stays `pending` for the worker to route.
      */
-    private readonly route?: (delivery: { id: number; deliveryKey: string; issueKey: string | null; eventTimestamp: number | null }, event: unknown) => void,
+    private readonly route?: (
+      delivery: { id: number; deliveryKey: string; issueKey: string | null; eventTimestamp: number | null; receivedAt: number },
+      event: unknown,
+    ) => void,
   ) {}
 
   /**
@@ -100,14 +126,17 @@ export class DeliveryRecorder {
             const { delivery, event } = { delivery: batch[i].delivery, event: batch[i].event };
             if (result.duplicate || event === undefined) return;
             try {
-              this.route!({ id: result.id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp }, event);
+              this.route!(
+                { id: result.id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp, receivedAt: delivery.receivedAt },
+                event,
+              );
             } catch {
               // Left pending: the worker routes it again and records the failure there.
             }
           });
         }
         return inserted;
-      })();
+      }).immediate();
       batch.forEach((b, i) => b.resolve(results[i]));
       if (results.some((r) => !r.duplicate)) this.onCommitted();
     } catch (error) {
@@ -117,7 +146,7 @@ export class DeliveryRecorder {
 }
 
 const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identifier AS webhookIdentifier, source, event,
-  issue_key AS issueKey, status, reason, headers, body, event_timestamp AS eventTimestamp, replay_of AS replayOf,
+  issue_key AS issueKey, status, reason, headers, body, body_sha256 AS bodySha256, event_timestamp AS eventTimestamp, replay_of AS replayOf,
   received_at AS receivedAt, routed_at AS routedAt FROM deliveries`;
 
 /** Oldest deliveries still `pending` (stored, not yet routed), at most `limit`. */

@@ -11,7 +11,9 @@ import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqli
 /**
  * One HTTP POST received on a webhook endpoint. `deliveryKey` is the idempotency key:
  * `<site host>:<X-Atlassian-Webhook-Identifier>` or `sha256:<hex of the raw body>` when the header is absent.
- * The UNIQUE index on it is what makes a redelivery a no-op (never check-then-insert).
+ * The UNIQUE index on it is what makes a redelivery a no-op (never check-then-insert). Because the identifier header
+ * is not signed, a body already received within `DEFLECT_MAX_EVENT_AGE` is a duplicate too whatever its identifier:
+ * `bodySha256` is looked up on its index inside the same write transaction as the insert (see `db/deliveries.ts`).
  */
 export const deliveries = sqliteTable(
   'deliveries',
@@ -36,9 +38,14 @@ export const deliveries = sqliteTable(
     headers: text('headers').notNull(),
     /** The raw request body, byte for byte as received (UTF-8). */
     body: text('body').notNull(),
+    /** sha256 (hex) of the raw body; null on rows stored before migration 0006_replay_and_sites. */
+    bodySha256: text('body_sha256'),
     /** The `timestamp` field of the event (ms), when present. */
     eventTimestamp: integer('event_timestamp'),
-    /** Set when this delivery was created by `deflect replay --delivery` (the id it replays). */
+    /**
+     * Set only when this delivery was created by deflect's own replay path (`replayStoredDelivery`, used by
+     * `deflect replay --delivery`): the id it replays. Never taken from a request header.
+     */
     replayOf: integer('replay_of'),
     receivedAt: integer('received_at').notNull(),
     routedAt: integer('routed_at'),
@@ -54,15 +61,25 @@ export const deliveries = sqliteTable(
     index('deliveries_issue_key_idx').on(t.issueKey),
     // Retention scans only bodies not yet pruned, oldest first.
     index('deliveries_unpruned_received_idx').on(t.receivedAt).where(sql`body_pruned_at IS NULL`),
+    index('deliveries_body_sha256_idx').on(t.bodySha256, t.receivedAt),
   ],
 );
 
-/** The latest known snapshot of each Jira issue, from webhooks or imports. */
+/**
+ * The latest known snapshot of each Jira issue, from webhooks or imports. Keyed by site AND issue id: two Jira sites
+ * number their issues independently, so `id` is `<site host>:<issue id>` (`acme.atlassian.net:10400`), or the bare
+ * issue id when the site is unknown (a CSV export carries no `self` URL and no site was configured). See
+ * `db/tickets.ts` `ticketRowId`.
+ */
 export const tickets = sqliteTable(
   'tickets',
   {
-    /** Jira's issue id (a string in REST payloads, e.g. "10400"). */
+    /** Row key: `<site host>:<issue id>`, or the bare issue id when the site is unknown. */
     id: text('id').primaryKey(),
+    /** Jira's issue id (a string in REST payloads, e.g. "10400"). */
+    issueId: text('issue_id').notNull().default(''),
+    /** Host of the Jira site (`acme.atlassian.net`), `''` when unknown. */
+    site: text('site').notNull().default(''),
     key: text('key').notNull(),
     project: text('project'),
     issueType: text('issue_type'),
@@ -86,6 +103,7 @@ export const tickets = sqliteTable(
   (t) => [
     // Not unique: the same key can name different issues on different Jira sites (ids differ).
     index('tickets_key_idx').on(t.key),
+    index('tickets_issue_id_idx').on(t.issueId),
     index('tickets_created_idx').on(t.created),
     index('tickets_project_created_idx').on(t.project, t.created),
     // `deflect group` staleness: tickets recorded since the last grouping.

@@ -1,5 +1,5 @@
 /**
- * Ticket snapshots: the latest known state of each Jira issue (table `tickets`, plus `ticket_labels`).
+ * Ticket snapshots: the latest known state of each Jira issue per site (table `tickets`, plus `ticket_labels`).
  */
 import type { Ticket } from '../ticket.js';
 import type { Db } from './client.js';
@@ -17,26 +17,65 @@ export interface UpsertTicketsResult {
 }
 
 /**
- * Inserts or updates tickets by Jira issue id, in one transaction. Safe to run twice (an import re-run
- * rewrites the same rows). A snapshot older than the stored one — compared by `eventAt` (the webhook
- * `timestamp`, ms) when given, else by `updated` — does not overwrite it (Jira promises no delivery order).
- * Fields the snapshot does not carry (`labels: null` on comment events, null summary) keep their stored value.
- * `ticket_labels` is rewritten to match (lower-cased labels) whenever the labels are known.
+ * The `tickets.id` of a snapshot: `<site host>:<issue id>` (`acme.atlassian.net:10400`), or the bare issue id when
+ * the site is unknown. The site is the host of the ticket's own `siteUrl` (from its `self` URL), else of
+ * `defaultSiteUrl` (the configured site), lower-cased. Two Jira sites number issues independently, so the issue id
+ * alone does not name a ticket.
+ */
+export function ticketRowId(ticket: Pick<Ticket, 'id' | 'siteUrl'>, defaultSiteUrl: string | null = null): { id: string; site: string } {
+  const site = siteHostOf(ticket.siteUrl) ?? siteHostOf(defaultSiteUrl) ?? '';
+  return { id: site ? `${site}:${ticket.id}` : ticket.id, site };
+}
+
+/** Lower-case host of a site URL (`https://Acme.atlassian.net/` → `acme.atlassian.net`), or null. */
+export function siteHostOf(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host.toLowerCase() || null;
+  } catch {
+    return null;
+  }
+}
+
+const TICKET_COLUMNS = `issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
+  created, updated, resolved, origin, last_event_at, recorded_at`;
+
+/**
+ * Inserts or updates tickets by site and Jira issue id ({@link ticketRowId}), in one transaction. Safe to run twice
+ * (an import re-run rewrites the same rows). A snapshot older than the stored one — compared by `eventAt` (the
+ * webhook `timestamp`, ms, clamped by the caller to its receipt time) when given, else by `updated` — does not
+ * overwrite it (Jira promises no delivery order). Fields the snapshot does not carry (`labels: null` on comment
+ * events, null summary) keep their stored value. `ticket_labels` is rewritten to match (lower-cased labels) whenever
+ * the labels are known.
+ *
+ * Site-less rows meet sited snapshots: a snapshot with a site whose row does not exist yet adopts the row of the same
+ * issue id stored without a site (an earlier CSV import, or a row the migration could not place), keeping its labels
+ * and group; a snapshot without a site (and no `defaultSiteUrl`) updates the most recently recorded row of that
+ * issue id when there is one, rather than starting a duplicate.
  */
 export function upsertTickets(
   db: Db,
   snapshots: Array<{ ticket: Ticket; eventAt?: number | null }>,
   origin: TicketOrigin,
   now = Date.now(),
+  options: { defaultSiteUrl?: string | null } = {},
 ): UpsertTicketsResult {
   const sqlite = db.$client;
   const select = statement(db, 'SELECT id, updated, last_event_at AS lastEventAt FROM tickets WHERE id = ?');
+  const selectSiteless = statement(db, "SELECT id FROM tickets WHERE id = ? AND site = ''");
+  const selectByIssueId = statement(db, 'SELECT id, site FROM tickets WHERE issue_id = ? ORDER BY recorded_at DESC LIMIT 1');
+  const copyRow = statement(db, `INSERT INTO tickets (id, ${TICKET_COLUMNS}) SELECT @newId, issue_id, @site, ${TICKET_COLUMNS.replace('issue_id, site, ', '')} FROM tickets WHERE id = @oldId`);
+  const moveLabels = statement(db, 'UPDATE ticket_labels SET ticket_id = ? WHERE ticket_id = ?');
+  const moveGroup = statement(db, 'UPDATE ticket_groups SET ticket_id = ? WHERE ticket_id = ?');
+  const deleteRow = statement(db, 'DELETE FROM tickets WHERE id = ?');
   const upsert = statement(db, `
-    INSERT INTO tickets (id, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
+    INSERT INTO tickets (id, issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
                          created, updated, resolved, origin, last_event_at, recorded_at)
-    VALUES (@id, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
+    VALUES (@id, @issueId, @site, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
             @created, @updated, @resolved, @origin, @lastEventAt, @recordedAt)
     ON CONFLICT(id) DO UPDATE SET
+      issue_id = excluded.issue_id,
+      site = excluded.site,
       key = excluded.key,
       project = COALESCE(excluded.project, tickets.project),
       issue_type = COALESCE(excluded.issue_type, tickets.issue_type),
@@ -57,17 +96,37 @@ export function upsertTickets(
   const setLabelCreated = statement(db, 'UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
   const setGroupCreated = statement(db, 'UPDATE ticket_groups SET created = ? WHERE ticket_id = ?');
 
+  /** The row this snapshot goes to, adopting a site-less row first when there is one. */
+  const placeRow = (ticket: Ticket): { id: string; site: string } => {
+    const row = ticketRowId(ticket, options.defaultSiteUrl ?? null);
+    if (select.get(row.id)) return row;
+    if (row.site) {
+      if (selectSiteless.get(ticket.id)) {
+        copyRow.run({ newId: row.id, site: row.site, oldId: ticket.id });
+        moveLabels.run(row.id, ticket.id);
+        moveGroup.run(row.id, ticket.id);
+        deleteRow.run(ticket.id);
+      }
+      return row;
+    }
+    const known = selectByIssueId.get(ticket.id) as { id: string; site: string } | undefined;
+    return known ?? row;
+  };
+
   let written = 0;
   let stale = 0;
   sqlite.transaction(() => {
     for (const { ticket, eventAt } of snapshots) {
-      const stored = select.get(ticket.id) as { id: string; updated: number | null; lastEventAt: number | null } | undefined;
+      const row = placeRow(ticket);
+      const stored = select.get(row.id) as { id: string; updated: number | null; lastEventAt: number | null } | undefined;
       if (stored && isOlder(ticket, eventAt ?? null, stored)) {
         stale++;
         continue;
       }
       upsert.run({
-        id: ticket.id,
+        id: row.id,
+        issueId: ticket.id,
+        site: row.site,
         key: ticket.key,
         project: ticket.project,
         issueType: ticket.issueType,
@@ -85,12 +144,12 @@ export function upsertTickets(
         recordedAt: now,
       });
       if (ticket.labels !== null) {
-        deleteLabels.run(ticket.id);
-        for (const label of new Set(ticket.labels.map((l) => l.toLowerCase()))) insertLabel.run(ticket.id, label, ticket.created);
+        deleteLabels.run(row.id);
+        for (const label of new Set(ticket.labels.map((l) => l.toLowerCase()))) insertLabel.run(row.id, label, ticket.created);
       } else if (ticket.created !== null) {
-        setLabelCreated.run(ticket.created, ticket.id);
+        setLabelCreated.run(ticket.created, row.id);
       }
-      if (ticket.created !== null) setGroupCreated.run(ticket.created, ticket.id);
+      if (ticket.created !== null) setGroupCreated.run(ticket.created, row.id);
       written++;
     }
   })();
@@ -103,14 +162,17 @@ function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: numb
   return false;
 }
 
-/** Reads one ticket snapshot by issue key, or undefined. Labels are parsed back into an array. */
-export function findTicketByKey(db: Db, key: string): (Omit<TicketRow, 'labels'> & { labels: string[] }) | undefined {
+/**
+ * Reads one ticket snapshot by issue key, or undefined; with `siteUrl`, a row of that site is preferred over another
+ * site's ticket with the same key (else the most recently recorded). Labels are parsed back into an array.
+ */
+export function findTicketByKey(db: Db, key: string, siteUrl: string | null = null): (Omit<TicketRow, 'labels'> & { labels: string[] }) | undefined {
   const row = statement(db,
-      `SELECT id, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
+      `SELECT id, issue_id AS issueId, site, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
               created, updated, resolved, origin, last_event_at AS lastEventAt, recorded_at AS recordedAt
-       FROM tickets WHERE key = ? ORDER BY recorded_at DESC LIMIT 1`,
+       FROM tickets WHERE key = ? ORDER BY site = ? DESC, recorded_at DESC LIMIT 1`,
     )
-    .get(key) as TicketRow | undefined;
+    .get(key, siteHostOf(siteUrl) ?? '') as TicketRow | undefined;
   return row ? { ...row, labels: JSON.parse(row.labels) as string[] } : undefined;
 }
 
@@ -124,10 +186,10 @@ export function labelSizes(db: Db): Map<string, number> {
 export function listGroupMembers(db: Db, kind: 'text' | 'label', value: string): Ticket[] {
   const join = kind === 'text' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.group_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
   const rows = statement(db,
-      `SELECT t.id, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
+      `SELECT CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
               t.reporter_id AS reporterId, t.created, t.updated, t.resolved
        FROM tickets t ${join} ORDER BY t.created, t.key`,
     )
-    .all(value) as Array<Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string }>;
-  return rows.map((row) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: null }));
+    .all(value) as Array<Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string; site: string }>;
+  return rows.map(({ site, ...row }) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: site ? `https://${site}` : null }));
 }

@@ -30,34 +30,66 @@ export function authenticateDelivery(
   secrets: readonly string[],
   tokens: readonly string[],
 ): AuthResult {
-  if (secrets.length === 0 && tokens.length === 0) return { ok: true, method: 'none' };
+  const verifier = createBodyVerifier(headers, secrets, tokens);
+  if (verifier.early) return verifier.early;
+  verifier.update(rawBody);
+  return verifier.finish();
+}
+
+/**
+ * Authentication computed while the body streams in, so a 5 MB body costs many small HMAC steps instead of one long
+ * one, and a refused body is never concatenated. `early` is the decision when the headers alone decide it (no
+ * authentication configured, a token, a missing or malformed signature header); otherwise feed every chunk to
+ * `update` and call `finish` once at the end.
+ */
+export interface BodyVerifier {
+  early: AuthResult | null;
+  update(chunk: Buffer): void;
+  finish(): AuthResult;
+}
+
+/** Starts verifying a delivery from its headers (lower-case names); see {@link BodyVerifier}. */
+export function createBodyVerifier(
+  headers: Record<string, string | string[] | undefined>,
+  secrets: readonly string[],
+  tokens: readonly string[],
+): BodyVerifier {
+  const decided = (result: AuthResult): BodyVerifier => ({ early: result, update() {}, finish: () => result });
+  if (secrets.length === 0 && tokens.length === 0) return decided({ ok: true, method: 'none' });
   const signature = firstHeader(headers[SIGNATURE_HEADER]);
   const token = firstHeader(headers[TOKEN_HEADER]);
 
   if (signature !== undefined && secrets.length > 0) {
     const match = /^([a-z0-9]+)=([0-9a-f]+)$/i.exec(signature.trim());
-    if (!match) return { ok: false, message: 'malformed X-Hub-Signature header: expected "sha256=<hex>"' };
+    if (!match) return decided({ ok: false, message: 'malformed X-Hub-Signature header: expected "sha256=<hex>"' });
     if (match[1].toLowerCase() !== 'sha256') {
-      return { ok: false, message: `unsupported signature method "${match[1]}": only sha256 is accepted` };
+      return decided({ ok: false, message: `unsupported signature method "${match[1]}": only sha256 is accepted` });
     }
     const given = Buffer.from(match[2].toLowerCase(), 'hex');
-    for (const secret of secrets) {
-      const expected = createHmac('sha256', secret).update(rawBody).digest();
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, method: 'signature' };
-    }
-    return { ok: false, message: 'signature does not match: check that DEFLECT_WEBHOOK_SECRET equals the secret set on the Jira webhook' };
+    const hmacs = secrets.map((secret) => createHmac('sha256', secret));
+    return {
+      early: null,
+      update: (chunk) => hmacs.forEach((h) => h.update(chunk)),
+      finish() {
+        for (const hmac of hmacs) {
+          const expected = hmac.digest();
+          if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, method: 'signature' };
+        }
+        return { ok: false, message: 'signature does not match: check that DEFLECT_WEBHOOK_SECRET equals the secret set on the Jira webhook' };
+      },
+    };
   }
   if (token !== undefined && tokens.length > 0) {
     const given = sha256(token);
     for (const expected of tokens) {
-      if (timingSafeEqual(given, sha256(expected))) return { ok: true, method: 'token' };
+      if (timingSafeEqual(given, sha256(expected))) return decided({ ok: true, method: 'token' });
     }
-    return { ok: false, message: 'X-Deflect-Token does not match: check DEFLECT_WEBHOOK_TOKEN and the Automation rule header' };
+    return decided({ ok: false, message: 'X-Deflect-Token does not match: check DEFLECT_WEBHOOK_TOKEN and the Automation rule header' });
   }
   const wanted = [secrets.length > 0 ? 'an X-Hub-Signature header' : null, tokens.length > 0 ? 'an X-Deflect-Token header' : null]
     .filter(Boolean)
     .join(' or ');
-  return { ok: false, message: `missing authentication: this endpoint requires ${wanted}` };
+  return decided({ ok: false, message: `missing authentication: this endpoint requires ${wanted}` });
 }
 
 /** `sha256=<hex>` for `body` with `secret`: what Jira sends, and what `deflect replay` signs with. */

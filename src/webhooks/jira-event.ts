@@ -83,6 +83,12 @@ export interface JiraEvent {
   labelsRemoved: string[];
   /** Host of the Jira site (from `issue.self` / `user.self`), part of the idempotency key. */
   siteHost: string | null;
+  /**
+   * Every distinct host (lower case) named by the event's `self` URLs (`issue.self`, `user.self`, `comment.self`,
+   * the comment authors' `self`; `self` of an Automation body): routing refuses an event naming another site than
+   * the configured one.
+   */
+  selfHosts: string[];
 }
 
 /** A body that is JSON but not a Jira event; `message` says what is wrong (answered with 422). */
@@ -114,6 +120,7 @@ export function parseJiraEvent(body: unknown): JiraEvent {
       labelsAdded: [],
       labelsRemoved: [],
       siteHost: hostOf(issue.self),
+      selfHosts: hostsOf([issue.self]),
     };
   }
   throw new NotAJiraEventError(
@@ -140,8 +147,24 @@ function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEve
     ticket,
     labelsAdded: added,
     labelsRemoved: removed,
-    siteHost: hostOf(envelope.issue?.self) ?? hostOf((envelope.user as { self?: string } | null | undefined)?.self),
+    siteHost: hostOf(envelope.issue?.self) ?? hostOf(selfOf(envelope.user)),
+    selfHosts: hostsOf([
+      envelope.issue?.self,
+      selfOf(envelope.user),
+      selfOf(envelope.comment),
+      selfOf(envelope.comment?.author),
+      selfOf(envelope.comment?.updateAuthor),
+    ]),
   };
+}
+
+function selfOf(value: unknown): string | null {
+  const self = value !== null && typeof value === 'object' ? (value as { self?: unknown }).self : undefined;
+  return typeof self === 'string' ? self : null;
+}
+
+function hostsOf(urls: ReadonlyArray<string | null | undefined>): string[] {
+  return [...new Set(urls.map(hostOf).filter((h): h is string => h !== null).map((h) => h.toLowerCase()))];
 }
 
 /**

@@ -1,19 +1,38 @@
 /**
  * `POST /webhooks/jira`: the receiver. Order of checks, each failing with a 4xx JSON error and storing nothing:
- * content type (415), body size (413), authentication over the raw bytes (401), UTF-8 (400), JSON syntax and
- * prototype-poisoning keys (400), Jira event shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most
- * {@link MAX_LABEL_LENGTH} characters). Then the delivery is committed to SQLite (group commit) and only then acknowledged:
- * `200 {"status":"accepted"}`, or `200 {"status":"duplicate"}` for a redelivery (same idempotency key). Jira retries
- * 408/409/425/429/5xx, so a duplicate is never answered with 409 (../shared/docs/jira-webhooks.md §3).
- * Handlers never run inside the request; the worker picks the delivery up.
+ * - before the body is read (`onRequest`): the declared size (413); an authentication header is present when
+ *   secrets/tokens are configured, and a token is right (401; the connection is closed when the unread body is large
+ *   or of unknown size, so an unauthenticated sender cannot make the server read or buffer it); the body bytes being
+ *   received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which Jira retries);
+ * - while the body streams in (read-body.ts): body size (413), JSON nesting depth by a byte scan (400 at once, at most
+ *   {@link MAX_JSON_DEPTH} levels), authentication over the raw bytes (HMAC updated per chunk);
+ * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
+ *   shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH} characters),
+ *   event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` or more than {@link MAX_CLOCK_SKEW_MS} ahead).
+ * Then the delivery is committed to SQLite (group commit) and only then acknowledged: `200 {"status":"accepted"}`, or
+ * `200 {"status":"duplicate"}` for a redelivery: same idempotency key, or the same body bytes already received within
+ * the event-age window (the identifier header is not signed, so a replayed body with a fresh identifier is still a
+ * duplicate). Jira retries 408/409/425/429/5xx, so a duplicate is never answered with 409
+ * (../shared/docs/jira-webhooks.md §3). Handlers never run inside the request; the worker picks the delivery up.
+ * Signature, token, authorization and cookie headers are never stored, and `replay_of` is never taken from a header:
+ * only `replayStoredDelivery` (deflect's own replay path) sets it.
  */
-import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { DeliveryRecorder } from '../db/deliveries.js';
-import { authenticateDelivery, SIGNATURE_HEADER } from './authenticate.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodySha256, type DeliveryRecorder } from '../db/deliveries.js';
+import { createBodyVerifier } from './authenticate.js';
 import { NotAJiraEventError, parseJiraEvent, type JiraEvent } from './jira-event.js';
-import { parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+import { receiveBodyParser, type ReceivedBody } from './read-body.js';
+import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
+
+/**
+ * How far ahead of this server's clock an event `timestamp` may be (clock skew between Jira and us). Further ahead
+ * is refused: such an event would otherwise look newer than every later one.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A body refused before it is read is left for Node to discard (keep-alive) up to this size; larger → connection closed. */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 /** Jira refuses labels longer than 255 characters, so a longer one is not from Jira. */
 export const MAX_LABEL_LENGTH = 255;
@@ -28,9 +47,17 @@ export interface WebhookRouteOptions {
   webhookSecrets: readonly string[];
   webhookTokens: readonly string[];
   bodyLimitBytes: number;
+  /** Oldest event `timestamp` accepted, and the window within which an identical body is a duplicate, ms. */
+  maxEventAgeMs: number;
+  /** Webhook body bytes (by `Content-Length`, else the body limit) being received at once; more → 503. */
+  bodyBytesInFlight: number;
 }
 
-/** Headers stored with each delivery so `deflect replay --delivery` can resend it as it came. */
+/**
+ * Headers stored with each delivery (what an operator needs to trace it; `deflect replay --delivery` reuses
+ * them). Deliberately not `x-hub-signature*`, `x-deflect-token`, `authorization` or cookies: credentials never reach
+ * the database, and a stored signature would let anyone who reads the database resend the body.
+ */
 const KEPT_HEADERS = [
   'content-type',
   'user-agent',
@@ -38,8 +65,6 @@ const KEPT_HEADERS = [
   'x-atlassian-webhook-retry',
   'x-atlassian-webhook-flow',
   'x-atlassian-webhook-trace',
-  SIGNATURE_HEADER,
-  'x-deflect-replay-of',
 ];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -49,21 +74,53 @@ const fail = (reply: FastifyReply, statusCode: number, message: string) =>
 
 /** Registers the receiver on `app` (an encapsulated plugin: its raw-body JSON parser applies to this route only). */
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
-  // Keep the raw bytes: the signature is computed over them, not over re-serialised JSON.
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
+  // re-serialised JSON); see read-body.ts.
+  app.addContentTypeParser(['application/json', 'text/plain'], receiveBodyParser(options.bodyLimitBytes, options.webhookSecrets, options.webhookTokens));
 
-  app.post('/webhooks/jira', { bodyLimit: options.bodyLimitBytes }, async (request, reply) => {
+  const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
+  let bytesInFlight = 0;
+  /** Runs before the body is read: refuse what can be refused without it, and bound the bytes buffered at once. */
+  const beforeBody = async (request: FastifyRequest, reply: FastifyReply) => {
+    const h = request.headers;
+    const declared = Number(h['content-length']);
+    const known = Number.isFinite(declared) && declared >= 0;
+    // Refusing before the body is read: close the connection unless the unread rest is small enough for Node to
+    // discard (closing with unread data makes the peer see a reset instead of the answer).
+    const refuse = (statusCode: number, message: string) => {
+      if (!known || declared > SMALL_BODY_BYTES) reply.header('connection', 'close');
+      return fail(reply, statusCode, message);
+    };
+    if (known && declared > options.bodyLimitBytes) {
+      return refuse(413, `body too large: the limit is ${options.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`);
+    }
+    // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
+    const early = needsAuth ? createBodyVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
+    if (early && !early.ok) {
+      request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
+      return refuse(401, early.message);
+    }
+    const bytes = known ? declared : options.bodyLimitBytes;
+    if (bytesInFlight + bytes > options.bodyBytesInFlight && bytesInFlight > 0) {
+      request.log.warn({ bytesInFlight, bytes }, 'webhook refused: too many body bytes being received at once');
+      reply.header('retry-after', '5');
+      return refuse(503, `busy: ${bytesInFlight} body bytes already being received (DEFLECT_BODY_BYTES_IN_FLIGHT ${options.bodyBytesInFlight}); retry later`);
+    }
+    bytesInFlight += bytes;
+    reply.raw.once('close', () => (bytesInFlight -= bytes));
+  };
+
+  app.post('/webhooks/jira', { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody }, async (request, reply) => {
+    const receivedAt = Date.now();
     const contentType = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\b/i.test(contentType)) {
       return fail(reply, 415, `unsupported content type "${contentType}": Jira webhooks are sent as application/json`);
     }
-    const raw = request.body as Buffer;
-    const auth = authenticateDelivery(raw, request.headers, options.webhookSecrets, options.webhookTokens);
-    if (!auth.ok) {
-      request.log.warn({ reason: auth.message }, 'webhook refused: authentication failed');
-      return fail(reply, 401, auth.message);
+    const { raw, auth } = request.body as ReceivedBody;
+    if (!auth.ok || raw === null) {
+      const message = auth.ok ? 'authentication failed' : auth.message;
+      request.log.warn({ reason: message }, 'webhook refused: authentication failed');
+      return fail(reply, 401, message);
     }
     let text: string;
     try {
@@ -87,17 +144,20 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
     const outOfBounds = boundsProblem(event);
     if (outOfBounds) return fail(reply, 422, outOfBounds);
+    const outOfTime = timeProblem(event.timestamp, receivedAt, options.maxEventAgeMs);
+    if (outOfTime) {
+      request.log.warn({ timestamp: event.timestamp, issueKey: event.ticket?.key }, `webhook refused: ${outOfTime}`);
+      return fail(reply, 422, outOfTime);
+    }
 
+    const hash = bodySha256(raw);
     const identifier = headerValue(request.headers['x-atlassian-webhook-identifier']);
-    const deliveryKey = identifier
-      ? `${event.siteHost ?? 'unknown-site'}:${identifier}`
-      : `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    const deliveryKey = identifier ? `${event.siteHost ?? 'unknown-site'}:${identifier}` : `sha256:${hash}`;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = headerValue(request.headers[name]);
       if (value !== undefined) headers[name] = value;
     }
-    const replayOf = Number(headers['x-deflect-replay-of']);
     const recorded = await options.recorder.record({
       deliveryKey,
       webhookIdentifier: identifier ?? null,
@@ -105,9 +165,11 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       issueKey: event.ticket?.key ?? null,
       headers,
       body: text,
+      bodySha256: hash,
       eventTimestamp: event.timestamp,
-      replayOf: Number.isInteger(replayOf) && replayOf > 0 ? replayOf : null,
-      receivedAt: Date.now(),
+      receivedAt,
+      // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one.
+      dedupeBodySince: receivedAt - options.maxEventAgeMs - MAX_CLOCK_SKEW_MS,
     }, event);
     request.log.info(
       { deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
@@ -124,6 +186,39 @@ function boundsProblem(event: JiraEvent): string | null {
   const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);
   if (long >= 0) return `invalid Jira event: issue.fields.labels.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
   return null;
+}
+
+/**
+ * Why an event `timestamp` (epoch ms, or null when the body has none, e.g. Automation) is refused, or null. Too old:
+ * a stored body replayed later (the signature covers only the body, so an old signed body stays valid forever).
+ * Too far ahead: it would order after every real event and freeze the ticket's snapshot.
+ */
+export function timeProblem(timestamp: number | null, now: number, maxAgeMs: number): string | null {
+  if (timestamp === null) return null;
+  const at = Number.isFinite(timestamp) && Math.abs(timestamp) < 8.64e15 ? new Date(timestamp).toISOString() : String(timestamp);
+  if (now - timestamp > maxAgeMs) {
+    return `event timestamp ${at} is ${formatMs(now - timestamp)} old, older than DEFLECT_MAX_EVENT_AGE (${formatMs(maxAgeMs)}): refused as a possible replay`;
+  }
+  if (timestamp - now > MAX_CLOCK_SKEW_MS) {
+    return `event timestamp ${at} is ${formatMs(timestamp - now)} in the future, more than ${formatMs(MAX_CLOCK_SKEW_MS)} ahead of this server's clock: refused`;
+  }
+  return null;
+}
+
+/** `90000000` → `1d 1h`; `300000` → `5m`; below a minute → `<n>s`. */
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]];
+  const parts: string[] = [];
+  let rest = Math.floor(ms);
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.length > 0 ? parts.join(' ') : `${Math.round(ms / 1000)}s`;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

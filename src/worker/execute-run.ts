@@ -283,7 +283,7 @@ function loadTicket(db: Db, run: RunRow): Ticket | null {
   const stored = findTicketByKey(db, run.ticketKey);
   if (!stored) return null;
   return {
-    id: stored.id,
+    id: stored.issueId || stored.id,
     key: stored.key,
     project: stored.project,
     issueType: stored.issueType,

@@ -11,7 +11,7 @@ import type { Db } from '../db/client.js';
 import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
 import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
-import { upsertTickets } from '../db/tickets.js';
+import { siteHostOf, upsertTickets } from '../db/tickets.js';
 import { classify } from '../rules/classify.js';
 import type { Rule } from '../rules/rules-file.js';
 import { parseJiraEvent, type JiraEvent } from '../webhooks/jira-event.js';
@@ -22,6 +22,17 @@ export interface RoutingOptions {
   maxAttempts: number;
   selfAccountId: string | null;
   logger: Logger;
+  /**
+   * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). An event whose `self` URLs name another
+   * site is recorded as `ignored` with the reason, and neither updates a ticket snapshot nor queues a run. Null or
+   * absent: any site (dry run without a configured site).
+   */
+  siteUrl?: string | null;
+  /**
+   * Other URLs that name the same site (the `JIRA_BASE_URL` deflect reads through, e.g. a gateway): their `self`
+   * URLs (reconcile reads issues through it) count as the site's own, and their tickets are keyed by `siteUrl`.
+   */
+  siteAliases?: readonly string[];
 }
 
 /** Deliveries routed per worker turn. */
@@ -50,7 +61,7 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
 }
 
 /** What routing needs of a stored delivery. */
-export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKey' | 'eventTimestamp'>;
+export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKey' | 'eventTimestamp' | 'receivedAt'>;
 
 /** Routes one stored delivery. A body that no longer parses (it did at receipt) is marked ignored with the reason. */
 export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): void {
@@ -74,10 +85,24 @@ export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOpt
 export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent, options: RoutingOptions, now = Date.now()): void {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   db.$client.transaction(() => {
+    const foreign = foreignSite(event, options.siteUrl ?? null, options.siteAliases);
+    if (foreign) {
+      const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
+      markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
+      log.warn({ event: event.event, site: foreign }, reason);
+      return;
+    }
     let stale = false;
     if (event.ticket) {
-      const eventAt = event.timestamp ?? delivery.eventTimestamp ?? null;
-      stale = upsertTickets(db, [{ ticket: event.ticket, eventAt }], 'webhook', now).stale > 0;
+      // The event's time orders snapshots, but never beyond the time it was received: a body stamped in the future
+      // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
+      // receipt time.
+      const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
+      // A `self` through an alias of the configured site is the same site: one row per issue.
+      const ticket = options.siteUrl && foreignSite({ selfHosts: hostsOfSite(event.ticket.siteUrl) }, options.siteUrl, options.siteAliases) === null
+        ? { ...event.ticket, siteUrl: options.siteUrl }
+        : event.ticket;
+      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: options.siteUrl ?? null }).stale > 0;
     }
     const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
     let queued = 0;
@@ -102,3 +127,19 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: JiraEvent,
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
   })();
 }
+
+/**
+ * The first host named by the event's `self` URLs that is neither `siteUrl`'s nor an alias's, or null (also when no
+ * site is configured or the event names none: a Server `comment_*` event may carry no `self` at all).
+ */
+export function foreignSite(event: Pick<JiraEvent, 'selfHosts'>, siteUrl: string | null, aliases: readonly string[] = []): string | null {
+  const ours = siteHostOf(siteUrl);
+  if (!ours) return null;
+  const accepted = new Set([ours, ...aliases.map(siteHostOf).filter((h): h is string => h !== null)]);
+  return event.selfHosts.find((host) => !accepted.has(host)) ?? null;
+}
+
+const hostsOfSite = (url: string | null) => {
+  const host = siteHostOf(url);
+  return host ? [host] : [];
+};

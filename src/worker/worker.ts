@@ -44,6 +44,9 @@ export interface WorkerOptions {
   handlerTimeoutMs: number;
   concurrency: number;
   selfAccountId: string | null;
+  /** The Jira site deflect acts on; events from another site are recorded, never routed (see RoutingOptions). */
+  siteUrl?: string | null;
+  siteAliases?: readonly string[];
   /** Longest sleep between two turns, ms (default 1000). */
   pollMs?: number;
   /** Per-ticket cap on actions per rolling hour; 0 = none. */

@@ -11,7 +11,8 @@ import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
-const payload = (name: string) => JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads', name), 'utf8'));
+/** An example payload with its `timestamp` set to now (stored examples are older than DEFLECT_MAX_EVENT_AGE). */
+const payload = (name: string) => ({ ...JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads', name), 'utf8')), timestamp: Date.now() });
 const count = (d: DeflectUnderTest, table: string) => (d.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 const runsOf = (d: DeflectUnderTest, key: string) =>
   d.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;

@@ -27,7 +27,8 @@ describe('restart after SIGKILL', () => {
     // Jira stalls, so the first process cannot finish the run before it dies.
     jira.setFault(() => ({ delayMs: 60_000 }));
     const first = await spawnDeflect(env);
-    const body = readFileSync(join(REPO_ROOT, 'examples/payloads/06-ci-token-reset.json'));
+    // Refreshed timestamp: the stored example is older than DEFLECT_MAX_EVENT_AGE.
+    const body = { ...JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads/06-ci-token-reset.json'), 'utf8')), timestamp: Date.now() };
     const answer = await postWebhook(first.url, body, { identifier: 'kill-test-1' });
     expect(answer.status).toBe(200);
     const killed = await first.kill('SIGKILL');

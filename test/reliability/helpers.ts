@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ACTION_PROPERTY_KEY } from '../../src/jira/recorded-actions.js';
-import { REPO_ROOT } from '../support/deflect-under-test.js';
+import { EXAMPLE_SITE, REPO_ROOT } from '../support/deflect-under-test.js';
 export { deflectEnv } from '../support/deflect-under-test.js';
 import { seededRandom } from '../support/seeded-random.js';
 
@@ -25,7 +25,7 @@ export function hashUnit(key: string, seed: number): number {
 }
 
 /** Site of the example payloads; part of every delivery key. */
-export const SITE = 'https://acme-example.atlassian.net';
+export const SITE = EXAMPLE_SITE;
 
 /**
  * A signed-able `jira:issue_created` body for issue `key` carrying label `ci-token`, so the example rules route it to

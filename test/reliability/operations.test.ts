@@ -107,8 +107,9 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
   it('deflect replay --delivery re-runs a stored delivery with its original body, marked as a replay in the audit', async () => {
     await fileTicket('REPLAY-1', 'replay-original');
     const [original] = await waitFor('the original run', () => settled('REPLAY-1', 1));
-    const out = await cli('replay', '--delivery', String(original.deliveryId), '--url', deflect.url);
-    expect(out).toMatch(new RegExp(`delivery #${original.deliveryId} → 200 .*"status":"accepted"`));
+    // The replay is stored directly in the database (trusted local CLI); the running server's worker routes it.
+    const out = await cli('replay', '--delivery', String(original.deliveryId));
+    expect(out).toMatch(new RegExp(`delivery #${original.deliveryId} → replay stored as delivery #\\d+`));
 
     const rows = await waitFor('the replayed run', () => settled('REPLAY-1', 2));
     expect(rows[1].status).toBe('succeeded');
@@ -118,7 +119,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     const source = sql.prepare('SELECT body FROM deliveries WHERE id = ?').get(original.deliveryId) as { body: string };
     expect(replay.replayOf).toBe(original.deliveryId);
     expect(replay.body).toBe(source.body);
-    expect(JSON.parse(replay.headers)['x-atlassian-webhook-identifier']).toMatch(new RegExp(`^replay-${original.deliveryId}-`));
+    expect(JSON.parse(replay.headers)).not.toHaveProperty('x-hub-signature');
     // A replay is an explicit re-run: it acts again, under its own keys.
     expect(jira.commentsFor('REPLAY-1').map(actionKeyOf)).toEqual([`${rows[0].idempotencyKey}:1:comment`, `${rows[1].idempotencyKey}:1:comment`]);
 

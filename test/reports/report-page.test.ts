@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDeliveries, markDeliveryRouted } from '../../src/db/deliveries.js';
 import { enqueueRun, finishRun } from '../../src/db/runs.js';
 import { saveGrouping } from '../../src/db/text-groups.js';
-import { upsertTickets } from '../../src/db/tickets.js';
+import { ticketRowId, upsertTickets } from '../../src/db/tickets.js';
 import { groupTickets } from '../../src/grouping/group-tickets.js';
 import type { TopTicketsReport } from '../../src/reports/report-types.js';
 import type { Ticket } from '../../src/ticket.js';
@@ -136,7 +136,7 @@ function seedDatabase(server: DeflectUnderTest, now: number): { byProject: Map<s
   for (const { ticket } of tickets) for (const l of ticket.labels ?? []) labelUse.set(l, (labelUse.get(l) ?? 0) + 1);
   const pool = tickets.filter(({ ticket }) => (ticket.labels ?? []).every((l) => labelUse.get(l)! < 2)).map(({ ticket }) => ticket);
   const grouping = groupTickets(pool.map((t) => ({ key: t.key, summary: t.summary, labels: t.labels ?? [], created: t.created })));
-  saveGrouping(server.db, grouping, new Map(pool.map((t) => [t.key, t.id])), now - 60_000);
+  saveGrouping(server.db, grouping, new Map(pool.map((t) => [t.key, ticketRowId(t).id])), now - 60_000);
 
   upsertTickets(server.db, late.map(({ ticket }) => ({ ticket })), 'import', now);
   const byProject = new Map<string, Seed[]>();

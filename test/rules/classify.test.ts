@@ -32,7 +32,7 @@ const ticket = (labels: string[] | null, project = 'PLAT'): Ticket => ({
 });
 const event = (over: Partial<JiraEvent>): JiraEvent => ({
   event: 'jira:issue_created', eventType: null, timestamp: 1, actor: 'someone', ticket: ticket(['Access-Request']),
-  labelsAdded: [], labelsRemoved: [], siteHost: null, ...over,
+  labelsAdded: [], labelsRemoved: [], siteHost: null, selfHosts: [], ...over,
 });
 
 describe('classify', () => {

@@ -15,6 +15,11 @@ import type { FakeJira } from './fake-jira.js';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const EXAMPLE_RULES = join(REPO_ROOT, 'examples/rules.yaml');
 export const TEST_SECRET = 'It is a secret to everybody';
+/**
+ * The Jira site of the example payloads and test events (their `self` URLs). A deflect pointed at a fake Jira on
+ * 127.0.0.1 gets it as JIRA_SITE_URL, so it acts on these events (events from any other site are never routed).
+ */
+export const EXAMPLE_SITE = 'https://acme-example.atlassian.net';
 
 /** A new empty folder for one test file's databases. */
 export function freshDir(prefix = 'deflect-test-'): string {
@@ -38,7 +43,7 @@ export async function startDeflect(options: { env?: Record<string, string>; fake
     DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
     DEFLECT_LOG_LEVEL: 'silent',
     ...(options.fakeJira
-      ? { JIRA_BASE_URL: options.fakeJira.url, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 'test-token', JIRA_ACCOUNT_ID: 'deflect-bot' }
+      ? { JIRA_BASE_URL: options.fakeJira.url, JIRA_SITE_URL: EXAMPLE_SITE, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 'test-token', JIRA_ACCOUNT_ID: 'deflect-bot' }
       : {}),
     ...options.env,
   };
@@ -90,6 +95,7 @@ export function deflectEnv(dbPath: string, jira: FakeJira, extra: Record<string,
     DEFLECT_RULES: EXAMPLE_RULES,
     DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
     JIRA_BASE_URL: jira.url,
+    JIRA_SITE_URL: EXAMPLE_SITE,
     JIRA_EMAIL: 'bot@example.test',
     JIRA_API_TOKEN: 'test-token',
     JIRA_ACCOUNT_ID: 'deflect-bot',

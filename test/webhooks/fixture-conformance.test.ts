@@ -2,6 +2,10 @@
  * Conformance: every real Jira webhook payload in ../shared/fixtures/jira-webhooks (collected from other open-source
  * projects, Cloud and Server/DC) is replayed through a real socket, signed. Each must be accepted (200) and normalised,
  * or refused with a documented 4xx; never a 5xx.
+ *
+ * The payloads are sent byte for byte as collected, so their `timestamp`s are years old: this deflect is started with
+ * DEFLECT_MAX_EVENT_AGE=36500d (the operator's knob for accepting old events) rather than rewriting the payloads.
+ * `test/security/replay-protection.test.ts` covers the default limit.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +22,7 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
   const answers = new Map<string, { status: number; json: any }>();
 
   beforeAll(async () => {
-    deflect = await startDeflect();
+    deflect = await startDeflect({ env: { DEFLECT_MAX_EVENT_AGE: '36500d' } });
     for (const file of files) answers.set(file, await postWebhook(deflect.url, readFileSync(join(FIXTURES, file))));
   });
   afterAll(async () => deflect?.close(1000));
@@ -55,10 +59,18 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
       expect(['routed', 'ignored']).toContain(row.status);
       expect(row.reason.length).toBeGreaterThan(10);
     }
-    // Every payload that carries an issue produced a snapshot of it (by issue id; some fixtures from different sites share ids).
-    const ids = new Set(files.map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).issue?.id).filter(Boolean).map(String));
+    // Every payload that carries an issue produced a snapshot of it, keyed by site and issue id: some fixtures from
+    // different sites share issue ids, and each keeps its own row.
+    const ids = new Set(
+      files
+        .map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).issue)
+        .filter((issue) => issue?.id !== undefined)
+        .map((issue) => (issue.self ? `${new URL(issue.self).host.toLowerCase()}:${issue.id}` : String(issue.id))),
+    );
     const tickets = deflect.db.$client.prepare('SELECT id, key, project FROM tickets').all() as Array<{ id: string; key: string; project: string }>;
     expect(new Set(tickets.map((t) => t.id))).toEqual(ids);
+    const issueIds = files.map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).issue?.id).filter(Boolean);
+    console.log(`fixture conformance: ${tickets.length} tickets from ${new Set(issueIds).size} distinct issue ids (same id on several sites kept apart)`);
     for (const t of tickets) expect(t.project).toMatch(/^[A-Z][A-Z0-9_]+$/);
   });
 

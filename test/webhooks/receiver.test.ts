@@ -15,7 +15,7 @@ const SECRETS = ['old-secret', 'new-secret'];
 const TOKENS = ['automation-token'];
 const event = (labels: unknown = ['access-request']) =>
   JSON.stringify({
-    timestamp: 1763715600000,
+    timestamp: Date.now(),
     webhookEvent: 'jira:issue_created',
     issue: { id: '1', key: 'OPS-1', self: 'https://acme.atlassian.net/rest/api/2/issue/1', fields: { summary: 'x', labels } },
   });

@@ -1,0 +1,46 @@
+/**
+ * Replaying a stored delivery: deflect's own, trusted replay path. The replay is written straight into the database
+ * as a new `pending` delivery (same body and kept headers, `replay_of` = the original's id, key
+ * `replay:<id>:<uuid>`) and routed by the normal path (the worker routes pending deliveries within its poll
+ * interval, 1 s). It skips the receiver's checks on purpose: the body was authenticated when it first arrived, the
+ * event-age limit and body-duplicate window exist to stop *others* replaying it, and its runs get new idempotency
+ * keys (the key includes the delivery key), so they act again. A snapshot older than the stored one is not
+ * overwritten (routing compares event times as usual).
+ *
+ * `deflect replay --delivery <id>` calls it (a local CLI with the database file is trusted); an operator HTTP route
+ * behind an authenticated role can call it too. Nothing a webhook sender puts in a header can mark a replay.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/client.js';
+import { findDelivery, insertDeliveries } from '../db/deliveries.js';
+
+/** No stored delivery has the requested id. */
+export class DeliveryNotFoundError extends Error {
+  override name = 'DeliveryNotFoundError';
+}
+
+/**
+ * Stores a replay of delivery `deliveryId` as a new pending delivery.
+ * @param now receipt time of the replay, ms.
+ * @returns the new delivery's id and key.
+ * @throws DeliveryNotFoundError when there is no such delivery.
+ */
+export function replayStoredDelivery(db: Db, deliveryId: number, now = Date.now()): { id: number; deliveryKey: string } {
+  const original = findDelivery(db, deliveryId);
+  if (!original) throw new DeliveryNotFoundError(`no delivery #${deliveryId}`);
+  const deliveryKey = `replay:${deliveryId}:${randomUUID()}`;
+  const [stored] = insertDeliveries(db, [
+    {
+      deliveryKey,
+      webhookIdentifier: null,
+      event: original.event,
+      issueKey: original.issueKey,
+      headers: JSON.parse(original.headers) as Record<string, string>,
+      body: original.body,
+      eventTimestamp: original.eventTimestamp,
+      replayOf: deliveryId,
+      receivedAt: now,
+    },
+  ]);
+  return { id: stored.id, deliveryKey };
+}
