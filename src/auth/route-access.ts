@@ -42,6 +42,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'POST /api/handlers/:name/pause': 'operator',
   'POST /api/handlers/:name/resume': 'operator',
   'POST /api/runs/:id/retry': 'operator',
+  'POST /api/deliveries/:id/replay': 'operator',
   // Managing tokens.
   'GET /api/tokens': 'admin',
   'POST /api/tokens': 'admin',

@@ -147,7 +147,7 @@ export class DeliveryRecorder {
 
 const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identifier AS webhookIdentifier, source, event,
   issue_key AS issueKey, status, reason, headers, body, body_sha256 AS bodySha256, event_timestamp AS eventTimestamp, replay_of AS replayOf,
-  received_at AS receivedAt, routed_at AS routedAt FROM deliveries`;
+  received_at AS receivedAt, routed_at AS routedAt, body_pruned_at AS bodyPrunedAt FROM deliveries`;
 
 /** Oldest deliveries still `pending` (stored, not yet routed), at most `limit`. */
 export function findPendingDeliveries(db: Db, limit: number): DeliveryRow[] {

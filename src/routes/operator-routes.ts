@@ -6,6 +6,9 @@
  * - `POST /api/handlers/:name/resume` (operator) → `{ handler, state: 'active', changed }`
  * - `POST /api/runs/:id/retry` (operator) → `{ run, status: 'queued', was, handlerPaused }`; 404 for an unknown run,
  *   409 for a run that is not failed or dead.
+ * - `POST /api/deliveries/:id/replay` (operator) → `{ delivery, replayOf }` (202): stores a replay of a stored delivery
+ *   through deflect's own trusted replay path (`replayStoredDelivery`); 404 for an unknown delivery, 410 when its
+ *   body was pruned by retention.
  * Roles are enforced by src/auth (ROUTE_ACCESS); each change is logged with the caller's name.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,6 +17,7 @@ import { handlers } from '../../handlers/index.js';
 import type { Db } from '../db/client.js';
 import { listHandlerStates, listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 import { findRun, retryRun } from '../db/runs.js';
+import { DeliveryNotFoundError, DeliveryPrunedError, replayStoredDelivery } from '../webhooks/replay-delivery.js';
 
 export interface OperatorRoutesOptions {
   db: Db;
@@ -81,5 +85,20 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
     request.log.info({ run: id, by: caller(request) }, 'run re-queued over the API');
     options.wakeWorker?.();
     return { run: id, status: 'queued', was: run.status, handlerPaused: listPausedHandlers(db).has(run.handler) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/deliveries/:id/replay', async (request, reply) => {
+    const id = Number(request.params.id);
+    if (!/^\d{1,15}$/.test(request.params.id) || id < 1) throw httpError(400, `invalid delivery id "${request.params.id.slice(0, 30)}": use the number shown by deflect audit`);
+    try {
+      const replay = replayStoredDelivery(db, id);
+      request.log.info({ delivery: id, replay: replay.id, by: caller(request) }, 'delivery replayed over the API');
+      options.wakeWorker?.();
+      return reply.code(202).send({ delivery: replay.id, replayOf: id });
+    } catch (error) {
+      if (error instanceof DeliveryNotFoundError) throw httpError(404, error.message);
+      if (error instanceof DeliveryPrunedError) throw httpError(410, error.message);
+      throw error;
+    }
   });
 }

@@ -19,15 +19,26 @@ export class DeliveryNotFoundError extends Error {
   override name = 'DeliveryNotFoundError';
 }
 
+/** The delivery's body was pruned by retention (`DEFLECT_DELIVERY_RETENTION`), so there is nothing to replay. */
+export class DeliveryPrunedError extends Error {
+  override name = 'DeliveryPrunedError';
+}
+
 /**
  * Stores a replay of delivery `deliveryId` as a new pending delivery.
  * @param now receipt time of the replay, ms.
  * @returns the new delivery's id and key.
  * @throws DeliveryNotFoundError when there is no such delivery.
+ * @throws DeliveryPrunedError when its body was pruned by retention.
  */
 export function replayStoredDelivery(db: Db, deliveryId: number, now = Date.now()): { id: number; deliveryKey: string } {
   const original = findDelivery(db, deliveryId);
   if (!original) throw new DeliveryNotFoundError(`no delivery #${deliveryId}`);
+  if (original.bodyPrunedAt !== null) {
+    throw new DeliveryPrunedError(
+      `delivery #${deliveryId} cannot be replayed: its body was pruned on ${new Date(original.bodyPrunedAt).toISOString()} (DEFLECT_DELIVERY_RETENTION)`,
+    );
+  }
   const deliveryKey = `replay:${deliveryId}:${randomUUID()}`;
   const [stored] = insertDeliveries(db, [
     {

@@ -51,6 +51,12 @@ function requestFor(route: string): InjectOptions {
       return { method, url, payload: webhookBody, headers: { 'content-type': 'application/json', 'x-atlassian-webhook-identifier': randomUUID() } };
     case 'POST /api/runs/:id/retry':
       return { method, url: url.replace(':id', String(failedRun())) };
+    case 'POST /api/deliveries/:id/replay': {
+      const [delivery] = insertDeliveries(db, [
+        { deliveryKey: randomUUID(), webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'MX-2', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() },
+      ]);
+      return { method, url: url.replace(':id', String(delivery.id)) };
+    }
     case 'POST /api/tokens':
       return { method, url, payload: { name: `made-${randomUUID().slice(0, 8)}`, role: 'auditor' } };
     case 'DELETE /api/tokens/:name': {

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
-import { insertDeliveries } from '../../src/db/deliveries.js';
+import { findDelivery, insertDeliveries, markDeliveryRouted } from '../../src/db/deliveries.js';
+import { pruneDeliveryBodies } from '../../src/db/retention.js';
 import { listPausedHandlers } from '../../src/db/handler-states.js';
 import { enqueueRun, finishRun, findRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
@@ -67,5 +68,24 @@ describe('operator routes', () => {
     const bad = await app.inject({ method: 'POST', url: '/api/runs/abc/retry', headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/invalid run id "abc"/);
+  });
+
+  it('replays a stored delivery as a new pending delivery marked as its replay; 404 unknown, 410 pruned, 403 for auditors', async () => {
+    const receivedAt = Date.now() - 40 * 86_400_000;
+    const [original] = insertDeliveries(db, [{ deliveryKey: 'op-replay-1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'OP-2', headers: { 'content-type': 'application/json' }, body: '{"webhookEvent":"jira:issue_created"}', eventTimestamp: null, receivedAt }]);
+    markDeliveryRouted(db, original.id, 'routed', 'test');
+    expect((await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers: authHeader(db, 'auditor') })).statusCode).toBe(403);
+    const before = woken;
+    const replay = await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers });
+    expect(replay.statusCode).toBe(202);
+    expect(replay.json().replayOf).toBe(original.id);
+    const stored = findDelivery(db, replay.json().delivery)!;
+    expect(stored).toMatchObject({ replayOf: original.id, status: 'pending', body: '{"webhookEvent":"jira:issue_created"}' });
+    expect(woken).toBe(before + 1);
+    expect((await app.inject({ method: 'POST', url: '/api/deliveries/999999/replay', headers })).statusCode).toBe(404);
+    expect(pruneDeliveryBodies(db, Date.now() - 30 * 86_400_000).deliveries).toBeGreaterThanOrEqual(1);
+    const pruned = await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers });
+    expect(pruned.statusCode).toBe(410);
+    expect(pruned.json().message).toMatch(/body was pruned/);
   });
 });
