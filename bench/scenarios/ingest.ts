@@ -44,9 +44,22 @@ interface Target {
   path: string;
   headers: Record<string, string>;
   payload: Payload;
+  /**
+   * Header that carries `sha256=<hmac>` of each body. When set, every request gets a distinct, current `timestamp`
+   * (deflect refuses events older than DEFLECT_MAX_EVENT_AGE and treats a body seen before as a duplicate, so one
+   * fixed body would measure 422s and duplicates) and is signed again: all three servers pay the same HMAC.
+   */
+  signatureHeader?: string;
 }
 
+/** Top-level `"timestamp":<number>` of a Jira event, replaced per request. */
+const TIMESTAMP = /"timestamp"\s*:\s*\d+/;
+/** Timestamps handed out so far: each request's is distinct (base + n ms, well inside the 5-minute skew allowed). */
+let stamped = 0;
+const stampBase = Date.now();
+
 async function load(url: string, target: Target, connections: number, seconds: number): Promise<autocannon.Result> {
+  const fresh = target.signatureHeader !== undefined && TIMESTAMP.test(target.payload.body);
   return autocannon({
     url: `${url}${target.path}`,
     method: 'POST',
@@ -56,6 +69,18 @@ async function load(url: string, target: Target, connections: number, seconds: n
     body: target.payload.body,
     idReplacement: true,
     timeout: 10,
+    ...(fresh
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                const body = target.payload.body.replace(TIMESTAMP, `"timestamp":${stampBase + stamped++}`);
+                return { ...request, body, headers: { ...request.headers, [target.signatureHeader!]: sign(body, SECRET) } };
+              },
+            },
+          ],
+        }
+      : {}),
   });
 }
 
@@ -104,7 +129,7 @@ export async function runIngest(settings: Settings): Promise<ScenarioResult> {
       const port = await freePort();
       const server = await spawnService({ name: 'ceiling', args: run.server('ceiling-server'), env: baseEnv({ PORT: String(port) }), port });
       try {
-        results.ceiling = await measure(server, { name: 'ceiling', path: '/webhooks/jira', headers: jiraHeaders, payload: jira }, settings);
+        results.ceiling = await measure(server, { name: 'ceiling', path: '/webhooks/jira', headers: jiraHeaders, payload: jira, signatureHeader: 'x-hub-signature' }, settings);
       } finally {
         await server.stop();
       }
@@ -150,7 +175,7 @@ export async function runIngest(settings: Settings): Promise<ScenarioResult> {
         readyPath: '/healthz',
       });
       try {
-        results.deflect = await measure(server, { name: 'deflect', path: '/webhooks/jira', headers: jiraHeaders, payload: jira }, settings);
+        results.deflect = await measure(server, { name: 'deflect', path: '/webhooks/jira', headers: jiraHeaders, payload: jira, signatureHeader: 'x-hub-signature' }, settings);
       } finally {
         await server.stop('SIGKILL');
       }
