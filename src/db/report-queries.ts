@@ -13,10 +13,10 @@ export interface ReportScope {
   project: string | null;
 }
 
-/** Which members: a label group, a request type, or both (their union: one row for a label and a type that overlap). */
+/** Which members: a label group, request types, or both (their union: one row for a label and the types it covers). */
 export interface MemberSource {
   label: string | null;
-  typeId: string | null;
+  typeIds: readonly string[];
 }
 
 export interface MemberRow {
@@ -142,11 +142,17 @@ function memberWhere(scope: ReportScope, source: MemberSource): string {
   const unscoped = { ...scope, project: null };
   const parts = [
     source.label === null ? null : `SELECT l.ticket_id FROM ticket_labels l WHERE l.label = @label AND ${inWindow(unscoped, 'l')}`,
-    source.typeId === null ? null : `SELECT g.ticket_id FROM ticket_groups g WHERE g.type_id = @typeId AND ${inWindow(unscoped, 'g')}`,
+    source.typeIds.length === 0
+      ? null
+      : source.typeIds.length === 1
+        ? `SELECT g.ticket_id FROM ticket_groups g WHERE g.type_id = @typeId AND ${inWindow(unscoped, 'g')}`
+        : `SELECT g.ticket_id FROM ticket_groups g WHERE g.type_id IN (SELECT value FROM json_each(@typeIds)) AND ${inWindow(unscoped, 'g')}`,
   ].filter(Boolean);
   // One IN over a UNION: SQLite seeks tickets by id for each member instead of scanning tickets for an OR.
   return `t.id IN (${parts.join(' UNION ') || 'SELECT NULL WHERE 0'})${scope.project ? ' AND t.project = @project' : ''}`;
 }
+
+const sourceParams = (source: MemberSource) => ({ label: source.label, typeId: source.typeIds[0] ?? null, typeIds: JSON.stringify(source.typeIds) });
 
 /** The member tickets of a label group, a request type, or their union, in the scope. */
 export function memberRows(db: Db, scope: ReportScope, source: MemberSource): MemberRow[] {
@@ -155,7 +161,7 @@ export function memberRows(db: Db, scope: ReportScope, source: MemberSource): Me
       `SELECT t.key, t.created, t.resolved, ${AUTOMATED_SQL} AS automated, g.variant_id AS variantId, g.type_id AS typeId, t.labels
        FROM tickets t LEFT JOIN ticket_groups g ON g.ticket_id = t.id WHERE ${memberWhere(scope, source)}`,
     )
-    .all({ ...params(scope), label: source.label, typeId: source.typeId }) as MemberRow[];
+    .all({ ...params(scope), ...sourceParams(source) }) as MemberRow[];
 }
 
 /** How many members a source has in another window (the previous one, for the change). */
@@ -163,7 +169,7 @@ export function countMembers(db: Db, scope: ReportScope, source: MemberSource): 
   return (
     db.$client
       .prepare(`SELECT count(*) AS n FROM tickets t WHERE ${memberWhere(scope, source)}`)
-      .get({ ...params(scope), label: source.label, typeId: source.typeId }) as { n: number }
+      .get({ ...params(scope), ...sourceParams(source) }) as { n: number }
   ).n;
 }
 

@@ -28,8 +28,9 @@ export interface ReportVariant {
 
 /**
  * One row of the report: a request type found by text (`kind: 'type'`) or a label group (`kind: 'label'`). When a
- * label group and a type cover mostly the same tickets they are one row (`kind: 'type'`, `label` set, `merged` says
- * how much they overlap), so a ticket counts once. Every count, share and rate is over `keys` (the union).
+ * label group and request types cover mostly the same tickets they are one row, so a ticket counts once: with one
+ * type it is the type (`kind: 'type'`, `label` set), with several it is the label; `merged` names both sides and how
+ * many tickets they share. Every count, share and rate is over `keys` (the union).
  */
 export interface ReportGroup {
   /** Stable id: `type:<hash>` or `label:<label>`. */
@@ -39,10 +40,10 @@ export interface ReportGroup {
   kind: 'type' | 'label';
   /** What to show: the type's name, or the label. */
   name: string;
-  /** The label group this row stands for: a label row's label, or the label folded into a type row; else null. */
+  /** The label group this row stands for (a label row's label, or the label folded into a type row), else null. */
   label: string | null;
-  /** For a label and a type shown as one row: the type, the label and the tickets they share; else null. */
-  merged: { typeId: string; label: string; shared: number } | null;
+  /** For a label and its request types shown as one row: the label, the types and the tickets they share; else null. */
+  merged: { label: string; typeIds: string[]; shared: number } | null;
   /** Tickets created in the window in this row; equals keys.length. */
   count: number;
   /** count / all tickets created in the window. */

@@ -5,8 +5,8 @@
  * or per month, time to resolution, hours spent and saved, bursts flagged, and the repeat ratio per period.
  * Shape: {@link TopTicketsReport} in `report-types.ts`.
  *
- * A ticket counts once per row, and a label group and a request type that cover mostly the same tickets (each
- * shares more than {@link MERGE_MIN_SHARE} of its tickets with the other) are one row: the type, saying the label.
+ * A ticket counts once per row, and a label group and the request types that cover mostly the same tickets are one
+ * row (see {@link mergeOverlaps}): the type saying the label, or the label listing its types.
  * Labels are only ever Map keys or array items (a label named `constructor` or `__proto__` is just a label).
  *
  * Reads only (aggregates in SQL, members fetched for the rows shown), so it is safe next to a live server.
@@ -54,7 +54,7 @@ const WEEK_MS = 7 * DAY_MS;
 /** A row is a burst when it has ≥ 5 tickets over ≥ 3 weeks and one week holds at least half of them. */
 export const BURST_MIN_TICKETS = 5;
 export const BURST_WEEK_SHARE = 0.5;
-/** A label group and a request type are one row when their shared tickets are more than this share of each. */
+/** A type joins a label's row when more than this share of its tickets carry the label, and the label's types must hold more than this share of it. */
 export const MERGE_MIN_SHARE = 0.5;
 /** Template shown for the members of a row whose wording no request type holds. */
 export const UNREPEATED_WORDING = '(wording not repeated)';
@@ -90,8 +90,8 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
     return { c, burst: detectBurst(c.weeks, c.count).burst, unmet: c.count * minutes * (1 - c.automated / c.count) };
   };
   const single: Candidate[] = [
-    ...labels.map((l) => ({ id: `label:${l.label}`, kind: 'label' as const, name: l.label, source: { label: l.label, typeId: null }, count: l.count, automated: l.automated, shared: null, weeks: weekly.get(`label:${l.label}`) ?? new Map() })),
-    ...types.map((t) => ({ id: t.typeId, kind: 'type' as const, name: t.name, source: { label: null, typeId: t.typeId }, count: t.count, automated: t.automated, shared: null, weeks: weekly.get(t.typeId) ?? new Map() })),
+    ...labels.map((l) => ({ id: `label:${l.label}`, kind: 'label' as const, name: l.label, source: { label: l.label, typeIds: [] }, count: l.count, automated: l.automated, shared: null, weeks: weekly.get(`label:${l.label}`) ?? new Map() })),
+    ...types.map((t) => ({ id: t.typeId, kind: 'type' as const, name: t.name, source: { label: null, typeIds: [t.typeId] }, count: t.count, automated: t.automated, shared: null, weeks: weekly.get(t.typeId) ?? new Map() })),
   ];
   // Only labels that could be shown are checked for overlap (it reads their members' types).
   const labelPool = rank(single.filter((c) => c.kind === 'label').map(score)).slice(0, top * 3).map((x) => x.c.source.label!);
@@ -156,37 +156,40 @@ function byDemand(x: { id: string; burst: boolean; unmet: number; count: number 
 }
 
 /**
- * Folds each label group into the request type it mostly shares tickets with (more than {@link MERGE_MIN_SHARE} of
- * each), largest overlaps first; each label and each type is folded at most once. A merged row's count is the union
- * (label + type − shared); its automated count is an estimate (the larger of the two) until its members are read.
+ * Folds request types into the label group that holds most of their tickets, when together they cover most of the
+ * label: a type joins label L when more than {@link MERGE_MIN_SHARE} of its tickets carry L, and L becomes one row with
+ * its types when those types hold more than {@link MERGE_MIN_SHARE} of L's tickets. One type → the row is the type,
+ * saying the label; several → the row is the label, listing the types. Larger labels choose first; a type is folded
+ * once. A row's count is the union (an estimate from the aggregates until its members are read, like its automated
+ * count and weeks).
  */
 function mergeOverlaps(single: Candidate[], overlaps: Array<{ label: string; typeId: string; count: number }>): Candidate[] {
-  const labelById = new Map(single.filter((c) => c.kind === 'label').map((c) => [c.source.label!, c]));
   const typeById = new Map(single.filter((c) => c.kind === 'type').map((c) => [c.id, c]));
-  const pairs = overlaps
-    .filter((o) => {
-      const l = labelById.get(o.label);
-      const t = typeById.get(o.typeId);
-      return l !== undefined && t !== undefined && o.count > MERGE_MIN_SHARE * l.count && o.count > MERGE_MIN_SHARE * t.count;
-    })
-    .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : a.typeId < b.typeId ? -1 : 1));
+  const labels = single.filter((c) => c.kind === 'label').sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1));
+  const byLabel = new Map<string, Array<{ typeId: string; count: number }>>();
+  for (const o of overlaps) byLabel.set(o.label, [...(byLabel.get(o.label) ?? []), o]);
   const used = new Set<string>();
   const merged: Candidate[] = [];
-  for (const o of pairs) {
-    if (used.has(`label:${o.label}`) || used.has(o.typeId)) continue;
-    used.add(`label:${o.label}`).add(o.typeId);
-    const l = labelById.get(o.label)!;
-    const t = typeById.get(o.typeId)!;
-    const weeks = new Map(t.weeks);
-    for (const [w, n] of l.weeks) weeks.set(w, Math.max(n, weeks.get(w) ?? 0));
+  for (const l of labels) {
+    const inside = (byLabel.get(l.source.label!) ?? [])
+      .filter((o) => !used.has(o.typeId) && typeById.has(o.typeId) && o.count > MERGE_MIN_SHARE * typeById.get(o.typeId)!.count)
+      .sort((a, b) => b.count - a.count || (a.typeId < b.typeId ? -1 : 1));
+    const shared = inside.reduce((n, o) => n + o.count, 0);
+    if (inside.length === 0 || shared <= MERGE_MIN_SHARE * l.count) continue;
+    const types = inside.map((o) => typeById.get(o.typeId)!);
+    used.add(l.id);
+    for (const t of types) used.add(t.id);
+    const weeks = new Map(l.weeks);
+    for (const t of types) for (const [w, n] of t.weeks) weeks.set(w, Math.max(n, weeks.get(w) ?? 0));
+    const one = types.length === 1 ? types[0] : null;
     merged.push({
-      id: t.id,
-      kind: 'type',
-      name: t.name,
-      source: { label: o.label, typeId: o.typeId },
-      count: l.count + t.count - o.count,
-      automated: Math.max(l.automated, t.automated),
-      shared: o.count,
+      id: one ? one.id : l.id,
+      kind: one ? 'type' : 'label',
+      name: one ? one.name : l.name,
+      source: { label: l.source.label, typeIds: types.map((t) => t.id) },
+      count: l.count + types.reduce((n, t) => n + t.count, 0) - shared,
+      automated: Math.max(l.automated, ...types.map((t) => t.automated)),
+      shared,
       weeks,
     });
   }
@@ -242,7 +245,7 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
     kind: c.kind,
     name: c.name,
     label: c.source.label,
-    merged: c.shared !== null && c.source.label !== null && c.source.typeId !== null ? { typeId: c.source.typeId, label: c.source.label, shared: c.shared } : null,
+    merged: c.shared !== null && c.source.label !== null ? { label: c.source.label, typeIds: [...c.source.typeIds], shared: c.shared } : null,
     count,
     share: ctx.totalTickets ? count / ctx.totalTickets : 0,
     previousCount: ctx.previousCount,

@@ -10,7 +10,7 @@ import { explainLines } from '../../src/cli/commands/group-command.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
 import { findTicketGroup, groupingMeta, listRequestTypes, listVariants, saveGrouping } from '../../src/db/text-groups.js';
 import { upsertTickets } from '../../src/db/tickets.js';
-import type { Grouping } from '../../src/grouping/grouping-contract.js';
+import type { Grouping, TicketAssignment } from '../../src/grouping/grouping-contract.js';
 import { regroupTickets } from '../../src/reports/regroup.js';
 import { buildTopTicketsReport } from '../../src/reports/top-tickets-report.js';
 import { DEFAULT_ESTIMATES, parseRulesConfig } from '../../src/rules/rules-file.js';
@@ -122,6 +122,39 @@ describe('stored request types', () => {
     const fresh = buildTopTicketsReport(db, ALL_TIME, context);
     expect(fresh.grouping).toMatchObject({ algorithm: 'text-v2', notice: null });
     expect(fresh.groups.some((g) => g.kind === 'type')).toBe(true);
+    db.$client.close();
+  });
+
+  it('shows a label and the request types it holds as one row, each ticket once', () => {
+    const db = freshDb([
+      ticket(1, 'VPN drops every few minutes', ['vpn']),
+      ticket(2, 'VPN drops at home', ['vpn']),
+      ticket(3, 'Cannot connect to VPN from Warsaw', ['vpn']),
+      ticket(4, 'Cannot connect to VPN from Prague', ['vpn']),
+      ticket(5, 'Cannot connect to VPN from Oslo', []),
+      ticket(6, 'Printer offline', ['vpn']),
+    ]);
+    const type = (id: string, name: string, keys: string[]) => ({
+      id, kind: 'type' as const, name, keyWords: [name], count: keys.length, keys, exampleKeys: keys, labels: [], dominantLabel: null,
+      variants: [{ id: id.replace('type:', 'variant:'), template: name, count: keys.length, keys }],
+    });
+    const drops = type('type:dddddddddddd', 'VPN drops …', ['OPS-1', 'OPS-2']);
+    const connect = type('type:cccccccccccc', 'Cannot connect to VPN from <*>', ['OPS-3', 'OPS-4', 'OPS-5']);
+    const assignments = new Map<string, TicketAssignment>();
+    for (const t of [drops, connect]) for (const key of t.keys) assignments.set(key, { typeId: t.id, variantId: t.variants[0].id, reason: 'test', decidingWords: [], nearest: null, summary: null });
+    assignments.set('OPS-6', { typeId: null, variantId: null, reason: 'test', decidingWords: [], nearest: null, summary: null });
+    saveGrouping(db, { algorithm: 'text-v2', parameters: {}, types: [connect, drops], assignments }, new Map([1, 2, 3, 4, 5, 6].map((n) => [`OPS-${n}`, String(5000 + n)])), NOW);
+    const report = buildTopTicketsReport(db, ALL_TIME, context);
+    // Both types are mostly inside the label, and together they hold most of it: one row, the label, with both types.
+    expect(report.groups).toHaveLength(1);
+    const row = report.groups[0];
+    expect(row).toMatchObject({ id: 'label:vpn', kind: 'label', name: 'vpn', label: 'vpn', count: 6, keys: ['OPS-1', 'OPS-2', 'OPS-3', 'OPS-4', 'OPS-5', 'OPS-6'] });
+    expect(row.merged).toEqual({ label: 'vpn', typeIds: ['type:cccccccccccc', 'type:dddddddddddd'], shared: 4 });
+    expect(row.variants.map((v) => [v.template, v.count])).toEqual([
+      ['Cannot connect to VPN from <*>', 3],
+      ['VPN drops …', 2],
+      ['(wording not repeated)', 1],
+    ]);
     db.$client.close();
   });
 

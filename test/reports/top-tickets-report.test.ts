@@ -99,7 +99,7 @@ describe('top-tickets report', () => {
     // "Access to repo <n>" is both a request type and the label access-request: one row, the type, naming the label.
     expect(access.kind).toBe('type');
     expect(access.id).toMatch(/^type:[0-9a-f]{12}$/);
-    expect(access.merged).toEqual({ typeId: access.id, label: 'access-request', shared: 8 });
+    expect(access.merged).toEqual({ label: 'access-request', typeIds: [access.id], shared: 8 });
     expect(r.groups.filter((g) => g.id === 'label:access-request' || g.id === access.id)).toHaveLength(1);
     // A ticket counts once: no key is in two of these rows.
     const seen = new Map<string, string>();
