@@ -23,11 +23,10 @@ export interface MemberRow {
   key: string;
   created: number | null;
   resolved: number | null;
-  /** 1 when a succeeded run carried the request out. */
+  /** 1 when a succeeded run carried the request out, for members no aggregate counted (see {@link memberRows}); else 0. */
   automated: number;
   /** Stored variant (text grouping), or null. */
   variantId: string | null;
-  typeId: string | null;
   /** JSON array of the ticket's labels as Jira gave them (`tickets.labels`). */
   labels: string;
 }
@@ -99,17 +98,20 @@ export function typeAggregates(db: Db, scope: ReportScope): Array<{ typeId: stri
     .all(params(scope)) as Array<{ typeId: string; name: string; count: number; automated: number }>;
 }
 
-/** For each of `labels`: its tickets in the scope per request type (the overlap of a label group with a type). */
-export function labelTypeOverlaps(db: Db, scope: ReportScope, labels: readonly string[]): Array<{ label: string; typeId: string; count: number; automated: number }> {
+/**
+ * For each of `labels`: its tickets in the scope per request type (the overlap of a label group with a type). Reads
+ * the (label, created) index and each ticket's assignment; `tickets` only for a project filter.
+ */
+export function labelTypeOverlaps(db: Db, scope: ReportScope, labels: readonly string[]): Array<{ label: string; typeId: string; count: number }> {
   if (labels.length === 0) return [];
   return db.$client
     .prepare(
-      `SELECT l.label AS label, g.type_id AS typeId, count(*) AS count, sum(${AUTOMATED_SQL}) AS automated
-       FROM ticket_labels l JOIN ticket_groups g ON g.ticket_id = l.ticket_id JOIN tickets t ON t.id = l.ticket_id
+      `SELECT l.label AS label, g.type_id AS typeId, count(*) AS count
+       FROM ticket_labels l JOIN ticket_groups g ON g.ticket_id = l.ticket_id ${scope.project ? 'JOIN tickets t ON t.id = l.ticket_id' : ''}
        WHERE l.label IN (SELECT value FROM json_each(@labels)) AND g.type_id IS NOT NULL AND ${inWindow(scope, 'l')}
        GROUP BY l.label, g.type_id`,
     )
-    .all({ ...params(scope), labels: JSON.stringify(labels) }) as Array<{ label: string; typeId: string; count: number; automated: number }>;
+    .all({ ...params(scope), labels: JSON.stringify(labels) }) as Array<{ label: string; typeId: string; count: number }>;
 }
 
 /** Group id (`label:<label>` or the type id) → (week index → tickets), for every label and type in the scope. */
@@ -138,39 +140,52 @@ export function weeklyCounts(db: Db, scope: ReportScope): Map<string, Map<number
   return result;
 }
 
-function memberWhere(scope: ReportScope, source: MemberSource): string {
-  const unscoped = { ...scope, project: null };
-  const parts = [
-    source.label === null ? null : `SELECT l.ticket_id FROM ticket_labels l WHERE l.label = @label AND ${inWindow(unscoped, 'l')}`,
-    source.typeIds.length === 0
-      ? null
-      : source.typeIds.length === 1
-        ? `SELECT g.ticket_id FROM ticket_groups g WHERE g.type_id = @typeId AND ${inWindow(unscoped, 'g')}`
-        : `SELECT g.ticket_id FROM ticket_groups g WHERE g.type_id IN (SELECT value FROM json_each(@typeIds)) AND ${inWindow(unscoped, 'g')}`,
-  ].filter(Boolean);
-  // One IN over a UNION: SQLite seeks tickets by id for each member instead of scanning tickets for an OR.
-  return `t.id IN (${parts.join(' UNION ') || 'SELECT NULL WHERE 0'})${scope.project ? ' AND t.project = @project' : ''}`;
-}
-
 const sourceParams = (source: MemberSource) => ({ label: source.label, typeId: source.typeIds[0] ?? null, typeIds: JSON.stringify(source.typeIds) });
 
-/** The member tickets of a label group, a request type, or their union, in the scope. */
-export function memberRows(db: Db, scope: ReportScope, source: MemberSource): MemberRow[] {
-  return db.$client
-    .prepare(
-      `SELECT t.key, t.created, t.resolved, ${AUTOMATED_SQL} AS automated, g.variant_id AS variantId, g.type_id AS typeId, t.labels
-       FROM tickets t LEFT JOIN ticket_groups g ON g.ticket_id = t.id WHERE ${memberWhere(scope, source)}`,
-    )
-    .all({ ...params(scope), ...sourceParams(source) }) as MemberRow[];
+/**
+ * The parts of a source, each driven by its (label | type, created) index, disjoint so they add up without a
+ * de-duplicating UNION: the label's members, then the types' members that do not carry the label.
+ */
+function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: string; where: string; readsTicket: boolean }> {
+  const parts: Array<{ table: string; where: string; readsTicket: boolean }> = [];
+  if (source.label !== null) parts.push({ table: 'ticket_labels', where: `m.label = @label AND ${inWindow(scope, 'm')}`, readsTicket: scope.project !== null });
+  if (source.typeIds.length > 0) {
+    parts.push({
+      table: 'ticket_groups',
+      where:
+        (source.typeIds.length === 1 ? 'm.type_id = @typeId' : 'm.type_id IN (SELECT value FROM json_each(@typeIds))') +
+        ` AND ${inWindow(scope, 'm')}` +
+        (source.label !== null ? ' AND NOT EXISTS (SELECT 1 FROM ticket_labels x WHERE x.ticket_id = m.ticket_id AND x.label = @label)' : ''),
+      readsTicket: scope.project !== null,
+    });
+  }
+  return parts;
 }
 
-/** How many members a source has in another window (the previous one, for the change). */
+/**
+ * The member tickets of a label group, request types, or their union, in the scope. `automated` is read only for the
+ * members a label's aggregate has not counted (the types' members without the label, in a union); elsewhere it is 0,
+ * as the label or type aggregate already counted them.
+ */
+export function memberRows(db: Db, scope: ReportScope, source: MemberSource): MemberRow[] {
+  const select = (automated: boolean) => `SELECT t.key, t.created, t.resolved, ${automated ? AUTOMATED_SQL : '0'} AS automated,
+                         (SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id) AS variantId, t.labels`;
+  const union = source.label !== null && source.typeIds.length > 0;
+  const sql = sourceParts(scope, source)
+    .map((p) => `${select(union && p.table === 'ticket_groups')} FROM ${p.table} m JOIN tickets t ON t.id = m.ticket_id WHERE ${p.where}`)
+    .join(' UNION ALL ');
+  if (!sql) return [];
+  return db.$client.prepare(sql).all({ ...params(scope), ...sourceParams(source) }) as MemberRow[];
+}
+
+/** How many members a source has in another window (the previous one, for the change): index-only without a project. */
 export function countMembers(db: Db, scope: ReportScope, source: MemberSource): number {
-  return (
-    db.$client
-      .prepare(`SELECT count(*) AS n FROM tickets t WHERE ${memberWhere(scope, source)}`)
-      .get({ ...params(scope), ...sourceParams(source) }) as { n: number }
-  ).n;
+  let n = 0;
+  for (const p of sourceParts(scope, source)) {
+    const sql = `SELECT count(*) AS n FROM ${p.table} m ${p.readsTicket ? 'JOIN tickets t ON t.id = m.ticket_id' : ''} WHERE ${p.where}`;
+    n += (db.$client.prepare(sql).get({ ...params(scope), ...sourceParams(source) }) as { n: number }).n;
+  }
+  return n;
 }
 
 /**

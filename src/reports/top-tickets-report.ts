@@ -66,7 +66,10 @@ interface Candidate {
   name: string;
   source: MemberSource;
   count: number;
+  /** Automated members: exact for a single label or type; for a merged row an estimate used only to rank. */
   automated: number;
+  /** What the aggregates counted exactly: a single source's automated, or a merged row's label's. */
+  automatedBase: number;
   shared: number | null;
   weeks: ReadonlyMap<number, number>;
 }
@@ -90,8 +93,8 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
     return { c, burst: detectBurst(c.weeks, c.count).burst, unmet: c.count * minutes * (1 - c.automated / c.count) };
   };
   const single: Candidate[] = [
-    ...labels.map((l) => ({ id: `label:${l.label}`, kind: 'label' as const, name: l.label, source: { label: l.label, typeIds: [] }, count: l.count, automated: l.automated, shared: null, weeks: weekly.get(`label:${l.label}`) ?? new Map() })),
-    ...types.map((t) => ({ id: t.typeId, kind: 'type' as const, name: t.name, source: { label: null, typeIds: [t.typeId] }, count: t.count, automated: t.automated, shared: null, weeks: weekly.get(t.typeId) ?? new Map() })),
+    ...labels.map((l) => ({ id: `label:${l.label}`, kind: 'label' as const, name: l.label, source: { label: l.label, typeIds: [] }, count: l.count, automated: l.automated, automatedBase: l.automated, shared: null, weeks: weekly.get(`label:${l.label}`) ?? new Map() })),
+    ...types.map((t) => ({ id: t.typeId, kind: 'type' as const, name: t.name, source: { label: null, typeIds: [t.typeId] }, count: t.count, automated: t.automated, automatedBase: t.automated, shared: null, weeks: weekly.get(t.typeId) ?? new Map() })),
   ];
   // Only labels that could be shown are checked for overlap (it reads their members' types).
   const labelPool = rank(single.filter((c) => c.kind === 'label').map(score)).slice(0, top * 3).map((x) => x.c.source.label!);
@@ -189,6 +192,7 @@ function mergeOverlaps(single: Candidate[], overlaps: Array<{ label: string; typ
       source: { label: l.source.label, typeIds: types.map((t) => t.id) },
       count: l.count + types.reduce((n, t) => n + t.count, 0) - shared,
       automated: Math.max(l.automated, ...types.map((t) => t.automated)),
+      automatedBase: l.automated,
       shared,
       weeks,
     });
@@ -209,7 +213,8 @@ interface RowContext {
 /** One row from its member tickets: every figure is computed over the members, so count = keys.length. */
 function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGroup {
   const count = members.length;
-  const automated = members.reduce((n, m) => n + (m.automated ? 1 : 0), 0);
+  // The aggregates counted the label's (or the single source's) automated members; the rows add the rest.
+  const automated = c.automatedBase + members.reduce((n, m) => n + (m.automated ? 1 : 0), 0);
   const keys = members.map((m) => m.key).sort(compareIssueKeys);
 
   const labelCounts = new Map<string, number>();

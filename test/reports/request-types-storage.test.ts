@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainLines } from '../../src/cli/commands/group-command.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
+import { insertDeliveries } from '../../src/db/deliveries.js';
+import { enqueueRun, finishRun } from '../../src/db/runs.js';
 import { findTicketGroup, groupingMeta, listRequestTypes, listVariants, saveGrouping } from '../../src/db/text-groups.js';
 import { upsertTickets } from '../../src/db/tickets.js';
 import type { Grouping, TicketAssignment } from '../../src/grouping/grouping-contract.js';
@@ -144,12 +146,19 @@ describe('stored request types', () => {
     for (const t of [drops, connect]) for (const key of t.keys) assignments.set(key, { typeId: t.id, variantId: t.variants[0].id, reason: 'test', decidingWords: [], nearest: null, summary: null });
     assignments.set('OPS-6', { typeId: null, variantId: null, reason: 'test', decidingWords: [], nearest: null, summary: null });
     saveGrouping(db, { algorithm: 'text-v2', parameters: {}, types: [connect, drops], assignments }, new Map([1, 2, 3, 4, 5, 6].map((n) => [`OPS-${n}`, String(5000 + n)])), NOW);
+    // Automated: one labelled member and the one member only its type holds; each counts once.
+    for (const key of ['OPS-1', 'OPS-5']) {
+      const [delivery] = insertDeliveries(db, [{ deliveryKey: `t:${key}`, webhookIdentifier: null, event: 'jira:issue_created', issueKey: key, headers: {}, body: '{}', eventTimestamp: null, receivedAt: NOW }]);
+      const run = enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: 'vpn-fix', reason: 'test', dryRun: false, idempotencyKey: `run:${key}`, maxAttempts: 3 });
+      finishRun(db, run!, { status: 'succeeded', summary: 'ok', applied: true, durationMs: 5 });
+    }
     const report = buildTopTicketsReport(db, ALL_TIME, context);
     // Both types are mostly inside the label, and together they hold most of it: one row, the label, with both types.
     expect(report.groups).toHaveLength(1);
     const row = report.groups[0];
     expect(row).toMatchObject({ id: 'label:vpn', kind: 'label', name: 'vpn', label: 'vpn', count: 6, keys: ['OPS-1', 'OPS-2', 'OPS-3', 'OPS-4', 'OPS-5', 'OPS-6'] });
     expect(row.merged).toEqual({ label: 'vpn', typeIds: ['type:cccccccccccc', 'type:dddddddddddd'], shared: 4 });
+    expect(row).toMatchObject({ automated: 2, automatedShare: 2 / 6 });
     expect(row.variants.map((v) => [v.template, v.count])).toEqual([
       ['Cannot connect to VPN from <*>', 3],
       ['VPN drops …', 2],
