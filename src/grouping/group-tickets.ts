@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 import { CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { groupTicketsV1 } from './text-v1.js';
 
@@ -39,9 +40,11 @@ export interface GroupingOptions {
   minObjectDf?: number;
   /** Description words read when the summary has no content word. Default 12; 0 disables. */
   descriptionWords?: number;
+  /** Cosine of preceding-word vectors at which two container heads are one kind of container. Default 0.35. */
+  headSimilarity?: number;
 }
 
-const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12 };
+const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12, headSimilarity: 0.35 };
 
 interface Item {
   ticket: GroupableTicket;
@@ -50,6 +53,10 @@ interface Item {
   key: string | null;
   object: PhraseWord | null;
   relation: 'direct' | 'in';
+  /** Words that completed an elliptic object phrase (`phrase-heads.ts`). */
+  completedWith?: string[];
+  /** The head its object was clustered with (see {@link mergeContainerHeads}), when not itself. */
+  sameKindAs?: string;
 }
 
 /**
@@ -84,7 +91,10 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   }
   const frequent = (stem: string) => (df.get(stem) ?? 0) >= params.minObjectDf;
 
-  for (const item of items) chooseKey(item, frequent);
+  const stats = new PhraseStats();
+  for (const item of items) stats.add(item.intent, frequent);
+  for (const item of items) chooseKey(item, frequent, stats);
+  mergeContainerHeads(items, stats, params.headSimilarity);
 
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
   const byKey = new Map<string, Item[]>();
@@ -104,17 +114,39 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   return grouping;
 }
 
+/**
+ * Container heads that fill the same slot (`PhraseStats.clusterHeads`: "to sig-docs-ko-reviews" and "to
+ * sig-docs-ko-owners") are one kind of container, so "Add … to reviewers" and "Add … to owners" are one type.
+ * Only heads of container phrases of add/remove-like actions, the 100 most used, are clustered.
+ */
+function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: number): void {
+  const uses = new Map<string, number>();
+  for (const item of items) if (item.relation === 'in' && item.object) uses.set(item.object.stem, (uses.get(item.object.stem) ?? 0) + 1);
+  const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
+  const rep = stats.clusterHeads(heads, threshold);
+  for (const item of items) {
+    const r = item.relation === 'in' && item.object ? rep.get(item.object.stem) : undefined;
+    if (!r || r === item.object!.stem) continue;
+    item.sameKindAs = r;
+    item.key = `${item.intent.action} in ${r}`;
+  }
+}
+
 function hasContent(intent: ParsedIntent): boolean {
   return intent.action !== null || intent.phrases.some((p) => p.words.length > 0);
 }
 
 /** Picks the object and the type key of one ticket (step 2 and 3 of the module comment). */
-function chooseKey(item: Item, frequent: (stem: string) => boolean): void {
+function chooseKey(item: Item, frequent: (stem: string) => boolean, stats: PhraseStats): void {
   const { action, phrases, before } = item.intent;
   if (action === null) return;
   const headOf = (words: PhraseWord[]) => {
-    for (let i = words.length - 1; i >= 0; i--) if (frequent(words[i].stem)) return words[i];
-    return null;
+    const kept = words.filter((w) => frequent(w.stem));
+    // A word naming something by number ("persona Student 3") is a weak head: the last other word wins.
+    let last = kept.length - 1;
+    while (last >= 0 && kept[last].named) last--;
+    if (last >= 0) kept.length = last + 1;
+    return kept.length ? stats.resolve(kept) : null;
   };
   const order: Array<{ words: PhraseWord[]; relation: 'direct' | 'in' }> = [];
   if (CONTAINER_ACTIONS.has(action)) for (const p of phrases) if (p.prep && CONTAINER_PREPS.has(p.prep)) order.push({ words: p.words, relation: 'in' });
@@ -124,9 +156,10 @@ function chooseKey(item: Item, frequent: (stem: string) => boolean): void {
   for (const o of order) {
     const head = headOf(o.words);
     if (head) {
-      item.object = head;
+      item.object = head.word;
+      item.completedWith = head.completedWith;
       item.relation = o.relation;
-      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.stem}`;
+      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`;
       return;
     }
   }
@@ -194,7 +227,8 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
     };
     out.push(variant);
     for (const m of v.items) {
-      const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''})` : 'no frequent object word';
+      const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
+      const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed})` : 'no frequent object word';
       const reason =
         `action "${m.intent.action}" (from "${m.intent.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
         `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;

@@ -124,6 +124,8 @@ export function actionOf(word: string): string | null {
 export interface PhraseWord {
   text: string;
   stem: string;
+  /** Written just before a number, date or version ("Student 3", "Release 0.8"): part of a name, a weak head. */
+  named?: boolean;
 }
 
 /** A phrase after (or before) the action: its opening preposition (null for the direct object) and its content words. */
@@ -144,7 +146,7 @@ export interface ParsedIntent {
   phrases: Phrase[];
 }
 
-type Unit = { kind: 'word'; text: string; lower: string; stem: string | null } | { kind: 'var' } | { kind: 'colon' };
+type Unit = { kind: 'word'; text: string; lower: string; stem: string | null; named?: boolean } | { kind: 'var' } | { kind: 'colon' };
 
 /** Cuts a summary into words, variable parts (placeholders, numbers, months) and colon boundaries. */
 function units(summary: string): Unit[] {
@@ -155,7 +157,11 @@ function units(summary: string): Unit[] {
       continue;
     }
     if (seg.kind === 'placeholder') {
-      out.push({ kind: 'var' });
+      // A bare file name still says what it is: "README.txt" → readme (as in `normaliseText`).
+      const base = seg.placeholder === '<path>' && !/[\\/]/.test(seg.text) ? /^[A-Za-z]+(?=\.)/.exec(seg.text) : null;
+      const stem = base ? normaliseWord(base[0]) : null;
+      if (base && stem) out.push({ kind: 'word', text: base[0], lower: base[0].toLowerCase(), stem });
+      else out.push({ kind: 'var' });
       continue;
     }
     for (const part of seg.text.split(/[-_]/)) {
@@ -166,7 +172,15 @@ function units(summary: string): Unit[] {
       }
     }
   }
+  for (let i = 0; i + 1 < out.length; i++) {
+    const u = out[i];
+    if (u.kind === 'word' && out[i + 1].kind === 'var') u.named = true;
+  }
   return out;
+}
+
+function word(u: { text: string; stem: string; named?: boolean }): PhraseWord {
+  return u.named ? { text: u.text, stem: u.stem, named: true } : { text: u.text, stem: u.stem };
 }
 
 /**
@@ -178,16 +192,19 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
   const us = units(summary ?? '');
   let at = -1;
   let action: string | null = null;
+  // The first action of the last clause that has one: "Inline Edit: review and update the README" asks to update.
+  let clauseHasAction = false;
   for (let i = 0; i < us.length; i++) {
     const u = us[i];
-    if (u.kind !== 'word') continue;
+    if (u.kind === 'colon') clauseHasAction = false;
+    if (u.kind !== 'word' || clauseHasAction) continue;
     let found = actionOf(u.lower);
     const next = us[i + 1];
     if (found === 'configure' && next?.kind === 'word' && next.lower === 'up') found = 'create'; // "set up"
     if (found) {
       at = i;
       action = found;
-      break;
+      clauseHasAction = true;
     }
   }
   const content = (u: Unit): u is Extract<Unit, { kind: 'word' }> & { stem: string } =>
@@ -196,12 +213,12 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
     // No action: the whole summary after its last scope prefix is one direct phrase.
     let start = 0;
     us.forEach((u, i) => u.kind === 'colon' && i < us.length - 1 && (start = i + 1));
-    const words = us.slice(start).filter(content).map((u) => ({ text: u.text, stem: u.stem }));
+    const words = us.slice(start).filter(content).map(word);
     return { action: null, actionText: null, before: [], phrases: [{ prep: null, words }] };
   }
   let clauseStart = 0;
   for (let i = 0; i < at; i++) if (us[i].kind === 'colon') clauseStart = i + 1;
-  const before = us.slice(clauseStart, at).filter(content).map((u) => ({ text: u.text, stem: u.stem }));
+  const before = us.slice(clauseStart, at).filter(content).map(word);
   const phrases: Phrase[] = [{ prep: null, words: [] }];
   for (let i = at + 1; i < us.length; i++) {
     const u = us[i];
@@ -209,7 +226,7 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
     if (u.kind !== 'word') continue;
     if (actionOf(u.lower) !== null && us[i - 1]?.kind === 'word' && (us[i - 1] as { lower: string }).lower === 'and') break; // "add x and remove y"
     if (PREPOSITIONS.has(u.lower)) phrases.push({ prep: u.lower, words: [] });
-    else if (content(u)) phrases[phrases.length - 1].words.push({ text: u.text, stem: u.stem });
+    else if (content(u)) phrases[phrases.length - 1].words.push(word(u));
   }
   const first = us[at] as { text: string };
   return { action, actionText: first.text, before, phrases };
