@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
-import { CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
 import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { groupTicketsV1 } from './text-v1.js';
@@ -125,8 +125,10 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
   const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
   const rep = stats.clusterHeads(heads, threshold);
   for (const item of items) {
-    const r = item.relation === 'in' && item.object ? rep.get(item.object.stem) : undefined;
-    if (!r || r === item.object!.stem) continue;
+    if (!item.object || !item.intent.action) continue;
+    const r = rep.get(item.object.stem);
+    if (!r || r === item.object.stem) continue;
+    if (item.relation !== 'in') continue;
     item.sameKindAs = r;
     item.key = `${item.intent.action} in ${r}`;
   }
@@ -176,7 +178,16 @@ function typeName(members: Item[]): string {
   if (!first.object) return `${verb} …`;
   const forms = new Map<string, number>();
   for (const m of members) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
-  const noun = [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))[0][0];
+  // Up to 3 written forms, most used first; forms of one stem ("team", "teams") count once.
+  const stems = new Set<string>();
+  const nouns: string[] = [];
+  for (const [form] of [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) {
+    const stem = members.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
+    if (stems.has(stem) || nouns.length === 3) continue;
+    stems.add(stem);
+    nouns.push(form);
+  }
+  const noun = nouns.join(' / ');
   if (first.relation === 'in') return `${verb} … ${action === 'remove' || action === 'demote' ? 'from' : 'to'} ${noun}`;
   return `${verb} ${noun} …`;
 }
@@ -197,7 +208,7 @@ function variantOf(summary: string | null, frequent: (stem: string) => boolean):
   const keep = new Set<string>();
   const parts: string[] = [];
   for (const token of normaliseText(summary).tokens) {
-    const fixed = !isPlaceholder(token) && frequent(token);
+    const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
     if (fixed) keep.add(token);
     const part = fixed ? token : '*';
     if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
@@ -221,7 +232,7 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>',
+      template: (renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };

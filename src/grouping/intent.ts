@@ -106,6 +106,9 @@ const VERB_TO_ACTION: ReadonlyMap<string, string> = new Map(
   Object.entries(ACTION_VERBS).flatMap(([action, verbs]) => verbs.flatMap((v) => inflections(v).map((f) => [f, action] as [string, string]))),
 );
 
+/** Normalised stems of every action word (`normaliseText` tokens), so variant templates keep the verb. */
+export const ACTION_STEMS: ReadonlySet<string> = new Set([...VERB_TO_ACTION.keys()].map((w) => normaliseWord(w)).filter((s): s is string => s !== null));
+
 /** The polarity partner of an action, or undefined for a neutral one. */
 export function oppositeOf(action: string): string | undefined {
   for (const [a, b] of POLAR_PAIRS) {
