@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { decodeIntent, encodeIntent, Vocabulary } from './intent-codec.js';
 import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { groupTicketsV1 } from './text-v1.js';
@@ -48,7 +49,10 @@ const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 
 
 interface Item {
   ticket: GroupableTicket;
-  intent: ParsedIntent;
+  /** The parsed intent, encoded (`intent-codec.ts`); dropped once the type key is chosen. */
+  enc: Int32Array | null;
+  action: string | null;
+  actionText: string | null;
   /** Type key (`add in team`), or null when no action was found. */
   key: string | null;
   object: PhraseWord | null;
@@ -71,6 +75,8 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
   const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
   const seen = new Set<string>();
+  const vocab = new Vocabulary();
+  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
   const items: Item[] = [];
   for (const ticket of sorted) {
     if (seen.has(ticket.key)) continue;
@@ -79,21 +85,25 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
       intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
-    items.push({ ticket, intent, key: null, object: null, relation: 'direct' });
+    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }
 
   const df = new Map<string, number>();
   for (const item of items) {
     const stems = new Set<string>();
-    for (const w of item.intent.before) stems.add(w.stem);
-    for (const p of item.intent.phrases) for (const w of p.words) stems.add(w.stem);
+    const intent = intentOf(item);
+    for (const w of intent.before) stems.add(w.stem);
+    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
     for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
   }
   const frequent = (stem: string) => (df.get(stem) ?? 0) >= params.minObjectDf;
 
   const stats = new PhraseStats();
-  for (const item of items) stats.add(item.intent, frequent);
-  for (const item of items) chooseKey(item, frequent, stats);
+  for (const item of items) stats.add(intentOf(item), frequent);
+  for (const item of items) {
+    chooseKey(item, intentOf(item), frequent, stats);
+    item.enc = null;
+  }
   mergeContainerHeads(items, stats, params.headSimilarity);
 
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
@@ -108,7 +118,8 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     if (members.length < 2) singles.push(...members);
     else grouping.types.push(buildType(key, members, frequent, grouping));
   }
-  fallbackTypes(noAction, grouping);
+  if (!process.env.GALGO_NOFB) fallbackTypes(noAction, grouping);
+  if (process.env.GALGO_NOFB) console.log("noAction", noAction.length);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
   return grouping;
@@ -125,12 +136,12 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
   const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
   const rep = stats.clusterHeads(heads, threshold);
   for (const item of items) {
-    if (!item.object || !item.intent.action) continue;
+    if (!item.object || !item.action) continue;
     const r = rep.get(item.object.stem);
     if (!r || r === item.object.stem) continue;
     if (item.relation !== 'in') continue;
     item.sameKindAs = r;
-    item.key = `${item.intent.action} in ${r}`;
+    item.key = `${item.action} in ${r}`;
   }
 }
 
@@ -139,8 +150,8 @@ function hasContent(intent: ParsedIntent): boolean {
 }
 
 /** Picks the object and the type key of one ticket (step 2 and 3 of the module comment). */
-function chooseKey(item: Item, frequent: (stem: string) => boolean, stats: PhraseStats): void {
-  const { action, phrases, before } = item.intent;
+function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) => boolean, stats: PhraseStats): void {
+  const { action, phrases, before } = intent;
   if (action === null) return;
   const headOf = (words: PhraseWord[]) => {
     const kept = words.filter((w) => frequent(w.stem));
@@ -173,7 +184,7 @@ const ACTION_NAMES: Record<string, string> = { configure: 'Configure', clean: 'C
 /** `Add … to team`, `Create teams …`, `Remove … from maintainers`, `Add …`. */
 function typeName(members: Item[]): string {
   const first = members[0];
-  const action = first.intent.action!;
+  const action = first.action!;
   const verb = ACTION_NAMES[action] ?? action[0].toUpperCase() + action.slice(1);
   if (!first.object) return `${verb} …`;
   const forms = new Map<string, number>();
@@ -241,7 +252,7 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
       const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
       const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed})` : 'no frequent object word';
       const reason =
-        `action "${m.intent.action}" (from "${m.intent.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
+        `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
         `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
     }
@@ -301,7 +312,7 @@ function fallbackTypes(items: Item[], grouping: Grouping): void {
 
 /** A ticket whose type key no other ticket shares: records the nearest type (same action, else same object). */
 function explainSingle(item: Item, grouping: Grouping): void {
-  const action = item.intent.action!;
+  const action = item.action!;
   const sameAction = grouping.types.find((t) => t.keyWords[0] === action);
   const sameObject = item.object ? grouping.types.find((t) => t.keyWords.at(-1) === item.object!.stem && t.keyWords[0] !== action) : undefined;
   const near = sameAction ?? sameObject;
@@ -313,7 +324,7 @@ function explainSingle(item: Item, grouping: Grouping): void {
         : `same action "${action}" but no frequent word names its object`
       : `same object "${item.object!.stem}" but the action is "${action}", not "${near.keyWords[0]}"`;
   const reason =
-    `action "${action}" (from "${item.intent.actionText}")` +
+    `action "${action}" (from "${item.actionText}")` +
     (item.object ? ` and object "${item.object.stem}"` : ', no frequent object word') +
     `: no other ticket asks for the same; ${near ? `nearest type "${near.name}": ${why}` : 'no type shares its action or object'}`;
   grouping.assignments.set(item.ticket.key, {
