@@ -29,7 +29,7 @@ import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type Par
 import { decodeIntent, encodeIntent, Vocabulary } from './intent-codec.js';
 import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
-import { groupTicketsV1 } from './text-v1.js';
+import { clusterWordings } from './wording-clusters.js';
 
 export type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 
@@ -118,8 +118,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     if (members.length < 2) singles.push(...members);
     else grouping.types.push(buildType(key, members, frequent, grouping));
   }
-  if (!process.env.GALGO_NOFB) fallbackTypes(noAction, grouping);
-  if (process.env.GALGO_NOFB) console.log("noAction", noAction.length);
+  fallbackTypes(noAction, frequent, grouping);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
   return grouping;
@@ -227,7 +226,13 @@ function variantOf(summary: string | null, frequent: (stem: string) => boolean):
   return { signature: parts.join(' '), keep };
 }
 
-function buildType(key: string, members: Item[], frequent: (stem: string) => boolean, grouping: Grouping): RequestType {
+function buildType(
+  key: string,
+  members: Item[],
+  frequent: (stem: string) => boolean,
+  grouping: Grouping,
+  wording?: { name: string; keyWords: string[]; reason: string },
+): RequestType {
   const id = hashId('type', key);
   const byVariant = new Map<string, { keep: Set<string>; items: Item[] }>();
   for (const m of members) {
@@ -237,8 +242,8 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
   const variants = [...byVariant.entries()]
     .sort((a, b) => b[1].items.length - a[1].items.length || cmp(a[0], b[0]))
     .map(([signature, v]) => ({ signature, ...v }));
-  const name = typeName(members);
-  const keyWords = key.split(' ');
+  const name = wording?.name ?? typeName(members);
+  const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
   for (const v of variants) {
     const variant: RequestVariant = {
@@ -248,12 +253,20 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
     out.push(variant);
+    // Members with the same action word and object word share one reason string (memory at 100k tickets).
+    const reasons = new Map<string, string>();
     for (const m of v.items) {
-      const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
-      const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed})` : 'no frequent object word';
-      const reason =
-        `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
-        `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}`;
+      let reason = wording ? `${wording.reason}; wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)` : reasons.get(cacheKey);
+      if (reason === undefined) {
+        const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
+        const kind = m.sameKindAs ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)` : '';
+        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
+        reason =
+          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
+          `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+        reasons.set(cacheKey, reason);
+      }
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
     }
   }
@@ -271,42 +284,32 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
   };
 }
 
-/** Tickets without an action word: `text-v1` wording clusters among themselves, each a type with one variant. */
-function fallbackTypes(items: Item[], grouping: Grouping): void {
+/**
+ * Tickets without an action word: wording clusters among themselves (`wording-clusters.ts`), each cluster of 2 or
+ * more a type named by its most common wording, with variants as for the other types.
+ */
+function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, grouping: Grouping): void {
   if (items.length === 0) return;
-  const v1 = groupTicketsV1(items.map((i) => i.ticket));
-  const summaries = new Map(items.map((i) => [i.ticket.key, i.ticket.summary]));
-  const typeOf = new Map<string, { id: string; name: string; variantId: string; keyWords: string[] }>();
-  for (const g of v1.groups) {
-    const id = hashId('type', `wording ${g.signature.join(' ')}`);
-    const variantId = hashId('variant', `${id}|${g.signature.join(' ')}`);
-    grouping.types.push({
-      id,
-      kind: 'type',
-      name: g.template,
-      keyWords: g.signature,
-      count: g.count,
-      keys: g.keys,
-      exampleKeys: g.exampleKeys,
-      labels: g.labels,
-      dominantLabel: g.dominantLabel,
-      variants: [{ id: variantId, template: g.template, count: g.count, keys: g.keys }],
-    });
-    for (const k of g.keys) typeOf.set(k, { id, name: g.template, variantId, keyWords: g.signature });
-  }
-  for (const [key, a] of v1.assignments) {
-    const t = a.groupId === null ? undefined : typeOf.get(key);
-    const reason = t
-      ? `no action word: grouped by wording, ${a.reason}`
-      : `no action word and no repeated wording: ${a.reason}`;
-    grouping.assignments.set(key, {
-      typeId: t?.id ?? null,
-      variantId: t?.variantId ?? null,
-      reason,
-      decidingWords: t?.keyWords ?? [],
-      nearest: null,
-      summary: summaries.get(key) ?? null,
-    });
+  const result = clusterWordings(items.map((i) => i.ticket.summary));
+  const used = new Set<string>();
+  for (const c of result.clusters) {
+    if (c.members.length < 2) {
+      const item = items[c.members[0]];
+      const words = result.wordsOf(c.members[0]);
+      const reason = words.length
+        ? `no action word, and no other ticket shares enough of its informative words [${words.join(' ')}] (weighted Jaccard < 0.5)`
+        : 'no action word and no informative word (only stop words, numbers, names or words no other ticket uses)';
+      grouping.assignments.set(item.ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: item.ticket.summary });
+      continue;
+    }
+    const members = c.members.map((i) => items[i]);
+    const keep = new Set(c.words);
+    const name = (renderTemplate(normaliseText(members[0].ticket.summary), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
+    const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
+    let key = `wording ${c.words.join(' ')}`;
+    for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
+    used.add(key);
+    grouping.types.push(buildType(key, members, frequent, grouping, { name, keyWords: c.words, reason }));
   }
 }
 
