@@ -74,38 +74,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   if (!(params.minObjectDf >= 1) || !(params.descriptionWords >= 0)) throw new RangeError('minObjectDf must be ≥ 1 and descriptionWords ≥ 0');
   const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
   const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
-  const seen = new Set<string>();
-  const vocab = new Vocabulary();
-  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
-  const items: Item[] = [];
-  for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
-    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
-      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
-    }
-    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
-  }
-
-  const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    const intent = intentOf(item);
-    for (const w of intent.before) stems.add(w.stem);
-    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
-    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
-  }
-  const frequent = (stem: string) => (df.get(stem) ?? 0) >= params.minObjectDf;
-
-  const stats = new PhraseStats();
-  for (const item of items) stats.add(intentOf(item), frequent);
-  for (const item of items) {
-    chooseKey(item, intentOf(item), frequent, stats);
-    item.enc = null;
-  }
-  mergeContainerHeads(items, stats, params.headSimilarity);
-
+  const { items, frequent } = readIntents(sorted, params);
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
   const byKey = new Map<string, Item[]>();
   const noAction: Item[] = [];
@@ -142,6 +111,48 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
     item.sameKindAs = r;
     item.key = `${item.action} in ${r}`;
   }
+}
+
+/**
+ * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
+ * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
+ * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
+ */
+function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions>): { items: Item[]; frequent: (stem: string) => boolean } {
+  const seen = new Set<string>();
+  const vocab = new Vocabulary();
+  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
+  const items: Item[] = [];
+  for (const ticket of sorted) {
+    if (seen.has(ticket.key)) continue;
+    seen.add(ticket.key);
+    let intent = parseIntent(ticket.summary);
+    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
+      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
+    }
+    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+  }
+  seen.clear();
+  const df = new Map<string, number>();
+  for (const item of items) {
+    const stems = new Set<string>();
+    const intent = intentOf(item);
+    for (const w of intent.before) stems.add(w.stem);
+    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
+    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
+  }
+  const frequentStems = new Set<string>();
+  for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
+  df.clear();
+  const frequent = (stem: string) => frequentStems.has(stem);
+  const stats = new PhraseStats();
+  for (const item of items) stats.add(intentOf(item), frequent);
+  for (const item of items) {
+    chooseKey(item, intentOf(item), frequent, stats);
+    item.enc = null;
+  }
+  mergeContainerHeads(items, stats, params.headSimilarity);
+  return { items, frequent };
 }
 
 function hasContent(intent: ParsedIntent): boolean {
