@@ -174,8 +174,8 @@ function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) =>
   const order: Array<{ words: PhraseWord[]; relation: 'direct' | 'in' }> = [];
   if (CONTAINER_ACTIONS.has(action)) for (const p of phrases) if (p.prep && CONTAINER_PREPS.has(p.prep)) order.push({ words: p.words, relation: 'in' });
   order.push({ words: phrases[0].words, relation: 'direct' });
-  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
   order.push({ words: before, relation: 'direct' });
+  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
   for (const o of order) {
     const head = headOf(o.words);
     if (head) {

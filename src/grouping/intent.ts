@@ -88,6 +88,9 @@ const PREPOSITIONS = new Set(
   'to into onto from for as in on of with at by via about under within without out off across toward towards than w'.split(' '),
 );
 
+/** Adjectives that qualify what is asked for but never name it ("a **new** bucket", "**stale** records"). */
+const NEVER_HEADS = new Set('new old additional extra existing current missing stale unused another other temporary permanent initial appropriate proper same'.split(' '));
+
 /** Month names and their abbreviations: date parts ("nov-07-2025", "October 2") are variable, like numbers. */
 const MONTHS = new Set(
   'jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september october november december'.split(' '),
@@ -210,8 +213,19 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
       clauseHasAction = true;
     }
   }
+  if (at < 0) {
+    // "New repo: acme/api" asks to create one: "new" opening a clause is the request's verb.
+    for (let i = 0; i < us.length; i++) {
+      const u = us[i];
+      if (u.kind === 'word' && u.lower === 'new' && (i === 0 || us[i - 1].kind === 'colon')) {
+        at = i;
+        action = 'create';
+        break;
+      }
+    }
+  }
   const content = (u: Unit): u is Extract<Unit, { kind: 'word' }> & { stem: string } =>
-    u.kind === 'word' && u.stem !== null && !PREPOSITIONS.has(u.lower) && actionOf(u.lower) === null;
+    u.kind === 'word' && u.stem !== null && !PREPOSITIONS.has(u.lower) && !NEVER_HEADS.has(u.lower) && actionOf(u.lower) === null;
   if (at < 0) {
     // No action: the whole summary after its last scope prefix is one direct phrase.
     let start = 0;
@@ -221,7 +235,16 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
   }
   let clauseStart = 0;
   for (let i = 0; i < at; i++) if (us[i].kind === 'colon') clauseStart = i + 1;
-  const before = us.slice(clauseStart, at).filter(content).map(word);
+  // Before the action, only its subject phrase counts ("tokens expired for 3 feedstocks, please reset" → tokens expired).
+  let beforeEnd = at;
+  for (let i = clauseStart; i < at; i++) {
+    const u = us[i];
+    if (u.kind === 'word' && PREPOSITIONS.has(u.lower)) {
+      beforeEnd = i;
+      break;
+    }
+  }
+  const before = us.slice(clauseStart, beforeEnd).filter(content).map(word);
   const phrases: Phrase[] = [{ prep: null, words: [] }];
   for (let i = at + 1; i < us.length; i++) {
     const u = us[i];
