@@ -4,6 +4,7 @@
  *
  *   node --import tsx scripts/eval-grouping.ts                                  # the shared corpora
  *   node --import tsx scripts/eval-grouping.ts --tickets FILE.jsonl --key KEY.json   # also any other corpus
+ *   node --import tsx scripts/eval-grouping.ts --only text-v2 --no-rss           # one method, no RSS children (quick)
  *
  * Corpora (read in place from ../shared, skipped with a message when absent):
  * - k8s-org: 2,939 real GitHub-admin requests, keys `types.json` (fine) and `types-coarse.json` (coarse);
@@ -33,6 +34,8 @@ import * as m from './eval-grouping-metrics.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(root, '../shared/fixtures/tickets');
+
+let measureRss = true;
 
 type Method = (tickets: GroupableTicket[]) => m.Prediction;
 
@@ -67,6 +70,7 @@ async function loadTickets(file: string): Promise<GroupableTicket[]> {
 
 /** Peak RSS (MB) of a fresh process that loads `file` and runs one method: the method's own memory plus the corpus. */
 function peakRss(method: string, file: string): number | null {
+  if (!measureRss) return null;
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--rss-child', method, '--tickets', file], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -148,7 +152,9 @@ function print(corpus: Corpus, n: number, results: Record<string, unknown>[]) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { tickets: { type: 'string' }, key: { type: 'string' }, 'rss-child': { type: 'string' } } });
+  const { values } = parseArgs({ options: { tickets: { type: 'string' }, key: { type: 'string' }, 'rss-child': { type: 'string' }, only: { type: 'string' }, 'no-rss': { type: 'boolean' } } });
+  if (values.only) for (const name of Object.keys(METHODS)) if (name !== values.only) delete METHODS[name];
+  if (values['no-rss']) measureRss = false;
   if (values['rss-child']) {
     const tickets = await loadTickets(values.tickets!);
     METHODS[values['rss-child']](tickets);

@@ -25,9 +25,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
-import { CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { decodeIntent, encodeIntent, Vocabulary } from './intent-codec.js';
+import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
-import { groupTicketsV1 } from './text-v1.js';
+import { clusterWordings } from './wording-clusters.js';
 
 export type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 
@@ -39,17 +41,26 @@ export interface GroupingOptions {
   minObjectDf?: number;
   /** Description words read when the summary has no content word. Default 12; 0 disables. */
   descriptionWords?: number;
+  /** Cosine of preceding-word vectors at which two container heads are one kind of container. Default 0.35. */
+  headSimilarity?: number;
 }
 
-const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12 };
+const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12, headSimilarity: 0.35 };
 
 interface Item {
   ticket: GroupableTicket;
-  intent: ParsedIntent;
+  /** The parsed intent, encoded (`intent-codec.ts`); dropped once the type key is chosen. */
+  enc: Int32Array | null;
+  action: string | null;
+  actionText: string | null;
   /** Type key (`add in team`), or null when no action was found. */
   key: string | null;
   object: PhraseWord | null;
   relation: 'direct' | 'in';
+  /** Words that completed an elliptic object phrase (`phrase-heads.ts`). */
+  completedWith?: string[];
+  /** The head its object was clustered with (see {@link mergeContainerHeads}), when not itself. */
+  sameKindAs?: string;
 }
 
 /**
@@ -63,29 +74,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   if (!(params.minObjectDf >= 1) || !(params.descriptionWords >= 0)) throw new RangeError('minObjectDf must be ≥ 1 and descriptionWords ≥ 0');
   const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
   const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
-  const seen = new Set<string>();
-  const items: Item[] = [];
-  for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
-    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
-      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
-    }
-    items.push({ ticket, intent, key: null, object: null, relation: 'direct' });
-  }
-
-  const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    for (const w of item.intent.before) stems.add(w.stem);
-    for (const p of item.intent.phrases) for (const w of p.words) stems.add(w.stem);
-    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
-  }
-  const frequent = (stem: string) => (df.get(stem) ?? 0) >= params.minObjectDf;
-
-  for (const item of items) chooseKey(item, frequent);
-
+  const { items, frequent } = readIntents(sorted, params);
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
   const byKey = new Map<string, Item[]>();
   const noAction: Item[] = [];
@@ -98,10 +87,72 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
     if (members.length < 2) singles.push(...members);
     else grouping.types.push(buildType(key, members, frequent, grouping));
   }
-  fallbackTypes(noAction, grouping);
+  fallbackTypes(noAction, frequent, grouping);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
   return grouping;
+}
+
+/**
+ * Container heads that fill the same slot (`PhraseStats.clusterHeads`: "to sig-docs-ko-reviews" and "to
+ * sig-docs-ko-owners") are one kind of container, so "Add … to reviewers" and "Add … to owners" are one type.
+ * Only heads of container phrases of add/remove-like actions, the 100 most used, are clustered.
+ */
+function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: number): void {
+  const uses = new Map<string, number>();
+  for (const item of items) if (item.relation === 'in' && item.object) uses.set(item.object.stem, (uses.get(item.object.stem) ?? 0) + 1);
+  const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
+  const rep = stats.clusterHeads(heads, threshold);
+  for (const item of items) {
+    if (!item.object || !item.action) continue;
+    const r = rep.get(item.object.stem);
+    if (!r || r === item.object.stem) continue;
+    if (item.relation !== 'in') continue;
+    item.sameKindAs = r;
+    item.key = `${item.action} in ${r}`;
+  }
+}
+
+/**
+ * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
+ * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
+ * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
+ */
+function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions>): { items: Item[]; frequent: (stem: string) => boolean } {
+  const seen = new Set<string>();
+  const vocab = new Vocabulary();
+  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
+  const items: Item[] = [];
+  for (const ticket of sorted) {
+    if (seen.has(ticket.key)) continue;
+    seen.add(ticket.key);
+    let intent = parseIntent(ticket.summary);
+    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
+      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
+    }
+    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+  }
+  seen.clear();
+  const df = new Map<string, number>();
+  for (const item of items) {
+    const stems = new Set<string>();
+    const intent = intentOf(item);
+    for (const w of intent.before) stems.add(w.stem);
+    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
+    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
+  }
+  const frequentStems = new Set<string>();
+  for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
+  df.clear();
+  const frequent = (stem: string) => frequentStems.has(stem);
+  const stats = new PhraseStats();
+  for (const item of items) stats.add(intentOf(item), frequent);
+  for (const item of items) {
+    chooseKey(item, intentOf(item), frequent, stats);
+    item.enc = null;
+  }
+  mergeContainerHeads(items, stats, params.headSimilarity);
+  return { items, frequent };
 }
 
 function hasContent(intent: ParsedIntent): boolean {
@@ -109,24 +160,29 @@ function hasContent(intent: ParsedIntent): boolean {
 }
 
 /** Picks the object and the type key of one ticket (step 2 and 3 of the module comment). */
-function chooseKey(item: Item, frequent: (stem: string) => boolean): void {
-  const { action, phrases, before } = item.intent;
+function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) => boolean, stats: PhraseStats): void {
+  const { action, phrases, before } = intent;
   if (action === null) return;
   const headOf = (words: PhraseWord[]) => {
-    for (let i = words.length - 1; i >= 0; i--) if (frequent(words[i].stem)) return words[i];
-    return null;
+    const kept = words.filter((w) => frequent(w.stem));
+    // A word naming something by number ("persona Student 3") is a weak head: the last other word wins.
+    let last = kept.length - 1;
+    while (last >= 0 && kept[last].named) last--;
+    if (last >= 0) kept.length = last + 1;
+    return kept.length ? stats.resolve(kept) : null;
   };
   const order: Array<{ words: PhraseWord[]; relation: 'direct' | 'in' }> = [];
   if (CONTAINER_ACTIONS.has(action)) for (const p of phrases) if (p.prep && CONTAINER_PREPS.has(p.prep)) order.push({ words: p.words, relation: 'in' });
   order.push({ words: phrases[0].words, relation: 'direct' });
-  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
   order.push({ words: before, relation: 'direct' });
+  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
   for (const o of order) {
     const head = headOf(o.words);
     if (head) {
-      item.object = head;
+      item.object = head.word;
+      item.completedWith = head.completedWith;
       item.relation = o.relation;
-      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.stem}`;
+      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`;
       return;
     }
   }
@@ -138,12 +194,21 @@ const ACTION_NAMES: Record<string, string> = { configure: 'Configure', clean: 'C
 /** `Add … to team`, `Create teams …`, `Remove … from maintainers`, `Add …`. */
 function typeName(members: Item[]): string {
   const first = members[0];
-  const action = first.intent.action!;
+  const action = first.action!;
   const verb = ACTION_NAMES[action] ?? action[0].toUpperCase() + action.slice(1);
   if (!first.object) return `${verb} …`;
   const forms = new Map<string, number>();
   for (const m of members) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
-  const noun = [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))[0][0];
+  // Up to 3 written forms, most used first; forms of one stem ("team", "teams") count once.
+  const stems = new Set<string>();
+  const nouns: string[] = [];
+  for (const [form] of [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) {
+    const stem = members.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
+    if (stems.has(stem) || nouns.length === 3) continue;
+    stems.add(stem);
+    nouns.push(form);
+  }
+  const noun = nouns.join(' / ');
   if (first.relation === 'in') return `${verb} … ${action === 'remove' || action === 'demote' ? 'from' : 'to'} ${noun}`;
   return `${verb} ${noun} …`;
 }
@@ -164,7 +229,7 @@ function variantOf(summary: string | null, frequent: (stem: string) => boolean):
   const keep = new Set<string>();
   const parts: string[] = [];
   for (const token of normaliseText(summary).tokens) {
-    const fixed = !isPlaceholder(token) && frequent(token);
+    const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
     if (fixed) keep.add(token);
     const part = fixed ? token : '*';
     if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
@@ -172,7 +237,13 @@ function variantOf(summary: string | null, frequent: (stem: string) => boolean):
   return { signature: parts.join(' '), keep };
 }
 
-function buildType(key: string, members: Item[], frequent: (stem: string) => boolean, grouping: Grouping): RequestType {
+function buildType(
+  key: string,
+  members: Item[],
+  frequent: (stem: string) => boolean,
+  grouping: Grouping,
+  wording?: { name: string; keyWords: string[]; reason: string },
+): RequestType {
   const id = hashId('type', key);
   const byVariant = new Map<string, { keep: Set<string>; items: Item[] }>();
   for (const m of members) {
@@ -182,22 +253,31 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
   const variants = [...byVariant.entries()]
     .sort((a, b) => b[1].items.length - a[1].items.length || cmp(a[0], b[0]))
     .map(([signature, v]) => ({ signature, ...v }));
-  const name = typeName(members);
-  const keyWords = key.split(' ');
+  const name = wording?.name ?? typeName(members);
+  const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>',
+      template: (renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
     out.push(variant);
+    // Members with the same action word and object word share one reason string (memory at 100k tickets).
+    const reasons = new Map<string, string>();
     for (const m of v.items) {
-      const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''})` : 'no frequent object word';
-      const reason =
-        `action "${m.intent.action}" (from "${m.intent.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
-        `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}`;
+      let reason = wording ? `${wording.reason}; wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)` : reasons.get(cacheKey);
+      if (reason === undefined) {
+        const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
+        const kind = m.sameKindAs ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)` : '';
+        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
+        reason =
+          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
+          `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+        reasons.set(cacheKey, reason);
+      }
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
     }
   }
@@ -215,48 +295,38 @@ function buildType(key: string, members: Item[], frequent: (stem: string) => boo
   };
 }
 
-/** Tickets without an action word: `text-v1` wording clusters among themselves, each a type with one variant. */
-function fallbackTypes(items: Item[], grouping: Grouping): void {
+/**
+ * Tickets without an action word: wording clusters among themselves (`wording-clusters.ts`), each cluster of 2 or
+ * more a type named by its most common wording, with variants as for the other types.
+ */
+function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, grouping: Grouping): void {
   if (items.length === 0) return;
-  const v1 = groupTicketsV1(items.map((i) => i.ticket));
-  const summaries = new Map(items.map((i) => [i.ticket.key, i.ticket.summary]));
-  const typeOf = new Map<string, { id: string; name: string; variantId: string; keyWords: string[] }>();
-  for (const g of v1.groups) {
-    const id = hashId('type', `wording ${g.signature.join(' ')}`);
-    const variantId = hashId('variant', `${id}|${g.signature.join(' ')}`);
-    grouping.types.push({
-      id,
-      kind: 'type',
-      name: g.template,
-      keyWords: g.signature,
-      count: g.count,
-      keys: g.keys,
-      exampleKeys: g.exampleKeys,
-      labels: g.labels,
-      dominantLabel: g.dominantLabel,
-      variants: [{ id: variantId, template: g.template, count: g.count, keys: g.keys }],
-    });
-    for (const k of g.keys) typeOf.set(k, { id, name: g.template, variantId, keyWords: g.signature });
-  }
-  for (const [key, a] of v1.assignments) {
-    const t = a.groupId === null ? undefined : typeOf.get(key);
-    const reason = t
-      ? `no action word: grouped by wording, ${a.reason}`
-      : `no action word and no repeated wording: ${a.reason}`;
-    grouping.assignments.set(key, {
-      typeId: t?.id ?? null,
-      variantId: t?.variantId ?? null,
-      reason,
-      decidingWords: t?.keyWords ?? [],
-      nearest: null,
-      summary: summaries.get(key) ?? null,
-    });
+  const result = clusterWordings(items.map((i) => i.ticket.summary));
+  const used = new Set<string>();
+  for (const c of result.clusters) {
+    if (c.members.length < 2) {
+      const item = items[c.members[0]];
+      const words = result.wordsOf(c.members[0]);
+      const reason = words.length
+        ? `no action word, and no other ticket shares enough of its informative words [${words.join(' ')}] (weighted Jaccard < 0.5)`
+        : 'no action word and no informative word (only stop words, numbers, names or words no other ticket uses)';
+      grouping.assignments.set(item.ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: item.ticket.summary });
+      continue;
+    }
+    const members = c.members.map((i) => items[i]);
+    const keep = new Set(c.words);
+    const name = (renderTemplate(normaliseText(members[0].ticket.summary), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
+    const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
+    let key = `wording ${c.words.join(' ')}`;
+    for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
+    used.add(key);
+    grouping.types.push(buildType(key, members, frequent, grouping, { name, keyWords: c.words, reason }));
   }
 }
 
 /** A ticket whose type key no other ticket shares: records the nearest type (same action, else same object). */
 function explainSingle(item: Item, grouping: Grouping): void {
-  const action = item.intent.action!;
+  const action = item.action!;
   const sameAction = grouping.types.find((t) => t.keyWords[0] === action);
   const sameObject = item.object ? grouping.types.find((t) => t.keyWords.at(-1) === item.object!.stem && t.keyWords[0] !== action) : undefined;
   const near = sameAction ?? sameObject;
@@ -268,7 +338,7 @@ function explainSingle(item: Item, grouping: Grouping): void {
         : `same action "${action}" but no frequent word names its object`
       : `same object "${item.object!.stem}" but the action is "${action}", not "${near.keyWords[0]}"`;
   const reason =
-    `action "${action}" (from "${item.intent.actionText}")` +
+    `action "${action}" (from "${item.actionText}")` +
     (item.object ? ` and object "${item.object.stem}"` : ', no frequent object word') +
     `: no other ticket asks for the same; ${near ? `nearest type "${near.name}": ${why}` : 'no type shares its action or object'}`;
   grouping.assignments.set(item.ticket.key, {

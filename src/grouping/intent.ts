@@ -88,6 +88,9 @@ const PREPOSITIONS = new Set(
   'to into onto from for as in on of with at by via about under within without out off across toward towards than w'.split(' '),
 );
 
+/** Adjectives that qualify what is asked for but never name it ("a **new** bucket", "**stale** records"). */
+const NEVER_HEADS = new Set('new old additional extra existing current missing stale unused another other temporary permanent initial appropriate proper same'.split(' '));
+
 /** Month names and their abbreviations: date parts ("nov-07-2025", "October 2") are variable, like numbers. */
 const MONTHS = new Set(
   'jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september october november december'.split(' '),
@@ -105,6 +108,9 @@ function inflections(verb: string): string[] {
 const VERB_TO_ACTION: ReadonlyMap<string, string> = new Map(
   Object.entries(ACTION_VERBS).flatMap(([action, verbs]) => verbs.flatMap((v) => inflections(v).map((f) => [f, action] as [string, string]))),
 );
+
+/** Normalised stems of every action word (`normaliseText` tokens), so variant templates keep the verb. */
+export const ACTION_STEMS: ReadonlySet<string> = new Set([...VERB_TO_ACTION.keys()].map((w) => normaliseWord(w)).filter((s): s is string => s !== null));
 
 /** The polarity partner of an action, or undefined for a neutral one. */
 export function oppositeOf(action: string): string | undefined {
@@ -124,6 +130,8 @@ export function actionOf(word: string): string | null {
 export interface PhraseWord {
   text: string;
   stem: string;
+  /** Written just before a number, date or version ("Student 3", "Release 0.8"): part of a name, a weak head. */
+  named?: boolean;
 }
 
 /** A phrase after (or before) the action: its opening preposition (null for the direct object) and its content words. */
@@ -144,7 +152,7 @@ export interface ParsedIntent {
   phrases: Phrase[];
 }
 
-type Unit = { kind: 'word'; text: string; lower: string; stem: string | null } | { kind: 'var' } | { kind: 'colon' };
+type Unit = { kind: 'word'; text: string; lower: string; stem: string | null; named?: boolean } | { kind: 'var' } | { kind: 'colon' };
 
 /** Cuts a summary into words, variable parts (placeholders, numbers, months) and colon boundaries. */
 function units(summary: string): Unit[] {
@@ -155,7 +163,11 @@ function units(summary: string): Unit[] {
       continue;
     }
     if (seg.kind === 'placeholder') {
-      out.push({ kind: 'var' });
+      // A bare file name still says what it is: "README.txt" → readme (as in `normaliseText`).
+      const base = seg.placeholder === '<path>' && !/[\\/]/.test(seg.text) ? /^[A-Za-z]+(?=\.)/.exec(seg.text) : null;
+      const stem = base ? normaliseWord(base[0]) : null;
+      if (base && stem) out.push({ kind: 'word', text: base[0], lower: base[0].toLowerCase(), stem });
+      else out.push({ kind: 'var' });
       continue;
     }
     for (const part of seg.text.split(/[-_]/)) {
@@ -166,7 +178,15 @@ function units(summary: string): Unit[] {
       }
     }
   }
+  for (let i = 0; i + 1 < out.length; i++) {
+    const u = out[i];
+    if (u.kind === 'word' && out[i + 1].kind === 'var') u.named = true;
+  }
   return out;
+}
+
+function word(u: { text: string; stem: string; named?: boolean }): PhraseWord {
+  return u.named ? { text: u.text, stem: u.stem, named: true } : { text: u.text, stem: u.stem };
 }
 
 /**
@@ -178,30 +198,53 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
   const us = units(summary ?? '');
   let at = -1;
   let action: string | null = null;
+  // The first action of the last clause that has one: "Inline Edit: review and update the README" asks to update.
+  let clauseHasAction = false;
   for (let i = 0; i < us.length; i++) {
     const u = us[i];
-    if (u.kind !== 'word') continue;
+    if (u.kind === 'colon') clauseHasAction = false;
+    if (u.kind !== 'word' || clauseHasAction) continue;
     let found = actionOf(u.lower);
     const next = us[i + 1];
     if (found === 'configure' && next?.kind === 'word' && next.lower === 'up') found = 'create'; // "set up"
     if (found) {
       at = i;
       action = found;
-      break;
+      clauseHasAction = true;
+    }
+  }
+  if (at < 0) {
+    // "New repo: acme/api" asks to create one: "new" opening a clause is the request's verb.
+    for (let i = 0; i < us.length; i++) {
+      const u = us[i];
+      if (u.kind === 'word' && u.lower === 'new' && (i === 0 || us[i - 1].kind === 'colon')) {
+        at = i;
+        action = 'create';
+        break;
+      }
     }
   }
   const content = (u: Unit): u is Extract<Unit, { kind: 'word' }> & { stem: string } =>
-    u.kind === 'word' && u.stem !== null && !PREPOSITIONS.has(u.lower) && actionOf(u.lower) === null;
+    u.kind === 'word' && u.stem !== null && !PREPOSITIONS.has(u.lower) && !NEVER_HEADS.has(u.lower) && actionOf(u.lower) === null;
   if (at < 0) {
     // No action: the whole summary after its last scope prefix is one direct phrase.
     let start = 0;
     us.forEach((u, i) => u.kind === 'colon' && i < us.length - 1 && (start = i + 1));
-    const words = us.slice(start).filter(content).map((u) => ({ text: u.text, stem: u.stem }));
+    const words = us.slice(start).filter(content).map(word);
     return { action: null, actionText: null, before: [], phrases: [{ prep: null, words }] };
   }
   let clauseStart = 0;
   for (let i = 0; i < at; i++) if (us[i].kind === 'colon') clauseStart = i + 1;
-  const before = us.slice(clauseStart, at).filter(content).map((u) => ({ text: u.text, stem: u.stem }));
+  // Before the action, only its subject phrase counts ("tokens expired for 3 feedstocks, please reset" → tokens expired).
+  let beforeEnd = at;
+  for (let i = clauseStart; i < at; i++) {
+    const u = us[i];
+    if (u.kind === 'word' && PREPOSITIONS.has(u.lower)) {
+      beforeEnd = i;
+      break;
+    }
+  }
+  const before = us.slice(clauseStart, beforeEnd).filter(content).map(word);
   const phrases: Phrase[] = [{ prep: null, words: [] }];
   for (let i = at + 1; i < us.length; i++) {
     const u = us[i];
@@ -209,7 +252,7 @@ export function parseIntent(summary: string | null | undefined): ParsedIntent {
     if (u.kind !== 'word') continue;
     if (actionOf(u.lower) !== null && us[i - 1]?.kind === 'word' && (us[i - 1] as { lower: string }).lower === 'and') break; // "add x and remove y"
     if (PREPOSITIONS.has(u.lower)) phrases.push({ prep: u.lower, words: [] });
-    else if (content(u)) phrases[phrases.length - 1].words.push({ text: u.text, stem: u.stem });
+    else if (content(u)) phrases[phrases.length - 1].words.push(word(u));
   }
   const first = us[at] as { text: string };
   return { action, actionText: first.text, before, phrases };
