@@ -239,7 +239,9 @@ export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; mem
   } else if (q && labels.has(lower)) {
     return labelGroup(lower);
   } else if (q) {
-    const exact = types.filter((t) => t.name.toLowerCase() === lower);
+    // A name without its `…` (what varies) also counts as exact: "Add members" is the type "Add members …".
+    const bare = (text: string) => text.replace(/…/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase();
+    const exact = types.filter((t) => t.name.toLowerCase() === lower || bare(t.name) === bare(q));
     const matches = types.filter((t) => t.name.toLowerCase().includes(lower) || variantsOf(t.id).some((v) => v.template.toLowerCase().includes(lower)));
     if (exact.length === 1 || matches.length === 1) return typeGroup(exact[0] ?? matches[0]);
     if (matches.length > 1) {

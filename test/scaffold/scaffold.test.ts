@@ -129,6 +129,9 @@ describe('deflect scaffold', () => {
     expect(feedstock.members.map((t) => t.key).sort()).toEqual(feedstockTickets.map((t) => t.key).sort());
     expect(resolveGroup(db, feedstock.group.id).group.id).toBe(feedstock.group.id);
     expect(resolveGroup(db, feedstock.group.name).group.id).toBe(feedstock.group.id);
+    // The name without its "…" names the type too.
+    expect(feedstock.group.name).toContain('…');
+    expect(resolveGroup(db, feedstock.group.name.replace(/…/g, ' ')).group.id).toBe(feedstock.group.id);
     expect(resolveGroup(db, 'VPN').group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
     expect(resolveGroup(db, 'label:VPN').group.id).toBe('label:vpn');
     const vpnType = resolveGroup(db, 'vpn access for').group;

@@ -105,6 +105,3 @@ export function rank(groups) {
   const steady = groups.filter((g) => !g.burst).sort((a, b) => demand(b) - demand(a) || a.order - b.order);
   return { steady, bursts: groups.filter((g) => g.burst) };
 }
-
-/** The id of a row's table row (ids may hold any label text: only [A-Za-z0-9_-] are kept). */
-export const rowId = (g) => 'group-' + g.id.replace(/[^A-Za-z0-9_-]/g, '_');
