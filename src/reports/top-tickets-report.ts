@@ -170,7 +170,11 @@ function mergeOverlaps(single: Candidate[], overlaps: Array<{ label: string; typ
   const typeById = new Map(single.filter((c) => c.kind === 'type').map((c) => [c.id, c]));
   const labels = single.filter((c) => c.kind === 'label').sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1));
   const byLabel = new Map<string, Array<{ typeId: string; count: number }>>();
-  for (const o of overlaps) byLabel.set(o.label, [...(byLabel.get(o.label) ?? []), o]);
+  for (const o of overlaps) {
+    const list = byLabel.get(o.label);
+    if (list) list.push(o);
+    else byLabel.set(o.label, [o]);
+  }
   const used = new Set<string>();
   const merged: Candidate[] = [];
   for (const l of labels) {
@@ -225,7 +229,9 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
   const byVariant = new Map<string | null, string[]>();
   for (const m of members) {
     const id = m.variantId !== null && ctx.templates.has(m.variantId) ? m.variantId : null;
-    byVariant.set(id, [...(byVariant.get(id) ?? []), m.key]);
+    const keys = byVariant.get(id);
+    if (keys) keys.push(m.key);
+    else byVariant.set(id, [m.key]);
   }
   const variants: ReportVariant[] = [...byVariant]
     .map(([id, vk]) => ({ id, template: id === null ? UNREPEATED_WORDING : ctx.templates.get(id)!, count: vk.length, keys: vk.sort(compareIssueKeys) }))

@@ -192,7 +192,9 @@ function interleave(tickets: Ticket[], variantOf: (ticket: Ticket) => string | n
   const queues = new Map<string | null, Ticket[]>();
   for (const ticket of tickets) {
     const variant = variantOf(ticket);
-    queues.set(variant, [...(queues.get(variant) ?? []), ticket]);
+    const queue = queues.get(variant);
+    if (queue) queue.push(ticket);
+    else queues.set(variant, [ticket]);
   }
   const result: Ticket[] = [];
   for (let round = 0; result.length < tickets.length; round++) for (const queue of queues.values()) if (round < queue.length) result.push(queue[round]);
