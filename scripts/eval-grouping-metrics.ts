@@ -97,10 +97,12 @@ export function bestGroupFor(pred: Prediction, truth: Record<string, string>, la
  * Antonym merges. By the lexicon: a group holding a ticket whose first action word (`intent.ts`) is one side of a
  * polar pair (add/remove, create/delete, enable/disable, lock/unlock, ...) and a ticket whose first action word is
  * the other side. By the key: a group where two true types whose names differ only by polar words
- * (`team-member-add` / `team-member-remove`) each hold ≥ 2 tickets and ≥ 10% of the group.
+ * (`team-member-add` / `team-member-remove`) each hold ≥ 2 tickets and ≥ 10% of the group, unless the group's most
+ * common action word is neutral (update, change, sync...): "Update owners …" may add or remove by design.
  */
 export function antonymMerges(pred: Prediction, summaries: Map<string, string | null>, truth?: Record<string, string>) {
   const actions = new Map<string, Set<string>>();
+  const actionCounts = new Map<string, Map<string, number>>();
   const labels = new Map<string, Map<string, number>>();
   const size = new Map<string, number>();
   for (const [key, p] of pred) {
@@ -108,6 +110,8 @@ export function antonymMerges(pred: Prediction, summaries: Map<string, string | 
     size.set(p, (size.get(p) ?? 0) + 1);
     const action = parseIntent(summaries.get(key) ?? null).action;
     if (action) (actions.get(p) ?? actions.set(p, new Set()).get(p)!).add(action);
+    const ac = actionCounts.get(p) ?? actionCounts.set(p, new Map()).get(p)!;
+    ac.set(action ?? '', (ac.get(action ?? '') ?? 0) + 1);
     if (truth?.[key]) {
       const m = labels.get(p) ?? labels.set(p, new Map()).get(p)!;
       m.set(truth[key], (m.get(truth[key]) ?? 0) + 1);
@@ -117,6 +121,8 @@ export function antonymMerges(pred: Prediction, summaries: Map<string, string | 
   for (const set of actions.values()) if ([...set].some((a) => set.has(oppositeOf(a) ?? ''))) lexicon++;
   let key = 0;
   for (const [g, m] of labels) {
+    const top = [...actionCounts.get(g)!.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+    if (top !== '' && oppositeOf(top) === undefined) continue; // a neutral action ("Update owners") may add or remove
     const big = [...m.entries()].filter(([, c]) => c >= 2 && c >= 0.1 * size.get(g)!).map(([l]) => l);
     if (big.some((a) => big.some((b) => a < b && polarNames(a, b)))) key++;
   }

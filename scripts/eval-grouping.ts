@@ -36,6 +36,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(root, '../shared/fixtures/tickets');
 
 let measureRss = true;
+/** Peak RSS is measured for these only (a child process per corpus and method; text-v1's is in bench/grouping.ts). */
+const RSS_METHODS = new Set(['text-v2']);
 
 type Method = (tickets: GroupableTicket[]) => m.Prediction;
 
@@ -70,7 +72,7 @@ async function loadTickets(file: string): Promise<GroupableTicket[]> {
 
 /** Peak RSS (MB) of a fresh process that loads `file` and runs one method: the method's own memory plus the corpus. */
 function peakRss(method: string, file: string): number | null {
-  if (!measureRss) return null;
+  if (!measureRss || !RSS_METHODS.has(method)) return null;
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--rss-child', method, '--tickets', file], {
     encoding: 'utf8',
     timeout: 120_000,

@@ -303,6 +303,13 @@ function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, group
   if (items.length === 0) return;
   const result = clusterWordings(items.map((i) => i.ticket.summary));
   const used = new Set<string>();
+  const clustered = new Set<number>();
+  for (const c of result.clusters) for (const m of c.members) clustered.add(m);
+  items.forEach((item, i) => {
+    if (clustered.has(i)) return;
+    const reason = 'no action word and no informative word (only stop words, numbers, names or words no other ticket uses)';
+    grouping.assignments.set(item.ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: item.ticket.summary });
+  });
   for (const c of result.clusters) {
     if (c.members.length < 2) {
       const item = items[c.members[0]];
