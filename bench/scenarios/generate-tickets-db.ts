@@ -3,9 +3,9 @@
  * two years, in the project's schema (opened with `openDatabase`, so the migrations apply), rows written directly
  * with better-sqlite3 prepared statements in one transaction: `tickets`, `ticket_labels` (lower-cased, with the
  * ticket's `created`), for 60% of the tickets carrying a routed label a stub delivery plus a run (90% succeeded),
- * so the report's `automated` column has something to count, and a stored text grouping (`text_groups`,
- * `ticket_groups`) as `deflect group` would leave it: each ticket in the group of the summary template it was
- * written from (running `groupTickets` over 1M tickets is not what is measured here). Prints one JSON line.
+ * so the report's `automated` column has something to count, and a stored text grouping (`request_types`,
+ * `request_variants`, `ticket_groups`) as `deflect group` would leave it: each ticket in the request type (with one
+ * variant) of the summary template it was written from (running `groupTickets` over 1M tickets is not what is measured here). Prints one JSON line.
  *
  *   node --import tsx bench/scenarios/generate-tickets-db.ts /tmp/tickets.db 1000000
  *
@@ -48,9 +48,10 @@ const insertRun = sqlite.prepare(`INSERT INTO runs (delivery_id, ticket_key, han
   VALUES (?, ?, 'grant-repo-access', 'bench', ?, 0, ?, 1, 5, ?, ?, ?, ?, 'bench', ?)`);
 
 const insertAssignment = sqlite.prepare(
-  'INSERT INTO ticket_groups (ticket_id, group_id, algorithm, reason, computed_at, created) VALUES (?, ?, ?, ?, ?, ?)',
+  'INSERT INTO ticket_groups (ticket_id, type_id, variant_id, algorithm, reason, computed_at, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );
-const insertGroup = sqlite.prepare('INSERT INTO text_groups (id, algorithm, template, signature, size, computed_at) VALUES (?, ?, ?, ?, ?, ?)');
+const insertType = sqlite.prepare('INSERT INTO request_types (id, algorithm, name, key_words, size, computed_at) VALUES (?, ?, ?, ?, ?, ?)');
+const insertVariant = sqlite.prepare('INSERT INTO request_variants (id, type_id, algorithm, template, size, computed_at) VALUES (?, ?, ?, ?, ?, ?)');
 const groupedAt = now + 1;
 const groups = new Map<string, { id: string; size: number }>();
 
@@ -74,15 +75,16 @@ sqlite.transaction(() => {
     }
     let group = groups.get(t.template);
     if (!group) {
-      group = { id: `text:${createHash('sha1').update(GROUPING_VERSION + t.template).digest('hex').slice(0, 12)}`, size: 0 };
+      group = { id: `type:${createHash('sha1').update(GROUPING_VERSION + t.template).digest('hex').slice(0, 12)}`, size: 0 };
       groups.set(t.template, group);
     }
     group.size++;
-    insertAssignment.run(t.id, group.id, GROUPING_VERSION, 'bench: generated from this template', groupedAt, t.created);
+    insertAssignment.run(t.id, group.id, group.id.replace('type:', 'variant:'), GROUPING_VERSION, 'bench: generated from this template', groupedAt, t.created);
   }
   for (const [template, group] of groups) {
     const display = template.replace(/\{\w+\}/g, '<*>');
-    insertGroup.run(group.id, GROUPING_VERSION, display, JSON.stringify(display.toLowerCase().split(' ')), group.size, groupedAt);
+    insertType.run(group.id, GROUPING_VERSION, display.replace(/<\*>/g, '…'), JSON.stringify(display.toLowerCase().split(' ')), group.size, groupedAt);
+    insertVariant.run(group.id.replace('type:', 'variant:'), group.id, GROUPING_VERSION, display, group.size, groupedAt);
   }
 })();
 sqlite.pragma('journal_mode = WAL');

@@ -54,8 +54,8 @@ async function runGroup(): Promise<Record<string, unknown>> {
   const t = performance.now();
   const grouping = groupTickets(tickets);
   const seconds = (performance.now() - t) / 1000;
-  const grouped = grouping.groups.reduce((sum, g) => sum + g.count, 0);
-  return { size: tickets.length, seconds, ticketsPerSecond: tickets.length / seconds, groups: grouping.groups.length, grouped, loadedRssMb };
+  const grouped = grouping.types.reduce((sum, g) => sum + g.count, 0);
+  return { size: tickets.length, seconds, ticketsPerSecond: tickets.length / seconds, groups: grouping.types.length, grouped, loadedRssMb, algorithm: grouping.algorithm };
 }
 
 const result = mode === 'import' ? await runImport() : await runGroup();

@@ -31,6 +31,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   // Static code and style: no data.
   'GET /assets/chart.umd.js': 'public',
   'GET /assets/report-page.js': 'public',
+  'GET /assets/report-format.js': 'public',
+  'GET /assets/report-charts.js': 'public',
+  'GET /assets/report-table.js': 'public',
   'GET /assets/report-page.css': 'public',
   'GET /assets/signin.css': 'public',
   // Reading: reports, audit trail, handler health.

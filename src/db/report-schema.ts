@@ -5,41 +5,77 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { tickets } from './schema.js';
 
-/** A repeated request type found by text, as stored by `deflect group` (algorithm-versioned). */
-export const textGroups = sqliteTable('text_groups', {
-  /** `text:<12 hex>` (hash of the algorithm version and signature). */
+/**
+ * A repeated request type found by text (`text-v2`: an action on a kind of object), as stored by `deflect group`.
+ * Shape of the values: `src/grouping/grouping-contract.ts` (`RequestType`).
+ */
+export const requestTypes = sqliteTable('request_types', {
+  /** `type:<12 hex>` (hash of the algorithm version and the defining words). */
   id: text('id').primaryKey(),
-  /** The grouping algorithm version that made it, e.g. `text-v1`. */
+  /** The grouping algorithm version that made it, e.g. `text-v2`. */
   algorithm: text('algorithm').notNull(),
-  /** Human-readable template, e.g. `Reset <*> feedstock token`. */
-  template: text('template').notNull(),
-  /** The normalised words that define it (JSON array). */
-  signature: text('signature').notNull(),
+  /** Readable name, e.g. `Add … to a team`. */
+  name: text('name').notNull(),
+  /** The normalised words that define it (JSON array of strings). */
+  keyWords: text('key_words').notNull(),
   /** Members when computed (all time). */
   size: integer('size').notNull(),
+  /** Labels the members carry, most common first (JSON array of `{ label, count }`). */
+  labels: text('labels').notNull().default('[]'),
+  dominantLabel: text('dominant_label'),
+  /** Up to 5 member keys (JSON array). */
+  exampleKeys: text('example_keys').notNull().default('[]'),
   computedAt: integer('computed_at').notNull(),
 });
 
-/** Each ticket's text-group assignment and the reason, including singletons (`group_id` null). */
+/** The wordings (variants) of each request type. */
+export const requestVariants = sqliteTable(
+  'request_variants',
+  {
+    /** `variant:<12 hex>`. */
+    id: text('id').primaryKey(),
+    typeId: text('type_id')
+      .notNull()
+      .references(() => requestTypes.id, { onDelete: 'cascade' }),
+    algorithm: text('algorithm').notNull(),
+    /** Human-readable template, e.g. `Add <*> to <*> maintainers`. */
+    template: text('template').notNull(),
+    /** Members when computed (all time). */
+    size: integer('size').notNull(),
+    computedAt: integer('computed_at').notNull(),
+  },
+  (t) => [index('request_variants_type_idx').on(t.typeId)],
+);
+
+/**
+ * Each ticket's request type and variant and why, including tickets that repeat nothing (`type_id` null, with the
+ * nearest type in `nearest`). Rows left by `text-v1` (before the migration) keep their algorithm and have no type:
+ * the report calls such a grouping stale until `deflect group` runs.
+ */
 export const ticketGroups = sqliteTable(
   'ticket_groups',
   {
     ticketId: text('ticket_id')
       .primaryKey()
       .references(() => tickets.id, { onDelete: 'cascade' }),
-    groupId: text('group_id'),
+    typeId: text('type_id'),
+    variantId: text('variant_id'),
     algorithm: text('algorithm').notNull(),
     /** Why the ticket is where it is (what `deflect explain` prints). */
     reason: text('reason').notNull(),
-    /** Copy of tickets.created (ms) so the report filters a window on the (group, created) index. */
+    /** The normalised words that decided the type (JSON array; empty for a singleton). */
+    decidingWords: text('deciding_words').notNull().default('[]'),
+    /** Singleton: the nearest type and why it did not join (JSON `{ typeId, name, similarity, why }`), else null. */
+    nearest: text('nearest'),
+    /** Copy of tickets.created (ms) so the report filters a window on the (type, created) index. */
     created: integer('created'),
     computedAt: integer('computed_at').notNull(),
   },
   (t) => [
-    index('ticket_groups_group_idx').on(t.groupId),
-    index('ticket_groups_group_created_idx').on(t.groupId, t.created),
+    index('ticket_groups_type_idx').on(t.typeId, t.created),
+    index('ticket_groups_variant_idx').on(t.variantId),
     // The report's per-window aggregate scans a date range, then groups.
-    index('ticket_groups_created_group_idx').on(t.created, t.groupId),
+    index('ticket_groups_created_type_idx').on(t.created, t.typeId),
   ],
 );
 

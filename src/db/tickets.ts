@@ -182,9 +182,9 @@ export function labelSizes(db: Db): Map<string, number> {
   return new Map(rows.map((row) => [row.label, row.size]));
 }
 
-/** The member tickets of a text group (by group id) or a label group (by lower-case label), oldest first. */
-export function listGroupMembers(db: Db, kind: 'text' | 'label', value: string): Ticket[] {
-  const join = kind === 'text' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.group_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
+/** The member tickets of a request type (by type id) or a label group (by lower-case label), oldest first. */
+export function listGroupMembers(db: Db, kind: 'type' | 'label', value: string): Ticket[] {
+  const join = kind === 'type' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.type_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
   const rows = statement(db,
       `SELECT CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
               t.reporter_id AS reporterId, t.created, t.updated, t.resolved

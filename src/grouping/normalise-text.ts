@@ -148,7 +148,8 @@ export function normaliseWord(word: string): string | null {
     w = stemmer(w);
     result = STEM_SYNONYMS.get(w) ?? w;
   }
-  if (stemCache.size < 500_000) stemCache.set(word, result);
+  // Bounded: common words repeat, rare ones (names) would only grow the cache (memory at 100k tickets).
+  if (stemCache.size < 50_000) stemCache.set(word, result);
   return result;
 }
 

@@ -3,12 +3,16 @@
  */
 import type { Db } from '../db/client.js';
 import { saveGrouping } from '../db/text-groups.js';
-import { groupTickets, type Grouping } from '../grouping/group-tickets.js';
+import { groupTickets } from '../grouping/group-tickets.js';
+import type { Grouping } from '../grouping/grouping-contract.js';
 
 export interface RegroupResult {
   tickets: number;
-  groups: number;
-  /** Tickets that fall into a repeated group. */
+  /** Request types found (2 tickets or more each). */
+  types: number;
+  /** Variants (wordings) across those types. */
+  variants: number;
+  /** Tickets that fall into a request type. */
   grouped: number;
   algorithm: string;
   /** Wall time, ms. */
@@ -16,7 +20,7 @@ export interface RegroupResult {
   grouping: Grouping;
 }
 
-/** Groups all tickets by text and stores the result (replacing the previous grouping) in one transaction. */
+/** Groups all tickets by text into request types and their variants, and stores the result (replacing the previous grouping) in one transaction. */
 export function regroupTickets(db: Db, now = Date.now()): RegroupResult {
   const started = performance.now();
   const rows = db.$client.prepare('SELECT id, key, summary, description, labels, created FROM tickets').all() as Array<{
@@ -31,8 +35,9 @@ export function regroupTickets(db: Db, now = Date.now()): RegroupResult {
   saveGrouping(db, grouping, new Map(rows.map((r) => [r.key, r.id])), now);
   return {
     tickets: rows.length,
-    groups: grouping.groups.length,
-    grouped: grouping.groups.reduce((n, g) => n + g.count, 0),
+    types: grouping.types.length,
+    variants: grouping.types.reduce((n, t) => n + t.variants.length, 0),
+    grouped: grouping.types.reduce((n, t) => n + t.count, 0),
     algorithm: grouping.algorithm,
     ms: Math.round(performance.now() - started),
     grouping,

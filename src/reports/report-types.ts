@@ -4,20 +4,47 @@
  * shares are fractions 0..1.
  */
 
-/** One ISO week (Monday 00:00 UTC start) of a series. */
-export interface WeeklyPoint {
-  /** Week start, `YYYY-MM-DD` (a Monday, UTC). */
-  week: string;
+/** How a report's series are bucketed: ISO weeks (Monday 00:00 UTC) for windows up to ~6 months, else months. */
+export type Granularity = 'week' | 'month';
+
+/** One period of a series: a week (starting Monday) or a calendar month, UTC. Every period of the window is present. */
+export interface SeriesPoint {
+  /** Period start, `YYYY-MM-DD` (a Monday for weeks, the 1st for months). */
+  period: string;
   count: number;
 }
 
+/** One wording of a row's tickets: a variant of a request type (or, for tickets no type holds, "other wordings"). */
+export interface ReportVariant {
+  /** `variant:<hash>`, or null for the tickets whose wording repeats nothing. */
+  id: string | null;
+  /** e.g. `Add <*> to <*> maintainers`; `(wording not repeated)` when `id` is null. */
+  template: string;
+  /** Its tickets in the window; equals keys.length. */
+  count: number;
+  /** Every member key in the window, sorted. */
+  keys: string[];
+}
+
+/**
+ * One row of the report: a request type found by text (`kind: 'type'`) or a label group (`kind: 'label'`). When a
+ * label group and request types cover mostly the same tickets they are one row, so a ticket counts once: with one
+ * type it is the type (`kind: 'type'`, `label` set), with several it is the label; `merged` names both sides and how
+ * many tickets they share. Every count, share and rate is over `keys` (the union).
+ */
 export interface ReportGroup {
-  /** Stable id: `label:<label>` or `text:<hash>`. */
+  /** Stable id: `type:<hash>` or `label:<label>`. */
   id: string;
-  /** The label (label groups) or the human-readable template (text groups), e.g. `Reset <*> feedstock token`. */
+  /** The type's name (e.g. `Add … to a team`) or the label. */
   key: string;
-  kind: 'label' | 'text';
-  /** Tickets created in the window in this group. */
+  kind: 'type' | 'label';
+  /** What to show: the type's name, or the label. */
+  name: string;
+  /** The label group this row stands for (a label row's label, or the label folded into a type row), else null. */
+  label: string | null;
+  /** For a label and its request types shown as one row: the label, the types and the tickets they share; else null. */
+  merged: { label: string; typeIds: string[]; shared: number } | null;
+  /** Tickets created in the window in this row; equals keys.length. */
   count: number;
   /** count / all tickets created in the window. */
   share: number;
@@ -25,50 +52,68 @@ export interface ReportGroup {
   previousCount: number | null;
   /** (count − previousCount) / previousCount; null when previousCount is null or 0. */
   change: number | null;
-  /** Ticket counts per week over the window, zero-filled. */
-  weekly: WeeklyPoint[];
+  /** Tickets per period over the window (granularity: the report's `granularity`), zero-filled. */
+  series: SeriesPoint[];
   /** Over resolved members: median and 90th percentile of resolved − created, hours; null when none resolved. */
   medianTimeToResolutionHours: number | null;
   p90TimeToResolutionHours: number | null;
-  /** Members with at least one succeeded run. */
+  /** Members with at least one succeeded run that carried the request out. */
   automated: number;
   /** automated / count. */
   automatedShare: number;
-  /** Minutes of manual work one ticket of this group costs (from the estimates config). */
+  /** Minutes of manual work one ticket of this row costs (from the estimates config). */
   minutesPerTicket: number;
   /** count × minutesPerTicket / 60 */
   hoursSpent: number;
   /** automated × minutesPerTicket / 60 */
   hoursSaved: number;
-  /** count × minutesPerTicket × (1 − automatedShare), minutes: what ranks the groups. */
+  /** count × minutesPerTicket × (1 − automatedShare), minutes: what ranks the rows. */
   unmetDemandMinutes: number;
-  /** True when one week holds most of the group (a spike, not steady demand); bursts are listed but not ranked. */
+  /** True when one week holds most of the row (a spike, not steady demand); bursts are listed but not ranked. */
   burst: boolean;
-  /** Why it is (or is not) a burst, e.g. `9 of 11 tickets in the week of 2024-03-04`. */
+  /** Why it is a burst, e.g. `9 of 11 tickets in the week of 2024-03-04`. */
   burstReason: string | null;
-  /** Labels the members carry, most common first (for text groups: what to label next). */
+  /** Labels the members carry (lower-case), most common first (for types: what to label next). */
   labels: Array<{ label: string; count: number }>;
-  /** The most common label among members, or null. */
+  /** The row's label, else the label at least half of the members carry, else null. */
   dominantLabel: string | null;
   /** Every member ticket key in the window, sorted. */
   keys: string[];
-  /** Up to 5 keys to look at first. */
+  /** Up to 5 keys to look at first (newest first). */
   exampleKeys: string[];
-  /** Handler that automates this group, when a rule routes its label. */
+  /** The wordings of the members, largest first; their keys partition `keys`. */
+  variants: ReportVariant[];
+  /** Handler that automates this row, when a rule routes its label. */
   handler: string | null;
 }
 
+/**
+ * `deflect report --format json` and `GET /api/reports/top-tickets`:
+ * `{ generatedAt, window: { from, to }, project, totalTickets, granularity, newestTicket, emptyWindowHint,
+ *    groups: [{ id, key, kind: 'type' | 'label', name, label, merged, count, keys, variants: [{ id, template, count, keys }],
+ *               share, previousCount, change, series: [{ period, count }], … }],
+ *    repeatRatio: [{ period, tickets, repeated, ratio }], grouping: { algorithm, currentAlgorithm, … }, jiraBaseUrl }`.
+ */
 export interface TopTicketsReport {
   generatedAt: string;
   window: { from: string | null; to: string };
   project: string | null;
   /** Tickets created in the window. */
   totalTickets: number;
-  /** Groups ranked by unmet automatable demand (bursts after steady groups), at most `top`. */
+  /** Bucketing of every series in this report (`series`, `repeatRatio`): weeks up to ~6 months, months beyond. */
+  granularity: Granularity;
+  /** `created` of the newest ticket of the project (any time), ISO; null when there are no tickets at all. */
+  newestTicket: string | null;
+  /** When the window holds no ticket but older ones exist: what to do instead (e.g. `--since all`); else null. */
+  emptyWindowHint: string | null;
+  /** Rows ranked by unmet automatable demand (bursts after steady rows), at most `top`. */
   groups: ReportGroup[];
-  /** Share of tickets in repeated groups (label or text, count ≥ 2), per week: it should fall as automation lands. */
-  repeatRatio: Array<{ week: string; tickets: number; repeated: number; ratio: number }>;
-  /** The stored text grouping the report used. */
+  /**
+   * Share of each period's tickets in a repeated row (a label or a request type with ≥ 2 tickets in the window); it
+   * should fall as automation lands. `ratio` is null for a period without tickets (nothing to draw).
+   */
+  repeatRatio: Array<{ period: string; tickets: number; repeated: number; ratio: number | null }>;
+  /** The stored text grouping the report used; `notice` says when it is stale (another algorithm, or newer tickets). */
   grouping: { algorithm: string | null; currentAlgorithm: string; computedAt: string | null; ticketsSinceGrouping: number; notice: string | null };
   /** Base URL for ticket links (`<siteUrl>/browse/<KEY>`), when known. */
   jiraBaseUrl: string | null;

@@ -1,5 +1,5 @@
 /**
- * Report windows and the small statistics the report needs (median, percentiles, ISO weeks).
+ * Report windows and the small statistics the report needs (median, percentiles, ISO weeks, months).
  */
 
 export interface ReportWindow {
@@ -64,6 +64,36 @@ export function weeksOf(from: number, to: number, maxWeeks = 520): number[] {
   const weeks: number[] = [];
   for (let w = weekStart(to - 1); w >= weekStart(from) && weeks.length < maxWeeks; w -= WEEK_MS) weeks.push(w);
   return weeks.reverse();
+}
+
+/** Windows longer than this (ms, ~6 months) are bucketed by month; shorter ones by ISO week. */
+export const WEEKLY_MAX_MS = 183 * DAY_MS;
+
+/** `week` for a span up to {@link WEEKLY_MAX_MS}, else `month`. */
+export function granularityFor(from: number, to: number): 'week' | 'month' {
+  return to - from <= WEEKLY_MAX_MS ? 'week' : 'month';
+}
+
+/** Month starts (ms, the 1st 00:00 UTC) covering [from, to), oldest first; at most `maxMonths` (the most recent). */
+export function monthsOf(from: number, to: number, maxMonths = 600): number[] {
+  const months: number[] = [];
+  const first = new Date(from);
+  const start = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
+  const last = new Date(to - 1);
+  for (let y = last.getUTCFullYear(), m = last.getUTCMonth(); months.length < maxMonths; m--) {
+    if (m < 0) [y, m] = [y - 1, 11];
+    const ms = Date.UTC(y, m, 1);
+    if (ms < start) break;
+    months.push(ms);
+  }
+  return months.reverse();
+}
+
+/** Start (ms) of the period holding `ms`: its ISO week or its calendar month (UTC). */
+export function periodStart(ms: number, granularity: 'week' | 'month'): number {
+  if (granularity === 'week') return weekStart(ms);
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 /** The q-quantile (0..1) by linear interpolation, or null for an empty list. */

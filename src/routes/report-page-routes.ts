@@ -2,10 +2,11 @@
  * The top-tickets report page: `GET /reports/top-tickets` (HTML) and the assets it loads, all served by deflect so
  * the page works without any external network:
  * - `/assets/chart.umd.js`: Chart.js's UMD build, read from node_modules (the `chart.js` runtime dependency);
- * - `/assets/report-page.js`, `/assets/report-page.css`: the page's own script and style (plain files, no build step).
+ * - `/assets/report-page.js` (an ES module importing `report-format.js`, `report-charts.js`, `report-table.js`, each
+ *   served under `/assets/`) and `/assets/report-page.css`: the page's own script and style (plain files, no build step).
  *
  * The page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `top`, the same
- * parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReportV2` JSON
+ * parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReport` JSON
  * (src/reports/report-types.ts). Filters change the URL (history.pushState), so a view can be shared by its link.
  *
  * The static files live in `src/reports/page/` and are resolved from {@link PACKAGE_ROOT}, because the build compiles
@@ -21,6 +22,9 @@ import { PACKAGE_ROOT } from '../db/client.js';
 
 /** Where the page's own files live (resolved from the package root, so tsx and dist serve the same files). */
 export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
+
+/** The page's scripts (ES modules; the first is the entry point the HTML loads). */
+export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js'] as const;
 
 /** The page's policy: everything from deflect itself; ticket links navigate away but load nothing. */
 export const REPORT_PAGE_CSP = [
@@ -55,7 +59,7 @@ function readAsset(path: string): string {
 
 export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
   const html = readAsset(join(REPORT_PAGE_DIR, 'report-page.html'));
-  const script = readAsset(join(REPORT_PAGE_DIR, 'report-page.js'));
+  const scripts = REPORT_PAGE_SCRIPTS.map((name) => [name, readAsset(join(REPORT_PAGE_DIR, name))] as const);
   const style = readAsset(join(REPORT_PAGE_DIR, 'report-page.css'));
   // The source-map comment would make devtools request a map we do not serve.
   const chart = readAsset(chartUmdPath()).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
@@ -67,7 +71,9 @@ export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
     reply.header('content-security-policy', REPORT_PAGE_CSP).header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
     return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
   });
-  app.get('/assets/report-page.js', async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
+  for (const [name, script] of scripts) {
+    app.get(`/assets/${name}`, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
+  }
   app.get('/assets/report-page.css', async (_request, reply) => send(reply, 'text/css; charset=utf-8', style, 'no-cache'));
   // Versioned by the installed chart.js; a day of caching is safe across restarts.
   app.get('/assets/chart.umd.js', async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', chart, 'public, max-age=86400'));

@@ -24,13 +24,15 @@ export const REQUIRED_MIN_SHARE = 0.8;
 /** Most tickets written to a handler's fixtures. */
 export const FIXTURE_LIMIT = 20;
 
-/** The group a handler is scaffolded from, as the report names it. */
+/** The group a handler is scaffolded from, as the report names it: a request type, or a label group. */
 export interface ScaffoldGroup {
-  /** `text:<hash>` or `label:<label>`. */
+  /** `type:<hash>` or `label:<label>`. */
   id: string;
-  kind: 'text' | 'label';
-  /** The text group's template (`Reset <*> feedstock token`), or the label. */
-  template: string;
+  kind: 'type' | 'label';
+  /** The request type's name (`Reset … feedstock token`), or the label. */
+  name: string;
+  /** A type's variants (wordings), largest first, each with its member count; empty for a label group. */
+  variants: Array<{ template: string; count: number }>;
   /** Member tickets. */
   size: number;
   /** The label carried by at least half of the members (a label group's own label), else null. */
@@ -163,10 +165,19 @@ export function redactTicket(ticket: Ticket): { ticket: Ticket; redacted: number
 /**
  * Up to `limit` member tickets for the fixtures, in issue-key order: mostly ones the schema accepts (so the test
  * runs the handler on real input), plus up to 3 it refuses (so the test sees the reporter being asked). Most recent
- * first within each kind.
+ * first within each kind; with `variantOf` (a request type's members), the variants take turns, so every wording
+ * of the type is in the fixtures before a second ticket of any one wording.
  */
-export function selectFixtureTickets(tickets: readonly Ticket[], accepts: (ticket: Ticket) => boolean, limit = FIXTURE_LIMIT): Ticket[] {
-  const recent = [...tickets].sort((a, b) => (b.created ?? 0) - (a.created ?? 0) || compareIssueKeys(a.key, b.key));
+export function selectFixtureTickets(
+  tickets: readonly Ticket[],
+  accepts: (ticket: Ticket) => boolean,
+  limit = FIXTURE_LIMIT,
+  variantOf?: (ticket: Ticket) => string | null,
+): Ticket[] {
+  const recent = interleave(
+    [...tickets].sort((a, b) => (b.created ?? 0) - (a.created ?? 0) || compareIssueKeys(a.key, b.key)),
+    variantOf ?? (() => null),
+  );
   const accepted = recent.filter(accepts);
   const refused = recent.filter((ticket) => !accepts(ticket));
   // With no accepted ticket, the fixtures are all refused ones (the test then checks the reporter is asked).
@@ -174,6 +185,20 @@ export function selectFixtureTickets(tickets: readonly Ticket[], accepts: (ticke
   const chosen = [...accepted.slice(0, limit - refusedCount), ...refused.slice(0, refusedCount)];
   for (const ticket of [...accepted, ...refused]) if (chosen.length < limit && !chosen.includes(ticket)) chosen.push(ticket);
   return chosen.sort((a, b) => compareIssueKeys(a.key, b.key));
+}
+
+/** The tickets, in order within each variant, taking one from each variant in turn (variants in order of first appearance). */
+function interleave(tickets: Ticket[], variantOf: (ticket: Ticket) => string | null): Ticket[] {
+  const queues = new Map<string | null, Ticket[]>();
+  for (const ticket of tickets) {
+    const variant = variantOf(ticket);
+    const queue = queues.get(variant);
+    if (queue) queue.push(ticket);
+    else queues.set(variant, [ticket]);
+  }
+  const result: Ticket[] = [];
+  for (let round = 0; result.length < tickets.length; round++) for (const queue of queues.values()) if (round < queue.length) result.push(queue[round]);
+  return result;
 }
 
 /** A single-quoted TypeScript string literal. */
@@ -186,9 +211,9 @@ function commentSafe(text: string): string {
   return text.replace(/\*\//g, '* /').replace(/\r?\n/g, ' ');
 }
 
-/** `"Reset <*> feedstock token" requests` or `requests labelled token-reset`. */
+/** `"Reset … feedstock token" requests` or `requests labelled token-reset`. */
 function requestKind(group: ScaffoldGroup): string {
-  return group.kind === 'text' ? `"${group.template}" requests` : `requests labelled ${group.template}`;
+  return group.kind === 'type' ? `"${group.name}" requests` : `requests labelled ${group.name}`;
 }
 
 /** The text of `handlers/<name>.ts`: a `defineHandler` skeleton that comments the input and moves the ticket to Done. */
@@ -407,7 +432,7 @@ function yamlScalar(text: string): string {
 
 /** The comment line written above the rule, naming the group it came from. */
 export function ruleComment(spec: ScaffoldSpec): string {
-  return `# From group ${spec.group.id} ${JSON.stringify(spec.group.template)} (${spec.group.size} tickets), by deflect scaffold`.replace(/\r?\n/g, ' ');
+  return `# From group ${spec.group.id} ${JSON.stringify(spec.group.name)} (${spec.group.size} tickets), by deflect scaffold`.replace(/\r?\n/g, ' ');
 }
 
 /** The YAML of the rule (comment line, then the list item), indented by `indent` spaces. */

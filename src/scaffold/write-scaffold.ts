@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import { labelSizes, listGroupMembers } from '../db/tickets.js';
 import type { Db } from '../db/client.js';
-import { groupingMeta, listTextGroups } from '../db/text-groups.js';
+import { groupingMeta, listRequestTypes, listVariants, memberVariants } from '../db/text-groups.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import { parseRulesConfig, type Rule } from '../rules/rules-file.js';
 import type { Ticket } from '../ticket.js';
@@ -30,9 +30,9 @@ import {
 } from './scaffold-handler.js';
 
 export interface ScaffoldOptions {
-  /** A group id (`text:…`, `label:…`), a bare label, or a part of a text group's template that only one group has. */
+  /** A request type (`type:…`, its name or a unique part of it or of a variant's template) or a label group (`label:…`, a bare label). */
   group: string;
-  /** Handler name; default derived from the template or label. */
+  /** Handler name; default derived from the type's name or the label. */
   name?: string;
   /** Label the rule routes; default the group's dominant label, else the handler name. */
   label?: string;
@@ -80,8 +80,8 @@ export interface GroupCandidate {
 export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
   const dir = resolve(options.dir);
   const rulesPath = resolve(options.rulesPath);
-  const { group, members } = resolveGroup(db, options.group);
-  const name = options.name ?? deriveHandlerName(group.template);
+  const { group, members, variantOf } = resolveGroup(db, options.group);
+  const name = options.name ?? deriveHandlerName(group.name);
   checkHandlerName(name);
 
   const indexPath = join(dir, 'handlers', 'index.ts');
@@ -98,7 +98,7 @@ export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
   if (taken.length > 0 && !options.force) {
     throw new Error(
       `handler "${name}" already exists (${taken.map((path) => path.slice(dir.length + 1)).join(', ')}): ` +
-        `pass --force to overwrite, or --name to choose another name${options.name ? '' : ` (it was derived from the ${group.kind === 'text' ? 'template' : 'label'})`}`,
+        `pass --force to overwrite, or --name to choose another name${options.name ? '' : ` (it was derived from the ${group.kind === 'type' ? 'request type' : 'label'})`}`,
     );
   }
   const label = (options.label ?? group.dominantLabel ?? name).trim();
@@ -115,7 +115,8 @@ export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
   const spec: ScaffoldSpec = { name, label, group, fields };
   const schema = buildInputSchema(fields);
   const accepts = (ticket: Ticket) => parseTicketInput(ticket, schema).ok;
-  const fixtures = selectFixtureTickets(tickets, accepts);
+  // Redaction keeps keys, so the variant of a redacted ticket is its original's.
+  const fixtures = selectFixtureTickets(tickets, accepts, undefined, variantOf);
   const accepted = fixtures.filter(accepts).length;
   if (!fields.some((field) => field.required)) {
     notes.push(
@@ -124,7 +125,7 @@ export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
     );
   }
   if (redacted > 0) notes.push(`${redacted} credential-shaped word(s) in the fixtures were replaced by <redacted>`);
-  if (group.kind === 'text') {
+  if (group.kind === 'type') {
     const meta = groupingMeta(db);
     if (meta.algorithm !== GROUPING_VERSION || meta.ticketsSince > 0) notes.push('the stored text grouping is not current: run `deflect group` to refresh it');
   }
@@ -195,40 +196,57 @@ function planRules(path: string, spec: ScaffoldSpec, knownHandlers: string[], no
 }
 
 /**
- * Finds the group `query` names, with its member tickets.
- * @throws Error listing the closest groups (id, size, template) when no group or several groups match.
+ * Finds the group `query` names — a request type (by id `type:…`, by name, or by a part of its name or of one of its
+ * variants' templates that only one type has) or a label group (`label:…` or a bare label) — with its member tickets
+ * (all variants of a type).
+ * @throws Error listing the closest groups (id, size, name) when no group or several groups match.
  */
-export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; members: Ticket[] } {
+export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; members: Ticket[]; variantOf: (ticket: Ticket) => string | null } {
   const q = query.trim();
-  const textGroups = listTextGroups(db);
+  const lower = q.toLowerCase();
+  const types = listRequestTypes(db);
+  const variants = listVariants(db);
   const labels = labelSizes(db);
-  const textGroup = (g: { id: string; template: string }) => {
-    const members = listGroupMembers(db, 'text', g.id);
-    return { group: { id: g.id, kind: 'text' as const, template: g.template, size: members.length, dominantLabel: dominantLabel(members) }, members };
+  const variantsOf = (typeId: string) => variants.filter((v) => v.typeId === typeId);
+  const typeGroup = (t: { id: string; name: string }) => {
+    const members = listGroupMembers(db, 'type', t.id);
+    const byKey = memberVariants(db, t.id);
+    const group: ScaffoldGroup = {
+      id: t.id,
+      kind: 'type',
+      name: t.name,
+      size: members.length,
+      dominantLabel: dominantLabel(members),
+      variants: variantsOf(t.id).map((v) => ({ template: v.template, count: v.size })),
+    };
+    return { group, members, variantOf: (ticket: Ticket) => byKey.get(ticket.key) ?? null };
   };
   const labelGroup = (label: string) => {
     const members = listGroupMembers(db, 'label', label);
-    return { group: { id: `label:${label}`, kind: 'label' as const, template: label, size: members.length, dominantLabel: label }, members };
+    const group: ScaffoldGroup = { id: `label:${label}`, kind: 'label', name: label, size: members.length, dominantLabel: label, variants: [] };
+    return { group, members, variantOf: () => null };
   };
   const candidates: GroupCandidate[] = [
-    ...textGroups.map((g) => ({ id: g.id, template: g.template, size: g.size })),
+    ...types.map((t) => ({ id: t.id, template: t.name, size: t.size })),
     ...[...labels].filter(([, size]) => size >= 2).map(([label, size]) => ({ id: `label:${label}`, template: label, size })),
   ].sort((a, b) => b.size - a.size || (a.id < b.id ? -1 : 1));
 
-  if (q.startsWith('text:')) {
-    const found = textGroups.find((g) => g.id === q);
-    if (found) return textGroup(found);
+  if (q.startsWith('type:')) {
+    const found = types.find((t) => t.id === q);
+    if (found) return typeGroup(found);
   } else if (q.startsWith('label:') && labels.has(q.slice('label:'.length).toLowerCase())) {
     return labelGroup(q.slice('label:'.length).toLowerCase());
-  } else if (q && labels.has(q.toLowerCase())) {
-    return labelGroup(q.toLowerCase());
+  } else if (q && labels.has(lower)) {
+    return labelGroup(lower);
   } else if (q) {
-    const matches = textGroups.filter((g) => g.template.toLowerCase().includes(q.toLowerCase()));
-    const exact = matches.filter((g) => g.template.toLowerCase() === q.toLowerCase());
-    if (matches.length === 1 || exact.length === 1) return textGroup(exact[0] ?? matches[0]);
+    // A name without its `…` (what varies) also counts as exact: "Add members" is the type "Add members …".
+    const bare = (text: string) => text.replace(/…/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase();
+    const exact = types.filter((t) => t.name.toLowerCase() === lower || bare(t.name) === bare(q));
+    const matches = types.filter((t) => t.name.toLowerCase().includes(lower) || variantsOf(t.id).some((v) => v.template.toLowerCase().includes(lower)));
+    if (exact.length === 1 || matches.length === 1) return typeGroup(exact[0] ?? matches[0]);
     if (matches.length > 1) {
       const listed = candidates.filter((c) => matches.some((m) => m.id === c.id));
-      throw new Error(`"${q}" matches ${matches.length} groups:\n${formatCandidates(listed)}\nPass the group id, or more of the template.`);
+      throw new Error(`"${q}" matches ${matches.length} request types:\n${formatCandidates(listed)}\nPass the type id, or more of its name.`);
     }
   }
   if (candidates.length === 0) {
@@ -236,7 +254,7 @@ export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; mem
   }
   throw new Error(
     `no group "${q}". Closest groups:\n${formatCandidates(closest(q, candidates))}\n` +
-      'Pass a group id (text:… or label:…), a label, or a part of a template that only one group has.',
+      'Pass a request type (its id type:…, its name or a part of it) or a label group (label:… or the label).',
   );
 }
 

@@ -80,7 +80,7 @@ const FLUID = join(REPO_ROOT, '../shared/fixtures/tickets/fluid-jira-issues.json
 if (!existsSync(FLUID)) console.warn(`skipping the fluid corpus import: ${FLUID} is absent (it is provided beside the repository as ../shared)`);
 
 describe.skipIf(!existsSync(FLUID))('the real fluid corpus (10,052 Jira issues)', () => {
-  it('imports, groups by text, and reports groups that list every member key', () => {
+  it('imports, groups by text, and reports rows that list every member key and their variants', () => {
     const dbPath = join(freshDir(), 'fluid.db');
     const imported = deflect(dbPath, 'import', 'jsonl', FLUID);
     expect(imported.status, imported.stderr).toBe(0);
@@ -95,11 +95,12 @@ describe.skipIf(!existsSync(FLUID))('the real fluid corpus (10,052 Jira issues)'
     expect(report.totalTickets).toBe(10052);
     expect(report.groups).toHaveLength(10);
     for (const g of report.groups) {
-      expect(g.kind).toBe('text');
+      expect(['type', 'label']).toContain(g.kind);
       expect(g.keys).toHaveLength(g.count);
+      expect(g.variants.reduce((n: number, v: { count: number }) => n + v.count, 0)).toBe(g.count);
       expect(g.count).toBeGreaterThanOrEqual(2);
       expect(g.key).toMatch(/\S/);
     }
-    console.log(`fluid report: top groups ${report.groups.map((g: { key: string; count: number }) => `"${g.key}" ×${g.count}`).join(', ')}`);
+    console.log(`fluid report: top rows ${report.groups.map((g: { name: string; count: number }) => `"${g.name}" ×${g.count}`).join(', ')}`);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The report page in a real headless Chromium against the real server (real SQLite file, seeded tickets, runs and a
- * stored text grouping): the charts draw, the table shows the ranked groups with Jira links, the project filter
- * reloads through the API and keeps the query in the URL, an invalid query shows the API's message, nothing is
- * fetched from outside deflect, and the console stays clean. Leaves a screenshot in test/.tmp/report-page.png.
+ * stored text grouping): request types with expandable variants, a label and a type as one row, bars in rank order,
+ * axes with the year, weekly buckets for 90 days and monthly for all time with no line across empty months, the
+ * summary never contradicting the repeat ratio, the empty default window offering all time with the newest ticket's
+ * date, ticket text shown as text, the project filter in the URL, the API's message for an invalid query, nothing
+ * fetched from outside deflect and a clean console. Screenshots: test/.tmp/report-page*.png.
  * Skipped when /usr/bin/chromium is not installed.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -85,6 +87,12 @@ function seedTickets(): Seed[] {
     'DNS record for the marketing site',
   ].forEach((summary, i) => seeds.push({ project: 'PLAT', summary, daysAgo: 1 + i * 7, resolvedAfter: i % 2 ? 12 : undefined }));
   seeds.push({ project: 'OPS', summary: 'Printer on floor 3 is offline', daysAgo: 12 }, { project: 'OPS', summary: 'Rotate the backup encryption key', daysAgo: 33, resolvedAfter: 8 });
+  // Ticket text that looks like markup: the page must show it as text.
+  [9, 17].forEach((daysAgo, i) => seeds.push({ project: 'PLAT', summary: `<img src=x onerror="window.__xss=${i}"> broken on the wiki page`, labels: ['<img-src=x-onerror=alert(1)>'], daysAgo }));
+  // An old project: nothing in the default window (the page offers all time), months without tickets since.
+  [400, 402, 430].forEach((daysAgo, i) => seeds.push({ project: 'OLD', summary: `Restore the legacy ${['ftp', 'smtp', 'ldap'][i]} server backup`, labels: ['legacy-restore'], daysAgo, resolvedAfter: 30 }));
+  // A project where nothing repeats.
+  seeds.push({ project: 'SOLO', summary: 'Migrate the wiki to the new theme', daysAgo: 6 }, { project: 'SOLO', summary: 'Cost report for the data team', daysAgo: 13 });
   return seeds;
 }
 
@@ -131,12 +139,10 @@ function seedDatabase(server: DeflectUnderTest, now: number): { byProject: Map<s
     finishRun(server.db, runId!, { status: 'succeeded', summary: 'seeded', durationMs: 850 });
   }
 
-  // Text grouping of the tickets no repeated label covers (what `deflect group` does for unlabelled requests).
-  const labelUse = new Map<string, number>();
-  for (const { ticket } of tickets) for (const l of ticket.labels ?? []) labelUse.set(l, (labelUse.get(l) ?? 0) + 1);
-  const pool = tickets.filter(({ ticket }) => (ticket.labels ?? []).every((l) => labelUse.get(l)! < 2)).map(({ ticket }) => ticket);
-  const grouping = groupTickets(pool.map((t) => ({ key: t.key, summary: t.summary, labels: t.labels ?? [], created: t.created })));
-  saveGrouping(server.db, grouping, new Map(pool.map((t) => [t.key, ticketRowId(t).id])), now - 60_000);
+  // The text grouping of every ticket, as `deflect group` stores it.
+  const all = tickets.map(({ ticket }) => ticket);
+  const grouping = groupTickets(all.map((t) => ({ key: t.key, summary: t.summary, labels: t.labels ?? [], created: t.created })));
+  saveGrouping(server.db, grouping, new Map(all.map((t) => [t.key, ticketRowId(t).id])), now - 60_000);
 
   upsertTickets(server.db, late.map(({ ticket }) => ({ ticket })), 'import', now);
   const byProject = new Map<string, Seed[]>();
@@ -158,6 +164,28 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     name: (await page.locator('#groups-steady tr').first().locator('.group-name').textContent())?.trim(),
     count: (await page.locator('#groups-steady tr').first().locator('.count').textContent())?.trim(),
   });
+  /** What Chart.js holds for a canvas: labels, and per dataset its data, spanGaps and (bars) each bar's width. */
+  type ChartData = { labels: string[]; datasets: Array<{ label: string; data: Array<number | null>; spanGaps: boolean | undefined; widths: Array<number | null> }> };
+  const chartOf = (id: string): Promise<ChartData> =>
+    page.evaluate((canvasId) => {
+      const chart = (window as unknown as { Chart: { getChart: (c: HTMLElement) => any } }).Chart.getChart(document.getElementById(canvasId)!);
+      return {
+        labels: chart.data.labels as string[],
+        datasets: chart.data.datasets.map((d: any, i: number) => ({
+          label: d.label as string,
+          data: d.data as Array<number | null>,
+          spanGaps: d.spanGaps as boolean | undefined,
+          widths: chart.getDatasetMeta(i).data.map((e: any) => (e.width as number | undefined) ?? null) as Array<number | null>,
+        })),
+      };
+    }, id);
+  /** The summary never says that nothing repeats while the ratio says something does. */
+  const expectSummaryAgreesWithRatio = async () => {
+    const ratio = (await page.locator('#stat-ratio').textContent())!.trim();
+    const summary = (await page.locator('#summary-line').textContent())!;
+    if (ratio !== '0%' && ratio !== '–') expect(summary).not.toMatch(/none of them repeats|nothing repeated|no request repeated/i);
+    if (/none of them repeats/i.test(summary)) expect(['0%', '–']).toContain(ratio);
+  };
 
   beforeAll(async () => {
     server = await startDeflect({
@@ -194,21 +222,28 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await response.text();
     expect(html).not.toMatch(/https?:\/\//);
-    for (const asset of ['/assets/chart.umd.js', '/assets/report-page.js', '/assets/report-page.css']) {
-      expect(html).toContain(asset);
+    for (const asset of ['/assets/chart.umd.js', '/assets/report-page.js', '/assets/report-page.css']) expect(html).toContain(asset);
+    for (const asset of ['/assets/chart.umd.js', '/assets/report-page.js', '/assets/report-format.js', '/assets/report-charts.js', '/assets/report-table.js', '/assets/report-page.css']) {
       const res = await fetch(server.url + asset);
       expect(res.status, asset).toBe(200);
       expect((await res.text()).length, asset).toBeGreaterThan(1000);
     }
+    // The page's scripts are each under 400 lines.
+    for (const file of ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js']) {
+      expect(readFileSync(join(REPO_ROOT, 'src/reports/page', file), 'utf8').split('\n').length, file).toBeLessThan(400);
+    }
   });
 
-  it('renders the charts, the ranked table with Jira links, the bursts and the grouping notice', async () => {
-    const expected = await api('since=all');
-    expect(expected.groups[0]).toMatchObject({ key: 'new-repo', count: 8, burst: false });
+  it('renders request types with expandable variants, weekly axes with the year, bars in rank order, bursts and the notice', async () => {
+    const expected = await api('since=90d&top=20');
+    expect(expected.granularity).toBe('week');
+    const topType = expected.groups.find((g) => g.kind === 'type' && g.variants.length >= 1)!;
+    expect(topType).toBeDefined();
 
-    await page.goto(`${server.url}/reports/top-tickets?since=all`);
+    await page.goto(`${server.url}/reports/top-tickets?top=20`);
     await waitForState('ready');
-    expect(new URL(page.url()).searchParams.get('since')).toBe('all');
+    expect(new URL(page.url()).searchParams.get('since')).toBe('90d');
+    expect(await page.inputValue('#f-top')).toBe('20');
 
     // The bar chart drew: its canvas holds a good number of painted pixels.
     const painted = await page.evaluate(() => {
@@ -222,13 +257,39 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     expect(painted.n).toBeGreaterThan(5000);
     for (const id of ['chart-weekly', 'chart-ratio']) expect(await page.locator(`#${id}`).isVisible(), id).toBe(true);
 
+    // Bar length matches the order: the steady bars shorten down the ranking.
+    const bars = await chartOf('chart-groups');
+    const steady = expected.groups.filter((g) => !g.burst);
+    const widths = bars.datasets[0].widths.slice(0, steady.length) as number[];
+    expect(widths.every((w) => typeof w === 'number' && w >= 0)).toBe(true);
+    for (let i = 1; i < widths.length; i++) expect(widths[i], `bar ${i + 1}`).toBeLessThanOrEqual(widths[i - 1] + 0.5);
+    expect(widths[0]).toBeGreaterThan(widths[widths.length - 1]);
+
+    // Weekly buckets for a 90-day window; every axis label carries the year.
+    expect(await page.locator('#series-heading').textContent()).toBe('Tickets per week, top rows');
+    for (const id of ['chart-weekly', 'chart-ratio']) {
+      const { labels } = await chartOf(id);
+      expect(labels.length).toBe(expected.repeatRatio.length);
+      for (const label of labels) expect(label, id).toMatch(/^\d{1,2} [A-Z][a-z]{2,3} \d{4}$/);
+    }
+
     await expect.poll(() => page.locator('#stat-total').textContent()).toBe(String(expected.totalTickets));
-    expect(await firstRow()).toEqual({ name: 'new-repo', count: '8' });
+    expect(await firstRow()).toEqual({ name: expected.groups[0].name, count: String(expected.groups[0].count) });
+    await expectSummaryAgreesWithRatio();
     const top = page.locator('#groups-steady tr').first();
     const links = top.locator('.tickets > .ticket-list a.ticket');
     expect(await links.count()).toBe(5);
     for (const href of await links.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href))) expect(href).toMatch(/^https:\/\/jira\.example\.test\/browse\/PLAT-\d+$/);
     expect(await links.first().getAttribute('href')).toBe(`${JIRA}/browse/${expected.groups[0].exampleKeys[0]}`);
+
+    // A request type lists its variants, folded until opened.
+    const typeRow = page.locator('#groups-table tr[data-group-id]').filter({ has: page.locator(`.group-name`, { hasText: topType.name }) }).first();
+    expect(await typeRow.locator('.badge-type').textContent()).toBe('request type');
+    const variants = typeRow.locator('details.variants');
+    expect(await variants.getAttribute('open')).toBeNull();
+    expect(await variants.locator('summary').textContent()).toBe(`${topType.variants.length} variant${topType.variants.length === 1 ? '' : 's'}`);
+    expect(await typeRow.locator('.variant-list').isVisible()).toBe(false);
+
     // The screenshot people look at: the default view, before anything is expanded.
     mkdirSync(join(REPO_ROOT, 'test/.tmp'), { recursive: true });
     await page.mouse.move(0, 0);
@@ -237,26 +298,79 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
 
+    await variants.locator('summary').click();
+    expect(await typeRow.locator('.variant-list').isVisible()).toBe(true);
+    const items = typeRow.locator('.variant-list > li.variant');
+    expect(await items.count()).toBe(topType.variants.length);
+    expect((await items.first().locator('.variant-template').textContent())?.trim()).toBe(topType.variants[0].template);
+    expect(await items.first().locator('.variant-count').textContent()).toBe(String(topType.variants[0].count));
+
+    // A label and a type covering the same tickets are one row that says both.
+    const merged = expected.groups.find((g) => g.merged);
+    expect(merged).toBeDefined();
+    if (merged) {
+      const row = page.locator('#groups-table tr[data-group-id]').filter({ has: page.locator('.group-name', { hasText: merged.name }) }).first();
+      expect(await row.locator('.badge-also').textContent()).toBe(merged.kind === 'type' ? `label ${merged.label}` : `${merged.merged!.typeIds.length} request types`);
+      expect(await row.locator('.merged-note').textContent()).toContain(`share ${merged.merged!.shared} tickets: one row, each ticket counted once`);
+      expect(expected.groups.filter((g) => g.id === `label:${merged.label}`)).toEqual([]);
+    }
+
     await top.locator('details.all-tickets summary').click();
-    expect(await top.locator('details.all-tickets summary').textContent()).toBe('all 8');
-    expect(await top.locator('details.all-tickets a.ticket').count()).toBe(8);
+    expect(await top.locator('details.all-tickets summary').textContent()).toBe(`all ${expected.groups[0].count}`);
+    expect(await top.locator('details.all-tickets a.ticket').count()).toBe(expected.groups[0].count);
 
     // Bursts are flagged and kept out of the ranking.
+    const expectedBursts = expected.groups.filter((g) => g.burst);
+    expect(expectedBursts.map((g) => g.label ?? g.name)).toContain('cert-expiry');
     const bursts = page.locator('#groups-bursts tr.is-burst');
-    expect(await bursts.count()).toBe(1);
-    expect(await bursts.locator('.group-name').textContent()).toBe('cert-expiry');
-    expect(await bursts.locator('.badge-burst').isVisible()).toBe(true);
+    expect(await bursts.count()).toBe(expectedBursts.length);
+    expect(await bursts.first().locator('.group-name').textContent()).toBe(expectedBursts[0].name);
+    expect(await bursts.first().locator('.badge-burst').isVisible()).toBe(true);
     expect(await page.locator('#groups-steady .badge-burst').count()).toBe(0);
 
-    // A text group made it into the table, and the stale-grouping notice shows.
-    expect(await page.locator('#groups-steady .badge-text').count()).toBeGreaterThan(0);
+    // The stale-grouping notice shows.
     expect(await page.locator('#notice').isVisible()).toBe(true);
     expect(await page.locator('#notice').textContent()).toContain('2 tickets arrived after the last text grouping');
   });
 
+  it('shows ticket text that looks like markup as text', async () => {
+    const label = '<img-src=x-onerror=alert(1)>';
+    expect(await page.locator('#groups-table img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    const cells = await page.locator('#groups-table').textContent();
+    expect(cells).toContain(label);
+  });
+
+  it('buckets all time by month, with the year on the axis and no line across months without tickets', async () => {
+    const expected = await api('since=all');
+    expect(expected.granularity).toBe('month');
+    const emptyMonths = expected.repeatRatio.filter((p) => p.tickets === 0);
+    expect(emptyMonths.length).toBeGreaterThan(3);
+    await page.goto(`${server.url}/reports/top-tickets?since=all`);
+    await waitForState('ready');
+    expect(await page.locator('#series-heading').textContent()).toBe('Tickets per month, top rows');
+    const ratio = await chartOf('chart-ratio');
+    for (const label of ratio.labels) expect(label).toMatch(/^[A-Z][a-z]{2,3} \d{4}$/);
+    const line = ratio.datasets.find((d) => d.label === 'Repeat ratio')!;
+    expect(line.spanGaps).toBe(false);
+    expected.repeatRatio.forEach((p, i) => {
+      if (p.tickets === 0) expect(line.data[i], p.period).toBeNull();
+      else expect(line.data[i], p.period).toBeCloseTo((p.ratio ?? 0) * 100, 0);
+    });
+    // The per-row series are zero-filled by the API (a real zero), never left to be bridged.
+    const series = await chartOf('chart-weekly');
+    for (const d of series.datasets) {
+      expect(d.spanGaps).toBe(false);
+      expect(d.data.every((v) => typeof v === 'number')).toBe(true);
+    }
+    await expectSummaryAgreesWithRatio();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(REPO_ROOT, 'test/.tmp/report-page-all-time.png'), fullPage: true });
+  });
+
   it('reloads through the API when the project filter changes, keeping the query in the URL', async () => {
     const expected = await api('since=all&project=OPS');
-    expect(expected.groups[0]).toMatchObject({ key: 'vpn', count: 3 });
+    expect(expected.groups[0].label).toBe('vpn');
 
     await page.fill('#f-project', 'ops');
     const reloaded = page.waitForResponse((r) => r.url().includes('/api/reports/top-tickets') && r.url().includes('project=OPS'));
@@ -267,19 +381,52 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     expect(query.get('project')).toBe('OPS');
     expect(query.get('since')).toBe('all');
     await expect.poll(() => page.locator('#stat-total').textContent()).toBe(String(expected.totalTickets));
-    expect(await firstRow()).toEqual({ name: 'vpn', count: '3' });
+    expect(await firstRow()).toEqual({ name: expected.groups[0].name, count: String(expected.groups[0].count) });
     expect(await page.locator('#window-line').textContent()).toContain('project OPS');
 
     // Back restores the unfiltered view.
+    const all = await api('since=all');
     await page.goBack();
-    await expect.poll(firstRow).toEqual({ name: 'new-repo', count: '8' });
+    await expect.poll(firstRow).toEqual({ name: all.groups[0].name, count: String(all.groups[0].count) });
     expect(await page.inputValue('#f-project')).toBe('');
   });
 
-  it('shows the empty state when no ticket matches', async () => {
+  it('says nothing repeats only when the ratio agrees', async () => {
+    const expected = await api('since=90d&project=SOLO');
+    expect(expected.groups).toEqual([]);
+    expect(expected.repeatRatio.every((p) => p.repeated === 0)).toBe(true);
+    await page.goto(`${server.url}/reports/top-tickets?project=SOLO`);
+    await waitForState('ready');
+    expect(await page.locator('#summary-line').textContent()).toContain('None of them repeats yet');
+    expect(await page.locator('#stat-ratio').textContent()).toBe('0%');
+    await expectSummaryAgreesWithRatio();
+  });
+
+  it('offers all time, with the date of the newest ticket, when the default window is empty', async () => {
+    const expected = await api('since=90d&project=OLD');
+    expect(expected.totalTickets).toBe(0);
+    expect(expected.newestTicket).not.toBeNull();
+    await page.goto(`${server.url}/reports/top-tickets?project=OLD`);
+    await waitForState('empty');
+    expect(await page.locator('#empty').isVisible()).toBe(true);
+    expect(await page.locator('#empty-newest').isVisible()).toBe(true);
+    const shown = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(expected.newestTicket!));
+    expect(await page.locator('#empty-newest-date').textContent()).toBe(shown);
+    await page.screenshot({ path: join(REPO_ROOT, 'test/.tmp/report-page-empty.png'), fullPage: true });
+    await page.click('#empty-all-time');
+    await waitForState('ready');
+    const query = new URL(page.url()).searchParams;
+    expect([query.get('since'), query.get('project')]).toEqual(['all', 'OLD']);
+    const all = await api('since=all&project=OLD');
+    expect(all.groups[0]).toMatchObject({ label: 'legacy-restore', count: 3 });
+    expect(await firstRow()).toEqual({ name: all.groups[0].name, count: '3' });
+  });
+
+  it('shows the empty state without the all-time offer when no ticket matches at all', async () => {
     await page.goto(`${server.url}/reports/top-tickets?since=all&project=NOPE`);
     await waitForState('empty');
     expect(await page.locator('#empty').isVisible()).toBe(true);
+    expect(await page.locator('#empty-newest').isVisible()).toBe(false);
     expect(await page.locator('#report').isVisible()).toBe(false);
   });
 

@@ -15,7 +15,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { upsertTickets } from '../../src/db/tickets.js';
 import { regroupTickets } from '../../src/reports/regroup.js';
 import { parseRulesConfig } from '../../src/rules/rules-file.js';
-import { addToHandlerIndex, appendRuleText, deriveHandlerName, type ScaffoldSpec } from '../../src/scaffold/scaffold-handler.js';
+import { addToHandlerIndex, appendRuleText, deriveHandlerName, selectFixtureTickets, type ScaffoldSpec } from '../../src/scaffold/scaffold-handler.js';
 import { planScaffold, resolveGroup, scaffoldHandler } from '../../src/scaffold/write-scaffold.js';
 import type { Ticket } from '../../src/ticket.js';
 
@@ -63,6 +63,9 @@ const otherTickets = [
   ticket(141, 'Kafka topic for payments events', null),
   ticket(142, 'Upgrade node pool to 1.29', null),
 ];
+
+/** A string as a literal RegExp source. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let project: string;
 let dbPath: string;
@@ -116,19 +119,33 @@ afterAll(() => {
 });
 
 describe('deflect scaffold', () => {
-  it('finds a group by id, label or a unique part of its template, and lists the closest groups otherwise', () => {
+  it('finds a request type by id, name or a unique part of its name or variants, a label group by label, and lists the closest groups otherwise', () => {
     const feedstock = resolveGroup(db, 'feedstock');
-    expect(feedstock.group).toMatchObject({ kind: 'text', template: 'Reset <*> feedstock token', size: 10, dominantLabel: 'feedstock-token' });
+    expect(feedstock.group).toMatchObject({ kind: 'type', size: 10, dominantLabel: 'feedstock-token' });
+    expect(feedstock.group.id).toMatch(/^type:[0-9a-f]{12}$/);
+    // All the type's wordings: its variants' tickets are its members.
+    expect(feedstock.group.variants.length).toBeGreaterThanOrEqual(2);
+    expect(feedstock.group.variants.reduce((n, v) => n + v.count, 0)).toBe(10);
+    expect(feedstock.members.map((t) => t.key).sort()).toEqual(feedstockTickets.map((t) => t.key).sort());
     expect(resolveGroup(db, feedstock.group.id).group.id).toBe(feedstock.group.id);
+    expect(resolveGroup(db, feedstock.group.name).group.id).toBe(feedstock.group.id);
+    // The name without its "…" names the type too.
+    expect(feedstock.group.name).toContain('…');
+    expect(resolveGroup(db, feedstock.group.name.replace(/…/g, ' ')).group.id).toBe(feedstock.group.id);
     expect(resolveGroup(db, 'VPN').group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
     expect(resolveGroup(db, 'label:VPN').group.id).toBe('label:vpn');
-    expect(() => resolveGroup(db, ' for ')).toThrow(/"for" matches 2 groups:\n {2}text:\w+ +4 tickets {2}VPN access for <\*>\n {2}text:\w+ +3 tickets {2}Add DNS A record for <url>/);
-    expect(() => resolveGroup(db, 'text:000000000000')).toThrow(/no group "text:000000000000". Closest groups:\n {2}text:\w+ +10 tickets {2}Reset <\*> feedstock token/);
+    const vpnType = resolveGroup(db, 'vpn access for').group;
+    const dnsType = resolveGroup(db, 'dns a record').group;
+    expect(() => resolveGroup(db, ' for ')).toThrow(
+      `"for" matches 2 request types:\n  ${vpnType.id}     4 tickets  ${vpnType.name}\n  ${dnsType.id}     3 tickets  ${dnsType.name}\nPass the type id, or more of its name.`,
+    );
+    expect(() => resolveGroup(db, 'type:000000000000')).toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
   });
 
   it('writes the handler, registry entry, rule, fixtures and test from the group (exported function)', async () => {
     const before = readFileSync(rulesPath, 'utf8');
-    const plan = scaffoldHandler(db, { group: 'feedstock', rulesPath, dir: project });
+    const type = resolveGroup(db, 'feedstock').group;
+    const plan = scaffoldHandler(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project });
     expect(plan.spec.name).toBe('reset-feedstock-token');
     expect(plan.spec.label).toBe('feedstock-token');
     expect(plan.spec.fields.map((f) => [f.key, f.required, f.count, f.total])).toEqual([
@@ -142,7 +159,7 @@ describe('deflect scaffold', () => {
     expect(source).toContain("channel: z.string().optional().describe('Channel, for example `bioconda`. Optional.'),");
     expect(source).not.toMatch(/reason/i);
     expect(source).toContain("name: 'reset-feedstock-token',");
-    expect(source).toContain('description: \'Handles "Reset <*> feedstock token" requests (10 tickets in the group when scaffolded) and resolves the ticket.\',');
+    expect(source).toContain(`description: 'Handles "${type.name}" requests (10 tickets in the group when scaffolded) and resolves the ticket.',`);
     expect(source).toContain('// TODO: do the real work here');
     expect(source).toContain("await ctx.jira.transition('Done');");
 
@@ -152,8 +169,7 @@ describe('deflect scaffold', () => {
 
     const rules = readFileSync(rulesPath, 'utf8');
     expect(rules.startsWith(before.slice(0, before.indexOf('\n# Minutes')))).toBe(true);
-    expect(rules).toContain('  # From group text:');
-    expect(rules).toContain('"Reset <*> feedstock token" (10 tickets), by deflect scaffold\n  - name: reset-feedstock-token\n    labels: [feedstock-token]\n    handler: reset-feedstock-token\n');
+    expect(rules).toContain(`  # From group ${type.id} "${type.name}" (10 tickets), by deflect scaffold\n  - name: reset-feedstock-token\n    labels: [feedstock-token]\n    handler: reset-feedstock-token\n`);
     expect(rules.endsWith(before.slice(before.indexOf('\n# Minutes')))).toBe(true);
     const config = parseRulesConfig(rules, rulesPath, ['create-repository', 'grant-repo-access', 'reset-ci-token', 'reset-feedstock-token']);
     expect(config.rules.at(-1)).toMatchObject({ name: 'reset-feedstock-token', labels: ['feedstock-token'], handler: 'reset-feedstock-token', index: 4 });
@@ -176,16 +192,20 @@ describe('deflect scaffold', () => {
   });
 
   it('refuses an existing handler name without --force, and with it rewrites the files without a second rule or import', () => {
-    expect(() => planScaffold(db, { group: 'feedstock', rulesPath, dir: project })).toThrow(
+    expect(() => planScaffold(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).toThrow(
       'handler "reset-feedstock-token" already exists (handlers/reset-feedstock-token.ts, test/handlers/reset-feedstock-token.test.ts, ' +
-        'test/fixtures/handlers/reset-feedstock-token/tickets.json): pass --force to overwrite, or --name to choose another name (it was derived from the template)',
+        'test/fixtures/handlers/reset-feedstock-token/tickets.json): pass --force to overwrite, or --name to choose another name',
     );
+    const derived = deriveHandlerName(resolveGroup(db, 'feedstock').group.name);
+    writeFileSync(join(project, 'handlers', `${derived}.ts`), '// taken\n');
+    expect(() => planScaffold(db, { group: 'feedstock', rulesPath, dir: project })).toThrow(`(it was derived from the request type)`);
+    unlinkSync(join(project, 'handlers', `${derived}.ts`));
     expect(() => planScaffold(db, { group: 'feedstock', name: 'grant-repo-access', rulesPath, dir: project })).toThrow(/"grant-repo-access" already exists/);
     expect(() => planScaffold(db, { group: 'feedstock', name: 'index', rulesPath, dir: project })).toThrow(/invalid handler name "index"/);
     expect(() => planScaffold(db, { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).toThrow(/must|kebab-case/);
 
     const before = snapshot(project);
-    const plan = scaffoldHandler(db, { group: 'feedstock', rulesPath, dir: project, force: true });
+    const plan = scaffoldHandler(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
     expect(plan.files.map((f) => [f.kind, f.action])).toEqual([
       ['fixtures', 'overwrite'],
       ['test', 'overwrite'],
@@ -218,21 +238,22 @@ describe('deflect scaffold', () => {
 
   it('--dry-run prints every file and the rule, and writes nothing', () => {
     const before = snapshot(project);
-    const result = deflect('scaffold', 'dns a record', '--rules', rulesPath, '--dir', project, '--dry-run');
+    const result = deflect('scaffold', 'dns a record', '--name', 'add-dns-record', '--rules', rulesPath, '--dir', project, '--dry-run');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^dry run: nothing written\. Would scaffold handler add-dns-record from text:\w+ "Add DNS A record for <url>" \(3 tickets\), routed by label add-dns-record\n/);
+    expect(result.stdout).toMatch(/^dry run: nothing written\. Would scaffold handler add-dns-record from type:\w+ ".+" \(3 tickets\), routed by label add-dns-record\n/);
+    expect(result.stdout).toMatch(/\nvariants: ".*DNS A record for <url>" \(3\)\n/);
     expect(result.stdout).toContain('--- handlers/add-dns-record.ts (create):\n/**');
     expect(result.stdout).toContain("const input = z.object({});");
     expect(result.stdout).toContain('--- handlers/index.ts (update):');
-    expect(result.stdout).toContain('--- rules.yaml (append under rules:):\n# From group text:');
+    expect(result.stdout).toContain('--- rules.yaml (append under rules:):\n# From group type:');
     expect(result.stdout).toContain('- name: add-dns-record\n  labels: [add-dns-record]\n  handler: add-dns-record\n');
     expect(result.stdout).toContain('--- test/handlers/add-dns-record.test.ts (create):');
     expect(result.stdout).toContain('--- test/fixtures/handlers/add-dns-record/tickets.json (create): 3 tickets');
     expect(result.stdout).toContain('note: no description-form field is given in 80% of the tickets');
     expect(snapshot(project)).toEqual(before);
 
-    const plan = scaffoldHandler(db, { group: 'dns a record', rulesPath, dir: project, dryRun: true });
+    const plan = scaffoldHandler(db, { group: 'dns a record', name: 'add-dns-record', rulesPath, dir: project, dryRun: true });
     expect(plan.files.find((f) => f.kind === 'handler')?.action).toBe('create');
     expect(snapshot(project)).toEqual(before);
   });
@@ -242,9 +263,10 @@ describe('deflect scaffold', () => {
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe('deflect: no group "kubernetes token upgrade". Closest groups:');
-    expect(lines[1]).toMatch(/^ {2}text:\w{12} +10 tickets {2}Reset <\*> feedstock token$/);
+    const feedstock = resolveGroup(db, 'feedstock').group;
+    expect(lines[1]).toMatch(new RegExp(`^ {2}${feedstock.id} +10 tickets {2}${escape(feedstock.name)}$`));
     expect(lines.slice(1, -1)).toHaveLength(5);
-    expect(lines.at(-1)).toBe('Pass a group id (text:… or label:…), a label, or a part of a template that only one group has.');
+    expect(lines.at(-1)).toBe('Pass a request type (its id type:…, its name or a part of it) or a label group (label:… or the label).');
   });
 
   it('generated tests pass and generated files type-check, and the registry test still passes', () => {
@@ -276,7 +298,7 @@ describe('scaffold builders', () => {
   const spec: ScaffoldSpec = {
     name: 'rotate-db-password',
     label: 'db-password',
-    group: { id: 'text:0123456789ab', kind: 'text', template: 'Rotate <*> db password', size: 4, dominantLabel: null },
+    group: { id: 'type:0123456789ab', kind: 'type', name: 'Rotate … db password', size: 4, dominantLabel: null, variants: [{ template: 'Rotate <*> db password', count: 4 }] },
     fields: [],
   };
   const known = ['grant-repo-access', 'rotate-db-password'];
@@ -288,6 +310,16 @@ describe('scaffold builders', () => {
     expect(deriveHandlerName('Créer un dépôt')).toBe('creer-un-depot');
     expect(deriveHandlerName('token-reset')).toBe('token-reset');
     expect(deriveHandlerName('<*> <url>')).toBe('new-handler');
+  });
+
+  it('takes fixtures from every variant of a type before a second ticket of any one variant', () => {
+    const wordings = new Map(feedstockTickets.map((t, i) => [t.key, i < 7 ? 'variant:a' : 'variant:b']));
+    const chosen = selectFixtureTickets(feedstockTickets, () => true, 3, (t) => wordings.get(t.key) ?? null);
+    // The newest wording (b) first, then a, then b again.
+    expect(chosen.map((t) => t.key)).toEqual(['PLAT-107', 'PLAT-109', 'PLAT-110']);
+    expect(new Set(chosen.map((t) => wordings.get(t.key)))).toEqual(new Set(['variant:a', 'variant:b']));
+    // Without variants: the three most recent, all of wording b.
+    expect(selectFixtureTickets(feedstockTickets, () => true, 3).map((t) => t.key)).toEqual(['PLAT-108', 'PLAT-109', 'PLAT-110']);
   });
 
   it('adds to a multi-line registry in file-name order', () => {
@@ -306,7 +338,7 @@ describe('scaffold builders', () => {
       expect(rules.at(-1), text).toMatchObject({ name: 'rotate-db-password', labels: ['db-password'], handler: 'rotate-db-password' });
     }
     expect(appendRuleText('rules:\n- labels: x\n  handler: grant-repo-access  # keep me\n', spec)).toBe(
-      'rules:\n- labels: x\n  handler: grant-repo-access  # keep me\n\n# From group text:0123456789ab "Rotate <*> db password" (4 tickets), by deflect scaffold\n- name: rotate-db-password\n  labels: [db-password]\n  handler: rotate-db-password\n',
+      'rules:\n- labels: x\n  handler: grant-repo-access  # keep me\n\n# From group type:0123456789ab "Rotate … db password" (4 tickets), by deflect scaffold\n- name: rotate-db-password\n  labels: [db-password]\n  handler: rotate-db-password\n',
     );
     expect(() => appendRuleText('rules: [{labels: x, handler: y}]\n', spec)).toThrow(/not a block list/);
   });

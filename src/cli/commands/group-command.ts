@@ -1,12 +1,48 @@
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { findTicketGroup, groupingMeta } from '../../db/text-groups.js';
+import { findTicketGroup, groupingMeta, type StoredTicketGroup } from '../../db/text-groups.js';
 import { findTicketByKey } from '../../db/tickets.js';
 import { GROUPING_VERSION } from '../../grouping/group-tickets.js';
-import { regroupTickets } from '../../reports/regroup.js';
+import { regroupTickets, type RegroupResult } from '../../reports/regroup.js';
 
-/** `deflect group` (recompute the text grouping) and `deflect explain <KEY>` (why a ticket is in its group). */
+/** The one-line summary `deflect group` and `deflect import` print after grouping. */
+export function groupedLine(result: RegroupResult): string {
+  return (
+    `grouped ${result.tickets} tickets by text (${result.algorithm}) in ${(result.ms / 1000).toFixed(1)} s: ` +
+    `${result.types} request types (${result.variants} variants) holding ${result.grouped} tickets`
+  );
+}
+
+/**
+ * What `deflect explain` prints about a stored assignment, both levels: the request type and why (the deciding
+ * words), the variant (wording) inside it, or for a ticket that repeats nothing the nearest type and why it stayed
+ * alone; then the full reason, and a note when the grouping was made by another algorithm version.
+ */
+export function explainLines(stored: StoredTicketGroup): string[] {
+  const lines: string[] = [];
+  if (stored.algorithm !== GROUPING_VERSION) {
+    lines.push(`request type: unknown — grouped by ${stored.algorithm}; this deflect uses ${GROUPING_VERSION}: run \`deflect group\``);
+    lines.push(`why (${stored.algorithm}): ${stored.reason}`);
+    return lines;
+  }
+  if (stored.type) {
+    lines.push(`request type: "${stored.type.name}" (${stored.type.size} tickets, ${stored.type.id})`);
+    lines.push(`  decided by: ${stored.decidingWords.length ? stored.decidingWords.join(', ') : '—'}`);
+    lines.push(stored.variant ? `variant: "${stored.variant.template}" (${stored.variant.size} tickets, ${stored.variant.id})` : 'variant: none stored');
+  } else {
+    lines.push('request type: none (it repeats nothing)');
+    lines.push(
+      stored.nearest
+        ? `  nearest type: "${stored.nearest.name}" (${stored.nearest.typeId}, similarity ${stored.nearest.similarity.toFixed(2)}): ${stored.nearest.why}`
+        : '  nearest type: none',
+    );
+  }
+  lines.push(`why (${stored.algorithm}): ${stored.reason}`);
+  return lines;
+}
+
+/** `deflect group` (recompute the text grouping) and `deflect explain <KEY>` (why a ticket is in its request type). */
 export function registerGroupCommand(program: Command): void {
   program
     .command('group')
@@ -18,15 +54,13 @@ export function registerGroupCommand(program: Command): void {
       const result = regroupTickets(db);
       db.$client.close();
       if (before.algorithm && before.algorithm !== result.algorithm) console.log(`replaced a grouping made by ${before.algorithm}`);
-      console.log(
-        `grouped ${result.tickets} tickets by text (${result.algorithm}) in ${(result.ms / 1000).toFixed(1)} s: ${result.groups} repeated groups holding ${result.grouped} tickets`,
-      );
+      console.log(groupedLine(result));
     });
 
   program
     .command('explain')
     .argument('<key>', 'an issue key, e.g. PLAT-123')
-    .description('say which group a ticket fell into, and why')
+    .description('say which request type and variant a ticket fell into, and why (or the nearest type for one that repeats nothing)')
     .action((key: string) => {
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
@@ -38,13 +72,10 @@ export function registerGroupCommand(program: Command): void {
         if (ticket.labels.length) console.log(`label groups: ${ticket.labels.map((l) => l.toLowerCase()).join(', ')} (a labelled ticket always counts in its label groups)`);
         const stored = findTicketGroup(db, key);
         if (!stored) {
-          console.log('text group: not grouped yet — run `deflect group`');
+          console.log('request type: not grouped yet — run `deflect group`');
           return;
         }
-        const where = stored.groupId ? `"${stored.template}" (${stored.size} tickets, ${stored.groupId})` : 'none (it repeats nothing)';
-        console.log(`text group: ${where}`);
-        console.log(`why (${stored.algorithm}): ${stored.reason}`);
-        if (stored.algorithm !== GROUPING_VERSION) console.log(`note: grouped by ${stored.algorithm}; this deflect uses ${GROUPING_VERSION} — run \`deflect group\``);
+        for (const line of explainLines(stored)) console.log(line);
       } finally {
         db.$client.close();
       }

@@ -11,6 +11,7 @@ import { parseJiraCsv } from '../../import/parse-csv.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { startProgress } from '../progress.js';
+import { groupedLine } from './group-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -53,9 +54,7 @@ async function importFile(kind: 'jsonl' | 'csv', file: string, options: { group:
 function finish(db: Db, group: boolean): void {
   if (group) {
     const grouped = regroupTickets(db);
-    console.log(
-      `grouped ${grouped.tickets} tickets by text (${grouped.algorithm}) in ${(grouped.ms / 1000).toFixed(1)} s: ${grouped.groups} repeated groups holding ${grouped.grouped} tickets`,
-    );
+    console.log(groupedLine(grouped));
   }
   db.$client.close();
 }

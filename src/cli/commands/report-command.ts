@@ -8,17 +8,30 @@ import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
-const HEAD = ['#', 'group', 'kind', 'count', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
+const HEAD = ['#', 'request type / label', 'kind', 'count', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
+/** Variants shown under each type in the table and markdown formats. */
+const SHOWN_VARIANTS = 3;
 
 const change = (g: ReportGroup) => (g.change === null ? '—' : `${g.change >= 0 ? '+' : ''}${Math.round(g.change * 100)}%`);
 const hours = (value: number | null) => (value === null ? '—' : value.toFixed(1));
 const keysOf = (g: ReportGroup, n = 4) => (g.keys.length > n ? `${g.keys.slice(0, n).join(' ')} … (${g.keys.length})` : g.keys.join(' '));
+/** `type`, `label`, or `type+label` for a type and a label shown as one row. */
+const kindOf = (g: ReportGroup) => (g.merged ? 'type+label' : g.kind);
+/** The row's title: the type's name (with the label folded into it) or the label, and `[burst]`. */
+const titleOf = (g: ReportGroup) => `${g.name}${g.merged ? ` (= label ${g.merged.label}, ${g.merged.shared} shared)` : ''}${g.burst ? ' [burst]' : ''}`;
+/** The top variants, `Add <*> to <*> maintainers ×12`, and how many more. */
+function variantLines(g: ReportGroup): string[] {
+  if (g.kind === 'label' && !g.merged) return [];
+  const lines = g.variants.slice(0, SHOWN_VARIANTS).map((v) => `${v.template} ×${v.count}`);
+  if (g.variants.length > SHOWN_VARIANTS) lines.push(`+${g.variants.length - SHOWN_VARIANTS} more variants`);
+  return lines;
+}
 
 function rowsOf(report: TopTicketsReport): Array<Array<string | number>> {
   return report.groups.map((g, i) => [
     i + 1,
-    `${g.key}${g.burst ? ' [burst]' : ''}`,
-    g.kind,
+    [titleOf(g), ...variantLines(g).map((line) => `  · ${line}`)].join('\n'),
+    kindOf(g),
     g.count,
     percent(g.share),
     change(g),
@@ -32,32 +45,48 @@ function rowsOf(report: TopTicketsReport): Array<Array<string | number>> {
   ]);
 }
 
+function windowLine(report: TopTicketsReport): string {
+  return `${report.window.from ?? 'all time'} → ${report.window.to}${report.project ? `, project ${report.project}` : ''}: ${report.totalTickets} tickets`;
+}
+
 function renderMarkdown(report: TopTicketsReport): string {
-  const escape = (v: string | number) => String(v).replace(/\|/g, '\\|');
+  const escape = (v: string | number) => String(v).replace(/\|/g, '\\|').replace(/\n/g, '<br>');
   const lines = [
-    `# Top repeated tickets`,
+    `# Top repeated requests`,
     '',
-    `${report.window.from ?? 'all time'} → ${report.window.to}${report.project ? `, project ${report.project}` : ''}: ${report.totalTickets} tickets.`,
+    `${windowLine(report)}.`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map(() => '---').join('|')}|`,
     ...rowsOf(report).map((r) => `| ${r.map(escape).join(' | ')} |`),
   ];
   const bursts = report.groups.filter((g) => g.burst);
-  if (bursts.length) lines.push('', ...bursts.map((g) => `- **${g.key}** is a burst, not steady demand: ${g.burstReason}.`));
+  if (bursts.length) lines.push('', ...bursts.map((g) => `- **${g.name}** is a burst, not steady demand: ${g.burstReason}.`));
+  if (report.emptyWindowHint) lines.push('', `> ${report.emptyWindowHint}`);
   if (report.grouping.notice) lines.push('', `> ${report.grouping.notice}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** `deflect report`: the most repeated tickets, by label and by text, ranked by unmet automatable demand. */
+function renderCsvReport(report: TopTicketsReport): string {
+  const rows = report.groups.map((g) => [
+    g.id, g.name, g.kind, g.label, g.count, g.share, g.previousCount, g.change, g.automated, g.automatedShare, g.medianTimeToResolutionHours,
+    g.p90TimeToResolutionHours, g.minutesPerTicket, g.hoursSpent, g.hoursSaved, g.unmetDemandMinutes, String(g.burst), g.dominantLabel,
+    g.variants.map((v) => `${v.template} (${v.count})`).join('; '), g.keys.join(' '),
+  ]);
+  const head = ['id', 'name', 'kind', 'label', 'count', 'share', 'previous', 'change', 'automated', 'automated_share', 'median_ttr_hours', 'p90_ttr_hours',
+    'minutes_per_ticket', 'hours_spent', 'hours_saved', 'unmet_demand_minutes', 'burst', 'dominant_label', 'variants', 'keys'];
+  return renderCsv(head, rows);
+}
+
+/** `deflect report`: the most repeated requests — request types (with their variants) and labels — ranked by unmet automatable demand. */
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('most repeated tickets (by label and by text) ranked by unmet automatable demand')
+    .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')
-    .option('--top <n>', 'number of groups', '10')
+    .option('--top <n>', 'number of rows (request types or labels)', '10')
     .option('--project <key>', 'only this project')
     .option('--format <format>', FORMATS.join(', '), 'table')
     .action((options: { since: string; from?: string; to?: string; top: string; project?: string; format: string }) => {
@@ -73,16 +102,13 @@ export function registerReportCommand(program: Command): void {
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));
       if (format === 'markdown') return void process.stdout.write(renderMarkdown(report));
       if (format === 'csv') {
-        const rows = report.groups.map((g) => [
-          g.id, g.key, g.kind, g.count, g.share, g.previousCount, g.change, g.automated, g.automatedShare, g.medianTimeToResolutionHours,
-          g.p90TimeToResolutionHours, g.minutesPerTicket, g.hoursSpent, g.hoursSaved, g.unmetDemandMinutes, String(g.burst), g.dominantLabel, g.keys.join(' '),
-        ]);
-        const head = ['id', 'group', 'kind', 'count', 'share', 'previous', 'change', 'automated', 'automated_share', 'median_ttr_hours', 'p90_ttr_hours',
-          'minutes_per_ticket', 'hours_spent', 'hours_saved', 'unmet_demand_minutes', 'burst', 'dominant_label', 'keys'];
-        return void process.stdout.write(renderCsv(head, rows));
+        process.stdout.write(renderCsvReport(report));
+        if (report.emptyWindowHint) process.stderr.write(`${report.emptyWindowHint}\n`);
+        return;
       }
-      console.log(`Top ${top} repeated tickets, ${report.window.from ?? 'all time'} → ${report.window.to} (${report.totalTickets} tickets), ranked by unmet automatable demand`);
-      console.log(report.groups.length ? renderTable(HEAD, rowsOf(report)) : 'No repeated tickets in this window.');
+      console.log(`Top ${top} repeated requests, ${windowLine(report)}, ranked by unmet automatable demand`);
+      console.log(report.groups.length ? renderTable(HEAD, rowsOf(report)) : 'No request repeated in this window.');
+      if (report.emptyWindowHint) console.log(report.emptyWindowHint);
       if (report.grouping.notice) console.log(report.grouping.notice);
     });
 }

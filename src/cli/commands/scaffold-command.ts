@@ -14,16 +14,16 @@ interface ScaffoldCommandOptions {
 }
 
 /**
- * `deflect scaffold <group>`: from a group to an automation. Writes `handlers/<name>.ts` (a skeleton whose input is
- * inferred from the group's description forms), lists it in `handlers/index.ts`, appends a rule to the rules file,
+ * `deflect scaffold <type>`: from a request type (or a label group) to an automation. Writes `handlers/<name>.ts` (a skeleton whose input is
+ * inferred from the description forms of the type's tickets, all variants), lists it in `handlers/index.ts`, appends a rule to the rules file,
  * and writes a test whose fixtures are the group's real tickets. `--dry-run` prints it all and writes nothing.
  */
 export function registerScaffoldCommand(program: Command): void {
   program
     .command('scaffold')
-    .argument('<group>', "a group id (text:… or label:…), a label, or a part of a text group's template")
+    .argument('<type>', 'a request type (its id type:…, its name, or a part of it only one type has) or a label group (label:… or the label)')
     .description("from a group to an automation: write a rule, a handler skeleton and its test built from the group's real tickets")
-    .option('--name <kebab-name>', 'handler name (default: derived from the template or label)')
+    .option('--name <kebab-name>', 'handler name (default: derived from the type name or label)')
     .option('--label <label>', "label the rule routes (default: the group's dominant label, else the handler name)")
     .option('--rules <file>', 'rules file to append the rule to, created when missing (default: DEFLECT_RULES or ./rules.yaml)')
     .option('--dir <project root>', 'project root holding handlers/ and test/', PACKAGE_ROOT)
@@ -61,8 +61,11 @@ function headline(plan: ScaffoldPlan): string[] {
   const { spec } = plan;
   const input = spec.fields.map((f) => `${f.key} (${f.required ? 'required' : 'optional'}, in ${f.count} of ${f.total} tickets)`);
   return [
-    `handler ${spec.name} from ${spec.group.id} "${spec.group.template}" (${spec.group.size} tickets), routed by label ${spec.label}`,
+    `handler ${spec.name} from ${spec.group.id} "${spec.group.name}" (${spec.group.size} tickets), routed by label ${spec.label}`,
     `input: ${input.length > 0 ? input.join(', ') : 'none found in the description forms'}`,
+    ...(spec.group.variants.length > 0
+      ? [`variants: ${spec.group.variants.slice(0, 5).map((v) => `"${v.template}" (${v.count})`).join(', ')}${spec.group.variants.length > 5 ? `, and ${spec.group.variants.length - 5} more` : ''}`]
+      : []),
   ];
 }
 
@@ -78,7 +81,8 @@ function fixturesLine(plan: ScaffoldPlan): string {
 }
 
 function describeWritten(plan: ScaffoldPlan): string {
-  const lines = [`scaffolded ${headline(plan)[0]}`, headline(plan)[1]];
+  const [first, ...rest] = headline(plan);
+  const lines = [`scaffolded ${first}`, ...rest];
   for (const file of inReadingOrder(plan)) {
     const path = shown(plan, file.path);
     if (file.kind === 'rules') {
@@ -93,7 +97,8 @@ function describeWritten(plan: ScaffoldPlan): string {
 }
 
 function describeDryRun(plan: ScaffoldPlan): string {
-  const lines = [`dry run: nothing written. Would scaffold ${headline(plan)[0]}`, headline(plan)[1], ''];
+  const [first, ...rest] = headline(plan);
+  const lines = [`dry run: nothing written. Would scaffold ${first}`, ...rest, ''];
   for (const file of inReadingOrder(plan)) {
     const path = shown(plan, file.path);
     if (file.kind === 'fixtures') {

@@ -1,0 +1,149 @@
+/**
+ * Wording clusters for tickets with no action word (`text-v2` fallback): "Contextual Inquiry: Toronto Faculty 1"
+ * and "Contextual Inquiry - Berkeley Faculty 3" ask for the same thing without a verb of the request lexicon.
+ *
+ * The `text-v1` idea in one lean pass, with word ids instead of strings:
+ * 1. a ticket's informative words are its distinct summary stems used by at least 2 of these tickets (placeholders
+ *    and numbers never count); each weighs `ln(1 + N/df)`, so shared rare words say more than shared common ones;
+ * 2. tickets with the same informative words form a bucket;
+ * 3. buckets, largest first (ties by their words), join the cluster whose seed words (those of the bucket that
+ *    started it) are most similar by weighted Jaccard, if ≥ `threshold` (0.5: the shared words weigh at least as
+ *    much as the differing ones); otherwise they start a cluster. Candidates come from an inverted index probed
+ *    with the bucket's rarest words only (a cluster reaching the threshold must share one of them).
+ * Deterministic; about 100 bytes a ticket beyond its summary.
+ */
+import { isPlaceholder, normaliseText } from './normalise-text.js';
+
+export interface WordingCluster {
+  /** Indexes (into the input array) of the members, ascending. */
+  members: number[];
+  /** The seed's informative words, sorted. */
+  words: string[];
+}
+
+export interface WordingResult {
+  clusters: WordingCluster[];
+  /** For each input: its informative words (sorted), for explanations. */
+  wordsOf: (index: number) => string[];
+}
+
+/**
+ * Clusters short texts by wording (see the module comment). `texts[i]` null or empty gives no words.
+ * @param threshold weighted-Jaccard similarity to join a cluster, in (0, 1].
+ */
+export function clusterWordings(texts: Array<string | null>, threshold = 0.5): WordingResult {
+  const vocab = new Map<string, number>();
+  const names: string[] = [];
+  const raw: Int32Array[] = texts.map((t) => {
+    const ids = new Set<number>();
+    for (const token of normaliseText(t).tokens) {
+      if (isPlaceholder(token) || token.length < 2) continue;
+      let id = vocab.get(token);
+      if (id === undefined) {
+        id = names.length;
+        vocab.set(token, id);
+        names.push(token);
+      }
+      ids.add(id);
+    }
+    return Int32Array.from(ids);
+  });
+  const df = new Int32Array(names.length);
+  for (const ids of raw) for (const id of ids) df[id]++;
+  const n = texts.length;
+  const weight = (id: number) => Math.log(1 + n / df[id]);
+  const informative = raw.map((ids) => ids.filter((id) => df[id] >= 2).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
+
+  let units: Unit[] = [];
+  const buckets = new Map<string, Unit>();
+  informative.forEach((ids, i) => {
+    if (ids.length === 0) return;
+    const sig = ids.join(' ');
+    let b = buckets.get(sig);
+    if (!b) {
+      b = { words: ids, members: [] };
+      buckets.set(sig, b);
+      units.push(b);
+    }
+    b.members.push(i);
+  });
+  buckets.clear();
+  const ctx = { names, weight, threshold };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const merged = mergeRound(units, ctx);
+    const done = merged.length === units.length;
+    // A merged cluster's words become those held by more than half of its tickets (v1's signature).
+    for (const c of merged) if (c.members.length > 1 && !done) c.words = majorityWords(c.members, informative, names);
+    units = merged;
+    if (done) break;
+  }
+  return {
+    clusters: units.map((u) => ({ members: u.members.sort((a, b) => a - b), words: Array.from(u.words, (id) => names[id]) })),
+    wordsOf: (i) => Array.from(informative[i], (id) => names[id]),
+  };
+}
+
+/** Merge rounds stop when one merges nothing, or after this many. */
+const MAX_ROUNDS = 6;
+
+interface Unit {
+  /** Word ids, sorted by name. */
+  words: Int32Array;
+  /** Ticket indexes. */
+  members: number[];
+}
+
+interface Ctx {
+  names: string[];
+  weight: (id: number) => number;
+  threshold: number;
+}
+
+/** One round: units, largest first, join the most similar cluster seed at ≥ threshold, or seed a cluster. */
+function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
+  const text = (u: Unit) => Array.from(u.words, (id) => names[id]).join(' ');
+  const units = input.map((u) => ({ u, t: text(u) })).sort((a, b) => b.u.members.length - a.u.members.length || (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  const seeds: Array<{ words: Int32Array; total: number; out: Unit }> = [];
+  const index = new Map<number, number[]>();
+  const seen = new Int32Array(units.length).fill(-1);
+  units.forEach(({ u }, ui) => {
+    const ws = Array.from(u.words).sort((a, b) => weight(b) - weight(a) || a - b);
+    const total = ws.reduce((s, id) => s + weight(id), 0);
+    let best = -1;
+    let bestSim = 0;
+    let acc = 0;
+    for (const id of ws) {
+      for (const ci of index.get(id) ?? []) {
+        if (seen[ci] === ui) continue;
+        seen[ci] = ui;
+        const seed = seeds[ci];
+        let inter = 0;
+        for (const w of ws) if (seed.words.includes(w)) inter += weight(w);
+        const sim = inter / (total + seed.total - inter);
+        if (sim > bestSim + 1e-9 || (sim > bestSim - 1e-9 && best >= 0 && ci < best)) {
+          best = ci;
+          bestSim = sim;
+        }
+      }
+      acc += weight(id);
+      if (acc > (1 - threshold) * total) break;
+    }
+    if (best >= 0 && bestSim >= threshold) {
+      for (const m of u.members) seeds[best].out.members.push(m);
+    } else {
+      const ci = seeds.length;
+      seeds.push({ words: u.words, total, out: { words: u.words, members: [...u.members] } });
+      for (const id of u.words) (index.get(id) ?? index.set(id, []).get(id)!).push(ci);
+    }
+  });
+  return seeds.map((s) => s.out);
+}
+
+/** Words held by more than half of the members, sorted by name. */
+function majorityWords(members: number[], informative: Int32Array[], names: string[]): Int32Array {
+  const counts = new Map<number, number>();
+  for (const m of members) for (const id of informative[m]) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const out: number[] = [];
+  for (const [id, c] of counts) if (c * 2 > members.length) out.push(id);
+  return Int32Array.from(out.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
+}
