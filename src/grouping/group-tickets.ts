@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
-import { decodeIntent, encodeIntent, Vocabulary } from './intent-codec.js';
+import { IntentStore } from './intent-codec.js';
 import { PhraseStats } from './phrase-heads.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
@@ -49,8 +49,8 @@ const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 
 
 interface Item {
   ticket: GroupableTicket;
-  /** The parsed intent, encoded (`intent-codec.ts`); dropped once the type key is chosen. */
-  enc: Int32Array | null;
+  /** Offset of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
+  enc: number;
   action: string | null;
   actionText: string | null;
   /** Type key (`add in team`), or null when no action was found. */
@@ -109,7 +109,7 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
     if (!r || r === item.object.stem) continue;
     if (item.relation !== 'in') continue;
     item.sameKindAs = r;
-    item.key = `${item.action} in ${r}`;
+    item.key = intern(`${item.action} in ${r}`);
   }
 }
 
@@ -120,8 +120,8 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
  */
 function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions>): { items: Item[]; frequent: (stem: string) => boolean } {
   const seen = new Set<string>();
-  const vocab = new Vocabulary();
-  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
+  const store = new IntentStore(sorted.length * 24);
+  const intentOf = (item: Item) => store.get(item.enc);
   const items: Item[] = [];
   for (const ticket of sorted) {
     if (seen.has(ticket.key)) continue;
@@ -130,7 +130,7 @@ function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
       intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
-    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+    items.push({ ticket, enc: store.add(intent), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }
   seen.clear();
   const df = new Map<string, number>();
@@ -149,10 +149,29 @@ function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions
   for (const item of items) stats.add(intentOf(item), frequent);
   for (const item of items) {
     chooseKey(item, intentOf(item), frequent, stats);
-    item.enc = null;
   }
   mergeContainerHeads(items, stats, params.headSimilarity);
   return { items, frequent };
+}
+
+/** One string per distinct type key, and one object per distinct object word (memory at 100k tickets). */
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const found = interned.get(s);
+  if (found !== undefined) return found;
+  if (interned.size > 100_000) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+const internedWords = new Map<string, PhraseWord>();
+function internWord(w: PhraseWord): PhraseWord {
+  const k = `${w.stem}\u0000${w.text}`;
+  const found = internedWords.get(k);
+  if (found !== undefined) return found;
+  if (internedWords.size > 100_000) internedWords.clear();
+  const copy = { stem: w.stem, text: w.text };
+  internedWords.set(k, copy);
+  return copy;
 }
 
 function hasContent(intent: ParsedIntent): boolean {
@@ -179,10 +198,10 @@ function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) =>
   for (const o of order) {
     const head = headOf(o.words);
     if (head) {
-      item.object = head.word;
-      item.completedWith = head.completedWith;
+      item.object = internWord(head.word);
+      if (head.completedWith.length) item.completedWith = head.completedWith;
       item.relation = o.relation;
-      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`;
+      item.key = intern(`${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`);
       return;
     }
   }
