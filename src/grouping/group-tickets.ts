@@ -61,6 +61,8 @@ interface Item {
   completedWith?: string[];
   /** The head its object was clustered with (see {@link mergeContainerHeads}), when not itself. */
   sameKindAs?: string;
+  /** Its direct object, when the place was implied (see {@link impliedPlaces}). */
+  impliedBy?: string;
 }
 
 /**
@@ -111,7 +113,54 @@ function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: numbe
     item.sameKindAs = r;
     item.key = intern(`${item.action} in ${r}`);
   }
+  impliedPlaces(items, rep);
 }
+
+/**
+ * "Add members" names who joins but not where. When its object is also used as a place ("to kubernetes-sigs
+ * members"), but mostly as the thing added, the request goes to the usual place of that action: the container
+ * kind most of its tickets name. Objects never used as a place ("Add tests") and objects mostly used as one
+ * ("Add teams": creating them) keep their own type.
+ */
+function impliedPlaces(items: Item[], rep: Map<string, string>): void {
+  const placeUses = new Map<string, number>();
+  const wordPlaceUses = new Map<string, number>();
+  const usual = new Map<string, Map<string, { n: number; word: PhraseWord }>>();
+  const moved = new Map<string, number>();
+  for (const item of items) {
+    if (!item.object || !item.action || !CONTAINER_ACTIONS.has(item.action)) continue;
+    if (item.relation === 'direct') moved.set(`${item.action} ${item.object.stem}`, (moved.get(`${item.action} ${item.object.stem}`) ?? 0) + 1);
+    else {
+      const kind = item.sameKindAs ?? item.object.stem;
+      placeUses.set(kind, (placeUses.get(kind) ?? 0) + 1);
+      wordPlaceUses.set(item.object.stem, (wordPlaceUses.get(item.object.stem) ?? 0) + 1);
+      const m = usual.get(item.action) ?? usual.set(item.action, new Map()).get(item.action)!;
+      const e = m.get(kind) ?? m.set(kind, { n: 0, word: item.object }).get(kind)!;
+      e.n++;
+    }
+  }
+  const place = new Map<string, string>();
+  for (const [action, m] of usual) {
+    const best = [...m.entries()].sort((a, b) => b[1].n - a[1].n || cmp(a[0], b[0]))[0];
+    if (best) place.set(action, best[0]);
+  }
+  for (const item of items) {
+    if (item.relation !== 'direct' || !item.object || !item.action || !place.has(item.action)) continue;
+    // A word that is the main name of a kind of place counts all its kind's uses ("teams", with "admins" and
+    // "groups": "Add teams" creates them); another word counts its own ("members" among kinds of "org").
+    const stem = item.object.stem;
+    const asPlace = (rep.get(stem) ?? stem) === stem ? (placeUses.get(stem) ?? 0) : (wordPlaceUses.get(stem) ?? 0);
+    const asThing = moved.get(`${item.action} ${item.object.stem}`) ?? 0;
+    if (asPlace < IMPLIED_MIN_PLACE_USES || asThing <= asPlace) continue;
+    const kind = place.get(item.action)!;
+    item.impliedBy = item.object.stem;
+    item.relation = 'in';
+    item.sameKindAs = kind;
+    item.key = intern(`${item.action} in ${kind}`);
+  }
+}
+/** An object counts as a kind of place once this many tickets use it as one. */
+const IMPLIED_MIN_PLACE_USES = 3;
 
 /**
  * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
@@ -217,12 +266,14 @@ function typeName(members: Item[]): string {
   const verb = ACTION_NAMES[action] ?? action[0].toUpperCase() + action.slice(1);
   if (!first.object) return `${verb} …`;
   const forms = new Map<string, number>();
-  for (const m of members) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
+  // The place a type goes to is named by the tickets that name it ("Add members" implies it, see impliedPlaces).
+  const naming = members.some((m) => m.object && !m.impliedBy) ? members.filter((m) => !m.impliedBy) : members;
+  for (const m of naming) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
   // Up to 3 written forms, most used first; forms of one stem ("team", "teams") count once.
   const stems = new Set<string>();
   const nouns: string[] = [];
   for (const [form] of [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) {
-    const stem = members.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
+    const stem = naming.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
     if (stems.has(stem) || nouns.length === 3) continue;
     stems.add(stem);
     nouns.push(form);
@@ -286,11 +337,15 @@ function buildType(
     // Members with the same action word and object word share one reason string (memory at 100k tickets).
     const reasons = new Map<string, string>();
     for (const m of v.items) {
-      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}`;
+      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
       let reason = wording ? `${wording.reason}; wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)` : reasons.get(cacheKey);
       if (reason === undefined) {
         const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
-        const kind = m.sameKindAs ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)` : '';
+        const kind = m.impliedBy
+          ? `: "${m.impliedBy}" says who joins but not where, and "${m.sameKindAs}" is where this action usually goes`
+          : m.sameKindAs
+            ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)`
+            : '';
         const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
         reason =
           `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +

@@ -80,6 +80,37 @@ describe('text-v2 request types', () => {
     expect(g.types[0].variants.length).toBeGreaterThan(1);
   });
 
+  it('sends "Add members" to the usual place of additions, but keeps "Add teams" (creating them) apart', () => {
+    const g = groupTickets(
+      tickets([
+        'Add members 2019-02-27',
+        'Add members 2019-03-01',
+        'Add members 2019-04-02',
+        'Add members 2019-05-07',
+        'Add alice to the acme org',
+        'Add bob to the acme org',
+        'Add carol to the beta org',
+        'Add dan to the beta org',
+        'Add erin to acme members',
+        'Add frank to acme members',
+        'Add gina to beta members',
+        'Add teams for the billing repo',
+        'Add teams for the search repo',
+        'Add teams for the wiki repo',
+        'Add hal to the billing team',
+        'Add ian to the search team',
+        'Add jo to the wiki team',
+        'Add kim to the wiki team',
+      ]),
+    );
+    const org = typeOf(g, 'T-5');
+    for (const k of ['T-1', 'T-2', 'T-6', 'T-9']) expect(typeOf(g, k)).toBe(org);
+    expect(g.types.find((x) => x.id === org)!.name).toBe('Add … to org / members');
+    expect(typeOf(g, 'T-12')).not.toBe(org);
+    expect(typeOf(g, 'T-12')).not.toBe(typeOf(g, 'T-15'));
+    expect(g.assignments.get('T-1')!.reason).toContain('"member" says who joins but not where, and "org" is where this action usually goes');
+  });
+
   it('never merges antonyms, even with the same object and wording', () => {
     const g = groupTickets(
       tickets([
