@@ -1,33 +1,35 @@
 /**
  * Groups tickets into repeated **request types** and, beneath each, its **variants** (wordings).
  *
- * ## Algorithm `text-v2` (lexical intent keys)
- * 1. **Intent** (`intent.ts`): each summary's first action word from a generic English lexicon, folded to a
- *    canonical action with its polarity (add/grant/invite/onboard → `add`; remove/revoke/offboard → `remove`;
- *    create vs delete, enable vs disable, lock vs unlock, update/upgrade/bump/change → `update`...), and the
- *    phrases after it (the direct object, then one phrase per preposition). A summary with no content word
- *    borrows the first `descriptionWords` words of its description.
- * 2. **Object**: the head (last content word) of the phrase that names what is acted on, skipping words used by
- *    fewer than `minObjectDf` tickets (names, one-off nouns, and numbers/dates/versions, which never count).
- *    For actions that put something somewhere or take it out (add, remove, promote, demote) the container phrase
- *    ("to/into/as/from the sig-apps **team**") decides; otherwise the direct object ("create GitHub **teams**"),
- *    then the later phrases ("update to **JIRA** 7.8"), then the words before the action ("pfSense upgrade").
- *    The object is a frequent word by construction: the object of a request is what many tickets share.
- * 3. **Type key** = action + relation (direct object, or container) + object stem: `add in team` ("Add … to
- *    team") is not `add team` ("Add teams …", creating them), and `remove in team` never meets `add in team`:
- *    antonyms never merge because the action is part of the key. Tickets sharing a key form a type when they
- *    are at least 2. Tickets with no action word fall back to `text-v1` wording clusters among themselves.
- * 4. **Variants**: inside a type, tickets with the same wording once rare words (df < `minObjectDf`),
- *    numbers, dates and placeholders are blanked (`Add <*> to <*> maintainers`).
+ * ## Algorithm `text-v2` (lexical intent keys; steps 1–4 in `type-keys.ts`)
+ * 1. **Intent** (`intent.ts`): the first action word of the summary's last clause, from a generic English lexicon,
+ *    folded to a canonical action with its polarity (add/grant/invite/onboard → `add`; remove/revoke/offboard →
+ *    `remove`; create vs delete, enable vs disable, lock vs unlock; update/upgrade/bump/change → `update`...), and
+ *    the phrases around it (its subject, its direct object, one phrase per preposition). A summary with no content
+ *    word borrows the first `descriptionWords` words of its description.
+ * 2. **Object**: the head (last content word) of the phrase that names what is acted on. Words used by fewer than
+ *    `minObjectDf` tickets (names, one-off nouns), numbers, dates, versions and words naming something by number
+ *    ("Student 3") never head it. Add/remove-like actions take the place phrase ("to the sig-apps **team**"),
+ *    others the direct object, then the subject ("pfSense upgrade"), then later phrases ("update to **JIRA**").
+ *    A head the corpus mostly uses as a modifier is completed the way the corpus usually goes on
+ *    ("to kubernetes-sigs" → "… org", `phrase-heads.ts`).
+ * 3. **Kinds of place**: place heads written after the same names ("sig-docs-ko-reviews", "sig-docs-ko-owners")
+ *    are one kind (cosine of preceding-word vectors ≥ `headSimilarity`). A thing added without its place, also
+ *    used as a place but mostly as the thing added ("Add members <date>"), goes to the action's usual place.
+ * 4. **Type key** = action + relation (object, or place) + object: `add in team` ("Add … to team") is not
+ *    `add team` ("Add teams …", creating them); `remove in team` never meets `add in team`: antonyms never merge
+ *    because the action is in the key. Tickets sharing a key form a type when they are at least 2.
+ * 5. **No action word**: wording clusters among those tickets (`wording-clusters.ts`, text-v1's idea, lean).
+ * 6. **Variants**: inside a type, tickets with the same wording once rare words, numbers, dates and placeholders
+ *    are blanked (`Add <*> to <*> maintainers`).
  *
  * Deterministic: tickets are sorted by key first; ids hash the version and the key words. No network, no model.
  * Any change to the lexicon, the normalisation or the steps above must bump {@link GROUPING_VERSION}.
  */
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
-import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
-import { IntentStore } from './intent-codec.js';
-import { PhraseStats } from './phrase-heads.js';
+import { ACTION_STEMS } from './intent.js';
+import { readIntents, type Item } from './type-keys.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
 
@@ -47,23 +49,6 @@ export interface GroupingOptions {
 
 const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12, headSimilarity: 0.35 };
 
-interface Item {
-  ticket: GroupableTicket;
-  /** Offset of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
-  enc: number;
-  action: string | null;
-  actionText: string | null;
-  /** Type key (`add in team`), or null when no action was found. */
-  key: string | null;
-  object: PhraseWord | null;
-  relation: 'direct' | 'in';
-  /** Words that completed an elliptic object phrase (`phrase-heads.ts`). */
-  completedWith?: string[];
-  /** The head its object was clustered with (see {@link mergeContainerHeads}), when not itself. */
-  sameKindAs?: string;
-  /** Its direct object, when the place was implied (see {@link impliedPlaces}). */
-  impliedBy?: string;
-}
 
 /**
  * Groups tickets into request types with variants (see the module comment). Never throws on odd text; an
@@ -95,167 +80,6 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   return grouping;
 }
 
-/**
- * Container heads that fill the same slot (`PhraseStats.clusterHeads`: "to sig-docs-ko-reviews" and "to
- * sig-docs-ko-owners") are one kind of container, so "Add … to reviewers" and "Add … to owners" are one type.
- * Only heads of container phrases of add/remove-like actions, the 100 most used, are clustered.
- */
-function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: number): void {
-  const uses = new Map<string, number>();
-  for (const item of items) if (item.relation === 'in' && item.object) uses.set(item.object.stem, (uses.get(item.object.stem) ?? 0) + 1);
-  const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
-  const rep = stats.clusterHeads(heads, threshold);
-  for (const item of items) {
-    if (!item.object || !item.action) continue;
-    const r = rep.get(item.object.stem);
-    if (!r || r === item.object.stem) continue;
-    if (item.relation !== 'in') continue;
-    item.sameKindAs = r;
-    item.key = intern(`${item.action} in ${r}`);
-  }
-  impliedPlaces(items, rep);
-}
-
-/**
- * "Add members" names who joins but not where. When its object is also used as a place ("to kubernetes-sigs
- * members"), but mostly as the thing added, the request goes to the usual place of that action: the container
- * kind most of its tickets name. Objects never used as a place ("Add tests") and objects mostly used as one
- * ("Add teams": creating them) keep their own type.
- */
-function impliedPlaces(items: Item[], rep: Map<string, string>): void {
-  const placeUses = new Map<string, number>();
-  const wordPlaceUses = new Map<string, number>();
-  const usual = new Map<string, Map<string, { n: number; word: PhraseWord }>>();
-  const moved = new Map<string, number>();
-  for (const item of items) {
-    if (!item.object || !item.action || !CONTAINER_ACTIONS.has(item.action)) continue;
-    if (item.relation === 'direct') moved.set(`${item.action} ${item.object.stem}`, (moved.get(`${item.action} ${item.object.stem}`) ?? 0) + 1);
-    else {
-      const kind = item.sameKindAs ?? item.object.stem;
-      placeUses.set(kind, (placeUses.get(kind) ?? 0) + 1);
-      wordPlaceUses.set(item.object.stem, (wordPlaceUses.get(item.object.stem) ?? 0) + 1);
-      const m = usual.get(item.action) ?? usual.set(item.action, new Map()).get(item.action)!;
-      const e = m.get(kind) ?? m.set(kind, { n: 0, word: item.object }).get(kind)!;
-      e.n++;
-    }
-  }
-  const place = new Map<string, string>();
-  for (const [action, m] of usual) {
-    const best = [...m.entries()].sort((a, b) => b[1].n - a[1].n || cmp(a[0], b[0]))[0];
-    if (best) place.set(action, best[0]);
-  }
-  for (const item of items) {
-    if (item.relation !== 'direct' || !item.object || !item.action || !place.has(item.action)) continue;
-    // A word that is the main name of a kind of place counts all its kind's uses ("teams", with "admins" and
-    // "groups": "Add teams" creates them); another word counts its own ("members" among kinds of "org").
-    const stem = item.object.stem;
-    const asPlace = (rep.get(stem) ?? stem) === stem ? (placeUses.get(stem) ?? 0) : (wordPlaceUses.get(stem) ?? 0);
-    const asThing = moved.get(`${item.action} ${item.object.stem}`) ?? 0;
-    if (asPlace < IMPLIED_MIN_PLACE_USES || asThing <= asPlace) continue;
-    const kind = place.get(item.action)!;
-    item.impliedBy = item.object.stem;
-    item.relation = 'in';
-    item.sameKindAs = kind;
-    item.key = intern(`${item.action} in ${kind}`);
-  }
-}
-/** An object counts as a kind of place once this many tickets use it as one. */
-const IMPLIED_MIN_PLACE_USES = 3;
-
-/**
- * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
- * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
- * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
- */
-function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions>): { items: Item[]; frequent: (stem: string) => boolean } {
-  const seen = new Set<string>();
-  const store = new IntentStore(sorted.length * 24);
-  const intentOf = (item: Item) => store.get(item.enc);
-  const items: Item[] = [];
-  for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
-    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
-      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
-    }
-    items.push({ ticket, enc: store.add(intent), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
-  }
-  seen.clear();
-  const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    const intent = intentOf(item);
-    for (const w of intent.before) stems.add(w.stem);
-    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
-    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
-  }
-  const frequentStems = new Set<string>();
-  for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
-  df.clear();
-  const frequent = (stem: string) => frequentStems.has(stem);
-  const stats = new PhraseStats();
-  for (const item of items) stats.add(intentOf(item), frequent);
-  for (const item of items) {
-    chooseKey(item, intentOf(item), frequent, stats);
-  }
-  mergeContainerHeads(items, stats, params.headSimilarity);
-  return { items, frequent };
-}
-
-/** One string per distinct type key, and one object per distinct object word (memory at 100k tickets). */
-const interned = new Map<string, string>();
-function intern(s: string): string {
-  const found = interned.get(s);
-  if (found !== undefined) return found;
-  if (interned.size > 100_000) interned.clear();
-  interned.set(s, s);
-  return s;
-}
-const internedWords = new Map<string, PhraseWord>();
-function internWord(w: PhraseWord): PhraseWord {
-  const k = `${w.stem}\u0000${w.text}`;
-  const found = internedWords.get(k);
-  if (found !== undefined) return found;
-  if (internedWords.size > 100_000) internedWords.clear();
-  const copy = { stem: w.stem, text: w.text };
-  internedWords.set(k, copy);
-  return copy;
-}
-
-function hasContent(intent: ParsedIntent): boolean {
-  return intent.action !== null || intent.phrases.some((p) => p.words.length > 0);
-}
-
-/** Picks the object and the type key of one ticket (step 2 and 3 of the module comment). */
-function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) => boolean, stats: PhraseStats): void {
-  const { action, phrases, before } = intent;
-  if (action === null) return;
-  const headOf = (words: PhraseWord[]) => {
-    const kept = words.filter((w) => frequent(w.stem));
-    // A word naming something by number ("persona Student 3") is a weak head: the last other word wins.
-    let last = kept.length - 1;
-    while (last >= 0 && kept[last].named) last--;
-    if (last >= 0) kept.length = last + 1;
-    return kept.length ? stats.resolve(kept) : null;
-  };
-  const order: Array<{ words: PhraseWord[]; relation: 'direct' | 'in' }> = [];
-  if (CONTAINER_ACTIONS.has(action)) for (const p of phrases) if (p.prep && CONTAINER_PREPS.has(p.prep)) order.push({ words: p.words, relation: 'in' });
-  order.push({ words: phrases[0].words, relation: 'direct' });
-  order.push({ words: before, relation: 'direct' });
-  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
-  for (const o of order) {
-    const head = headOf(o.words);
-    if (head) {
-      item.object = internWord(head.word);
-      if (head.completedWith.length) item.completedWith = head.completedWith;
-      item.relation = o.relation;
-      item.key = intern(`${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`);
-      return;
-    }
-  }
-  item.key = action;
-}
 
 const ACTION_NAMES: Record<string, string> = { configure: 'Configure', clean: 'Clean up', update: 'Update' };
 
