@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
-import { ACTION_STEMS } from './intent.js';
+import { ACTION_STEMS, clip } from './intent.js';
 import { readIntents, type Item } from './type-keys.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
@@ -122,7 +122,7 @@ function labelsOf(members: GroupableTicket[]) {
 function variantOf(summary: string | null, frequent: (stem: string) => boolean): { signature: string; keep: Set<string> } {
   const keep = new Set<string>();
   const parts: string[] = [];
-  for (const token of normaliseText(summary).tokens) {
+  for (const token of normaliseText(clip(summary)).tokens) {
     const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
     if (fixed) keep.add(token);
     const part = fixed ? token : '*';
@@ -153,7 +153,7 @@ function buildType(
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: (renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
+      template: (renderTemplate(normaliseText(clip(v.items[0].ticket.summary)), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
@@ -220,7 +220,7 @@ function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, group
     }
     const members = c.members.map((i) => items[i]);
     const keep = new Set(c.words);
-    const name = (renderTemplate(normaliseText(members[0].ticket.summary), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
+    const name = (renderTemplate(normaliseText(clip(members[0].ticket.summary)), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
     const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
     let key = `wording ${c.words.join(' ')}`;
     for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;

@@ -3,7 +3,7 @@
  * frequent words and phrase heads, and gives every ticket with an action its type key (`add in team`).
  */
 import type { GroupableTicket } from './grouping-contract.js';
-import { CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
+import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
 import { IntentStore } from './intent-codec.js';
 import { PhraseStats } from './phrase-heads.js';
 
@@ -115,7 +115,7 @@ export function readIntents(sorted: GroupableTicket[], params: KeyParams): { ite
     seen.add(ticket.key);
     let intent = parseIntent(ticket.summary);
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
-      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
+      intent = parseIntent(clip(ticket.description).split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
     items.push({ ticket, enc: store.add(intent), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }

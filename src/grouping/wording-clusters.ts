@@ -12,6 +12,7 @@
  *    with the bucket's rarest words only (a cluster reaching the threshold must share one of them).
  * Deterministic; about 100 bytes a ticket beyond its summary.
  */
+import { clip } from './intent.js';
 import { isPlaceholder, normaliseText } from './normalise-text.js';
 
 export interface WordingCluster {
@@ -36,7 +37,7 @@ export function clusterWordings(texts: Array<string | null>, threshold = 0.5): W
   const names: string[] = [];
   const raw: number[][] = texts.map((t) => {
     const ids = new Set<number>();
-    for (const token of normaliseText(t).tokens) {
+    for (const token of normaliseText(clip(t)).tokens) {
       if (isPlaceholder(token) || token.length < 2) continue;
       let id = vocab.get(token);
       if (id === undefined) {

@@ -188,6 +188,17 @@ describe('text-v2 request types', () => {
     expect(groupTickets([]).types).toEqual([]);
   });
 
+  it('reads a bounded prefix of huge summaries and descriptions', () => {
+    const huge = ' lorem'.repeat(200_000);
+    const g = groupTickets([
+      t('H-1', `Reset the feedstock token for alpha${huge}`),
+      t('H-2', `Reset the feedstock token for beta${huge}`),
+      { key: 'H-3', summary: '', description: `Reset the feedstock token for gamma${huge}`, labels: [] },
+    ]);
+    expect(new Set(['H-1', 'H-2', 'H-3'].map((k) => typeOf(g, k))).size).toBe(1);
+    expect(g.types[0].keyWords).toEqual(['reset', 'token']);
+  });
+
   it('keeps a type id when more members join, and rejects bad options', () => {
     const base = tickets(['Rotate credentials for billing', 'Rotate credentials for search', 'Rotate credentials for wiki', 'Order more coffee']);
     const a = groupTickets(base).types[0];
