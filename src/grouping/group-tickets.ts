@@ -150,6 +150,11 @@ function buildType(
   const name = wording?.name ?? typeName(members);
   const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
+  // Members with the same action word and object word share one reason string (memory at 100k tickets); the
+  // variant's template is given by `explainTicket`.
+  const variantWhy = 'its wording, with words few tickets use, numbers and dates blanked, gives the variant';
+  const reasons = new Map<string, string>();
+  const wordingReason = wording ? `${wording.reason}; ${variantWhy}` : '';
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
@@ -158,11 +163,9 @@ function buildType(
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
     out.push(variant);
-    // Members with the same action word and object word share one reason string (memory at 100k tickets).
-    const reasons = new Map<string, string>();
     for (const m of v.items) {
       const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
-      let reason = wording ? `${wording.reason}; wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)` : reasons.get(cacheKey);
+      let reason = wording ? wordingReason : reasons.get(cacheKey);
       if (reason === undefined) {
         const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
         const kind = m.impliedBy
@@ -172,8 +175,7 @@ function buildType(
             : '';
         const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
         reason =
-          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
-          `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ${variantWhy}`;
         reasons.set(cacheKey, reason);
       }
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
