@@ -96,7 +96,9 @@ function typeName(members: Item[]): string {
   // Up to 3 written forms, most used first; forms of one stem ("team", "teams") count once.
   const stems = new Set<string>();
   const nouns: string[] = [];
-  for (const [form] of [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) {
+  const sortedForms = [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
+  for (const [form, n] of sortedForms) {
+    if (n * 5 < sortedForms[0][1]) break; // a rare form would mislead more than it says
     const stem = naming.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
     if (stems.has(stem) || nouns.length === 3) continue;
     stems.add(stem);
@@ -173,7 +175,7 @@ function buildType(
           : m.sameKindAs
             ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)`
             : '';
-        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
+        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' && !m.impliedBy ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
         reason =
           `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ${variantWhy}`;
         reasons.set(cacheKey, reason);
