@@ -255,6 +255,7 @@ function explainSingle(item: Item, grouping: Grouping): void {
     variantId: null,
     reason,
     decidingWords: [],
+    // Similarity = the share of the two parts of a type key (action, object) it has in common: one of two.
     nearest: near ? { typeId: near.id, name: near.name, similarity: 0.5, why } : null,
     summary: item.ticket.summary,
   });
