@@ -138,6 +138,15 @@ function print(corpus: Corpus, n: number, results: Record<string, unknown>[]) {
       );
     }
   }
+  if (!corpus.keys.length && !corpus.hand) {
+    console.log(`\n### ${corpus.name} (${n} tickets, no answer key)\n`);
+    console.log('| method | grouped | groups | antonym merges (lexicon) | stability (changed) | time s | peak RSS MB |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      const a = r.antonyms as { lexicon: number };
+      console.log(`| ${r.method} | ${pct(r.grouped as number)} | ${r.groups} | ${a.lexicon} | ${pct(r.stability as number)} | ${fmt(r.seconds as number, 1)} | ${fmt(r.rssMb as number | null, 0)} |`);
+    }
+  }
   if (corpus.hand) {
     console.log(`\n### ${corpus.name}, ${Object.keys(corpus.hand).length} hand-labelled tickets, pairwise (${n} tickets grouped)\n`);
     console.log('| method | precision | recall | F1 | pairs right/wrongly together/wrongly apart | grouped | groups | antonym merges (lexicon) | stability (changed) | time s | peak RSS MB |');

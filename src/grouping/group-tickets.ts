@@ -1,33 +1,35 @@
 /**
  * Groups tickets into repeated **request types** and, beneath each, its **variants** (wordings).
  *
- * ## Algorithm `text-v2` (lexical intent keys)
- * 1. **Intent** (`intent.ts`): each summary's first action word from a generic English lexicon, folded to a
- *    canonical action with its polarity (add/grant/invite/onboard → `add`; remove/revoke/offboard → `remove`;
- *    create vs delete, enable vs disable, lock vs unlock, update/upgrade/bump/change → `update`...), and the
- *    phrases after it (the direct object, then one phrase per preposition). A summary with no content word
- *    borrows the first `descriptionWords` words of its description.
- * 2. **Object**: the head (last content word) of the phrase that names what is acted on, skipping words used by
- *    fewer than `minObjectDf` tickets (names, one-off nouns, and numbers/dates/versions, which never count).
- *    For actions that put something somewhere or take it out (add, remove, promote, demote) the container phrase
- *    ("to/into/as/from the sig-apps **team**") decides; otherwise the direct object ("create GitHub **teams**"),
- *    then the later phrases ("update to **JIRA** 7.8"), then the words before the action ("pfSense upgrade").
- *    The object is a frequent word by construction: the object of a request is what many tickets share.
- * 3. **Type key** = action + relation (direct object, or container) + object stem: `add in team` ("Add … to
- *    team") is not `add team` ("Add teams …", creating them), and `remove in team` never meets `add in team`:
- *    antonyms never merge because the action is part of the key. Tickets sharing a key form a type when they
- *    are at least 2. Tickets with no action word fall back to `text-v1` wording clusters among themselves.
- * 4. **Variants**: inside a type, tickets with the same wording once rare words (df < `minObjectDf`),
- *    numbers, dates and placeholders are blanked (`Add <*> to <*> maintainers`).
+ * ## Algorithm `text-v2` (lexical intent keys; steps 1–4 in `type-keys.ts`)
+ * 1. **Intent** (`intent.ts`): the first action word of the summary's last clause, from a generic English lexicon,
+ *    folded to a canonical action with its polarity (add/grant/invite/onboard → `add`; remove/revoke/offboard →
+ *    `remove`; create vs delete, enable vs disable, lock vs unlock; update/upgrade/bump/change → `update`...), and
+ *    the phrases around it (its subject, its direct object, one phrase per preposition). A summary with no content
+ *    word borrows the first `descriptionWords` words of its description.
+ * 2. **Object**: the head (last content word) of the phrase that names what is acted on. Words used by fewer than
+ *    `minObjectDf` tickets (names, one-off nouns), numbers, dates, versions and words naming something by number
+ *    ("Student 3") never head it. Add/remove-like actions take the place phrase ("to the sig-apps **team**"),
+ *    others the direct object, then the subject ("pfSense upgrade"), then later phrases ("update to **JIRA**").
+ *    A head the corpus mostly uses as a modifier is completed the way the corpus usually goes on
+ *    ("to kubernetes-sigs" → "… org", `phrase-heads.ts`).
+ * 3. **Kinds of place**: place heads written after the same names ("sig-docs-ko-reviews", "sig-docs-ko-owners")
+ *    are one kind (cosine of preceding-word vectors ≥ `headSimilarity`). A thing added without its place, also
+ *    used as a place but mostly as the thing added ("Add members <date>"), goes to the action's usual place.
+ * 4. **Type key** = action + relation (object, or place) + object: `add in team` ("Add … to team") is not
+ *    `add team` ("Add teams …", creating them); `remove in team` never meets `add in team`: antonyms never merge
+ *    because the action is in the key. Tickets sharing a key form a type when they are at least 2.
+ * 5. **No action word**: wording clusters among those tickets (`wording-clusters.ts`, text-v1's idea, lean).
+ * 6. **Variants**: inside a type, tickets with the same wording once rare words, numbers, dates and placeholders
+ *    are blanked (`Add <*> to <*> maintainers`).
  *
  * Deterministic: tickets are sorted by key first; ids hash the version and the key words. No network, no model.
  * Any change to the lexicon, the normalisation or the steps above must bump {@link GROUPING_VERSION}.
  */
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
-import { ACTION_STEMS, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
-import { decodeIntent, encodeIntent, Vocabulary } from './intent-codec.js';
-import { PhraseStats } from './phrase-heads.js';
+import { ACTION_STEMS, clip } from './intent.js';
+import { readIntents, type Item } from './type-keys.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
 
@@ -47,21 +49,6 @@ export interface GroupingOptions {
 
 const DEFAULTS: Required<GroupingOptions> = { minObjectDf: 3, descriptionWords: 12, headSimilarity: 0.35 };
 
-interface Item {
-  ticket: GroupableTicket;
-  /** The parsed intent, encoded (`intent-codec.ts`); dropped once the type key is chosen. */
-  enc: Int32Array | null;
-  action: string | null;
-  actionText: string | null;
-  /** Type key (`add in team`), or null when no action was found. */
-  key: string | null;
-  object: PhraseWord | null;
-  relation: 'direct' | 'in';
-  /** Words that completed an elliptic object phrase (`phrase-heads.ts`). */
-  completedWith?: string[];
-  /** The head its object was clustered with (see {@link mergeContainerHeads}), when not itself. */
-  sameKindAs?: string;
-}
 
 /**
  * Groups tickets into request types with variants (see the module comment). Never throws on odd text; an
@@ -93,101 +80,6 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   return grouping;
 }
 
-/**
- * Container heads that fill the same slot (`PhraseStats.clusterHeads`: "to sig-docs-ko-reviews" and "to
- * sig-docs-ko-owners") are one kind of container, so "Add … to reviewers" and "Add … to owners" are one type.
- * Only heads of container phrases of add/remove-like actions, the 100 most used, are clustered.
- */
-function mergeContainerHeads(items: Item[], stats: PhraseStats, threshold: number): void {
-  const uses = new Map<string, number>();
-  for (const item of items) if (item.relation === 'in' && item.object) uses.set(item.object.stem, (uses.get(item.object.stem) ?? 0) + 1);
-  const heads = [...uses.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, 100).map(([h]) => h);
-  const rep = stats.clusterHeads(heads, threshold);
-  for (const item of items) {
-    if (!item.object || !item.action) continue;
-    const r = rep.get(item.object.stem);
-    if (!r || r === item.object.stem) continue;
-    if (item.relation !== 'in') continue;
-    item.sameKindAs = r;
-    item.key = `${item.action} in ${r}`;
-  }
-}
-
-/**
- * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
- * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
- * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
- */
-function readIntents(sorted: GroupableTicket[], params: Required<GroupingOptions>): { items: Item[]; frequent: (stem: string) => boolean } {
-  const seen = new Set<string>();
-  const vocab = new Vocabulary();
-  const intentOf = (item: Item) => decodeIntent(item.enc!, vocab);
-  const items: Item[] = [];
-  for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
-    if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
-      intent = parseIntent(ticket.description.split(/\s+/).slice(0, params.descriptionWords).join(' '));
-    }
-    items.push({ ticket, enc: encodeIntent(intent, vocab), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
-  }
-  seen.clear();
-  const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    const intent = intentOf(item);
-    for (const w of intent.before) stems.add(w.stem);
-    for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
-    for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
-  }
-  const frequentStems = new Set<string>();
-  for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
-  df.clear();
-  const frequent = (stem: string) => frequentStems.has(stem);
-  const stats = new PhraseStats();
-  for (const item of items) stats.add(intentOf(item), frequent);
-  for (const item of items) {
-    chooseKey(item, intentOf(item), frequent, stats);
-    item.enc = null;
-  }
-  mergeContainerHeads(items, stats, params.headSimilarity);
-  return { items, frequent };
-}
-
-function hasContent(intent: ParsedIntent): boolean {
-  return intent.action !== null || intent.phrases.some((p) => p.words.length > 0);
-}
-
-/** Picks the object and the type key of one ticket (step 2 and 3 of the module comment). */
-function chooseKey(item: Item, intent: ParsedIntent, frequent: (stem: string) => boolean, stats: PhraseStats): void {
-  const { action, phrases, before } = intent;
-  if (action === null) return;
-  const headOf = (words: PhraseWord[]) => {
-    const kept = words.filter((w) => frequent(w.stem));
-    // A word naming something by number ("persona Student 3") is a weak head: the last other word wins.
-    let last = kept.length - 1;
-    while (last >= 0 && kept[last].named) last--;
-    if (last >= 0) kept.length = last + 1;
-    return kept.length ? stats.resolve(kept) : null;
-  };
-  const order: Array<{ words: PhraseWord[]; relation: 'direct' | 'in' }> = [];
-  if (CONTAINER_ACTIONS.has(action)) for (const p of phrases) if (p.prep && CONTAINER_PREPS.has(p.prep)) order.push({ words: p.words, relation: 'in' });
-  order.push({ words: phrases[0].words, relation: 'direct' });
-  order.push({ words: before, relation: 'direct' });
-  if (!CONTAINER_ACTIONS.has(action)) for (const p of phrases.slice(1)) order.push({ words: p.words, relation: 'direct' });
-  for (const o of order) {
-    const head = headOf(o.words);
-    if (head) {
-      item.object = head.word;
-      item.completedWith = head.completedWith;
-      item.relation = o.relation;
-      item.key = `${action} ${o.relation === 'in' ? 'in ' : ''}${head.word.stem}`;
-      return;
-    }
-  }
-  item.key = action;
-}
 
 const ACTION_NAMES: Record<string, string> = { configure: 'Configure', clean: 'Clean up', update: 'Update' };
 
@@ -198,12 +90,16 @@ function typeName(members: Item[]): string {
   const verb = ACTION_NAMES[action] ?? action[0].toUpperCase() + action.slice(1);
   if (!first.object) return `${verb} …`;
   const forms = new Map<string, number>();
-  for (const m of members) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
+  // The place a type goes to is named by the tickets that name it ("Add members" implies it, see impliedPlaces).
+  const naming = members.some((m) => m.object && !m.impliedBy) ? members.filter((m) => !m.impliedBy) : members;
+  for (const m of naming) if (m.object) forms.set(m.object.text.toLowerCase(), (forms.get(m.object.text.toLowerCase()) ?? 0) + 1);
   // Up to 3 written forms, most used first; forms of one stem ("team", "teams") count once.
   const stems = new Set<string>();
   const nouns: string[] = [];
-  for (const [form] of [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) {
-    const stem = members.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
+  const sortedForms = [...forms.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
+  for (const [form, n] of sortedForms) {
+    if (n * 5 < sortedForms[0][1]) break; // a rare form would mislead more than it says
+    const stem = naming.find((m) => m.object?.text.toLowerCase() === form)!.object!.stem;
     if (stems.has(stem) || nouns.length === 3) continue;
     stems.add(stem);
     nouns.push(form);
@@ -228,7 +124,7 @@ function labelsOf(members: GroupableTicket[]) {
 function variantOf(summary: string | null, frequent: (stem: string) => boolean): { signature: string; keep: Set<string> } {
   const keep = new Set<string>();
   const parts: string[] = [];
-  for (const token of normaliseText(summary).tokens) {
+  for (const token of normaliseText(clip(summary)).tokens) {
     const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
     if (fixed) keep.add(token);
     const part = fixed ? token : '*';
@@ -256,26 +152,32 @@ function buildType(
   const name = wording?.name ?? typeName(members);
   const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
+  // Members with the same action word and object word share one reason string (memory at 100k tickets); the
+  // variant's template is given by `explainTicket`.
+  const variantWhy = 'its wording, with words few tickets use, numbers and dates blanked, gives the variant';
+  const reasons = new Map<string, string>();
+  const wordingReason = wording ? `${wording.reason}; ${variantWhy}` : '';
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: (renderTemplate(normaliseText(v.items[0].ticket.summary), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
+      template: (renderTemplate(normaliseText(clip(v.items[0].ticket.summary)), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
     out.push(variant);
-    // Members with the same action word and object word share one reason string (memory at 100k tickets).
-    const reasons = new Map<string, string>();
     for (const m of v.items) {
-      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}`;
-      let reason = wording ? `${wording.reason}; wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)` : reasons.get(cacheKey);
+      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
+      let reason = wording ? wordingReason : reasons.get(cacheKey);
       if (reason === undefined) {
         const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
-        const kind = m.sameKindAs ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)` : '';
-        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
+        const kind = m.impliedBy
+          ? `: "${m.impliedBy}" says who joins but not where, and "${m.sameKindAs}" is where this action usually goes`
+          : m.sameKindAs
+            ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)`
+            : '';
+        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' && !m.impliedBy ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
         reason =
-          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ` +
-          `wording ${JSON.stringify(variant.template)} gives the variant (${variant.count} tickets)`;
+          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ${variantWhy}`;
         reasons.set(cacheKey, reason);
       }
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
@@ -322,7 +224,7 @@ function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, group
     }
     const members = c.members.map((i) => items[i]);
     const keep = new Set(c.words);
-    const name = (renderTemplate(normaliseText(members[0].ticket.summary), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
+    const name = (renderTemplate(normaliseText(clip(members[0].ticket.summary)), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
     const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
     let key = `wording ${c.words.join(' ')}`;
     for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
@@ -353,6 +255,7 @@ function explainSingle(item: Item, grouping: Grouping): void {
     variantId: null,
     reason,
     decidingWords: [],
+    // Similarity = the share of the two parts of a type key (action, object) it has in common: one of two.
     nearest: near ? { typeId: near.id, name: near.name, similarity: 0.5, why } : null,
     summary: item.ticket.summary,
   });

@@ -23,6 +23,37 @@ export class Vocabulary {
   }
 }
 
+/**
+ * Many encoded intents in one growing `Int32Array` (a typed array per ticket costs ~200 bytes of headers alone).
+ * `add` returns the intent's offset; `get` decodes it.
+ */
+export class IntentStore {
+  readonly vocab = new Vocabulary();
+  private buf: Int32Array;
+  private length = 0;
+
+  /** @param capacity initial size in ints (about 24 a ticket avoids regrowing). */
+  constructor(capacity = 1 << 16) {
+    this.buf = new Int32Array(Math.max(1024, capacity));
+  }
+
+  add(intent: ParsedIntent): number {
+    const enc = encodeIntent(intent, this.vocab);
+    while (this.length + enc.length > this.buf.length) {
+      const bigger = new Int32Array(this.buf.length * 2);
+      bigger.set(this.buf.subarray(0, this.length));
+      this.buf = bigger;
+    }
+    this.buf.set(enc, this.length);
+    this.length += enc.length;
+    return this.length - enc.length;
+  }
+
+  get(offset: number): ParsedIntent {
+    return decodeIntent(this.buf.subarray(offset), this.vocab);
+  }
+}
+
 /** Encodes an intent (see the module comment). */
 export function encodeIntent(intent: ParsedIntent, vocab: Vocabulary): Int32Array {
   const out: number[] = [intent.action === null ? 0 : vocab.id(intent.action) + 1, intent.actionText === null ? 0 : vocab.id(intent.actionText) + 1];

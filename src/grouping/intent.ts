@@ -19,6 +19,14 @@
  */
 import { normaliseText, normaliseWord } from './normalise-text.js';
 
+/** Characters of a summary that grouping reads (a size limit: a title is short; the rest would only cost time). */
+export const MAX_TEXT_CHARS = 1000;
+
+/** The first {@link MAX_TEXT_CHARS} characters of a text ('' for null). */
+export function clip(text: string | null | undefined): string {
+  return (text ?? '').slice(0, MAX_TEXT_CHARS);
+}
+
 /** Opposite actions: a request type never holds both (the eval counts "antonym merges" with these pairs). */
 export const POLAR_PAIRS: ReadonlyArray<readonly [string, string]> = [
   ['add', 'remove'],
@@ -157,7 +165,7 @@ type Unit = { kind: 'word'; text: string; lower: string; stem: string | null; na
 /** Cuts a summary into words, variable parts (placeholders, numbers, months) and colon boundaries. */
 function units(summary: string): Unit[] {
   const out: Unit[] = [];
-  for (const seg of normaliseText(summary).segments) {
+  for (const seg of normaliseText(clip(summary)).segments) {
     if (seg.kind === 'gap') {
       if (/[:|]|\s-\s/.test(seg.text)) out.push({ kind: 'colon' });
       continue;

@@ -12,6 +12,7 @@
  *    with the bucket's rarest words only (a cluster reaching the threshold must share one of them).
  * Deterministic; about 100 bytes a ticket beyond its summary.
  */
+import { clip } from './intent.js';
 import { isPlaceholder, normaliseText } from './normalise-text.js';
 
 export interface WordingCluster {
@@ -34,9 +35,9 @@ export interface WordingResult {
 export function clusterWordings(texts: Array<string | null>, threshold = 0.5): WordingResult {
   const vocab = new Map<string, number>();
   const names: string[] = [];
-  const raw: Int32Array[] = texts.map((t) => {
+  const raw: number[][] = texts.map((t) => {
     const ids = new Set<number>();
-    for (const token of normaliseText(t).tokens) {
+    for (const token of normaliseText(clip(t)).tokens) {
       if (isPlaceholder(token) || token.length < 2) continue;
       let id = vocab.get(token);
       if (id === undefined) {
@@ -46,13 +47,15 @@ export function clusterWordings(texts: Array<string | null>, threshold = 0.5): W
       }
       ids.add(id);
     }
-    return Int32Array.from(ids);
+    return [...ids];
   });
   const df = new Int32Array(names.length);
   for (const ids of raw) for (const id of ids) df[id]++;
   const n = texts.length;
   const weight = (id: number) => Math.log(1 + n / df[id]);
+  // Plain arrays of small integers: a typed array per ticket would cost ~200 bytes of headers each.
   const informative = raw.map((ids) => ids.filter((id) => df[id] >= 2).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
+  raw.length = 0;
 
   let units: Unit[] = [];
   const buckets = new Map<string, Unit>();
@@ -88,7 +91,7 @@ const MAX_ROUNDS = 6;
 
 interface Unit {
   /** Word ids, sorted by name. */
-  words: Int32Array;
+  words: number[];
   /** Ticket indexes. */
   members: number[];
 }
@@ -103,7 +106,7 @@ interface Ctx {
 function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
   const text = (u: Unit) => Array.from(u.words, (id) => names[id]).join(' ');
   const units = input.map((u) => ({ u, t: text(u) })).sort((a, b) => b.u.members.length - a.u.members.length || (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-  const seeds: Array<{ words: Int32Array; total: number; out: Unit }> = [];
+  const seeds: Array<{ words: number[]; total: number; out: Unit }> = [];
   const index = new Map<number, number[]>();
   const seen = new Int32Array(units.length).fill(-1);
   units.forEach(({ u }, ui) => {
@@ -140,10 +143,10 @@ function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
 }
 
 /** Words held by more than half of the members, sorted by name. */
-function majorityWords(members: number[], informative: Int32Array[], names: string[]): Int32Array {
+function majorityWords(members: number[], informative: number[][], names: string[]): number[] {
   const counts = new Map<number, number>();
   for (const m of members) for (const id of informative[m]) counts.set(id, (counts.get(id) ?? 0) + 1);
   const out: number[] = [];
   for (const [id, c] of counts) if (c * 2 > members.length) out.push(id);
-  return Int32Array.from(out.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
+  return (out.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
 }

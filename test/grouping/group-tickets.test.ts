@@ -80,6 +80,37 @@ describe('text-v2 request types', () => {
     expect(g.types[0].variants.length).toBeGreaterThan(1);
   });
 
+  it('sends "Add members" to the usual place of additions, but keeps "Add teams" (creating them) apart', () => {
+    const g = groupTickets(
+      tickets([
+        'Add members 2019-02-27',
+        'Add members 2019-03-01',
+        'Add members 2019-04-02',
+        'Add members 2019-05-07',
+        'Add alice to the acme org',
+        'Add bob to the acme org',
+        'Add carol to the beta org',
+        'Add dan to the beta org',
+        'Add erin to acme members',
+        'Add frank to acme members',
+        'Add gina to beta members',
+        'Add teams for the billing repo',
+        'Add teams for the search repo',
+        'Add teams for the wiki repo',
+        'Add hal to the billing team',
+        'Add ian to the search team',
+        'Add jo to the wiki team',
+        'Add kim to the wiki team',
+      ]),
+    );
+    const org = typeOf(g, 'T-5');
+    for (const k of ['T-1', 'T-2', 'T-6', 'T-9']) expect(typeOf(g, k)).toBe(org);
+    expect(g.types.find((x) => x.id === org)!.name).toBe('Add … to org / members');
+    expect(typeOf(g, 'T-12')).not.toBe(org);
+    expect(typeOf(g, 'T-12')).not.toBe(typeOf(g, 'T-15'));
+    expect(g.assignments.get('T-1')!.reason).toContain('"member" says who joins but not where, and "org" is where this action usually goes');
+  });
+
   it('never merges antonyms, even with the same object and wording', () => {
     const g = groupTickets(
       tickets([
@@ -155,6 +186,17 @@ describe('text-v2 request types', () => {
     expect(typeOf(g, 'E-4')).not.toBeNull();
     expect(typeOf(g, 'E-4')).toBe(typeOf(g, 'E-5'));
     expect(groupTickets([]).types).toEqual([]);
+  });
+
+  it('reads a bounded prefix of huge summaries and descriptions', () => {
+    const huge = ' lorem'.repeat(200_000);
+    const g = groupTickets([
+      t('H-1', `Reset the feedstock token for alpha${huge}`),
+      t('H-2', `Reset the feedstock token for beta${huge}`),
+      { key: 'H-3', summary: '', description: `Reset the feedstock token for gamma${huge}`, labels: [] },
+    ]);
+    expect(new Set(['H-1', 'H-2', 'H-3'].map((k) => typeOf(g, k))).size).toBe(1);
+    expect(g.types[0].keyWords).toEqual(['reset', 'token']);
   });
 
   it('keeps a type id when more members join, and rejects bad options', () => {
