@@ -79,6 +79,7 @@ const fail = (reply: FastifyReply, statusCode: number, message: string) =>
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
   // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
   // re-serialised JSON); see read-body.ts.
+  // Jira is the one adapter today; GitHub and Linear will register this route again as /webhooks/<tracker> (decision 006).
   const tracker = jiraTracker;
   app.addContentTypeParser(
     ['application/json', 'text/plain'],
