@@ -9,9 +9,8 @@ import { AuthError, installAuth } from './auth/auth-plugin.js';
 import { signInRoutes } from './auth/signin-routes.js';
 import { loadConfig, RECEIVER_LIMITS, type Config } from './config.js';
 import type { Db } from './db/client.js';
-import { DeliveryRecorder } from './db/deliveries.js';
-import type { JiraEvent } from './webhooks/jira-event.js';
-import type { RoutableDelivery } from './worker/route-deliveries.js';
+import { RecordAndRoute } from './pipeline/record-and-route.js';
+import type { RoutingOptions } from './pipeline/route-event.js';
 import type { ReportContext } from './reports/top-tickets-report.js';
 import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
@@ -29,10 +28,10 @@ export interface BuildAppOptions {
   /** Called after a new delivery is committed (the server wakes the worker with it). */
   onDeliveryStored?: () => void;
   /**
-   * Routes a new delivery inside its receipt transaction (the server passes the worker's routing); without it,
+   * Rules and settings to route a new delivery with, inside its receipt transaction (record-and-route); without them,
    * deliveries stay `pending` until a worker routes them.
    */
-  routeDelivery?: (delivery: RoutableDelivery, event: JiraEvent) => void;
+  routing?: RoutingOptions;
   /** Rules, estimates and Jira URL the report uses (default: no rules, default estimates, no links). */
   report?: ReportContext;
 }
@@ -88,9 +87,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Before any route: the onRoute hook gives every route its auth decision (and refuses routes without one).
   await installAuth(app, { db: options.db, auth });
 
-  const recorder = new DeliveryRecorder(options.db, options.onDeliveryStored, options.routeDelivery as ((d: RoutableDelivery, e: unknown) => void) | undefined);
   await app.register(webhookRoute, {
-    recorder,
+    intake: new RecordAndRoute(options.db, { routing: options.routing, onCommitted: options.onDeliveryStored }),
     webhookSecrets: options.config.webhookSecrets,
     webhookTokens: options.config.webhookTokens,
     bodyLimitBytes: options.config.bodyLimitBytes,

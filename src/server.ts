@@ -13,7 +13,6 @@ import { createJiraApi, describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
 import { createGitHubApi, type GitHubApi } from './integrations/github.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
-import { routeEvent } from './worker/route-deliveries.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
@@ -132,7 +131,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     db,
     logger,
     onDeliveryStored: () => worker.wake(),
-    routeDelivery: (delivery, event) => routeEvent(db, delivery, event, routing),
+    routing,
     report: { rules, estimates, jiraBaseUrl: config.jira?.baseUrl ?? null },
   });
   worker.start();

@@ -1,5 +1,7 @@
 /**
  * Deliveries: every webhook POST that passed authentication and parsing, stored before it is acknowledged.
+ * SQL only: the group commit and routing at receipt live in `pipeline/record-and-route.ts`, which calls
+ * {@link insertDeliveries} inside its transaction.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from './client.js';
@@ -69,80 +71,8 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
       if (inserted) return { id: inserted.id, duplicate: false };
       return { id: (existing.get(d.deliveryKey) as { id: number }).id, duplicate: true };
     });
-  // Inside an outer transaction (the group commit), run as its savepoint; alone, take the write lock up front.
+  // Inside an outer transaction (record-and-route's group commit), run as its savepoint; alone, take the write lock up front.
   return sqlite.inTransaction ? sqlite.transaction(run)() : sqlite.transaction(run).immediate();
-}
-
-/**
- * Group commit: deliveries recorded in the same event-loop turn are written in one transaction, so many
- * concurrent requests share one fsync. Each caller's promise settles only after the COMMIT returned, so a 2xx
- * is never sent for a delivery that is not durable.
- */
-export class DeliveryRecorder {
-  private queue: Array<{ delivery: NewDelivery; event?: unknown; resolve: (r: RecordedDelivery) => void; reject: (e: unknown) => void }> = [];
-  private scheduled = false;
-
-  constructor(
-    private readonly db: Db,
-    /** Called after each commit that inserted at least one new delivery (wakes the worker). */
-    private readonly onCommitted: () => void = () => {},
-    /**
-     * Routes a new delivery inside the same transaction as its insert (one fsync for both, and the event is parsed
-     * once). If it throws, that delivery's routing is rolled back and it stays `pending` for the worker to route.
-     */
-    private readonly route?: (
-      delivery: { id: number; deliveryKey: string; issueKey: string | null; eventTimestamp: number | null; receivedAt: number },
-      event: unknown,
-    ) => void,
-  ) {}
-
-  /**
-   * Queues one delivery for the next group commit, with its parsed event for routing at receipt.
-   * Rejects when the transaction fails (nothing of the batch is stored).
-   */
-  record(delivery: NewDelivery, event?: unknown): Promise<RecordedDelivery> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, event, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    try {
-      const results = this.db.$client.transaction(() => {
-        const inserted = insertDeliveries(
-          this.db,
-          batch.map((b) => b.delivery),
-        );
-        if (this.route) {
-          inserted.forEach((result, i) => {
-            const { delivery, event } = { delivery: batch[i].delivery, event: batch[i].event };
-            if (result.duplicate || event === undefined) return;
-            try {
-              this.route!(
-                { id: result.id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp, receivedAt: delivery.receivedAt },
-                event,
-              );
-            } catch {
-              // Left pending: the worker routes it again and records the failure there.
-            }
-          });
-        }
-        return inserted;
-      }).immediate();
-      batch.forEach((b, i) => b.resolve(results[i]));
-      if (results.some((r) => !r.duplicate)) this.onCommitted();
-    } catch (error) {
-      for (const b of batch) b.reject(error);
-    }
-  }
 }
 
 const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identifier AS webhookIdentifier, source, event,

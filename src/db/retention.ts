@@ -5,8 +5,8 @@
  * and `body_pruned_at` is set. The delivery row (key, event, issue key, status, reason, times), its runs and their
  * actions stay: the audit trail is never pruned. A pruned delivery cannot be replayed.
  *
- * Never pruned: deliveries still `pending` (not routed yet) and deliveries with a run still `queued` or `running` (the
- * run reads the ticket from the body).
+ * Never pruned: deliveries still `pending` (not routed yet) and deliveries with a run still `queued` or `running` (kept
+ * while their work is in progress; the run itself reads the ticket stored with it, decision 006).
  *
  * Pruning frees pages inside the SQLite file for new rows; the file itself does not shrink (SQLite's `VACUUM` would).
  */

@@ -8,6 +8,7 @@
  * crashed or stalled), and every write that ends or releases a run checks that the writer still owns it, so a process
  * that lost its lease cannot overwrite the new owner's result. Decision record: docs/decisions/004-run-leases.md.
  */
+import type { Ticket } from '../ticket.js';
 import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { RunRow } from './schema.js';
@@ -25,6 +26,11 @@ export interface NewRun {
   dryRun: boolean;
   idempotencyKey: string;
   maxAttempts: number;
+  /**
+   * The ticket the run acts on, as routing saw it (stored as JSON in `ticket_snapshot`). Routing always sets it;
+   * without it the run falls back to the `tickets` row of its key, as runs queued before the column existed do.
+   */
+  ticket?: Ticket | null;
 }
 
 const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
@@ -34,14 +40,17 @@ const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKe
 
 const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun), applied: Boolean(row.applied) });
 
-/** Queues a run; a second run for the same (delivery, handler) is ignored (UNIQUE). Returns the id or null if it existed. */
+/**
+ * Queues a run with its ticket snapshot; a second run for the same (delivery, handler) is ignored (UNIQUE).
+ * Returns the id or null if it existed.
+ */
 export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null {
   const row = statement(db,
-      `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
+      `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at, ticket_snapshot)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
     )
-    .get(run.deliveryId, run.ticketKey, run.handler, run.reason, run.dryRun ? 1 : 0, run.idempotencyKey, run.maxAttempts, now, now) as
+    .get(run.deliveryId, run.ticketKey, run.handler, run.reason, run.dryRun ? 1 : 0, run.idempotencyKey, run.maxAttempts, now, now, run.ticket ? JSON.stringify(run.ticket) : null) as
     | { id: number }
     | undefined;
   return row?.id ?? null;
@@ -198,6 +207,15 @@ export function releaseOwnedRuns(db: Db, owner: string, ids: readonly number[]):
     `UPDATE runs SET status = 'queued', attempts = max(attempts - 1, 0), locked_at = NULL, owner = NULL, lease_expires_at = NULL
      WHERE status = 'running' AND owner = ? AND id IN (SELECT value FROM json_each(?))`,
   ).run(owner, JSON.stringify(ids)).changes;
+}
+
+/**
+ * The ticket snapshot stored with run `id` when it was queued (parsed JSON of a `Ticket`), or null when the run has
+ * none (queued before migration `run_ticket_snapshot`) or does not exist.
+ */
+export function findRunTicketSnapshot(db: Db, id: number): Ticket | null {
+  const row = statement(db, 'SELECT ticket_snapshot AS ticketSnapshot FROM runs WHERE id = ?').get(id) as { ticketSnapshot: string | null } | undefined;
+  return row?.ticketSnapshot ? (JSON.parse(row.ticketSnapshot) as Ticket) : null;
 }
 
 /** One run by id. */

@@ -178,6 +178,12 @@ export const runs = sqliteTable(
     error: text('error'),
     /** How many times an operator re-queued this run (`deflect runs retry`); each resets `attempts` to 0. */
     manualRetries: integer('manual_retries').notNull().default(0),
+    /**
+     * The normalised ticket (`Ticket`, JSON) the run acts on, stored when the run was queued: the run reads it instead
+     * of re-parsing the delivery body (which retention may have pruned). Null on runs queued before migration
+     * `run_ticket_snapshot`; those fall back to the `tickets` row (see `worker/execute-run.ts`).
+     */
+    ticketSnapshot: text('ticket_snapshot'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
@@ -251,7 +257,8 @@ export const healthProbe = sqliteTable('health_probe', {
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;
-export type RunRow = typeof runs.$inferSelect;
+/** A run as listed and claimed; its ticket snapshot is read on its own (`findRunTicketSnapshot`), so listings carry no ticket text. */
+export type RunRow = Omit<typeof runs.$inferSelect, 'ticketSnapshot'>;
 export type ActionRow = typeof actions.$inferSelect;
 export type HandlerStateRow = typeof handlerStates.$inferSelect;
 

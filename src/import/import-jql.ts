@@ -14,7 +14,8 @@ import { JiraRequestError, type JiraApi } from '../jira/jira-actions.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from '../worker/backoff.js';
 import { findCheckpoint, saveCheckpoint } from './import-tickets.js';
-import { InvalidIssueError, restIssueToTicket } from './rest-issue-to-ticket.js';
+import { jiraTracker } from '../trackers/jira/jira-tracker.js';
+import { InvalidIssueError } from '../trackers/tracker.js';
 
 /** The fields a ticket snapshot needs (keeps pages small). */
 export const JQL_IMPORT_FIELDS = ['summary', 'description', 'labels', 'issuetype', 'status', 'project', 'reporter', 'created', 'updated', 'resolutiondate'];
@@ -76,7 +77,7 @@ export async function importFromJql(db: Db, api: JiraApi, jql: string, options: 
     for (const issue of page.issues) {
       index++;
       try {
-        const ticket = restIssueToTicket(issue);
+        const ticket = jiraTracker.issueToTicket(issue);
         tickets.push(ticket);
         if (ticket.updated !== null && ticket.updated > newest) newest = ticket.updated;
       } catch (error) {

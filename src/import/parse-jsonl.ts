@@ -4,7 +4,7 @@
  * nothing is written anywhere.
  */
 import type { Ticket } from '../ticket.js';
-import { restIssueToTicket } from './rest-issue-to-ticket.js';
+import { jiraTracker } from '../trackers/jira/jira-tracker.js';
 
 /** One parsed row: a ticket, or the reason the row was skipped. `line` is 1-based in the source. */
 export interface ParsedTicketRow {
@@ -40,7 +40,7 @@ export async function* parseJsonlLines(lines: AsyncIterable<string> | Iterable<s
       continue;
     }
     try {
-      yield { line, ticket: restIssueToTicket(value) };
+      yield { line, ticket: jiraTracker.issueToTicket(value) };
     } catch (err) {
       yield { line, error: (err as Error).message };
     }

@@ -2,7 +2,7 @@
  * Classification: which handlers (if any) a delivery routes to, and why. Pure: no I/O.
  * Every decision comes with a reason sentence that is stored for the audit.
  */
-import type { JiraEvent } from '../webhooks/jira-event.js';
+import type { TrackerEvent } from '../trackers/tracker.js';
 import type { Rule, Trigger } from './rules-file.js';
 
 export interface RouteMatch {
@@ -26,7 +26,7 @@ export interface ClassifyOptions {
 }
 
 /** Triggers an event can fire. `label-added` only when the changelog adds a label. */
-export function triggersOf(event: JiraEvent): Trigger[] {
+export function triggersOf(event: TrackerEvent): Trigger[] {
   switch (event.event) {
     case 'jira:issue_created':
       return ['created'];
@@ -43,7 +43,7 @@ export function triggersOf(event: JiraEvent): Trigger[] {
  * Applies the rules to an event, top to bottom; the first match wins unless the rule says `continue: true`.
  * Each handler is matched at most once per delivery.
  */
-export function classify(event: JiraEvent, rules: readonly Rule[], options: ClassifyOptions = {}): Classification {
+export function classify(event: TrackerEvent, rules: readonly Rule[], options: ClassifyOptions = {}): Classification {
   const none = (reason: string): Classification => ({ matches: [], reason });
   if (options.selfAccountId && event.actor === options.selfAccountId) {
     return none(`ignored: caused by deflect's own Jira account (${options.selfAccountId})`);

@@ -1,6 +1,6 @@
 /**
  * Reading a webhook body: a Fastify content-type parser that authenticates and depth-scans the bytes as they stream
- * in (see `createBodyVerifier`, `DepthScan`), instead of buffering the whole body first. A body that fails
+ * in (the tracker adapter's `createVerifier`, `DepthScan`), instead of buffering the whole body first. A body that fails
  * authentication is never concatenated, so a refused 5 MB body costs 64 KB-sized HMAC steps spread over its arrival,
  * not one long block of the event loop. A body nesting deeper than {@link MAX_JSON_DEPTH} is refused (400) the moment
  * the scan trips, without reading the rest: no JSON of that shape can be a Jira event, whoever signed it.
@@ -9,7 +9,7 @@
  * Fastify then closes the connection).
  */
 import { errorCodes, type FastifyRequest } from 'fastify';
-import { createBodyVerifier, type AuthResult } from './authenticate.js';
+import type { AuthResult, BodyVerifier } from '../trackers/tracker.js';
 import { DepthScan, MAX_JSON_DEPTH } from './safe-json.js';
 
 /** What the route handler gets as `request.body`. */
@@ -31,12 +31,13 @@ export class TooDeepError extends Error {
 /**
  * A Fastify content-type parser (raw stream form) for webhook bodies.
  * @param limitBytes largest body accepted (DEFLECT_BODY_LIMIT).
+ * @param createVerifier starts authenticating a body from the request headers (the tracker adapter's, bound to the configured secrets and tokens).
  */
-export function receiveBodyParser(limitBytes: number, secrets: readonly string[], tokens: readonly string[]) {
+export function receiveBodyParser(limitBytes: number, createVerifier: (headers: FastifyRequest['headers']) => BodyVerifier) {
   return (request: FastifyRequest, payload: NodeJS.ReadableStream & { receivedEncodedLength?: number }, done: (err: Error | null, body?: ReceivedBody) => void): void => {
     const declared = Number(request.headers['content-length']);
     if (declared > limitBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-    const verifier = createBodyVerifier(request.headers, secrets, tokens);
+    const verifier = createVerifier(request.headers);
     const depth = new DepthScan(MAX_JSON_DEPTH);
     const chunks: Buffer[] = [];
     let received = 0;

@@ -9,7 +9,8 @@
  * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
  *   shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH} characters),
  *   event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` or more than {@link MAX_CLOCK_SKEW_MS} ahead).
- * Then the delivery is committed to SQLite (group commit) and only then acknowledged: `200 {"status":"accepted"}`, or
+ * Then record-and-route stores it (group commit: delivery, ticket snapshot and queued runs in one transaction) and only
+ * then is it acknowledged: `200 {"status":"accepted"}`, or
  * `200 {"status":"duplicate"}` for a redelivery: same idempotency key, or the same body bytes already received within
  * the event-age window (the identifier header is not signed, so a replayed body with a fresh identifier is still a
  * duplicate). Jira retries 408/409/425/429/5xx, so a duplicate is never answered with 409
@@ -19,9 +20,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bodySha256, type DeliveryRecorder } from '../db/deliveries.js';
-import { createBodyVerifier } from './authenticate.js';
-import { NotAJiraEventError, parseJiraEvent, type JiraEvent } from './jira-event.js';
+import { bodySha256 } from '../db/deliveries.js';
+import type { RecordAndRoute } from '../pipeline/record-and-route.js';
+import { jiraTracker } from '../trackers/jira/jira-tracker.js';
+import { InvalidEventError, type TrackerEvent } from '../trackers/tracker.js';
 import { receiveBodyParser, type ReceivedBody } from './read-body.js';
 import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
 
@@ -43,7 +45,8 @@ export const MAX_LABEL_LENGTH = 255;
 export const MAX_LABELS = 1_000;
 
 export interface WebhookRouteOptions {
-  recorder: DeliveryRecorder;
+  /** The record-and-route step: stores (and routes) each accepted delivery, resolving once it is committed. */
+  intake: RecordAndRoute;
   webhookSecrets: readonly string[];
   webhookTokens: readonly string[];
   bodyLimitBytes: number;
@@ -76,7 +79,12 @@ const fail = (reply: FastifyReply, statusCode: number, message: string) =>
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
   // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
   // re-serialised JSON); see read-body.ts.
-  app.addContentTypeParser(['application/json', 'text/plain'], receiveBodyParser(options.bodyLimitBytes, options.webhookSecrets, options.webhookTokens));
+  // Jira is the one adapter today; GitHub and Linear will register this route again as /webhooks/<tracker> (decision 006).
+  const tracker = jiraTracker;
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    receiveBodyParser(options.bodyLimitBytes, (headers) => tracker.createVerifier(headers, options.webhookSecrets, options.webhookTokens)),
+  );
 
   const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
   let bytesInFlight = 0;
@@ -95,7 +103,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       return refuse(413, `body too large: the limit is ${options.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`);
     }
     // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
-    const early = needsAuth ? createBodyVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
+    const early = needsAuth ? tracker.createVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
     if (early && !early.ok) {
       request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
       return refuse(401, early.message);
@@ -137,9 +145,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
     let event;
     try {
-      event = parseJiraEvent(json);
+      event = tracker.parseEvent(json);
     } catch (error) {
-      if (error instanceof NotAJiraEventError) return fail(reply, 422, error.message);
+      if (error instanceof InvalidEventError) return fail(reply, 422, error.message);
       throw error;
     }
     const outOfBounds = boundsProblem(event);
@@ -151,14 +159,13 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
 
     const hash = bodySha256(raw);
-    const identifier = headerValue(request.headers['x-atlassian-webhook-identifier']);
-    const deliveryKey = identifier ? `${event.siteHost ?? 'unknown-site'}:${identifier}` : `sha256:${hash}`;
+    const { key: deliveryKey, identifier } = tracker.deliveryKey(event, request.headers, hash);
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = headerValue(request.headers[name]);
       if (value !== undefined) headers[name] = value;
     }
-    const recorded = await options.recorder.record({
+    const recorded = await options.intake.record({
       deliveryKey,
       webhookIdentifier: identifier ?? null,
       event: event.event,
@@ -180,7 +187,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
 }
 
 /** Why the event is outside what a real Jira issue can carry, or null. */
-function boundsProblem(event: JiraEvent): string | null {
+function boundsProblem(event: TrackerEvent): string | null {
   const labels = event.ticket?.labels ?? [];
   if (labels.length > MAX_LABELS) return `invalid Jira event: issue.fields.labels: ${labels.length} labels, more than ${MAX_LABELS}`;
   const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);

@@ -18,9 +18,8 @@ import type { Logger } from 'pino';
 import type { AnyHandler, HandlerContext } from '../automation/define-handler.js';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import type { Db } from '../db/client.js';
-import { findDelivery } from '../db/deliveries.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
-import { finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
+import { findRunTicketSnapshot, finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
 import { DEFAULT_GITHUB_ORG } from '../config.js';
@@ -28,7 +27,6 @@ import type { GitHubApi } from '../integrations/github.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import { createRecordedActions, LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
-import { parseJiraEvent } from '../webhooks/jira-event.js';
 import { retryDelayMs } from './backoff.js';
 
 export interface ExecuteRunOptions {
@@ -270,16 +268,14 @@ async function settle(jira: RecordedActions, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * The ticket the run acts on: the snapshot stored with the run when it was queued (routing saw the event's full
+ * issue), so the delivery body is never parsed again and retention may prune it. Runs queued before the snapshot
+ * column existed (migration `run_ticket_snapshot`) fall back to the latest `tickets` row of their key.
+ */
 function loadTicket(db: Db, run: RunRow): Ticket | null {
-  const delivery = findDelivery(db, run.deliveryId);
-  if (delivery) {
-    try {
-      const event = parseJiraEvent(JSON.parse(delivery.body));
-      if (event.ticket && event.ticket.labels !== null) return event.ticket;
-    } catch {
-      // fall through to the stored snapshot
-    }
-  }
+  const snapshot = findRunTicketSnapshot(db, run.id);
+  if (snapshot) return snapshot;
   const stored = findTicketByKey(db, run.ticketKey);
   if (!stored) return null;
   return {
@@ -296,6 +292,6 @@ function loadTicket(db: Db, run: RunRow): Ticket | null {
     created: stored.created,
     updated: stored.updated,
     resolved: stored.resolved,
-    siteUrl: null,
+    siteUrl: stored.site ? `https://${stored.site}` : null,
   };
 }

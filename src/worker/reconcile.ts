@@ -22,7 +22,8 @@ import { insertDeliveries, type NewDelivery } from '../db/deliveries.js';
 import { findTicketByKey } from '../db/tickets.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Ticket } from '../ticket.js';
-import { issueToTicket as restIssueToTicket, restIssueSchema } from '../webhooks/jira-event.js';
+import { jiraTracker } from '../trackers/jira/jira-tracker.js';
+import { InvalidIssueError } from '../trackers/tracker.js';
 
 /** The issue fields reconcile asks for: what the ticket snapshot and routing use. */
 export const RECONCILE_FIELDS = ['summary', 'description', 'labels', 'issuetype', 'status', 'project', 'reporter', 'created', 'updated', 'resolutiondate'];
@@ -94,13 +95,15 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     const batch: Array<{ delivery: NewDelivery; missed: Omit<MissedTicket, 'deliveryId' | 'duplicate'> }> = [];
     for (const raw of page.issues) {
       result.scanned++;
-      const parsed = restIssueSchema.safeParse(raw);
-      if (!parsed.success) {
-        options.logger?.warn({ issue: raw.key, problem: parsed.error.issues[0]?.message }, 'reconcile: issue skipped, does not parse');
+      let ticket: Ticket;
+      try {
+        ticket = jiraTracker.issueToTicket(raw);
+      } catch (error) {
+        if (!(error instanceof InvalidIssueError)) throw error;
+        options.logger?.warn({ issue: raw.key, problem: error.message }, 'reconcile: issue skipped, does not parse');
         result.skipped++;
         continue;
       }
-      const ticket = restIssueToTicket(parsed.data);
       // JQL relative dates are minute-granular and a server may ignore them: check the window here too.
       if (ticket.updated === null || ticket.updated < options.since || ticket.updated > now - settleMs) {
         result.skipped++;

@@ -18,7 +18,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { insertDeliveries } from '../../src/db/deliveries.js';
 import { enqueueRun, finishRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { createTestToken } from '../support/api-token.js';
 import { freshDir } from '../support/deflect-under-test.js';
 

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseJsonlLines, type ParsedTicketRow } from '../../src/import/parse-jsonl.js';
-import { InvalidIssueError, restIssueToTicket } from '../../src/import/rest-issue-to-ticket.js';
+import { restIssueToTicket } from '../../src/trackers/jira/jira-issue.js';
+import { InvalidIssueError } from '../../src/trackers/tracker.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = resolve(root, 'examples/history/platform-requests.jsonl');

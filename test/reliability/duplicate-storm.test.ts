@@ -4,7 +4,7 @@
  * run, one GitHub call, one comment and one transition in the fake Jira.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { startDeflect, TEST_SECRET, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
 import { EXAMPLE_RULES, freshDir, TEST_SECRET } from '../support/deflect-under-test.js';
 import { readDb, SITE } from './helpers.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/rules/classify.js';
 import { parseRules } from '../../src/rules/rules-file.js';
-import type { JiraEvent } from '../../src/webhooks/jira-event.js';
+import type { JiraEvent } from '../../src/trackers/jira/jira-event.js';
 import type { Ticket } from '../../src/ticket.js';
 
 const rules = parseRules(

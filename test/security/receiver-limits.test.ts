@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
 import { freshDir, TEST_SECRET } from '../support/deflect-under-test.js';
 

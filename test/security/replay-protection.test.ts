@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDeliveries } from '../../src/db/deliveries.js';
 import { createLogger } from '../../src/logger.js';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { replayStoredDelivery } from '../../src/webhooks/replay-delivery.js';
 import { routePendingDeliveries } from '../../src/worker/route-deliveries.js';
 import { postWebhook, startDeflect, TEST_SECRET, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { signBody } from '../../src/webhooks/authenticate.js';
+import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import type { FakeJira } from './fake-jira.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');

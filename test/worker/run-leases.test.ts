@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { defineHandler, type AnyHandler } from '../../src/automation/define-handler.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
 import { insertDeliveries } from '../../src/db/deliveries.js';
+import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { enqueueRun } from '../../src/db/runs.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
 import type { Rule } from '../../src/rules/rules-file.js';
@@ -45,7 +46,7 @@ function queueRun(db: Db, key: string, handlerName: string): number {
     { deliveryKey: `lease-test:${seq}`, webhookIdentifier: null, event: body.webhookEvent, issueKey: key, headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt: Date.now() },
   ]);
   db.$client.prepare("UPDATE deliveries SET status = 'routed' WHERE id = ?").run(delivery.id);
-  return enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: handlerName, reason: 'test', dryRun: false, idempotencyKey: `${key}:${handlerName}:${seq}`, maxAttempts: 3 })!;
+  return enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: handlerName, reason: 'test', dryRun: false, idempotencyKey: `${key}:${handlerName}:${seq}`, maxAttempts: 3, ticket: jiraTracker.parseEvent(body).ticket })!;
 }
 
 function startWorker(db: Db, handlers: AnyHandler[], options: Partial<WorkerOptions> = {}): Worker {

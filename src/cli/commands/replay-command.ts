@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { SIGNATURE_HEADER, signBody, TOKEN_HEADER } from '../../webhooks/authenticate.js';
+import { SIGNATURE_HEADER, signBody, TOKEN_HEADER } from '../../trackers/jira/verify-delivery.js';
 import { DeliveryNotFoundError, replayStoredDelivery } from '../../webhooks/replay-delivery.js';
 
 /** The JSON files named by `target`: the file itself, or every `*.json` in the folder, sorted by name. */

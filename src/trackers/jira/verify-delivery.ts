@@ -1,5 +1,5 @@
 /**
- * Authenticating a webhook delivery, before anything is stored.
+ * Authenticating a Jira webhook delivery, before anything is stored (the Jira adapter's `createVerifier`).
  *
  * - **Signature** (Jira Cloud and Data Center admin webhooks with a secret): header
  *   `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`. Computed over the *raw bytes*, compared in
@@ -12,11 +12,10 @@
  * With neither secrets nor tokens configured every delivery is accepted (start-up warns about it).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { AuthResult, BodyVerifier } from '../tracker.js';
 
 export const TOKEN_HEADER = 'x-deflect-token';
 export const SIGNATURE_HEADER = 'x-hub-signature';
-
-export type AuthResult = { ok: true; method: 'signature' | 'token' | 'none' } | { ok: false; message: string };
 
 /**
  * Decides whether a delivery is authentic.
@@ -34,18 +33,6 @@ export function authenticateDelivery(
   if (verifier.early) return verifier.early;
   verifier.update(rawBody);
   return verifier.finish();
-}
-
-/**
- * Authentication computed while the body streams in, so a 5 MB body costs many small HMAC steps instead of one long
- * one, and a refused body is never concatenated. `early` is the decision when the headers alone decide it (no
- * authentication configured, a token, a missing or malformed signature header); otherwise feed every chunk to
- * `update` and call `finish` once at the end.
- */
-export interface BodyVerifier {
-  early: AuthResult | null;
-  update(chunk: Buffer): void;
-  finish(): AuthResult;
 }
 
 /** Starts verifying a delivery from its headers (lower-case names); see {@link BodyVerifier}. */

@@ -12,40 +12,8 @@
  * "Issue data" (`{ id, key, fields, ... }`, https://support.atlassian.com/cloud-automation/docs/issue-data-automation-format-payload-for-send-web-request).
  */
 import { z } from 'zod';
-import { adfToText } from '../jira/adf-to-text.js';
-import { parseJiraDate, type Ticket } from '../ticket.js';
-
-const named = z.looseObject({ name: z.string().nullish() }).nullish();
-const person = z
-  .looseObject({
-    accountId: z.string().nullish(),
-    name: z.string().nullish(),
-    key: z.string().nullish(),
-    displayName: z.string().nullish(),
-  })
-  .nullish();
-
-/** The issue fields deflect reads; everything else passes through untouched. */
-export const issueFieldsSchema = z.looseObject({
-  summary: z.string().nullish(),
-  description: z.union([z.string(), z.looseObject({ type: z.string() })]).nullish(),
-  labels: z.array(z.string()).nullish(),
-  issuetype: named,
-  status: named,
-  project: z.looseObject({ key: z.string().nullish() }).nullish(),
-  reporter: person,
-  created: z.union([z.string(), z.number()]).nullish(),
-  updated: z.union([z.string(), z.number()]).nullish(),
-  resolutiondate: z.union([z.string(), z.number()]).nullish(),
-});
-
-/** An issue in REST shape (`{ id, key, self?, fields }`), as webhooks, Automation and the search API send it. */
-export const restIssueSchema = z.looseObject({
-  id: z.union([z.string().min(1), z.number()]).transform(String),
-  key: z.string().min(1),
-  self: z.string().nullish(),
-  fields: issueFieldsSchema.default({}),
-});
+import { InvalidEventError, type TrackerEvent } from '../tracker.js';
+import { issueToTicket, person, restIssueSchema } from './jira-issue.js';
 
 const changelogItem = z.looseObject({
   field: z.string().nullish(),
@@ -66,37 +34,18 @@ export const webhookEnvelopeSchema = z.looseObject({
   changelog: z.looseObject({ items: z.array(changelogItem).nullish() }).nullish(),
 });
 
-/** What deflect takes from one delivery. */
-export interface JiraEvent {
-  /** `webhookEvent` (`jira:issue_created`, `comment_created`, ...) or `automation:issue` for an Automation body. */
-  event: string;
-  /** `issue_event_type_name` when sent (`issue_created`, `issue_commented`, ...). */
-  eventType: string | null;
-  /** Event time, epoch ms (the envelope's `timestamp`), or null. */
-  timestamp: number | null;
-  /** accountId (Cloud) or name (Server) of who caused the event: `user`, else the comment's author. */
-  actor: string | null;
-  /** The ticket, or null when the payload carries no issue (Server `comment_*`, project events...). */
-  ticket: Ticket | null;
-  /** Labels the changelog adds / removes (from Jira's own `labels` field only), lower-cased. */
-  labelsAdded: string[];
-  labelsRemoved: string[];
-  /** Host of the Jira site (from `issue.self` / `user.self`), part of the idempotency key. */
-  siteHost: string | null;
-  /**
-   * Every distinct host (lower case) named by the event's `self` URLs (`issue.self`, `user.self`, `comment.self`,
-   * the comment authors' `self`; `self` of an Automation body): routing refuses an event naming another site than
-   * the configured one.
-   */
-  selfHosts: string[];
-}
+/**
+ * What deflect takes from one Jira delivery, as a {@link TrackerEvent}: `event` is `webhookEvent` (or
+ * `automation:issue` for an Automation body), `eventType` is `issue_event_type_name`, `timestamp` the envelope's,
+ * `actor` the `user` (else the comment's author; accountId on Cloud, name on Server), the label changes come from
+ * Jira's own `labels` changelog field only, and `selfHosts` from `issue.self`, `user.self`, `comment.self` and the
+ * comment authors' `self` (`self` of an Automation body).
+ */
+export type JiraEvent = TrackerEvent;
 
 /** A body that is JSON but not a Jira event; `message` says what is wrong (answered with 422). */
-export class NotAJiraEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotAJiraEventError';
-  }
+export class NotAJiraEventError extends InvalidEventError {
+  override name = 'NotAJiraEventError';
 }
 
 /**
@@ -187,34 +136,6 @@ export function labelChanges(items: ReadonlyArray<z.output<typeof changelogItem>
 }
 
 const splitLabels = (value: string | null | undefined) => (value ?? '').split(/\s+/).filter(Boolean).map((l) => l.toLowerCase());
-
-/** Converts a REST-shape issue (webhook, Automation, search result) to the normalised {@link Ticket}. */
-export function issueToTicket(issue: z.output<typeof restIssueSchema>): Ticket {
-  const f = issue.fields;
-  const description = f.description == null ? null : typeof f.description === 'string' ? f.description : adfToText(f.description);
-  return {
-    id: issue.id,
-    key: issue.key,
-    project: f.project?.key ?? issue.key.split('-')[0] ?? null,
-    issueType: f.issuetype?.name ?? null,
-    status: f.status?.name ?? null,
-    labels: f.labels ?? null,
-    summary: f.summary ?? null,
-    description,
-    reporter: f.reporter?.displayName ?? f.reporter?.name ?? null,
-    reporterId: f.reporter?.accountId ?? f.reporter?.name ?? null,
-    created: parseJiraDate(f.created),
-    updated: parseJiraDate(f.updated),
-    resolved: parseJiraDate(f.resolutiondate),
-    siteUrl: siteUrlOf(issue.self),
-  };
-}
-
-function siteUrlOf(self: string | null | undefined): string | null {
-  if (!self) return null;
-  const at = self.indexOf('/rest/api/');
-  return at > 0 ? self.slice(0, at) : null;
-}
 
 function hostOf(url: string | null | undefined): string | null {
   if (!url) return null;

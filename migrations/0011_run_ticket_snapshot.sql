@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `ticket_snapshot` text;

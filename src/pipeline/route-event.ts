@@ -1,0 +1,108 @@
+/**
+ * Routing one event: the ticket snapshot, the classification and the queued runs of one stored delivery, written
+ * through plain repository calls (`db/tickets.ts`, `db/runs.ts`, `db/deliveries.ts`) and the pure rules
+ * (`rules/classify.ts`). Called by record-and-route at receipt (inside its group commit) and by the worker for
+ * deliveries still `pending` (`worker/route-deliveries.ts`). Handlers never run here.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import { markDeliveryRouted } from '../db/deliveries.js';
+import { enqueueRun } from '../db/runs.js';
+import type { DeliveryRow } from '../db/schema.js';
+import { siteHostOf, upsertTickets } from '../db/tickets.js';
+import { classify } from '../rules/classify.js';
+import type { Rule } from '../rules/rules-file.js';
+import type { TrackerEvent } from '../trackers/tracker.js';
+
+export interface RoutingOptions {
+  rules: readonly Rule[];
+  dryRun: boolean;
+  maxAttempts: number;
+  selfAccountId: string | null;
+  logger: Logger;
+  /**
+   * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). An event whose `self` URLs name another
+   * site is recorded as `ignored` with the reason, and neither updates a ticket snapshot nor queues a run. Null or
+   * absent: any site (dry run without a configured site).
+   */
+  siteUrl?: string | null;
+  /**
+   * Other URLs that name the same site (the `JIRA_BASE_URL` deflect reads through, e.g. a gateway): their `self`
+   * URLs (reconcile reads issues through it) count as the site's own, and their tickets are keyed by `siteUrl`.
+   */
+  siteAliases?: readonly string[];
+}
+
+/** What routing needs of a stored delivery. */
+export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKey' | 'eventTimestamp' | 'receivedAt'>;
+
+/**
+ * Routes a delivery whose event is parsed: ticket snapshot, classification, queued runs (each with the ticket it will
+ * act on, so the run never reads the delivery body again) and the delivery's status with its reason, in one
+ * transaction (a savepoint when called inside another transaction, as record-and-route's group commit does).
+ * @throws whatever the database throws; nothing of this delivery's routing is then kept.
+ */
+export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): void {
+  const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
+  db.$client.transaction(() => {
+    const foreign = foreignSite(event, options.siteUrl ?? null, options.siteAliases);
+    if (foreign) {
+      const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
+      markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
+      log.warn({ event: event.event, site: foreign }, reason);
+      return;
+    }
+    let stale = false;
+    // A `self` through an alias of the configured site is the same site: one row per issue.
+    const ticket =
+      event.ticket && options.siteUrl && foreignSite({ selfHosts: hostsOfSite(event.ticket.siteUrl) }, options.siteUrl, options.siteAliases) === null
+        ? { ...event.ticket, siteUrl: options.siteUrl }
+        : event.ticket;
+    if (ticket) {
+      // The event's time orders snapshots, but never beyond the time it was received: a body stamped in the future
+      // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
+      // receipt time.
+      const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
+      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: options.siteUrl ?? null }).stale > 0;
+    }
+    const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
+    let queued = 0;
+    for (const match of decision.matches) {
+      // classify matches only events that carry a ticket with its labels, so `ticket` is the event's full issue.
+      const id = enqueueRun(
+        db,
+        {
+          deliveryId: delivery.id,
+          ticketKey: ticket!.key,
+          handler: match.handler,
+          reason: match.reason,
+          dryRun: options.dryRun,
+          idempotencyKey: `${ticket!.key}:${match.handler}:${delivery.deliveryKey}`,
+          maxAttempts: options.maxAttempts,
+          ticket: ticket!,
+        },
+        now,
+      );
+      if (id !== null) queued++;
+    }
+    const reason = stale ? `${decision.reason} (older than the stored snapshot; ticket state not overwritten)` : decision.reason;
+    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 ? 'routed' : 'ignored', reason, now);
+    log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
+  })();
+}
+
+/**
+ * The first host named by the event's `self` URLs that is neither `siteUrl`'s nor an alias's, or null (also when no
+ * site is configured or the event names none: a Server `comment_*` event may carry no `self` at all).
+ */
+export function foreignSite(event: Pick<TrackerEvent, 'selfHosts'>, siteUrl: string | null, aliases: readonly string[] = []): string | null {
+  const ours = siteHostOf(siteUrl);
+  if (!ours) return null;
+  const accepted = new Set([ours, ...aliases.map(siteHostOf).filter((h): h is string => h !== null)]);
+  return event.selfHosts.find((host) => !accepted.has(host)) ?? null;
+}
+
+const hostsOfSite = (url: string | null) => {
+  const host = siteHostOf(url);
+  return host ? [host] : [];
+};
