@@ -95,7 +95,15 @@ export function testTicket(overrides: Partial<Ticket> = {}): Ticket {
 
 /**
  * A handler context that records instead of sending. `act` makes the call (with a key
- * `<idempotencyKey>:<seq>:<kind>`) unless `dryRun`; tracker calls only record.
+ * `<idempotencyKey>:<seq>:<kind>`) unless `dryRun`; tracker calls only record. Use it to call `run` with an input you
+ * built yourself (no form parsing); {@link runHandler} parses the ticket first.
+ * @example
+ * ```ts
+ * const t = createTestContext({ input: { repository: 'acme/api', team: 'payments', role: 'write' as const } });
+ * await handler.run(t.ctx);               // GitHub unconfigured by default → ctx.notApplied
+ * expect(t.resolutions).toEqual([]);      // ticket left open
+ * expect(t.comments[0]).toContain('**not applied**');
+ * ```
  */
 export function createTestContext<Input = unknown>(options: TestContextOptions<Input> = {}): TestContext<Input> {
   const ticket = testTicket({ ...options.ticket, ...(options.description !== undefined ? { description: options.description } : {}) });

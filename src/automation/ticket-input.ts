@@ -32,7 +32,7 @@ export interface InputProblem {
 }
 
 /**
- * Result of {@link parseTicketInput}. On failure `comment` is ready for `ctx.jira.comment` (`String(comment)` gives
+ * Result of {@link parseTicketInput}. On failure `comment` is ready for `ctx.tracker.comment` (`String(comment)` gives
  * its text); ticket text in it is literal, never markup.
  */
 export type TicketInputResult =
