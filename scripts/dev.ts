@@ -8,15 +8,18 @@
  * 2. starts deflect against them on 127.0.0.1:$PORT (default 3000) with the rules in `$DEFLECT_RULES`, else
  *    `./rules.yaml` when present, else `examples/rules.yaml`; database `$DEFLECT_DB`, default `./data/dev.db` (kept
  *    across restarts),
- * 3. issues an admin token (`dev-admin`, replacing the one of the previous start) and prints it with the webhook
- *    secret and the commands to replay a payload and open the report page.
+ * 3. prints an admin token (`dev-admin`, issued once and kept in `<database>.admin-token`, mode 0600, so a restart
+ *    does not sign you out of the page) with the webhook secret and the commands to replay a payload and open the
+ *    report page.
  *
  * Local use only: the secret is fixed (`dev-secret`, so replay commands keep working across restarts) and every
  * outside call goes to the fakes. Stop with Ctrl-C.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { issueApiToken, revokeIssuedToken } from '../src/auth/issue-token.js';
+import { hashSecret } from '../src/auth/secrets.js';
+import { findActiveApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -54,8 +57,16 @@ const config = loadConfig(
   () => false,
 );
 const server = await startServer(config, createLogger(config.logLevel));
-revokeIssuedToken(server.db, 'dev-admin');
-const admin = issueApiToken(server.db, 'dev-admin', 'admin');
+// The admin token survives restarts (a reload must not sign you out of the page): kept next to the dev database,
+// readable by you only, and re-issued when it is missing or no longer active there.
+const tokenFile = `${dbPath}.admin-token`;
+const kept = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
+let adminToken = kept;
+if (!kept || findActiveApiToken(server.db, hashSecret(kept))?.name !== 'dev-admin') {
+  revokeIssuedToken(server.db, 'dev-admin');
+  adminToken = issueApiToken(server.db, 'dev-admin', 'admin').token;
+  writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
+}
 
 const rel = (path: string) => relative(process.cwd(), path) || '.';
 console.log(
@@ -64,7 +75,7 @@ console.log(
     `deflect dev: ${server.url}  (sources, reloads on save; fake Jira ${jira.url}, fake GitHub ${github.url})`,
     `  rules:          ${rel(rulesPath)}   database: ${rel(dbPath)}`,
     `  webhook secret: ${secret}`,
-    `  admin token:    ${admin.token}`,
+    `  admin token:    ${adminToken}   (kept in ${rel(tokenFile)})`,
     `  replay:         DEFLECT_WEBHOOK_SECRET=${secret} npx tsx src/cli/main.ts replay examples/payloads/01-access-request-created.json --url ${server.url} --fresh-id`,
     `  report page:    ${server.url}/reports/top-tickets  (sign in with the admin token)`,
     `  what Jira got:  printed below as each run finishes`,
