@@ -13,7 +13,9 @@
  *    report page.
  *
  * Local use only: the secret is fixed (`dev-secret`, so replay commands keep working across restarts) and every
- * outside call goes to the fakes. Stop with Ctrl-C.
+ * outside call goes to the fakes. When it cannot start (say a rule names a handler not listed in `handlers/index.ts`)
+ * it prints why and waits for the next save. A rules file given by `DEFLECT_RULES` outside `./rules.yaml` and
+ * `examples/rules.yaml` is not watched: save a source file to reload it. Stop with Ctrl-C.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -56,7 +58,13 @@ const config = loadConfig(
   },
   () => false,
 );
-const server = await startServer(config, createLogger(config.logLevel));
+const server = await startServer(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
+  // A rule naming a handler that is not listed yet, a typo in the rules file...: say what, and wait for the next save.
+  console.error(`\ndeflect dev: could not start: ${error instanceof Error ? error.message : String(error)}\nFix it and save: the service restarts by itself.\n`);
+  await jira.close();
+  await github.close();
+  process.exit(1);
+});
 // The admin token survives restarts (a reload must not sign you out of the page): kept next to the dev database,
 // readable by you only, and re-issued when it is missing or no longer active there.
 const tokenFile = `${dbPath}.admin-token`;
