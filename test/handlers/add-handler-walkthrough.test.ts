@@ -71,9 +71,10 @@ describe('adding a handler the way handlers/README.md says', () => {
     writeFileSync(indexPath, index);
     expect(shown).toContain(`${identifier}, `); // the README shows the identifier in the list too
 
-    // 3. Route a label to it: the rule goes under `rules:` of the rules file, after the last rule.
-    const rulesPath = join(project, 'examples/rules.yaml');
-    const rulesText = readFileSync(rulesPath, 'utf8');
+    // 3. Route a label to it: `cp examples/rules.yaml rules.yaml`, then the rule goes under `rules:`, after the last rule.
+    expect(README).toContain('cp examples/rules.yaml rules.yaml');
+    const rulesPath = join(project, 'rules.yaml');
+    const rulesText = readFileSync(join(project, 'examples/rules.yaml'), 'utf8');
     const lastHandlerLine = [...rulesText.matchAll(/^ {4}handler: [a-z0-9-]+\n/gm)].at(-1)!;
     const end = lastHandlerLine.index! + lastHandlerLine[0].length;
     const updated = `${rulesText.slice(0, end)}\n${block('rules.yaml')}${rulesText.slice(end)}`;
