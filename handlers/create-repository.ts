@@ -8,13 +8,13 @@
  * Owning Team: payments
  * Visibility: private
  * ```
- * `Organization` defaults to `ctx.githubOrg` (`GITHUB_ORG`, default `acme`); the template is `<org>/template-<template>`.
+ * `Organization` defaults to `ctx.integrations.github.org` (`GITHUB_ORG`, default `acme`); the template is `<org>/template-<template>`.
  *
- * With GitHub configured (`ctx.github`) it makes two recorded actions — `github.create_from_template`
+ * With GitHub configured (`ctx.integrations.github.api`) it makes two recorded actions — `github.create_from_template`
  * (`POST /repos/{template_owner}/{template_repo}/generate`, always private: GitHub's template API creates private or
  * public repositories only, so `internal` is left to the team as a next step) and `github.add_team_repository` (the
- * owning team gets admin) — then comments what was done and resolves the ticket. Without a token it changes nothing:
- * it comments that the request is valid and exactly what a platform engineer must do, and leaves the ticket open.
+ * owning team gets admin) — then comments what was done and resolves the ticket. Without a token it changes nothing
+ * (`ctx.notApplied`): it comments that the request is valid and exactly what a platform engineer must do, and leaves the ticket open.
  * In dry run the calls and the comment are planned, and the comment says what would be done.
  */
 import { createHash } from 'node:crypto';
@@ -96,14 +96,14 @@ export default defineHandler({
   input,
   async run(ctx) {
     const { repositoryName, template, owningTeam, visibility } = ctx.input;
-    const organization = ctx.input.organization ?? ctx.githubOrg;
+    const organization = ctx.input.organization ?? ctx.integrations.github.org;
     const fullName = `${organization}/${repositoryName}`;
     const url = `https://github.com/${fullName}`;
     const slug = teamSlug(owningTeam);
     const team = `@${organization}/${slug}`;
     const templateRepo = `${organization}/template-${template}`;
     const plan = { repository: fullName, url, template: templateRepo, visibility, team };
-    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'creating repository from template');
+    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.integrations.github.api !== null, idempotencyKey: ctx.idempotencyKey }, 'creating repository from template');
     // Comment text is built with `md`: the template is Markdown, every `${value}` is literal text in the ADF sent to
     // Jira (never a link or markup); links the handler builds itself go through md.link.
     const requestId = md`Request id: \`${ctx.idempotencyKey}\``;
@@ -115,23 +115,17 @@ export default defineHandler({
       ...TEMPLATE_NEXT_STEPS[template],
     ].map((step) => md`1. ${step}`); // Markdown numbers an ordered list itself (ADF orderedList)
 
-    const github = ctx.github;
+    const github = ctx.integrations.github.api;
     if (!github) {
-      await ctx.jira.comment(
-        md.join([
-          md`This request is valid and allowed by the rules, but it was **not applied**: deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`,
-          md``,
-          md`A platform engineer needs to apply it:`,
-          md``,
-          md`- [ ] Create **${fullName}** (private) from the \`${templateRepo}\` template: ${md.link(`https://github.com/${templateRepo}`)} → Use this template${md` (API: \`POST /repos/${templateRepo}/generate\` with \`{"owner": "${organization}", "name": "${repositoryName}", "private": true}\`)`}`,
-          ...(visibility === 'internal' ? [md`- [ ] ${internalStep}`] : []),
-          md`- [ ] Give the team \`${team}\` the **admin** role on it: Settings → Collaborators and teams → Add teams${md` (API: \`PUT /orgs/${organization}/teams/${slug}/repos/${fullName}\` with \`{"permission": "admin"}\`)`}`,
-          md`- [ ] Resolve this ticket`,
-          md``,
-          requestId,
-        ]),
+      return ctx.notApplied(
+        md`deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`,
+        [
+          md`Create **${fullName}** (private) from the \`${templateRepo}\` template: ${md.link(`https://github.com/${templateRepo}`)} → Use this template${md` (API: \`POST /repos/${templateRepo}/generate\` with \`{"owner": "${organization}", "name": "${repositoryName}", "private": true}\`)`}`,
+          ...(visibility === 'internal' ? [internalStep] : []),
+          md`Give the team \`${team}\` the **admin** role on it: Settings → Collaborators and teams → Add teams${md` (API: \`PUT /orgs/${organization}/teams/${slug}/repos/${fullName}\` with \`{"permission": "admin"}\`)`}`,
+        ],
+        { summary: 'GITHUB_TOKEN not set' },
       );
-      return { summary: 'validated; not applied: GITHUB_TOKEN not set', applied: false };
     }
 
     const created: CreatedRepository | undefined = await ctx.act(
@@ -153,19 +147,19 @@ export default defineHandler({
     );
 
     if (ctx.dryRun || !created) {
-      await ctx.jira.comment(
+      await ctx.tracker.comment(
         md.join([
           md`Dry run: nothing was changed in GitHub. deflect would create **${fullName}** (private) from the \`${templateRepo}\` template, give the team \`${team}\` the admin role on it, then resolve this ticket.`,
           md``,
           requestId,
         ]),
       );
-      await ctx.jira.transition('Done');
+      await ctx.tracker.resolve();
       return { summary: `dry run: would create ${fullName} (${template}) owned by ${team}` };
     }
 
     const htmlUrl = created.htmlUrl || url;
-    await ctx.jira.comment(
+    await ctx.tracker.comment(
       md.join([
         md`Repository created: ${md.link(htmlUrl)}`,
         md``,
@@ -180,7 +174,7 @@ export default defineHandler({
         requestId,
       ]),
     );
-    await ctx.jira.transition('Done');
+    await ctx.tracker.resolve();
     const visibilityNote = visibility === 'internal' ? 'private; internal left to the team' : 'private';
     return { summary: `created ${fullName} (${template}, ${visibilityNote}) owned by ${team}` };
   },

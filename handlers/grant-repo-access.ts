@@ -7,12 +7,12 @@
  * Permission: write
  * GitHub User: octocat
  * ```
- * With GitHub configured (`ctx.github`, from `GITHUB_TOKEN`) it calls
+ * With GitHub configured (`ctx.integrations.github.api`, from `GITHUB_TOKEN`) it calls
  * `PUT /repos/{owner}/{repo}/collaborators/{username}` as the recorded action `github.add_collaborator`, comments what
  * GitHub did (201: invitation sent; 204: the user already had access, role set) and resolves the ticket.
  * Without a token, or when the ticket names no GitHub username (deflect cannot map a Jira reporter to a GitHub
  * account), it changes nothing: it comments that the request is valid and exactly what a platform engineer must apply,
- * and leaves the ticket open. In dry run the call and the comment are planned, and the comment says what would be done.
+ * and leaves the ticket open (`ctx.notApplied`). In dry run the call and the comment are planned, and the comment says what would be done.
  */
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
@@ -64,35 +64,20 @@ export default defineHandler({
     const user = githubUser?.replace(/^@/, '') ?? null;
     const githubPermission = GITHUB_PERMISSION[permission];
     const plan = { repository, permission, githubPermission, githubUser: user, reporter: reporter ?? null };
-    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.github !== null, idempotencyKey: ctx.idempotencyKey }, 'granting repository access');
+    ctx.log.info({ plan, dryRun: ctx.dryRun, github: ctx.integrations.github.api !== null, idempotencyKey: ctx.idempotencyKey }, 'granting repository access');
     // Comment text is built with `md`: the template is Markdown, every `${value}` (ticket text such as the reporter's
     // display name, form values, the request id) is literal text in the ADF sent to Jira, never a link or markup.
     const requestId = md`Request id: \`${ctx.idempotencyKey}\``;
     const roleLine = md`The ${permission} role allows: ${ROLE_ALLOWS[permission]}.`;
 
-    const github = ctx.github;
-    const notApplied = !github ? 'GITHUB_TOKEN not set' : !user ? 'no GitHub username on the ticket' : null;
+    const github = ctx.integrations.github.api;
     if (!github || !user) {
       const who = user ? md`\`@${user}\`` : md`the GitHub account of ${reporter} (the reporter; look it up, deflect cannot map Jira users to GitHub)`;
-      const why = !github
-        ? md`deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`
-        : md`the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.`;
-      await ctx.jira.comment(
-        md.join([
-          md`This request is valid and allowed by the rules, but it was **not applied**: ${why}`,
-          md``,
-          md`A platform engineer needs to apply it:`,
-          md``,
-          md`- [ ] Add ${who} to \`${repository}\` with the **${permission}** role: Settings → Collaborators and teams → Add people${md` (API: \`PUT /repos/${repository}/collaborators/${user ?? '<username>'}\` with \`{"permission": "${githubPermission}"}\`)`}`,
-          md`- [ ] Resolve this ticket`,
-          md``,
-          ...(user ? [] : [md`If you are the reporter: reply with your GitHub username to speed this up.`, md``]),
-          roleLine,
-          md``,
-          requestId,
-        ]),
-      );
-      return { summary: `validated; not applied: ${notApplied}`, applied: false };
+      const step = md`Add ${who} to \`${repository}\` with the **${permission}** role: Settings → Collaborators and teams → Add people${md` (API: \`PUT /repos/${repository}/collaborators/${user ?? '<username>'}\` with \`{"permission": "${githubPermission}"}\`)`}`;
+      const askReporter = user ? [] : [md`If you are the reporter: reply with your GitHub username to speed this up.`];
+      return !github
+        ? ctx.notApplied(md`deflect has no GitHub token (\`GITHUB_TOKEN\` is not set), so it cannot change GitHub.`, [step], { summary: 'GITHUB_TOKEN not set', note: [...askReporter, roleLine] })
+        : ctx.notApplied(md`the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.`, [step], { summary: 'no GitHub username on the ticket', note: [...askReporter, roleLine] });
     }
 
     const result: CollaboratorResult | undefined = await ctx.act('github.add_collaborator', { repository, user, permission: githubPermission }, () =>
@@ -101,7 +86,7 @@ export default defineHandler({
     const grantee = md`GitHub user \`@${user}\``;
     if (ctx.dryRun || !result) {
       // Dry run: the call above was only planned.
-      await ctx.jira.comment(
+      await ctx.tracker.comment(
         md.join([
           md`Dry run: nothing was changed in GitHub. deflect would add ${grantee} to \`${repository}\` with the **${permission}** role${md` (an invitation, if they are not in the organization yet), then resolve this ticket.`}`,
           md``,
@@ -110,13 +95,13 @@ export default defineHandler({
           requestId,
         ]),
       );
-      await ctx.jira.transition('Done');
+      await ctx.tracker.resolve();
       return { summary: `dry run: would grant ${permission} on ${repository} to ${user}` };
     }
 
     const invited = result.status === 201;
     const invitationUrl = md.link(result.invitationUrl ?? `https://github.com/${repository}/invitations`);
-    await ctx.jira.comment(
+    await ctx.tracker.comment(
       md.join([
         invited ? md`Invitation sent for **${repository}**:` : md`Access granted to **${repository}**:`,
         md``,
@@ -130,7 +115,7 @@ export default defineHandler({
         md`Need a different level? File a new ticket with the permission you need. ${requestId}`,
       ]),
     );
-    await ctx.jira.transition('Done');
+    await ctx.tracker.resolve();
     return {
       summary: invited
         ? `invited ${user} to ${repository} with ${permission} (invitation pending)`

@@ -11,8 +11,8 @@
  * deflect does not rotate tokens: no token service is configured (issuing a token and writing a CI secret — for GitHub
  * Actions an encrypted secret — need a system of their own). So the handler computes the rotation (new token stored
  * under the same name, old one revoked now when it was exposed, else after a 24 h overlap), comments it as a runbook
- * with open checkboxes, assigns nobody and leaves the ticket open for the platform team. When a token service exists,
- * call it here through `ctx.act('<service>.rotate_token', …)` and resolve the ticket.
+ * with open checkboxes (`ctx.notApplied`), assigns nobody and leaves the ticket open for the platform team. When a token service exists,
+ * register it in `src/integrations/index.ts`, call it here through `ctx.act('<service>.rotate_token', …)` and resolve the ticket.
  */
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
@@ -93,21 +93,10 @@ export default defineHandler({
     const steps = compromised
       ? [md`Revoke the old token **now**: the reason given says it was exposed`, issue, store, md`Check the audit log of the affected system for use of the old token since it was exposed`]
       : [issue, store, md`Revoke the old token in ${String(OVERLAP_HOURS)} hours, so running pipelines can finish`];
-    await ctx.jira.comment(
-      md.join([
-        md`This request to reset **${token}** (${label}) is valid, but deflect did **not** rotate it: no token service is configured, so the platform team rotates it by hand.`,
-        md``,
-        md`**Runbook**`,
-        md``,
-        ...steps.map((step) => md`- [ ] ${step}`),
-        md`- [ ] Re-run any pipeline that failed with the old token`,
-        md`- [ ] Resolve this ticket`,
-        md``,
-        md`The token value is never posted in Jira: read it only where it is stored.`,
-        md``,
-        md`Request id: \`${ctx.idempotencyKey}\``,
-      ]),
+    return ctx.notApplied(
+      md`no token service is configured, so the platform team rotates **${token}** (${label}) by hand.`,
+      [...steps, md`Re-run any pipeline that failed with the old token`],
+      { heading: md`**Runbook**`, note: md`The token value is never posted in Jira: read it only where it is stored.`, summary: 'rotation left to the platform team (no token service configured)' },
     );
-    return { summary: 'validated; rotation left to the platform team (no token service configured)', applied: false };
   },
 });

@@ -81,9 +81,9 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_MAX_ACTIONS_PER_HOUR` | loop guard: most automated actions on one ticket in any rolling hour; further actions fail the run; `0` = no cap | `20` |
  * | `DEFLECT_PAUSE_AFTER_FAILURES` | a handler whose runs end failed/dead this many times in a row is paused until `deflect handlers resume`; `0` = never | `5` |
  * | `DEFLECT_MAX_QUEUE_LAG` | `/readyz` answers 503 when more deliveries + runs than this are waiting | `1000` |
- * | `GITHUB_TOKEN` | token handlers call GitHub with (`ctx.github`); unset → handlers validate and comment, a person applies | none |
+ * | `GITHUB_TOKEN` | token handlers call GitHub with (`ctx.integrations.github.api`); unset → handlers validate and comment, a person applies | none |
  * | `GITHUB_API_URL` | GitHub REST API root (`https://<host>/api/v3` for GitHub Enterprise Server) | `https://api.github.com` |
- * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.githubOrg`) | `acme` |
+ * | `GITHUB_ORG` | organization handlers use when a request names none (`ctx.integrations.github.org`) | `acme` |
  * | `GITHUB_TIMEOUT_MS` | per-request timeout of GitHub REST calls, ms | `10000` |
  * | `DEFLECT_LOG_LEVEL` | pino level | `info` |
  * | `DEFLECT_INSECURE_NO_AUTH` | `true` lets `deflect serve` start without webhook authentication (loud warning; trials only). API and pages still need a token | `false` |
@@ -228,7 +228,7 @@ export interface Config {
   /** Largest queue (pending deliveries + due runs) for which `/readyz` still answers 200. */
   maxQueueLag: number;
   /**
-   * GitHub for handlers: API root, token (null when `GITHUB_TOKEN` is unset: handlers then get `ctx.github = null`),
+   * GitHub for handlers: API root, token (null when `GITHUB_TOKEN` is unset: handlers then get `ctx.integrations.github.api = null`),
    * default organization, per-request timeout (ms).
    */
   github: { baseUrl: string; token: string | null; org: string; timeoutMs: number };

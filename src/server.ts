@@ -1,6 +1,6 @@
 /**
  * The process that listens: `startServer(config)` opens and migrates the database, loads handlers and rules, connects
- * to Jira (or announces dry run), builds the GitHub client handlers get (or says they will only validate), builds the app, starts the worker, and listens. `deflect serve` calls it and
+ * to Jira (or announces dry run), builds the integrations handlers get (`src/integrations/index.ts`: GitHub, or a note that GitHub handlers will only validate), builds the app, starts the worker, and listens. `deflect serve` calls it and
  * installs signal handling (SIGTERM/SIGINT → graceful close) via close-with-grace.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/client.js';
 import { createJiraApi, describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
-import { createGitHubApi, type GitHubApi } from './integrations/github.js';
+import { createIntegrations } from './integrations/index.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
 import { Worker } from './worker/worker.js';
 
@@ -96,20 +96,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         : 'DRY RUN: no Jira credentials (JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN), so actions are recorded as planned and nothing is sent',
     );
   }
-  // Built once; handlers get it as ctx.github. No request is sent here (a bad token shows up as a 401 on the first call).
-  const github: GitHubApi | null = config.github.token
-    ? createGitHubApi({ baseUrl: config.github.baseUrl, token: config.github.token, timeoutMs: config.github.timeoutMs, log: logger })
-    : null;
-  if (github) logger.info({ github: config.github.baseUrl, org: config.github.org }, 'GitHub configured: handlers call it (recorded as actions)');
-  else logger.warn('GITHUB_TOKEN not set: GitHub handlers validate requests and comment what to apply, but change nothing in GitHub and leave tickets open');
+  // Built once; handlers get them as ctx.integrations. No request is sent here (a bad token shows up on the first call).
+  const integrations = createIntegrations(config, logger);
 
   const worker = new Worker({
     db,
     rules,
     handlers,
     api,
-    github,
-    githubOrg: config.github.org,
+    integrations,
     logger,
     dryRun: config.dryRun,
     maxAttempts: config.maxAttempts,

@@ -1,5 +1,10 @@
 /**
- * The contract a platform engineer implements: one handler per file in `handlers/`.
+ * The contract a platform engineer implements: one handler per file in `handlers/`, listed in `handlers/index.ts`.
+ * A handler sees a small, tracker-neutral context (see {@link HandlerContext}): its ticket, its parsed `input`, the
+ * `tracker` to comment on / resolve / label / assign the ticket, `integrations` (other systems, registered once in
+ * `src/integrations/index.ts`) whose calls go through `act`, `notApplied` for requests it validates but does not
+ * carry out, plus `log`, `dryRun`, `idempotencyKey` and `signal`. Test it with `createTestContext`
+ * (`src/automation/test-context.ts`). Walkthrough: `handlers/README.md`.
  *
  * @example
  * ```ts
@@ -17,16 +22,14 @@
  *   }),
  *   async run(ctx) {
  *     const { repository, team } = ctx.input;
- *     if (!ctx.github) {
- *       // md: the template is Markdown; ${values} from the ticket are literal text, never links or markup.
- *       await ctx.jira.comment(md`Valid request. deflect has no GitHub token (GITHUB_TOKEN), so a platform engineer will give \`${team}\` write on ${repository}.`);
- *       return { summary: 'validated; not applied: GITHUB_TOKEN not set' };
- *     }
+ *     const { api, org } = ctx.integrations.github;
+ *     // md: the template is Markdown; ${values} from the ticket are literal text, never links or markup.
+ *     if (!api) return ctx.notApplied(md`deflect has no GitHub token (\`GITHUB_TOKEN\` is not set).`, [md`Give \`${team}\` write on ${repository}`]);
  *     await ctx.act('github.add_team_repository', { repository, team, permission: 'push' }, () =>
- *       ctx.github!.addTeamToRepository(ctx.githubOrg, team, repository, 'write'),
+ *       api.addTeamToRepository(org, team, repository, 'write'),
  *     );
- *     await ctx.jira.comment(md`${ctx.dryRun ? 'Would give' : 'Gave'} team \`${team}\` write access to **${repository}**.`);
- *     await ctx.jira.transition('Done');
+ *     await ctx.tracker.comment(md`${ctx.dryRun ? 'Would give' : 'Gave'} team \`${team}\` write access to **${repository}**.`);
+ *     await ctx.tracker.resolve();
  *     return { summary: `gave ${team} write on ${repository}` };
  *   },
  * });
@@ -35,9 +38,11 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Ticket } from '../ticket.js';
-import type { GitHubApi } from '../integrations/github.js';
+import type { Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
 import type { RecordedCall } from '../jira/recorded-actions.js';
+import type { NotApplied } from './not-applied.js';
+import type { Tracker } from './tracker.js';
 
 /**
  * What a handler's `run` receives. Everything it may touch is here; it reads no globals.
@@ -48,51 +53,62 @@ export interface HandlerContext<Input = unknown> {
   /** The handler's `input`, parsed from the ticket's description form and fields (see `parseTicketInput`). */
   input: Input;
   /**
-   * Jira actions on *this* ticket. Each call is recorded as an action row (the audit trail) with its own
-   * idempotency key, is skipped on a retry when it was already applied, and is only recorded as `planned`
-   * (nothing sent) when `dryRun` is true.
+   * Actions on *this* ticket in the tracker it came from (comment, resolve, label, assign; see `tracker.ts`). Each call
+   * is recorded as an action row (the audit trail) with its own idempotency key, is skipped on a retry when it was
+   * already applied, and is only recorded as `planned` (nothing sent) when `dryRun` is true.
+   * @example await ctx.tracker.comment(md`Done: \`${ctx.input.repository}\``); await ctx.tracker.resolve();
    */
-  jira: JiraActions;
+  tracker: Tracker;
   /**
-   * Calls another system as a recorded action, like the Jira actions: `act(kind, request, call)` writes an action row
-   * of `kind` (`<system>.<operation>`, e.g. `github.add_collaborator`) with `request` (what the audit shows) before
-   * `call` and its result after it. Its place in the run's action sequence is shared with `jira.*` calls, so call both
-   * in the same order on every attempt.
+   * Other systems, each registered once in `src/integrations/index.ts` and built at start-up from the config:
+   * `ctx.integrations.github` is `{ api, org }` (`api` null without `GITHUB_TOKEN`). Wrap every call in {@link act}.
+   */
+  integrations: Integrations;
+  /**
+   * Calls another system as a recorded action, like the tracker actions: `act(kind, request, call)` writes an action
+   * row of `kind` (`<system>.<operation>`, e.g. `github.add_collaborator`) with `request` (what the audit shows) before
+   * `call` and its result after it. Its place in the run's action sequence is shared with `tracker.*` calls, so call
+   * both in the same order on every attempt.
    * - already applied by an earlier attempt → `call` is skipped and the result recorded then is returned;
    * - dry run → recorded as `planned`, `call` is not made, returns undefined;
    * - an earlier attempt with an unknown outcome (crashed or timed out mid-call) → `call` is made again, so it **must
    *   be idempotent**; it receives the action's idempotency key (`<run key>:<seq>:<kind>`) to pass to systems that
    *   deduplicate requests.
    * Return plain JSON data from `call` (it is stored on the action). Throw an error with `transient: true` (as
-   * {@link GitHubApi} methods do for 429/5xx/timeouts) to have the run retried.
+   * `GitHubApi` methods do for 429/5xx/timeouts) to have the run retried.
    *
    * @example
    * ```ts
+   * const { api } = ctx.integrations.github;
    * const result = await ctx.act('github.add_collaborator', { repository, user, permission }, () =>
-   *   ctx.github!.addCollaborator(repository, user, permission),
+   *   api!.addCollaborator(repository, user, permission),
    * ); // undefined in dry run
    * ```
    */
   act: RecordedCall;
   /**
-   * The GitHub client (`GITHUB_API_URL`, authenticated with `GITHUB_TOKEN`), or null when `GITHUB_TOKEN` is unset: then
-   * tell the reporter the request is valid but must be applied by hand, and do not resolve the ticket.
-   * Wrap every call in {@link HandlerContext.act}. It is set in dry run too (`act` then sends nothing).
+   * Ends a run that validated the request but did not carry it out: posts the standard "valid but **not applied**"
+   * comment with the steps a person must take (and the request id), leaves the ticket open, and returns the outcome
+   * `{ summary: 'validated; not applied: …', applied: false }`. See `not-applied.ts`.
+   * @example if (!api) return ctx.notApplied(md`deflect has no GitHub token.`, [md`Add \`@${user}\` to \`${repository}\``]);
    */
-  github: GitHubApi | null;
-  /** The default GitHub organization for requests that name none (`GITHUB_ORG`, default `acme`); set without a token too. */
-  githubOrg: string;
+  notApplied: NotApplied;
   /** pino child logger tagged with `deliveryId`, `issueKey`, `handler` and `runId`. */
   log: Logger;
   /**
-   * True when deflect runs without Jira credentials (or with DEFLECT_DRY_RUN=true): Jira actions and `act` calls are
-   * recorded as planned, nothing is sent. Say "would" in your comment then.
+   * True when deflect runs without Jira credentials (or with DEFLECT_DRY_RUN=true): tracker actions and `act` calls
+   * are recorded as planned, nothing is sent. Say "would" in your comment then.
    */
   dryRun: boolean;
   /** `<issue key>:<handler>:<delivery key>`, stable across retries: show it as the request id (each `act` call gets its own key). */
   idempotencyKey: string;
   /** Aborted when the handler's timeout (DEFLECT_HANDLER_TIMEOUT_MS) expires or the service shuts down. */
   signal: AbortSignal;
+  /**
+   * The Jira actions behind {@link tracker} (same recording; `transition(status)`, `addLabels`, `removeLabels`).
+   * @deprecated Use `ctx.tracker` (tracker-neutral). Kept so handlers written before it still run.
+   */
+  jira: JiraActions;
 }
 
 /** What `run` may return; `summary` is stored on the run for the audit (one line, plain text). */

@@ -32,7 +32,7 @@ export interface InputProblem {
 }
 
 /**
- * Result of {@link parseTicketInput}. On failure `comment` is ready for `ctx.jira.comment` (`String(comment)` gives
+ * Result of {@link parseTicketInput}. On failure `comment` is ready for `ctx.tracker.comment` (`String(comment)` gives
  * its text); ticket text in it is literal, never markup.
  */
 export type TicketInputResult =
@@ -173,12 +173,19 @@ export function formLabelFor(key: string): string {
 }
 
 /**
- * A case-insensitive enum for form fields: `Write`, ` WRITE ` and `write` all parse to `'write'`.
- * Chain `.default()` and `.describe()` as usual; the options are listed to the reporter on a wrong value.
+ * A case-insensitive enum for form fields: the value is matched ignoring case and surrounding space, and parses to
+ * the enum's own spelling. `formEnum(['read', 'write'])`: `Write`, ` WRITE ` → `'write'`;
+ * `formEnum(['A', 'CNAME', 'TXT'])`: `cname` → `'CNAME'`. A value matching none is refused as written (trimmed), and
+ * the options are listed to the reporter. Chain `.default()` and `.describe()` as usual.
  * @example permission: formEnum(['read', 'write']).default('read').describe('Access level you need.')
  */
 export function formEnum<const Values extends readonly [string, ...string[]]>(values: Values) {
-  return z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), z.enum(values));
+  const byFolded = new Map(values.map((value) => [value.toLowerCase(), value]));
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const trimmed = value.trim();
+    return byFolded.get(trimmed.toLowerCase()) ?? trimmed;
+  }, z.enum(values));
 }
 
 /**

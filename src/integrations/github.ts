@@ -1,9 +1,10 @@
 /**
  * The GitHub REST calls deflect's handlers make, over `@octokit/core` (https://github.com/octokit/core.js).
  *
- * Handlers reach it as `ctx.github` (null when `GITHUB_TOKEN` is unset) and wrap every call in `ctx.act(...)`, so each
- * call is an action in the audit trail, applied once per run. Every method is safe to call again after an unknown
- * outcome (crash or timeout mid-call): the add/update endpoints are idempotent on GitHub's side, and
+ * Handlers reach it as `ctx.integrations.github.api` (registered in `./index.ts`; null when `GITHUB_TOKEN` is unset)
+ * and wrap every call in `ctx.act(...)`, so each call is an action in the audit trail, applied once per run. Every
+ * method is safe to call again after an unknown outcome (crash or timeout mid-call): the add/update endpoints are
+ * idempotent on GitHub's side, and
  * {@link GitHubApi.createFromTemplate} recognises a repository it created on an earlier attempt.
  *
  * Failures become a {@link GitHubRequestError}: `transient` (429, 5xx, rate limits, timeouts, connection errors → the

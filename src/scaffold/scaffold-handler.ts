@@ -216,7 +216,11 @@ function requestKind(group: ScaffoldGroup): string {
   return group.kind === 'type' ? `"${group.name}" requests` : `requests labelled ${group.name}`;
 }
 
-/** The text of `handlers/<name>.ts`: a `defineHandler` skeleton that comments the input and moves the ticket to Done. */
+/**
+ * The text of `handlers/<name>.ts`: a `defineHandler` skeleton that claims nothing it does not do. Until its TODO is
+ * filled it ends with `ctx.notApplied`: the reporter is told the request is valid but not automated yet, the values
+ * given are listed for the person who handles it, the ticket stays open, and the run is recorded `applied: false`.
+ */
 export function renderHandlerSource(spec: ScaffoldSpec): string {
   const { name, group, fields } = spec;
   const form = fields.map((f) => ` * ${formLabelFor(f.key)}${f.required ? '' : ' (optional)'}: ${commentSafe(f.example ?? '…')}`);
@@ -250,29 +254,30 @@ export function renderHandlerSource(spec: ScaffoldSpec): string {
     '',
     'export default defineHandler({',
     `  name: ${quote(name)},`,
-    `  description: ${quote(`Handles ${requestKind(group)} (${group.size} tickets in the group when scaffolded) and resolves the ticket.`)},`,
+    `  description: ${quote(`Handles ${requestKind(group)} (${group.size} tickets in the group when scaffolded). Not automated yet: comments the request for a person and leaves the ticket open.`)},`,
     '  input,',
     '  async run(ctx) {',
     `    ctx.log.info({ input: ctx.input, dryRun: ctx.dryRun, idempotencyKey: ctx.idempotencyKey }, ${quote(`handling ${name}`)});`,
     '',
-    '    // TODO: do the real work here: call the system that fulfils the request with `ctx.input`, each call wrapped in',
+    '    // TODO: automate it here: call the system that fulfils the request with `ctx.input`. Register the system once',
+    "    // in src/integrations/index.ts, reach it as `ctx.integrations.<name>` and wrap each call in",
     "    // `await ctx.act('<system>.<operation>', { what the audit shows }, (key) => client.call(..., key))`: recorded in",
     '    // the audit, skipped when a retry finds it applied, not made in dry run; it must be idempotent (pass it `key`).',
-    '    // Without the credentials for that system (e.g. `ctx.github` is null), comment what a person must apply and do',
-    '    // not resolve the ticket. Throw to fail the run (errors with `transient: true` are retried); return to succeed.',
+    '    // Then say what was done, resolve, and return the summary:',
+    "    //   await ctx.tracker.comment(md`Done: ...`);",
+    '    //   await ctx.tracker.resolve();',
+    `    //   return { summary: \`${name}: ${summary}\` };`,
+    '    // Throw to fail the run (errors with `transient: true` are retried).',
     '',
-    '    // md: the template is Markdown, every ${value} (ticket text) is literal text, never a link or markup.',
-    '    await ctx.jira.comment(',
-    '      md.join([',
-    "        md`This request was handled automatically:`,",
-    "        md``,",
-    ...(listed.length > 0 ? listed : ['        md`- Request: ${ctx.ticket.summary ?? ctx.ticket.key}`,']),
-    "        md``,",
-    '        md`Request id: \\`${ctx.idempotencyKey}\\``,',
-    "      ]),",
+    '    // Until then deflect claims nothing: the reporter hears the request is valid but not automated yet, a person',
+    '    // applies it, and the ticket stays open. md: the template is Markdown, every ${value} (ticket text) is literal.',
+    '    return ctx.notApplied(',
+    `      md\`this request type is not automated yet (the \\\`${name}\\\` handler is a scaffold), so a person handles it.\`,`,
+    "      [md`Carry out the request by hand`],",
+    ...(listed.length > 0
+      ? ['      {', "        summary: 'not automated yet',", '        note: md.join([', "          md`Given in the ticket:`,", "          md``,", ...listed.map((line) => `  ${line}`), '        ]),', '      },']
+      : ["      { summary: 'not automated yet' },"]),
     '    );',
-    "    await ctx.jira.transition('Done');",
-    `    return { summary: \`${name}: ${summary}\` };`,
     '  },',
     '});',
     '',
@@ -290,8 +295,9 @@ function withoutField(ticket: Ticket, field: string): Ticket {
 `;
 
 /**
- * The text of `test/handlers/<name>.test.ts`: runs the handler with a fake `ctx` on every fixture ticket its input
- * accepts (a comment, then a transition to Done), checks that the others are refused with the field named, and
+ * The text of `test/handlers/<name>.test.ts`: runs the handler with `runHandler` (the shipped test context,
+ * `src/automation/test-context.ts`) on every fixture ticket its input accepts (one "not automated yet" comment, the
+ * ticket left open, `applied: false`), checks that the others are refused with the field named, and
  * that removing each required field from an accepted ticket's description makes `parseTicketInput` ask for it.
  */
 export function renderHandlerTest(spec: ScaffoldSpec, fixtureAccepted: number): string {
@@ -316,16 +322,17 @@ export function renderHandlerTest(spec: ScaffoldSpec, fixtureAccepted: number): 
   return `/**
  * Tests for \`handlers/${name}.ts\`, generated by \`deflect scaffold\` from group \`${commentSafe(group.id)}\`
  * (${commentSafe(requestKind(group))}, ${group.size} tickets). The fixtures are real tickets of that group
- * (\`test/fixtures/handlers/${name}/tickets.json\`): each one the handler's input accepts is run with a fake \`ctx\`;
- * the others must be refused with the missing field named. Add cases for the real work once the TODO is done.
+ * (\`test/fixtures/handlers/${name}/tickets.json\`): each one the handler's input accepts is run with the shipped
+ * test context (\`runHandler\`: records comments, resolutions, labels and \`act\` calls instead of sending them);
+ * the others must be refused with the missing field named. When the TODO is done, change the first case to expect
+ * the real work (pass fake integrations: \`runHandler(subject, { ticket, integrations: { ... } })\`).
  */
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import handler from '../../handlers/${name}.js';
-import type { AnyHandler, HandlerContext } from '../../src/automation/define-handler.js';
+import type { AnyHandler } from '../../src/automation/define-handler.js';
+import { runHandler } from '../../src/automation/test-context.js';
 import { formLabelFor, parseTicketInput${perField.length > 0 ? ', readDescriptionForm' : ''} } from '../../src/automation/ticket-input.js';
-import type { JiraActions } from '../../src/jira/jira-actions.js';
 import type { Ticket } from '../../src/ticket.js';
 
 const subject: AnyHandler = handler;
@@ -333,51 +340,19 @@ const tickets = JSON.parse(readFileSync(new URL('../fixtures/handlers/${name}/ti
 const accepted = tickets.filter((ticket) => parseTicketInput(ticket, subject.input).ok);
 const refused = tickets.filter((ticket) => !parseTicketInput(ticket, subject.input).ok);
 
-/** A fake \`ctx\`: \`jira\` records every call in order. */
-function fakeContext(ticket: Ticket, input: unknown) {
-  const calls: Array<{ method: keyof JiraActions; args: unknown[] }> = [];
-  const record =
-    (method: keyof JiraActions) =>
-    async (...args: unknown[]) => {
-      calls.push({ method, args });
-    };
-  const jira: JiraActions = {
-    comment: record('comment'),
-    transition: record('transition'),
-    assign: record('assign'),
-    addLabels: record('addLabels'),
-    removeLabels: record('removeLabels'),
-  };
-  const ctx: HandlerContext = {
-    ticket,
-    input,
-    jira,
-    act: async () => undefined,
-    github: null,
-    githubOrg: 'acme',
-    log: pino({ level: 'silent' }),
-    dryRun: false,
-    idempotencyKey: \`\${ticket.key}:\${subject.name}:delivery-1\`,
-    signal: new AbortController().signal,
-  };
-  return { ctx, calls };
-}
-
 ${perField.length > 0 ? WITHOUT_FIELD : ''}describe(${quote(name)}, () => {
   it('has fixtures from the group${fixtureAccepted > 0 ? ', some accepted by the input schema' : ''}', () => {
     expect(tickets.length).toBeGreaterThan(0);${fixtureAccepted > 0 ? '\n    expect(accepted.length).toBeGreaterThan(0);' : ''}
   });
 
-  it('handles every accepted ticket: comments the input, then moves the ticket to Done', async () => {
+  it('claims nothing yet: says every accepted request is not automated yet, and leaves the ticket open', async () => {
     for (const ticket of accepted) {
-      const parsed = parseTicketInput(ticket, subject.input);
-      if (!parsed.ok) throw new Error(\`\${ticket.key}: input rejected: \${JSON.stringify(parsed.problems)}\`);
-      const { ctx, calls } = fakeContext(ticket, parsed.input);
-      const result = await subject.run(ctx);
-      expect(calls.map((call) => call.method), ticket.key).toEqual(['comment', 'transition']);
-      expect(calls[1].args, ticket.key).toEqual(['Done']);
-      expect(String(calls[0].args[0]), ticket.key).toContain(\`Request id: \\\`\${ctx.idempotencyKey}\\\`\`);
-      expect(result?.summary, ticket.key).toBeTruthy();
+      const run = await runHandler(subject, { ticket });
+      expect(run.calls.map((call) => call.method), ticket.key).toEqual(['comment']);
+      expect(run.resolutions, ticket.key).toEqual([]);
+      expect(run.comments[0], ticket.key).toContain('not automated yet');
+      expect(run.comments[0], ticket.key).toContain(\`Request id: \\\`\${run.ctx.idempotencyKey}\\\`\`);
+      expect(run.result, ticket.key).toMatchObject({ applied: false });
     }
   });
 

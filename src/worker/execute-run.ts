@@ -15,15 +15,15 @@
  * process that took the run over records its result.
  */
 import type { Logger } from 'pino';
-import type { AnyHandler, HandlerContext } from '../automation/define-handler.js';
+import type { AnyHandler } from '../automation/define-handler.js';
+import { buildHandlerContext } from '../automation/handler-context.js';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import type { Db } from '../db/client.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
 import { findRunTicketSnapshot, finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
-import { DEFAULT_GITHUB_ORG } from '../config.js';
-import type { GitHubApi } from '../integrations/github.js';
+import { longestCallTimeoutMs, type Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import { createRecordedActions, LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
@@ -33,10 +33,8 @@ export interface ExecuteRunOptions {
   db: Db;
   handlers: ReadonlyMap<string, AnyHandler>;
   api: JiraApi | null;
-  /** The GitHub client handlers get as `ctx.github`; null/absent when `GITHUB_TOKEN` is unset. */
-  github?: GitHubApi | null;
-  /** Default GitHub organization (`GITHUB_ORG`) handlers get as `ctx.githubOrg`; default `acme`. */
-  githubOrg?: string;
+  /** The integrations handlers get as `ctx.integrations` (built once at start-up); absent = none configured. */
+  integrations?: Integrations;
   logger: Logger;
   handlerTimeoutMs: number;
   /** Aborted at shutdown; the run's own signal follows it. */
@@ -168,18 +166,16 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       log.info({ problems: parsed.problems }, 'input incomplete; reporter asked, no other action');
       return 'skipped';
     }
-    const ctx: HandlerContext = {
+    const ctx = buildHandlerContext({
       ticket,
       input: parsed.input,
-      jira,
-      act: jira.act,
-      github: options.github ?? null,
-      githubOrg: options.githubOrg ?? DEFAULT_GITHUB_ORG,
+      actions: jira,
+      integrations: options.integrations,
       log,
       dryRun: run.dryRun,
       idempotencyKey: run.idempotencyKey,
       signal: controller.signal,
-    };
+    });
     // Settles when the timeout expires or shutdown aborts, whether or not the handler honours ctx.signal.
     const timeoutOrAbort = new Promise<never>((_, reject) => {
       timer = setTimeout(() => controller.abort(new HandlerTimeoutError(run.handler, options.handlerTimeoutMs)), options.handlerTimeoutMs);
@@ -197,7 +193,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     // At shutdown wait briefly: a call still in flight leaves its row `started`, which the next process checks in Jira
     // (or, for an `act` call, makes again).
     controller.abort(error);
-    const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.github?.timeoutMs ?? 0);
+    const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.integrations ? longestCallTimeoutMs(options.integrations) : 0);
     await settle(jira, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
     return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous, finish);
   } finally {

@@ -22,7 +22,7 @@ import type { AnyHandler } from '../automation/define-handler.js';
 import type { Db } from '../db/client.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { claimDueRuns, nextRunDueAt, releaseOwnedRuns, renewRunLeases, requeueExpiredRuns } from '../db/runs.js';
-import type { GitHubApi } from '../integrations/github.js';
+import type { Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Rule } from '../rules/rules-file.js';
 import { executeRun, LeaseLostError } from './execute-run.js';
@@ -34,10 +34,8 @@ export interface WorkerOptions {
   rules: readonly Rule[];
   handlers: readonly AnyHandler[];
   api: JiraApi | null;
-  /** The GitHub client handlers get as `ctx.github`; null/absent when `GITHUB_TOKEN` is unset. */
-  github?: GitHubApi | null;
-  /** Default GitHub organization for handlers (`GITHUB_ORG`). */
-  githubOrg?: string;
+  /** The integrations handlers get as `ctx.integrations` (`createIntegrations`); absent = none configured. */
+  integrations?: Integrations;
   logger: Logger;
   dryRun: boolean;
   maxAttempts: number;
@@ -175,8 +173,7 @@ export class Worker {
             db: o.db,
             handlers: this.handlers,
             api: o.api,
-            github: o.github,
-            githubOrg: o.githubOrg,
+            integrations: o.integrations,
             logger: o.logger,
             handlerTimeoutMs: o.handlerTimeoutMs,
             shutdownSignal: this.shutdown.signal,

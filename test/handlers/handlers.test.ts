@@ -1,16 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import createRepository from '../../handlers/create-repository.js';
 import grantRepoAccess from '../../handlers/grant-repo-access.js';
 import { findHandler, handlers } from '../../handlers/index.js';
 import resetCiToken from '../../handlers/reset-ci-token.js';
-import type { AnyHandler, HandlerContext } from '../../src/automation/define-handler.js';
+import type { AnyHandler } from '../../src/automation/define-handler.js';
+import { runHandler } from '../../src/automation/test-context.js';
 import { parseTicketInput } from '../../src/automation/ticket-input.js';
 import { GITHUB_PERMISSION, type GitHubApi } from '../../src/integrations/github.js';
-import type { JiraActions } from '../../src/jira/jira-actions.js';
 import type { Ticket } from '../../src/ticket.js';
 import { ticketWith as baseTicket } from '../support/ticket-fixture.js';
 
@@ -48,58 +47,18 @@ interface FakeOptions {
   /** The GitHub client handlers get; null = `GITHUB_TOKEN` not set (the default here). */
   github?: GitHubApi | null;
   dryRun?: boolean;
+  /** `GITHUB_ORG`: the GitHub integration's own setting. */
   githubOrg?: string;
 }
 
-/**
- * A fake `ctx`: `jira` and `act` record every call in order (`act` as method `act` with `[kind, request]`; it makes the
- * call unless `dryRun`, passing a fake idempotency key); `log` writes JSON lines into `logLines`.
- */
-function fakeContext(ticket: Ticket, input: unknown, handlerName: string, options: FakeOptions = {}) {
-  const calls: Array<{ method: keyof JiraActions | 'act'; args: unknown[] }> = [];
-  const record =
-    (method: keyof JiraActions) =>
-    async (...args: unknown[]) => {
-      calls.push({ method, args });
-    };
-  const jira: JiraActions = {
-    comment: record('comment'),
-    transition: record('transition'),
-    assign: record('assign'),
-    addLabels: record('addLabels'),
-    removeLabels: record('removeLabels'),
-  };
-  const idempotencyKey = `${ticket.key}:${handlerName}:delivery-1`;
-  const act: HandlerContext['act'] = async (kind, request, call) => {
-    calls.push({ method: 'act', args: [kind, request] });
-    return options.dryRun ? undefined : call(`${idempotencyKey}:${calls.length}:${kind}`);
-  };
-  const logLines: Array<Record<string, unknown>> = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
-  const ctx: HandlerContext = {
-    ticket,
-    input,
-    jira,
-    act,
-    github: options.github ?? null,
-    githubOrg: options.githubOrg ?? 'acme',
-    log,
-    dryRun: options.dryRun ?? false,
-    idempotencyKey,
-    signal: new AbortController().signal,
-  };
-  return { ctx, calls, logLines };
-}
-
-/** Parses the ticket with the handler's schema (as the runner does) and runs it with a fake ctx. */
+/** Parses the ticket with the handler's schema and runs it with the shipped test context (`createTestContext`). */
 async function runWith(handler: AnyHandler, description: string, overrides: Partial<Ticket> = {}, options: FakeOptions = {}) {
-  const ticket = ticketWith(description, overrides);
-  const parsed = parseTicketInput(ticket, handler.input);
-  if (!parsed.ok) throw new Error(`input rejected: ${JSON.stringify(parsed.problems)}`);
-  const fake = fakeContext(ticket, parsed.input, handler.name, options);
-  const result = await handler.run(fake.ctx);
-  const comments = fake.calls.filter((call) => call.method === 'comment').map((call) => String(call.args[0]));
-  return { ...fake, result, comment: comments.join('\n') };
+  const run = await runHandler(handler, {
+    ticket: ticketWith(description, overrides),
+    dryRun: options.dryRun,
+    integrations: { github: { api: options.github ?? null, org: options.githubOrg ?? 'acme', callTimeoutMs: 1_000 } },
+  });
+  return { ...run, comment: run.comments.join('\n'), calls: run.calls, logLines: run.logLines };
 }
 
 function problemsFor(handler: AnyHandler, description: string | null, overrides: Partial<Ticket> = {}) {
@@ -117,7 +76,7 @@ describe('grant-repo-access', () => {
       {},
       { github: gh.github },
     );
-    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'transition']);
+    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'resolve']);
     expect(calls[0].args).toEqual(['github.add_collaborator', { repository: 'acme/api', user: 'octocat', permission: 'push' }]);
     expect(gh.calls).toEqual([{ method: 'addCollaborator', args: ['acme/api', 'octocat', 'write'] }]);
     expect(calls[2].args).toEqual(['Done']);
@@ -164,7 +123,7 @@ describe('grant-repo-access', () => {
   it('in dry run: plans the GitHub call, the comment says what would be done, and GitHub is not called', async () => {
     const gh = fakeGitHub();
     const { calls, comment, result } = await runWith(grantRepoAccess, 'Repository: acme/api\nGitHub User: octocat', {}, { github: gh.github, dryRun: true });
-    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'transition']);
+    expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'resolve']);
     expect(gh.calls).toEqual([]);
     expect(comment).toContain('Dry run: nothing was changed in GitHub. deflect would add GitHub user `@octocat` to `acme/api` with the **read** role');
     expect(result).toEqual({ summary: 'dry run: would grant read on acme/api to octocat' });
@@ -192,7 +151,7 @@ describe('create-repository', () => {
       {},
       { github: gh.github },
     );
-    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'transition']);
+    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'resolve']);
     expect(calls[0].args).toEqual(['github.create_from_template', { template: 'acme/template-service', owner: 'acme', name: 'payments-ledger', private: true }]);
     expect(calls[1].args).toEqual(['github.add_team_repository', { team: 'acme/payments-team', repository: 'acme/payments-ledger', permission: 'admin' }]);
     expect(calls[3].args).toEqual(['Done']);
@@ -244,7 +203,7 @@ describe('create-repository', () => {
   it('in dry run: plans both GitHub calls and says what would be done', async () => {
     const gh = fakeGitHub();
     const { calls, comment } = await runWith(createRepository, 'Repository name: payments-ledger\nOwning team: payments', {}, { github: gh.github, dryRun: true });
-    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'transition']);
+    expect(calls.map((call) => call.method)).toEqual(['act', 'act', 'comment', 'resolve']);
     expect(gh.calls).toEqual([]);
     expect(comment).toContain('Dry run: nothing was changed in GitHub. deflect would create **acme/payments-ledger**');
   });
@@ -263,13 +222,15 @@ describe('reset-ci-token', () => {
   it('does not claim a rotation: comments the runbook (24h overlap, where to store it), assigns nobody, leaves the ticket open', async () => {
     const { calls, comment, result } = await runWith(resetCiToken, 'Token: DEPLOY_TOKEN\nReason: expired');
     expect(calls.map((call) => call.method)).toEqual(['comment']);
-    expect(comment).toContain('This request to reset **DEPLOY_TOKEN** (GitHub Actions) is valid, but deflect did **not** rotate it');
+    expect(comment).toContain('valid and allowed by the rules, but it was **not applied**: no token service is configured, so the platform team rotates **DEPLOY_TOKEN** (GitHub Actions) by hand.');
+    expect(comment).toContain('**Runbook**');
+    expect(comment).toContain('- [ ] Resolve this ticket');
     expect(comment).not.toMatch(/was rotated|A new token was issued/);
     expect(comment).toContain('- [ ] Issue a new token for the same account and with the same scopes as `DEPLOY_TOKEN`');
     expect(comment).toContain('Settings → Secrets and variables → Actions');
     expect(comment).toContain('- [ ] Revoke the old token in 24 hours');
     expect(comment).toContain('Request id: `PLAT-7:reset-ci-token:delivery-1`');
-    expect(result).toEqual({ summary: 'validated; rotation left to the platform team (no token service configured)', applied: false });
+    expect(result).toEqual({ summary: 'validated; not applied: rotation left to the platform team (no token service configured)', applied: false });
   });
 
   it('puts revoking first when the reason says it leaked', async () => {
@@ -279,7 +240,7 @@ describe('reset-ci-token', () => {
     expect(comment).not.toContain('leaked in a build log'); // free text is never quoted back (it could hold a secret)
     expect(comment).toContain('`argocd` namespace');
     expect(comment).toContain('Check the audit log');
-    expect(result?.summary).toBe('validated; rotation left to the platform team (no token service configured)');
+    expect(result?.summary).toBe('validated; not applied: rotation left to the platform team (no token service configured)');
   });
 
   it('refuses a pasted token value and never repeats it', () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handlers as shippedHandlers } from '../../handlers/index.js';
 import type { AnyHandler } from '../../src/automation/define-handler.js';
 import { parseTicketInput } from '../../src/automation/ticket-input.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
@@ -63,6 +64,20 @@ const otherTickets = [
   ticket(141, 'Kafka topic for payments events', null),
   ticket(142, 'Upgrade node pool to 1.29', null),
 ];
+
+/** The shipped handlers' names: read from the registry, never hard-coded (adding a handler must not break this file). */
+const SHIPPED = shippedHandlers.map((h) => h.name);
+
+/**
+ * The registry file's handler list as file names, in list order (each identifier mapped back through its import line).
+ * @throws Error when the file has no `handlers` list.
+ */
+function registryFiles(indexText: string): string[] {
+  const fileOf = new Map([...indexText.matchAll(/^import (\w+) from '\.\/([a-z0-9-]+)\.js';$/gm)].map((m) => [m[1], m[2]]));
+  const list = /export const handlers: AnyHandler\[\] = \[([^\]]*)\]/.exec(indexText);
+  if (!list) throw new Error('no handlers list in handlers/index.ts');
+  return list[1].split(',').map((e) => e.trim()).filter(Boolean).map((e) => fileOf.get(e) ?? `?${e}`);
+}
 
 /** A string as a literal RegExp source. */
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -159,20 +174,24 @@ describe('deflect scaffold', () => {
     expect(source).toContain("channel: z.string().optional().describe('Channel, for example `bioconda`. Optional.'),");
     expect(source).not.toMatch(/reason/i);
     expect(source).toContain("name: 'reset-feedstock-token',");
-    expect(source).toContain(`description: 'Handles "${type.name}" requests (10 tickets in the group when scaffolded) and resolves the ticket.',`);
-    expect(source).toContain('// TODO: do the real work here');
-    expect(source).toContain("await ctx.jira.transition('Done');");
+    expect(source).toContain(`description: 'Handles "${type.name}" requests (10 tickets in the group when scaffolded). Not automated yet: comments the request for a person and leaves the ticket open.',`);
+    expect(source).toContain('// TODO: automate it here');
+    expect(source).toContain('return ctx.notApplied(');
+    const code = source.split('\n').filter((line) => !/^\s*(\/\/|\*|\/\*\*)/.test(line)).join('\n');
+    expect(code).not.toMatch(/ctx\.(tracker\.resolve|jira\.transition)\(/); // only the TODO comment shows how to resolve
+    expect(source).not.toMatch(/handled automatically/i);
 
     const index = readFileSync(join(project, 'handlers/index.ts'), 'utf8');
-    expect(index).toContain("import resetCiToken from './reset-ci-token.js';\nimport resetFeedstockToken from './reset-feedstock-token.js';\n");
-    expect(index).toContain('[createRepository, grantRepoAccess, resetCiToken, resetFeedstockToken]');
+    expect(index).toContain("import resetFeedstockToken from './reset-feedstock-token.js';\n");
+    expect(registryFiles(index)).toEqual([...SHIPPED, 'reset-feedstock-token'].sort());
 
     const rules = readFileSync(rulesPath, 'utf8');
     expect(rules.startsWith(before.slice(0, before.indexOf('\n# Minutes')))).toBe(true);
     expect(rules).toContain(`  # From group ${type.id} "${type.name}" (10 tickets), by deflect scaffold\n  - name: reset-feedstock-token\n    labels: [feedstock-token]\n    handler: reset-feedstock-token\n`);
     expect(rules.endsWith(before.slice(before.indexOf('\n# Minutes')))).toBe(true);
-    const config = parseRulesConfig(rules, rulesPath, ['create-repository', 'grant-repo-access', 'reset-ci-token', 'reset-feedstock-token']);
-    expect(config.rules.at(-1)).toMatchObject({ name: 'reset-feedstock-token', labels: ['feedstock-token'], handler: 'reset-feedstock-token', index: 4 });
+    const config = parseRulesConfig(rules, rulesPath, [...SHIPPED, 'reset-feedstock-token']);
+    const rulesBefore = parseRulesConfig(before, rulesPath, SHIPPED).rules.length;
+    expect(config.rules.at(-1)).toMatchObject({ name: 'reset-feedstock-token', labels: ['feedstock-token'], handler: 'reset-feedstock-token', index: rulesBefore + 1 });
     expect(config.estimates.defaultMinutes).toBe(15);
 
     const fixtureText = readFileSync(join(project, 'test/fixtures/handlers/reset-feedstock-token/tickets.json'), 'utf8');
@@ -200,7 +219,7 @@ describe('deflect scaffold', () => {
     writeFileSync(join(project, 'handlers', `${derived}.ts`), '// taken\n');
     expect(() => planScaffold(db, { group: 'feedstock', rulesPath, dir: project })).toThrow(`(it was derived from the request type)`);
     unlinkSync(join(project, 'handlers', `${derived}.ts`));
-    expect(() => planScaffold(db, { group: 'feedstock', name: 'grant-repo-access', rulesPath, dir: project })).toThrow(/"grant-repo-access" already exists/);
+    expect(() => planScaffold(db, { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).toThrow(`"${SHIPPED[0]}" already exists`);
     expect(() => planScaffold(db, { group: 'feedstock', name: 'index', rulesPath, dir: project })).toThrow(/invalid handler name "index"/);
     expect(() => planScaffold(db, { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).toThrow(/must|kebab-case/);
 
@@ -226,14 +245,15 @@ describe('deflect scaffold', () => {
     expect(result.stdout).toMatch(/ {2}created {2}handlers\/vpn-access\.ts\n {2}updated {2}handlers\/index\.ts\n {2}appended rules\.yaml: rule vpn-access, labels \[vpn\] → handler vpn-access\n/);
     expect(result.stdout).toContain('created  test/fixtures/handlers/vpn-access/tickets.json: 3 tickets, 3 accepted by the input and 0 refused: PLAT-121, PLAT-122, PLAT-123');
     expect(result.stdout).toContain('next steps:');
-    expect(result.stdout).toContain('npm test -- test/handlers/vpn-access.test.ts');
+    expect(result.stdout).toContain('npx vitest run test/handlers/vpn-access.test.ts');
     expect(result.stdout).toContain('have these requests carry the label vpn');
     expect(result.stdout).toContain('deflect replay <payload.json>');
 
     const index = readFileSync(join(project, 'handlers/index.ts'), 'utf8');
-    expect(index).toContain('[createRepository, grantRepoAccess, resetCiToken, resetFeedstockToken, vpnAccess]');
-    const config = parseRulesConfig(readFileSync(rulesPath, 'utf8'), rulesPath, ['create-repository', 'grant-repo-access', 'reset-ci-token', 'reset-feedstock-token', 'vpn-access']);
-    expect(config.rules.map((r) => r.handler)).toEqual(['grant-repo-access', 'create-repository', 'reset-ci-token', 'reset-feedstock-token', 'vpn-access']);
+    expect(registryFiles(index)).toEqual([...SHIPPED, 'reset-feedstock-token', 'vpn-access'].sort());
+    const example = parseRulesConfig(readFileSync(join(REPO_ROOT, 'examples/rules.yaml'), 'utf8'), 'examples/rules.yaml', SHIPPED);
+    const config = parseRulesConfig(readFileSync(rulesPath, 'utf8'), rulesPath, [...SHIPPED, 'reset-feedstock-token', 'vpn-access']);
+    expect(config.rules.map((r) => r.handler)).toEqual([...example.rules.map((r) => r.handler), 'reset-feedstock-token', 'vpn-access']);
   });
 
   it('--dry-run prints every file and the rule, and writes nothing', () => {

@@ -123,8 +123,9 @@ function nextSteps(plan: ScaffoldPlan): string[] {
   const { spec } = plan;
   return [
     'next steps:',
-    `  1. Fill in the TODO in handlers/${spec.name}.ts: the real call, skipped when ctx.dryRun, deduplicated with ctx.idempotencyKey; tighten the input schema.`,
-    `  2. Run its test, then all of them: npm test -- test/handlers/${spec.name}.test.ts && npm test`,
+    `  Until its TODO is filled the handler claims nothing: it comments "not automated yet" and leaves tickets open.`,
+    `  1. Fill in the TODO in handlers/${spec.name}.ts: the real call through ctx.integrations wrapped in ctx.act, then ctx.tracker.comment and ctx.tracker.resolve; tighten the input schema (handlers/README.md).`,
+    `  2. Run its test, then all of them: npx vitest run test/handlers/${spec.name}.test.ts && npm test (npm run dev reloads the running service on save)`,
     `  3. In Jira, have these requests carry the label ${spec.label} (request form, template or an Automation rule) so new tickets route to ${spec.name}.`,
     '  4. Replay a real payload against a running deflect: deflect replay <payload.json> (--fresh-id for one already received).',
     `  Review test/fixtures/handlers/${spec.name}/tickets.json before committing: it holds real ticket text.`,

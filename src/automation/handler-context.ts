@@ -1,0 +1,45 @@
+/**
+ * Builds the {@link HandlerContext} a handler's `run` gets, from the run's recorded actions and the integrations
+ * built at start-up. One function, used by the run executor (`src/worker/execute-run.ts`) and by
+ * `createTestContext`, so a handler test sees exactly the context shape production does.
+ */
+import type { Logger } from 'pino';
+import { unconfiguredIntegrations, type Integrations } from '../integrations/index.js';
+import type { JiraActions } from '../jira/jira-actions.js';
+import type { RecordedCall } from '../jira/recorded-actions.js';
+import type { Ticket } from '../ticket.js';
+import type { HandlerContext } from './define-handler.js';
+import { createNotApplied } from './not-applied.js';
+import { jiraTracker } from './tracker.js';
+
+/** What {@link buildHandlerContext} needs. */
+export interface HandlerContextParts<Input> {
+  ticket: Ticket;
+  input: Input;
+  /** The ticket's recorded Jira actions (the tracker is built over them) and `act` for other systems. */
+  actions: JiraActions & { act: RecordedCall };
+  /** Built once at start-up (`createIntegrations`); absent = none configured. */
+  integrations?: Integrations;
+  log: Logger;
+  dryRun: boolean;
+  idempotencyKey: string;
+  signal: AbortSignal;
+}
+
+/** The handler context for one run attempt (see {@link HandlerContext} for each field). Sends nothing itself. */
+export function buildHandlerContext<Input>(parts: HandlerContextParts<Input>): HandlerContext<Input> {
+  const tracker = jiraTracker(parts.actions);
+  return {
+    ticket: parts.ticket,
+    input: parts.input,
+    tracker,
+    integrations: parts.integrations ?? unconfiguredIntegrations(),
+    act: parts.actions.act,
+    notApplied: createNotApplied(tracker, parts.idempotencyKey),
+    log: parts.log,
+    dryRun: parts.dryRun,
+    idempotencyKey: parts.idempotencyKey,
+    signal: parts.signal,
+    jira: parts.actions,
+  };
+}
