@@ -15,7 +15,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { handlers } from '../../handlers/index.js';
 import type { Db } from '../db/client.js';
-import { listHandlerStates, listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
+import { listHandlerHealth } from '../automation/handler-health.js';
+import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 import { findRun, retryRun } from '../db/runs.js';
 import { DeliveryNotFoundError, DeliveryPrunedError, replayStoredDelivery } from '../webhooks/replay-delivery.js';
 
@@ -40,21 +41,7 @@ const caller = (request: FastifyRequest) => request.identity?.name ?? 'unknown';
 export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
   const { db } = options;
 
-  app.get('/api/handlers', async () => {
-    const states = new Map(listHandlerStates(db).map((s) => [s.handler, s]));
-    return {
-      handlers: handlers.map((h) => {
-        const state = states.get(h.name);
-        return {
-          name: h.name,
-          state: state?.pausedAt ? 'paused' : 'active',
-          consecutiveFailures: state?.consecutiveFailures ?? 0,
-          pausedAt: state?.pausedAt ? new Date(state.pausedAt).toISOString() : null,
-          pausedReason: state?.pausedReason ?? null,
-        };
-      }),
-    };
-  });
+  app.get('/api/handlers', async () => ({ handlers: listHandlerHealth(db) }));
 
   app.post<{ Params: { name: string } }>('/api/handlers/:name/pause', { bodyLimit: 4096 }, async (request) => {
     checkHandler(request.params.name);

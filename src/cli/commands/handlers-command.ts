@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { handlers } from '../../../handlers/index.js';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { listHandlerStates, pauseHandler, resumeHandler } from '../../db/handler-states.js';
+import { listHandlerHealth } from '../../automation/handler-health.js';
+import { pauseHandler, resumeHandler } from '../../db/handler-states.js';
 import { parseFormat, renderTable } from '../output.js';
 
 /**
@@ -19,18 +20,8 @@ export function registerHandlersCommand(program: Command): void {
       const format = parseFormat(options.format, ['table', 'json']);
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
-      const states = new Map(listHandlerStates(db).map((s) => [s.handler, s]));
+      const rows = listHandlerHealth(db);
       db.$client.close();
-      const rows = handlers.map((h) => {
-        const state = states.get(h.name);
-        return {
-          name: h.name,
-          state: state?.pausedAt ? 'paused' : 'active',
-          consecutiveFailures: state?.consecutiveFailures ?? 0,
-          pausedAt: state?.pausedAt ? new Date(state.pausedAt).toISOString() : null,
-          pausedReason: state?.pausedReason ?? null,
-        };
-      });
       if (format === 'json') return void console.log(JSON.stringify({ handlers: rows }, null, 2));
       console.log(
         renderTable(
