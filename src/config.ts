@@ -30,19 +30,37 @@ export const DEFAULT_GITHUB_ORG = 'acme';
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
-const DURATION_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+/** A duration variable (`30m`, `12h`, `30d`, `2w`: the grammar of {@link parseDuration}) → ms. */
+const duration = (name: string, fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v, name);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 
-/** `30m`, `12h`, `30d`, `2w` → ms; `off` → null (keep forever). */
-const retention = z
-  .string()
-  .trim()
-  .regex(/^(off|\d+\s*[mhdw])$/i, 'must be a duration like 30d, 12h, 2w, or off')
-  .default('30d')
-  .transform((v) => {
-    if (v.toLowerCase() === 'off') return null;
-    const [, n, unit] = /^(\d+)\s*([mhdw])$/i.exec(v)!;
-    return Number(n) * DURATION_UNIT_MS[unit.toLowerCase() as keyof typeof DURATION_UNIT_MS];
-  });
+/** {@link duration}, or the word `off` → null (e.g. keep forever). */
+const durationOrOff = (name: string, fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (v.toLowerCase() === 'off') return null;
+      try {
+        return parseDuration(v, name);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${(error as Error).message}, or off` });
+        return z.NEVER;
+      }
+    });
+
 /**
  * Defaults of the receiver's limits (also used by `buildApp` when a test passes a partial config).
  * `maxEventAgeMs` 24 h is past Jira's retry window (Jira retries failed deliveries for a few hours at most:
@@ -176,24 +194,14 @@ export const envSchema = z.object({
   DEFLECT_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   DEFLECT_AUTH_FAILURE_LIMIT: nonNegativeInt(20),
   DEFLECT_RUN_LEASE_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').default(60_000),
-  DEFLECT_DELIVERY_RETENTION: retention,
+  DEFLECT_DELIVERY_RETENTION: durationOrOff('DEFLECT_DELIVERY_RETENTION', '30d'),
   DEFLECT_MIN_FREE_BYTES: nonNegativeInt(64 * 1024 * 1024),
   // Receiver limits (issue 9: replay protection, resource limits, act only on the configured site).
   JIRA_SITE_URL: z
     .url({ message: 'must be the Jira site URL like https://your-site.atlassian.net' })
     .optional()
     .transform((v) => v?.replace(/\/+$/, '')),
-  DEFLECT_MAX_EVENT_AGE: z
-    .string()
-    .default('24h')
-    .transform((v, ctx) => {
-      try {
-        return parseDuration(v, 'DEFLECT_MAX_EVENT_AGE');
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  DEFLECT_MAX_EVENT_AGE: duration('DEFLECT_MAX_EVENT_AGE', '24h'),
   DEFLECT_REQUEST_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.requestTimeoutMs),
   DEFLECT_KEEP_ALIVE_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.keepAliveTimeoutMs),
   DEFLECT_MAX_CONNECTIONS: positiveInt(RECEIVER_LIMITS.maxConnections),
