@@ -42,7 +42,7 @@ import type { Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
 import type { RecordedCall } from '../jira/recorded-actions.js';
 import type { NotApplied } from './not-applied.js';
-import type { Tracker } from './tracker.js';
+import type { HandlerTracker } from './tracker.js';
 
 /**
  * What a handler's `run` receives. Everything it may touch is here; it reads no globals.
@@ -58,7 +58,7 @@ export interface HandlerContext<Input = unknown> {
    * already applied, and is only recorded as `planned` (nothing sent) when `dryRun` is true.
    * @example await ctx.tracker.comment(md`Done: \`${ctx.input.repository}\``); await ctx.tracker.resolve();
    */
-  tracker: Tracker;
+  tracker: HandlerTracker;
   /**
    * Other systems, each registered once in `src/integrations/index.ts` and built at start-up from the config:
    * `ctx.integrations.github` is `{ api, org }` (`api` null without `GITHUB_TOKEN`). Wrap every call in {@link act}.

@@ -10,7 +10,7 @@ import type { RecordedCall } from '../jira/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 import type { HandlerContext } from './define-handler.js';
 import { createNotApplied } from './not-applied.js';
-import { jiraTracker } from './tracker.js';
+import { handlerTracker } from './tracker.js';
 
 /** What {@link buildHandlerContext} needs. */
 export interface HandlerContextParts<Input> {
@@ -28,7 +28,7 @@ export interface HandlerContextParts<Input> {
 
 /** The handler context for one run attempt (see {@link HandlerContext} for each field). Sends nothing itself. */
 export function buildHandlerContext<Input>(parts: HandlerContextParts<Input>): HandlerContext<Input> {
-  const tracker = jiraTracker(parts.actions);
+  const tracker = handlerTracker('jira', parts.actions);
   return {
     ticket: parts.ticket,
     input: parts.input,

@@ -26,7 +26,7 @@
  * ```
  */
 import { md, type Markdown } from '../jira/comment-markdown.js';
-import type { Tracker } from './tracker.js';
+import type { HandlerTracker } from './tracker.js';
 
 /** Options of {@link NotApplied}. */
 export interface NotAppliedOptions {
@@ -52,7 +52,7 @@ export interface NotAppliedResult {
 export type NotApplied = (reason: Markdown | string, steps: ReadonlyArray<Markdown | string>, options?: NotAppliedOptions) => Promise<NotAppliedResult>;
 
 /** Builds `ctx.notApplied` for one run: comments through `tracker`, quoting `idempotencyKey` as the request id. */
-export function createNotApplied(tracker: Pick<Tracker, 'comment'>, idempotencyKey: string): NotApplied {
+export function createNotApplied(tracker: Pick<HandlerTracker, 'comment'>, idempotencyKey: string): NotApplied {
   return async (reason, steps, options = {}) => {
     const notes = options.note === undefined ? [] : Array.isArray(options.note) ? options.note : [options.note];
     await tracker.comment(

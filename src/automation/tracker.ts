@@ -1,8 +1,9 @@
 /**
  * `ctx.tracker`: what a handler does to its ticket, on whichever tracker the ticket came from. Today that is Jira
- * only, so {@link jiraTracker} implements it over the recorded Jira actions (`src/jira/recorded-actions.ts`): every
+ * only; {@link handlerTracker} implements it over the run's recorded ticket actions (the tracker adapter's
+ * `createActions`, `src/trackers/tracker.ts`; for Jira `src/jira/recorded-actions.ts`): every
  * call is an action row in the audit trail with its own idempotency key, skipped on a retry that finds it applied,
- * and only recorded as `planned` (nothing sent) in dry run. A second tracker implements the same interface.
+ * and only recorded as `planned` (nothing sent) in dry run. Another tracker plugs in through its adapter's `createActions`.
  *
  * @example
  * ```ts
@@ -11,16 +12,16 @@
  * await ctx.tracker.resolve();                                          // Jira: transition to "Done"
  * ```
  */
-import type { JiraActions } from '../jira/jira-actions.js';
 import type { Markdown } from '../jira/comment-markdown.js';
+import type { TicketActions, TrackerName } from '../trackers/tracker.js';
 
-/** The status {@link Tracker.resolve} moves a ticket to when given none. */
+/** The status {@link HandlerTracker.resolve} moves a ticket to when given none. */
 export const DEFAULT_RESOLVED_STATUS = 'Done';
 
 /** Tracker-neutral actions on the run's ticket. Each is recorded and applied effectively once (see module doc). */
-export interface Tracker {
+export interface HandlerTracker {
   /** Which tracker the ticket came from. */
-  readonly kind: 'jira';
+  readonly kind: TrackerName;
   /**
    * Adds a comment. Build it with the `md` tagged template (`src/jira/comment-markdown.ts`): the template is
    * Markdown, every `${value}` is literal text, never a link or markup. A plain string is posted as plain text.
@@ -38,10 +39,10 @@ export interface Tracker {
   assign(accountId: string | null): Promise<void>;
 }
 
-/** The {@link Tracker} of a Jira ticket, over the run's recorded Jira actions. */
-export function jiraTracker(jira: JiraActions): Tracker {
+/** `ctx.tracker` over a run's recorded ticket actions on tracker `kind`. */
+export function handlerTracker(kind: TrackerName, jira: TicketActions): HandlerTracker {
   return Object.freeze({
-    kind: 'jira' as const,
+    kind,
     comment: (body: Markdown | string) => jira.comment(body),
     resolve: (status: string = DEFAULT_RESOLVED_STATUS) => jira.transition(status),
     label: (...labels: string[]) => jira.addLabels(...labels),

@@ -26,7 +26,7 @@
  * contains an interpolated value (`[x](https://github.com/${repo})`, or a bare `https://github.com/${repo}` that
  * marked autolinks) is dropped, leaving the text; an image whose URL contains one becomes its URL as text.
  *
- * A plain `string` given to `ctx.jira.comment` is treated as **plain text** (no Markdown at all): the safe default
+ * A plain `string` given to `ctx.tracker.comment` is treated as **plain text** (no Markdown at all): the safe default
  * for code that builds comments with ordinary template literals. Use `md` for formatting.
  */
 import type { AdfDocument, AdfNode } from './jira-actions.js';
@@ -45,7 +45,7 @@ type Piece = { kind: 'text'; text: string } | { kind: 'link'; text: string; href
 
 /**
  * Comment text built with {@link md}: Markdown source written by code, plus the values interpolated into it.
- * Pass it to `ctx.jira.comment`. `String(markdown)` gives the source with the values inserted verbatim (for logs,
+ * Pass it to `ctx.tracker.comment`. `String(markdown)` gives the source with the values inserted verbatim (for logs,
  * the audit trail and tests); it is not safe to convert that string as Markdown again.
  */
 export class Markdown {
@@ -94,7 +94,7 @@ function appendValue(parts: { source: string; pieces: Piece[] }, value: unknown)
 /**
  * Tagged template for comment text: the template is Markdown, every `${value}` is literal text (a nested
  * {@link Markdown} is inserted as Markdown, so comments compose from parts).
- * @example await ctx.jira.comment(md`Hi ${ticket.reporter}, added \`${user}\` to **${repository}**.`)
+ * @example await ctx.tracker.comment(md`Hi ${ticket.reporter}, added \`${user}\` to **${repository}**.`)
  */
 export function md(strings: TemplateStringsArray, ...values: unknown[]): Markdown {
   const parts = { source: '', pieces: [] as Piece[] };

@@ -6,6 +6,7 @@
  *   recorded before the call, its result after, skipped on retry when already applied, planned-only in dry run
  *   (implemented in `recorded-actions.ts`).
  */
+import type { TicketActions } from '../trackers/tracker.js';
 import type { Markdown } from './comment-markdown.js';
 
 /** A transition available on an issue, as `GET /rest/api/3/issue/{key}/transitions` lists it. */
@@ -101,27 +102,5 @@ export class JiraRequestError extends Error {
   }
 }
 
-/**
- * What a handler can do to its ticket. Every method records an action (see module doc).
- */
-export interface JiraActions {
-  /**
-   * Adds a comment. Build it with the `md` tagged template (`comment-markdown.ts`): the template is Markdown
-   * (paragraphs, **bold**, *italic*, `code`, code blocks, lists, task lists, headings), every interpolated value is
-   * literal text, never a link, mention, image or structure. A plain string is posted as plain text (no Markdown).
-   * @example await ctx.jira.comment(md`Added ${reporter} to \`${repository}\` with the **${role}** role.`)
-   */
-  comment(body: Markdown | string): Promise<void>;
-  /**
-   * Moves the ticket to a status by *name* (case-insensitive): matches a transition whose target status or whose
-   * own name equals `statusName`. Transition ids differ per workflow, so they are never hard-coded.
-   * @throws Error listing the available transitions when none matches (a permanent failure).
-   */
-  transition(statusName: string): Promise<void>;
-  /** Assigns the ticket to an accountId; null unassigns. */
-  assign(accountId: string | null): Promise<void>;
-  /** Adds labels (Jira labels cannot contain spaces). */
-  addLabels(...labels: string[]): Promise<void>;
-  /** Removes labels. */
-  removeLabels(...labels: string[]): Promise<void>;
-}
+/** The recorded ticket actions of a Jira run: the tracker-neutral {@link TicketActions} (documented there). */
+export type JiraActions = TicketActions;

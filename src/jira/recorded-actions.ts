@@ -28,6 +28,7 @@ import type { Logger } from 'pino';
 import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
 import type { Db } from '../db/client.js';
 import { JiraRequestError, type JiraActions, type JiraApi } from './jira-actions.js';
+import type { TicketActionsOptions } from '../trackers/tracker.js';
 import { commentToAdf } from './comment-markdown.js';
 
 /** Comment entity property deflect attaches to each comment it posts: `{ idempotencyKey, runId }`. */
@@ -36,23 +37,8 @@ export const ACTION_PROPERTY_KEY = 'deflect.action';
 /** One hour, ms: the loop guard's window. */
 const HOUR_MS = 3_600_000;
 
-export interface RecordedActionsOptions {
-  db: Db;
-  /** null in dry run (no credentials). */
-  api: JiraApi | null;
-  runId: number;
-  /** The run's idempotency key. */
-  runKey: string;
-  ticketKey: string;
-  dryRun: boolean;
-  log: Logger;
-  /** Once aborted, no new action starts (the handler timed out or the service is shutting down). */
-  signal?: AbortSignal;
-  /** Per-ticket cap on actions in any rolling hour (`DEFLECT_MAX_ACTIONS_PER_HOUR`); 0 or absent = no cap. */
-  maxActionsPerHour?: number;
-  /** Clock, ms (injectable for tests). */
-  now?: () => number;
-}
+/** Options of {@link createRecordedActions}: the adapter-neutral {@link TicketActionsOptions} with Jira's client. */
+export type RecordedActionsOptions = TicketActionsOptions<JiraApi>;
 
 /** An action kind for another system: `<system>.<operation>`, lower case, e.g. `github.add_collaborator`. */
 const EXTERNAL_KIND = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_-]*)+$/;
@@ -103,7 +89,7 @@ export class LoopGuardError extends Error {
  *   {@link LoopGuardError}, or the abort reason of `signal`.
  */
 export function createRecordedActions(options: RecordedActionsOptions): RecordedActions {
-  const { db, api, runId, runKey, ticketKey, dryRun, log, signal } = options;
+  const { db, client: api, runId, runKey, ticketKey, dryRun, log, signal } = options;
   const now = options.now ?? Date.now;
   let seq = 0;
   let inFlight: Promise<unknown> = Promise.resolve();

@@ -63,15 +63,29 @@ export class InvalidIssueError extends Error {
   override name = 'InvalidIssueError';
 }
 
-/** What a handler can do to its ticket, whatever the tracker. Each call is recorded as an action (audit trail). */
+/**
+ * What a handler can do to its ticket, whatever the tracker. Each call is recorded as an action (audit trail), skipped
+ * on a retry that finds it applied, and only planned in dry run. Statuses and labels are by name; Jira facts noted.
+ */
 export interface TicketActions {
-  /** Adds a comment: Markdown built with the `md` template (every value literal text), or plain text. */
+  /**
+   * Adds a comment. Build it with the `md` tagged template (`comment-markdown.ts`): the template is Markdown
+   * (paragraphs, **bold**, *italic*, `code`, code blocks, lists, task lists, headings), every interpolated value is
+   * literal text, never a link, mention, image or structure. A plain string is posted as plain text (no Markdown).
+   * @example await ctx.tracker.comment(md`Added ${reporter} to \`${repository}\` with the **${role}** role.`)
+   */
   comment(body: Markdown | string): Promise<void>;
-  /** Moves the ticket to a status by name (Jira: a transition; GitHub: close/reopen; Linear: a workflow state). */
+  /**
+   * Moves the ticket to a status by *name* (case-insensitive): matches a transition whose target status or whose
+   * own name equals `statusName`. Transition ids differ per workflow, so they are never hard-coded.
+   * @throws Error listing the available transitions when none matches (a permanent failure).
+   */
   transition(statusName: string): Promise<void>;
-  /** Assigns the ticket to an account id; null unassigns. */
+  /** Assigns the ticket to an accountId; null unassigns. */
   assign(accountId: string | null): Promise<void>;
+  /** Adds labels (Jira labels cannot contain spaces). */
   addLabels(...labels: string[]): Promise<void>;
+  /** Removes labels. */
   removeLabels(...labels: string[]): Promise<void>;
 }
 
@@ -85,18 +99,22 @@ export interface TicketActionsOptions<Client> {
   ticketKey: string;
   dryRun: boolean;
   log: Logger;
+  /** Once aborted, no new action starts (the handler timed out or the service is shutting down). */
   signal?: AbortSignal;
-  /** Per-ticket cap on actions in a rolling hour; 0 or absent = none. */
+  /** Per-ticket cap on actions in any rolling hour (`DEFLECT_MAX_ACTIONS_PER_HOUR`); 0 or absent = no cap. */
   maxActionsPerHour?: number;
+  /** Clock, ms (injectable for tests). */
+  now?: () => number;
 }
 
 /**
- * One ticket system. `Client` is its API client type (Jira: `JiraApi`).
+ * One ticket system. `Client` is its API client type (Jira: `JiraApi`); `Actions` what its `createActions` returns (at
+ * least {@link TicketActions}; Jira's also records other systems' calls, `act`).
  *
  * Receiving: `createVerifier` (before and while the body is read), then `parseEvent` on the parsed JSON, then
  * `deliveryKey`. Import and reconcile: `issueToTicket` on each REST issue. Running: `createActions`.
  */
-export interface Tracker<Client = never> {
+export interface Tracker<Client = never, Actions extends TicketActions = TicketActions> {
   readonly name: TrackerName;
   /**
    * Starts authenticating a delivery from its headers (lower-case names) against the configured secrets (HMAC) and
@@ -119,5 +137,5 @@ export interface Tracker<Client = never> {
    */
   issueToTicket(issue: unknown): Ticket;
   /** The recorded actions a run performs on its ticket. */
-  createActions(options: TicketActionsOptions<Client>): TicketActions;
+  createActions(options: TicketActionsOptions<Client>): Actions;
 }

@@ -25,7 +25,8 @@ import type { RunRow } from '../db/schema.js';
 import { findTicketByKey } from '../db/tickets.js';
 import { longestCallTimeoutMs, type Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
-import { createRecordedActions, LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
+import { LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
+import { jiraTracker } from '../trackers/jira/jira-tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
 
@@ -141,9 +142,9 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   }
 
   const controller = new AbortController();
-  const jira = createRecordedActions({
+  const jira = jiraTracker.createActions({
     db,
-    api: options.api,
+    client: options.api,
     runId: run.id,
     runKey: run.idempotencyKey,
     ticketKey: run.ticketKey,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineHandler } from '../../src/automation/define-handler.js';
 import { createNotApplied } from '../../src/automation/not-applied.js';
 import { createTestContext, runHandler, TestInputRejectedError } from '../../src/automation/test-context.js';
-import { jiraTracker } from '../../src/automation/tracker.js';
+import { handlerTracker } from '../../src/automation/tracker.js';
 import { commentToAdf, md, type Markdown } from '../../src/jira/comment-markdown.js';
 import type { JiraActions } from '../../src/jira/jira-actions.js';
 
@@ -24,7 +24,7 @@ function recordingJira() {
 describe('ctx.tracker over Jira', () => {
   it('maps comment, resolve (default Done), label and assign to the recorded Jira actions', async () => {
     const { jira, calls } = recordingJira();
-    const tracker = jiraTracker(jira);
+    const tracker = handlerTracker('jira', jira);
     await tracker.comment('hello');
     await tracker.resolve();
     await tracker.resolve('Closed');
@@ -44,7 +44,7 @@ describe('ctx.tracker over Jira', () => {
 describe('ctx.notApplied', () => {
   it('comments reason, steps as a checklist, the resolve step and the request id, and returns applied: false', async () => {
     const { jira, calls } = recordingJira();
-    const notApplied = createNotApplied(jiraTracker(jira), 'PLAT-1:h:d1');
+    const notApplied = createNotApplied(handlerTracker('jira', jira), 'PLAT-1:h:d1');
     const result = await notApplied(md`no token for **X**.`, [md`Do \`a\``, 'Do [b](https://evil.example)'], { note: 'Reply here.' });
     expect(result).toEqual({ summary: 'validated; not applied: no token for **X**.', applied: false });
     expect(calls).toHaveLength(1);
@@ -67,7 +67,7 @@ describe('ctx.notApplied', () => {
 
   it('treats a plain-string step as literal text, never markup (it stays a value in the comment)', async () => {
     const { jira, calls } = recordingJira();
-    await createNotApplied(jiraTracker(jira), 'k')('why', ['[b](https://evil.example)'], { summary: 'short' });
+    await createNotApplied(handlerTracker('jira', jira), 'k')('why', ['[b](https://evil.example)'], { summary: 'short' });
     const adf = JSON.stringify(commentToAdf(calls[0][1] as Markdown));
     expect(adf).toContain('[b](https://evil.example)'); // shown as typed
     expect(adf).not.toContain('"link"'); // never a link mark

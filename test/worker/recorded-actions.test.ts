@@ -36,7 +36,7 @@ function newRun(ticketKey: string): { runId: number; runKey: string } {
 }
 
 const actionsFor = (run: { runId: number; runKey: string }, ticketKey: string, extra: Partial<Parameters<typeof createRecordedActions>[0]> = {}) =>
-  createRecordedActions({ db, api: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }), ...run, ticketKey, dryRun: false, log, ...extra });
+  createRecordedActions({ db, client: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }), ...run, ticketKey, dryRun: false, log, ...extra });
 
 beforeAll(async () => {
   jira = await startFakeJira();

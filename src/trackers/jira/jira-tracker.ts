@@ -7,7 +7,7 @@
  */
 import type { JiraApi } from '../../jira/jira-actions.js';
 import { createRecordedActions, type RecordedActions } from '../../jira/recorded-actions.js';
-import type { Tracker, TicketActionsOptions } from '../tracker.js';
+import type { Tracker } from '../tracker.js';
 import { parseJiraEvent } from './jira-event.js';
 import { restIssueToTicket } from './jira-issue.js';
 import { createBodyVerifier } from './verify-delivery.js';
@@ -16,7 +16,7 @@ import { createBodyVerifier } from './verify-delivery.js';
 export const WEBHOOK_IDENTIFIER_HEADER = 'x-atlassian-webhook-identifier';
 
 /** The Jira adapter. `createActions` returns the run's {@link RecordedActions} (Jira calls plus `act`, `whenIdle`). */
-export const jiraTracker: Tracker<JiraApi> & { createActions(options: TicketActionsOptions<JiraApi>): RecordedActions } = {
+export const jiraTracker: Tracker<JiraApi, RecordedActions> = {
   name: 'jira',
   createVerifier: createBodyVerifier,
   parseEvent: parseJiraEvent,
@@ -27,5 +27,5 @@ export const jiraTracker: Tracker<JiraApi> & { createActions(options: TicketActi
     return { key: identifier ? `${event.siteHost ?? 'unknown-site'}:${identifier}` : `sha256:${hash}`, identifier };
   },
   issueToTicket: restIssueToTicket,
-  createActions: ({ client, ...options }) => createRecordedActions({ ...options, api: client }),
+  createActions: createRecordedActions,
 };
