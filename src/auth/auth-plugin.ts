@@ -24,7 +24,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AuthConfig } from '../config.js';
-import { findActiveApiToken, touchApiToken } from '../db/api-tokens.js';
+import { findActiveApiToken, touchApiToken, type ApiTokenInfo } from '../db/api-tokens.js';
 import { findSessionToken } from '../db/auth-sessions.js';
 import type { Db } from '../db/client.js';
 import { roleAllows, isRole, type Role } from './roles.js';
@@ -101,16 +101,20 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     // HSTS only means something over TLS; browsers ignore it on plain http (local trials).
     strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
   });
-  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
+  // Not on the webhook routes: their answers are read by Jira, not a browser, and they are the receiver's hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    if ((request.routeOptions.config as { access?: string }).access === 'webhook') return done();
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyAuth);
   app.decorateRequest('identity', null);
   app.decorateRequest('authProblem', null);
 
-  const asIdentity = (request: FastifyRequest, token: { id: number; name: string; role: string }, via: Identity['via']): void => {
+  const asIdentity = (request: FastifyRequest, token: ApiTokenInfo, via: Identity['via']): void => {
     request.identity = { name: token.name, role: isRole(token.role) ? token.role : null, via };
-    touchApiToken(db, token.id);
+    touchApiToken(db, token);
   };
 
   await app.register(fastifyBearerAuth, {

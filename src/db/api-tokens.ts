@@ -69,11 +69,12 @@ export function revokeApiToken(db: Db, name: string, now = Date.now()): boolean 
   })();
 }
 
-/** Records that a token was used now (written at most once a minute per token). */
-export function touchApiToken(db: Db, id: number, now = Date.now()): void {
-  statement(db, 'UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(
-    now,
-    id,
-    now - TOUCH_INTERVAL_MS,
-  );
+/**
+ * Records that a token (as just read, with its `lastUsedAt`) was used now. Writes at most once a minute per token and
+ * decides that from the row in hand, so an authenticated request does not take SQLite's write lock (which the
+ * receiver's commits need) for an UPDATE that would change nothing.
+ */
+export function touchApiToken(db: Db, token: Pick<ApiTokenInfo, 'id' | 'lastUsedAt'>, now = Date.now()): void {
+  if (token.lastUsedAt !== null && token.lastUsedAt >= now - TOUCH_INTERVAL_MS) return;
+  statement(db, 'UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now, token.id);
 }

@@ -88,4 +88,12 @@ describe('operator routes', () => {
     expect(pruned.statusCode).toBe(410);
     expect(pruned.json().message).toMatch(/body was pruned/);
   });
+
+  it('sends the security headers on API answers, not on the webhook (read by Jira, the hot path)', async () => {
+    const api = await app.inject({ url: '/api/handlers', headers });
+    expect(api.headers['content-security-policy']).toContain("default-src 'self'");
+    const webhook = await app.inject({ method: 'POST', url: '/webhooks/jira', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(webhook.statusCode).toBe(401);
+    expect(webhook.headers['content-security-policy']).toBeUndefined();
+  });
 });
