@@ -96,29 +96,31 @@ export function upsertTickets(
   const setLabelCreated = statement(db, 'UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
   const setGroupCreated = statement(db, 'UPDATE ticket_groups SET created = ? WHERE ticket_id = ?');
 
-  /** The row this snapshot goes to, adopting a site-less row first when there is one. */
-  const placeRow = (ticket: Ticket): { id: string; site: string } => {
+  type StoredRow = { id: string; updated: number | null; lastEventAt: number | null };
+  /** The row this snapshot goes to (and what it holds), adopting a site-less row first when there is one. */
+  const placeRow = (ticket: Ticket): { row: { id: string; site: string }; stored: StoredRow | undefined } => {
     const row = ticketRowId(ticket, options.defaultSiteUrl ?? null);
-    if (select.get(row.id)) return row;
+    const found = select.get(row.id) as StoredRow | undefined;
+    if (found) return { row, stored: found };
     if (row.site) {
       if (selectSiteless.get(ticket.id)) {
         copyRow.run({ newId: row.id, site: row.site, oldId: ticket.id });
         moveLabels.run(row.id, ticket.id);
         moveGroup.run(row.id, ticket.id);
         deleteRow.run(ticket.id);
+        return { row, stored: select.get(row.id) as StoredRow | undefined };
       }
-      return row;
+      return { row, stored: undefined };
     }
     const known = selectByIssueId.get(ticket.id) as { id: string; site: string } | undefined;
-    return known ?? row;
+    return known ? { row: known, stored: select.get(known.id) as StoredRow | undefined } : { row, stored: undefined };
   };
 
   let written = 0;
   let stale = 0;
   sqlite.transaction(() => {
     for (const { ticket, eventAt } of snapshots) {
-      const row = placeRow(ticket);
-      const stored = select.get(row.id) as { id: string; updated: number | null; lastEventAt: number | null } | undefined;
+      const { row, stored } = placeRow(ticket);
       if (stored && isOlder(ticket, eventAt ?? null, stored)) {
         stale++;
         continue;
