@@ -14,7 +14,7 @@ export const requestTypes = sqliteTable('request_types', {
   id: text('id').primaryKey(),
   /** The grouping algorithm version that made it, e.g. `text-v2`. */
   algorithm: text('algorithm').notNull(),
-  /** Readable name, e.g. `Add … to a team`. */
+  /** Readable name, e.g. `Add … to team`. */
   name: text('name').notNull(),
   /** The normalised words that define it (JSON array of strings). */
   keyWords: text('key_words').notNull(),

@@ -63,11 +63,3 @@ export function countPrunableDeliveries(db: Db, before: number): PruneResult {
   ).get(before) as PruneResult;
   return row;
 }
-
-/** Deliveries whose body was pruned, and the most recent prune time (ms) or null. */
-export function countPrunedDeliveries(db: Db): { deliveries: number; lastPrunedAt: number | null } {
-  return statement(db, 'SELECT count(*) AS deliveries, max(body_pruned_at) AS lastPrunedAt FROM deliveries WHERE body_pruned_at IS NOT NULL').get() as {
-    deliveries: number;
-    lastPrunedAt: number | null;
-  };
-}

@@ -3,8 +3,8 @@
  * and explains it (`db/text-groups.ts`, `reports/`, `cli/`, `scaffold/`).
  *
  * Two levels:
- * - a **request type** is what is asked: an action on a kind of object, with its polarity ("Add … to a team" vs
- *   "Remove … from a team"). Names, numbers, dates, versions and repository/team/user names never split a type;
+ * - a **request type** is what is asked: an action on a kind of object, with its polarity ("Add … to team" vs
+ *   "Remove … from teams"). Names, numbers, dates, versions and repository/team/user names never split a type;
  *   antonyms never merge.
  * - beneath each type, its **variants**: the wording templates its members use ("Add <*> to <*> maintainers").
  *
@@ -38,7 +38,7 @@ export interface RequestType {
   /** Stable id: `type:` + 12 hex digits of sha1(version + the words that define the type). */
   id: string;
   kind: 'type';
-  /** Readable name, e.g. `Add … to a team`, `Create teams for …`. */
+  /** Readable name, e.g. `Add … to team`, `Create teams …`. */
   name: string;
   /** The normalised words that define the type (action, object, polarity), e.g. `["add", "team"]`. */
   keyWords: string[];

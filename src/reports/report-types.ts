@@ -35,7 +35,7 @@ export interface ReportVariant {
 export interface ReportGroup {
   /** Stable id: `type:<hash>` or `label:<label>`. */
   id: string;
-  /** The type's name (e.g. `Add … to a team`) or the label. */
+  /** The type's name (e.g. `Add … to team`) or the label. */
   key: string;
   kind: 'type' | 'label';
   /** What to show: the type's name, or the label. */

@@ -82,7 +82,9 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
   const scope: ReportScope = { from, to, project };
   const totalTickets = countTickets(db, scope);
   const labels = labelAggregates(db, scope);
-  const types = typeAggregates(db, scope);
+  const meta = groupingMeta(db);
+  // Types of another algorithm's grouping are not shown (the notice below asks for `deflect group`).
+  const types = meta.algorithm === GROUPING_VERSION ? typeAggregates(db, scope) : [];
   const weekly = weeklyCounts(db, scope);
   const estimate = estimator(context);
 
@@ -117,7 +119,6 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
 
   const byPeriod = repeatedPerPeriod(db, scope, granularity, labels.map((l) => l.label), types.map((t) => t.typeId));
   const newest = newestCreated(db, project);
-  const meta = groupingMeta(db);
   const notice =
     meta.algorithm === null
       ? 'No text grouping stored yet: run `deflect group` (imports run it) to find request types among the tickets.'
