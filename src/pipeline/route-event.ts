@@ -45,7 +45,8 @@ export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKe
 export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): void {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   db.$client.transaction(() => {
-    const foreign = foreignSite(event, options.siteUrl ?? null, options.siteAliases);
+    const accepted = acceptedHosts(options);
+    const foreign = foreignSite(event.selfHosts, accepted);
     if (foreign) {
       const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
       markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
@@ -55,7 +56,7 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
     let stale = false;
     // A `self` through an alias of the configured site is the same site: one row per issue.
     const ticket =
-      event.ticket && options.siteUrl && foreignSite({ selfHosts: hostsOfSite(event.ticket.siteUrl) }, options.siteUrl, options.siteAliases) === null
+      event.ticket && options.siteUrl && foreignSite(hostsOfSite(event.ticket.siteUrl), accepted) === null
         ? { ...event.ticket, siteUrl: options.siteUrl }
         : event.ticket;
     if (ticket) {
@@ -91,15 +92,23 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
   })();
 }
 
+/** The hosts of the configured site and its aliases (computed once per routing options), or null when none is set. */
+const acceptedHostsCache = new WeakMap<RoutingOptions, Set<string> | null>();
+function acceptedHosts(options: RoutingOptions): Set<string> | null {
+  if (!acceptedHostsCache.has(options)) {
+    const ours = siteHostOf(options.siteUrl ?? null);
+    const aliases = (options.siteAliases ?? []).map(siteHostOf).filter((h): h is string => h !== null);
+    acceptedHostsCache.set(options, ours ? new Set([ours, ...aliases]) : null);
+  }
+  return acceptedHostsCache.get(options)!;
+}
+
 /**
- * The first host named by the event's `self` URLs that is neither `siteUrl`'s nor an alias's, or null (also when no
- * site is configured or the event names none: a Server `comment_*` event may carry no `self` at all).
+ * The first of the event's `self` hosts that is not an accepted host, or null (also when no site is configured, or
+ * the event names none: a Server `comment_*` event may carry no `self` at all).
  */
-export function foreignSite(event: Pick<TrackerEvent, 'selfHosts'>, siteUrl: string | null, aliases: readonly string[] = []): string | null {
-  const ours = siteHostOf(siteUrl);
-  if (!ours) return null;
-  const accepted = new Set([ours, ...aliases.map(siteHostOf).filter((h): h is string => h !== null)]);
-  return event.selfHosts.find((host) => !accepted.has(host)) ?? null;
+function foreignSite(selfHosts: readonly string[], accepted: Set<string> | null): string | null {
+  return accepted ? (selfHosts.find((host) => !accepted.has(host)) ?? null) : null;
 }
 
 const hostsOfSite = (url: string | null) => {

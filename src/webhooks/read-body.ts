@@ -33,11 +33,11 @@ export class TooDeepError extends Error {
  * @param limitBytes largest body accepted (DEFLECT_BODY_LIMIT).
  * @param createVerifier starts authenticating a body from the request headers (the tracker adapter's, bound to the configured secrets and tokens).
  */
-export function receiveBodyParser(limitBytes: number, createVerifier: (headers: FastifyRequest['headers']) => BodyVerifier) {
+export function receiveBodyParser(limitBytes: number, verifierFor: (request: FastifyRequest) => BodyVerifier) {
   return (request: FastifyRequest, payload: NodeJS.ReadableStream & { receivedEncodedLength?: number }, done: (err: Error | null, body?: ReceivedBody) => void): void => {
     const declared = Number(request.headers['content-length']);
     if (declared > limitBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-    const verifier = createVerifier(request.headers);
+    const verifier = verifierFor(request);
     const depth = new DepthScan(MAX_JSON_DEPTH);
     const chunks: Buffer[] = [];
     let received = 0;

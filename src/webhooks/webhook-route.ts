@@ -23,7 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodySha256 } from '../db/deliveries.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
 import { jiraTracker } from '../trackers/jira/jira-tracker.js';
-import { InvalidEventError, type TrackerEvent } from '../trackers/tracker.js';
+import { InvalidEventError, type BodyVerifier, type TrackerEvent } from '../trackers/tracker.js';
 import { receiveBodyParser, type ReceivedBody } from './read-body.js';
 import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
 
@@ -81,10 +81,14 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
   // re-serialised JSON); see read-body.ts.
   // Jira is the one adapter today; GitHub and Linear will register this route again as /webhooks/<tracker> (decision 006).
   const tracker = jiraTracker;
-  app.addContentTypeParser(
-    ['application/json', 'text/plain'],
-    receiveBodyParser(options.bodyLimitBytes, (headers) => tracker.createVerifier(headers, options.webhookSecrets, options.webhookTokens)),
-  );
+  // One verifier per request: made from the headers before the body is read (beforeBody), then fed the body's bytes.
+  const verifiers = new WeakMap<FastifyRequest, BodyVerifier>();
+  const verifierFor = (request: FastifyRequest): BodyVerifier => {
+    let verifier = verifiers.get(request);
+    if (!verifier) verifiers.set(request, (verifier = tracker.createVerifier(request.headers, options.webhookSecrets, options.webhookTokens)));
+    return verifier;
+  };
+  app.addContentTypeParser(['application/json', 'text/plain'], receiveBodyParser(options.bodyLimitBytes, verifierFor));
 
   const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
   let bytesInFlight = 0;
@@ -103,7 +107,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       return refuse(413, `body too large: the limit is ${options.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`);
     }
     // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
-    const early = needsAuth ? tracker.createVerifier(h, options.webhookSecrets, options.webhookTokens).early : null;
+    const early = needsAuth ? verifierFor(request).early : null;
     if (early && !early.ok) {
       request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
       return refuse(401, early.message);
