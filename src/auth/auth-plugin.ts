@@ -100,6 +100,8 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     // HSTS only means something over TLS; browsers ignore it on plain http (local trials).
     strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+    // The pages are never framed (CSP frame-ancestors 'none'; X-Frame-Options for older browsers).
+    xFrameOptions: { action: 'deny' },
   });
   // Not on the webhook routes: their answers are read by Jira, not a browser, and they are the receiver's hot path.
   app.addHook('onRequest', (request, reply, done) => {

@@ -11,8 +11,9 @@
  *
  * The static files live in `src/reports/page/` and are resolved from {@link PACKAGE_ROOT}, because the build compiles
  * only `.ts` files: the same folder serves under tsx and from `dist/`. They are read once, at registration.
- * The page answers with a strict Content-Security-Policy (`default-src 'self'`): no inline script or style, no
- * third-party origin; Chart.js styles its canvases through the CSSOM, which the policy allows.
+ * The page is answered with deflect's strict Content-Security-Policy (`default-src 'self'`, set for every page by the
+ * security headers in src/auth/auth-plugin.ts): no inline script or style, no third-party origin; Chart.js styles its
+ * canvases through the CSSOM, which the policy allows.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,19 +26,6 @@ export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
 
 /** The page's scripts (ES modules; the first is the entry point the HTML loads). */
 export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js'] as const;
-
-/** The page's policy: everything from deflect itself; ticket links navigate away but load nothing. */
-export const REPORT_PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** chart.js's package `exports` hide `dist/chart.umd.js`, so resolve the package entry and take its folder. */
 function chartUmdPath(): string {
@@ -65,10 +53,9 @@ export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
   const chart = readAsset(chartUmdPath()).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
 
   const send = (reply: FastifyReply, type: string, body: string, cache: string) =>
-    reply.header('content-type', type).header('cache-control', cache).header('x-content-type-options', 'nosniff').send(body);
+    reply.header('content-type', type).header('cache-control', cache).send(body);
 
   app.get('/reports/top-tickets', async (_request, reply) => {
-    reply.header('content-security-policy', REPORT_PAGE_CSP).header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
     return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
   });
   for (const [name, script] of scripts) {

@@ -40,7 +40,7 @@ describe('sign-in sessions', () => {
     expect(html).toContain('<form method="post" action="/signin">');
     expect(html).toContain('name="next" value="/reports/top-tickets?since=90d"');
     expect(signin.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(signin.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(signin.headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('refuses a bad token with 401 and the form again, and sets no cookie', async () => {
