@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { revokeIssuedToken } from '../src/auth/issue-token.js';
+import { revokeApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -89,7 +89,7 @@ try {
   process.stdout.write(await deflect('audit', '--limit', '10'));
 
   step('$ deflect tokens create --name demo-lead --role auditor --format json   (the HTTP API and the pages need a token)');
-  revokeIssuedToken(server.db, 'demo-lead'); // left over from an interrupted run
+  revokeApiToken(server.db, 'demo-lead'); // left over from an interrupted run
   const issued = JSON.parse(await deflect('tokens', 'create', '--name', 'demo-lead', '--role', 'auditor', '--format', 'json')) as { token: string };
   console.log(`token created for demo-lead (auditor), shown once: ${issued.token.slice(0, 8)}…`);
   const anonymous = await fetch(`${server.url}/api/runs?limit=3`);

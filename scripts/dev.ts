@@ -19,9 +19,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { issueApiToken, revokeIssuedToken } from '../src/auth/issue-token.js';
+import { issueApiToken } from '../src/auth/issue-token.js';
+import { findActiveApiToken, revokeApiToken } from '../src/db/api-tokens.js';
 import { hashSecret } from '../src/auth/secrets.js';
-import { findActiveApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -71,7 +71,7 @@ const tokenFile = `${dbPath}.admin-token`;
 const kept = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
 let adminToken = kept;
 if (!kept || findActiveApiToken(server.db, hashSecret(kept))?.name !== 'dev-admin') {
-  revokeIssuedToken(server.db, 'dev-admin');
+  revokeApiToken(server.db, 'dev-admin');
   adminToken = issueApiToken(server.db, 'dev-admin', 'admin').token;
   writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
 }

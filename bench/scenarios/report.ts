@@ -13,7 +13,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueApiToken, revokeIssuedToken } from '../../src/auth/issue-token.js';
+import { issueApiToken } from '../../src/auth/issue-token.js';
+import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { openDatabase } from '../../src/db/client.js';
 import { launcher as getLauncher, serveArgs } from '../lib/build.js';
 import { baseEnv, freePort, runNode, spawnService, tempDir, tsNode, REPO_ROOT } from '../lib/processes.js';
@@ -81,7 +82,7 @@ export async function runReport(settings: Settings): Promise<ScenarioResult> {
 
     // The report API needs an auditor token (the same as `deflect tokens create`); a rerun on a kept database replaces it.
     const tokenDb = openDatabase(dbPath);
-    revokeIssuedToken(tokenDb, 'bench');
+    revokeApiToken(tokenDb, 'bench');
     const { token } = issueApiToken(tokenDb, 'bench', 'auditor');
     tokenDb.$client.close();
     const port = await freePort();

@@ -1,8 +1,9 @@
 /**
- * Issuing and revoking API tokens: the one path `deflect tokens` and `/api/tokens` share.
+ * Issuing and listing API tokens: the one path `deflect tokens` and `/api/tokens` share (revoking is
+ * `revokeApiToken` in src/db/api-tokens.ts).
  */
 import { z } from 'zod';
-import { createApiToken, revokeApiToken } from '../db/api-tokens.js';
+import { createApiToken, listApiTokens } from '../db/api-tokens.js';
 import type { Db } from '../db/client.js';
 import { ROLES, type Role } from './roles.js';
 import { generateToken, hashSecret } from './secrets.js';
@@ -32,7 +33,17 @@ export function issueApiToken(db: Db, name: string, role: string): IssuedToken {
   return { name: parsed.name, role: parsed.role, token };
 }
 
-/** Revokes the active token `name` and ends its sessions. @returns false when there is none. */
-export function revokeIssuedToken(db: Db, name: string): boolean {
-  return revokeApiToken(db, name);
+/** A token as `deflect tokens list` and `GET /api/tokens` show it: ISO 8601 times, never the token or its hash. */
+export interface TokenListing {
+  name: string;
+  role: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Every token, oldest first, revoked ones included. */
+export function listTokens(db: Db): TokenListing[] {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return listApiTokens(db).map((t) => ({ name: t.name, role: t.role, createdAt: iso(t.createdAt)!, lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) }));
 }

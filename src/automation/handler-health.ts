@@ -17,6 +17,18 @@ export interface HandlerHealth {
   pausedReason: string | null;
 }
 
+/** Thrown by {@link assertInstalledHandler}: the message names the installed handlers. */
+export class UnknownHandlerError extends Error {
+  override name = 'UnknownHandlerError';
+}
+
+/** @throws UnknownHandlerError naming the installed handlers when `name` is not one of them. */
+export function assertInstalledHandler(name: string): void {
+  if (!handlers.some((h) => h.name === name)) {
+    throw new UnknownHandlerError(`no handler named "${name.slice(0, 100)}" (installed: ${handlers.map((h) => h.name).join(', ')})`);
+  }
+}
+
 /** One {@link HandlerHealth} row per installed handler. */
 export function listHandlerHealth(db: Db): HandlerHealth[] {
   const states = new Map(listHandlerStates(db).map((s) => [s.handler, s]));

@@ -13,9 +13,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { handlers } from '../../handlers/index.js';
 import type { Db } from '../db/client.js';
-import { listHandlerHealth } from '../automation/handler-health.js';
+import { assertInstalledHandler, listHandlerHealth, UnknownHandlerError } from '../automation/handler-health.js';
 import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 import { findRun, retryRun } from '../db/runs.js';
 import { DeliveryNotFoundError, DeliveryPrunedError, replayStoredDelivery } from '../webhooks/replay-delivery.js';
@@ -31,8 +30,10 @@ const pauseBody = z.object({ reason: z.string().trim().min(1).max(500).optional(
 
 /** @throws 404 naming the installed handlers when `name` is not one of them. */
 function checkHandler(name: string): void {
-  if (!handlers.some((h) => h.name === name)) {
-    throw httpError(404, `no handler named "${name.slice(0, 100)}" (installed: ${handlers.map((h) => h.name).join(', ')})`);
+  try {
+    assertInstalledHandler(name);
+  } catch (error) {
+    throw error instanceof UnknownHandlerError ? httpError(404, error.message) : error;
   }
 }
 

@@ -7,18 +7,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DuplicateTokenNameError, listApiTokens } from '../db/api-tokens.js';
+import { DuplicateTokenNameError, revokeApiToken } from '../db/api-tokens.js';
 import type { Db } from '../db/client.js';
-import { issueApiToken, revokeIssuedToken, roleSchema, tokenNameSchema } from '../auth/issue-token.js';
+import { issueApiToken, listTokens, roleSchema, tokenNameSchema } from '../auth/issue-token.js';
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const createBody = z.object({ name: tokenNameSchema, role: roleSchema }).strict();
 
 export async function tokenRoutes(app: FastifyInstance, options: { db: Db }): Promise<void> {
-  app.get('/api/tokens', async () => ({
-    tokens: listApiTokens(options.db).map((t) => ({ name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) })),
-  }));
+  app.get('/api/tokens', async () => ({ tokens: listTokens(options.db) }));
 
   app.post('/api/tokens', { bodyLimit: 4096 }, async (request, reply) => {
     const body = createBody.safeParse(request.body ?? {});
@@ -34,7 +31,7 @@ export async function tokenRoutes(app: FastifyInstance, options: { db: Db }): Pr
   });
 
   app.delete<{ Params: { name: string } }>('/api/tokens/:name', async (request) => {
-    if (!revokeIssuedToken(options.db, request.params.name)) throw httpError(404, `no active token named "${request.params.name.slice(0, 64)}"`);
+    if (!revokeApiToken(options.db, request.params.name)) throw httpError(404, `no active token named "${request.params.name.slice(0, 64)}"`);
     request.log.info({ token: request.params.name, by: request.identity?.name }, 'API token revoked');
     return { revoked: request.params.name };
   });

@@ -11,7 +11,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { requiredRole, ROUTE_ACCESS, type RouteAccess } from '../../src/auth/route-access.js';
-import { revokeIssuedToken } from '../../src/auth/issue-token.js';
+import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { roleAllows, ROLES, type Role } from '../../src/auth/roles.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
@@ -105,7 +105,7 @@ beforeAll(async () => {
   // Sessions are opened through the real sign-in route; the revoked token's session is opened before the revoke.
   for (const caller of [...ROLES, 'revoked'] as const) cookies.set(caller, await signIn(tokens.get(caller)!));
   cookies.set('bad', 'no-such-session');
-  expect(revokeIssuedToken(db, 'soon-revoked')).toBe(true);
+  expect(revokeApiToken(db, 'soon-revoked')).toBe(true);
 });
 afterAll(async () => {
   await app?.close();

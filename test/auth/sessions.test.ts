@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeIssuedToken } from '../../src/auth/issue-token.js';
+import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { createTestToken } from '../support/api-token.js';
 import { startDeflect, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
@@ -100,7 +100,7 @@ describe('sign-in sessions', () => {
 
     const c = await open();
     expect((await runs(c)).status).toBe(200);
-    expect(revokeIssuedToken(deflect.db, 'page-operator')).toBe(true);
+    expect(revokeApiToken(deflect.db, 'page-operator')).toBe(true);
     expect((await runs(c)).status).toBe(401);
     expect(deflect.db.$client.prepare('SELECT count(*) AS n FROM auth_sessions WHERE id_hash = ?').get(sha256(c))).toEqual({ n: 0 });
   });

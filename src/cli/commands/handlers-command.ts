@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { handlers } from '../../../handlers/index.js';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { listHandlerHealth } from '../../automation/handler-health.js';
+import { assertInstalledHandler, listHandlerHealth } from '../../automation/handler-health.js';
 import { pauseHandler, resumeHandler } from '../../db/handler-states.js';
 import { parseFormat, renderTable } from '../output.js';
 
@@ -36,7 +35,7 @@ export function registerHandlersCommand(program: Command): void {
     .argument('<name>', 'the handler name (its file name in handlers/)')
     .description('resume a paused handler: its queued runs run again')
     .action((name: string) => {
-      checkName(name);
+      assertInstalledHandler(name);
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
       const resumed = resumeHandler(db, name);
@@ -50,17 +49,11 @@ export function registerHandlersCommand(program: Command): void {
     .option('--reason <text>', 'why (shown in deflect handlers and deflect audit)', 'paused by an operator')
     .description('pause a handler by hand: its runs wait in the queue until resumed')
     .action((name: string, options: { reason: string }) => {
-      checkName(name);
+      assertInstalledHandler(name);
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
       const paused = pauseHandler(db, name, options.reason);
       db.$client.close();
       console.log(paused ? `Paused ${name}.` : `${name} was already paused.`);
     });
-}
-
-function checkName(name: string): void {
-  if (!handlers.some((h) => h.name === name)) {
-    throw new Error(`no handler named "${name}" (installed: ${handlers.map((h) => h.name).join(', ')})`);
-  }
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ZodError } from 'zod';
-import { issueApiToken, revokeIssuedToken } from '../../auth/issue-token.js';
+import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
 import { loadProcessConfig } from '../../config.js';
-import { listApiTokens } from '../../db/api-tokens.js';
+import { revokeApiToken } from '../../db/api-tokens.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { parseFormat, renderTable } from '../output.js';
 
@@ -43,14 +43,7 @@ export function registerTokensCommand(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action((options: { format: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-      const rows = withDb(listApiTokens).map((t) => ({
-        name: t.name,
-        role: t.role,
-        createdAt: iso(t.createdAt),
-        lastUsedAt: iso(t.lastUsedAt),
-        revokedAt: iso(t.revokedAt),
-      }));
+      const rows = withDb(listTokens);
       if (format === 'json') return void console.log(JSON.stringify({ tokens: rows }, null, 2));
       if (rows.length === 0) return void console.log('No tokens. Create one with deflect tokens create --name NAME --role auditor|operator|admin');
       console.log(
@@ -66,7 +59,7 @@ export function registerTokensCommand(program: Command): void {
     .argument('<name>', 'the token name (from deflect tokens list)')
     .description('revoke a token: requests and sessions using it get 401 from now on')
     .action((name: string) => {
-      if (!withDb((db) => revokeIssuedToken(db, name))) throw new Error(`no active token named "${name}" (see deflect tokens list)`);
+      if (!withDb((db) => revokeApiToken(db, name))) throw new Error(`no active token named "${name}" (see deflect tokens list)`);
       console.log(`Revoked "${name}"; its sign-in sessions are closed.`);
     });
 }
