@@ -35,6 +35,8 @@ const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** SQL for the ISO week index of `created` (Monday-based; 1970-01-01 was a Thursday, hence the 3-day shift). */
 export const WEEK_SQL = (column: string) => `((${column} + ${3 * DAY_MS}) / ${WEEK_MS})`;
+/** The same ISO week index as {@link WEEK_SQL}, of a time in ms. */
+export const weekIndex = (ms: number) => Math.floor((ms + 3 * DAY_MS) / WEEK_MS);
 /** Start (ms) of the week with index `index` of {@link WEEK_SQL}. */
 export const weekIndexStart = (index: number) => index * WEEK_MS - 3 * DAY_MS;
 /** SQL for the first day of the month of `created`, `YYYY-MM-01` (UTC). */

@@ -22,6 +22,7 @@ import {
   newestCreated,
   repeatedPerPeriod,
   typeAggregates,
+  weekIndex,
   weekIndexStart,
   weeklyCounts,
   type MemberRow,
@@ -47,9 +48,6 @@ export interface ReportOptions {
   top?: number;
   project?: string | null;
 }
-
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
 
 /** A row is a burst when it has ≥ 5 tickets over ≥ 3 weeks and one week holds at least half of them. */
 export const BURST_MIN_TICKETS = 5;
@@ -244,7 +242,7 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
     if (m.created === null) continue;
     const period = isoDay(periodStart(m.created, ctx.granularity));
     perPeriod.set(period, (perPeriod.get(period) ?? 0) + 1);
-    const week = Math.floor((m.created + 3 * DAY_MS) / WEEK_MS);
+    const week = weekIndex(m.created);
     perWeek.set(week, (perWeek.get(week) ?? 0) + 1);
   }
   const burst = detectBurst(perWeek, count);
