@@ -160,7 +160,7 @@ function buildType(
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: (renderTemplate(normaliseText(clip(v.items[0].ticket.summary)), v.keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>'),
+      template: templateOf(v.items[0].ticket.summary, v.keep),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
@@ -224,7 +224,7 @@ function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, group
     }
     const members = c.members.map((i) => items[i]);
     const keep = new Set(c.words);
-    const name = (renderTemplate(normaliseText(clip(members[0].ticket.summary)), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
+    const name = templateOf(members[0].ticket.summary, keep);
     const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
     let key = `wording ${c.words.join(' ')}`;
     for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
@@ -280,4 +280,9 @@ export function explainTicket(grouping: Grouping, key: string): string {
 /** Code-unit comparison: locale-independent, so the order is the same on every machine. */
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A wording template: the summary with words outside `keep` blanked (`<*>`), typed placeholders kept, dates as `<date>`. */
+function templateOf(summary: string | null, keep: ReadonlySet<string>): string {
+  return (renderTemplate(normaliseText(clip(summary)), keep) || '<*>').replace(/<num>(?:[-/.]<num>){2}/g, '<date>');
 }
