@@ -18,11 +18,13 @@ import { healthRoutes } from './routes/health-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { reportPageRoutes } from './routes/report-page-routes.js';
+import { TRACKERS } from './trackers/index.js';
+import type { TrackerName, WebhookAuthConfig } from './trackers/tracker.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -87,14 +89,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Before any route: the onRoute hook gives every route its auth decision (and refuses routes without one).
   await installAuth(app, { db: options.db, auth });
 
-  await app.register(webhookRoute, {
-    intake: new RecordAndRoute(options.db, { routing: options.routing, onCommitted: options.onDeliveryStored }),
-    webhookSecrets: options.config.webhookSecrets,
-    webhookTokens: options.config.webhookTokens,
-    bodyLimitBytes: options.config.bodyLimitBytes,
-    maxEventAgeMs: limits.maxEventAgeMs,
-    bodyBytesInFlight: limits.bodyBytesInFlight,
-  });
+  // One receiver per tracker, sharing one record-and-route step (one group commit for all of them).
+  const intake = new RecordAndRoute(options.db, { routing: options.routing, onCommitted: options.onDeliveryStored });
+  const webhookAuth = webhookAuthByTracker(options.config);
+  for (const tracker of TRACKERS) {
+    await app.register(webhookRoute, {
+      tracker,
+      intake,
+      auth: webhookAuth[tracker.name],
+      bodyLimitBytes: options.config.bodyLimitBytes,
+      maxEventAgeMs: limits.maxEventAgeMs,
+      bodyBytesInFlight: limits.bodyBytesInFlight,
+    });
+  }
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored });
   await app.register(tokenRoutes, { db: options.db });
@@ -105,12 +112,33 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxQueueLag: options.config.maxQueueLag,
     minFreeBytes: options.config.minFreeBytes,
     auth: {
-      webhookSecrets: options.config.webhookSecrets.length,
+      webhookSecrets: options.config.webhookSecrets.length + (options.config.githubWebhookSecrets?.length ?? 0) + (options.config.linearWebhookSecrets?.length ?? 0),
       webhookTokens: options.config.webhookTokens.length,
       insecureNoAuth: options.config.insecureNoAuth ?? false,
     },
   });
   return app;
+}
+
+/**
+ * Each tracker's webhook authentication: its configured secrets (and Jira's Automation tokens); `null` for a tracker
+ * with none, whose route then refuses every delivery. Open (empty lists, no authentication) only with
+ * `DEFLECT_INSECURE_NO_AUTH`, or when no tracker has any authentication at all: `deflect serve` refuses to start then
+ * (`checkWebhookAuth`), so that case is an app built by a test.
+ */
+export function webhookAuthByTracker(
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'insecureNoAuth'>>,
+): Record<TrackerName, WebhookAuthConfig | null> {
+  const configured: Record<TrackerName, WebhookAuthConfig> = {
+    jira: { secrets: config.webhookSecrets, tokens: config.webhookTokens },
+    github: { secrets: config.githubWebhookSecrets ?? [], tokens: [] },
+    linear: { secrets: config.linearWebhookSecrets ?? [], tokens: [] },
+  };
+  const has = (auth: WebhookAuthConfig) => auth.secrets.length > 0 || auth.tokens.length > 0;
+  const open = config.insecureNoAuth === true || !Object.values(configured).some(has);
+  return Object.fromEntries(
+    Object.entries(configured).map(([name, auth]) => [name, has(auth) || open ? auth : null]),
+  ) as Record<TrackerName, WebhookAuthConfig | null>;
 }
 
 /** The properties of `value` that are not undefined (so defaults fill only what a partial test config omits). */

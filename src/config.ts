@@ -87,6 +87,10 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_RULES` | rules file (YAML) | `./rules.yaml` when it exists, else no rules |
  * | `DEFLECT_WEBHOOK_SECRET` | HMAC secret(s) for `X-Hub-Signature`, comma-separated for rotation | none |
  * | `DEFLECT_WEBHOOK_TOKEN` | shared token(s) for Jira Automation's `X-Deflect-Token` header, comma-separated | none |
+ * | `DEFLECT_GITHUB_WEBHOOK_SECRET` | secret(s) of the GitHub webhook (`X-Hub-Signature-256`), comma-separated; unset → `/webhooks/github` refuses every delivery | none |
+ * | `DEFLECT_LINEAR_WEBHOOK_SECRET` | signing secret(s) of the Linear webhook (`Linear-Signature`), comma-separated; unset → `/webhooks/linear` refuses every delivery | none |
+ * | `LINEAR_API_KEY` | Linear API key deflect acts with (comments, states, labels) and imports with; unset → runs on Linear tickets are dry runs | none |
+ * | `LINEAR_API_URL` | Linear GraphQL endpoint | `https://api.linear.app/graphql` |
  * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token; all three or none | none → dry run |
  * | `JIRA_ACCOUNT_ID` | the service account's accountId (skips a `/myself` call at start-up) | looked up |
  * | `DEFLECT_DRY_RUN` | force dry run even with credentials | `false` |
@@ -127,6 +131,10 @@ export const envSchema = z.object({
   DEFLECT_RULES: z.string().min(1).optional(),
   DEFLECT_WEBHOOK_SECRET: z.string().optional().transform(csv),
   DEFLECT_WEBHOOK_TOKEN: z.string().optional().transform(csv),
+  DEFLECT_GITHUB_WEBHOOK_SECRET: z.string().optional().transform(csv),
+  DEFLECT_LINEAR_WEBHOOK_SECRET: z.string().optional().transform(csv),
+  LINEAR_API_KEY: z.string().trim().min(1).optional(),
+  LINEAR_API_URL: z.url({ message: 'must be a URL like https://api.linear.app/graphql' }).default('https://api.linear.app/graphql'),
   JIRA_BASE_URL: z
     .url({ message: 'must be a URL like https://your-site.atlassian.net' })
     .optional()
@@ -216,8 +224,15 @@ export interface Config {
   /** Rules file path, and whether it was set explicitly (an explicit path must exist). */
   rulesPath: string | null;
   rulesPathExplicit: boolean;
+  /** Jira's webhook secrets (`X-Hub-Signature`) and Automation tokens (`X-Deflect-Token`). */
   webhookSecrets: string[];
   webhookTokens: string[];
+  /** GitHub's webhook secrets (`X-Hub-Signature-256`); empty = `/webhooks/github` refuses deliveries (unless insecure). */
+  githubWebhookSecrets: string[];
+  /** Linear's webhook signing secrets (`Linear-Signature`); empty = `/webhooks/linear` refuses deliveries (unless insecure). */
+  linearWebhookSecrets: string[];
+  /** Linear API access (`LINEAR_API_KEY`, `LINEAR_API_URL`); null = runs on Linear tickets are dry runs. */
+  linear: { apiKey: string; apiUrl: string } | null;
   /** Null when no credentials are set: the service runs in dry run. */
   jira: { baseUrl: string; email: string; apiToken: string; accountId: string | null } | null;
   dryRun: boolean;
@@ -324,8 +339,13 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     rulesPathExplicit: e.DEFLECT_RULES !== undefined,
     webhookSecrets: e.DEFLECT_WEBHOOK_SECRET,
     webhookTokens: e.DEFLECT_WEBHOOK_TOKEN,
+    githubWebhookSecrets: e.DEFLECT_GITHUB_WEBHOOK_SECRET,
+    linearWebhookSecrets: e.DEFLECT_LINEAR_WEBHOOK_SECRET,
+    linear: e.LINEAR_API_KEY ? Object.freeze({ apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL }) : null,
     jira,
-    dryRun: jira === null || e.DEFLECT_DRY_RUN,
+    // Dry run when forced, or when no tracker can be acted on at all; a run on a tracker without credentials is
+    // queued as a dry run by routing (`liveTrackers`).
+    dryRun: e.DEFLECT_DRY_RUN || (jira === null && !e.GITHUB_TOKEN && !e.LINEAR_API_KEY),
     bodyLimitBytes: e.DEFLECT_BODY_LIMIT,
     handlerTimeoutMs: e.DEFLECT_HANDLER_TIMEOUT_MS,
     maxAttempts: e.DEFLECT_MAX_ATTEMPTS,

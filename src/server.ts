@@ -12,6 +12,8 @@ import { openDatabase, type Db } from './db/client.js';
 import { createJiraApi, describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
 import { createIntegrations } from './integrations/index.js';
+import { createTrackerClients } from './trackers/clients.js';
+import type { TrackerName } from './trackers/tracker.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
 import { Worker } from './worker/worker.js';
 
@@ -48,7 +50,9 @@ export class WebhookAuthRequiredError extends Error {
   constructor() {
     super(
       'refusing to start: webhooks are not authenticated. Set DEFLECT_WEBHOOK_SECRET (the Secret of the Jira admin webhook) ' +
-        'or DEFLECT_WEBHOOK_TOKEN (the X-Deflect-Token of a Jira Automation rule); for a local trial only, DEFLECT_INSECURE_NO_AUTH=true',
+        'or DEFLECT_WEBHOOK_TOKEN (the X-Deflect-Token of a Jira Automation rule), DEFLECT_GITHUB_WEBHOOK_SECRET (the GitHub ' +
+        'webhook secret) or DEFLECT_LINEAR_WEBHOOK_SECRET (the Linear webhook signing secret); for a local trial only, ' +
+        'DEFLECT_INSECURE_NO_AUTH=true',
     );
     this.name = 'WebhookAuthRequiredError';
   }
@@ -59,12 +63,16 @@ export class WebhookAuthRequiredError extends Error {
  * repositories), unless DEFLECT_INSECURE_NO_AUTH=true, which starts with a loud warning.
  * @throws WebhookAuthRequiredError naming the variables to set.
  */
-export function checkWebhookAuth(config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'>, logger: Logger): void {
-  if (config.webhookSecrets.length > 0 || config.webhookTokens.length > 0) return;
+export function checkWebhookAuth(
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets'>>,
+  logger: Logger,
+): void {
+  const configured = [config.webhookSecrets, config.webhookTokens, config.githubWebhookSecrets ?? [], config.linearWebhookSecrets ?? []];
+  if (configured.some((list) => list.length > 0)) return;
   if (!config.insecureNoAuth) throw new WebhookAuthRequiredError();
   logger.warn(
     'INSECURE: DEFLECT_INSECURE_NO_AUTH=true and no DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN: anyone who can reach ' +
-      '/webhooks/jira can make handlers act. Use this for local trials only; /readyz reports insecureNoAuth: true',
+      '/webhooks/jira, /webhooks/github or /webhooks/linear can make handlers act. Use this for local trials only; /readyz reports insecureNoAuth: true',
   );
 }
 
@@ -93,17 +101,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger.warn(
       config.jira
         ? 'DRY RUN (DEFLECT_DRY_RUN=true): actions are recorded as planned and nothing is sent to Jira'
-        : 'DRY RUN: no Jira credentials (JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN), so actions are recorded as planned and nothing is sent',
+        : config.dryRun
+          ? 'DRY RUN: no tracker credentials (JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN, GITHUB_TOKEN, LINEAR_API_KEY), so actions are recorded as planned and nothing is sent'
+          : 'no Jira credentials (JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN): runs on Jira tickets are dry runs (recorded as planned, nothing sent)',
     );
   }
   // Built once; handlers get them as ctx.integrations. No request is sent here (a bad token shows up on the first call).
   const integrations = createIntegrations(config, logger);
+  const trackerClients = createTrackerClients(config, logger);
+  // The trackers runs are sent to; a run on another tracker's ticket is queued as a dry run (recorded, not sent).
+  const liveTrackers = new Set<TrackerName>(Object.entries(trackerClients).filter(([, c]) => c != null).map(([name]) => name as TrackerName));
+  if (api) liveTrackers.add('jira');
 
   const worker = new Worker({
     db,
     rules,
     handlers,
     api,
+    trackerClients,
+    liveTrackers,
     integrations,
     logger,
     dryRun: config.dryRun,
@@ -120,7 +136,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, dryRun: config.dryRun, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  const routing = { rules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,

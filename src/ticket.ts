@@ -1,13 +1,21 @@
+import type { TrackerName } from './trackers/tracker.js';
+
 /**
- * The normalised ticket: what deflect knows of one Jira issue, whatever payload flavour
- * (Cloud, Server/DC, Automation format, REST search result, CSV export) it came from.
+ * The normalised ticket: what deflect knows of one issue, whatever tracker (Jira Cloud or Data Center, GitHub Issues,
+ * Linear) and payload flavour (webhook, Automation format, REST search result, CSV export) it came from. Field
+ * comments give Jira's values; each adapter documents its mapping.
  */
 export interface Ticket {
-  /** Jira's issue id, always a string ("10400"); Automation-format payloads send a number, normalised here. */
+  /** The tracker it lives in; absent = `jira` (tickets stored before there was a second tracker). */
+  tracker?: TrackerName;
+  /**
+   * The tracker's own id, always a string: Jira's issue id ("10400"; Automation-format payloads send a number,
+   * normalised here), GitHub's numeric issue `id`, Linear's issue uuid.
+   */
   id: string;
-  /** Issue key, e.g. `PLAT-123`. */
+  /** Display key: `PLAT-123` (Jira), `acme/api#12` (GitHub), `ENG-12` (Linear). */
   key: string;
-  /** Project key, e.g. `PLAT`, or null when the payload does not carry it. */
+  /** Project key (Jira), repository `owner/name` (GitHub), team key (Linear), or null when not carried. */
   project: string | null;
   /** Issue type name, e.g. `Task`. */
   issueType: string | null;
@@ -29,7 +37,10 @@ export interface Ticket {
   created: number | null;
   updated: number | null;
   resolved: number | null;
-  /** The Jira site base URL derived from `issue.self` (e.g. `https://acme.atlassian.net`), when known. */
+  /**
+   * The site: Jira's base URL derived from `issue.self` (`https://acme.atlassian.net`), `https://github.com` (or the
+   * GitHub Enterprise host), `https://linear.app/<workspace url key>`; null when unknown.
+   */
   siteUrl: string | null;
 }
 

@@ -4,7 +4,8 @@
  *
  * Access levels:
  * - `public`: no authentication (liveness, readiness, the sign-in page, static assets that hold no data);
- * - `webhook`: authenticated by the receiver itself (`X-Hub-Signature` or `X-Deflect-Token`, src/webhooks/);
+ * - `webhook`: authenticated by the receiver itself (`X-Hub-Signature`/`X-Deflect-Token` for Jira, `X-Hub-Signature-256` for
+ *   GitHub, `Linear-Signature` for Linear; src/webhooks/);
  * - `auditor` | `operator` | `admin`: an API token (`Authorization: Bearer`), a sign-in session cookie, or a trusted
  *   SSO proxy's identity header, whose role is at least this one; 401 without a valid credential, 403 when the
  *   role is too low, both JSON `{ message }`;
@@ -21,6 +22,8 @@ export type RouteAccess = 'public' | 'webhook' | Role | `page:${Role}`;
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze({
   // Webhooks: the receiver checks the signature or token (DEFLECT_WEBHOOK_SECRET / DEFLECT_WEBHOOK_TOKEN).
   'POST /webhooks/jira': 'webhook',
+  'POST /webhooks/github': 'webhook',
+  'POST /webhooks/linear': 'webhook',
   // Probes: monitors call them without credentials; they answer status, counts and handler names only.
   'GET /healthz': 'public',
   'GET /readyz': 'public',

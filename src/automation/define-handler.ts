@@ -40,7 +40,7 @@ import type { z } from 'zod';
 import type { Ticket } from '../ticket.js';
 import type { Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
-import type { RecordedCall } from '../jira/recorded-actions.js';
+import type { RecordedCall } from '../trackers/recorded-actions.js';
 import type { NotApplied } from './not-applied.js';
 import type { HandlerTracker } from './tracker.js';
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { unconfiguredIntegrations, type Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
-import type { RecordedCall } from '../jira/recorded-actions.js';
+import type { RecordedCall } from '../trackers/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 import type { HandlerContext } from './define-handler.js';
 import { createNotApplied } from './not-applied.js';

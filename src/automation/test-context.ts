@@ -29,7 +29,7 @@ import { buildHandlerContext } from './handler-context.js';
 import { parseTicketInput } from './ticket-input.js';
 import { unconfiguredIntegrations, type Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
-import type { RecordedCall } from '../jira/recorded-actions.js';
+import type { RecordedCall } from '../trackers/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 
 /** One recorded call, in the order the handler made it. `resolve` args: `[status]`; `act` args: `[kind, request]`. */

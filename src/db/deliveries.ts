@@ -9,7 +9,9 @@ import { statement } from './statements.js';
 import type { DeliveryRow } from './schema.js';
 
 export interface NewDelivery {
-  /** Idempotency key: `<site host>:<X-Atlassian-Webhook-Identifier>` or `sha256:<hex of raw body>`. */
+  /** The tracker it came from (`deliveries.source`); absent = `jira`. */
+  source?: string;
+  /** Idempotency key: `<site host>:<X-Atlassian-Webhook-Identifier>`, `github:<X-GitHub-Delivery>`, … or `sha256:<hex of raw body>`. */
   deliveryKey: string;
   webhookIdentifier: string | null;
   event: string;
@@ -54,7 +56,7 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
   const sqlite = db.$client;
   const insert = statement(db, `
     INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, body_sha256, event_timestamp, replay_of, received_at)
-    VALUES (@deliveryKey, @webhookIdentifier, 'jira', @event, @issueKey, 'pending', @headers, @body, @bodySha256, @eventTimestamp, @replayOf, @receivedAt)
+    VALUES (@deliveryKey, @webhookIdentifier, @source, @event, @issueKey, 'pending', @headers, @body, @bodySha256, @eventTimestamp, @replayOf, @receivedAt)
     ON CONFLICT(delivery_key) DO NOTHING
     RETURNING id`);
   const existing = statement(db, 'SELECT id FROM deliveries WHERE delivery_key = ?');
@@ -67,7 +69,7 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
         if (earlier) return { id: earlier.id, duplicate: true };
       }
       const { dedupeBodySince: _window, ...row } = d;
-      const inserted = insert.get({ ...row, headers: JSON.stringify(d.headers), bodySha256: hash, replayOf: d.replayOf ?? null }) as { id: number } | undefined;
+      const inserted = insert.get({ ...row, source: d.source ?? 'jira', headers: JSON.stringify(d.headers), bodySha256: hash, replayOf: d.replayOf ?? null }) as { id: number } | undefined;
       if (inserted) return { id: inserted.id, duplicate: false };
       return { id: (existing.get(d.deliveryKey) as { id: number }).id, duplicate: true };
     });

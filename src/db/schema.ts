@@ -66,19 +66,22 @@ export const deliveries = sqliteTable(
 );
 
 /**
- * The latest known snapshot of each Jira issue, from webhooks or imports. Keyed by site AND issue id: two Jira sites
- * number their issues independently, so `id` is `<site host>:<issue id>` (`acme.atlassian.net:10400`), or the bare
- * issue id when the site is unknown (a CSV export carries no `self` URL and no site was configured). See
- * `db/tickets.ts` `ticketRowId`.
+ * The latest known snapshot of each ticket, from webhooks or imports, whatever its tracker. Keyed by tracker, site
+ * AND id: two sites number their issues independently. A Jira row's `id` is `<site host>:<issue id>`
+ * (`acme.atlassian.net:10400`), or the bare issue id when the site is unknown (a CSV export carries no `self` URL and
+ * no site was configured); other trackers' rows are `<tracker>:<site>:<id>` (`github:github.com:1347`,
+ * `linear:linear.app/acme:<uuid>`). See `db/tickets.ts` `ticketRowId`.
  */
 export const tickets = sqliteTable(
   'tickets',
   {
-    /** Row key: `<site host>:<issue id>`, or the bare issue id when the site is unknown. */
+    /** Row key: see the table comment. */
     id: text('id').primaryKey(),
-    /** Jira's issue id (a string in REST payloads, e.g. "10400"). */
+    /** The tracker: `jira` | `github` | `linear`. */
+    tracker: text('tracker').notNull().default('jira'),
+    /** The tracker's issue id (Jira "10400", GitHub's numeric issue id, Linear's uuid). */
     issueId: text('issue_id').notNull().default(''),
-    /** Host of the Jira site (`acme.atlassian.net`), `''` when unknown. */
+    /** The site: host of the Jira site (`acme.atlassian.net`), `github.com`, `linear.app/<workspace>`; `''` when unknown. */
     site: text('site').notNull().default(''),
     key: text('key').notNull(),
     project: text('project'),

@@ -1,5 +1,5 @@
 /**
- * Ticket snapshots: the latest known state of each Jira issue per site (table `tickets`, plus `ticket_labels`).
+ * Ticket snapshots: the latest known state of each ticket per tracker and site (table `tickets`, plus `ticket_labels`).
  */
 import type { Ticket } from '../ticket.js';
 import type { Db } from './client.js';
@@ -17,14 +17,31 @@ export interface UpsertTicketsResult {
 }
 
 /**
- * The `tickets.id` of a snapshot: `<site host>:<issue id>` (`acme.atlassian.net:10400`), or the bare issue id when
- * the site is unknown. The site is the host of the ticket's own `siteUrl` (from its `self` URL), else of
- * `defaultSiteUrl` (the configured site), lower-cased. Two Jira sites number issues independently, so the issue id
- * alone does not name a ticket.
+ * The `tickets.id` of a snapshot. Jira: `<site host>:<issue id>` (`acme.atlassian.net:10400`), or the bare issue id
+ * when the site is unknown; the site is the host of the ticket's own `siteUrl` (from its `self` URL), else of
+ * `defaultSiteUrl` (the configured site), lower-cased. Other trackers: `<tracker>:<site>:<id>`, the site being host
+ * and path of `siteUrl` (`github:github.com:1347`, `linear:linear.app/acme:<uuid>`). Two sites number issues
+ * independently, so the issue id alone does not name a ticket.
  */
-export function ticketRowId(ticket: Pick<Ticket, 'id' | 'siteUrl'>, defaultSiteUrl: string | null = null): { id: string; site: string } {
+export function ticketRowId(ticket: Pick<Ticket, 'id' | 'siteUrl' | 'tracker'>, defaultSiteUrl: string | null = null): { id: string; site: string } {
+  const tracker = ticket.tracker ?? 'jira';
+  if (tracker !== 'jira') {
+    const site = siteOf(ticket.siteUrl) ?? siteOf(defaultSiteUrl) ?? '';
+    return { id: `${tracker}:${site}:${ticket.id}`, site };
+  }
   const site = siteHostOf(ticket.siteUrl) ?? siteHostOf(defaultSiteUrl) ?? '';
   return { id: site ? `${site}:${ticket.id}` : ticket.id, site };
+}
+
+/** Lower-case host plus path of a site URL (`https://linear.app/Acme/` → `linear.app/acme`), or null. */
+function siteOf(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase() || null;
+  } catch {
+    return null;
+  }
 }
 
 /** Lower-case host of a site URL (`https://Acme.atlassian.net/` → `acme.atlassian.net`), or null. */
@@ -37,7 +54,7 @@ export function siteHostOf(url: string | null | undefined): string | null {
   }
 }
 
-const TICKET_COLUMNS = `issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
+const TICKET_COLUMNS = `tracker, issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
   created, updated, resolved, origin, last_event_at, recorded_at`;
 
 /**
@@ -64,14 +81,14 @@ export function upsertTickets(
   const select = statement(db, 'SELECT id, updated, last_event_at AS lastEventAt FROM tickets WHERE id = ?');
   const selectSiteless = statement(db, "SELECT id FROM tickets WHERE id = ? AND site = ''");
   const selectByIssueId = statement(db, 'SELECT id, site FROM tickets WHERE issue_id = ? ORDER BY recorded_at DESC LIMIT 1');
-  const copyRow = statement(db, `INSERT INTO tickets (id, ${TICKET_COLUMNS}) SELECT @newId, issue_id, @site, ${TICKET_COLUMNS.replace('issue_id, site, ', '')} FROM tickets WHERE id = @oldId`);
+  const copyRow = statement(db, `INSERT INTO tickets (id, ${TICKET_COLUMNS}) SELECT @newId, tracker, issue_id, @site, ${TICKET_COLUMNS.replace('tracker, issue_id, site, ', '')} FROM tickets WHERE id = @oldId`);
   const moveLabels = statement(db, 'UPDATE ticket_labels SET ticket_id = ? WHERE ticket_id = ?');
   const moveGroup = statement(db, 'UPDATE ticket_groups SET ticket_id = ? WHERE ticket_id = ?');
   const deleteRow = statement(db, 'DELETE FROM tickets WHERE id = ?');
   const upsert = statement(db, `
-    INSERT INTO tickets (id, issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
+    INSERT INTO tickets (id, tracker, issue_id, site, key, project, issue_type, status, labels, summary, description, reporter, reporter_id,
                          created, updated, resolved, origin, last_event_at, recorded_at)
-    VALUES (@id, @issueId, @site, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
+    VALUES (@id, @tracker, @issueId, @site, @key, @project, @issueType, @status, COALESCE(@labels, '[]'), @summary, @description, @reporter, @reporterId,
             @created, @updated, @resolved, @origin, @lastEventAt, @recordedAt)
     ON CONFLICT(id) DO UPDATE SET
       issue_id = excluded.issue_id,
@@ -102,6 +119,8 @@ export function upsertTickets(
     const row = ticketRowId(ticket, options.defaultSiteUrl ?? null);
     const found = select.get(row.id) as StoredRow | undefined;
     if (found) return { row, stored: found };
+    // Only Jira has site-less rows (CSV exports); other trackers always know their site.
+    if ((ticket.tracker ?? 'jira') !== 'jira') return { row, stored: undefined };
     if (row.site) {
       if (selectSiteless.get(ticket.id)) {
         copyRow.run({ newId: row.id, site: row.site, oldId: ticket.id });
@@ -127,6 +146,7 @@ export function upsertTickets(
       }
       upsert.run({
         id: row.id,
+        tracker: ticket.tracker ?? 'jira',
         issueId: ticket.id,
         site: row.site,
         key: ticket.key,
@@ -170,7 +190,7 @@ function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: numb
  */
 export function findTicketByKey(db: Db, key: string, siteUrl: string | null = null): (Omit<TicketRow, 'labels'> & { labels: string[] }) | undefined {
   const row = statement(db,
-      `SELECT id, issue_id AS issueId, site, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
+      `SELECT id, tracker, issue_id AS issueId, site, key, project, issue_type AS issueType, status, labels, summary, description, reporter, reporter_id AS reporterId,
               created, updated, resolved, origin, last_event_at AS lastEventAt, recorded_at AS recordedAt
        FROM tickets WHERE key = ? ORDER BY site = ? DESC, recorded_at DESC LIMIT 1`,
     )
@@ -188,10 +208,13 @@ export function labelSizes(db: Db): Map<string, number> {
 export function listGroupMembers(db: Db, kind: 'type' | 'label', value: string): Ticket[] {
   const join = kind === 'type' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.type_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
   const rows = statement(db,
-      `SELECT CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
+      `SELECT t.tracker, CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
               t.reporter_id AS reporterId, t.created, t.updated, t.resolved
        FROM tickets t ${join} ORDER BY t.created, t.key`,
     )
     .all(value) as Array<Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string; site: string }>;
-  return rows.map(({ site, ...row }) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: site ? `https://${site}` : null }));
+  return rows.map(({ site, ...row }) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: siteUrlOf(site) }));
 }
+
+/** The site URL of a stored `tickets.site` (`acme.atlassian.net`, `linear.app/acme`), or null when unknown. */
+export const siteUrlOf = (site: string): string | null => (site ? `https://${site}` : null);

@@ -12,17 +12,23 @@ import type { DeliveryRow } from '../db/schema.js';
 import { siteHostOf, upsertTickets } from '../db/tickets.js';
 import { classify } from '../rules/classify.js';
 import type { Rule } from '../rules/rules-file.js';
-import type { TrackerEvent } from '../trackers/tracker.js';
+import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 
 export interface RoutingOptions {
   rules: readonly Rule[];
+  /** Every run is queued as a dry run. */
   dryRun: boolean;
+  /**
+   * The trackers deflect can act on (credentials configured); a run on a ticket of another tracker is queued as a dry
+   * run (its actions recorded as planned, nothing sent). Absent = every tracker (tests).
+   */
+  liveTrackers?: ReadonlySet<TrackerName>;
   maxAttempts: number;
   selfAccountId: string | null;
   logger: Logger;
   /**
-   * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). An event whose `self` URLs name another
-   * site is recorded as `ignored` with the reason, and neither updates a ticket snapshot nor queues a run. Null or
+   * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). A Jira event whose `self` URLs name another
+   * site is recorded as `ignored` with the reason (events of other trackers are not checked against it), and neither updates a ticket snapshot nor queues a run. Null or
    * absent: any site (dry run without a configured site).
    */
   siteUrl?: string | null;
@@ -44,8 +50,10 @@ export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKe
  */
 export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): void {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
+  const tracker: TrackerName = event.ticket?.tracker ?? 'jira';
   db.$client.transaction(() => {
-    const accepted = acceptedHosts(options);
+    // The configured site is Jira's: GitHub and Linear events are authenticated by their own secrets.
+    const accepted = tracker === 'jira' ? acceptedHosts(options) : null;
     const foreign = foreignSite(event.selfHosts, accepted);
     if (foreign) {
       const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
@@ -56,7 +64,7 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
     let stale = false;
     // A `self` through an alias of the configured site is the same site: one row per issue.
     const ticket =
-      event.ticket && options.siteUrl && foreignSite(hostsOfSite(event.ticket.siteUrl), accepted) === null
+      event.ticket && accepted && options.siteUrl && foreignSite(hostsOfSite(event.ticket.siteUrl), accepted) === null
         ? { ...event.ticket, siteUrl: options.siteUrl }
         : event.ticket;
     if (ticket) {
@@ -64,9 +72,10 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
       // receipt time.
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
-      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: options.siteUrl ?? null }).stale > 0;
+      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
     const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
+    const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {
       // classify matches only events that carry a ticket with its labels, so `ticket` is the event's full issue.
@@ -77,7 +86,7 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
           ticketKey: ticket!.key,
           handler: match.handler,
           reason: match.reason,
-          dryRun: options.dryRun,
+          dryRun,
           idempotencyKey: `${ticket!.key}:${match.handler}:${delivery.deliveryKey}`,
           maxAttempts: options.maxAttempts,
           ticket: ticket!,

@@ -25,14 +25,14 @@ export interface ClassifyOptions {
   selfAccountId?: string | null;
 }
 
-/** Triggers an event can fire. `label-added` only when the changelog adds a label. */
+/** Triggers an event can fire, from its tracker-neutral kind. `label-added` only when the event adds a label. */
 export function triggersOf(event: TrackerEvent): Trigger[] {
-  switch (event.event) {
-    case 'jira:issue_created':
+  switch (event.kind) {
+    case 'created':
       return ['created'];
-    case 'jira:issue_updated':
+    case 'updated':
       return event.labelsAdded.length > 0 ? ['label-added', 'updated'] : ['updated'];
-    case 'automation:issue':
+    case 'automation':
       return ['automation'];
     default:
       return [];
@@ -55,6 +55,7 @@ export function classify(event: TrackerEvent, rules: readonly Rule[], options: C
 
   const labels = event.ticket.labels.map((l) => l.toLowerCase());
   const project = event.ticket.project?.toLowerCase() ?? null;
+  const tracker = event.ticket.tracker ?? 'jira';
   const issueType = event.ticket.issueType?.toLowerCase() ?? null;
   const matches: RouteMatch[] = [];
   const nearMisses: string[] = [];
@@ -64,6 +65,10 @@ export function classify(event: TrackerEvent, rules: readonly Rule[], options: C
     if (!label) {
       const carried = rule.labels.find((l) => labels.includes(l));
       if (carried) nearMisses.push(`label ${carried} matches rule ${rule.name} #${rule.index}, which fires on [${rule.on.join(', ')}], not on this ${triggers.join('/')}`);
+      continue;
+    }
+    if (rule.trackers && !rule.trackers.includes(tracker)) {
+      nearMisses.push(`rule ${rule.name} #${rule.index} is for trackers [${rule.trackers.join(', ')}], not ${tracker}`);
       continue;
     }
     if (rule.projects && (project === null || !rule.projects.includes(project))) {

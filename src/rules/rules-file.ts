@@ -8,7 +8,8 @@
  *   - name: repo-access              # optional; defaults to the handler name
  *     labels: [access-request, repo-access]   # required; matched case-insensitively
  *     handler: grant-repo-access     # a file in handlers/
- *     projects: [PLAT]               # optional: only these project keys
+ *     trackers: [jira, github]       # optional: only tickets from these trackers (jira, github, linear)
+ *     projects: [PLAT]               # optional: only these project keys (GitHub: owner/name; Linear: team key)
  *     issueTypes: [Task]             # optional: only these issue types (case-insensitive)
  *     on: [created, label-added]     # optional triggers, this is the default (plus automation)
  *     continue: false                # optional: keep evaluating later rules after this one matches
@@ -20,12 +21,14 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { TRACKER_NAMES, type TrackerName } from '../trackers/tracker.js';
 
 /**
- * When a rule fires:
- * - `created`: `jira:issue_created` carrying a matching label;
- * - `label-added`: `jira:issue_updated` whose changelog adds a matching label (the usual way a developer asks);
- * - `updated`: any `jira:issue_updated` of a ticket carrying a matching label;
+ * When a rule fires (the tracker adapter says which kind of change an event is):
+ * - `created`: a new ticket carrying a matching label (`jira:issue_created`, GitHub `issues.opened`, Linear `Issue` create);
+ * - `label-added`: a change that adds a matching label, the usual way a developer asks (Jira's `labels` changelog,
+ *   GitHub `issues.labeled`, Linear's `updatedFrom.labelIds`);
+ * - `updated`: any change to a ticket carrying a matching label;
  * - `automation`: a Jira Automation "Send web request" delivery (no `webhookEvent` envelope).
  */
 export const TRIGGERS = ['created', 'label-added', 'updated', 'automation'] as const;
@@ -39,6 +42,7 @@ const ruleSchema = z
     name: z.string().trim().min(1).optional(),
     labels: z.union([z.string().trim().min(1).transform((s) => [s]), nonEmptyStrings]),
     handler: z.string().trim().min(1),
+    trackers: z.array(z.enum(TRACKER_NAMES)).min(1).optional(),
     projects: nonEmptyStrings.optional(),
     issueTypes: nonEmptyStrings.optional(),
     on: z.array(z.enum(TRIGGERS)).min(1).optional(),
@@ -91,6 +95,8 @@ export interface Rule {
   index: number;
   labels: string[];
   handler: string;
+  /** Only tickets of these trackers; null = any. */
+  trackers: TrackerName[] | null;
   projects: string[] | null;
   issueTypes: string[] | null;
   on: Trigger[];
@@ -171,6 +177,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       index: i + 1,
       labels: raw.labels.map((l) => l.toLowerCase()),
       handler: raw.handler,
+      trackers: raw.trackers ?? null,
       projects: raw.projects?.map((p) => p.toLowerCase()) ?? null,
       issueTypes: raw.issueTypes?.map((t) => t.toLowerCase()) ?? null,
       on: raw.on ?? [...DEFAULT_TRIGGERS],

@@ -13,8 +13,16 @@ import type { Db } from '../db/client.js';
 import type { Markdown } from '../jira/comment-markdown.js';
 import type { Ticket } from '../ticket.js';
 
-/** Ticket systems deflect has (or will have) an adapter for. Only `jira` is implemented. */
-export type TrackerName = 'jira';
+/** Ticket systems deflect has an adapter for (`trackers/index.ts` maps each name to its adapter). */
+export const TRACKER_NAMES = ['jira', 'github', 'linear'] as const;
+export type TrackerName = (typeof TRACKER_NAMES)[number];
+
+/**
+ * What kind of change an event is, as rules see it (tracker-neutral): `created` (a new ticket), `updated` (any change
+ * to an existing ticket; label additions are in `labelsAdded`), `automation` (a Jira Automation request), `other`
+ * (comments, deletions, transfers: recorded, never routed).
+ */
+export type EventKind = 'created' | 'updated' | 'automation' | 'other';
 
 /** The outcome of authenticating one delivery. `message` is fit for a 401 answer and never echoes a secret. */
 export type AuthResult = { ok: true; method: 'signature' | 'token' | 'none' } | { ok: false; message: string };
@@ -34,15 +42,23 @@ export interface BodyVerifier {
  * comments are Jira's.
  */
 export interface TrackerEvent {
-  /** The tracker's event name (`jira:issue_created`, `comment_created`, ...; `automation:issue` for a Jira Automation body). */
+  /**
+   * The tracker's event name (`jira:issue_created`, `comment_created`, ...; `automation:issue` for a Jira Automation
+   * body; GitHub `issues.labeled`; Linear `Issue.update`).
+   */
   event: string;
+  /** The kind of change, which rules route on. */
+  kind: EventKind;
   /** A finer event type when the tracker sends one (Jira's `issue_event_type_name`), else null. */
   eventType: string | null;
   /** Event time, epoch ms, or null when the body carries none. */
   timestamp: number | null;
   /** Account id (or name) of who caused the event, or null. */
   actor: string | null;
-  /** The ticket, or null when the payload carries none. `labels: null` = the payload does not carry labels. */
+  /**
+   * The ticket (its `tracker` set by the adapter), or null when the payload carries none. `labels: null` = the payload
+   * does not carry labels.
+   */
   ticket: Ticket | null;
   /** Labels the event adds / removes, lower-cased. */
   labelsAdded: string[];
@@ -81,7 +97,7 @@ export interface TicketActions {
    * @throws Error listing the available transitions when none matches (a permanent failure).
    */
   transition(statusName: string): Promise<void>;
-  /** Assigns the ticket to an accountId; null unassigns. */
+  /** Assigns the ticket to a user (Jira accountId, GitHub login, Linear user id); null unassigns. */
   assign(accountId: string | null): Promise<void>;
   /** Adds labels (Jira labels cannot contain spaces). */
   addLabels(...labels: string[]): Promise<void>;
@@ -96,7 +112,10 @@ export interface TicketActionsOptions<Client> {
   runId: number;
   /** The run's idempotency key. */
   runKey: string;
+  /** The ticket's display key (`PLAT-12`, `acme/api#12`, `ENG-12`). */
   ticketKey: string;
+  /** The ticket the run acts on (its snapshot at routing); adapters read ids from it (absent: from `ticketKey`). */
+  ticket?: Ticket;
   dryRun: boolean;
   log: Logger;
   /** Once aborted, no new action starts (the handler timed out or the service is shutting down). */
@@ -108,34 +127,87 @@ export interface TicketActionsOptions<Client> {
 }
 
 /**
+ * The raw calls on one ticket of one tracker, which the recorded actions (`trackers/recorded-actions.ts`) wrap: each
+ * call is recorded before it is made, skipped when applied, checked when its outcome is unknown. Every method throws
+ * the tracker's request error, carrying `transient: true` when worth a retry (429, 5xx, timeouts, resets).
+ */
+export interface TicketOps {
+  /**
+   * Posts a comment carrying the action's idempotency key in a form {@link TicketOps.findComment} can look up (Jira:
+   * a comment property; GitHub and Linear: a hidden marker). Ticket text in `body` stays text (see `md`).
+   * @returns the new comment's id.
+   */
+  comment(body: Markdown | string, marker: { idempotencyKey: string; runId: number }): Promise<{ id: string }>;
+  /** The comment posted with this idempotency key, or null (checks a comment whose earlier outcome is unknown). */
+  findComment(idempotencyKey: string): Promise<{ id: string } | null>;
+  /**
+   * Moves the ticket to the status named `statusName` (case-insensitive), or answers `{ alreadyIn }` when it is there.
+   * @throws Error listing the statuses that are possible when none matches (permanent).
+   * @returns what was done, for the audit trail.
+   */
+  transition(statusName: string): Promise<Record<string, unknown>>;
+  /** The ticket's current status name (checks a transition whose earlier outcome is unknown). */
+  currentStatus(): Promise<string | null>;
+  /** Assigns (null: unassigns). Idempotent in every tracker, so simply re-sent after an unknown outcome. */
+  assign(assignee: string | null): Promise<void>;
+  /** Adds and removes labels (set semantics: idempotent). */
+  editLabels(add: string[], remove: string[]): Promise<void>;
+  /** Whether a failed call may still have been applied (no answer, reset, 5xx): the retry then waits and checks. */
+  isAmbiguous(error: unknown): boolean;
+}
+
+/** Authentication settings of one tracker's webhook route (`POST /webhooks/<tracker>`). */
+export interface WebhookAuthConfig {
+  /** HMAC secrets (any may match: rotation). */
+  secrets: readonly string[];
+  /** Shared header tokens (Jira Automation's `X-Deflect-Token`); other trackers have none. */
+  tokens: readonly string[];
+}
+
+/**
  * One ticket system. `Client` is its API client type (Jira: `JiraApi`); `Actions` what its `createActions` returns (at
- * least {@link TicketActions}; Jira's also records other systems' calls, `act`).
+ * least {@link TicketActions}; every adapter returns the recorded actions, which also record other systems' calls, `act`).
  *
  * Receiving: `createVerifier` (before and while the body is read), then `parseEvent` on the parsed JSON, then
  * `deliveryKey`. Import and reconcile: `issueToTicket` on each REST issue. Running: `createActions`.
  */
 export interface Tracker<Client = never, Actions extends TicketActions = TicketActions> {
   readonly name: TrackerName;
+  /** Product name for messages: `Jira`, `GitHub`, `Linear`. */
+  readonly title: string;
+  /**
+   * Headers stored with each delivery (lower case): what an operator needs to trace it and what `parseEvent` reads
+   * (GitHub's event name). Never signature, token, authorization or cookie headers.
+   */
+  readonly keptHeaders: readonly string[];
+  /**
+   * The tracker's own limit on event age, ms (Linear: 60 s on `webhookTimestamp`), applied when shorter than
+   * `DEFLECT_MAX_EVENT_AGE`; absent = that setting alone.
+   */
+  readonly maxEventAgeMs?: number;
+  /** The environment variable(s) that configure its webhook secret, for error messages (`DEFLECT_GITHUB_WEBHOOK_SECRET`). */
+  readonly secretSetting: string;
   /**
    * Starts authenticating a delivery from its headers (lower-case names) against the configured secrets (HMAC) and
    * tokens (shared header token). With neither configured every delivery is accepted.
    */
   createVerifier(headers: Record<string, string | string[] | undefined>, secrets: readonly string[], tokens: readonly string[]): BodyVerifier;
   /**
-   * Turns a parsed JSON body into an event on a normalised ticket.
+   * Turns a parsed JSON body (and the delivery's headers, lower-case names: GitHub names the event in
+   * `X-GitHub-Event`) into an event on a normalised ticket.
    * @throws InvalidEventError naming the first offending field path.
    */
-  parseEvent(body: unknown): TrackerEvent;
+  parseEvent(body: unknown, headers?: Record<string, string | string[] | undefined>): TrackerEvent;
   /**
-   * The delivery's idempotency key: the tracker's delivery id scoped by site when sent
-   * (`<site host>:<X-Atlassian-Webhook-Identifier>`), else `sha256:<hex of the raw body>`.
+   * The delivery's idempotency key: the tracker's delivery id scoped by tracker or site
+   * (`<site host>:<X-Atlassian-Webhook-Identifier>`, `github:<X-GitHub-Delivery>`), else `sha256:<hex of the raw body>`.
    */
   deliveryKey(event: TrackerEvent, headers: Record<string, string | string[] | undefined>, bodySha256: string): { key: string; identifier: string | null };
   /**
-   * Maps one issue as the tracker's REST API returns it (search results, JSONL dumps) to a {@link Ticket}.
+   * Maps one issue as the tracker's API returns it (search results, JSONL dumps) to a {@link Ticket}.
    * @throws InvalidIssueError naming the first bad field.
    */
   issueToTicket(issue: unknown): Ticket;
-  /** The recorded actions a run performs on its ticket. */
+  /** The recorded actions a run performs on its ticket (`recordTicketActions` over the adapter's {@link TicketOps}). */
   createActions(options: TicketActionsOptions<Client>): Actions;
 }

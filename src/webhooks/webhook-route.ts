@@ -1,14 +1,18 @@
 /**
- * `POST /webhooks/jira`: the receiver. Order of checks, each failing with a 4xx JSON error and storing nothing:
+ * `POST /webhooks/<tracker>` (`jira`, `github`, `linear`): the receiver, one registration per tracker adapter
+ * (`trackers/index.ts`), each with its own secrets and the adapter's verifier and parser. Order of checks, each failing with a 4xx JSON error and storing nothing:
  * - before the body is read (`onRequest`): the declared size (413); an authentication header is present when
  *   secrets/tokens are configured, and a token is right (401; the connection is closed when the unread body is large
  *   or of unknown size, so an unauthenticated sender cannot make the server read or buffer it); the body bytes being
  *   received at once stay within `DEFLECT_BODY_BYTES_IN_FLIGHT` (else 503 + `Retry-After`, which Jira retries);
  * - while the body streams in (read-body.ts): body size (413), JSON nesting depth by a byte scan (400 at once, at most
  *   {@link MAX_JSON_DEPTH} levels), authentication over the raw bytes (HMAC updated per chunk);
- * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), Jira event
- *   shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH} characters),
- *   event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` or more than {@link MAX_CLOCK_SKEW_MS} ahead).
+ * - content type (415), authentication result (401), UTF-8 (400), JSON syntax and prototype-poisoning keys (400), the
+ *   tracker's event shape and sanity bounds (422: at most {@link MAX_LABELS} labels of at most {@link MAX_LABEL_LENGTH}
+ *   characters), event age (422: `timestamp` older than `DEFLECT_MAX_EVENT_AGE` — or the tracker's own limit, Linear's
+ *   60 s — or more than {@link MAX_CLOCK_SKEW_MS} ahead).
+ * A tracker whose webhook secret is not configured refuses every delivery (401 naming the setting), unless the
+ * service runs open (`DEFLECT_INSECURE_NO_AUTH`, or a test app with no webhook authentication at all).
  * Then record-and-route stores it (group commit: delivery, ticket snapshot and queued runs in one transaction) and only
  * then is it acknowledged: `200 {"status":"accepted"}`, or
  * `200 {"status":"duplicate"}` for a redelivery: same idempotency key, or the same body bytes already received within
@@ -22,8 +26,8 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodySha256 } from '../db/deliveries.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
-import { jiraTracker } from '../trackers/jira/jira-tracker.js';
-import { InvalidEventError, type BodyVerifier, type TrackerEvent } from '../trackers/tracker.js';
+import type { AnyTracker } from '../trackers/index.js';
+import { InvalidEventError, type BodyVerifier, type TrackerEvent, type WebhookAuthConfig } from '../trackers/tracker.js';
 import { receiveBodyParser, type ReceivedBody } from './read-body.js';
 import { MAX_JSON_DEPTH, parseUntrustedJson, PoisonedJsonError } from './safe-json.js';
 
@@ -45,30 +49,21 @@ export const MAX_LABEL_LENGTH = 255;
 export const MAX_LABELS = 1_000;
 
 export interface WebhookRouteOptions {
+  /** The tracker whose deliveries this route receives (path `/webhooks/<tracker.name>`). */
+  tracker: AnyTracker;
   /** The record-and-route step: stores (and routes) each accepted delivery, resolving once it is committed. */
   intake: RecordAndRoute;
-  webhookSecrets: readonly string[];
-  webhookTokens: readonly string[];
+  /**
+   * The tracker's webhook authentication; `null` = not configured: every delivery is refused with 401. Empty lists
+   * = open (no authentication: DEFLECT_INSECURE_NO_AUTH).
+   */
+  auth: WebhookAuthConfig | null;
   bodyLimitBytes: number;
   /** Oldest event `timestamp` accepted, and the window within which an identical body is a duplicate, ms. */
   maxEventAgeMs: number;
   /** Webhook body bytes (by `Content-Length`, else the body limit) being received at once; more → 503. */
   bodyBytesInFlight: number;
 }
-
-/**
- * Headers stored with each delivery (what an operator needs to trace it; `deflect replay --delivery` reuses
- * them). Deliberately not `x-hub-signature*`, `x-deflect-token`, `authorization` or cookies: credentials never reach
- * the database, and a stored signature would let anyone who reads the database resend the body.
- */
-const KEPT_HEADERS = [
-  'content-type',
-  'user-agent',
-  'x-atlassian-webhook-identifier',
-  'x-atlassian-webhook-retry',
-  'x-atlassian-webhook-flow',
-  'x-atlassian-webhook-trace',
-];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -79,18 +74,30 @@ const fail = (reply: FastifyReply, statusCode: number, message: string) =>
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
   // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
   // re-serialised JSON); see read-body.ts.
-  // Jira is the one adapter today; GitHub and Linear will register this route again as /webhooks/<tracker> (decision 006).
-  const tracker = jiraTracker;
+  const { tracker } = options;
+  const secrets = options.auth?.secrets ?? [];
+  const tokens = options.auth?.tokens ?? [];
+  const notConfigured = options.auth === null ? `${tracker.title} deliveries are refused: no webhook secret is configured (${tracker.secretSetting})` : null;
+  const maxEventAgeMs = Math.min(options.maxEventAgeMs, tracker.maxEventAgeMs ?? Infinity);
+  // Headers stored with each delivery (what an operator needs to trace it; `deflect replay --delivery` reuses them).
+  // Never signature, token, authorization or cookie headers: credentials never reach the database, and a stored
+  // signature would let anyone who reads the database resend the body.
+  const keptHeaders = tracker.keptHeaders.filter((name) => !/signature|token|authorization|cookie/i.test(name));
   // One verifier per request: made from the headers before the body is read (beforeBody), then fed the body's bytes.
   const verifiers = new WeakMap<FastifyRequest, BodyVerifier>();
   const verifierFor = (request: FastifyRequest): BodyVerifier => {
     let verifier = verifiers.get(request);
-    if (!verifier) verifiers.set(request, (verifier = tracker.createVerifier(request.headers, options.webhookSecrets, options.webhookTokens)));
+    if (!verifier) {
+      verifier = notConfigured
+        ? { early: { ok: false, message: notConfigured }, update() {}, finish: () => ({ ok: false, message: notConfigured }) }
+        : tracker.createVerifier(request.headers, secrets, tokens);
+      verifiers.set(request, verifier);
+    }
     return verifier;
   };
   app.addContentTypeParser(['application/json', 'text/plain'], receiveBodyParser(options.bodyLimitBytes, verifierFor));
 
-  const needsAuth = options.webhookSecrets.length > 0 || options.webhookTokens.length > 0;
+  const needsAuth = notConfigured !== null || secrets.length > 0 || tokens.length > 0;
   let bytesInFlight = 0;
   /** Runs before the body is read: refuse what can be refused without it, and bound the bytes buffered at once. */
   const beforeBody = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -122,11 +129,11 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     reply.raw.once('close', () => (bytesInFlight -= bytes));
   };
 
-  app.post('/webhooks/jira', { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody }, async (request, reply) => {
+  app.post(`/webhooks/${tracker.name}`, { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody }, async (request, reply) => {
     const receivedAt = Date.now();
     const contentType = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\b/i.test(contentType)) {
-      return fail(reply, 415, `unsupported content type "${contentType}": Jira webhooks are sent as application/json`);
+      return fail(reply, 415, `unsupported content type "${contentType}": ${tracker.title} webhooks must be sent as application/json`);
     }
     const { raw, auth } = request.body as ReceivedBody;
     if (!auth.ok || raw === null) {
@@ -149,14 +156,14 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     }
     let event;
     try {
-      event = tracker.parseEvent(json);
+      event = tracker.parseEvent(json, request.headers);
     } catch (error) {
       if (error instanceof InvalidEventError) return fail(reply, 422, error.message);
       throw error;
     }
-    const outOfBounds = boundsProblem(event);
+    const outOfBounds = boundsProblem(event, tracker.title);
     if (outOfBounds) return fail(reply, 422, outOfBounds);
-    const outOfTime = timeProblem(event.timestamp, receivedAt, options.maxEventAgeMs);
+    const outOfTime = timeProblem(event.timestamp, receivedAt, maxEventAgeMs, maxEventAgeMs < options.maxEventAgeMs ? `${tracker.title}'s limit` : undefined);
     if (outOfTime) {
       request.log.warn({ timestamp: event.timestamp, issueKey: event.ticket?.key }, `webhook refused: ${outOfTime}`);
       return fail(reply, 422, outOfTime);
@@ -165,11 +172,12 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     const hash = bodySha256(raw);
     const { key: deliveryKey, identifier } = tracker.deliveryKey(event, request.headers, hash);
     const headers: Record<string, string> = {};
-    for (const name of KEPT_HEADERS) {
+    for (const name of keptHeaders) {
       const value = headerValue(request.headers[name]);
       if (value !== undefined) headers[name] = value;
     }
     const recorded = await options.intake.record({
+      source: tracker.name,
       deliveryKey,
       webhookIdentifier: identifier ?? null,
       event: event.event,
@@ -180,22 +188,23 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       eventTimestamp: event.timestamp,
       receivedAt,
       // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one.
-      dedupeBodySince: receivedAt - options.maxEventAgeMs - MAX_CLOCK_SKEW_MS,
+      dedupeBodySince: receivedAt - maxEventAgeMs - MAX_CLOCK_SKEW_MS,
     }, event);
     request.log.info(
-      { deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
+      { tracker: tracker.name, deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
       recorded.duplicate ? 'duplicate delivery acknowledged' : 'delivery stored',
     );
     return reply.code(200).send({ status: recorded.duplicate ? 'duplicate' : 'accepted', deliveryId: recorded.id });
   });
 }
 
-/** Why the event is outside what a real Jira issue can carry, or null. */
-function boundsProblem(event: TrackerEvent): string | null {
+/** Why the event is outside what a real issue can carry, or null. */
+function boundsProblem(event: TrackerEvent, title: string): string | null {
   const labels = event.ticket?.labels ?? [];
-  if (labels.length > MAX_LABELS) return `invalid Jira event: issue.fields.labels: ${labels.length} labels, more than ${MAX_LABELS}`;
+  const field = title === 'Jira' ? 'issue.fields.labels' : 'labels';
+  if (labels.length > MAX_LABELS) return `invalid ${title} event: ${field}: ${labels.length} labels, more than ${MAX_LABELS}`;
   const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);
-  if (long >= 0) return `invalid Jira event: issue.fields.labels.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
+  if (long >= 0) return `invalid ${title} event: ${field}.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
   return null;
 }
 
@@ -204,11 +213,11 @@ function boundsProblem(event: TrackerEvent): string | null {
  * a stored body replayed later (the signature covers only the body, so an old signed body stays valid forever).
  * Too far ahead: it would order after every real event and freeze the ticket's snapshot.
  */
-export function timeProblem(timestamp: number | null, now: number, maxAgeMs: number): string | null {
+export function timeProblem(timestamp: number | null, now: number, maxAgeMs: number, limitName = 'DEFLECT_MAX_EVENT_AGE'): string | null {
   if (timestamp === null) return null;
   const at = Number.isFinite(timestamp) && Math.abs(timestamp) < 8.64e15 ? new Date(timestamp).toISOString() : String(timestamp);
   if (now - timestamp > maxAgeMs) {
-    return `event timestamp ${at} is ${formatMs(now - timestamp)} old, older than DEFLECT_MAX_EVENT_AGE (${formatMs(maxAgeMs)}): refused as a possible replay`;
+    return `event timestamp ${at} is ${formatMs(now - timestamp)} old, older than ${limitName} (${formatMs(maxAgeMs)}): refused as a possible replay`;
   }
   if (timestamp - now > MAX_CLOCK_SKEW_MS) {
     return `event timestamp ${at} is ${formatMs(timestamp - now)} in the future, more than ${formatMs(MAX_CLOCK_SKEW_MS)} ahead of this server's clock: refused`;

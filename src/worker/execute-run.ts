@@ -22,18 +22,22 @@ import type { Db } from '../db/client.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
 import { findRunTicketSnapshot, finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
-import { findTicketByKey } from '../db/tickets.js';
+import { findTicketByKey, siteUrlOf } from '../db/tickets.js';
 import { longestCallTimeoutMs, type Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
-import { LoopGuardError, type RecordedActions } from '../jira/recorded-actions.js';
-import { jiraTracker } from '../trackers/jira/jira-tracker.js';
+import { LoopGuardError, type RecordedActions } from '../trackers/recorded-actions.js';
+import { trackerNamed, type TrackerClients } from '../trackers/index.js';
+import type { TrackerName } from '../trackers/tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
 
 export interface ExecuteRunOptions {
   db: Db;
   handlers: ReadonlyMap<string, AnyHandler>;
+  /** Jira's client (null = not configured). */
   api: JiraApi | null;
+  /** The other trackers' clients, by tracker name (absent or null = not configured: the run's actions are not sent). */
+  trackerClients?: TrackerClients;
   /** The integrations handlers get as `ctx.integrations` (built once at start-up); absent = none configured. */
   integrations?: Integrations;
   logger: Logger;
@@ -142,9 +146,13 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   }
 
   const controller = new AbortController();
-  const jira = jiraTracker.createActions({
+  // The adapter of the tracker the ticket came from (Ticket.tracker; runs queued before there were several: Jira).
+  const tracker = trackerNamed(ticket.tracker);
+  const client = tracker.name === 'jira' ? options.api : (options.trackerClients?.[tracker.name] ?? null);
+  const actions = tracker.createActions({
     db,
-    client: options.api,
+    client,
+    ticket,
     runId: run.id,
     runKey: run.idempotencyKey,
     ticketKey: run.ticketKey,
@@ -161,7 +169,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   try {
     const parsed = parseTicketInput(ticket, handler.input);
     if (!parsed.ok) {
-      await jira.comment(parsed.comment);
+      await actions.comment(parsed.comment);
       const fields = parsed.problems.map((p) => p.field).join(', ');
       if (!finish({ status: 'skipped', summary: `input incomplete (${fields}): asked the reporter`, durationMs: elapsed() })) return 'lost';
       log.info({ problems: parsed.problems }, 'input incomplete; reporter asked, no other action');
@@ -170,7 +178,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     const ctx = buildHandlerContext({
       ticket,
       input: parsed.input,
-      actions: jira,
+      actions,
       integrations: options.integrations,
       log,
       dryRun: run.dryRun,
@@ -195,8 +203,8 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     // (or, for an `act` call, makes again).
     controller.abort(error);
     const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.integrations ? longestCallTimeoutMs(options.integrations) : 0);
-    await settle(jira, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
-    return recordFailure(run, error, elapsed(), options, log, jira.lastFailureAmbiguous, finish);
+    await settle(actions, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
+    return recordFailure(run, error, elapsed(), options, log, actions.lastFailureAmbiguous, finish);
   } finally {
     clearTimeout(timer);
     options.shutdownSignal.removeEventListener('abort', onShutdown);
@@ -259,9 +267,9 @@ function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, lo
 }
 
 /** Waits for the attempt's in-flight call (Jira or `act`), at most `ms`. */
-async function settle(jira: RecordedActions, ms: number): Promise<void> {
+async function settle(actions: RecordedActions, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([jira.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  await Promise.race([actions.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
 
@@ -276,6 +284,7 @@ function loadTicket(db: Db, run: RunRow): Ticket | null {
   const stored = findTicketByKey(db, run.ticketKey);
   if (!stored) return null;
   return {
+    tracker: stored.tracker as TrackerName,
     id: stored.issueId || stored.id,
     key: stored.key,
     project: stored.project,
@@ -289,6 +298,6 @@ function loadTicket(db: Db, run: RunRow): Ticket | null {
     created: stored.created,
     updated: stored.updated,
     resolved: stored.resolved,
-    siteUrl: stored.site ? `https://${stored.site}` : null,
+    siteUrl: siteUrlOf(stored.site),
   };
 }

@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js';
 import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { routeEvent, type RoutingOptions } from '../pipeline/route-event.js';
-import { jiraTracker } from '../trackers/jira/jira-tracker.js';
+import { trackerNamed } from '../trackers/index.js';
 
 /** Deliveries routed per worker turn. */
 export const ROUTE_BATCH = 25;
@@ -37,13 +37,14 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
 }
 
 /**
- * Routes one stored delivery, parsing its body with the tracker adapter (`deliveries.source` is `jira`, the only
- * adapter today). A body that no longer parses (it did at receipt) is marked ignored with the reason.
+ * Routes one stored delivery, parsing its body (and its stored headers: GitHub's event name) with the adapter of the
+ * tracker it came from (`deliveries.source`). A body that no longer parses (it did at receipt) is marked ignored with
+ * the reason.
  */
 export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): void {
   let event;
   try {
-    event = jiraTracker.parseEvent(JSON.parse(delivery.body));
+    event = trackerNamed(delivery.source).parseEvent(JSON.parse(delivery.body), JSON.parse(delivery.headers || '{}') as Record<string, string>);
   } catch (error) {
     markDeliveryRouted(db, delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
     options.logger.warn({ err: error, deliveryId: delivery.id }, 'stored delivery does not parse; marked ignored');

@@ -28,12 +28,18 @@ import type { Rule } from '../rules/rules-file.js';
 import { executeRun, LeaseLostError } from './execute-run.js';
 import { DeliveryPruner } from './prune-deliveries.js';
 import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
+import type { TrackerClients } from '../trackers/index.js';
+import type { TrackerName } from '../trackers/tracker.js';
 
 export interface WorkerOptions {
   db: Db;
   rules: readonly Rule[];
   handlers: readonly AnyHandler[];
   api: JiraApi | null;
+  /** The other trackers' API clients, by name (absent/null = not configured). */
+  trackerClients?: TrackerClients;
+  /** Trackers whose runs are sent (credentials configured); runs on others are queued as dry runs. Absent = all. */
+  liveTrackers?: ReadonlySet<TrackerName>;
   /** The integrations handlers get as `ctx.integrations` (`createIntegrations`); absent = none configured. */
   integrations?: Integrations;
   logger: Logger;
@@ -173,6 +179,7 @@ export class Worker {
             db: o.db,
             handlers: this.handlers,
             api: o.api,
+            trackerClients: o.trackerClients,
             integrations: o.integrations,
             logger: o.logger,
             handlerTimeoutMs: o.handlerTimeoutMs,

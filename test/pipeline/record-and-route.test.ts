@@ -19,7 +19,7 @@ import { routePendingDeliveries } from '../../src/worker/route-deliveries.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
 
-const rule: Rule = { name: 'tokens', index: 1, labels: ['ci-token'], handler: 'reset-ci-token', projects: null, issueTypes: null, on: ['created'], continue: false };
+const rule: Rule = { name: 'tokens', index: 1, labels: ['ci-token'], handler: 'reset-ci-token', trackers: null, projects: null, issueTypes: null, on: ['created'], continue: false };
 const routing: RoutingOptions = { rules: [rule], dryRun: true, maxAttempts: 3, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE };
 
 let path: string;

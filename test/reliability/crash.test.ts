@@ -162,7 +162,7 @@ describe('crash test: SIGKILL under load, restart, nothing lost, nothing applied
     }
     const githubCalls = github.requestsTo('PUT', '/repos/acme/payments-api/collaborators/').length;
     const recovered = readDb(dbPath, (db) =>
-      (db.prepare(`SELECT count(*) AS n FROM actions WHERE response LIKE '%"verifiedInJira":true%'`).get() as { n: number }).n,
+      (db.prepare(`SELECT count(*) AS n FROM actions WHERE response LIKE '%"verifiedInTracker":true%'`).get() as { n: number }).n,
     );
 
     console.log(

@@ -154,7 +154,7 @@ describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection re
     const counts = Object.fromEntries((['rate-limited', 'server-error', 'slow', 'reset', 'cursed-503'] as Kind[]).map((k) => [k, [...injected.values()].filter((v) => v === k).length]));
     for (const kind of ['rate-limited', 'server-error', 'slow', 'reset'] as Kind[]) expect(counts[kind]).toBeGreaterThan(0);
     const attempts = runs.reduce((n, r) => n + r.attempts, 0);
-    const verified = (sql.prepare(`SELECT count(*) AS n FROM actions WHERE response LIKE '%"verifiedInJira":true%'`).get() as { n: number }).n;
+    const verified = (sql.prepare(`SELECT count(*) AS n FROM actions WHERE response LIKE '%"verifiedInTracker":true%'`).get() as { n: number }).n;
     console.log(
       `fault mix (seed ${SEED}): ${jira.requests.length} Jira requests, faults injected ${JSON.stringify(counts)}; ` +
         `runs ${runs.length}: ${succeeded.length} succeeded, ${runs.length - succeeded.length} dead-lettered, ${attempts - runs.length} retries; ` +

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ACTION_PROPERTY_KEY } from '../../src/jira/recorded-actions.js';
+import { ACTION_PROPERTY_KEY } from '../../src/trackers/jira/jira-ticket-ops.js';
 import { EXAMPLE_SITE, REPO_ROOT } from '../support/deflect-under-test.js';
 export { deflectEnv } from '../support/deflect-under-test.js';
 import { seededRandom } from '../support/seeded-random.js';

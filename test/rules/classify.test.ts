@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/rules/classify.js';
 import { parseRules } from '../../src/rules/rules-file.js';
-import type { JiraEvent } from '../../src/trackers/jira/jira-event.js';
+import { jiraEventKind, type JiraEvent } from '../../src/trackers/jira/jira-event.js';
 import type { Ticket } from '../../src/ticket.js';
 
 const rules = parseRules(
@@ -33,6 +33,7 @@ const ticket = (labels: string[] | null, project = 'PLAT'): Ticket => ({
 const event = (over: Partial<JiraEvent>): JiraEvent => ({
   event: 'jira:issue_created', eventType: null, timestamp: 1, actor: 'someone', ticket: ticket(['Access-Request']),
   labelsAdded: [], labelsRemoved: [], siteHost: null, selfHosts: [], ...over,
+  kind: over.kind ?? jiraEventKind(over.event ?? 'jira:issue_created'),
 });
 
 describe('classify', () => {

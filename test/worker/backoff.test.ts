@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JiraRequestError } from '../../src/jira/jira-actions.js';
-import { LoopGuardError } from '../../src/jira/recorded-actions.js';
+import { LoopGuardError } from '../../src/trackers/recorded-actions.js';
 import { BACKOFF_CAP_MS, retryDelayMs } from '../../src/worker/backoff.js';
 import { HandlerTimeoutError, isTransient, retryAfterOf } from '../../src/worker/execute-run.js';
 

