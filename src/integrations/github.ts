@@ -140,25 +140,7 @@ const splitRepository = (repository: string): { owner: string; repo: string } =>
  */
 export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
   const timeoutMs = options.timeoutMs ?? DEFAULT_GITHUB_TIMEOUT_MS;
-  const log = options.log;
-  const octokit = new Octokit({
-    auth: options.token,
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
-    userAgent: 'deflect',
-    log: {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (message: string) => log?.warn(`GitHub: ${message}`),
-      error: (message: string) => log?.error(`GitHub: ${message}`),
-    },
-    request: {
-      // Octokit has no timeout of its own: every request gets an AbortSignal that fires after timeoutMs.
-      fetch: (url: string | URL, init?: RequestInit) => {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        return fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
-      },
-    },
-  });
+  const octokit = new Octokit(octokitOptions({ ...options, timeoutMs }));
 
   async function call<T>(method: string, path: string, send: () => Promise<T>): Promise<T> {
     try {
@@ -226,6 +208,33 @@ export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
         octokit.request('PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}', { org, team_slug: teamSlug, owner, repo, permission }),
       );
       return { team: `${org}/${teamSlug}`, permission };
+    },
+  };
+}
+
+/**
+ * The Octokit constructor options deflect uses for every GitHub client (this integration and the GitHub Issues tracker
+ * adapter, `trackers/github/`): token auth, API root, user agent `deflect`, Octokit's warnings to `log`, and a
+ * per-request timeout (Octokit has none of its own: each request gets an AbortSignal firing after `timeoutMs`).
+ */
+export function octokitOptions(options: GitHubApiOptions) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_GITHUB_TIMEOUT_MS;
+  const log = options.log;
+  return {
+    auth: options.token,
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    userAgent: 'deflect',
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => log?.warn(`GitHub: ${message}`),
+      error: (message: string) => log?.error(`GitHub: ${message}`),
+    },
+    request: {
+      fetch: (url: string | URL, init?: RequestInit) => {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        return fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      },
     },
   };
 }

@@ -4,12 +4,16 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { createGitHubIssuesClient } from './github/github-client.js';
 import type { TrackerClients } from './index.js';
 
 /** Builds the clients; sends no request (a bad credential shows up on the first call, as `transient: false`). */
 export function createTrackerClients(config: Config, logger: Logger): TrackerClients {
   const clients: TrackerClients = {};
   if (config.dryRun) return clients;
-  void logger;
+  // GitHub Issues: GITHUB_TOKEN (a personal access token or an installation token) against GITHUB_API_URL.
+  if (config.github.token) {
+    clients.github = createGitHubIssuesClient({ baseUrl: config.github.baseUrl, token: config.github.token, timeoutMs: config.github.timeoutMs, log: logger });
+  }
   return clients;
 }

@@ -4,6 +4,7 @@
  * absent = `jira`). Adding a tracker: write its adapter in `trackers/<name>/` and list it here.
  */
 import type { RecordedActions } from './recorded-actions.js';
+import { githubTracker } from './github/github-tracker.js';
 import { jiraTracker } from './jira/jira-tracker.js';
 import type { Tracker, TrackerName } from './tracker.js';
 
@@ -12,7 +13,7 @@ import type { Tracker, TrackerName } from './tracker.js';
 export type AnyTracker = Tracker<any, RecordedActions>;
 
 /** The adapters, in the order their routes are registered. */
-export const TRACKERS: readonly AnyTracker[] = [jiraTracker];
+export const TRACKERS: readonly AnyTracker[] = [jiraTracker, githubTracker];
 
 /**
  * The adapter named `name` (`null`/absent = `jira`, for rows stored before there was a second tracker).
