@@ -119,3 +119,8 @@ export function replayOrigins(db: Db, deliveryIds: readonly number[]): Map<numbe
 export function oldestPendingDeliveryAt(db: Db): number | null {
   return (statement(db, "SELECT min(received_at) AS at FROM deliveries WHERE status = 'pending'").get() as { at: number | null }).at;
 }
+
+/** Receipt time (ms) of the newest delivery from tracker `source` (`github`, ...), or null when none is stored. */
+export function newestDeliveryAt(db: Db, source: string): number | null {
+  return (statement(db, "SELECT max(received_at) AS at FROM deliveries WHERE source = ? AND delivery_key NOT LIKE 'reconcile:%'").get(source) as { at: number | null }).at;
+}

@@ -11,6 +11,7 @@
  *   404 when the template does not exist or is not a template; 422 when the name exists (repos#create-a-repository-using-a-template).
  * - `GET  /repos/{owner}/{repo}` → 200 repository (repos#get-a-repository).
  * - `PUT  /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}` `{ permission }` → 204 (teams#add-or-update-team-repository-permissions).
+ * - The issues endpoints (list, get, update, comments, labels, assignees): see `fake-github-issues.ts`.
  * Unknown repositories answer 404 `{ message: 'Not Found', documentation_url }`. Every request needs
  * `Authorization: Bearer <token>` or `token <token>`, else 401 `{ message: 'Bad credentials' }`.
  *
@@ -20,7 +21,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createFakeIssueStore, type FakeAnswer, type FakeIssue, type SeedIssue } from './fake-github-issues.js';
 import { applyFault, closeFakeServer, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
+
+export type { FakeComment, FakeIssue, SeedIssue } from './fake-github-issues.js';
 
 export type { Fault, RecordedRequest } from './recorded-request.js';
 
@@ -65,6 +69,10 @@ export interface FakeGitHub {
   seedRepository(fullName: string, options?: { isTemplate?: boolean; private?: boolean; description?: string }): FakeRepository;
   /** The stored state of a repository, or undefined. */
   repository(fullName: string): FakeRepository | undefined;
+  /** Adds an issue (or with `pullRequest: true` a pull request) to a known repository; see `fake-github-issues.ts`. */
+  seedIssue(repository: string, seed?: SeedIssue): FakeIssue;
+  /** The stored issue `repository#number`, or undefined. */
+  issue(repository: string, number: number): FakeIssue | undefined;
   /** Pending invitations (all, or for one repository). */
   invitations(fullName?: string): FakeInvitation[];
   /** Recorded requests with this method whose path starts with `pathPrefix`. */
@@ -105,6 +113,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const timers = new Set<NodeJS.Timeout>();
   let fault: ((req: RecordedRequest) => Fault | undefined) | undefined;
   let nextId = 1_000;
+  let url = '';
 
   function seedRepository(fullName: string, seed: { isTemplate?: boolean; private?: boolean; description?: string } = {}): FakeRepository {
     const [owner, name] = fullName.split('/');
@@ -143,8 +152,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     ...(r.template ? { template_repository: { full_name: r.template } } : {}),
   });
 
-  /** Routes one request; returns [status, body] (body undefined = empty). */
-  function route(req: RecordedRequest): [number, unknown] {
+  const issues = createFakeIssueStore(() => url, (owner, name) => { const r = find(owner, name); return r ? fullNameOf(r) : undefined; }, () => nextId++);
+
+  /** Routes one request; returns [status, body, headers?] (body undefined = empty). */
+  function route(req: RecordedRequest): FakeAnswer {
+    const answered = issues.route(req);
+    if (answered) return answered;
     const body = (req.body ?? {}) as Record<string, unknown>;
     let m = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)$/.exec(req.path);
     if (m && req.method === 'PUT') {
@@ -232,8 +245,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
     }
     try {
-      const [status, payload] = route(recorded);
-      send(status, payload);
+      const [status, payload, headers] = route(recorded);
+      send(status, payload, headers);
     } catch (error) {
       if (error instanceof HttpError) send(error.status, error.body);
       else send(500, { message: `fake GitHub crashed: ${(error as Error).message}` });
@@ -247,7 +260,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
@@ -255,6 +268,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     requests,
     seedRepository,
     repository: (fullName) => repositories.get(fullName.toLowerCase()),
+    seedIssue: issues.seedIssue,
+    issue: issues.issue,
     invitations: (fullName) => invitations.filter((i) => fullName === undefined || i.repository.toLowerCase() === fullName.toLowerCase()),
     requestsTo: (method, pathPrefix) => requests.filter((r) => r.method === method.toUpperCase() && r.path.startsWith(pathPrefix)),
     setFault: (fn) => {

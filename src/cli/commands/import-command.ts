@@ -12,6 +12,7 @@ import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.
 import { regroupTickets } from '../../reports/regroup.js';
 import { startProgress } from '../progress.js';
 import { groupedLine } from './group-command.js';
+import { registerImportGitHubCommand } from './import-github-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -82,7 +83,7 @@ async function importJql(jql: string, options: { group: boolean; pageSize: strin
   finish(db, options.group);
 }
 
-/** `deflect import jsonl|csv|jql`: load ticket history, then regroup by text. */
+/** `deflect import jsonl|csv|jql|github`: load ticket history, then regroup by text. */
 export function registerImportCommand(program: Command): void {
   const command = program.command('import').description('import ticket history (resumable, safe to run twice), then group tickets by text');
   command
@@ -104,6 +105,7 @@ export function registerImportCommand(program: Command): void {
     .option('--no-group', 'do not regroup tickets by text afterwards')
     .description("import Jira's CSV export")
     .action((file: string, options: { group: boolean }) => importFile('csv', file, options));
+  registerImportGitHubCommand(command);
 }
 
 

@@ -5,25 +5,31 @@ import { createJiraApi } from '../../jira/jira-client.js';
 import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
 import { parseDuration } from './duration-option.js';
+import { reconcileGitHubCommand } from './import-github-command.js';
 
 /**
  * `deflect reconcile --since 2h`: asks Jira (JQL on `updated`) for tickets whose webhook never arrived and stores
  * them as deliveries, which the worker routes like any webhook (see src/worker/reconcile.ts for what counts as missed
- * and which event each becomes). Needs JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN.
+ * and which event each becomes). Needs JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN. `--tracker github --repo OWNER/NAME`
+ * does the same for GitHub Issues (`import-github-command.ts`, `trackers/github/github-reconcile.ts`).
  */
 export function registerReconcileCommand(program: Command): void {
   program
     .command('reconcile')
-    .description("find tickets updated in Jira whose webhook never arrived, and process them like a webhook")
-    .option('--since <window>', 'how far back to look: 30m, 2h, 1d, 1w', '2h')
-    .option('--settle <window>', "skip tickets updated more recently than this (Jira's own retries may still deliver them); 0m to include all", `${DEFAULT_SETTLE_MS / 60_000}m`)
+    .description("find tickets updated in Jira (or GitHub) whose webhook never arrived, and process them like a webhook")
+    .option('--tracker <name>', 'jira, or github (with --repo)', 'jira')
+    .option('--repo <owner/name...>', 'github: the repositories to check')
+    .option('--since <window>', 'how far back to look: 30m, 2h, 1d, 1w (Jira default 2h; GitHub default: since the newest GitHub delivery stored)')
+    .option('--settle <window>', `skip tickets updated more recently than this (their webhook may still come; Jira default ${DEFAULT_SETTLE_MS / 60_000}m, GitHub 1m); 0m to include all`)
     .option('--jql <clause>', 'extra JQL ANDed to the window, e.g. "project = PLAT"')
     .option('--dry-run', 'only list what would be processed')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (options: { since: string; settle: string; jql?: string; dryRun?: boolean; format: string }) => {
+    .action(async (options: { tracker: string; repo?: string[]; since?: string; settle?: string; jql?: string; dryRun?: boolean; format: string }) => {
+      if (options.tracker === 'github') return reconcileGitHubCommand(options);
+      if (options.tracker !== 'jira') throw new Error(`--tracker "${options.tracker}": reconcile supports jira and github`);
       const format = parseFormat(options.format, ['table', 'json']);
-      const sinceMs = parseDuration(options.since, '--since');
-      const settleMs = parseDuration(options.settle, '--settle');
+      const sinceMs = parseDuration(options.since ?? '2h', '--since');
+      const settleMs = parseDuration(options.settle ?? `${DEFAULT_SETTLE_MS / 60_000}m`, '--settle');
       const config = loadProcessConfig();
       if (!config.jira) throw new Error('reconcile asks Jira: set JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN');
       const api = createJiraApi({ ...config.jira, timeoutMs: config.jiraTimeoutMs });

@@ -8,7 +8,8 @@
  * - `event` = `<X-GitHub-Event>.<action>` (`issues.labeled`), or the bare name when there is no action (`ping`).
  * - `kind`: `issues.opened` → created; other `issues.*` actions (labeled, unlabeled, edited, reopened, closed,
  *   assigned, unassigned, milestoned, locked, pinned, ...) → updated, except `deleted` and `transferred` → other;
- *   `issue_comment.*`, `ping` and every other event → other (recorded, never routed).
+ *   `issue_comment.*`, `ping` and every other event → other (recorded, never routed); so is reconcile's own
+ *   `issues.deflect_reconciled` (a snapshot refresh).
  * - `labelsAdded` / `labelsRemoved`: `[label.name]` (lower-cased) on `labeled` / `unlabeled`.
  * - A pull request (`issue.pull_request` present: GitHub sends `issue_comment` for pull requests too) is not a
  *   ticket: kind other, no ticket.
@@ -34,11 +35,17 @@ export const issueEventSchema = z.looseObject({
   label: z.looseObject({ name: z.string() }).nullish(),
 });
 
+/**
+ * The action of deflect's own `issues` deliveries stored by reconcile (`github-reconcile.ts`) to refresh a ticket
+ * snapshot without routing it; GitHub never sends it.
+ */
+export const RECONCILED_ACTION = 'deflect_reconciled';
+
 /** The {@link EventKind} of a GitHub event name and action. */
 export function githubEventKind(name: string, action: string | null): EventKind {
   if (name !== 'issues') return 'other';
   if (action === 'opened') return 'created';
-  if (action === 'deleted' || action === 'transferred') return 'other';
+  if (action === 'deleted' || action === 'transferred' || action === RECONCILED_ACTION) return 'other';
   return 'updated';
 }
 
