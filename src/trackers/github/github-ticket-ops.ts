@@ -20,11 +20,11 @@ export const CLOSE_NAMES = ['closed', 'close', 'done', 'resolved', 'completed'];
 export const OPEN_NAMES = ['open', 'reopen', 'reopened'];
 
 /**
- * The hidden marker carrying an action's idempotency key. The key is percent-encoded outside `[A-Za-z0-9:._]`, so it
- * can never end the HTML comment (`-->`) or add markup.
+ * The hidden marker carrying an action's idempotency key. The key is percent-encoded outside `[A-Za-z0-9:._-]` (and a
+ * `-` followed by another), so it can never end the HTML comment (`-->`) or add markup.
  */
 export function actionMarker(idempotencyKey: string): string {
-  const safe = idempotencyKey.replace(/[^A-Za-z0-9:._]/g, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  const safe = idempotencyKey.replace(/-(?=-)|[^A-Za-z0-9:._-]/g, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return `<!-- deflect:action ${safe} -->`;
 }
 
