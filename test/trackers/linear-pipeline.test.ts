@@ -173,6 +173,11 @@ describe('Linear ticket ops against the fake', () => {
     const reset = await ops.currentStatus().catch((e: unknown) => e);
     expect(reset).toMatchObject({ status: null, transient: true });
     expect(ops.isAmbiguous(reset)).toBe(true);
+    const slow = linearTicketOps(createLinearApi({ apiKey: linear.apiKey, apiUrl: linear.url, timeoutMs: 200 }), issue.id);
+    linear.setFault(() => ({ delayMs: 1_000 }));
+    const timedOut = await slow.currentStatus().catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ status: null, transient: true, message: expect.stringMatching(/no answer within the time limit/) });
+    expect(slow.isAmbiguous(timedOut)).toBe(true);
     linear.setFault(undefined);
     await expect(linearTicketOps(createLinearApi({ apiKey: linear.apiKey, apiUrl: linear.url }), 'ENG-999').currentStatus()).rejects.toMatchObject({ transient: false });
   });

@@ -13,10 +13,13 @@
  * 5xx, and no answer at all (network error); `retryAfterMs` from `Retry-After` (s) or `X-RateLimit-Requests-Reset`
  * (epoch ms) when given. Everything else (401 bad key, 403, invalid input) is permanent.
  */
-import { LinearClient, LinearError } from '@linear/sdk';
+import { LinearClient, LinearError, LinearGraphQLClient } from '@linear/sdk';
 
 /** Linear's default GraphQL endpoint. */
 export const LINEAR_DEFAULT_API_URL = 'https://api.linear.app/graphql';
+
+/** Per-request time limit, ms: a call with no answer by then fails as transient (status null, outcome unknown). */
+export const LINEAR_TIMEOUT_MS = 10_000;
 
 /** A failed Linear call. `status` is the HTTP status, or null when no answer arrived. */
 export class LinearRequestError extends Error {
@@ -41,13 +44,21 @@ export interface LinearApi {
   request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
-/** A Linear client for `apiKey` (a personal API key, sent as `Authorization: <key>`) at `apiUrl`. Sends nothing yet. */
-export function createLinearApi(options: { apiKey: string; apiUrl?: string }): LinearApi {
+/**
+ * A Linear client for `apiKey` (a personal API key, sent as `Authorization: <key>`) at `apiUrl`. Sends nothing yet.
+ * `LinearClient` checks the options once (key present; https, or http on localhost only) and builds the headers; each
+ * request then goes through the SDK's `LinearGraphQLClient` with those options plus its own
+ * `AbortSignal.timeout(timeoutMs)` (the SDK's client has no timeout of its own).
+ * @throws Error from the SDK when the key is empty or `apiUrl` is plain http to a host other than localhost.
+ */
+export function createLinearApi(options: { apiKey: string; apiUrl?: string; timeoutMs?: number }): LinearApi {
   const linear = new LinearClient({ apiKey: options.apiKey, apiUrl: options.apiUrl ?? LINEAR_DEFAULT_API_URL });
+  const timeoutMs = options.timeoutMs ?? LINEAR_TIMEOUT_MS;
   return {
     async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
       try {
-        const answer = await linear.client.rawRequest<T, Record<string, unknown>>(query, variables);
+        const client = new LinearGraphQLClient(linear.options.apiUrl, { ...linear.options, signal: AbortSignal.timeout(timeoutMs) });
+        const answer = await client.rawRequest<T, Record<string, unknown>>(query, variables);
         return answer.data as T;
       } catch (error) {
         throw toRequestError(error);
@@ -60,7 +71,8 @@ export function createLinearApi(options: { apiKey: string; apiUrl?: string }): L
 export function toRequestError(error: unknown): LinearRequestError {
   if (error instanceof LinearRequestError) return error;
   if (!(error instanceof LinearError)) {
-    return new LinearRequestError(`Linear did not answer: ${(error as Error)?.message ?? String(error)}`, null, true);
+    const reason = (error as Error)?.name === 'TimeoutError' ? 'no answer within the time limit' : ((error as Error)?.message ?? String(error));
+    return new LinearRequestError(`Linear did not answer: ${reason}`, null, true);
   }
   const status = typeof error.status === 'number' ? error.status : null;
   const raw = error.raw as { response?: { errors?: Array<{ extensions?: { code?: unknown; type?: unknown } }>; headers?: Headers } } | undefined;
