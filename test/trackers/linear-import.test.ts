@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
+import { createLinearApi } from '../../src/trackers/linear/linear-api.js';
+import { importLinearTeam } from '../../src/trackers/linear/linear-import.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
 import { rateLimited, startFakeLinear, type FakeLinear } from '../support/fake-linear.js';
 
@@ -62,6 +64,27 @@ describe('deflect import linear', () => {
     const again = await deflect(env, 'import', 'linear', '--team', 'ENG', '--no-group');
     expect(again.status).toBe(0);
     expect(rows(dbPath)).toHaveLength(120);
+  });
+
+  it('an import interrupted by a page that keeps failing resumes after its last written page', async () => {
+    const dbPath = join(freshDir(), 'd.db');
+    const db = openDatabase(dbPath);
+    const api = createLinearApi({ apiKey: linear.apiKey, apiUrl: linear.url });
+    let page = 0;
+    linear.setFault((req) => ((req.body as { query?: string })?.query?.includes('DeflectTeamIssues') && ++page >= 2 ? { status: 502 } : undefined));
+    await expect(importLinearTeam(db, api, { team: 'ENG', maxRetries: 2, sleep: async () => {} })).rejects.toMatchObject({ status: 502, transient: true });
+    linear.setFault(undefined);
+    expect(rows(dbPath)).toHaveLength(50);
+    const before = linear.operations('DeflectTeamIssues').length;
+    const resumed = await importLinearTeam(db, api, { team: 'ENG' });
+    const sent = linear.operations('DeflectTeamIssues').slice(before).map((r) => (r.body as { variables: { after: string | null } }).variables.after);
+    expect(sent[0]).not.toBeNull();
+    expect(resumed).toMatchObject({ imported: 70, pages: 2 });
+    expect(resumed.resumedAfter).toBe(sent[0]);
+    expect(rows(dbPath)).toHaveLength(120);
+    // Once done, the next run starts from the first page again.
+    expect(await importLinearTeam(db, api, { team: 'ENG' })).toMatchObject({ imported: 120, resumedAfter: null });
+    db.$client.close();
   });
 
   it('--since imports only issues updated at or after that date', async () => {

@@ -43,6 +43,7 @@ async function importLinear(flags: LinearImportFlags): Promise<void> {
       onPage: ({ imported, pages }) => process.stderr.write(`import linear: page ${pages}, ${imported} imported\n`),
       onBadIssue: ({ index, key, error }) => process.stderr.write(`issue #${index}${key ? ` ${key}` : ''}: skipped: ${error}\n`),
     });
+    if (result.resumedAfter !== null) console.log('resumed an interrupted import after its last written page');
     console.log(
       `imported ${result.imported} tickets from Linear team ${team.toUpperCase()} (${result.pages} pages, ${result.retries} retries after rate limits/5xx) in ${(result.ms / 1000).toFixed(1)} s; ${result.skipped} bad issues skipped`,
     );

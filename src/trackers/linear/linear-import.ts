@@ -2,13 +2,17 @@
  * History import from Linear (`deflect import linear --team KEY [--since ISO]`): pages through the team's issues with
  * the GraphQL `issues` connection (cursor pagination, `first`/`after`, https://linear.app/developers/pagination),
  * filtered by team key and, with `since`, `updatedAt >= since`; maps each with {@link restLinearIssueToTicket} and
- * stores each page with `upsertTickets(…, 'import')` in one transaction (safe to run twice: rows are keyed by tracker,
- * workspace and issue id). A transient failure (rate limit, 5xx, no answer) is retried with backoff, honouring the
- * rate limit's reset time; after `maxRetries` the import stops with the error, keeping the pages it wrote.
+ * stores each page with `upsertTickets(…, 'import')` in one transaction together with the import's checkpoint
+ * (`import_checkpoints`, source `linear:<TEAM>[:since=<ISO>]`, cursor = the page's `endCursor`), so it is safe to run
+ * twice (rows are keyed by tracker, workspace and issue id) and an interrupted import resumes after its last written
+ * page (issues that moved in the `updatedAt` order meanwhile may be missed by the resumed run; a later full run, which
+ * starts afresh once the checkpoint is `done`, picks them up). A transient failure (rate limit, 5xx, no answer) is retried with backoff, honouring the rate limit's reset
+ * time; after `maxRetries` the import stops with the error, keeping the pages it wrote.
  */
 import type { Db } from '../../db/client.js';
 import { upsertTickets } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
+import { findCheckpoint, saveCheckpoint } from '../../import/import-tickets.js';
 import { retryDelayMs } from '../../worker/backoff.js';
 import { InvalidIssueError } from '../tracker.js';
 import { LinearRequestError, type LinearApi } from './linear-api.js';
@@ -49,6 +53,8 @@ export interface LinearImportResult {
   skipped: number;
   pages: number;
   retries: number;
+  /** The cursor an interrupted import resumed after, or null for a fresh start. */
+  resumedAfter: string | null;
   ms: number;
 }
 
@@ -72,7 +78,13 @@ export async function importLinearTeam(db: Db, linear: LinearApi, options: Linea
   let pages = 0;
   let retries = 0;
   let index = 0;
-  let after: string | null = null;
+  const source = `linear:${options.team.toUpperCase()}${options.since != null ? `:since=${new Date(options.since).toISOString()}` : ''}`;
+  const previous = findCheckpoint(db, source);
+  const resumedAfter = previous?.status === 'running' && previous.cursor ? previous.cursor : null;
+  const carried = resumedAfter !== null ? previous! : { imported: 0, skipped: 0 };
+  let after: string | null = resumedAfter;
+  const save = (status: 'running' | 'done') =>
+    saveCheckpoint(db, source, { cursor: after, imported: carried.imported + imported, skipped: carried.skipped + skipped, status, fingerprint: null });
   for (;;) {
     const variables: Record<string, unknown> = { team: options.team, first, after };
     if (options.since != null) variables.since = new Date(options.since).toISOString();
@@ -89,14 +101,18 @@ export async function importLinearTeam(db: Db, linear: LinearApi, options: Linea
         options.onBadIssue?.({ index, key: typeof issue.identifier === 'string' ? issue.identifier : null, error: error.message });
       }
     }
-    upsertTickets(db, tickets.map((ticket) => ({ ticket })), 'import');
-    imported += tickets.length;
+    const more = page.issues.pageInfo.hasNextPage && !!page.issues.pageInfo.endCursor;
+    db.$client.transaction(() => {
+      upsertTickets(db, tickets.map((ticket) => ({ ticket })), 'import');
+      imported += tickets.length;
+      if (more) after = page.issues.pageInfo.endCursor;
+      save(more ? 'running' : 'done');
+    })();
     pages++;
     options.onPage?.({ imported, skipped, pages });
-    if (!page.issues.pageInfo.hasNextPage || !page.issues.pageInfo.endCursor) break;
-    after = page.issues.pageInfo.endCursor;
+    if (!more) break;
   }
-  return { imported, skipped, pages, retries, ms: Math.round(performance.now() - started) };
+  return { imported, skipped, pages, retries, resumedAfter, ms: Math.round(performance.now() - started) };
 }
 
 async function fetchPage(
