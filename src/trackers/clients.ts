@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createGitHubIssuesClient } from './github/github-client.js';
 import type { TrackerClients } from './index.js';
+import { createLinearApi } from './linear/linear-api.js';
 
 /** Builds the clients; sends no request (a bad credential shows up on the first call, as `transient: false`). */
 export function createTrackerClients(config: Config, logger: Logger): TrackerClients {
@@ -14,6 +15,11 @@ export function createTrackerClients(config: Config, logger: Logger): TrackerCli
   // GitHub Issues: GITHUB_TOKEN (a personal access token or an installation token) against GITHUB_API_URL.
   if (config.github.token) {
     clients.github = createGitHubIssuesClient({ baseUrl: config.github.baseUrl, token: config.github.token, timeoutMs: config.github.timeoutMs, log: logger });
+  }
+  // Linear: a personal API key (LINEAR_API_KEY) against LINEAR_API_URL.
+  if (config.linear) {
+    clients.linear = createLinearApi(config.linear);
+    logger.info({ apiUrl: config.linear.apiUrl }, 'Linear actions enabled');
   }
   return clients;
 }

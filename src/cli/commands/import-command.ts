@@ -13,6 +13,7 @@ import { regroupTickets } from '../../reports/regroup.js';
 import { startProgress } from '../progress.js';
 import { groupedLine } from './group-command.js';
 import { registerImportGitHubCommand } from './import-github-command.js';
+import { registerImportLinearCommand } from './import-linear-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -106,6 +107,7 @@ export function registerImportCommand(program: Command): void {
     .description("import Jira's CSV export")
     .action((file: string, options: { group: boolean }) => importFile('csv', file, options));
   registerImportGitHubCommand(command);
+  registerImportLinearCommand(command);
 }
 
 
