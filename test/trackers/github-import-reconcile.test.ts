@@ -86,6 +86,34 @@ describe('deflect import github', () => {
   }, 60_000);
 });
 
+describe('deflect reconcile --tracker github (CLI)', () => {
+  let github: FakeGitHub;
+  beforeAll(async () => {
+    github = await startFakeGitHub({ repositories: ['acme/web'] });
+    github.seedIssue('acme/web', { title: 'Labelled', labels: ['token-reset'], createdAt: iso(30 * 60_000) });
+    github.seedIssue('acme/web', { title: 'Old', createdAt: iso(5 * 86_400_000) });
+  });
+  afterAll(async () => github?.close());
+
+  it('lists what it would store in a dry run, and says what is missing without --repo or a window', async () => {
+    const dbPath = join(freshDir('deflect-gh-reconcile-'), 'd.db');
+    const env = { DEFLECT_DB: dbPath, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
+    const dry = await deflect(env, 'reconcile', '--tracker', 'github', '--repo', 'acme/web', '--since', '2h', '--dry-run', '--format', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const result = JSON.parse(dry.stdout);
+    expect(result).toMatchObject({ scanned: 1, missed: [{ key: 'acme/web#1', event: 'issues.opened', deliveryId: null }] });
+    const db = openDatabase(dbPath);
+    expect((db.$client.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n).toBe(0);
+    db.$client.close();
+    const noRepo = await deflect(env, 'reconcile', '--tracker', 'github');
+    expect(noRepo.stderr).toMatch(/needs --repo OWNER\/NAME/);
+    const noWindow = await deflect(env, 'reconcile', '--tracker', 'github', '--repo', 'acme/web');
+    expect(noWindow.stderr).toMatch(/no GitHub delivery is stored yet: give the window start \(--since\)/);
+    const other = await deflect(env, 'reconcile', '--tracker', 'trello');
+    expect(other.stderr).toMatch(/reconcile supports jira and github/);
+  }, 60_000);
+});
+
 describe('GitHub reconcile', () => {
   let github: FakeGitHub;
   let server: DeflectUnderTest;
