@@ -91,7 +91,8 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_LINEAR_WEBHOOK_SECRET` | signing secret(s) of the Linear webhook (`Linear-Signature`), comma-separated; unset → `/webhooks/linear` refuses every delivery | none |
  * | `LINEAR_API_KEY` | Linear API key deflect acts with (comments, states, labels) and imports with; unset → runs on Linear tickets are dry runs | none |
  * | `LINEAR_API_URL` | Linear GraphQL endpoint | `https://api.linear.app/graphql` |
- * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token; all three or none | none → dry run |
+ * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token (REST v3, basic auth); all three or none | none → dry run |
+ * | `JIRA_PAT` | Jira Data Center personal access token (with `JIRA_BASE_URL`, instead of `JIRA_EMAIL` + `JIRA_API_TOKEN`): REST v2, `Authorization: Bearer` | none |
  * | `JIRA_ACCOUNT_ID` | the service account's accountId (skips a `/myself` call at start-up) | looked up |
  * | `DEFLECT_DRY_RUN` | force dry run even with credentials | `false` |
  * | `DEFLECT_BODY_LIMIT` | largest accepted webhook body, bytes | `5242880` (5 MiB) |
@@ -141,6 +142,7 @@ export const envSchema = z.object({
     .transform((v) => v?.replace(/\/+$/, '')),
   JIRA_EMAIL: z.string().min(1).optional(),
   JIRA_API_TOKEN: z.string().min(1).optional(),
+  JIRA_PAT: z.string().trim().min(1).optional(),
   JIRA_ACCOUNT_ID: z.string().min(1).optional(),
   DEFLECT_DRY_RUN: booleanFlag,
   DEFLECT_BODY_LIMIT: positiveInt(5 * 1024 * 1024),
@@ -233,8 +235,8 @@ export interface Config {
   linearWebhookSecrets: string[];
   /** Linear API access (`LINEAR_API_KEY`, `LINEAR_API_URL`); null = runs on Linear tickets are dry runs. */
   linear: { apiKey: string; apiUrl: string } | null;
-  /** Null when no credentials are set: the service runs in dry run. */
-  jira: { baseUrl: string; email: string; apiToken: string; accountId: string | null } | null;
+  /** Null when no credentials are set: runs on Jira tickets are dry runs. */
+  jira: JiraConfig | null;
   dryRun: boolean;
   bodyLimitBytes: number;
   handlerTimeoutMs: number;
@@ -292,6 +294,52 @@ export interface AuthConfig {
   failureLimit: number;
 }
 
+/**
+ * Jira REST access: Cloud (`JIRA_BASE_URL` + `JIRA_EMAIL` + `JIRA_API_TOKEN`, REST v3, basic auth) or Data Center
+ * (`JIRA_BASE_URL` + `JIRA_PAT`, REST v2, `Authorization: Bearer <PAT>`:
+ * https://confluence.atlassian.com/enterprise/using-personal-access-tokens-1026032365.html).
+ * The secret (`apiToken`, `pat`) is a **non-enumerable** property: readable by the client factory, but skipped by
+ * `JSON.stringify`, pino, `util.inspect` and object spread, so logging the config (or an object built from it)
+ * never prints it.
+ */
+export type JiraConfig =
+  | { deployment: 'cloud'; baseUrl: string; accountId: string | null; email: string; readonly apiToken: string }
+  | { deployment: 'datacenter'; baseUrl: string; accountId: string | null; readonly pat: string };
+
+/** `target` with `key` set to `secret` as a read-only, non-enumerable property (see {@link JiraConfig}). */
+function withHiddenSecret<T extends object>(target: T, key: string, secret: string): T {
+  return Object.defineProperty(target, key, { value: secret, enumerable: false, writable: false, configurable: false });
+}
+
+/**
+ * The Jira part of the config: one complete credential set selects the deployment.
+ * @throws ConfigError naming the variables when a set is partial or both sets are given.
+ */
+function jiraConfigOf(e: z.output<typeof envSchema>): JiraConfig | null {
+  const cloudVars = { JIRA_EMAIL: e.JIRA_EMAIL, JIRA_API_TOKEN: e.JIRA_API_TOKEN };
+  const names = (vars: Record<string, unknown>, set: boolean) => Object.keys(vars).filter((k) => Boolean(vars[k]) === set);
+  const cloudSet = names(cloudVars, true);
+  if (cloudSet.length > 0 && e.JIRA_PAT) {
+    throw new ConfigError([
+      `JIRA_PAT and ${cloudSet.join(', ')}: set one credential set, not both (Jira Cloud: JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN; Jira Data Center: JIRA_BASE_URL + JIRA_PAT)`,
+    ]);
+  }
+  if (e.JIRA_PAT) {
+    if (!e.JIRA_BASE_URL) throw new ConfigError(['JIRA_BASE_URL: required when JIRA_PAT is set (the Data Center base URL, with its context path if any, e.g. https://jira.acme.internal/jira)']);
+    return Object.freeze(withHiddenSecret({ deployment: 'datacenter' as const, baseUrl: e.JIRA_BASE_URL, accountId: e.JIRA_ACCOUNT_ID ?? null }, 'pat', e.JIRA_PAT) as JiraConfig);
+  }
+  const all = { JIRA_BASE_URL: e.JIRA_BASE_URL, ...cloudVars };
+  const set = names(all, true);
+  if (set.length > 0 && set.length < 3) {
+    throw new ConfigError([
+      `${names(all, false).join(', ')}: required when ${set.join(', ')} is set (Jira Cloud: set all three; Jira Data Center: JIRA_BASE_URL + JIRA_PAT; none for dry run)`,
+    ]);
+  }
+  if (set.length === 0) return null;
+  const cloud = { deployment: 'cloud' as const, baseUrl: e.JIRA_BASE_URL!, accountId: e.JIRA_ACCOUNT_ID ?? null, email: e.JIRA_EMAIL! };
+  return Object.freeze(withHiddenSecret(cloud, 'apiToken', e.JIRA_API_TOKEN!) as JiraConfig);
+}
+
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -313,18 +361,7 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
-  const jiraVars = { JIRA_BASE_URL: e.JIRA_BASE_URL, JIRA_EMAIL: e.JIRA_EMAIL, JIRA_API_TOKEN: e.JIRA_API_TOKEN };
-  const setJiraVars = Object.entries(jiraVars).filter(([, v]) => v);
-  if (setJiraVars.length > 0 && setJiraVars.length < 3) {
-    const missing = Object.entries(jiraVars)
-      .filter(([, v]) => !v)
-      .map(([k]) => k);
-    throw new ConfigError([`${missing.join(', ')}: required when ${setJiraVars.map(([k]) => k).join(', ')} is set (set all three, or none for dry run)`]);
-  }
-  const jira =
-    setJiraVars.length === 3
-      ? { baseUrl: e.JIRA_BASE_URL!, email: e.JIRA_EMAIL!, apiToken: e.JIRA_API_TOKEN!, accountId: e.JIRA_ACCOUNT_ID ?? null }
-      : null;
+  const jira = jiraConfigOf(e);
   if (e.DEFLECT_TRUSTED_PROXY_AUTH && e.DEFLECT_TRUSTED_PROXIES.length === 0) {
     throw new ConfigError([
       'DEFLECT_TRUSTED_PROXIES: required when DEFLECT_TRUSTED_PROXY_AUTH is set (the addresses of the SSO proxy; the identity header is trusted only from them)',
