@@ -133,10 +133,10 @@ function tableRow(row: AdfNode): string {
   return `${sep}${cells.map((cell) => ` ${text(cell)} `).join(sep)}${sep}`;
 }
 
-/** Inline nodes: text with marks, hard breaks. */
+/** Inline nodes: text with marks, hard breaks. Adjacent text nodes with the same marks are written as one span. */
 function inline(nodes: AdfNode[]): string {
   let out = '';
-  for (const node of nodes) {
+  for (const node of mergeTexts(nodes)) {
     if (node.type === 'hardBreak') {
       out += '\n';
       continue;
@@ -146,6 +146,20 @@ function inline(nodes: AdfNode[]): string {
       continue;
     }
     out += marked(node);
+  }
+  return out;
+}
+
+/** `nodes` with runs of text nodes carrying identical marks joined (`{{@}}{{jdoe}}` would otherwise be two spans). */
+function mergeTexts(nodes: AdfNode[]): AdfNode[] {
+  const out: AdfNode[] = [];
+  for (const node of nodes) {
+    const last = out.at(-1);
+    if (node.type === 'text' && last?.type === 'text' && JSON.stringify(last.marks ?? []) === JSON.stringify(node.marks ?? [])) {
+      out[out.length - 1] = { ...last, text: `${last.text ?? ''}${node.text ?? ''}` };
+    } else {
+      out.push(node);
+    }
   }
   return out;
 }

@@ -87,3 +87,9 @@ describe('commentToWiki', () => {
     expect(adfToWiki({ type: 'doc', version: 1, content: [{ type: 'mystery', content: [{ type: 'text', text: '[x]' }] }] })).toBe('&#91;x&#93;');
   });
 });
+
+describe('commentToWiki spans', () => {
+  it('writes adjacent text with the same marks as one span (a value inside a code span stays one {{…}})', () => {
+    expect(commentToWiki(md`user \`@${'jdoe-acme'}\` done`)).toBe('user {{@jdoe&#45;acme}} done');
+  });
+});

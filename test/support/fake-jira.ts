@@ -193,7 +193,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     const dcError = dc ? dcCommentBodyError(doc) : null;
     if (dcError) throw jiraError(400, [], { comment: dcError });
     if (doc === undefined || doc === null || doc === '') throw jiraError(400, [], { comment: 'Comment body can not be empty!' });
-    if (!dc && typeof doc !== 'object' || (doc as { type?: unknown }).type !== 'doc') {
+    if (!dc && (typeof doc !== 'object' || (doc as { type?: unknown }).type !== 'doc')) {
       throw jiraError(400, [], { comment: 'Operation value must be an Atlassian Document (see the Atlassian Document Format)' });
     }
     const id = String(nextCommentId++);
