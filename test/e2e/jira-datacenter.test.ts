@@ -5,7 +5,7 @@
  *   with a labels change that examples/rules.yaml routes, → handler → a wiki-markup comment and a transition on the
  *   fake DC, authenticated with the Bearer PAT; redelivery changes nothing.
  * - The PAT appears in no log line, at any level, including a failed `/myself` lookup.
- * - `deflect import jql` pages `POST /rest/api/2/search` over startAt.
+ * - `deflect import jql` pages `POST /rest/api/2/search` over startAt; `deflect reconcile` asks the same search.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -147,5 +147,31 @@ describe('deflect import jql against Jira Data Center', () => {
     db.$client.close();
     expect(rows).toHaveLength(12);
     expect(new Set(rows.map((r) => r.site))).toEqual(new Set([new URL(jira.url).host]));
+  });
+});
+
+describe('deflect reconcile against Jira Data Center', () => {
+  let jira: FakeJira;
+  beforeAll(async () => {
+    jira = await startFakeJira({ deployment: 'datacenter', pat: PAT });
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace('Z', '+0000');
+    for (let i = 1; i <= 3; i++) jira.seedIssue({ key: `REC-${i}`, fields: { labels: ['ci-token'], created: minutesAgo(30 + i), updated: minutesAgo(10 + i) } });
+  });
+  afterAll(async () => jira?.close());
+
+  it('lists the tickets updated in the window through POST /rest/api/2/search (dry run: nothing stored)', async () => {
+    const dbPath = join(freshDir(), 'd.db');
+    const result = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'reconcile', '--since', '2h', '--settle', '0m', '--jql', 'project = REC', '--dry-run', '--format', 'json'],
+      { env: { PATH: process.env.PATH, DEFLECT_DB: dbPath, JIRA_BASE_URL: jira.url, JIRA_PAT: PAT } },
+    );
+    const answer = JSON.parse(result.stdout) as { scanned: number; missed: Array<{ key: string }> };
+    expect(answer.scanned).toBe(3);
+    expect(answer.missed.map((m) => m.key).sort()).toEqual(['REC-1', 'REC-2', 'REC-3']);
+    const [search] = jira.requestsTo('POST', '/rest/api/2/search');
+    expect(search.body).toMatchObject({ jql: expect.stringContaining('updated >= -120m'), startAt: 0 });
+    expect(search.headers.authorization).toBe(`Bearer ${PAT}`);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(PAT);
   });
 });
