@@ -12,6 +12,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
 import { parseDuration } from './cli/commands/duration-option.js';
+import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -294,51 +295,7 @@ export interface AuthConfig {
   failureLimit: number;
 }
 
-/**
- * Jira REST access: Cloud (`JIRA_BASE_URL` + `JIRA_EMAIL` + `JIRA_API_TOKEN`, REST v3, basic auth) or Data Center
- * (`JIRA_BASE_URL` + `JIRA_PAT`, REST v2, `Authorization: Bearer <PAT>`:
- * https://confluence.atlassian.com/enterprise/using-personal-access-tokens-1026032365.html).
- * The secret (`apiToken`, `pat`) is a **non-enumerable** property: readable by the client factory, but skipped by
- * `JSON.stringify`, pino, `util.inspect` and object spread, so logging the config (or an object built from it)
- * never prints it.
- */
-export type JiraConfig =
-  | { deployment: 'cloud'; baseUrl: string; accountId: string | null; email: string; readonly apiToken: string }
-  | { deployment: 'datacenter'; baseUrl: string; accountId: string | null; readonly pat: string };
-
-/** `target` with `key` set to `secret` as a read-only, non-enumerable property (see {@link JiraConfig}). */
-function withHiddenSecret<T extends object>(target: T, key: string, secret: string): T {
-  return Object.defineProperty(target, key, { value: secret, enumerable: false, writable: false, configurable: false });
-}
-
-/**
- * The Jira part of the config: one complete credential set selects the deployment.
- * @throws ConfigError naming the variables when a set is partial or both sets are given.
- */
-function jiraConfigOf(e: z.output<typeof envSchema>): JiraConfig | null {
-  const cloudVars = { JIRA_EMAIL: e.JIRA_EMAIL, JIRA_API_TOKEN: e.JIRA_API_TOKEN };
-  const names = (vars: Record<string, unknown>, set: boolean) => Object.keys(vars).filter((k) => Boolean(vars[k]) === set);
-  const cloudSet = names(cloudVars, true);
-  if (cloudSet.length > 0 && e.JIRA_PAT) {
-    throw new ConfigError([
-      `JIRA_PAT and ${cloudSet.join(', ')}: set one credential set, not both (Jira Cloud: JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN; Jira Data Center: JIRA_BASE_URL + JIRA_PAT)`,
-    ]);
-  }
-  if (e.JIRA_PAT) {
-    if (!e.JIRA_BASE_URL) throw new ConfigError(['JIRA_BASE_URL: required when JIRA_PAT is set (the Data Center base URL, with its context path if any, e.g. https://jira.acme.internal/jira)']);
-    return Object.freeze(withHiddenSecret({ deployment: 'datacenter' as const, baseUrl: e.JIRA_BASE_URL, accountId: e.JIRA_ACCOUNT_ID ?? null }, 'pat', e.JIRA_PAT) as JiraConfig);
-  }
-  const all = { JIRA_BASE_URL: e.JIRA_BASE_URL, ...cloudVars };
-  const set = names(all, true);
-  if (set.length > 0 && set.length < 3) {
-    throw new ConfigError([
-      `${names(all, false).join(', ')}: required when ${set.join(', ')} is set (Jira Cloud: set all three; Jira Data Center: JIRA_BASE_URL + JIRA_PAT; none for dry run)`,
-    ]);
-  }
-  if (set.length === 0) return null;
-  const cloud = { deployment: 'cloud' as const, baseUrl: e.JIRA_BASE_URL!, accountId: e.JIRA_ACCOUNT_ID ?? null, email: e.JIRA_EMAIL! };
-  return Object.freeze(withHiddenSecret(cloud, 'apiToken', e.JIRA_API_TOKEN!) as JiraConfig);
-}
+export type { JiraConfig };
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
@@ -361,7 +318,9 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
-  const jira = jiraConfigOf(e);
+  const jiraOrProblem = jiraConfigOf(e);
+  if (typeof jiraOrProblem === 'string') throw new ConfigError([jiraOrProblem]);
+  const jira = jiraOrProblem;
   if (e.DEFLECT_TRUSTED_PROXY_AUTH && e.DEFLECT_TRUSTED_PROXIES.length === 0) {
     throw new ConfigError([
       'DEFLECT_TRUSTED_PROXIES: required when DEFLECT_TRUSTED_PROXY_AUTH is set (the addresses of the SSO proxy; the identity header is trusted only from them)',
