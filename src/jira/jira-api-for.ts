@@ -3,7 +3,7 @@
  * Center (`jira-dc-client.ts`, REST v2, Bearer PAT). Callers (server, import, reconcile) use this and never need to
  * know which one they talk to.
  */
-import type { JiraConfig } from '../config.js';
+import type { JiraConfig } from './jira-config.js';
 import type { JiraApi } from './jira-actions.js';
 import { createJiraApi } from './jira-client.js';
 import { createJiraDcApi } from './jira-dc-client.js';
