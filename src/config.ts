@@ -12,6 +12,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
 import { parseDuration } from './cli/commands/duration-option.js';
+import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -91,7 +92,8 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_LINEAR_WEBHOOK_SECRET` | signing secret(s) of the Linear webhook (`Linear-Signature`), comma-separated; unset → `/webhooks/linear` refuses every delivery | none |
  * | `LINEAR_API_KEY` | Linear API key deflect acts with (comments, states, labels) and imports with; unset → runs on Linear tickets are dry runs | none |
  * | `LINEAR_API_URL` | Linear GraphQL endpoint | `https://api.linear.app/graphql` |
- * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token; all three or none | none → dry run |
+ * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token (REST v3, basic auth); all three or none | none → dry run |
+ * | `JIRA_PAT` | Jira Data Center personal access token (with `JIRA_BASE_URL`, instead of `JIRA_EMAIL` + `JIRA_API_TOKEN`): REST v2, `Authorization: Bearer` | none |
  * | `JIRA_ACCOUNT_ID` | the service account's accountId (skips a `/myself` call at start-up) | looked up |
  * | `DEFLECT_DRY_RUN` | force dry run even with credentials | `false` |
  * | `DEFLECT_BODY_LIMIT` | largest accepted webhook body, bytes | `5242880` (5 MiB) |
@@ -141,6 +143,7 @@ export const envSchema = z.object({
     .transform((v) => v?.replace(/\/+$/, '')),
   JIRA_EMAIL: z.string().min(1).optional(),
   JIRA_API_TOKEN: z.string().min(1).optional(),
+  JIRA_PAT: z.string().trim().min(1).optional(),
   JIRA_ACCOUNT_ID: z.string().min(1).optional(),
   DEFLECT_DRY_RUN: booleanFlag,
   DEFLECT_BODY_LIMIT: positiveInt(5 * 1024 * 1024),
@@ -233,8 +236,8 @@ export interface Config {
   linearWebhookSecrets: string[];
   /** Linear API access (`LINEAR_API_KEY`, `LINEAR_API_URL`); null = runs on Linear tickets are dry runs. */
   linear: { apiKey: string; apiUrl: string } | null;
-  /** Null when no credentials are set: the service runs in dry run. */
-  jira: { baseUrl: string; email: string; apiToken: string; accountId: string | null } | null;
+  /** Null when no credentials are set: runs on Jira tickets are dry runs. */
+  jira: JiraConfig | null;
   dryRun: boolean;
   bodyLimitBytes: number;
   handlerTimeoutMs: number;
@@ -292,6 +295,8 @@ export interface AuthConfig {
   failureLimit: number;
 }
 
+export type { JiraConfig };
+
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -313,18 +318,9 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
-  const jiraVars = { JIRA_BASE_URL: e.JIRA_BASE_URL, JIRA_EMAIL: e.JIRA_EMAIL, JIRA_API_TOKEN: e.JIRA_API_TOKEN };
-  const setJiraVars = Object.entries(jiraVars).filter(([, v]) => v);
-  if (setJiraVars.length > 0 && setJiraVars.length < 3) {
-    const missing = Object.entries(jiraVars)
-      .filter(([, v]) => !v)
-      .map(([k]) => k);
-    throw new ConfigError([`${missing.join(', ')}: required when ${setJiraVars.map(([k]) => k).join(', ')} is set (set all three, or none for dry run)`]);
-  }
-  const jira =
-    setJiraVars.length === 3
-      ? { baseUrl: e.JIRA_BASE_URL!, email: e.JIRA_EMAIL!, apiToken: e.JIRA_API_TOKEN!, accountId: e.JIRA_ACCOUNT_ID ?? null }
-      : null;
+  const jiraOrProblem = jiraConfigOf(e);
+  if (typeof jiraOrProblem === 'string') throw new ConfigError([jiraOrProblem]);
+  const jira = jiraOrProblem;
   if (e.DEFLECT_TRUSTED_PROXY_AUTH && e.DEFLECT_TRUSTED_PROXIES.length === 0) {
     throw new ConfigError([
       'DEFLECT_TRUSTED_PROXIES: required when DEFLECT_TRUSTED_PROXY_AUTH is set (the addresses of the SSO proxy; the identity header is trusted only from them)',

@@ -9,7 +9,8 @@ import { handlers } from '../handlers/index.js';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/client.js';
-import { createJiraApi, describeJiraError } from './jira/jira-client.js';
+import { jiraApiFor } from './jira/jira-api-for.js';
+import { describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
 import { createIntegrations } from './integrations/index.js';
 import { createTrackerClients } from './trackers/clients.js';
@@ -86,7 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let api: JiraApi | null = null;
   let selfAccountId: string | null = null;
   if (config.jira && !config.dryRun) {
-    api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken, timeoutMs: config.jiraTimeoutMs });
+    api = jiraApiFor(config.jira, config.jiraTimeoutMs);
     selfAccountId = config.jira.accountId;
     if (!selfAccountId) {
       try {
@@ -96,14 +97,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         logger.warn(`could not look up deflect's own Jira account (${describeJiraError(error)}); set JIRA_ACCOUNT_ID so its own events are ignored`);
       }
     }
-    logger.info({ jira: config.jira.baseUrl, selfAccountId }, 'Jira connected: actions will be sent');
+    logger.info({ jira: config.jira.baseUrl, deployment: config.jira.deployment, selfAccountId }, 'Jira connected: actions will be sent');
   } else {
     logger.warn(
       config.jira
         ? 'DRY RUN (DEFLECT_DRY_RUN=true): actions are recorded as planned and nothing is sent to Jira'
         : config.dryRun
-          ? 'DRY RUN: no tracker credentials (JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN, GITHUB_TOKEN, LINEAR_API_KEY), so actions are recorded as planned and nothing is sent'
-          : 'no Jira credentials (JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN): runs on Jira tickets are dry runs (recorded as planned, nothing sent)',
+          ? 'DRY RUN: no tracker credentials (JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN or JIRA_BASE_URL + JIRA_PAT, GITHUB_TOKEN, LINEAR_API_KEY), so actions are recorded as planned and nothing is sent'
+          : 'no Jira credentials (JIRA_BASE_URL with JIRA_EMAIL + JIRA_API_TOKEN, or with JIRA_PAT): runs on Jira tickets are dry runs (recorded as planned, nothing sent)',
     );
   }
   // Built once; handlers get them as ctx.integrations. No request is sent here (a bad token shows up on the first call).

@@ -1,7 +1,9 @@
 /**
  * The Jira operations deflect performs, at two levels:
  *
- * - {@link JiraApi}: the raw REST calls (implemented over jira.js in `jira-client.ts`, Cloud REST v3).
+ * - {@link JiraApi}: the raw REST calls, implemented over jira.js in `jira-client.ts` (Cloud, REST v3) and
+ *   `jira-dc-client.ts` (Data Center, REST v2: same calls under `/rest/api/2/`, wiki-markup comment bodies, user
+ *   names instead of accountIds, `startAt` search paging); `jira-api-for.ts` picks one from the config.
  * - {@link JiraActions}: what a handler sees, bound to one ticket and one run. Each call is an *action*:
  *   recorded before the call, its result after, skipped on retry when already applied, planned-only in dry run
  *   (implemented in `recorded-actions.ts`).
@@ -20,17 +22,20 @@ export interface JiraTransition {
 
 /** Raw Jira REST calls used by deflect. Every method throws {@link JiraRequestError} on a non-2xx answer. */
 export interface JiraApi {
-  /** `GET /rest/api/3/myself` → the service account (to ignore its own events). */
+  /** `GET /rest/api/3/myself` → the service account (to ignore its own events); Data Center: `accountId` null, `name` set. */
   getMyself(): Promise<{ accountId: string | null; name: string | null; displayName: string | null }>;
   /** `GET /rest/api/3/issue/{key}` → the issue in REST shape (`{ id, key, fields }`). */
   getIssue(issueKey: string): Promise<{ id: string; key: string; fields: Record<string, unknown> }>;
-  /** `POST /rest/api/3/issue/{key}/comment` with an ADF body (201) → the new comment id. */
+  /**
+   * `POST /rest/api/3/issue/{key}/comment` with an ADF body (201) → the new comment id. Data Center writes the same
+   * ADF document as a wiki-markup string (`comment-wiki.ts`) and posts it to `/rest/api/2/…`.
+   */
   addComment(issueKey: string, body: AdfDocument, properties?: Array<{ key: string; value: unknown }>): Promise<{ id: string }>;
   /** `GET /rest/api/3/issue/{key}/transitions` → the transitions the account may perform now. */
   getTransitions(issueKey: string): Promise<JiraTransition[]>;
   /** `POST /rest/api/3/issue/{key}/transitions` `{ transition: { id } }` (204). */
   doTransition(issueKey: string, transitionId: string): Promise<void>;
-  /** `PUT /rest/api/3/issue/{key}/assignee` `{ accountId }` (204); null unassigns. */
+  /** `PUT /rest/api/3/issue/{key}/assignee` `{ accountId }` (204); null unassigns. Data Center: the user's `name`. */
   assignIssue(issueKey: string, accountId: string | null): Promise<void>;
   /** `PUT /rest/api/3/issue/{key}` `{ update: { labels: [{ add }, { remove }] } }` (204). */
   editLabels(issueKey: string, add: string[], remove: string[]): Promise<void>;
@@ -44,7 +49,8 @@ export interface JiraApi {
   listComments(issueKey: string, maxComments?: number): Promise<JiraComment[]>;
   /**
    * One page of the enhanced JQL search, `POST /rest/api/3/search/jql` `{ jql, fields, maxResults, nextPageToken }`.
-   * Pass the returned `nextPageToken` to get the next page; it is null on the last page.
+   * Pass the returned `nextPageToken` to get the next page; it is null on the last page. Data Center:
+   * `POST /rest/api/2/search` `{ startAt }`, the token being the next `startAt` (opaque to callers either way).
    * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
    */
   searchIssues(jql: string, options: { fields: string[]; maxResults?: number; nextPageToken?: string | null }): Promise<JiraSearchPage>;

@@ -209,7 +209,11 @@ function findAxiosError(error: unknown): AxiosLikeError | undefined {
   return undefined;
 }
 
-function toJiraRequestError(error: unknown, where: { method: string; path: string; timeoutMs?: number }): JiraRequestError {
+/**
+ * Maps anything a jira.js call threw to a {@link JiraRequestError} (shared by the Cloud and Data Center clients).
+ * `where.authHint` names the credential variables for the 401 hint (default the Cloud ones).
+ */
+export function toJiraRequestError(error: unknown, where: { method: string; path: string; timeoutMs?: number; authHint?: string }): JiraRequestError {
   if (error instanceof JiraRequestError) return error;
   const prefix = `Jira ${where.method} ${where.path}`;
   const axiosError = findAxiosError(error);
@@ -219,7 +223,7 @@ function toJiraRequestError(error: unknown, where: { method: string; path: strin
     const status = response.status;
     const retryAfterMs = parseRetryAfter(readHeader(response.headers, 'retry-after'));
     const jira = jiraMessages(response.data);
-    const hint = hintFor(status, where.path);
+    const hint = hintFor(status, where.path, where.authHint);
     const message =
       `${prefix} → ${status}${response.statusText ? ` ${response.statusText}` : ''}` +
       (jira ? `: ${jira}` : '') +
@@ -282,8 +286,8 @@ function jiraMessages(data: unknown): string {
 }
 
 /** A one-line fix hint for the statuses a misconfiguration causes. */
-function hintFor(status: number, path: string): string {
-  if (status === 401) return 'check JIRA_EMAIL / JIRA_API_TOKEN';
+function hintFor(status: number, path: string, authHint = 'JIRA_EMAIL / JIRA_API_TOKEN'): string {
+  if (status === 401) return `check ${authHint}`;
   if (status === 403) return 'the account lacks permission on this project';
   if (status === 404) return path.includes('/issue/') ? 'issue not found or not visible to the account' : 'check JIRA_BASE_URL';
   return '';

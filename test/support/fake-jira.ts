@@ -20,9 +20,13 @@
  * `{ status, headers?, body? }` answers that instead, `{ delayMs }` answers normally after a delay,
  * `{ reset: true }` destroys the socket (the client sees ECONNRESET / "socket hang up").
  * As in real Jira, a write delayed past the client's timeout is still applied once the delay ends.
+ *
+ * With `deployment: 'datacenter'` it is a fake Jira Data Center instead (REST v2, Bearer PAT, wiki-markup comment
+ * strings, `startAt` search paging, `/myself` with name/key): the differences live in `fake-jira-dc.ts`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dcAssignee, dcAuthor, dcCommentBodyError, dcMyself, dcSearchPage, type FakeJiraDcOptions } from './fake-jira-dc.js';
 import { applyFault, closeFakeServer, recordRequest, type Fault, type RecordedRequest } from './recorded-request.js';
 
 export type { Fault, RecordedRequest } from './recorded-request.js';
@@ -65,7 +69,9 @@ export interface FakeIssue {
   comments: FakeComment[];
 }
 
-export interface FakeJiraOptions {
+export interface FakeJiraOptions extends FakeJiraDcOptions {
+  /** `datacenter`: behave as Jira Data Center (see `fake-jira-dc.ts`; `pat`, `contextPath` apply). Default `cloud`. */
+  deployment?: 'cloud' | 'datacenter';
   /** When set, every request must carry `Authorization: Basic base64(email:apiToken)` or gets 401. */
   credentials?: { email: string; apiToken: string };
   /** Overrides for the `/myself` answer (defaults: accountId `fake-service-account`, displayName `Deflect Bot`). */
@@ -73,7 +79,7 @@ export interface FakeJiraOptions {
 }
 
 export interface FakeJira {
-  /** Base URL, e.g. `http://127.0.0.1:54321` (no trailing slash). */
+  /** Base URL, e.g. `http://127.0.0.1:54321` (no trailing slash; Data Center: with the context path). */
   readonly url: string;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[];
@@ -83,7 +89,7 @@ export interface FakeJira {
   issue(key: string): FakeIssue | undefined;
   /** Comments added to an issue (empty when none or unknown). */
   commentsFor(key: string): FakeComment[];
-  /** Recorded requests with this method whose path starts with `pathPrefix`. */
+  /** Recorded requests with this method whose path (after the context path, if any) starts with `pathPrefix`. */
   requestsTo(method: string, pathPrefix: string): RecordedRequest[];
   /** Installs (or with undefined removes) the fault hook. */
   setFault(fn: ((req: RecordedRequest) => Fault | undefined) | undefined): void;
@@ -127,8 +133,11 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
   let nextIssueId = 10001;
   let nextCommentId = 10000;
   let url = '';
+  const dc = options.deployment === 'datacenter';
+  const api = dc ? '/rest/api/2' : '/rest/api/3';
+  const contextPath = dc ? (options.contextPath ?? '').replace(/\/+$/, '') : '';
 
-  const myself: Record<string, unknown> = {
+  const myself: Record<string, unknown> = dc ? dcMyself(options.myself) : {
     accountId: 'fake-service-account',
     accountType: 'atlassian',
     emailAddress: options.credentials?.email ?? 'bot@example.com',
@@ -138,7 +147,9 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     locale: 'en_US',
     ...options.myself,
   };
-  const expectedAuth = options.credentials
+  const expectedAuth = dc
+    ? (options.pat ? `Bearer ${options.pat}` : null)
+    : options.credentials
     ? `Basic ${Buffer.from(`${options.credentials.email}:${options.credentials.apiToken}`).toString('base64')}`
     : null;
 
@@ -147,11 +158,11 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (!found) throw jiraError(404, [ISSUE_NOT_FOUND]);
     return found;
   };
-  const author = () => ({ ...myself, self: `${url}/rest/api/3/user?accountId=${String(myself.accountId)}` });
+  const author = () => (dc ? dcAuthor(url, myself) : { ...myself, self: `${url}/rest/api/3/user?accountId=${String(myself.accountId)}` });
   const issueJson = (issue: FakeIssue, fields?: string[]) => {
     const all = !fields || fields.some((f) => f === '*all' || f === '*navigable');
     const picked = all ? issue.fields : Object.fromEntries(Object.entries(issue.fields).filter(([k]) => fields.includes(k)));
-    return { id: issue.id, key: issue.key, self: `${url}/rest/api/3/issue/${issue.id}`, fields: structuredClone(picked) };
+    return { id: issue.id, key: issue.key, self: `${url}${api}/issue/${issue.id}`, fields: structuredClone(picked) };
   };
 
   function seedIssue(seed: IssueSeed): FakeIssue {
@@ -179,15 +190,17 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
 
   function addComment(issue: FakeIssue, body: Record<string, unknown>, query: Record<string, string>) {
     const doc = body.body as unknown;
+    const dcError = dc ? dcCommentBodyError(doc) : null;
+    if (dcError) throw jiraError(400, [], { comment: dcError });
     if (doc === undefined || doc === null || doc === '') throw jiraError(400, [], { comment: 'Comment body can not be empty!' });
-    if (typeof doc !== 'object' || (doc as { type?: unknown }).type !== 'doc') {
+    if (!dc && (typeof doc !== 'object' || (doc as { type?: unknown }).type !== 'doc')) {
       throw jiraError(400, [], { comment: 'Operation value must be an Atlassian Document (see the Atlassian Document Format)' });
     }
     const id = String(nextCommentId++);
     const now = jiraTimestamp();
     const comment: FakeComment = {
       id,
-      self: `${url}/rest/api/3/issue/${issue.id}/comment/${id}`,
+      self: `${url}${api}/issue/${issue.id}/comment/${id}`,
       author: author(),
       updateAuthor: author(),
       body: structuredClone(doc),
@@ -238,7 +251,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     issue.fields.updated = jiraTimestamp();
   }
 
-  function search(params: { jql?: unknown; maxResults?: unknown; nextPageToken?: unknown; fields?: unknown }) {
+  function search(params: { jql?: unknown; maxResults?: unknown; nextPageToken?: unknown; fields?: unknown; startAt?: unknown }) {
     const jql = typeof params.jql === 'string' ? params.jql : '';
     let matches = [...issues.values()];
     const keyIn = /\bkey\s+in\s*\(([^)]*)\)/i.exec(jql);
@@ -251,13 +264,14 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
       matches = matches.filter((i) => i.key === keyEq[1].toUpperCase());
     }
     if (project) matches = matches.filter((i) => (i.fields.project as { key?: string })?.key?.toUpperCase() === project[1].toUpperCase());
+    const fieldList = Array.isArray(params.fields)
+      ? (params.fields as string[])
+      : typeof params.fields === 'string' ? params.fields.split(',') : ['id'];
+    if (dc) return dcSearchPage(matches, params, (i) => issueJson(i, fieldList));
     const maxResults = Math.min(Math.max(Number(params.maxResults ?? 50) || 50, 1), 5000);
     const start = typeof params.nextPageToken === 'string' ? Number(Buffer.from(params.nextPageToken, 'base64url').toString()) || 0 : 0;
     const page = matches.slice(start, start + maxResults);
     const isLast = start + maxResults >= matches.length;
-    const fieldList = Array.isArray(params.fields)
-      ? (params.fields as string[])
-      : typeof params.fields === 'string' ? params.fields.split(',') : ['id'];
     return {
       issues: page.map((i) => issueJson(i, fieldList)),
       isLast,
@@ -267,13 +281,14 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
 
   /** Routes one request; returns [status, body] (body undefined = empty). */
   function route(req: RecordedRequest): [number, unknown] {
-    const { method, path, query } = req;
+    const { method, query } = req;
+    const path = contextPath && req.path.startsWith(`${contextPath}/`) ? req.path.slice(contextPath.length) : req.path;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (method === 'GET' && path === '/rest/api/3/myself') return [200, { ...author() }];
-    if (path === '/rest/api/3/search/jql' && (method === 'GET' || method === 'POST')) {
+    if (method === 'GET' && path === `${api}/myself`) return [200, { ...author() }];
+    if (path === (dc ? `${api}/search` : `${api}/search/jql`) && (method === 'GET' || method === 'POST')) {
       return [200, search(method === 'GET' ? query : body)];
     }
-    const match = /^\/rest\/api\/3\/issue\/([^/]+)(?:\/(comment|transitions|assignee))?$/.exec(path);
+    const match = (dc ? /^\/rest\/api\/2\/issue\/([^/]+)(?:\/(comment|transitions|assignee))?$/ : /^\/rest\/api\/3\/issue\/([^/]+)(?:\/(comment|transitions|assignee))?$/).exec(path);
     if (match) {
       const issue = findIssue(decodeURIComponent(match[1]));
       const sub = match[2] ?? '';
@@ -283,6 +298,12 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
         applyFields(issue, body);
         return [204, undefined];
       }
+      if (what === 'PUT assignee' && dc) {
+        const assignee = dcAssignee(body);
+        if (assignee === 'invalid') throw jiraError(400, [], { assignee: 'Specify a valid value for assignee.' });
+        issue.fields.assignee = assignee;
+        return [204, undefined];
+      }
       if (what === 'PUT assignee') {
         if (!('accountId' in body)) throw jiraError(400, [], { assignee: 'Specify a valid value for assignee.' });
         issue.fields.assignee = body.accountId === null ? null : { accountId: body.accountId };
@@ -290,7 +311,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
       }
       if (what === 'GET transitions') {
         const transitions = issue.transitions.map((t) => ({
-          id: t.id, name: t.name, to: { ...t.to, self: `${url}/rest/api/3/status/${t.to.id}` },
+          id: t.id, name: t.name, to: { ...t.to, self: `${url}${api}/status/${t.to.id}` },
           hasScreen: false, isGlobal: true, isInitial: false, isAvailable: true, isConditional: false, isLooped: false,
         }));
         return [200, { expand: 'transitions', transitions }];
@@ -324,7 +345,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
 
     if (expectedAuth && request.headers.authorization !== expectedAuth) {
       return send(401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} }, {
-        'www-authenticate': 'Basic realm="protected-area"',
+        'www-authenticate': dc ? 'Bearer realm="Jira"' : 'Basic realm="protected-area"',
       });
     }
     if (badJson) return send(400, { errorMessages: ['Unexpected character in request body: not valid JSON.'], errors: {} });
@@ -344,7 +365,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${contextPath}`;
 
   return {
     url,
@@ -353,7 +374,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     issue: (key) => issues.get(key.toUpperCase()),
     commentsFor: (key) => issues.get(key.toUpperCase())?.comments ?? [],
     requestsTo: (method, pathPrefix) =>
-      requests.filter((r) => r.method === method.toUpperCase() && r.path.startsWith(pathPrefix)),
+      requests.filter((r) => r.method === method.toUpperCase() && (r.path.startsWith(pathPrefix) || r.path.startsWith(`${contextPath}${pathPrefix}`))),
     setFault: (fn) => {
       fault = fn;
     },

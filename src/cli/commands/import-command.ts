@@ -6,7 +6,7 @@ import { loadProcessConfig } from '../../config.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { importFromJql } from '../../import/import-jql.js';
 import { importParsedRows, type ImportResult } from '../../import/import-tickets.js';
-import { createJiraApi } from '../../jira/jira-client.js';
+import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
 import { parseJiraCsv } from '../../import/parse-csv.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.js';
 import { regroupTickets } from '../../reports/regroup.js';
@@ -64,8 +64,8 @@ function finish(db: Db, group: boolean): void {
 /** Imports the issues a JQL query matches through the Jira REST API (needs the JIRA_* credentials). */
 async function importJql(jql: string, options: { group: boolean; pageSize: string }): Promise<void> {
   const config = loadProcessConfig();
-  if (!config.jira) throw new Error('deflect import jql needs JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN');
-  const api = createJiraApi({ baseUrl: config.jira.baseUrl, email: config.jira.email, apiToken: config.jira.apiToken });
+  if (!config.jira) throw new Error(`deflect import jql needs ${JIRA_CREDENTIAL_HELP}`);
+  const api = jiraApiFor(config.jira);
   const db = openDatabase(config.dbPath);
   let lastPrint = 0;
   const result = await importFromJql(db, api, jql, {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { createJiraApi } from '../../jira/jira-client.js';
+import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
 import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
 import { parseDuration } from './duration-option.js';
@@ -31,8 +31,8 @@ export function registerReconcileCommand(program: Command): void {
       const sinceMs = parseDuration(options.since ?? '2h', '--since');
       const settleMs = parseDuration(options.settle ?? `${DEFAULT_SETTLE_MS / 60_000}m`, '--settle');
       const config = loadProcessConfig();
-      if (!config.jira) throw new Error('reconcile asks Jira: set JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN');
-      const api = createJiraApi({ ...config.jira, timeoutMs: config.jiraTimeoutMs });
+      if (!config.jira) throw new Error(`reconcile asks Jira: set ${JIRA_CREDENTIAL_HELP}`);
+      const api = jiraApiFor(config.jira, config.jiraTimeoutMs);
       const db = openDatabase(config.dbPath);
       try {
         // One "now" for the window start and the JQL, so `--since 2h` is exactly `updated >= -120m`.

@@ -5,6 +5,8 @@
  *   (`GET …/comment?expand=properties`);
  * - transition: by target status or transition name (ids differ per workflow), `POST …/transitions`;
  * - assign and labels: `PUT …/assignee`, `PUT /issue/{key}` `update.labels` (set semantics).
+ * The same calls serve Jira Data Center: its {@link JiraApi} (`jira/jira-dc-client.ts`) posts the ADF body as wiki
+ * markup to `/rest/api/2/…` with the same comment property, and `assign` takes the user's name there.
  * Sources: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/,
  * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-post
  */
