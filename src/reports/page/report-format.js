@@ -55,9 +55,40 @@ export function jiraLink(base, key) {
   return base.replace(/\/+$/, '') + '/browse/' + encodeURIComponent(key);
 }
 
-/** A list item with the key, linked to Jira when the base URL is known. */
-export function ticketItem(base, key) {
-  const href = jiraLink(base, key);
+/** Trackers as people write them, in the order the API uses (`TRACKER_NAMES`). */
+export const TRACKER_TITLES = { jira: 'Jira', github: 'GitHub', linear: 'Linear' };
+const trackerTitle = (name) => (Object.prototype.hasOwnProperty.call(TRACKER_TITLES, name) ? TRACKER_TITLES[name] : String(name));
+
+/** `{ jira: 3, github: 2 }` as `Jira 3 · GitHub 2` (the trackers a row's tickets came from). */
+export function trackerPhrase(counts) {
+  return Object.entries(counts || {}).map(([name, n]) => trackerTitle(name) + ' ' + number(n)).join(' · ');
+}
+
+/** A tracker filter (`['github']`, `['jira', 'linear']`) as words: `GitHub`, `Jira + Linear`. */
+export const trackerNames = (trackers) => trackers.map(trackerTitle).join(' + ');
+
+/** Chips saying how many of a row's tickets came from each tracker. */
+export function trackerChips(counts) {
+  return el('span', 'tracker-counts', ...Object.entries(counts || {}).map(([name, n]) => {
+    const chip = el('span', 'tracker-chip', trackerTitle(name) + ' ', el('span', 'tracker-chip-count', number(n)));
+    chip.dataset.tracker = name;
+    return chip;
+  }));
+}
+
+/**
+ * key → the ticket's web address for one row: from the row's `links` (each ticket on its own tracker), else, for an
+ * older answer without them, `<jiraBaseUrl>/browse/<KEY>`. Addresses that are not http(s) are dropped.
+ */
+export function linkResolver(g, base) {
+  if (!Array.isArray(g.links)) return (key) => jiraLink(base, key);
+  const urls = new Map(g.links.filter((l) => l && typeof l.url === 'string' && /^https?:\/\//i.test(l.url)).map((l) => [l.key, l.url]));
+  return (key) => urls.get(key) || null;
+}
+
+/** A list item with the key, linked to its tracker when `hrefOf(key)` knows where. */
+export function ticketItem(hrefOf, key) {
+  const href = hrefOf(key);
   if (!href) return el('li', null, el('span', 'ticket', key));
   const a = el('a', 'ticket', key);
   a.href = href;
