@@ -30,7 +30,7 @@ describe('report, grouping and audit across trackers', () => {
   let db: Db;
   let runs: { github: number; linear: number; jira: number };
   const report = (trackers: TrackerName[] | null = null) =>
-    buildTopTicketsReport(db, { window: { from: NOW - 30 * DAY, to: NOW }, top: 20, trackers }, context);
+    buildTopTicketsReport(db, { window: { from: NOW - 60 * DAY, to: NOW }, top: 20, trackers }, context);
   /** The row holding `key` of `tracker`. */
   const rowOf = (r: TopTicketsReport, tracker: TrackerName, key: string): ReportGroup | undefined =>
     r.groups.find((g) => g.links.some((l) => l.key === key && l.tracker === tracker));

@@ -2,7 +2,7 @@
  * A small mixed history for the tracker-spanning report and audit tests: the same requests filed in Jira, GitHub Issues
  * and Linear (built as normalised tickets with `tracker` set, so no adapter is needed), a Jira and a Linear ticket that
  * share the display key `ENG-7`, and succeeded runs (queued with their ticket snapshots, as routing stores them) on
- * tickets of each tracker. Everything is created within the last 20 days of `now`.
+ * tickets of each tracker. Everything is created within the last 40 days of `now`, spread so that no row is a burst.
  */
 import type { Db } from '../../src/db/client.js';
 import { insertDeliveries, markDeliveryRouted } from '../../src/db/deliveries.js';
@@ -25,14 +25,14 @@ interface Seed {
   daysAgo: number;
 }
 
-/** The request "add someone to a repository": 3 in Jira, 2 in GitHub, 1 in Linear. */
+/** The request "add someone to a repository": 3 in Jira, 2 in GitHub, 1 in Linear, one a week. */
 export const ADD_TO_REPO: readonly Seed[] = [
   { tracker: 'jira', key: 'PLAT-1', summary: 'Please add alice to the payments-api repository', daysAgo: 2 },
-  { tracker: 'github', key: 'acme/api#12', summary: 'Add bob to payments-api repository', daysAgo: 3 },
-  { tracker: 'jira', key: 'PLAT-2', summary: 'Please add carol to the ledger repository', daysAgo: 5 },
-  { tracker: 'github', key: 'acme/api#13', summary: 'Add dave to ledger repository', daysAgo: 8 },
-  { tracker: 'linear', key: 'ENG-4', summary: 'Add erin to the search repository', daysAgo: 11 },
-  { tracker: 'jira', key: 'PLAT-3', summary: 'Please add frank to the web-shop repository', daysAgo: 14 },
+  { tracker: 'github', key: 'acme/api#12', summary: 'Add bob to payments-api repository', daysAgo: 9 },
+  { tracker: 'jira', key: 'PLAT-2', summary: 'Please add carol to the ledger repository', daysAgo: 16 },
+  { tracker: 'github', key: 'acme/api#13', summary: 'Add dave to ledger repository', daysAgo: 23 },
+  { tracker: 'linear', key: 'ENG-4', summary: 'Add erin to the search repository', daysAgo: 30 },
+  { tracker: 'jira', key: 'PLAT-3', summary: 'Please add frank to the web-shop repository', daysAgo: 37 },
 ];
 
 /** A label group across two trackers, and two tickets that share the display key ENG-7 (a Jira project ENG, a Linear team ENG). */

@@ -77,23 +77,44 @@ export function trackerChips(counts) {
 }
 
 /**
- * key → the ticket's web address for one row: from the row's `links` (each ticket on its own tracker), else, for an
- * older answer without them, `<jiraBaseUrl>/browse/<KEY>`. Addresses that are not http(s) are dropped.
+ * The ticket lists of one row: `(keys) → <li>` items, each key linked to its ticket on its own tracker from the row's
+ * `links` (for an older answer without them, `<jiraBaseUrl>/browse/<KEY>`). A key two trackers share (Jira's ENG-7 and
+ * Linear's ENG-7) names its tracker, and its n-th appearance in a list takes the n-th such ticket. Addresses that are
+ * not http(s) are dropped.
  */
-export function linkResolver(g, base) {
-  if (!Array.isArray(g.links)) return (key) => jiraLink(base, key);
-  const urls = new Map(g.links.filter((l) => l && typeof l.url === 'string' && /^https?:\/\//i.test(l.url)).map((l) => [l.key, l.url]));
-  return (key) => urls.get(key) || null;
+export function ticketLister(g, base) {
+  const byKey = new Map();
+  for (const l of Array.isArray(g.links) ? g.links : []) {
+    if (!l || typeof l.key !== 'string') continue;
+    if (!byKey.has(l.key)) byKey.set(l.key, []);
+    byKey.get(l.key).push(l);
+  }
+  const linkOf = (key, nth) => {
+    if (!Array.isArray(g.links)) return { href: jiraLink(base, key), text: key, title: null };
+    const same = byKey.get(key) || [];
+    const link = same[Math.min(nth, same.length - 1)];
+    if (!link) return { href: null, text: key, title: null };
+    const href = typeof link.url === 'string' && /^https?:\/\//i.test(link.url) ? link.url : null;
+    return { href, text: same.length > 1 ? key + ' (' + trackerTitle(link.tracker) + ')' : key, title: trackerTitle(link.tracker) + ' ticket ' + key };
+  };
+  return (keys) => {
+    const seen = new Map();
+    return keys.map((key) => {
+      const nth = seen.get(key) || 0;
+      seen.set(key, nth + 1);
+      return ticketItem(linkOf(key, nth));
+    });
+  };
 }
 
-/** A list item with the key, linked to its tracker when `hrefOf(key)` knows where. */
-export function ticketItem(hrefOf, key) {
-  const href = hrefOf(key);
-  if (!href) return el('li', null, el('span', 'ticket', key));
-  const a = el('a', 'ticket', key);
+/** A list item with the key, linked to its ticket when the address is known. */
+function ticketItem({ href, text, title }) {
+  if (!href) return el('li', null, el('span', 'ticket', text));
+  const a = el('a', 'ticket', text);
   a.href = href;
   a.target = '_blank';
   a.rel = 'noopener noreferrer';
+  if (title) a.title = title;
   return el('li', null, a);
 }
 

@@ -4,7 +4,7 @@
  * when tickets come from several trackers, each row says how many came from each, and every ticket links to its own.
  * Built with textContent only (names, templates and labels are ticket data).
  */
-import { $, duration, el, hours, linkResolver, number, pct, SHOWN_KEYS, templateText, ticketItem, trackerChips } from './report-format.js';
+import { $, duration, el, hours, number, pct, SHOWN_KEYS, templateText, ticketLister, trackerChips } from './report-format.js';
 
 const COLUMNS = 10;
 /** Variants listed before "all N variants" is needed. */
@@ -46,42 +46,42 @@ function labelsCell(g) {
   return others.length ? el('div', 'chips', ...others.slice(0, 4).map(chip)) : el('span', 'muted', '–');
 }
 
-function ticketsCell(g, hrefOf) {
+function ticketsCell(g, list) {
   const shown = g.exampleKeys.slice(0, SHOWN_KEYS);
-  const cell = el('div', 'tickets', el('ul', 'ticket-list', ...shown.map((key) => ticketItem(hrefOf, key))));
+  const cell = el('div', 'tickets', el('ul', 'ticket-list', ...list(shown)));
   if (g.keys.length > shown.length) {
-    cell.append(el('details', 'all-tickets', el('summary', null, 'all ' + number(g.keys.length)), el('ul', 'ticket-list', ...g.keys.map((key) => ticketItem(hrefOf, key)))));
+    cell.append(el('details', 'all-tickets', el('summary', null, 'all ' + number(g.keys.length)), el('ul', 'ticket-list', ...list(g.keys))));
   }
   return cell;
 }
 
 /** One variant: its template (placeholders marked), its count, and its first tickets. */
-function variantItem(v, hrefOf) {
+function variantItem(v, list) {
   const item = el('li', 'variant' + (v.id == null ? ' variant-other' : ''), templateText(v.template, 'variant-template'), el('span', 'variant-count', number(v.count)));
   const keys = Array.isArray(v.keys) ? v.keys : [];
   if (keys.length) {
-    const list = el('ul', 'ticket-list ticket-list-inline', ...keys.slice(0, SHOWN_KEYS).map((key) => ticketItem(hrefOf, key)));
-    if (keys.length > SHOWN_KEYS) list.append(el('li', 'more', '+' + (keys.length - SHOWN_KEYS)));
-    item.append(list);
+    const shown = el('ul', 'ticket-list ticket-list-inline', ...list(keys.slice(0, SHOWN_KEYS)));
+    if (keys.length > SHOWN_KEYS) shown.append(el('li', 'more', '+' + (keys.length - SHOWN_KEYS)));
+    item.append(shown);
   }
   return item;
 }
 
 /** A type's wordings: the first few, then the rest behind "all N variants" (a <details>, so it expands in place). */
-function variantsBlock(g, hrefOf) {
+function variantsBlock(g, list) {
   const variants = g.variants;
   if (!variants.length || (g.kind === 'label' && !g.label)) return null;
   const block = el('details', 'variants');
   block.append(
     el('summary', null, number(variants.length) + ' variant' + (variants.length === 1 ? '' : 's')),
-    el('ul', 'variant-list', ...variants.map((v) => variantItem(v, hrefOf))),
+    el('ul', 'variant-list', ...variants.map((v) => variantItem(v, list))),
   );
   const top = variants.slice(0, SHOWN_VARIANTS).map((v) => templateText(v.template, 'variant-peek'));
   return el('div', 'variants-wrap', el('div', 'variant-peeks', ...top), block);
 }
 
 function groupRow(g, rankNo, jiraBase, colours, showTrackers) {
-  const hrefOf = linkResolver(g, jiraBase);
+  const list = ticketLister(g, jiraBase);
   const row = el('tr', g.burst ? 'is-burst' : null);
   row.dataset.groupId = g.id;
   const swatch = colours.get(g.id) && el('span', 'swatch');
@@ -101,7 +101,7 @@ function groupRow(g, rankNo, jiraBase, colours, showTrackers) {
     head.append(el('p', 'merged-note', what + ' share ' + number(g.merged.shared) + ' tickets: one row, each ticket counted once.'));
   }
   if (g.burst && g.burstReason) head.append(el('p', 'burst-reason', g.burstReason));
-  const variants = variantsBlock(g, hrefOf);
+  const variants = variantsBlock(g, list);
   if (variants) head.append(variants);
   const demand = g.unmetDemandMinutes == null ? '–' : hours(g.unmetDemandMinutes / 60);
   row.append(
@@ -114,7 +114,7 @@ function groupRow(g, rankNo, jiraBase, colours, showTrackers) {
     el('td', 'num', hours(g.hoursSpent), el('span', 'sub good', hours(g.hoursSaved) + ' saved')),
     el('td', 'num strong', demand),
     el('td', null, labelsCell(g)),
-    el('td', 'col-tickets', ticketsCell(g, hrefOf)),
+    el('td', 'col-tickets', ticketsCell(g, list)),
   );
   return row;
 }
