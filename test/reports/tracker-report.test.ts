@@ -178,7 +178,7 @@ describe('report, grouping and audit across trackers', () => {
       for (const command of ['report', 'audit']) {
         const result = cli(command, '--tracker', 'gitlab');
         expect(result.status, command).not.toBe(0);
-        expect(result.stderr).toContain('unknown tracker "gitlab": use jira, github or linear');
+        expect(result.stderr).toContain('invalid --tracker: unknown tracker "gitlab": use jira, github or linear');
       }
     });
 

@@ -4,24 +4,24 @@ import { openDatabase } from '../../db/client.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
 import { parseSince } from '../../reports/report-window.js';
-import { parseTrackerFilter, TRACKER_CHOICES } from '../../reports/tracker-filter.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
+import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
 /** `deflect audit`: automated runs with the actions each took, on tickets of every tracker (or of `--tracker`). */
 export function registerAuditCommand(program: Command): void {
-  program
+  const command = program
     .command('audit')
     .description('automated runs, newest first, with every action they took')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', 'all')
     .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
     .option('--handler <name>', 'only this handler')
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
-    .option('--tracker <names>', `only runs on tickets of these trackers: ${TRACKER_CHOICES} (repeat or comma-separate)`, (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--limit <n>', 'at most this many runs', '50')
-    .option('--format <format>', 'table, json or csv', 'table')
-    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker: string[]; limit: string; format: string }) => {
+    .option('--format <format>', 'table, json or csv', 'table');
+  addTrackerOption(command, 'runs on tickets')
+    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
       const format = parseFormat(options.format);
-      const trackers = parseTrackerFilter(options.tracker);
+      const trackers = parseTrackerOption(options.tracker);
       if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
         throw new Error(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
       }

@@ -4,9 +4,9 @@ import { openDatabase } from '../../db/client.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
 import { resolveWindow } from '../../reports/report-window.js';
-import { parseTrackerFilter, TRACKER_CHOICES } from '../../reports/tracker-filter.js';
 import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
+import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 const HEAD = ['#', 'request type / label', 'kind', 'count', 'trackers', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
@@ -86,12 +86,9 @@ function renderCsvReport(report: TopTicketsReport): string {
   return renderCsv(head, rows);
 }
 
-/** Commander's accumulator for a repeatable option. */
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /** `deflect report`: the most repeated requests — request types (with their variants) and labels — ranked by unmet automatable demand. */
 export function registerReportCommand(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
@@ -99,11 +96,11 @@ export function registerReportCommand(program: Command): void {
     .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of rows (request types or labels)', '10')
     .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
-    .option('--tracker <names>', `only tickets of these trackers: ${TRACKER_CHOICES} (repeat or comma-separate)`, collect, [])
-    .option('--format <format>', FORMATS.join(', '), 'table')
-    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; tracker: string[]; format: string }) => {
+    .option('--format <format>', FORMATS.join(', '), 'table');
+  addTrackerOption(command, 'tickets')
+    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string }) => {
       const format = parseFormat(options.format, FORMATS);
-      const trackers = parseTrackerFilter(options.tracker);
+      const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw new Error(`invalid --top "${options.top}": use a whole number ≥ 1`);
       const window = resolveWindow(options);
