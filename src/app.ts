@@ -116,6 +116,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       webhookTokens: options.config.webhookTokens.length,
       insecureNoAuth: options.config.insecureNoAuth ?? false,
     },
+    webhooks: Object.fromEntries(
+      Object.entries(webhookAuth).map(([name, auth]) => [name, auth === null ? 'refused' : auth.secrets.length + auth.tokens.length > 0 ? 'verified' : 'open'] as const),
+    ),
   });
   return app;
 }

@@ -16,7 +16,7 @@ import { handlerTracker } from './tracker.js';
 export interface HandlerContextParts<Input> {
   ticket: Ticket;
   input: Input;
-  /** The ticket's recorded Jira actions (the tracker is built over them) and `act` for other systems. */
+  /** The ticket's recorded tracker actions (`ctx.tracker` is built over them) and `act` for other systems. */
   actions: JiraActions & { act: RecordedCall };
   /** Built once at start-up (`createIntegrations`); absent = none configured. */
   integrations?: Integrations;
@@ -28,7 +28,7 @@ export interface HandlerContextParts<Input> {
 
 /** The handler context for one run attempt (see {@link HandlerContext} for each field). Sends nothing itself. */
 export function buildHandlerContext<Input>(parts: HandlerContextParts<Input>): HandlerContext<Input> {
-  const tracker = handlerTracker('jira', parts.actions);
+  const tracker = handlerTracker(parts.ticket.tracker ?? 'jira', parts.actions);
   return {
     ticket: parts.ticket,
     input: parts.input,

@@ -28,7 +28,7 @@ import type { AnyHandler, HandlerContext, HandlerResult } from './define-handler
 import { buildHandlerContext } from './handler-context.js';
 import { parseTicketInput } from './ticket-input.js';
 import { unconfiguredIntegrations, type Integrations } from '../integrations/index.js';
-import type { JiraActions } from '../jira/jira-actions.js';
+import type { TicketActions } from '../trackers/tracker.js';
 import type { RecordedCall } from '../trackers/recorded-actions.js';
 import type { Ticket } from '../ticket.js';
 
@@ -40,7 +40,7 @@ export interface TestCall {
 
 /** Options of {@link createTestContext}. Everything is optional. */
 export interface TestContextOptions<Input = unknown> {
-  /** Fields replacing those of the default ticket (PLAT-1, reporter Jane Doe, status To Do). */
+  /** Fields replacing those of the default ticket (PLAT-1, reporter Jane Doe, status To Do); `tracker: 'github'` etc. for another tracker. */
   ticket?: Partial<Ticket>;
   /** Shortcut for `ticket.description` (the description form). */
   description?: string | null;
@@ -119,7 +119,7 @@ export function createTestContext<Input = unknown>(options: TestContextOptions<I
     calls.push({ method: 'act', args: [kind, request] });
     return dryRun ? undefined : call(`${idempotencyKey}:${calls.length}:${kind}`);
   };
-  const actions: JiraActions & { act: RecordedCall } = {
+  const actions: TicketActions & { act: RecordedCall } = {
     comment: record('comment'),
     transition: record('resolve'),
     assign: record('assign'),

@@ -1,15 +1,15 @@
 /**
- * `ctx.tracker`: what a handler does to its ticket, on whichever tracker the ticket came from. Today that is Jira
- * only; {@link handlerTracker} implements it over the run's recorded ticket actions (the tracker adapter's
- * `createActions`, `src/trackers/tracker.ts`; for Jira `src/jira/recorded-actions.ts`): every
+ * `ctx.tracker`: what a handler does to its ticket, on whichever tracker the ticket came from (Jira Cloud or Data
+ * Center, GitHub Issues, Linear). {@link handlerTracker} implements it over the run's recorded ticket actions (the
+ * tracker adapter's `createActions`, `src/trackers/tracker.ts`, built by `src/trackers/recorded-actions.ts`): every
  * call is an action row in the audit trail with its own idempotency key, skipped on a retry that finds it applied,
- * and only recorded as `planned` (nothing sent) in dry run. Another tracker plugs in through its adapter's `createActions`.
+ * and only recorded as `planned` (nothing sent) in dry run.
  *
  * @example
  * ```ts
  * await ctx.tracker.comment(md`Added \`${user}\` to **${repository}**.`); // ticket values are literal text
  * await ctx.tracker.label('automated');
- * await ctx.tracker.resolve();                                          // Jira: transition to "Done"
+ * await ctx.tracker.resolve();   // Jira, Linear: to the "Done" status; GitHub: close the issue as completed
  * ```
  */
 import type { Markdown } from '../jira/comment-markdown.js';
@@ -28,24 +28,25 @@ export interface HandlerTracker {
    */
   comment(body: Markdown | string): Promise<void>;
   /**
-   * Marks the request done: on Jira, moves the ticket to `status` (default {@link DEFAULT_RESOLVED_STATUS}) by
-   * status or transition name, case-insensitive.
-   * @throws Error listing the available transitions when none leads there (a permanent failure).
+   * Marks the request done: moves the ticket to `status` (default {@link DEFAULT_RESOLVED_STATUS}), case-insensitive:
+   * Jira by status or transition name, Linear by workflow state name; GitHub closes the issue as completed (`Done`,
+   * `Closed`, `Resolved`) or reopens it (`Open`).
+   * @throws Error listing the statuses that are possible when none matches (a permanent failure).
    */
   resolve(status?: string): Promise<void>;
   /** Adds labels (Jira labels cannot contain spaces). */
   label(...labels: string[]): Promise<void>;
-  /** Assigns the ticket to a tracker account id; null unassigns. */
+  /** Assigns the ticket to a tracker account (Jira accountId, or name on Data Center; GitHub login; Linear user id); null unassigns. */
   assign(accountId: string | null): Promise<void>;
 }
 
 /** `ctx.tracker` over a run's recorded ticket actions on tracker `kind`. */
-export function handlerTracker(kind: TrackerName, jira: TicketActions): HandlerTracker {
+export function handlerTracker(kind: TrackerName, actions: TicketActions): HandlerTracker {
   return Object.freeze({
     kind,
-    comment: (body: Markdown | string) => jira.comment(body),
-    resolve: (status: string = DEFAULT_RESOLVED_STATUS) => jira.transition(status),
-    label: (...labels: string[]) => jira.addLabels(...labels),
-    assign: (accountId: string | null) => jira.assign(accountId),
+    comment: (body: Markdown | string) => actions.comment(body),
+    resolve: (status: string = DEFAULT_RESOLVED_STATUS) => actions.transition(status),
+    label: (...labels: string[]) => actions.addLabels(...labels),
+    assign: (accountId: string | null) => actions.assign(accountId),
   });
 }

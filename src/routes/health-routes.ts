@@ -9,7 +9,8 @@
  * - webhooks are authenticated (a secret or a token is set), unless `DEFLECT_INSECURE_NO_AUTH=true`, which the body
  *   then reports in `warnings`.
  * Both bodies are JSON: `/readyz` → `{ status: 'ready' | 'unavailable', queueLag, oldestPendingMs, pausedHandlers,
- * freeBytes, insecureNoAuth, problems, warnings }`. A paused handler does not make the service unready (restarting
+ * freeBytes, insecureNoAuth, webhooks, problems, warnings }`; `webhooks` says per tracker route whether deliveries are
+ * `verified` (a secret or token is set), `refused` (none set: every delivery gets 401) or `open` (no authentication). A paused handler does not make the service unready (restarting
  * would not fix it); it is listed so probes and dashboards show it.
  */
 import { statfsSync } from 'node:fs';
@@ -29,6 +30,8 @@ export interface HealthRoutesOptions {
   minFreeBytes?: number;
   /** Whether webhooks are authenticated: secret/token counts, and the explicit opt-out (`DEFLECT_INSECURE_NO_AUTH`). */
   auth?: { webhookSecrets: number; webhookTokens: number; insecureNoAuth: boolean };
+  /** Per tracker route: how its deliveries are authenticated (see the module doc). */
+  webhooks?: Record<string, 'verified' | 'refused' | 'open'>;
 }
 
 /** Free bytes for an unprivileged writer on the filesystem holding the SQLite file `path`, or null (`:memory:`, no statfs). */
@@ -87,6 +90,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       pausedHandlers,
       freeBytes,
       insecureNoAuth: unauthenticated && auth.insecureNoAuth,
+      webhooks: options.webhooks ?? {},
       problems,
       warnings,
     });

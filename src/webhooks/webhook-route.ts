@@ -187,8 +187,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       bodySha256: hash,
       eventTimestamp: event.timestamp,
       receivedAt,
-      // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one.
-      dedupeBodySince: receivedAt - maxEventAgeMs - MAX_CLOCK_SKEW_MS,
+      // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one. A body
+      // with no signed time (GitHub's) cannot be aged, so the same bytes are a duplicate whenever they come again.
+      dedupeBodySince: event.timestamp === null && tracker.name !== 'jira' ? 0 : receivedAt - maxEventAgeMs - MAX_CLOCK_SKEW_MS,
     }, event);
     request.log.info(
       { tracker: tracker.name, deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },

@@ -2,8 +2,9 @@
  * The documented way to add a handler works as written: in a temp copy of the project (src, handlers, test support,
  * package.json, tsconfig, vitest config, migrations, examples; node_modules symlinked), this test follows the four
  * steps of `handlers/README.md` using the code blocks printed there (`handlers/<name>.ts`, the `handlers/index.ts`
- * lines, the `rules.yaml` entry, the test file), then runs that handler's test and the registry test with vitest in
- * a child process (bounded: 60 s).
+ * lines, the `rules.yaml` entry, the test file), then runs, with vitest in a child process (bounded: 150 s), the part
+ * of the suite a new handler can break: its own test and every test of the handler registry, the rules, the scaffold
+ * and the hostile-text check (which runs every registered handler, the new one included, against hostile input).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -24,14 +25,17 @@ function block(path: string): string {
 }
 
 let project: string;
+/** The test folders run in the copy (everything a new handler takes part in). */
+const SUITE = ['test/handlers', 'test/rules', 'test/scaffold', 'test/automation'];
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'deflect-add-handler-'));
   for (const path of ['src', 'handlers', 'migrations', 'examples', 'test/support', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
     cpSync(join(REPO_ROOT, path), join(project, path), { recursive: true });
   }
-  mkdirSync(join(project, 'test/handlers'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'test/handlers/handlers.test.ts'), join(project, 'test/handlers/handlers.test.ts'));
+  for (const dir of SUITE) cpSync(join(REPO_ROOT, dir), join(project, dir), { recursive: true });
+  // Not this walkthrough itself (it would copy the project again).
+  rmSync(join(project, 'test/handlers/add-handler-walkthrough.test.ts'));
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(project, 'node_modules'));
 });
 
@@ -42,7 +46,7 @@ afterAll(() => {
 });
 
 describe('adding a handler the way handlers/README.md says', () => {
-  it('takes four steps, and the new handler test and the registry test pass', () => {
+  it('takes four steps, and the new handler test and the handler, rules, scaffold and automation suites pass', () => {
     const handlerFile = /```ts (handlers\/([a-z0-9-]+)\.ts)\n/.exec(README);
     expect(handlerFile, 'step 1 names the handler file').not.toBeNull();
     const [, handlerPath, name] = handlerFile!;
@@ -82,18 +86,20 @@ describe('adding a handler the way handlers/README.md says', () => {
     const rules = parseRulesConfig(updated, rulesPath, [...handlers.map((h) => h.name), name]);
     expect(rules.rules.at(-1)?.handler).toBe(name);
 
-    // 4. Test it: the README's test, run with the registry test.
+    // 4. Test it: the README's test, run with the suites a handler takes part in.
     const testPath = `test/handlers/${name}.test.ts`;
     writeFileSync(join(project, testPath), block(testPath));
     const vitest = spawnSync(
       process.execPath,
-      [join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', project, testPath, 'test/handlers/handlers.test.ts'],
-      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 },
+      [join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', project, ...SUITE],
+      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, encoding: 'utf8', timeout: 150_000 },
     );
     const output = vitest.stdout + vitest.stderr;
     expect(vitest.status, output).toBe(0);
     expect(output).toMatch(new RegExp(`${name}\\.test\\.ts \\(\\d+ tests?\\)`));
     expect(output).toMatch(/handlers\.test\.ts \(\d+ tests\)/);
+    expect(output).toMatch(/hostile-text\.test\.ts \(\d+ tests?\)/);
+    expect(output).toMatch(/scaffold\.test\.ts \(\d+ tests?\)/);
     expect(output).not.toMatch(/\bfailed\b/);
-  }, 90_000);
+  }, 180_000);
 });

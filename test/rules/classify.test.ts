@@ -72,3 +72,43 @@ describe('classify', () => {
     expect(classify(event({ actor: 'bot-1' }), rules, { selfAccountId: 'bot-1' }).reason).toMatch(/own Jira account \(bot-1\)/);
   });
 });
+
+describe('classify across trackers', () => {
+  const multi = parseRules(
+    `rules:
+  - name: github-only
+    labels: [access-request]
+    handler: grant-repo-access
+    trackers: [github]
+  - name: anywhere
+    labels: [access-request]
+    handler: grant-repo-access-fallback
+`,
+    'rules.yaml',
+    ['grant-repo-access', 'grant-repo-access-fallback'],
+  );
+
+  it('routes on the adapter-given kind, and narrows a rule to its trackers', () => {
+    const fromGitHub = event({ event: 'issues.labeled', kind: 'updated', labelsAdded: ['access-request'], ticket: { ...ticket(['access-request']), tracker: 'github', key: 'acme/api#12' } });
+    expect(classify(fromGitHub, multi).matches.map((m) => m.handler)).toEqual(['grant-repo-access']);
+    const fromJira = event({ ticket: ticket(['access-request']) });
+    const jiraResult = classify(fromJira, multi);
+    expect(jiraResult.matches.map((m) => m.handler)).toEqual(['grant-repo-access-fallback']);
+    const fromLinear = event({ event: 'Issue.update', kind: 'updated', labelsAdded: [], ticket: { ...ticket(['access-request']), tracker: 'linear' } });
+    const linearResult = classify(fromLinear, multi);
+    expect(linearResult.matches).toEqual([]);
+    expect(linearResult.reason).toContain('fires on [created, label-added, automation], not on this updated');
+  });
+
+  it('says which trackers a rule is for when it skips one', () => {
+    const only = parseRules('rules:\n  - labels: [x]\n    handler: h\n    trackers: [linear]\n', 'rules.yaml', ['h']);
+    const result = classify(event({ ticket: ticket(['x']) }), only);
+    expect(result.reason).toContain('rule h #1 is for trackers [linear], not jira');
+  });
+
+  it('refuses an unknown tracker name in the rules file, with its line', () => {
+    expect(() => parseRules('rules:\n  - labels: [x]\n    handler: h\n    trackers: [jira, gitlab]\n', 'rules.yaml', ['h'])).toThrow(
+      /rules\.yaml:4:\d+: rules\.0\.trackers\.1: .*"jira"\|"github"\|"linear"|rules\.yaml:4:\d+: rules\.0\.trackers\.1/,
+    );
+  });
+});

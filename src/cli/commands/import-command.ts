@@ -12,6 +12,7 @@ import { parseJsonlLines, type ParsedTicketRow } from '../../import/parse-jsonl.
 import { regroupTickets } from '../../reports/regroup.js';
 import { startProgress } from '../progress.js';
 import { groupedLine } from './group-command.js';
+import { registerImportLinearCommand } from './import-linear-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -104,6 +105,7 @@ export function registerImportCommand(program: Command): void {
     .option('--no-group', 'do not regroup tickets by text afterwards')
     .description("import Jira's CSV export")
     .action((file: string, options: { group: boolean }) => importFile('csv', file, options));
+  registerImportLinearCommand(command);
 }
 
 

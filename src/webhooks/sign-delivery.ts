@@ -1,0 +1,86 @@
+/**
+ * Building a delivery the way each tracker sends it: the headers that sign and identify it, and the body with its
+ * event time refreshed. Used by `deflect replay` (stored example payloads posted to a running deflect), the demo and
+ * `npm run dev`. The receiving side of each fact is in the tracker's adapter (`src/trackers/<name>/`).
+ *
+ * - Jira: `X-Hub-Signature: sha256=<hex HMAC-SHA256>` (or `X-Deflect-Token` for Automation),
+ *   `X-Atlassian-Webhook-Identifier`; event time `timestamp` (ms). ../shared/docs/jira-webhooks.md §2.
+ * - GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>`, `X-GitHub-Event` (`issues`, `issue_comment`),
+ *   `X-GitHub-Delivery` (a GUID); no event time in the body.
+ *   https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers
+ * - Linear: `Linear-Signature: <hex HMAC-SHA256>` (no prefix), `Linear-Delivery`, `Linear-Event` (the `type`);
+ *   event time `webhookTimestamp` (ms), refused by deflect when older than 60 s. https://linear.app/developers/webhooks
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { TrackerName } from '../trackers/tracker.js';
+
+/** The secrets and tokens a delivery may be signed with, per tracker (the first of each list is used). */
+export interface SigningSecrets {
+  webhookSecrets: readonly string[];
+  webhookTokens: readonly string[];
+  githubWebhookSecrets: readonly string[];
+  linearWebhookSecrets: readonly string[];
+}
+
+/** The top-level body field holding the event time (ms) that the receiver ages, per tracker; GitHub has none. */
+const TIME_FIELD: Record<TrackerName, string | null> = { jira: 'timestamp', github: null, linear: 'webhookTimestamp' };
+
+const hmacHex = (body: Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
+
+/**
+ * The body to send: the file's bytes, or with `refresh` the same JSON with its event time (Jira `timestamp`, Linear
+ * `webhookTimestamp`) set to `now`, so a stored payload is not refused as too old. A body without that numeric field
+ * (a Jira Automation body, any GitHub body) or that is not a JSON object is sent unchanged.
+ */
+export function refreshedBody(tracker: TrackerName, bytes: Buffer, refresh: boolean, now = Date.now()): Buffer {
+  const field = TIME_FIELD[tracker];
+  if (!refresh || field === null) return bytes;
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return bytes;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as Record<string, unknown>)[field] !== 'number') return bytes;
+  return Buffer.from(JSON.stringify({ ...(value as object), [field]: now }), 'utf8');
+}
+
+/**
+ * The headers `tracker` would send `body` with: content type, signature with the first configured secret (Jira: or
+ * its first token), the event name GitHub and Linear put in a header (`event`, else taken from the body: GitHub
+ * `issue_comment` when it has a `comment`, else `issues`; Linear the body's `type`), and with `freshId` a new delivery
+ * id (without one the receiver deduplicates on the body's sha256).
+ */
+export function deliveryHeaders(
+  tracker: TrackerName,
+  body: Buffer,
+  secrets: SigningSecrets,
+  options: { freshId?: boolean; event?: string } = {},
+): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'deflect-replay' };
+  const parsed = parseObject(body);
+  if (tracker === 'jira') {
+    if (secrets.webhookSecrets[0]) headers['x-hub-signature'] = `sha256=${hmacHex(body, secrets.webhookSecrets[0])}`;
+    else if (secrets.webhookTokens[0]) headers['x-deflect-token'] = secrets.webhookTokens[0];
+    if (options.freshId) headers['x-atlassian-webhook-identifier'] = randomUUID();
+  } else if (tracker === 'github') {
+    if (secrets.githubWebhookSecrets[0]) headers['x-hub-signature-256'] = `sha256=${hmacHex(body, secrets.githubWebhookSecrets[0])}`;
+    headers['x-github-event'] = options.event ?? (parsed && 'comment' in parsed ? 'issue_comment' : 'issues');
+    if (options.freshId) headers['x-github-delivery'] = randomUUID();
+  } else {
+    if (secrets.linearWebhookSecrets[0]) headers['linear-signature'] = hmacHex(body, secrets.linearWebhookSecrets[0]);
+    const type = options.event ?? (typeof parsed?.type === 'string' ? parsed.type : null);
+    if (type) headers['linear-event'] = type;
+    if (options.freshId) headers['linear-delivery'] = randomUUID();
+  }
+  return headers;
+}
+
+function parseObject(body: Buffer): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
