@@ -5,12 +5,15 @@
  * Nothing here uses a label as an object key: results are arrays and Maps.
  */
 import type { Db } from './client.js';
+import { runTrackerSql } from './runs.js';
 
-/** Which tickets: created in [from, to) (from null = open), optionally of one project. */
+/** Which tickets: created in [from, to) (from null = open), optionally of one project and of some trackers. */
 export interface ReportScope {
   from: number | null;
   to: number;
   project: string | null;
+  /** Only tickets of these trackers (`tickets.tracker`: `jira` | `github` | `linear`); null = every tracker. */
+  trackers?: readonly string[] | null;
 }
 
 /** Which members: a label group, request types, or both (their union: one row for a label and the types it covers). */
@@ -20,7 +23,12 @@ export interface MemberSource {
 }
 
 export interface MemberRow {
+  /** Display key: `PLAT-12`, `acme/api#12`, `ENG-12`. */
   key: string;
+  /** `tickets.tracker`: `jira` | `github` | `linear`. */
+  tracker: string;
+  /** `tickets.site`: the Jira host, `github.com`, `linear.app/<workspace>`; `''` when unknown. */
+  site: string;
   created: number | null;
   resolved: number | null;
   /** 1 when a succeeded run carried the request out, for members no aggregate counted (see {@link memberRows}); else 0. */
@@ -44,8 +52,14 @@ const MONTH_SQL = (column: string) => `strftime('%Y-%m-01', ${column} / 1000, 'u
 /** SQL for the start day of the week of `created`, `YYYY-MM-DD` (UTC). */
 const WEEK_DAY_SQL = (column: string) => `strftime('%Y-%m-%d', (${WEEK_SQL(column)} * ${WEEK_MS} - ${3 * DAY_MS}) / 1000, 'unixepoch')`;
 
-/** 1 when the ticket `t` has a succeeded run that carried the request out (an index lookup on runs.ticket_key). */
-const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded' AND r.applied = 1)`;
+/**
+ * 1 when the ticket `t` has a succeeded run that carried the request out (an index lookup on runs.ticket_key). The run
+ * must be of the ticket's tracker: Jira's `ENG-12` and Linear's `ENG-12` are different tickets.
+ */
+const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded' AND r.applied = 1 AND ${runTrackerSql('r')} = t.tracker)`;
+
+/** Whether the scope filters on columns only `tickets` has (so index-only reads must join it). */
+const readsTickets = (scope: ReportScope) => scope.project !== null || (scope.trackers ?? null) !== null;
 
 /** The window filter on the `created` column of `alias`; the project filter always reads tickets `t`. */
 function inWindow(scope: ReportScope, alias: string): string {
@@ -54,12 +68,13 @@ function inWindow(scope: ReportScope, alias: string): string {
       scope.from === null ? null : `${alias}.created >= @from`,
       scope.from === null && scope.project === null ? null : `${alias}.created < @to`,
       scope.project ? 't.project = @project' : null,
+      scope.trackers ? 't.tracker IN (SELECT value FROM json_each(@trackers))' : null,
     ]
       .filter(Boolean)
       .join(' AND ') || '1 = 1'
   );
 }
-const params = (scope: ReportScope) => ({ from: scope.from, to: scope.to, project: scope.project });
+const params = (scope: ReportScope) => ({ from: scope.from, to: scope.to, project: scope.project, trackers: scope.trackers ? JSON.stringify(scope.trackers) : null });
 
 /** Tickets created in the scope. */
 export function countTickets(db: Db, scope: ReportScope): number {
@@ -71,11 +86,18 @@ export function firstCreated(db: Db, scope: ReportScope): number | null {
   return (db.$client.prepare(`SELECT min(t.created) AS m FROM tickets t WHERE ${inWindow(scope, 't')}`).get(params(scope)) as { m: number | null }).m;
 }
 
-/** `created` of the newest ticket of the project (any time), or null when there is none. */
-export function newestCreated(db: Db, project: string | null): number | null {
-  const sql = project ? 'SELECT max(created) AS m FROM tickets WHERE project = ?' : 'SELECT max(created) AS m FROM tickets';
-  const statement = db.$client.prepare(sql);
-  return ((project ? statement.get(project) : statement.get()) as { m: number | null }).m;
+/** `created` of the newest ticket of the project and trackers of `scope` (any time: the window is ignored), or null when there is none. */
+export function newestCreated(db: Db, scope: Pick<ReportScope, 'project' | 'trackers'>): number | null {
+  const where = [scope.project ? 'project = @project' : null, scope.trackers ? 'tracker IN (SELECT value FROM json_each(@trackers))' : null].filter(Boolean);
+  const sql = `SELECT max(created) AS m FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+  return (db.$client.prepare(sql).get({ project: scope.project, trackers: scope.trackers ? JSON.stringify(scope.trackers) : null }) as { m: number | null }).m;
+}
+
+/** Tickets created in the scope per tracker (`tickets.tracker`), trackers without tickets absent. */
+export function countTicketsByTracker(db: Db, scope: ReportScope): Array<{ tracker: string; count: number }> {
+  return db.$client
+    .prepare(`SELECT t.tracker AS tracker, count(*) AS count FROM tickets t WHERE ${inWindow(scope, 't')} GROUP BY t.tracker ORDER BY t.tracker`)
+    .all(params(scope)) as Array<{ tracker: string; count: number }>;
 }
 
 /** Labels carried by ≥ 2 tickets in the scope, with how many of those were automated. */
@@ -109,7 +131,7 @@ export function labelTypeOverlaps(db: Db, scope: ReportScope, labels: readonly s
   return db.$client
     .prepare(
       `SELECT l.label AS label, g.type_id AS typeId, count(*) AS count
-       FROM ticket_labels l JOIN ticket_groups g ON g.ticket_id = l.ticket_id ${scope.project ? 'JOIN tickets t ON t.id = l.ticket_id' : ''}
+       FROM ticket_labels l JOIN ticket_groups g ON g.ticket_id = l.ticket_id ${readsTickets(scope) ? 'JOIN tickets t ON t.id = l.ticket_id' : ''}
        WHERE l.label IN (SELECT value FROM json_each(@labels)) AND g.type_id IS NOT NULL AND ${inWindow(scope, 'l')}
        GROUP BY l.label, g.type_id`,
     )
@@ -118,7 +140,7 @@ export function labelTypeOverlaps(db: Db, scope: ReportScope, labels: readonly s
 
 /** Group id (`label:<label>` or the type id) → (week index → tickets), for every label and type in the scope. */
 export function weeklyCounts(db: Db, scope: ReportScope): Map<string, Map<number, number>> {
-  const join = (alias: string) => (scope.project ? `JOIN tickets t ON t.id = ${alias}.ticket_id` : '');
+  const join = (alias: string) => (readsTickets(scope) ? `JOIN tickets t ON t.id = ${alias}.ticket_id` : '');
   const rows = [
     ...(db.$client
       .prepare(
@@ -150,7 +172,7 @@ const sourceParams = (source: MemberSource) => ({ label: source.label, typeId: s
  */
 function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: string; where: string; readsTicket: boolean }> {
   const parts: Array<{ table: string; where: string; readsTicket: boolean }> = [];
-  if (source.label !== null) parts.push({ table: 'ticket_labels', where: `m.label = @label AND ${inWindow(scope, 'm')}`, readsTicket: scope.project !== null });
+  if (source.label !== null) parts.push({ table: 'ticket_labels', where: `m.label = @label AND ${inWindow(scope, 'm')}`, readsTicket: readsTickets(scope) });
   if (source.typeIds.length > 0) {
     parts.push({
       table: 'ticket_groups',
@@ -158,7 +180,7 @@ function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: s
         (source.typeIds.length === 1 ? 'm.type_id = @typeId' : 'm.type_id IN (SELECT value FROM json_each(@typeIds))') +
         ` AND ${inWindow(scope, 'm')}` +
         (source.label !== null ? ' AND NOT EXISTS (SELECT 1 FROM ticket_labels x WHERE x.ticket_id = m.ticket_id AND x.label = @label)' : ''),
-      readsTicket: scope.project !== null,
+      readsTicket: readsTickets(scope),
     });
   }
   return parts;
@@ -170,7 +192,7 @@ function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: s
  * as the label or type aggregate already counted them.
  */
 export function memberRows(db: Db, scope: ReportScope, source: MemberSource): MemberRow[] {
-  const select = (automated: boolean) => `SELECT t.key, t.created, t.resolved, ${automated ? AUTOMATED_SQL : '0'} AS automated,
+  const select = (automated: boolean) => `SELECT t.key, t.tracker, t.site, t.created, t.resolved, ${automated ? AUTOMATED_SQL : '0'} AS automated,
                          (SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id) AS variantId, t.labels`;
   const union = source.label !== null && source.typeIds.length > 0;
   const sql = sourceParts(scope, source)
@@ -211,4 +233,19 @@ export function repeatedPerPeriod(
     )
     .all({ ...params(scope), labels: JSON.stringify(labels), types: JSON.stringify(typeIds) }) as Array<{ period: string; tickets: number; repeated: number }>;
   return new Map(rows.map((r) => [r.period, { tickets: r.tickets, repeated: r.repeated }]));
+}
+
+/** A ticket as text grouping reads it (`deflect group`): row id, display key, text, labels (JSON array), created ms. */
+export interface GroupableTicketRow {
+  id: string;
+  key: string;
+  summary: string | null;
+  description: string | null;
+  labels: string;
+  created: number | null;
+}
+
+/** Every ticket of every tracker, for text grouping (which orders them itself). */
+export function listGroupableTickets(db: Db): GroupableTicketRow[] {
+  return db.$client.prepare('SELECT id, key, summary, description, labels, created FROM tickets').all() as GroupableTicketRow[];
 }

@@ -230,20 +230,38 @@ export interface ListRunsOptions {
   status?: RunStatus;
   handler?: string;
   ticketKey?: string;
+  /** Only runs on tickets of these trackers (`jira`, `github`, `linear`); absent or empty = every tracker. */
+  trackers?: readonly string[] | null;
   /** Newest first; default 100. */
   limit?: number;
 }
 
-/** Runs, newest first, filtered. */
-export function listRuns(db: Db, options: ListRunsOptions = {}): RunRow[] {
+/**
+ * SQL for the tracker of a run (of table alias `alias`, or unqualified): its ticket snapshot's `tracker`, else `jira`
+ * (Jira snapshots carry none, and runs queued before snapshots existed date from when Jira was the only tracker). A
+ * snapshot that is not JSON reads as Jira rather than failing the query.
+ */
+export const runTrackerSql = (alias?: string) => {
+  const column = alias ? `${alias}.ticket_snapshot` : 'ticket_snapshot';
+  return `COALESCE(CASE WHEN json_valid(${column}) THEN json_extract(${column}, '$.tracker') END, 'jira')`;
+};
+const RUN_TRACKER = runTrackerSql();
+
+/** A listed run with the tracker of its ticket (see {@link listRuns}). */
+export type ListedRun = RunRow & { tracker: string };
+
+/** Runs, newest first, filtered, each with its ticket's tracker. */
+export function listRuns(db: Db, options: ListRunsOptions = {}): ListedRun[] {
   const where: string[] = [];
   const params: unknown[] = [];
   if (options.since !== undefined) where.push('created_at >= ?') && params.push(options.since);
   if (options.status) where.push('status = ?') && params.push(options.status);
   if (options.handler) where.push('handler = ?') && params.push(options.handler);
   if (options.ticketKey) where.push('ticket_key = ?') && params.push(options.ticketKey);
-  const sql = `${SELECT_RUN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return (statement(db, sql).all(...params, options.limit ?? 100) as RunRow[]).map(toRun);
+  if (options.trackers?.length) where.push(`${RUN_TRACKER} IN (SELECT value FROM json_each(?))`) && params.push(JSON.stringify(options.trackers));
+  const select = SELECT_RUN.replace(/ FROM runs$/, `, ${RUN_TRACKER} AS tracker FROM runs`);
+  const sql = `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return (statement(db, sql).all(...params, options.limit ?? 100) as ListedRun[]).map((row) => ({ ...toRun(row), tracker: row.tracker }));
 }
 
 /**

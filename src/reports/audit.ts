@@ -1,11 +1,13 @@
 /**
- * The audit trail: automated runs with the actions each took, newest first. Backs `deflect audit` and `GET /api/runs`.
+ * The audit trail: automated runs with the actions each took, newest first, on tickets of every tracker (or of those
+ * `trackers` names). Backs `deflect audit` and `GET /api/runs`.
  */
 import { listActionsForRuns } from '../db/actions.js';
 import type { Db } from '../db/client.js';
 import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
 import { listRuns, type ListRunsOptions } from '../db/runs.js';
+import type { TrackerName } from '../trackers/tracker.js';
 
 export interface AuditAction {
   seq: number;
@@ -21,7 +23,10 @@ export interface AuditAction {
 export interface AuditRun {
   id: number;
   deliveryId: number;
+  /** The ticket's display key: `PLAT-12` (Jira), `acme/api#12` (GitHub), `ENG-12` (Linear). */
   ticketKey: string;
+  /** The tracker of the ticket, from the snapshot the run was queued with (`jira` when it names none). */
+  tracker: TrackerName;
   handler: string;
   /** Why the run was created, e.g. `label access-request → grant-repo-access (rule repo-access #1)`. */
   reason: string;
@@ -70,6 +75,7 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
       id: run.id,
       deliveryId: run.deliveryId,
       ticketKey: run.ticketKey,
+      tracker: run.tracker as TrackerName,
       handler: run.handler,
       reason: run.reason,
       status: run.status,

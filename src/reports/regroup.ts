@@ -1,7 +1,9 @@
 /**
- * Recomputes the stored text grouping over every ticket in the database (`deflect group`, and after imports).
+ * Recomputes the stored text grouping over every ticket in the database, of every tracker (`deflect group`, and after
+ * imports): a request filed in Jira and again in GitHub or Linear lands in one request type.
  */
 import type { Db } from '../db/client.js';
+import { listGroupableTickets } from '../db/report-queries.js';
 import { saveGrouping } from '../db/text-groups.js';
 import { groupTickets } from '../grouping/group-tickets.js';
 import type { Grouping } from '../grouping/grouping-contract.js';
@@ -20,19 +22,19 @@ export interface RegroupResult {
   grouping: Grouping;
 }
 
-/** Groups all tickets by text into request types and their variants, and stores the result (replacing the previous grouping) in one transaction. */
+/**
+ * Groups all tickets by text into request types and their variants, and stores the result (replacing the previous
+ * grouping) in one transaction. Grouping keys tickets by their display key; a key two rows share (Jira's `ENG-12` and
+ * Linear's `ENG-12`, or one key on two Jira sites) would count once there, so those rows are keyed by row id instead.
+ */
 export function regroupTickets(db: Db, now = Date.now()): RegroupResult {
   const started = performance.now();
-  const rows = db.$client.prepare('SELECT id, key, summary, description, labels, created FROM tickets').all() as Array<{
-    id: string;
-    key: string;
-    summary: string | null;
-    description: string | null;
-    labels: string;
-    created: number | null;
-  }>;
-  const grouping = groupTickets(rows.map((r) => ({ key: r.key, summary: r.summary, description: r.description, labels: JSON.parse(r.labels) as string[], created: r.created })));
-  saveGrouping(db, grouping, new Map(rows.map((r) => [r.key, r.id])), now);
+  const rows = listGroupableTickets(db);
+  const uses = new Map<string, number>();
+  for (const r of rows) uses.set(r.key, (uses.get(r.key) ?? 0) + 1);
+  const keyOf = (r: { id: string; key: string }) => (uses.get(r.key) === 1 ? r.key : r.id);
+  const grouping = groupTickets(rows.map((r) => ({ key: keyOf(r), summary: r.summary, description: r.description, labels: JSON.parse(r.labels) as string[], created: r.created })));
+  saveGrouping(db, grouping, new Map(rows.map((r) => [keyOf(r), r.id])), now);
   return {
     tickets: rows.length,
     types: grouping.types.length,

@@ -1,8 +1,20 @@
 /**
  * The shape of the top-tickets report: the JSON of `deflect report --format json`, `GET /api/reports/top-tickets`
  * and what the HTML page at `/reports/top-tickets` renders. Times are ISO 8601 strings (UTC); durations in hours;
- * shares are fractions 0..1.
+ * shares are fractions 0..1. Tickets of every tracker (Jira, GitHub Issues, Linear) are counted together; keys are
+ * display keys (`PLAT-12`, `acme/api#12`, `ENG-12`).
  */
+import type { TrackerName } from '../trackers/tracker.js';
+
+/** Tickets per tracker, trackers without tickets left out: `{ jira: 3, github: 2 }`. */
+export type TrackerCounts = Partial<Record<TrackerName, number>>;
+
+/** A member ticket and where to open it: its page on its tracker, or null when its site is unknown. */
+export interface TicketLink {
+  key: string;
+  tracker: TrackerName;
+  url: string | null;
+}
 
 /** How a report's series are bucketed: ISO weeks (Monday 00:00 UTC) for windows up to ~6 months, else months. */
 export type Granularity = 'week' | 'month';
@@ -46,6 +58,11 @@ export interface ReportGroup {
   merged: { label: string; typeIds: string[]; shared: number } | null;
   /** Tickets created in the window in this row; equals keys.length. */
   count: number;
+  /**
+   * How many of them came from each tracker, e.g. `{ jira: 3, github: 2 }`: one request filed in several trackers is
+   * one row. Adds up to `count`.
+   */
+  trackers: TrackerCounts;
   /** count / all tickets created in the window. */
   share: number;
   /** Same count in the previous window of equal length (null for an open window). */
@@ -79,6 +96,8 @@ export interface ReportGroup {
   dominantLabel: string | null;
   /** Every member ticket key in the window, sorted. */
   keys: string[];
+  /** Every member with its tracker and web address, in the order of `keys`. */
+  links: TicketLink[];
   /** Up to 5 keys to look at first (newest first). */
   exampleKeys: string[];
   /** The wordings of the members, largest first; their keys partition `keys`. */
@@ -89,8 +108,9 @@ export interface ReportGroup {
 
 /**
  * `deflect report --format json` and `GET /api/reports/top-tickets`:
- * `{ generatedAt, window: { from, to }, project, totalTickets, granularity, newestTicket, emptyWindowHint,
- *    groups: [{ id, key, kind: 'type' | 'label', name, label, merged, count, keys, variants: [{ id, template, count, keys }],
+ * `{ generatedAt, window: { from, to }, project, trackers, totalTickets, ticketsByTracker, granularity, newestTicket, emptyWindowHint,
+ *    groups: [{ id, key, kind: 'type' | 'label', name, label, merged, count, trackers: { jira: 3, github: 2 }, keys, links,
+ *               variants: [{ id, template, count, keys }],
  *               share, previousCount, change, series: [{ period, count }], … }],
  *    repeatRatio: [{ period, tickets, repeated, ratio }], grouping: { algorithm, currentAlgorithm, … }, jiraBaseUrl }`.
  */
@@ -98,11 +118,15 @@ export interface TopTicketsReport {
   generatedAt: string;
   window: { from: string | null; to: string };
   project: string | null;
+  /** The tracker filter (`--tracker`, `?tracker=`), in `TRACKER_NAMES` order; null = every tracker. */
+  trackers: TrackerName[] | null;
   /** Tickets created in the window. */
   totalTickets: number;
+  /** The same tickets per tracker: `{ jira: 40, github: 12 }`. */
+  ticketsByTracker: TrackerCounts;
   /** Bucketing of every series in this report (`series`, `repeatRatio`): weeks up to ~6 months, months beyond. */
   granularity: Granularity;
-  /** `created` of the newest ticket of the project (any time), ISO; null when there are no tickets at all. */
+  /** `created` of the newest ticket of the project and trackers (any time), ISO; null when there are no tickets at all. */
   newestTicket: string | null;
   /** When the window holds no ticket but older ones exist: what to do instead (e.g. `--since all`); else null. */
   emptyWindowHint: string | null;
@@ -115,6 +139,6 @@ export interface TopTicketsReport {
   repeatRatio: Array<{ period: string; tickets: number; repeated: number; ratio: number | null }>;
   /** The stored text grouping the report used; `notice` says when it is stale (another algorithm, or newer tickets). */
   grouping: { algorithm: string | null; currentAlgorithm: string; computedAt: string | null; ticketsSinceGrouping: number; notice: string | null };
-  /** Base URL for ticket links (`<siteUrl>/browse/<KEY>`), when known. */
+  /** The configured Jira site (`<siteUrl>/browse/<KEY>`), when known; each row's `links` give every ticket's own address. */
   jiraBaseUrl: string | null;
 }

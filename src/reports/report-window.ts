@@ -106,7 +106,7 @@ export function quantile(values: readonly number[], q: number): number | null {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Orders issue keys by project, then number (`PLAT-9` before `PLAT-10`). */
+/** Orders display keys by project (or repository), then number (`PLAT-9` before `PLAT-10`, `acme/api#9` before `acme/api#10`). */
 export function compareIssueKeys(a: string, b: string): number {
   const [pa, na] = splitKey(a);
   const [pb, nb] = splitKey(b);
@@ -114,6 +114,7 @@ export function compareIssueKeys(a: string, b: string): number {
 }
 
 function splitKey(key: string): [string, number] {
-  const dash = key.lastIndexOf('-');
-  return dash > 0 ? [key.slice(0, dash), Number(key.slice(dash + 1)) || 0] : [key, 0];
+  // GitHub keys end `#<number>`; Jira and Linear keys `-<number>`.
+  const cut = /#\d+$/.test(key) ? key.lastIndexOf('#') : key.lastIndexOf('-');
+  return cut > 0 ? [key.slice(0, cut), Number(key.slice(cut + 1)) || 0] : [key, 0];
 }

@@ -5,6 +5,8 @@
  * or per month, time to resolution, hours spent and saved, bursts flagged, and the repeat ratio per period.
  * Shape: {@link TopTicketsReport} in `report-types.ts`.
  *
+ * Tickets of every tracker count together (a request filed in Jira and again in GitHub is one request type); each row
+ * says how many of its tickets came from each tracker, and `trackers` narrows the report to some of them.
  * A ticket counts once per row, and a label group and the request types that cover mostly the same tickets are one
  * row (see {@link mergeOverlaps}): the type saying the label, or the label listing its types.
  * Labels are only ever Map keys or array items (a label named `constructor` or `__proto__` is just a label).
@@ -15,6 +17,7 @@ import type { Db } from '../db/client.js';
 import {
   countMembers,
   countTickets,
+  countTicketsByTracker,
   firstCreated,
   labelAggregates,
   labelTypeOverlaps,
@@ -32,7 +35,9 @@ import {
 import { groupingMeta, variantTemplates } from '../db/text-groups.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import type { Estimates, Rule } from '../rules/rules-file.js';
+import type { TrackerName } from '../trackers/tracker.js';
 import type { ReportGroup, ReportVariant, TopTicketsReport } from './report-types.js';
+import { countByTracker, ticketUrl, trackerCounts } from './tracker-filter.js';
 import { compareIssueKeys, granularityFor, isoDay, monthsOf, periodStart, previousWindow, quantile, weeksOf, type ReportWindow } from './report-window.js';
 
 export interface ReportContext {
@@ -47,6 +52,8 @@ export interface ReportOptions {
   /** Rows to show, default 10. */
   top?: number;
   project?: string | null;
+  /** Only tickets of these trackers (see `parseTrackerFilter`); null or absent = every tracker. */
+  trackers?: readonly TrackerName[] | null;
 }
 
 /** A row is a burst when it has ≥ 5 tickets over ≥ 3 weeks and one week holds at least half of them. */
@@ -76,8 +83,9 @@ interface Candidate {
 export function buildTopTicketsReport(db: Db, options: ReportOptions, context: ReportContext): TopTicketsReport {
   const top = options.top ?? 10;
   const project = options.project ?? null;
+  const trackers = options.trackers?.length ? [...options.trackers] : null;
   const { from, to } = options.window;
-  const scope: ReportScope = { from, to, project };
+  const scope: ReportScope = { from, to, project, trackers };
   const totalTickets = countTickets(db, scope);
   const labels = labelAggregates(db, scope);
   const meta = groupingMeta(db);
@@ -109,14 +117,15 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
   const templates = variantTemplates(db, [...new Set(members.flat().flatMap((m) => (m.variantId ? [m.variantId] : [])))]);
 
   const rows = ranked.map(({ c }, i) => {
-    const previousCount = previous ? countMembers(db, { ...previous, project }, c.source) : null;
-    return buildRow(c, members[i], { totalTickets, previousCount, granularity, periods, templates, estimate });
+    const previousCount = previous ? countMembers(db, { ...previous, project, trackers }, c.source) : null;
+    return buildRow(c, members[i], { totalTickets, previousCount, granularity, periods, templates, estimate, jiraBaseUrl: context.jiraBaseUrl });
   });
   // Merged rows now have exact counts: rank the rows shown again.
   const groups = rows.sort((x, y) => byDemand({ id: x.id, burst: x.burst, unmet: x.unmetDemandMinutes, count: x.count }, { id: y.id, burst: y.burst, unmet: y.unmetDemandMinutes, count: y.count }));
 
   const byPeriod = repeatedPerPeriod(db, scope, granularity, labels.map((l) => l.label), types.map((t) => t.typeId));
-  const newest = newestCreated(db, project);
+  const newest = newestCreated(db, scope);
+  const scopeWords = [project, trackers?.join(' or ')].filter(Boolean).join(' ');
   const notice =
     meta.algorithm === null
       ? 'No text grouping stored yet: run `deflect group` (imports run it) to find request types among the tickets.'
@@ -129,12 +138,14 @@ export function buildTopTicketsReport(db: Db, options: ReportOptions, context: R
     generatedAt: new Date().toISOString(),
     window: { from: from === null ? null : new Date(from).toISOString(), to: new Date(to).toISOString() },
     project,
+    trackers,
     totalTickets,
+    ticketsByTracker: trackerCounts(countTicketsByTracker(db, scope).map((r) => [r.tracker, r.count])),
     granularity,
     newestTicket: newest === null ? null : new Date(newest).toISOString(),
     emptyWindowHint:
       totalTickets === 0 && newest !== null && from !== null
-        ? `No ticket was created in this window; the newest${project ? ` ${project}` : ''} ticket was created on ${isoDay(newest)}. Use --since all to see every ticket.`
+        ? `No ticket was created in this window; the newest${scopeWords ? ` ${scopeWords}` : ''} ticket was created on ${isoDay(newest)}. Use --since all to see every ticket.`
         : null,
     groups,
     repeatRatio: periods.map((period) => {
@@ -211,6 +222,8 @@ interface RowContext {
   periods: string[];
   templates: ReadonlyMap<string, string>;
   estimate: ReturnType<typeof estimator>;
+  /** The configured Jira site, for links to Jira tickets of that site. */
+  jiraBaseUrl: string | null;
 }
 
 /** One row from its member tickets: every figure is computed over the members, so count = keys.length. */
@@ -219,6 +232,9 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
   // The aggregates counted the label's (or the single source's) automated members; the rows add the rest.
   const automated = c.automatedBase + members.reduce((n, m) => n + (m.automated ? 1 : 0), 0);
   const keys = members.map((m) => m.key).sort(compareIssueKeys);
+  const links = [...members]
+    .sort((x, y) => compareIssueKeys(x.key, y.key))
+    .map((m) => ({ key: m.key, tracker: m.tracker as TrackerName, url: ticketUrl(m, ctx.jiraBaseUrl) }));
 
   const labelCounts = new Map<string, number>();
   for (const m of members) for (const label of memberLabels(m)) labelCounts.set(label, (labelCounts.get(label) ?? 0) + 1);
@@ -257,6 +273,7 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
     label: c.source.label,
     merged: c.shared !== null && c.source.label !== null ? { label: c.source.label, typeIds: [...c.source.typeIds], shared: c.shared } : null,
     count,
+    trackers: countByTracker(members.map((m) => m.tracker)),
     share: ctx.totalTickets ? count / ctx.totalTickets : 0,
     previousCount: ctx.previousCount,
     change: ctx.previousCount ? (count - ctx.previousCount) / ctx.previousCount : null,
@@ -274,6 +291,7 @@ function buildRow(c: Candidate, members: MemberRow[], ctx: RowContext): ReportGr
     labels,
     dominantLabel,
     keys,
+    links,
     exampleKeys: [...members].sort((x, y) => (y.created ?? 0) - (x.created ?? 0) || compareIssueKeys(x.key, y.key)).slice(0, 5).map((m) => m.key),
     variants,
     handler: ctx.estimate.handlerOf(dominantLabel),

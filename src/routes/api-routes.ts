@@ -1,6 +1,7 @@
 /**
  * Read-only JSON API: `GET /api/reports/top-tickets` and `GET /api/runs`. Query strings are validated with zod;
- * a bad value answers 400 with the field and the problem.
+ * a bad value answers 400 with the field and the problem. Both take `tracker` (`jira`, `github`, `linear`; repeated
+ * or a comma list) to narrow to some trackers; an unknown name answers 400 listing the valid ones.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -8,11 +9,24 @@ import type { Db } from '../db/client.js';
 import { RUN_STATUSES } from '../db/runs.js';
 import { listAudit } from '../reports/audit.js';
 import { parseSince, resolveWindow } from '../reports/report-window.js';
+import { parseTrackerFilter } from '../reports/tracker-filter.js';
 import { buildTopTicketsReport, type ReportContext } from '../reports/top-tickets-report.js';
 
 const SINCE = /^(all|\d+\s*[hdw])$/i;
 const since = z.string().regex(SINCE, 'use a number of days/hours/weeks like 30d, 12h, 2w, or all');
 const date = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'use a date like 2026-01-31');
+/** `?tracker=jira&tracker=github` or `?tracker=jira,github` → the trackers; an unknown name is an issue naming the valid ones. */
+const tracker = z
+  .union([z.string().max(200), z.array(z.string().max(200)).max(10)])
+  .optional()
+  .transform((value, ctx) => {
+    try {
+      return parseTrackerFilter(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const reportQuery = z.object({
   since: since.default('30d'),
@@ -20,6 +34,7 @@ const reportQuery = z.object({
   to: date.optional(),
   top: z.coerce.number().int().min(1).max(1000).default(10),
   project: z.string().trim().min(1).optional(),
+  tracker,
 });
 
 const runsQuery = z.object({
@@ -27,6 +42,7 @@ const runsQuery = z.object({
   status: z.enum(RUN_STATUSES).optional(),
   handler: z.string().min(1).optional(),
   ticket: z.string().min(1).optional(),
+  tracker,
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -47,7 +63,7 @@ export async function apiRoutes(app: FastifyInstance, options: { db: Db; report:
     } catch (error) {
       throw Object.assign(new Error(`invalid query: ${(error as Error).message.replace(/--/g, '')}`), { statusCode: 400 });
     }
-    return buildTopTicketsReport(options.db, { window, top: q.top, project: q.project }, options.report);
+    return buildTopTicketsReport(options.db, { window, top: q.top, project: q.project, trackers: q.tracker }, options.report);
   });
 
   app.get('/api/runs', async (request) => {
@@ -59,6 +75,7 @@ export async function apiRoutes(app: FastifyInstance, options: { db: Db; report:
       status: q.status,
       handler: q.handler,
       ticketKey: q.ticket,
+      trackers: q.tracker,
       limit: q.limit,
     });
   });

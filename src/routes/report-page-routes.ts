@@ -5,8 +5,8 @@
  * - `/assets/report-page.js` (an ES module importing `report-format.js`, `report-charts.js`, `report-table.js`, each
  *   served under `/assets/`) and `/assets/report-page.css`: the page's own script and style (plain files, no build step).
  *
- * The page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `top`, the same
- * parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReport` JSON
+ * The page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `tracker`, `top`,
+ * the same parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReport` JSON
  * (src/reports/report-types.ts). Filters change the URL (history.pushState), so a view can be shared by its link.
  *
  * The static files live in `src/reports/page/` and are resolved from {@link PACKAGE_ROOT}, because the build compiles

@@ -6,14 +6,17 @@ import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.j
 import { resolveWindow } from '../../reports/report-window.js';
 import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
+import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
-const HEAD = ['#', 'request type / label', 'kind', 'count', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
+const HEAD = ['#', 'request type / label', 'kind', 'count', 'trackers', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
 /** Variants shown under each type in the table and markdown formats. */
 const SHOWN_VARIANTS = 3;
 
 const change = (g: ReportGroup) => (g.change === null ? '—' : `${g.change >= 0 ? '+' : ''}${Math.round(g.change * 100)}%`);
 const hours = (value: number | null) => (value === null ? '—' : value.toFixed(1));
+/** `jira 3` / `github 2`, one tracker a line (the table stays narrow). */
+const trackersOf = (g: ReportGroup) => Object.entries(g.trackers).map(([t, n]) => `${t} ${n}`);
 const keysOf = (g: ReportGroup, n = 4) => (g.keys.length > n ? `${g.keys.slice(0, n).join(' ')} … (${g.keys.length})` : g.keys.join(' '));
 /** `type`, `label`, or `type+label` for a type and a label shown as one row. */
 const kindOf = (g: ReportGroup) => (g.merged ? 'type+label' : g.kind);
@@ -33,6 +36,7 @@ function rowsOf(report: TopTicketsReport): Array<Array<string | number>> {
     [titleOf(g), ...variantLines(g).map((line) => `  · ${line}`)].join('\n'),
     kindOf(g),
     g.count,
+    trackersOf(g).join('\n'),
     percent(g.share),
     change(g),
     percent(g.automatedShare),
@@ -46,7 +50,11 @@ function rowsOf(report: TopTicketsReport): Array<Array<string | number>> {
 }
 
 function windowLine(report: TopTicketsReport): string {
-  return `${report.window.from ?? 'all time'} → ${report.window.to}${report.project ? `, project ${report.project}` : ''}: ${report.totalTickets} tickets`;
+  const trackers = Object.entries(report.ticketsByTracker).map(([t, n]) => `${t} ${n}`).join(', ');
+  return (
+    `${report.window.from ?? 'all time'} → ${report.window.to}${report.project ? `, project ${report.project}` : ''}` +
+    `${report.trackers ? `, ${report.trackers.join(' + ')} only` : ''}: ${report.totalTickets} tickets${trackers ? ` (${trackers})` : ''}`
+  );
 }
 
 function renderMarkdown(report: TopTicketsReport): string {
@@ -71,33 +79,35 @@ function renderCsvReport(report: TopTicketsReport): string {
   const rows = report.groups.map((g) => [
     g.id, g.name, g.kind, g.label, g.count, g.share, g.previousCount, g.change, g.automated, g.automatedShare, g.medianTimeToResolutionHours,
     g.p90TimeToResolutionHours, g.minutesPerTicket, g.hoursSpent, g.hoursSaved, g.unmetDemandMinutes, String(g.burst), g.dominantLabel,
-    g.variants.map((v) => `${v.template} (${v.count})`).join('; '), g.keys.join(' '),
+    g.variants.map((v) => `${v.template} (${v.count})`).join('; '), g.keys.join(' '), trackersOf(g).join(' '),
   ]);
   const head = ['id', 'name', 'kind', 'label', 'count', 'share', 'previous', 'change', 'automated', 'automated_share', 'median_ttr_hours', 'p90_ttr_hours',
-    'minutes_per_ticket', 'hours_spent', 'hours_saved', 'unmet_demand_minutes', 'burst', 'dominant_label', 'variants', 'keys'];
+    'minutes_per_ticket', 'hours_spent', 'hours_saved', 'unmet_demand_minutes', 'burst', 'dominant_label', 'variants', 'keys', 'trackers'];
   return renderCsv(head, rows);
 }
 
 /** `deflect report`: the most repeated requests — request types (with their variants) and labels — ranked by unmet automatable demand. */
 export function registerReportCommand(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of rows (request types or labels)', '10')
-    .option('--project <key>', 'only this project')
-    .option('--format <format>', FORMATS.join(', '), 'table')
-    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; format: string }) => {
+    .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
+    .option('--format <format>', FORMATS.join(', '), 'table');
+  addTrackerOption(command, 'tickets')
+    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string }) => {
       const format = parseFormat(options.format, FORMATS);
+      const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw new Error(`invalid --top "${options.top}": use a whole number ≥ 1`);
       const window = resolveWindow(options);
       const config = loadProcessConfig();
       const context = reportContextFor(config);
       const db = openDatabase(config.dbPath);
-      const report = buildTopTicketsReport(db, { window, top, project: options.project }, context);
+      const report = buildTopTicketsReport(db, { window, top, project: options.project, trackers }, context);
       db.$client.close();
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));
       if (format === 'markdown') return void process.stdout.write(renderMarkdown(report));

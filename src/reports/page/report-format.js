@@ -55,14 +55,66 @@ export function jiraLink(base, key) {
   return base.replace(/\/+$/, '') + '/browse/' + encodeURIComponent(key);
 }
 
-/** A list item with the key, linked to Jira when the base URL is known. */
-export function ticketItem(base, key) {
-  const href = jiraLink(base, key);
-  if (!href) return el('li', null, el('span', 'ticket', key));
-  const a = el('a', 'ticket', key);
+/** Trackers as people write them, in the order the API uses (`TRACKER_NAMES`). */
+export const TRACKER_TITLES = { jira: 'Jira', github: 'GitHub', linear: 'Linear' };
+const trackerTitle = (name) => (Object.prototype.hasOwnProperty.call(TRACKER_TITLES, name) ? TRACKER_TITLES[name] : String(name));
+
+/** `{ jira: 3, github: 2 }` as `Jira 3 · GitHub 2` (the trackers a row's tickets came from). */
+export function trackerPhrase(counts) {
+  return Object.entries(counts || {}).map(([name, n]) => trackerTitle(name) + ' ' + number(n)).join(' · ');
+}
+
+/** A tracker filter (`['github']`, `['jira', 'linear']`) as words: `GitHub`, `Jira + Linear`. */
+export const trackerNames = (trackers) => trackers.map(trackerTitle).join(' + ');
+
+/** Chips saying how many of a row's tickets came from each tracker. */
+export function trackerChips(counts) {
+  return el('span', 'tracker-counts', ...Object.entries(counts || {}).map(([name, n]) => {
+    const chip = el('span', 'tracker-chip', trackerTitle(name) + ' ', el('span', 'tracker-chip-count', number(n)));
+    chip.dataset.tracker = name;
+    return chip;
+  }));
+}
+
+/**
+ * The ticket lists of one row: `(keys) → <li>` items, each key linked to its ticket on its own tracker from the row's
+ * `links` (for an older answer without them, `<jiraBaseUrl>/browse/<KEY>`). A key two trackers share (Jira's ENG-7 and
+ * Linear's ENG-7) names its tracker, and its n-th appearance in a list takes the n-th such ticket. Addresses that are
+ * not http(s) are dropped.
+ */
+export function ticketLister(g, base) {
+  const byKey = new Map();
+  for (const l of Array.isArray(g.links) ? g.links : []) {
+    if (!l || typeof l.key !== 'string') continue;
+    if (!byKey.has(l.key)) byKey.set(l.key, []);
+    byKey.get(l.key).push(l);
+  }
+  const linkOf = (key, nth) => {
+    if (!Array.isArray(g.links)) return { href: jiraLink(base, key), text: key, title: null };
+    const same = byKey.get(key) || [];
+    const link = same[Math.min(nth, same.length - 1)];
+    if (!link) return { href: null, text: key, title: null };
+    const href = typeof link.url === 'string' && /^https?:\/\//i.test(link.url) ? link.url : null;
+    return { href, text: same.length > 1 ? key + ' (' + trackerTitle(link.tracker) + ')' : key, title: trackerTitle(link.tracker) + ' ticket ' + key };
+  };
+  return (keys) => {
+    const seen = new Map();
+    return keys.map((key) => {
+      const nth = seen.get(key) || 0;
+      seen.set(key, nth + 1);
+      return ticketItem(linkOf(key, nth));
+    });
+  };
+}
+
+/** A list item with the key, linked to its ticket when the address is known. */
+function ticketItem({ href, text, title }) {
+  if (!href) return el('li', null, el('span', 'ticket', text));
+  const a = el('a', 'ticket', text);
   a.href = href;
   a.target = '_blank';
   a.rel = 'noopener noreferrer';
+  if (title) a.title = title;
   return el('li', null, a);
 }
 

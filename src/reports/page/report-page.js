@@ -1,13 +1,13 @@
 /*
  * The top-tickets report page (served as /assets/report-page.js, an ES module; plain browser code, no build step).
- * Reads the query string (since | from+to, project, top), fetches GET /api/reports/top-tickets with it and renders
+ * Reads the query string (since | from+to, project, tracker, top), fetches GET /api/reports/top-tickets with it and renders
  * the report JSON (src/reports/report-types.ts): request types with their variants, and label groups. Filters
  * rewrite the URL so a view can be shared. Everything is built with textContent (ticket text is data) and styled
  * through classes or the CSSOM, as the page's Content-Security-Policy forbids inline style and script.
  * <html data-state> is loading|ready|empty|error. Charts: report-charts.js; table: report-table.js.
  */
 import { destroyCharts, renderGroupsChart, renderRatioChart, renderSeriesChart } from './report-charts.js';
-import { $, cssVar, dateFmt, hours, normaliseGroup, number, pct, periodTitle, rank, timeFmt, windowPhrase } from './report-format.js';
+import { $, cssVar, dateFmt, hours, normaliseGroup, number, pct, periodTitle, rank, timeFmt, trackerNames, trackerPhrase, windowPhrase } from './report-format.js';
 import { focusRow, renderTable } from './report-table.js';
 
 const API = '/api/reports/top-tickets';
@@ -32,7 +32,11 @@ function normaliseQuery(raw) {
   } else {
     q.set('since', get('since') || DEFAULT_SINCE);
   }
-  if (get('project')) q.set('project', get('project').toUpperCase());
+  // Jira project and Linear team keys are upper case; a GitHub repository (`owner/name`) keeps its case.
+  if (get('project')) q.set('project', /^[a-z][a-z0-9_]*$/i.test(get('project')) ? get('project').toUpperCase() : get('project'));
+  // `tracker` may repeat or be a comma list; the API checks the names and says which are valid.
+  const trackers = [...new Set(raw.getAll('tracker').join(',').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  if (trackers.length) q.set('tracker', trackers.join(','));
   if (get('top') && get('top') !== DEFAULT_TOP) q.set('top', get('top'));
   return q;
 }
@@ -48,6 +52,10 @@ function fillForm(q) {
   $('f-from').value = q.get('from') || '';
   $('f-to').value = q.get('to') || '';
   $('f-project').value = q.get('project') || '';
+  const tracker = $('f-tracker');
+  const trackerValue = q.get('tracker') || '';
+  if (![...tracker.options].some((o) => o.value === trackerValue)) tracker.add(new Option(trackerNames(trackerValue.split(',')), trackerValue));
+  tracker.value = trackerValue;
   const top = $('f-top');
   const topValue = q.get('top') || DEFAULT_TOP;
   if (![...top.options].some((o) => o.value === topValue)) top.add(new Option('Top ' + topValue, topValue));
@@ -113,11 +121,13 @@ function render(report) {
   const groups = report.groups.map(normaliseGroup);
   const { steady, bursts } = rank(groups);
   const ranked = steady.concat(bursts);
-  for (const g of groups) for (const key of g.keys) knownProjects.add(key.replace(/-\d+$/, ''));
+  // `PLAT-12` → PLAT, `ENG-12` → ENG, `acme/api#12` → acme/api.
+  for (const g of groups) for (const key of g.keys) knownProjects.add(key.replace(/(-|#)\d+$/, ''));
   if (report.project) knownProjects.add(report.project);
   $('f-projects').replaceChildren(...[...knownProjects].sort().map((p) => new Option(p)));
 
-  const scope = windowPhrase(report) + (report.project ? ' · project ' + report.project : ' · all projects');
+  const trackers = Array.isArray(report.trackers) && report.trackers.length ? report.trackers : null;
+  const scope = windowPhrase(report) + (report.project ? ' · project ' + report.project : ' · all projects') + (trackers ? ' · ' + trackerNames(trackers) + ' only' : ' · all trackers');
   $('window-line').textContent = scope;
   const notice = report.grouping && report.grouping.notice;
   $('notice').hidden = !notice;
@@ -143,7 +153,7 @@ function render(report) {
   renderGroupsChart(steady, bursts, focusRow);
   renderSeriesChart(trend, colours, granularity);
   renderRatioChart(Array.isArray(report.repeatRatio) ? report.repeatRatio : [], granularity);
-  renderTable(steady, bursts, report.jiraBaseUrl || null, colours);
+  renderTable(steady, bursts, report.jiraBaseUrl || null, colours, Object.keys(report.ticketsByTracker || {}).length > 1);
 }
 
 /** The empty window: say so, and when older tickets exist, offer all time with the date of the newest one. */
@@ -156,6 +166,7 @@ function renderEmpty(report, scope) {
   $('empty-newest-date').textContent = dateFmt.format(new Date(newest));
   const q = new URLSearchParams({ since: 'all' });
   if (report.project) q.set('project', report.project);
+  if (Array.isArray(report.trackers) && report.trackers.length) q.set('tracker', report.trackers.join(','));
   const link = $('empty-all-time');
   link.href = PAGE + '?' + q;
 }
@@ -178,7 +189,8 @@ function renderSummary(report, groups, granularity) {
   $('stat-saved').textContent = hours(saved);
   $('stat-saved-note').textContent = spent ? pct(saved / spent) + ' of it automated' : 'nothing automated yet';
   const top = groups[0];
-  const head = number(total) + ' ticket' + (total === 1 ? '' : 's') + ' created' + (report.project ? ' in ' + report.project : '') + '.';
+  const byTracker = Object.keys(report.ticketsByTracker || {}).length > 1 ? ' (' + trackerPhrase(report.ticketsByTracker) + ')' : '';
+  const head = number(total) + ' ticket' + (total === 1 ? '' : 's') + ' created' + (report.project ? ' in ' + report.project : '') + byTracker + '.';
   // The summary never contradicts the ratio: "nothing repeated" only when no ticket of the window repeats.
   $('summary-line').textContent = head + (top
     ? ' The top ' + (top.kind === 'type' ? 'request type' : 'label') + ', “' + top.name + '”, holds ' + number(top.count) + ' of them (' + pct(top.count / total) + ').'
@@ -220,6 +232,7 @@ for (const id of ['f-from', 'f-to']) {
   });
 }
 $('f-top').addEventListener('change', () => form.requestSubmit());
+$('f-tracker').addEventListener('change', () => form.requestSubmit());
 window.addEventListener('popstate', () => navigate(normaliseQuery(new URLSearchParams(location.search)), 'none'));
 
 if (typeof Chart === 'undefined') {

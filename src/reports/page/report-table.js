@@ -1,9 +1,10 @@
 /*
  * The report page's table (served as /assets/report-table.js): one row per request type or label group, ranked;
- * a type lists its variants (wordings) in an expandable block; a row that stands for both a type and a label says so.
+ * a type lists its variants (wordings) in an expandable block; a row that stands for both a type and a label says so;
+ * when tickets come from several trackers, each row says how many came from each, and every ticket links to its own.
  * Built with textContent only (names, templates and labels are ticket data).
  */
-import { $, duration, el, hours, number, pct, SHOWN_KEYS, templateText, ticketItem } from './report-format.js';
+import { $, duration, el, hours, number, pct, SHOWN_KEYS, templateText, ticketLister, trackerChips } from './report-format.js';
 
 const COLUMNS = 10;
 /** Variants listed before "all N variants" is needed. */
@@ -45,41 +46,42 @@ function labelsCell(g) {
   return others.length ? el('div', 'chips', ...others.slice(0, 4).map(chip)) : el('span', 'muted', '–');
 }
 
-function ticketsCell(g, base) {
+function ticketsCell(g, list) {
   const shown = g.exampleKeys.slice(0, SHOWN_KEYS);
-  const cell = el('div', 'tickets', el('ul', 'ticket-list', ...shown.map((key) => ticketItem(base, key))));
+  const cell = el('div', 'tickets', el('ul', 'ticket-list', ...list(shown)));
   if (g.keys.length > shown.length) {
-    cell.append(el('details', 'all-tickets', el('summary', null, 'all ' + number(g.keys.length)), el('ul', 'ticket-list', ...g.keys.map((key) => ticketItem(base, key)))));
+    cell.append(el('details', 'all-tickets', el('summary', null, 'all ' + number(g.keys.length)), el('ul', 'ticket-list', ...list(g.keys))));
   }
   return cell;
 }
 
 /** One variant: its template (placeholders marked), its count, and its first tickets. */
-function variantItem(v, base) {
+function variantItem(v, list) {
   const item = el('li', 'variant' + (v.id == null ? ' variant-other' : ''), templateText(v.template, 'variant-template'), el('span', 'variant-count', number(v.count)));
   const keys = Array.isArray(v.keys) ? v.keys : [];
   if (keys.length) {
-    const list = el('ul', 'ticket-list ticket-list-inline', ...keys.slice(0, SHOWN_KEYS).map((key) => ticketItem(base, key)));
-    if (keys.length > SHOWN_KEYS) list.append(el('li', 'more', '+' + (keys.length - SHOWN_KEYS)));
-    item.append(list);
+    const shown = el('ul', 'ticket-list ticket-list-inline', ...list(keys.slice(0, SHOWN_KEYS)));
+    if (keys.length > SHOWN_KEYS) shown.append(el('li', 'more', '+' + (keys.length - SHOWN_KEYS)));
+    item.append(shown);
   }
   return item;
 }
 
 /** A type's wordings: the first few, then the rest behind "all N variants" (a <details>, so it expands in place). */
-function variantsBlock(g, base) {
+function variantsBlock(g, list) {
   const variants = g.variants;
   if (!variants.length || (g.kind === 'label' && !g.label)) return null;
   const block = el('details', 'variants');
   block.append(
     el('summary', null, number(variants.length) + ' variant' + (variants.length === 1 ? '' : 's')),
-    el('ul', 'variant-list', ...variants.map((v) => variantItem(v, base))),
+    el('ul', 'variant-list', ...variants.map((v) => variantItem(v, list))),
   );
   const top = variants.slice(0, SHOWN_VARIANTS).map((v) => templateText(v.template, 'variant-peek'));
   return el('div', 'variants-wrap', el('div', 'variant-peeks', ...top), block);
 }
 
-function groupRow(g, rankNo, base, colours) {
+function groupRow(g, rankNo, jiraBase, colours, showTrackers) {
+  const list = ticketLister(g, jiraBase);
   const row = el('tr', g.burst ? 'is-burst' : null);
   row.dataset.groupId = g.id;
   const swatch = colours.get(g.id) && el('span', 'swatch');
@@ -99,27 +101,28 @@ function groupRow(g, rankNo, base, colours) {
     head.append(el('p', 'merged-note', what + ' share ' + number(g.merged.shared) + ' tickets: one row, each ticket counted once.'));
   }
   if (g.burst && g.burstReason) head.append(el('p', 'burst-reason', g.burstReason));
-  const variants = variantsBlock(g, base);
+  const variants = variantsBlock(g, list);
   if (variants) head.append(variants);
   const demand = g.unmetDemandMinutes == null ? '–' : hours(g.unmetDemandMinutes / 60);
   row.append(
     el('td', 'col-rank num', rankNo == null ? '–' : String(rankNo)),
     head,
-    el('td', 'num', el('span', 'count', number(g.count)), el('span', 'sub', pct(g.share) + ' of all')),
+    el('td', 'num', el('span', 'count', number(g.count)), el('span', 'sub', pct(g.share) + ' of all'), showTrackers ? trackerChips(g.trackers) : null),
     el('td', 'num', changeCell(g)),
     el('td', 'num', duration(g.medianTimeToResolutionHours), el('span', 'sub', 'p90 ' + duration(g.p90TimeToResolutionHours))),
     el('td', null, automatedCell(g)),
     el('td', 'num', hours(g.hoursSpent), el('span', 'sub good', hours(g.hoursSaved) + ' saved')),
     el('td', 'num strong', demand),
     el('td', null, labelsCell(g)),
-    el('td', 'col-tickets', ticketsCell(g, base)),
+    el('td', 'col-tickets', ticketsCell(g, list)),
   );
   return row;
 }
 
-export function renderTable(steady, bursts, base, colours) {
+/** `showTrackers`: the report holds tickets of more than one tracker, so each row says which its tickets came from. */
+export function renderTable(steady, bursts, jiraBase, colours, showTrackers) {
   const body = $('groups-steady');
-  body.replaceChildren(...steady.map((g, i) => groupRow(g, i + 1, base, colours)));
+  body.replaceChildren(...steady.map((g, i) => groupRow(g, i + 1, jiraBase, colours, showTrackers)));
   if (!steady.length) {
     const cell = el('td', 'table-empty', bursts.length ? 'Only bursts repeat in this window.' : 'No request type or label has two tickets or more in this window.');
     cell.colSpan = COLUMNS;
@@ -130,7 +133,7 @@ export function renderTable(steady, bursts, base, colours) {
   const head = el('th', 'bursts-head', 'Bursts ', el('span', 'sub-inline', 'one week holds most of the row: a spike, listed but not ranked'));
   head.colSpan = COLUMNS;
   head.scope = 'rowgroup';
-  burstBody.replaceChildren(el('tr', null, head), ...bursts.map((g) => groupRow(g, null, base, colours)));
+  burstBody.replaceChildren(el('tr', null, head), ...bursts.map((g) => groupRow(g, null, jiraBase, colours, showTrackers)));
 }
 
 /** Scrolls to a row's table row and flashes it. */
