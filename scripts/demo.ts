@@ -1,13 +1,17 @@
 /**
  * `npm run demo`: the main job end to end on the embedded SQLite default (DEFLECT_DB, default ./data/deflect.db).
  *
- * 1. starts a fake Jira and a fake GitHub (real HTTP servers on 127.0.0.1 that answer like Jira Cloud and the GitHub
- *    REST API and record what they get),
- * 2. starts deflect against them with the example rules, a webhook secret and a GitHub token,
+ * 1. starts a fake Jira, a fake GitHub and a fake Linear (real HTTP servers on 127.0.0.1 that answer like Jira Cloud,
+ *    the GitHub REST API and Linear's GraphQL API, and record what they get),
+ * 2. starts deflect against them with the example rules, a webhook secret per tracker, a GitHub token and a Linear key,
  * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
  *    groups the tickets by text,
- * 4. replays the example payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed),
- * 5. waits for the worker, then prints what Jira and GitHub received, `deflect report --since all` and `deflect audit`,
+ * 4. replays the example Jira payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed), and
+ *    sends one request from each other tracker the way it would arrive: a GitHub issue labelled `access-request`
+ *    (`issues.labeled`, `X-Hub-Signature-256`) and a Linear issue labelled `new-repo` (`Issue` update,
+ *    `Linear-Signature`, fresh `webhookTimestamp`),
+ * 5. waits for the worker, then prints what Jira, GitHub and Linear received, `deflect report --since all` (request
+ *    types counted across trackers) and `deflect audit` (display keys `PLAT-105`, `acme/web#1`, `ENG-1`),
  * 6. creates an auditor API token (`deflect tokens create`) and reads the audit trail over HTTP with it (and shows that
  *    the API refuses a request without one), then revokes it, and says where the report page is.
  */
@@ -19,8 +23,10 @@ import { revokeApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
+import { deliveryHeaders } from '../src/webhooks/sign-delivery.js';
 import { startFakeGitHub } from '../test/support/fake-github.js';
 import { startFakeJira } from '../test/support/fake-jira.js';
+import { startFakeLinear } from '../test/support/fake-linear.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dbPath = process.env.DEFLECT_DB ?? './data/deflect.db';
@@ -33,13 +39,31 @@ for (const n of [101, 102, 103, 104, 105]) jira.seedIssue({ key: `PLAT-${n}` });
 console.log(`fake Jira at ${jira.url}, issues PLAT-101..105 seeded`);
 step('Starting a fake GitHub on 127.0.0.1 (stands in for api.github.com)');
 const github = await startFakeGitHub();
-console.log(`fake GitHub at ${github.url}, repository acme/payments-api and the acme/template-* templates seeded`);
+const githubIssue = github.seedIssue('acme/web', {
+  title: 'Write access to payments-api for the checkout fix',
+  body: 'I need to push the checkout fix this week.\n\nRepository: acme/payments-api\nPermission: write\nGitHub user: mia-checkout',
+  labels: ['access-request'],
+  user: 'mia-checkout',
+});
+console.log(`fake GitHub at ${github.url}, repository acme/payments-api, the acme/template-* templates and issue acme/web#${githubIssue.number} seeded`);
+step('Starting a fake Linear on 127.0.0.1 (stands in for api.linear.app)');
+const linear = await startFakeLinear({ urlKey: 'acme' });
+const linearIssue = linear.seedIssue({
+  teamKey: 'ENG',
+  title: 'New repository for the ledger service',
+  description: 'Repository Name: payments-ledger\nTemplate: service\nOwning Team: payments\nVisibility: private',
+});
+console.log(`fake Linear at ${linear.url}, issue ${linearIssue.identifier} seeded in team ENG`);
 
 step(`Starting deflect (database ${dbPath}, rules examples/rules.yaml)`);
 const env = {
   DEFLECT_DB: dbPath,
   DEFLECT_RULES: join(root, 'examples/rules.yaml'),
   DEFLECT_WEBHOOK_SECRET: secret,
+  DEFLECT_GITHUB_WEBHOOK_SECRET: 'demo-github-secret',
+  DEFLECT_LINEAR_WEBHOOK_SECRET: 'demo-linear-secret',
+  LINEAR_API_KEY: linear.apiKey,
+  LINEAR_API_URL: linear.url,
   JIRA_BASE_URL: jira.url,
   // The example payloads come from this (made-up) site; deflect acts only on events from its configured site.
   JIRA_SITE_URL: 'https://acme-example.atlassian.net',
@@ -58,6 +82,19 @@ const run = promisify(execFile);
 const deflect = async (...args: string[]) =>
   (await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, ...env } })).stdout;
 
+/** Posts `body` to deflect's `/webhooks/<tracker>` signed and identified the way that tracker sends it. */
+async function send(tracker: 'github' | 'linear', body: Buffer): Promise<string> {
+  const headers = deliveryHeaders(tracker, body, config, { freshId: true });
+  const response = await fetch(`${server.url}/webhooks/${tracker}`, { method: 'POST', headers, body: new Uint8Array(body) });
+  return `${response.status} ${await response.text()}`;
+}
+
+/** The GraphQL operation name of a recorded Linear request body. */
+function operationOf(body: unknown): string {
+  const query = (body as { query?: unknown } | null)?.query;
+  return typeof query === 'string' ? (/^\s*(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? 'anonymous operation') : '';
+}
+
 try {
   step('$ deflect import jsonl examples/history/platform-requests.jsonl   (ticket history nobody labelled consistently)');
   process.stdout.write(await deflect('import', 'jsonl', join(root, 'examples/history/platform-requests.jsonl')));
@@ -65,6 +102,23 @@ try {
   const payloads = readdirSync(join(root, 'examples/payloads')).filter((f) => f.endsWith('.json'));
   step(`$ deflect replay examples/payloads --fresh-id   (${payloads.length} payloads, signed with DEFLECT_WEBHOOK_SECRET)`);
   process.stdout.write(await deflect('replay', join(root, 'examples/payloads'), '--url', server.url, '--fresh-id'));
+
+  step(`A developer adds the access-request label to GitHub issue acme/web#${githubIssue.number}   (POST /webhooks/github, signed)`);
+  const githubBody = Buffer.from(JSON.stringify({
+    action: 'labeled',
+    issue: await (await fetch(`${github.url}/repos/acme/web/issues/${githubIssue.number}`, { headers: { authorization: `token ${github.token}` } })).json(),
+    label: { id: 1, name: 'access-request', color: 'ededed' },
+    repository: { id: 1, full_name: 'acme/web', html_url: 'https://github.com/acme/web' },
+    sender: { login: 'mia-checkout', type: 'User' },
+  }));
+  console.log(await send('github', githubBody));
+
+  step(`A developer adds the new-repo label to Linear issue ${linearIssue.identifier}   (POST /webhooks/linear, signed)`);
+  const labelsBefore = [...linearIssue.labelIds];
+  const newRepoLabel = { id: 'label-new-repo', name: 'new-repo' };
+  linear.team('ENG').labels.push(newRepoLabel);
+  linearIssue.labelIds.push(newRepoLabel.id);
+  console.log(await send('linear', Buffer.from(JSON.stringify(linear.webhookPayload(linearIssue, 'update', { labelIds: labelsBefore })))));
 
   const started = Date.now();
   for (;;) {
@@ -80,6 +134,12 @@ try {
   for (const r of jira.requests.filter((r) => r.method !== 'GET')) console.log(`${r.method} ${r.path}`);
   step('What GitHub received');
   for (const r of github.requests) console.log(`${r.method} ${r.path}${r.body ? ` ${JSON.stringify(r.body)}` : ''}`);
+  const ghIssue = github.issue('acme/web', githubIssue.number)!;
+  console.log(`→ acme/web#${githubIssue.number} is ${ghIssue.state}; its comment:\n${ghIssue.comments.map((c) => c.body).join('\n---\n')}`);
+  step('What Linear received');
+  for (const r of linear.requests) console.log(`${r.method} ${r.path} ${operationOf(r.body)}`);
+  const lin = linear.issue(linearIssue.identifier)!;
+  console.log(`→ ${linearIssue.identifier} is in state ${linear.stateName(lin)}; its comment:\n${lin.comments.map((c) => c.body).join('\n---\n')}`);
 
   step('$ deflect group   (regroup by text now that the webhooks brought new tickets)');
   process.stdout.write(await deflect('group'));
@@ -106,6 +166,7 @@ try {
   await server.close(2000);
   await jira.close();
   await github.close();
+  await linear.close();
 }
 console.log(
   `\nDone. The database is ${dbPath}. Run \`npx deflect report\`, \`npx deflect audit\` or \`npx deflect explain PLAT-201\` any time;` +
