@@ -6,9 +6,10 @@
  * The comment is first built as ADF by `commentToAdf` (values become text nodes, never links, mentions or images;
  * hidden characters shown as `[U+202E]`; long values cut), then the ADF is written back out as GitHub Flavored
  * Markdown, which Linear also renders. Text nodes are escaped on the way out:
- * - every ASCII punctuation character gets a backslash (CommonMark 0.31 §2.4 "Backslash escapes": any ASCII
- *   punctuation may be escaped), so no value can open emphasis, a link, an image, a heading, a list, a table, HTML
- *   (`<`) or an entity (`&`);
+ * - the characters that open inline markup get a backslash anywhere (`\ \` * _ [ ] < > ! | ~ &`: emphasis, code,
+ *   links, images, HTML, tables, strikethrough, entities), and those that open a block only where a line starts
+ *   (`#`, `>`, `+`, `-`, `=`, `1.`/`1)`: headings, quotes, lists, setext underlines); CommonMark 0.31 §2.4 "Backslash
+ *   escapes" (any ASCII punctuation may be escaped);
  * - what GitHub and Linear turn into links or notifications outside Markdown syntax is broken with a WORD JOINER
  *   (U+2060, invisible): `@name` mentions (https://docs.github.com/en/get-started/writing-on-github/getting-started-with-writing-and-formatting-on-github/basic-writing-and-formatting-syntax#mentioning-people-and-teams),
  *   `#12` issue references (https://docs.github.com/en/get-started/writing-on-github/working-with-advanced-formatting/autolinked-references-and-urls),
@@ -30,14 +31,22 @@ export function commentToMarkdown(body: Markdown | string): string {
   return blocks(commentToAdf(body).content, '').trim();
 }
 
-/** Backslash-escapes `text` for a Markdown paragraph and breaks mentions, issue references and bare URLs. */
-export function escapeMarkdownText(text: string): string {
+/**
+ * Escapes `text` for a Markdown paragraph (see the module doc) and breaks mentions, issue references and bare URLs.
+ * `atLineStart`: the text begins a line, so block markers at its start are escaped too.
+ */
+export function escapeMarkdownText(text: string, atLineStart = true): string {
   const unlinked = text
     .replace(/@(?=[A-Za-z0-9_-])/g, `@${JOINER}`)
     .replace(/#(?=\d)/g, `#${JOINER}`)
     .replace(/:\/\//g, `:${JOINER}//`)
     .replace(/\b(www)\./gi, `$1${JOINER}.`);
-  return unlinked.replace(/[!-/:-@[-`{-~]/g, (char) => `\\${char}`);
+  const inline = unlinked.replace(/[\\`*_[\]<>!|~&]/g, (char) => `\\${char}`);
+  if (!atLineStart) return inline;
+  // Leading spaces do not stop a block marker (up to three make no code block inside a paragraph either).
+  return inline.replace(/^(\s*)([#>+=-]|\d+(?=[.)]))/, (_, space: string, marker: string) =>
+    /^\d/.test(marker) ? `${space}${marker}\\` : `${space}\\${marker}`,
+  );
 }
 
 /** Block nodes, separated by blank lines; `indent` prefixes every line (list item continuation, quotes). */
@@ -95,29 +104,47 @@ function codeBlock(node: AdfNode, indent: string): string {
   return `${fence}${language}\n${indent}${lines}\n${indent}${fence}`;
 }
 
-/** Inline nodes of one paragraph or heading; hard breaks become `\` + newline (CommonMark §6.7). */
+/**
+ * Inline nodes of one paragraph or heading; hard breaks become `\` + newline (CommonMark §6.7). Adjacent text nodes
+ * with the same marks (template text and a value inside one code span) are written as one run.
+ */
 function inline(nodes: readonly AdfNode[] | undefined, indent: string): string {
   let out = '';
-  for (const node of nodes ?? []) {
+  let atLineStart = true;
+  for (const node of mergeText(nodes ?? [])) {
     if (node.type === 'hardBreak') {
       out += `\\\n${indent}`;
+      atLineStart = true;
       continue;
     }
-    if (node.type !== 'text') {
-      out += inline(node.content, indent);
-      continue;
+    out += node.type === 'text' ? markedText(node, atLineStart) : inline(node.content, indent);
+    atLineStart = false;
+  }
+  return out;
+}
+
+/** `nodes` with each run of text nodes carrying identical marks joined into one text node. */
+function mergeText(nodes: readonly AdfNode[]): AdfNode[] {
+  const out: AdfNode[] = [];
+  for (const node of nodes) {
+    const last = out.at(-1);
+    if (node.type === 'text' && last?.type === 'text' && JSON.stringify(last.marks ?? []) === JSON.stringify(node.marks ?? [])) {
+      out[out.length - 1] = { ...last, text: `${last.text ?? ''}${node.text ?? ''}` };
+    } else {
+      out.push(node);
     }
-    out += markedText(node);
   }
   return out;
 }
 
 /** A text node with its marks: code spans are literal; other text is escaped; `link` only with an http(s) URL. */
-function markedText(node: AdfNode): string {
+function markedText(node: AdfNode, atLineStart: boolean): string {
   const text = node.text ?? '';
   const marks = node.marks ?? [];
   const has = (type: string) => marks.some((mark) => mark.type === type);
-  let out = has('code') ? codeSpan(text) : escapeMarkdownText(text);
+  // Text inside emphasis or a link is not at a line start (the marker precedes it).
+  const plain = !has('strike') && !has('em') && !has('strong') && !marks.some((mark) => mark.type === 'link');
+  let out = has('code') ? codeSpan(text) : escapeMarkdownText(text, atLineStart && plain);
   if (has('strike')) out = `~~${out}~~`;
   if (has('em')) out = `*${out}*`;
   if (has('strong')) out = `**${out}**`;

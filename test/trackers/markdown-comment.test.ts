@@ -59,6 +59,12 @@ describe('commentToMarkdown', () => {
     expect(html).toMatch(/<pre><code[^>]*>a `b` ``` c\n<\/code><\/pre>/);
   });
 
+  it('writes template text and a value inside one code span as one span, and leaves mid-line punctuation alone', () => {
+    const markdown = commentToMarkdown(md`Invited \`@${'mia-checkout'}\` to ${'acme/payments-api'} (${'role: write'}).`);
+    expect(render(markdown).html).toContain('<code>@mia-checkout</code>');
+    expect(markdown).toContain('acme/payments-api (role: write).');
+  });
+
   it('breaks mentions and issue references with an invisible joiner, and keeps md.link links', () => {
     const markdown = commentToMarkdown(md`cc ${'@admin #12'} see ${md.link('https://github.com/acme/api', 'acme/api')}`);
     expect(markdown).toContain('@\u2060admin');
