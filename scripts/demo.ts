@@ -6,10 +6,9 @@
  * 2. starts deflect against them with the example rules, a webhook secret per tracker, a GitHub token and a Linear key,
  * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
  *    groups the tickets by text,
- * 4. replays the example Jira payloads the project ships (`deflect replay examples/payloads --fresh-id`, signed), and
- *    sends one request from each other tracker the way it would arrive: a GitHub issue labelled `access-request`
- *    (`issues.labeled`, `X-Hub-Signature-256`) and a Linear issue labelled `new-repo` (`Issue` update,
- *    `Linear-Signature`, fresh `webhookTimestamp`),
+ * 4. replays the example payloads the project ships, each signed the way its tracker signs:
+ *    `deflect replay examples/payloads --fresh-id` (Jira), `--tracker github examples/payloads-github` (an issue
+ *    labelled `access-request`) and `--tracker linear examples/payloads-linear` (an issue labelled `new-repo`),
  * 5. waits for the worker, then prints what Jira, GitHub and Linear received, `deflect report --since all` (request
  *    types counted across trackers) and `deflect audit` (display keys `PLAT-105`, `acme/web#1`, `ENG-1`),
  * 6. creates an auditor API token (`deflect tokens create`) and reads the audit trail over HTTP with it (and shows that
@@ -23,7 +22,6 @@ import { revokeApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
-import { deliveryHeaders } from '../src/webhooks/sign-delivery.js';
 import { startFakeGitHub } from '../test/support/fake-github.js';
 import { startFakeJira } from '../test/support/fake-jira.js';
 import { startFakeLinear } from '../test/support/fake-linear.js';
@@ -48,7 +46,9 @@ const githubIssue = github.seedIssue('acme/web', {
 console.log(`fake GitHub at ${github.url}, repository acme/payments-api, the acme/template-* templates and issue acme/web#${githubIssue.number} seeded`);
 step('Starting a fake Linear on 127.0.0.1 (stands in for api.linear.app)');
 const linear = await startFakeLinear({ urlKey: 'acme' });
+// The issues the example GitHub and Linear payloads are about (examples/payloads-github, examples/payloads-linear).
 const linearIssue = linear.seedIssue({
+  id: '5c0ffee0-1b2c-4d3e-8f40-aa0000000001',
   teamKey: 'ENG',
   title: 'New repository for the ledger service',
   description: 'Repository Name: payments-ledger\nTemplate: service\nOwning Team: payments\nVisibility: private',
@@ -82,13 +82,6 @@ const run = promisify(execFile);
 const deflect = async (...args: string[]) =>
   (await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, ...env } })).stdout;
 
-/** Posts `body` to deflect's `/webhooks/<tracker>` signed and identified the way that tracker sends it. */
-async function send(tracker: 'github' | 'linear', body: Buffer): Promise<string> {
-  const headers = deliveryHeaders(tracker, body, config, { freshId: true });
-  const response = await fetch(`${server.url}/webhooks/${tracker}`, { method: 'POST', headers, body: new Uint8Array(body) });
-  return `${response.status} ${await response.text()}`;
-}
-
 /** The GraphQL operation name of a recorded Linear request body. */
 function operationOf(body: unknown): string {
   const query = (body as { query?: unknown } | null)?.query;
@@ -103,22 +96,10 @@ try {
   step(`$ deflect replay examples/payloads --fresh-id   (${payloads.length} payloads, signed with DEFLECT_WEBHOOK_SECRET)`);
   process.stdout.write(await deflect('replay', join(root, 'examples/payloads'), '--url', server.url, '--fresh-id'));
 
-  step(`A developer adds the access-request label to GitHub issue acme/web#${githubIssue.number}   (POST /webhooks/github, signed)`);
-  const githubBody = Buffer.from(JSON.stringify({
-    action: 'labeled',
-    issue: await (await fetch(`${github.url}/repos/acme/web/issues/${githubIssue.number}`, { headers: { authorization: `token ${github.token}` } })).json(),
-    label: { id: 1, name: 'access-request', color: 'ededed' },
-    repository: { id: 1, full_name: 'acme/web', html_url: 'https://github.com/acme/web' },
-    sender: { login: 'mia-checkout', type: 'User' },
-  }));
-  console.log(await send('github', githubBody));
-
-  step(`A developer adds the new-repo label to Linear issue ${linearIssue.identifier}   (POST /webhooks/linear, signed)`);
-  const labelsBefore = [...linearIssue.labelIds];
-  const newRepoLabel = { id: 'label-new-repo', name: 'new-repo' };
-  linear.team('ENG').labels.push(newRepoLabel);
-  linearIssue.labelIds.push(newRepoLabel.id);
-  console.log(await send('linear', Buffer.from(JSON.stringify(linear.webhookPayload(linearIssue, 'update', { labelIds: labelsBefore })))));
+  step('$ deflect replay --tracker github examples/payloads-github --fresh-id   (acme/web#1 labelled access-request, X-Hub-Signature-256)');
+  process.stdout.write(await deflect('replay', '--tracker', 'github', join(root, 'examples/payloads-github'), '--url', server.url, '--fresh-id'));
+  step('$ deflect replay --tracker linear examples/payloads-linear --fresh-id   (ENG-1 labelled new-repo, Linear-Signature)');
+  process.stdout.write(await deflect('replay', '--tracker', 'linear', join(root, 'examples/payloads-linear'), '--url', server.url, '--fresh-id'));
 
   const started = Date.now();
   for (;;) {

@@ -28,21 +28,24 @@ const TIME_FIELD: Record<TrackerName, string | null> = { jira: 'timestamp', gith
 const hmacHex = (body: Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
 
 /**
- * The body to send: the file's bytes, or with `refresh` the same JSON with its event time (Jira `timestamp`, Linear
- * `webhookTimestamp`) set to `now`, so a stored payload is not refused as too old. A body without that numeric field
- * (a Jira Automation body, any GitHub body) or that is not a JSON object is sent unchanged.
+ * The body to send: the file's bytes, or with `refresh` the same JSON with its event time set to `now`, so a stored
+ * payload is neither refused as too old nor a duplicate of an earlier replay of the same file: Jira `timestamp` and
+ * Linear `webhookTimestamp` (ms), GitHub `issue.updated_at` (ISO; GitHub bodies carry no event time, and deflect
+ * deduplicates their bytes with no time window). A body without that field or that is not a JSON object is sent
+ * unchanged.
  */
 export function refreshedBody(tracker: TrackerName, bytes: Buffer, refresh: boolean, now = Date.now()): Buffer {
+  if (!refresh) return bytes;
+  const value = parseObject(bytes);
+  if (!value) return bytes;
   const field = TIME_FIELD[tracker];
-  if (!refresh || field === null) return bytes;
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return bytes;
+  if (field !== null) {
+    if (typeof value[field] !== 'number') return bytes;
+    return Buffer.from(JSON.stringify({ ...value, [field]: now }), 'utf8');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as Record<string, unknown>)[field] !== 'number') return bytes;
-  return Buffer.from(JSON.stringify({ ...(value as object), [field]: now }), 'utf8');
+  const issue = value.issue;
+  if (issue === null || typeof issue !== 'object' || Array.isArray(issue)) return bytes;
+  return Buffer.from(JSON.stringify({ ...value, issue: { ...issue, updated_at: new Date(now).toISOString() } }), 'utf8');
 }
 
 /**

@@ -54,7 +54,7 @@ export interface FakeLinear {
   /** Workspace labels (no team). */
   readonly workspaceLabels: FakeLabel[];
   /** Adds an issue to team `teamKey` (default `ENG`); labels by name (created as team labels when unknown). */
-  seedIssue(seed?: { teamKey?: string; title?: string; description?: string; labels?: string[]; state?: string; updatedAt?: string }): FakeLinearIssue;
+  seedIssue(seed?: { id?: string; teamKey?: string; title?: string; description?: string; labels?: string[]; state?: string; updatedAt?: string }): FakeLinearIssue;
   issue(idOrIdentifier: string): FakeLinearIssue | undefined;
   stateName(issue: FakeLinearIssue): string;
   labelNames(issue: FakeLinearIssue): string[];
@@ -125,7 +125,7 @@ export async function startFakeLinear(options: { apiKey?: string; urlKey?: strin
     const now = seed.updatedAt ?? new Date().toISOString();
     const number = t.next++;
     const issue: FakeLinearIssue = {
-      id: randomUUID(), identifier: `${t.key}-${number}`, number, teamKey: t.key, title: seed.title ?? `Issue ${number}`, description: seed.description ?? null,
+      id: seed.id ?? randomUUID(), identifier: `${t.key}-${number}`, number, teamKey: t.key, title: seed.title ?? `Issue ${number}`, description: seed.description ?? null,
       stateId: state.id, labelIds, assigneeId: null, creator: { id: 'user-reporter', name: 'Jo Reporter' }, createdAt: now, updatedAt: now, completedAt: null, comments: [],
     };
     issues.push(issue);
