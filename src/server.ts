@@ -15,13 +15,17 @@ import type { JiraApi } from './jira/jira-actions.js';
 import { createIntegrations } from './integrations/index.js';
 import { createTrackerClients } from './trackers/clients.js';
 import type { TrackerName } from './trackers/tracker.js';
-import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
+import { readFileSync } from 'node:fs';
+import { LiveRules, NO_RULES, snapshotOfText, type RulesSnapshot } from './rules/live-rules.js';
+import { RulesFileError } from './rules/rules-file.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   worker: Worker;
   db: Db;
+  /** The rules in force, reloaded when the file changes or on SIGHUP (`rules.reload()` to force). */
+  rules: LiveRules;
   /** The URL the server listens on, e.g. `http://127.0.0.1:3000`. */
   url: string;
   /** Stops accepting, lets in-flight runs finish (or releases them), closes the database. */
@@ -29,20 +33,28 @@ export interface RunningServer {
 }
 
 /**
- * Loads the rules (and report estimates) named by the config. No rules file is allowed (every delivery is
- * recorded, none routed).
- * @throws RulesFileError with path:line of the mistake, or when an explicit DEFLECT_RULES file is missing.
+ * Loads the rules (and report estimates) named by the config, with their version (12 hex of the file's SHA-256).
+ * No rules file is allowed (every delivery is recorded, none routed).
+ * @throws RulesFileError with path:line:col of the mistake, or when an explicit DEFLECT_RULES file is missing: a bad
+ *   file stops start-up (a running process that reloads a bad file keeps its previous rules instead).
  */
-export function loadConfiguredRules(config: Config, logger: Logger): RulesConfig {
+export function loadConfiguredRules(config: Config, logger: Logger): RulesSnapshot {
   if (!config.rulesPath) {
     logger.warn('no rules file (DEFLECT_RULES unset and ./rules.yaml absent): deliveries are recorded but nothing is routed');
-    return { rules: [], estimates: DEFAULT_ESTIMATES };
+    return NO_RULES;
   }
-  const loaded = loadRulesConfig(
+  let text: string;
+  try {
+    text = readFileSync(config.rulesPath, 'utf8');
+  } catch (error) {
+    throw new RulesFileError(`${config.rulesPath}: cannot read the rules file: ${(error as Error).message} (check DEFLECT_RULES)`);
+  }
+  const loaded = snapshotOfText(
+    text,
     config.rulesPath,
     handlers.map((h) => h.name),
   );
-  logger.info({ rules: loaded.rules.length, path: config.rulesPath }, 'rules loaded');
+  logger.info({ rules: loaded.rules.length, path: config.rulesPath, version: loaded.version }, 'rules loaded');
   return loaded;
 }
 
@@ -80,7 +92,9 @@ export function checkWebhookAuth(
 /** Starts deflect. Resolves once it listens. @throws WebhookAuthRequiredError (see {@link checkWebhookAuth}). */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   checkWebhookAuth(config, logger);
-  const { rules, estimates } = loadConfiguredRules(config, logger);
+  const initialRules = loadConfiguredRules(config, logger);
+  const { rules } = initialRules;
+  const liveRules = new LiveRules(initialRules, { path: config.rulesPath, knownHandlers: handlers.map((h) => h.name), logger });
   const db = openDatabase(config.dbPath);
   logger.info({ db: config.dbPath }, 'database open and migrated');
 
@@ -117,6 +131,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const worker = new Worker({
     db,
     rules,
+    liveRules,
     handlers,
     api,
     trackerClients,
@@ -137,18 +152,31 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  const routing = { rules, liveRules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,
     logger,
     onDeliveryStored: () => worker.wake(),
     routing,
-    report: { rules, estimates, jiraBaseUrl: config.jira?.baseUrl ?? null },
+    // Read per report request, so the report follows reloaded rules too (a rule that is off automates nothing).
+    report: {
+      get rules() {
+        return liveRules.current.rules.filter((r) => r.mode !== 'off');
+      },
+      get estimates() {
+        return liveRules.current.estimates;
+      },
+      jiraBaseUrl: config.jira?.baseUrl ?? null,
+    },
   });
   worker.start();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');
+  // Live reload: the file's directory is watched, and SIGHUP re-reads it (the usual "reload your config" signal).
+  liveRules.watch();
+  const onSighup = () => void liveRules.reload('SIGHUP');
+  if (config.rulesPath) process.on('SIGHUP', onSighup);
 
   let closing: Promise<void> | null = null;
   return {
@@ -156,8 +184,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     worker,
     db,
     url,
+    rules: liveRules,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        process.off('SIGHUP', onSighup);
+        liveRules.close();
         await app.close();
         const { finished, released } = await worker.stop(graceMs);
         logger.info({ finished, released }, 'worker stopped');

@@ -13,8 +13,11 @@ import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { RunRow } from './schema.js';
 
-/** `planned` is the outcome of a dry run; `dead` is the dead-letter state (attempts exhausted). */
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'dead'] as const;
+/**
+ * `planned` is the outcome of a dry run; `shadow` the outcome of a run queued by a rule in `mode: shadow` (executed
+ * like a dry run: actions planned, nothing sent); `dead` is the dead-letter state (attempts exhausted).
+ */
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'shadow', 'dead'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type RunOutcome = Exclude<RunStatus, 'queued' | 'running'>;
 
@@ -24,6 +27,10 @@ export interface NewRun {
   handler: string;
   reason: string;
   dryRun: boolean;
+  /** Queued by a rule in `mode: shadow`: stored with `dry_run` set too (whatever `dryRun` says), so nothing is sent; the run ends `shadow`. Default false. */
+  shadow?: boolean;
+  /** The rules file version that routed the run (12 hex of its SHA-256), or null without a rules file. */
+  rulesVersion?: string | null;
   idempotencyKey: string;
   maxAttempts: number;
   /**
@@ -36,9 +43,14 @@ export interface NewRun {
 const SELECT_RUN = `SELECT id, delivery_id AS deliveryId, ticket_key AS ticketKey, handler, reason, status, dry_run AS dryRun,
   idempotency_key AS idempotencyKey, attempts, max_attempts AS maxAttempts, run_after AS runAfter, locked_at AS lockedAt,
   owner, lease_expires_at AS leaseExpiresAt, started_at AS startedAt, finished_at AS finishedAt, duration_ms AS durationMs, summary, applied, error, manual_retries AS manualRetries,
-  created_at AS createdAt FROM runs`;
+  shadow, rules_version AS rulesVersion, created_at AS createdAt FROM runs`;
 
-const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boolean }): RunRow => ({ ...row, dryRun: Boolean(row.dryRun), applied: Boolean(row.applied) });
+const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boolean; shadow: number | boolean }): RunRow => ({
+  ...row,
+  dryRun: Boolean(row.dryRun),
+  applied: Boolean(row.applied),
+  shadow: Boolean(row.shadow),
+});
 
 /**
  * Queues a run with its ticket snapshot; a second run for the same (delivery, handler) is ignored (UNIQUE).
@@ -46,11 +58,13 @@ const toRun = (row: RunRow & { dryRun: number | boolean; applied: number | boole
  */
 export function enqueueRun(db: Db, run: NewRun, now = Date.now()): number | null {
   const row = statement(db,
-      `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at, ticket_snapshot)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)
+      `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at, ticket_snapshot,
+         shadow, rules_version)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING id`,
     )
-    .get(run.deliveryId, run.ticketKey, run.handler, run.reason, run.dryRun ? 1 : 0, run.idempotencyKey, run.maxAttempts, now, now, run.ticket ? JSON.stringify(run.ticket) : null) as
+    .get(run.deliveryId, run.ticketKey, run.handler, run.reason, run.dryRun || run.shadow ? 1 : 0, run.idempotencyKey, run.maxAttempts, now, now, run.ticket ? JSON.stringify(run.ticket) : null,
+      run.shadow ? 1 : 0, run.rulesVersion ?? null) as
     | { id: number }
     | undefined;
   return row?.id ?? null;

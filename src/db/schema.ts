@@ -187,6 +187,13 @@ export const runs = sqliteTable(
      * `run_ticket_snapshot`; those fall back to the `tickets` row (see `worker/execute-run.ts`).
      */
     ticketSnapshot: text('ticket_snapshot'),
+    /**
+     * Queued by a rule in `mode: shadow`: executed like a dry run (every action `planned`, nothing sent; `dry_run` is
+     * set too), and finished with status `shadow` instead of `planned`/`succeeded`.
+     */
+    shadow: integer('shadow', { mode: 'boolean' }).notNull().default(false),
+    /** The rules file version that routed the run: first 12 hex of the SHA-256 of the file text; null = no rules file or before migration `rule_modes`. */
+    rulesVersion: text('rules_version'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [

@@ -11,11 +11,18 @@ import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { siteHostOf, upsertTickets } from '../db/tickets.js';
 import { classify } from '../rules/classify.js';
+import type { LiveRules } from '../rules/live-rules.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 
 export interface RoutingOptions {
+  /** The rules when they never change (tests, tools); ignored when `liveRules` is set. */
   rules: readonly Rule[];
+  /**
+   * The process's reloadable rules (src/rules/live-rules.ts): read once per event, so a reloaded file applies from
+   * the next event on, and each queued run records the version that routed it (`runs.rules_version`).
+   */
+  liveRules?: Pick<LiveRules, 'current'>;
   /** Every run is queued as a dry run. */
   dryRun: boolean;
   /**
@@ -74,7 +81,8 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
-    const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
+    const current = options.liveRules?.current ?? { rules: options.rules, version: null };
+    const decision = classify(event, current.rules, { selfAccountId: options.selfAccountId });
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {
@@ -85,8 +93,11 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
           deliveryId: delivery.id,
           ticketKey: ticket!.key,
           handler: match.handler,
-          reason: match.reason,
+          reason: match.rule.mode === 'shadow' ? `${match.reason} in shadow mode` : match.reason,
           dryRun,
+          // A shadow rule's run is a dry run that ends `shadow` (nothing sent, not even a comment).
+          shadow: match.rule.mode === 'shadow',
+          rulesVersion: current.version,
           idempotencyKey: `${ticket!.key}:${match.handler}:${delivery.deliveryKey}`,
           maxAttempts: options.maxAttempts,
           ticket: ticket!,

@@ -32,6 +32,10 @@ export interface AuditRun {
   reason: string;
   status: string;
   dryRun: boolean;
+  /** Queued by a rule in `mode: shadow`: actions planned, nothing sent; status `shadow` once finished. */
+  shadow: boolean;
+  /** The rules file version that routed the run (12 hex of the file's SHA-256); null without a rules file or before it was recorded. */
+  rulesVersion: string | null;
   /** The delivery this run's delivery replays (`deflect replay --delivery`), or null for an original delivery. */
   replayOf: number | null;
   /** How many times an operator re-queued the run (`deflect runs retry`). */
@@ -80,6 +84,8 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
       reason: run.reason,
       status: run.status,
       dryRun: run.dryRun,
+      shadow: run.shadow,
+      rulesVersion: run.rulesVersion,
       replayOf: replays.get(run.deliveryId) ?? null,
       manualRetries: run.manualRetries,
       attempts: run.attempts,

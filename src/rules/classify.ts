@@ -67,6 +67,11 @@ export function classify(event: TrackerEvent, rules: readonly Rule[], options: C
       if (carried) nearMisses.push(`label ${carried} matches rule ${rule.name} #${rule.index}, which fires on [${rule.on.join(', ')}], not on this ${triggers.join('/')}`);
       continue;
     }
+    const off = offReason(rule);
+    if (off) {
+      nearMisses.push(off);
+      continue;
+    }
     if (rule.trackers && !rule.trackers.includes(tracker)) {
       nearMisses.push(`rule ${rule.name} #${rule.index} is for trackers [${rule.trackers.join(', ')}], not ${tracker}`);
       continue;
@@ -85,6 +90,14 @@ export function classify(event: TrackerEvent, rules: readonly Rule[], options: C
   if (matches.length > 0) return { matches, reason: matches.map((m) => m.reason).join('; ') };
   const base = labels.length === 0 ? 'no rule matches: the ticket has no labels' : `no rule matches labels [${labels.join(', ')}]`;
   return none(nearMisses.length > 0 ? `${base} (${nearMisses.join('; ')})` : base);
+}
+
+/**
+ * Modes (issue 11): a rule in `mode: off` never matches (and never stops later rules); the reason names it. `shadow`
+ * rules match like `live` ones: route-event queues their runs as shadow runs.
+ */
+function offReason(rule: Rule): string | null {
+  return rule.mode === 'off' ? `rule ${rule.name} #${rule.index} is off` : null;
 }
 
 function firstMatchingLabel(rule: Rule, triggers: Trigger[], labels: string[], labelsAdded: string[]): string | undefined {

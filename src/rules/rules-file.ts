@@ -13,6 +13,7 @@
  *     issueTypes: [Task]             # optional: only these issue types (case-insensitive)
  *     on: [created, label-added]     # optional triggers, this is the default (plus automation)
  *     continue: false                # optional: keep evaluating later rules after this one matches
+ *     mode: live                     # optional: off | shadow | live (default live); see RULE_MODES
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -35,6 +36,14 @@ export const TRIGGERS = ['created', 'label-added', 'updated', 'automation'] as c
 export type Trigger = (typeof TRIGGERS)[number];
 export const DEFAULT_TRIGGERS: readonly Trigger[] = ['created', 'label-added', 'automation'];
 
+/**
+ * How a rule acts (issue 11, "Rolling out"): `off` never matches (kept in the file, reason `rule X #n is off`);
+ * `shadow` queues its runs as shadow runs (every action recorded `planned`, nothing sent to any tracker or
+ * integration, not even a comment; outcome `shadow`); `live` acts. Default `live`.
+ */
+export const RULE_MODES = ['off', 'shadow', 'live'] as const;
+export type RuleMode = (typeof RULE_MODES)[number];
+
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
 
 const ruleSchema = z
@@ -47,6 +56,9 @@ const ruleSchema = z
     issueTypes: nonEmptyStrings.optional(),
     on: z.array(z.enum(TRIGGERS)).min(1).optional(),
     continue: z.boolean().default(false),
+    // --- modes (issue 11): off = never matches; shadow = runs as a dry run ending `shadow`; live = acts (default).
+    mode: z.enum(RULE_MODES).default('live'),
+    // --- end modes
   })
   .strict();
 
@@ -101,6 +113,10 @@ export interface Rule {
   issueTypes: string[] | null;
   on: Trigger[];
   continue: boolean;
+  // --- modes (issue 11)
+  /** `off` | `shadow` | `live` (see {@link RULE_MODES}); the parser always sets it, absent (rules built in code) = `live`. */
+  mode?: RuleMode;
+  // --- end modes
 }
 
 /** A rules file that cannot be used: `message` starts with `path:line:column`. */
@@ -182,6 +198,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       issueTypes: raw.issueTypes?.map((t) => t.toLowerCase()) ?? null,
       on: raw.on ?? [...DEFAULT_TRIGGERS],
       continue: raw.continue,
+      mode: raw.mode, // modes (issue 11)
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));

@@ -10,6 +10,10 @@
  * - permanent (Jira/GitHub 4xx, handler bug, {@link LoopGuardError}) → `failed`, not retried.
  * Each final outcome also feeds the handler's failure streak: `pauseAfterFailures` failed/dead runs in a row pause it.
  *
+ * Shadow runs (queued by a rule in `mode: shadow`, issue 11) execute like dry runs — every action, the input-incomplete
+ * comment included, is recorded `planned` and nothing is sent — and end `shadow` instead of `planned`/`succeeded`/
+ * `skipped`; they do not touch the handler's failure streak (a rule being tried must not pause or reset a live one).
+ *
  * Ownership: every outcome is written only while `owner` still holds the run (see `db/runs.ts`). When the worker finds
  * the lease lost (`leaseSignal` aborts with a {@link LeaseLostError}), no new action starts and nothing is written: the
  * process that took the run over records its result.
@@ -156,7 +160,8 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     runId: run.id,
     runKey: run.idempotencyKey,
     ticketKey: run.ticketKey,
-    dryRun: run.dryRun,
+    // A shadow run is always a dry run (enqueueRun sets both; checked again here because nothing may be sent).
+    dryRun: run.dryRun || run.shadow,
     log,
     signal: controller.signal,
     maxActionsPerHour: options.maxActionsPerHour,
@@ -169,11 +174,14 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   try {
     const parsed = parseTicketInput(ticket, handler.input);
     if (!parsed.ok) {
+      // A shadow run is a dry run: this comment is recorded `planned`, never sent.
       await actions.comment(parsed.comment);
       const fields = parsed.problems.map((p) => p.field).join(', ');
-      if (!finish({ status: 'skipped', summary: `input incomplete (${fields}): asked the reporter`, durationMs: elapsed() })) return 'lost';
-      log.info({ problems: parsed.problems }, 'input incomplete; reporter asked, no other action');
-      return 'skipped';
+      const status = run.shadow ? 'shadow' : 'skipped';
+      const summary = run.shadow ? `shadow: input incomplete (${fields}); would ask the reporter` : `input incomplete (${fields}): asked the reporter`;
+      if (!finish({ status, summary, durationMs: elapsed() })) return 'lost';
+      log.info({ problems: parsed.problems, shadow: run.shadow }, run.shadow ? 'shadow run: input incomplete; nothing sent' : 'input incomplete; reporter asked, no other action');
+      return status;
     }
     const ctx = buildHandlerContext({
       ticket,
@@ -181,7 +189,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       actions,
       integrations: options.integrations,
       log,
-      dryRun: run.dryRun,
+      dryRun: run.dryRun || run.shadow,
       idempotencyKey: run.idempotencyKey,
       signal: controller.signal,
     });
@@ -191,9 +199,10 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
-    const status = run.dryRun ? 'planned' : 'succeeded';
+    const status = run.shadow ? 'shadow' : run.dryRun ? 'planned' : 'succeeded';
     if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
-    recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
+    // A shadow run says nothing about the live handler's health: it neither ends nor extends a failure streak.
+    if (!run.shadow) recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
   } catch (error) {
@@ -257,6 +266,7 @@ function recordFailure(
 
 /** Extends the handler's failure streak; logs loudly when this failure pauses it. */
 function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, log: Logger): void {
+  if (run.shadow) return;
   const result = recordHandlerOutcome(options.db, run.handler, 'failure', { pauseAfter: options.pauseAfterFailures ?? 0, error });
   if (result.pausedNow) {
     log.error(

@@ -24,6 +24,7 @@ import { listPausedHandlers } from '../db/handler-states.js';
 import { claimDueRuns, nextRunDueAt, releaseOwnedRuns, renewRunLeases, requeueExpiredRuns } from '../db/runs.js';
 import type { Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
+import type { LiveRules } from '../rules/live-rules.js';
 import type { Rule } from '../rules/rules-file.js';
 import { executeRun, LeaseLostError } from './execute-run.js';
 import { DeliveryPruner } from './prune-deliveries.js';
@@ -34,6 +35,8 @@ import type { TrackerName } from '../trackers/tracker.js';
 export interface WorkerOptions {
   db: Db;
   rules: readonly Rule[];
+  /** The process's reloadable rules; when set, pending deliveries are routed by its current rules (see RoutingOptions). */
+  liveRules?: Pick<LiveRules, 'current'>;
   handlers: readonly AnyHandler[];
   api: JiraApi | null;
   /** The other trackers' API clients, by name (absent/null = not configured). */

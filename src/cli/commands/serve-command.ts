@@ -4,7 +4,7 @@ import { loadProcessConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../server.js';
 
-/** `deflect serve`: run the receiver and the worker until SIGTERM/SIGINT, then shut down gracefully. */
+/** `deflect serve`: run the receiver and the worker until SIGTERM/SIGINT, then shut down gracefully; SIGHUP reloads the rules file. */
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -14,7 +14,8 @@ export function registerServeCommand(program: Command): void {
       const config = loadProcessConfig();
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);
-      closeWithGrace({ delay: Number(options.grace) + 5_000 }, async ({ signal, err }) => {
+      // SIGHUP reloads the rules file (startServer listens for it); it must not shut deflect down.
+      closeWithGrace({ delay: Number(options.grace) + 5_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
         if (err) logger.error({ err }, 'shutting down after an error');
         else logger.info({ signal }, 'shutting down');
         await server.close(Number(options.grace));
