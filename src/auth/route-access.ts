@@ -44,9 +44,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /api/reports/top-tickets': 'auditor',
   'GET /api/runs': 'auditor',
   'GET /api/handlers': 'auditor',
+  'GET /api/handlers/kill-switch': 'auditor',
   // Operating.
   'POST /api/handlers/:name/pause': 'operator',
   'POST /api/handlers/:name/resume': 'operator',
+  'POST /api/handlers/pause-all': 'operator',
+  'POST /api/handlers/resume-all': 'operator',
   'POST /api/runs/:id/retry': 'operator',
   'POST /api/deliveries/:id/replay': 'operator',
   // Managing tokens.

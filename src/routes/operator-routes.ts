@@ -4,6 +4,11 @@
  * - `GET /api/handlers` (auditor) → `{ handlers: [{ name, state: 'active'|'paused', consecutiveFailures, pausedAt, pausedReason }] }`
  * - `POST /api/handlers/:name/pause` (operator), optional JSON `{ "reason" }` → `{ handler, state: 'paused', changed }`
  * - `POST /api/handlers/:name/resume` (operator) → `{ handler, state: 'active', changed }`
+ * - `GET /api/handlers/kill-switch` (auditor) → `{ state: 'active'|'paused'|'partial', paused: [names], total,
+ *   canOperate }`: the report page's kill-switch panel (`canOperate`: the caller's role may press it);
+ * - `POST /api/handlers/pause-all` (operator), optional JSON `{ "reason" }` → `{ state: 'paused', changed: [names],
+ *   unchanged: [names] }`: the kill switch (src/automation/kill-switch.ts); runs wait in the queue;
+ * - `POST /api/handlers/resume-all` (operator) → `{ state: 'active', changed, unchanged }`;
  * - `POST /api/runs/:id/retry` (operator) → `{ run, status: 'queued', was, handlerPaused }`; 404 for an unknown run,
  *   409 for a run that is not failed or dead.
  * - `POST /api/deliveries/:id/replay` (operator) → `{ delivery, replayOf }` (202): stores a replay of a stored delivery
@@ -15,6 +20,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { assertInstalledHandler, listHandlerHealth, UnknownHandlerError } from '../automation/handler-health.js';
+import { killSwitchState, pauseAllHandlers, resumeAllHandlers } from '../automation/kill-switch.js';
+import { roleAllows } from '../auth/roles.js';
 import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 import { findRun, retryRun } from '../db/runs.js';
 import { DeliveryNotFoundError, DeliveryPrunedError, replayStoredDelivery } from '../webhooks/replay-delivery.js';
@@ -44,11 +51,34 @@ export async function operatorRoutes(app: FastifyInstance, options: OperatorRout
 
   app.get('/api/handlers', async () => ({ handlers: listHandlerHealth(db) }));
 
+  const parsePauseBody = (body: unknown) => {
+    const parsed = pauseBody.safeParse(body ?? {});
+    if (!parsed.success) throw httpError(400, `invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  };
+
+  app.get('/api/handlers/kill-switch', async (request) => {
+    const role = request.identity?.role ?? null;
+    return { ...killSwitchState(db), canOperate: role !== null && roleAllows(role, 'operator') };
+  });
+
+  app.post('/api/handlers/pause-all', { bodyLimit: 4096 }, async (request) => {
+    const reason = parsePauseBody(request.body).reason ?? `kill switch: every handler paused by ${caller(request)} over the API`;
+    const result = pauseAllHandlers(db, reason);
+    request.log.warn({ by: caller(request), paused: result.changed }, 'kill switch: every handler paused over the API');
+    return { state: 'paused', ...result };
+  });
+
+  app.post('/api/handlers/resume-all', async (request) => {
+    const result = resumeAllHandlers(db);
+    request.log.warn({ by: caller(request), resumed: result.changed }, 'kill switch: every handler resumed over the API');
+    if (result.changed.length > 0) options.wakeWorker?.();
+    return { state: 'active', ...result };
+  });
+
   app.post<{ Params: { name: string } }>('/api/handlers/:name/pause', { bodyLimit: 4096 }, async (request) => {
     checkHandler(request.params.name);
-    const body = pauseBody.safeParse(request.body ?? {});
-    if (!body.success) throw httpError(400, `invalid body: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-    const reason = body.data.reason ?? `paused by ${caller(request)} over the API`;
+    const reason = parsePauseBody(request.body).reason ?? `paused by ${caller(request)} over the API`;
     const changed = pauseHandler(db, request.params.name, reason);
     request.log.info({ handler: request.params.name, by: caller(request), changed }, 'handler paused over the API');
     return { handler: request.params.name, state: 'paused', changed };

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { assertInstalledHandler, listHandlerHealth } from '../../automation/handler-health.js';
+import { pauseAllHandlers, resumeAllHandlers } from '../../automation/kill-switch.js';
 import { pauseHandler, resumeHandler } from '../../db/handler-states.js';
 import { parseFormat, renderTable } from '../output.js';
 
 /**
- * `deflect handlers` (list with health), `deflect handlers resume <name>`, `deflect handlers pause <name>`.
+ * `deflect handlers` (list with health), `deflect handlers resume <name> | --all`, `deflect handlers pause <name> | --all`
+ * (`--all` is the kill switch: every installed handler, src/automation/kill-switch.ts).
  * A handler whose runs fail `DEFLECT_PAUSE_AFTER_FAILURES` times in a row is paused automatically; its runs wait in
  * the queue and a running deflect picks them up within a second of `resume`.
  */
@@ -32,28 +34,54 @@ export function registerHandlersCommand(program: Command): void {
 
   command
     .command('resume')
-    .argument('<name>', 'the handler name (its file name in handlers/)')
-    .description('resume a paused handler: its queued runs run again')
-    .action((name: string) => {
-      assertInstalledHandler(name);
+    .argument('[name]', 'the handler name (its file name in handlers/)')
+    .option('--all', 'resume every paused handler (also those paused after failures)')
+    .description('resume a paused handler (or --all): its queued runs run again')
+    .action((name: string | undefined, options: { all?: boolean }) => {
+      checkTarget(name, options.all);
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
-      const resumed = resumeHandler(db, name);
+      if (options.all) {
+        const result = resumeAllHandlers(db);
+        db.$client.close();
+        console.log(result.changed.length ? `Resumed ${result.changed.join(', ')}; their queued runs will run again.` : 'No handler was paused.');
+        return;
+      }
+      const resumed = resumeHandler(db, name!);
       db.$client.close();
       console.log(resumed ? `Resumed ${name}; its queued runs will run again.` : `${name} was not paused.`);
     });
 
   command
     .command('pause')
-    .argument('<name>', 'the handler name')
-    .option('--reason <text>', 'why (shown in deflect handlers and deflect audit)', 'paused by an operator')
-    .description('pause a handler by hand: its runs wait in the queue until resumed')
-    .action((name: string, options: { reason: string }) => {
-      assertInstalledHandler(name);
+    .argument('[name]', 'the handler name')
+    .option('--all', 'the kill switch: pause every installed handler')
+    .option('--reason <text>', 'why (shown in deflect handlers and deflect audit)')
+    .description('pause a handler (or --all) by hand: its runs wait in the queue until resumed')
+    .action((name: string | undefined, options: { all?: boolean; reason?: string }) => {
+      checkTarget(name, options.all);
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
-      const paused = pauseHandler(db, name, options.reason);
+      if (options.all) {
+        const result = pauseAllHandlers(db, options.reason ?? 'kill switch: every handler paused by an operator (deflect handlers pause --all)');
+        db.$client.close();
+        console.log(
+          `Paused every handler (${result.changed.length} now${result.unchanged.length ? `, ${result.unchanged.length} already paused` : ''}); their runs wait in the queue until deflect handlers resume --all.`,
+        );
+        return;
+      }
+      const paused = pauseHandler(db, name!, options.reason ?? 'paused by an operator');
       db.$client.close();
       console.log(paused ? `Paused ${name}.` : `${name} was already paused.`);
     });
+}
+
+/**
+ * One handler name or `--all`, not both, not neither.
+ * @throws Error (printed by the CLI, exit 1) for a bad combination; UnknownHandlerError for a name not installed.
+ */
+function checkTarget(name: string | undefined, all: boolean | undefined): void {
+  if (all && name) throw new Error(`give a handler name or --all, not both (got "${name.slice(0, 100)}" and --all)`);
+  if (!all && !name) throw new Error('give a handler name, or --all for every handler');
+  if (name) assertInstalledHandler(name);
 }
