@@ -37,6 +37,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /assets/report-format.js': 'public',
   'GET /assets/report-charts.js': 'public',
   'GET /assets/report-table.js': 'public',
+  'GET /assets/kill-switch.js': 'public',
   'GET /assets/report-page.css': 'public',
   'GET /assets/signin.css': 'public',
   // Reading: reports, audit trail, handler health.

@@ -25,7 +25,7 @@ import { PACKAGE_ROOT } from '../db/client.js';
 export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
 
 /** The page's scripts (ES modules; the first is the entry point the HTML loads). */
-export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js'] as const;
+export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js', 'kill-switch.js'] as const;
 
 /** chart.js's package `exports` hide `dist/chart.umd.js`, so resolve the package entry and take its folder. */
 function chartUmdPath(): string {

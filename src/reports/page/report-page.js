@@ -9,6 +9,7 @@
 import { destroyCharts, renderGroupsChart, renderRatioChart, renderSeriesChart } from './report-charts.js';
 import { $, cssVar, dateFmt, hours, normaliseGroup, number, pct, periodTitle, rank, timeFmt, trackerNames, trackerPhrase, windowPhrase } from './report-format.js';
 import { focusRow, renderTable } from './report-table.js';
+import { loadKillSwitch } from './kill-switch.js';
 
 const API = '/api/reports/top-tickets';
 const PAGE = '/reports/top-tickets';
@@ -240,3 +241,5 @@ if (typeof Chart === 'undefined') {
 } else {
   navigate(normaliseQuery(new URLSearchParams(location.search)), 'replace');
 }
+// The kill-switch panel loads on its own: a failure there never blocks the report.
+void loadKillSwitch();
