@@ -35,7 +35,7 @@ function render(s) {
   panel.dataset.state = s.state;
   const text =
     s.state === 'paused'
-      ? 'Every handler is paused (kill switch): new runs wait in the queue, nothing acts.'
+      ? 'Every handler is paused: new runs wait in the queue, nothing acts.'
       : s.state === 'partial'
         ? paused.length + ' of ' + s.total + ' handlers paused (' + paused.join(', ') + '): their runs wait in the queue.'
         : 'All ' + s.total + ' handlers are live.';
