@@ -1,7 +1,8 @@
 /**
  * The process that listens: `startServer(config)` opens and migrates the database, loads handlers and rules, connects
  * to Jira (or announces dry run), builds the integrations handlers get (`src/integrations/index.ts`: GitHub, or a note that GitHub handlers will only validate), builds the app, starts the worker, and listens. `deflect serve` calls it and
- * installs signal handling (SIGTERM/SIGINT → graceful close) via close-with-grace.
+ * installs signal handling (SIGTERM/SIGINT → graceful close) via close-with-grace. The rules are live
+ * (`src/rules/live-rules.ts`): the file's folder is watched and SIGHUP re-reads it; routing reads them per event.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
