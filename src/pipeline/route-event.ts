@@ -24,7 +24,10 @@ export interface RoutingOptions {
    */
   liveTrackers?: ReadonlySet<TrackerName>;
   maxAttempts: number;
+  /** deflect's own Jira account (accountId, or name on Data Center): its events are ignored. */
   selfAccountId: string | null;
+  /** deflect's own account on the other trackers (GitHub login, Linear user id): their events are ignored too. */
+  selfActors?: Partial<Record<TrackerName, string>>;
   logger: Logger;
   /**
    * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). A Jira event whose `self` URLs name another
@@ -74,7 +77,8 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
-    const decision = classify(event, options.rules, { selfAccountId: options.selfAccountId });
+    const self = tracker === 'jira' ? options.selfAccountId : (options.selfActors?.[tracker] ?? null);
+    const decision = classify(event, options.rules, { selfAccountId: self, selfTracker: tracker });
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {
