@@ -15,6 +15,7 @@ import { describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
 import { createIntegrations } from './integrations/index.js';
 import { createTrackerClients } from './trackers/clients.js';
+import { lookUpSelfActors } from './trackers/self-actors.js';
 import type { TrackerName } from './trackers/tracker.js';
 import { readFileSync } from 'node:fs';
 import { LiveRules, NO_RULES, snapshotOfText, type RulesSnapshot } from './rules/live-rules.js';
@@ -125,6 +126,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Built once; handlers get them as ctx.integrations. No request is sent here (a bad token shows up on the first call).
   const integrations = createIntegrations(config, logger);
   const trackerClients = createTrackerClients(config, logger);
+  // deflect's own accounts, so the events its own actions cause never route again (Jira's: selfAccountId above).
+  const selfActors = await lookUpSelfActors(trackerClients, logger);
   // The trackers runs are sent to; a run on another tracker's ticket is queued as a dry run (recorded, not sent).
   const liveTrackers = new Set<TrackerName>(Object.entries(trackerClients).filter(([, c]) => c != null).map(([name]) => name as TrackerName));
   if (api) liveTrackers.add('jira');
@@ -137,6 +140,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     api,
     trackerClients,
     liveTrackers,
+    selfActors,
     integrations,
     logger,
     dryRun: config.dryRun,
@@ -153,7 +157,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, liveRules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  const routing = { rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,

@@ -31,7 +31,10 @@ export interface RoutingOptions {
    */
   liveTrackers?: ReadonlySet<TrackerName>;
   maxAttempts: number;
+  /** deflect's own Jira account (accountId, or name on Data Center): its events are ignored. */
   selfAccountId: string | null;
+  /** deflect's own account on the other trackers (GitHub login, Linear user id): their events are ignored too. */
+  selfActors?: Partial<Record<TrackerName, string>>;
   logger: Logger;
   /**
    * The Jira site deflect acts on (`JIRA_SITE_URL`, else `JIRA_BASE_URL`). A Jira event whose `self` URLs name another
@@ -82,7 +85,8 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
     const current = options.liveRules?.current ?? { rules: options.rules, version: null };
-    const decision = classify(event, current.rules, { selfAccountId: options.selfAccountId });
+    const self = tracker === 'jira' ? options.selfAccountId : (options.selfActors?.[tracker] ?? null);
+    const decision = classify(event, current.rules, { selfAccountId: self, selfTracker: tracker });
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {

@@ -21,8 +21,10 @@ export interface Classification {
 }
 
 export interface ClassifyOptions {
-  /** accountId / name of deflect's own Jira account: its events are ignored (no loops). */
+  /** deflect's own account on the event's tracker (Jira accountId / name, GitHub login, Linear user id): its events are ignored (no loops). */
   selfAccountId?: string | null;
+  /** The tracker `selfAccountId` belongs to, for the reason (default jira). */
+  selfTracker?: string;
 }
 
 /** Triggers an event can fire, from its tracker-neutral kind. `label-added` only when the event adds a label. */
@@ -46,7 +48,8 @@ export function triggersOf(event: TrackerEvent): Trigger[] {
 export function classify(event: TrackerEvent, rules: readonly Rule[], options: ClassifyOptions = {}): Classification {
   const none = (reason: string): Classification => ({ matches: [], reason });
   if (options.selfAccountId && event.actor === options.selfAccountId) {
-    return none(`ignored: caused by deflect's own Jira account (${options.selfAccountId})`);
+    const tracker = { jira: 'Jira', github: 'GitHub', linear: 'Linear' }[options.selfTracker ?? 'jira'] ?? options.selfTracker;
+    return none(`ignored: caused by deflect's own ${tracker} account (${options.selfAccountId})`);
   }
   if (!event.ticket) return none(`ignored: ${event.event} carries no issue`);
   const triggers = triggersOf(event);

@@ -205,7 +205,7 @@ function boundsProblem(event: TrackerEvent, title: string): string | null {
   const field = title === 'Jira' ? 'issue.fields.labels' : 'labels';
   if (labels.length > MAX_LABELS) return `invalid ${title} event: ${field}: ${labels.length} labels, more than ${MAX_LABELS}`;
   const long = labels.findIndex((label) => label.length > MAX_LABEL_LENGTH);
-  if (long >= 0) return `invalid ${title} event: ${field}.${long}: longer than ${MAX_LABEL_LENGTH} characters (Jira's limit)`;
+  if (long >= 0) return `invalid ${title} event: ${field}.${long}: longer than ${MAX_LABEL_LENGTH} characters${title === 'Jira' ? " (Jira's limit)" : ''}`;
   return null;
 }
 

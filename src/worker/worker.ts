@@ -51,6 +51,8 @@ export interface WorkerOptions {
   handlerTimeoutMs: number;
   concurrency: number;
   selfAccountId: string | null;
+  /** deflect's own account on the other trackers (see RoutingOptions.selfActors). */
+  selfActors?: Partial<Record<TrackerName, string>>;
   /** The Jira site deflect acts on; events from another site are recorded, never routed (see RoutingOptions). */
   siteUrl?: string | null;
   siteAliases?: readonly string[];

@@ -158,6 +158,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   function route(req: RecordedRequest): FakeAnswer {
     const answered = issues.route(req);
     if (answered) return answered;
+    // The account the token belongs to (deflect looks it up to ignore its own events).
+    if (req.method === 'GET' && req.path === '/user') return [200, { login: 'deflect-bot', id: 1, type: 'User' }];
     const body = (req.body ?? {}) as Record<string, unknown>;
     let m = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)$/.exec(req.path);
     if (m && req.method === 'PUT') {

@@ -139,6 +139,8 @@ export async function startFakeLinear(options: { apiKey?: string; urlKey?: strin
   });
 
   const operations: Record<string, { roots: string[]; run: (v: Record<string, any>) => unknown }> = {
+    // The account the API key belongs to (deflect looks it up to ignore its own events).
+    DeflectViewer: { roots: ['viewer'], run: () => ({ viewer: { id: 'user-deflect-bot', name: 'deflect bot' } }) },
     DeflectIssueStates: { roots: ['issue(', 'states'], run: (v) => {
       const i = find(v.id);
       if (!i) throw notFound();
