@@ -9,8 +9,8 @@
  *   a watch on the file itself misses; Node docs, "fs.watch caveats": the `filename` argument may be absent, then
  *   any change in the directory triggers a read) and reloads after `debounceMs` of quiet; `deflect serve` also
  *   reloads on SIGHUP (src/server.ts).
- * - A file that does not validate keeps the previous rules; every problem is logged with `path:line:col`.
- *   A file whose text did not change (same version) is not reloaded.
+ * - A file that does not validate keeps the previous rules; every problem is logged with `path:line:col` (once per
+ *   text on watch events; again on each SIGHUP). A file whose text did not change (same version) is not reloaded.
  */
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
@@ -81,6 +81,8 @@ export class LiveRules {
   private timer: NodeJS.Timeout | null = null;
   /** Serialises reloads: a change during a read is read again afterwards. */
   private reloading: Promise<ReloadResult> | null = null;
+  /** The version and problems of the last text that did not validate: the same text is not re-logged on every event. */
+  private rejected: { version: string; problems: string[] } | null = null;
 
   constructor(
     initial: RulesSnapshot,
@@ -97,24 +99,37 @@ export class LiveRules {
   /**
    * Re-reads the file. A valid file with another version replaces the rules (logged with the version and rule
    * count); an invalid or unreadable one keeps them (every problem logged at error level with `path:line:col`).
-   * Never throws. @param trigger why (`file changed`, `SIGHUP`), for the log.
+   * Never throws.
+   * @param trigger why (`file changed`, `SIGHUP`), for the log. Only `file changed` skips re-logging a text already
+   *   rejected (the watch fires on unrelated changes in the folder); any other trigger logs its problems again.
    */
   reload(trigger = 'requested'): Promise<ReloadResult> {
     const run = async (): Promise<ReloadResult> => {
       const { path, knownHandlers, logger } = this.options;
       if (!path) return { status: 'unchanged', version: null };
+      let version: string | null = null;
       try {
-        const next = await readRulesSnapshot(path, knownHandlers);
-        if (next.version === this.snapshot.version) {
-          logger.debug({ path, version: next.version, trigger }, 'rules file unchanged; not reloaded');
-          return { status: 'unchanged', version: next.version };
+        let text: string;
+        try {
+          text = await readFile(path, 'utf8');
+        } catch (error) {
+          throw new RulesFileError(`${path}: cannot read the rules file: ${(error as Error).message} (check DEFLECT_RULES)`);
         }
+        version = rulesVersionOf(text);
+        if (version === this.snapshot.version) {
+          logger.debug({ path, version, trigger }, 'rules file unchanged; not reloaded');
+          return { status: 'unchanged', version };
+        }
+        if (trigger === 'file changed' && this.rejected?.version === version) return { status: 'rejected', problems: this.rejected.problems };
+        const next = snapshotOfText(text, path, knownHandlers);
+        this.rejected = null;
         const previous = this.snapshot.version;
         this.snapshot = next;
         logger.info({ path, version: next.version, previousVersion: previous, rules: next.rules.length, trigger }, `rules reloaded: version ${next.version}, ${next.rules.length} rules`);
         return { status: 'reloaded', version: next.version!, rules: next.rules.length };
       } catch (error) {
         const problems = error instanceof RulesFileError ? error.message.split('\n') : [`${path}: ${(error as Error).message}`];
+        this.rejected = version ? { version, problems } : null;
         logger.error(
           { path, problems, keptVersion: this.snapshot.version, trigger },
           `rules file not reloaded (${problems.length} problem${problems.length === 1 ? '' : 's'}); keeping version ${this.snapshot.version}:\n${problems.join('\n')}`,
@@ -141,7 +156,9 @@ export class LiveRules {
     const name = basename(path);
     try {
       this.watcher = watch(dirname(path), { persistent: false }, (_event, filename) => {
-        if (filename && filename.toString() !== name) return;
+        // Kubernetes config maps swap a `..data` symlink rather than the file: those names count as a change too.
+        const changed = filename?.toString();
+        if (changed && changed !== name && !changed.startsWith('..')) return;
         this.schedule();
       });
       this.watcher.on('error', (error) => logger.error({ err: error, path }, 'watching the rules file failed; reload with SIGHUP'));

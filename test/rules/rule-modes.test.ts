@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { classify } from '../../src/rules/classify.js';
@@ -51,7 +52,9 @@ describe('rule modes', () => {
   it('LiveRules reloads a changed file, skips an unchanged one, and keeps the rules on a broken one', async () => {
     const path = join(freshDir('deflect-live-rules-'), 'rules.yaml');
     writeFileSync(path, text('shadow'));
-    const live = new LiveRules(await readRulesSnapshot(path, HANDLERS), { path, knownHandlers: HANDLERS, logger: createLogger('silent') });
+    const errors: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (String(chunk).includes('"level":50') && errors.push(String(chunk)), done()) });
+    const live = new LiveRules(await readRulesSnapshot(path, HANDLERS), { path, knownHandlers: HANDLERS, logger: createLogger('info', sink) });
     expect(live.current.version).toBe(rulesVersionOf(text('shadow')));
     expect(await live.reload()).toEqual({ status: 'unchanged', version: rulesVersionOf(text('shadow')) });
     writeFileSync(path, text('live'));
@@ -62,5 +65,10 @@ describe('rule modes', () => {
     expect(broken.status).toBe('rejected');
     expect(broken.status === 'rejected' && broken.problems[0]).toMatch(new RegExp(`^${path}:\\d+:\\d+: YAML syntax error`));
     expect(live.current.version).toBe(rulesVersionOf(text('live')));
+    // The same broken text is logged once on watch events (the folder may change for other reasons), again on SIGHUP.
+    expect((await live.reload('file changed')).status).toBe('rejected');
+    expect(errors).toHaveLength(1);
+    await live.reload('SIGHUP');
+    expect(errors).toHaveLength(2);
   });
 });
