@@ -16,12 +16,16 @@ import { createIntegrations } from './integrations/index.js';
 import { createTrackerClients } from './trackers/clients.js';
 import type { TrackerName } from './trackers/tracker.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
+import { enableProcessMetrics } from './metrics/metrics.js';
+import { startReconcileSchedule, type ReconcileSchedule } from './worker/reconcile-schedule.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   worker: Worker;
   db: Db;
+  /** Scheduled reconcile (`DEFLECT_RECONCILE_EVERY`), or null when off or no tracker has credentials. */
+  reconcileSchedule: ReconcileSchedule | null;
   /** The URL the server listens on, e.g. `http://127.0.0.1:3000`. */
   url: string;
   /** Stops accepting, lets in-flight runs finish (or releases them), closes the database. */
@@ -149,15 +153,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   worker.start();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');
+  // Operations (issue 13): process metrics for /metrics, and reconcile on a timer (stopped first on close).
+  enableProcessMetrics();
+  const reconcileSchedule = startReconcileSchedule(config, db, logger);
 
   let closing: Promise<void> | null = null;
   return {
     app,
     worker,
     db,
+    reconcileSchedule,
     url,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        await reconcileSchedule?.stop();
         await app.close();
         const { finished, released } = await worker.stop(graceMs);
         logger.info({ finished, released }, 'worker stopped');
