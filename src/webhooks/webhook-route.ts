@@ -224,7 +224,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       headers,
       body: text,
       bodySha256: hash,
-      eventTimestamp: event.timestamp,
+      // A Jira `timestamp` that is not a time (timestampSource `receipt`) is replaced by the receipt time.
+      eventTimestamp: event.timestamp ?? (event.timestampSource === 'receipt' ? receivedAt : null),
+      timestampSource: event.timestampSource ?? (event.timestamp === null ? null : 'event'),
       receivedAt,
       // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one. A body
       // with no signed time (GitHub's) cannot be aged, so the same bytes are a duplicate whenever they come again.
