@@ -27,7 +27,7 @@ const changelogItem = z.looseObject({
 export const webhookEnvelopeSchema = z.looseObject({
   webhookEvent: z.string().min(1),
   // Lenient (issue 13): bridges and proxies re-serialise Jira's number as a date string; see eventTime.
-  timestamp: z.unknown(),
+  timestamp: z.unknown().optional(),
   issue_event_type_name: z.string().nullish(),
   user: person,
   issue: restIssueSchema.nullish(),
