@@ -76,6 +76,11 @@ export class ReconcileSchedule {
 
   constructor(private readonly options: ReconcileScheduleOptions) {}
 
+  /** The period, ms. */
+  get everyMs(): number {
+    return this.options.everyMs;
+  }
+
   start(): void {
     const seconds = Math.max(1, Math.round(this.options.everyMs / 1000));
     this.job = new Cron(
