@@ -24,7 +24,7 @@
  *
  * Observability (issue 13): every answer counts once in `deflect_deliveries_total{tracker,result}` (metrics/metrics.ts),
  * and every refusal (4xx, and 503 busy) logs exactly one `warn` line from the route's `onResponse` hook:
- * `{ tracker, statusCode, reason }` (plus the event's timestamp and issue key for an age refusal). The reason is the
+ * `{ tracker, statusCode, reason, ip }` (`ip` behind `DEFLECT_TRUSTED_PROXIES` is the client's; plus the event's timestamp and issue key for an age refusal). The reason is the
  * answer's message, except that a JSON syntax error keeps only its position (V8 quotes the body in its message); never
  * the body, a header value or a secret.
  */
@@ -162,7 +162,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     if (statusCode >= 500 && statusCode !== 503) return; // a failure of ours, logged as an error by the app's handler
     const refusal = refusals.get(request);
     const reason = (refusal?.reason ?? STATUS_CODES[statusCode] ?? 'refused').slice(0, MAX_LOGGED_REASON);
-    request.log.warn({ tracker: tracker.name, statusCode, reason, ...refusal?.details }, `${tracker.title} webhook refused (${statusCode}): ${reason}`);
+    request.log.warn({ tracker: tracker.name, statusCode, reason, ip: request.ip, ...refusal?.details }, `${tracker.title} webhook refused (${statusCode}): ${reason}`);
   };
   const onError = async (request: FastifyRequest, _reply: FastifyReply, error: Error) => {
     if (!refusals.has(request)) refusals.set(request, { reason: error.message });

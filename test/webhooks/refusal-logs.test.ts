@@ -73,7 +73,7 @@ describe('refused deliveries are logged once each, without the body', () => {
     await new Promise((r) => setTimeout(r, 20));
     const logged = refusalLines().slice(before);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 40, tracker: 'jira', statusCode: status });
+    expect(logged[0]).toMatchObject({ level: 40, tracker: 'jira', statusCode: status, ip: '127.0.0.1' });
     expect(String(logged[0].reason)).toMatch(reason);
     expect(await counted(result)).toBe(countBefore + 1);
   });
