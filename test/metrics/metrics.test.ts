@@ -4,9 +4,11 @@
  * like the API (401 without a token, 200 with an auditor token) unless DEFLECT_METRICS_PUBLIC=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pauseHandler } from '../../src/db/handler-states.js';
 import { authHeader } from '../support/api-token.js';
-import { postWebhook, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { tokenResetEvent } from '../reliability/helpers.js';
 
@@ -92,6 +94,19 @@ describe('GET /metrics', () => {
       expect(types.get(gauge), gauge).toBe('gauge');
     }
     expect(types.get('deflect_process_cpu_user_seconds_total')).toBe('counter');
+  });
+
+  it('docs/grafana-dashboard.json queries only metrics this server exposes', async () => {
+    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'docs/grafana-dashboard.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    expect(exprs.length).toBeGreaterThanOrEqual(15);
+    const { types } = parseExposition(await scrape());
+    const used = new Set(exprs.flatMap((e) => e.match(/\bdeflect_[a-z0-9_]+/g) ?? []));
+    expect(used.size).toBeGreaterThanOrEqual(12);
+    for (const name of used) {
+      const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+      expect(types.has(family), `${name} is not exposed by /metrics`).toBe(true);
+    }
   });
 
   it('counts a delivery, its run and its action, and the database gauges follow the queue', async () => {
