@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { reconcileRunsTotal } from '../../src/metrics/metrics.js';
 import { ReconcileSchedule, reconcileTargets, type ReconcileTarget } from '../../src/worker/reconcile-schedule.js';
 import { freshDir, startDeflect, waitFor } from '../support/deflect-under-test.js';
+import { startFakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 
 /** Jira's date-time form, `ms` ago. */
@@ -111,6 +112,34 @@ describe('scheduled reconcile', () => {
     expect(line.msg).toBe('reconcile tick: a tracker failed');
     expect(JSON.stringify(line.results)).toMatch(/503/);
     expect(JSON.stringify(line)).not.toContain('test-token');
+  });
+});
+
+describe('scheduled reconcile of GitHub and Linear', () => {
+  it('reconciles the DEFLECT_GITHUB_REPOS of a fake GitHub; without repositories, and for Linear, says once why it skips', async () => {
+    const github = await startFakeGitHub({ repositories: ['acme/web'] });
+    const db = openDatabase(join(freshDir(), 'reconcile-github.db'));
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    try {
+      github.seedIssue('acme/web', { title: 'Missed', labels: ['token-reset'], createdAt: new Date(Date.now() - 5 * 60_000).toISOString(), updatedAt: new Date(Date.now() - 5 * 60_000).toISOString() });
+      const base = { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, DEFLECT_WEBHOOK_SECRET: 's', LINEAR_API_KEY: 'lin_api_test' };
+      expect(reconcileTargets(loadConfig(base), db, logger)).toEqual([]);
+      expect(lines.map((l) => l.msg)).toEqual([
+        'scheduled reconcile: GitHub skipped, DEFLECT_GITHUB_REPOS names no repositories (owner/a,owner/b)',
+        'scheduled reconcile: Linear skipped, deflect has no Linear reconcile yet',
+      ]);
+      const targets = reconcileTargets(loadConfig({ ...base, DEFLECT_GITHUB_REPOS: 'acme/web' }), db, logger);
+      expect(targets.map((t) => t.tracker)).toEqual(['github']);
+      await new ReconcileSchedule({ db, logger, everyMs: 60_000, targets }).tick();
+      expect(lines.at(-1)).toMatchObject({ msg: 'reconcile tick', results: { github: { scanned: 1, missed: 1, stored: 1 } } });
+      const stored = db.$client.prepare("SELECT source, event FROM deliveries WHERE delivery_key LIKE 'reconcile:github:%'").all();
+      expect(stored).toEqual([{ source: 'github', event: 'issues.opened' }]);
+      expect(JSON.stringify(lines)).not.toContain(github.token);
+    } finally {
+      db.$client.close();
+      await github.close();
+    }
   });
 });
 
