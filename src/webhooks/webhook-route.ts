@@ -24,9 +24,10 @@
  *
  * Observability (issue 13): every answer counts once in `deflect_deliveries_total{tracker,result}` (metrics/metrics.ts),
  * and every refusal (4xx, and 503 busy) logs exactly one `warn` line from the route's `onResponse` hook:
- * `{ tracker, statusCode, reason, ip }` (`ip` behind `DEFLECT_TRUSTED_PROXIES` is the client's; plus the event's timestamp and issue key for an age refusal). The reason is the
- * answer's message, except that a JSON syntax error keeps only its position (V8 quotes the body in its message); never
- * the body, a header value or a secret.
+ * `{ tracker, statusCode, reason, ip }` (`ip` is the sender's behind `DEFLECT_TRUSTED_PROXIES`, fastify's
+ * `trustProxy`; an age refusal adds the event's timestamp and issue key). The reason is the answer's message, except
+ * that a JSON syntax error keeps only its position (V8 quotes the body in its message); never the body, a header value
+ * or a secret.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
