@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { deliveriesTotal } from '../../src/metrics/metrics.js';
@@ -94,5 +95,28 @@ describe('refused deliveries are logged once each, without the body', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(refusalLines()).toHaveLength(before);
     expect(await counted('accepted')).toBe(accepted + 1);
+  });
+});
+
+describe('behind a trusted proxy (DEFLECT_TRUSTED_PROXIES is fastify trustProxy)', () => {
+  it("logs the sender's address from X-Forwarded-For only when the proxy is trusted", async () => {
+    const db = openDatabase(join(freshDir(), 'refusal-proxy.db'));
+    const lines: Array<Record<string, unknown>> = [];
+    const app = await buildApp({
+      config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 16 * 1024, auth: loadConfig({ DEFLECT_TRUSTED_PROXIES: '127.0.0.1' }).auth },
+      db,
+      logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }),
+    });
+    try {
+      const send = (remoteAddress: string) =>
+        app.inject({ method: 'POST', url: '/webhooks/jira', remoteAddress, payload: event(), headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' } });
+      expect((await send('127.0.0.1')).statusCode).toBe(401);
+      expect((await send('10.9.9.9')).statusCode).toBe(401);
+      await waitFor('two refusal lines', () => lines.filter((l) => /webhook refused/.test(String(l.msg))).length === 2);
+      expect(lines.filter((l) => /webhook refused/.test(String(l.msg))).map((l) => l.ip)).toEqual(['203.0.113.9', '10.9.9.9']);
+    } finally {
+      await app.close();
+      db.$client.close();
+    }
   });
 });
