@@ -12,6 +12,7 @@ import type { Db } from './db/client.js';
 import { RecordAndRoute } from './pipeline/record-and-route.js';
 import type { RoutingOptions } from './pipeline/route-event.js';
 import type { ReportContext } from './reports/top-tickets-report.js';
+import { metricsRoute } from './metrics/metrics-route.js';
 import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(tokenRoutes, { db: options.db });
   await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });
   await app.register(reportPageRoutes);
+  await app.register(metricsRoute, { db: options.db });
   await app.register(healthRoutes, {
     db: options.db,
     maxQueueLag: options.config.maxQueueLag,

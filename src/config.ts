@@ -125,6 +125,9 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_KEEP_ALIVE_TIMEOUT_MS` | idle keep-alive connection timeout, ms | `5000` |
  * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (further ones are closed as they arrive) | `1024` |
  * | `DEFLECT_BODY_BYTES_IN_FLIGHT` | webhook body bytes being received at once; more → 503 with `Retry-After` | `33554432` (32 MiB) |
+ * | `DEFLECT_METRICS_PUBLIC` | `true` serves `GET /metrics` without a token (else any role's token) | `false` |
+ * | `DEFLECT_RECONCILE_EVERY` | scheduled reconcile of each tracker with credentials (`30m`, `1h`; `off` disables) | `15m` |
+ * | `DEFLECT_GITHUB_REPOS` | repositories scheduled GitHub reconcile checks, `owner/a,owner/b`; unset → GitHub is not reconciled | none |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -217,6 +220,20 @@ export const envSchema = z.object({
   DEFLECT_KEEP_ALIVE_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.keepAliveTimeoutMs),
   DEFLECT_MAX_CONNECTIONS: positiveInt(RECEIVER_LIMITS.maxConnections),
   DEFLECT_BODY_BYTES_IN_FLIGHT: positiveInt(RECEIVER_LIMITS.bodyBytesInFlight),
+  // Operations (issue 13): metrics and scheduled reconcile.
+  DEFLECT_METRICS_PUBLIC: booleanFlag,
+  DEFLECT_RECONCILE_EVERY: durationOrOff('DEFLECT_RECONCILE_EVERY', '15m'),
+  DEFLECT_GITHUB_REPOS: z
+    .string()
+    .optional()
+    .transform(csv)
+    .superRefine((list, ctx) => {
+      for (const repo of list) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/.test(repo)) {
+          ctx.addIssue({ code: 'custom', message: `"${repo}": use owner/name, comma-separated (e.g. acme/api,acme/web)` });
+        }
+      }
+    }),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -279,6 +296,10 @@ export interface Config {
   minFreeBytes: number;
   /** API and page authentication (src/auth/). */
   auth: AuthConfig;
+  /** Interval of scheduled reconcile, ms (`DEFLECT_RECONCILE_EVERY`); null = off. */
+  reconcileEveryMs: number | null;
+  /** Repositories scheduled GitHub reconcile checks (`DEFLECT_GITHUB_REPOS`, `owner/name`). */
+  githubRepos: string[];
 }
 
 /** How callers of the API and pages authenticate (README "Security"). */
@@ -293,6 +314,8 @@ export interface AuthConfig {
   sessionTtlMs: number;
   /** 401s per client address per minute before 429; 0 = no limit. */
   failureLimit: number;
+  /** `DEFLECT_METRICS_PUBLIC`: `GET /metrics` needs no credential (absent = false). */
+  metricsPublic?: boolean;
 }
 
 export type { JiraConfig };
@@ -360,7 +383,10 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
       proxyRoles: Object.freeze(e.DEFLECT_PROXY_ROLES),
       sessionTtlMs: Math.round(e.DEFLECT_SESSION_HOURS * 3_600_000),
       failureLimit: e.DEFLECT_AUTH_FAILURE_LIMIT,
+      metricsPublic: e.DEFLECT_METRICS_PUBLIC,
     }),
+    reconcileEveryMs: e.DEFLECT_RECONCILE_EVERY,
+    githubRepos: e.DEFLECT_GITHUB_REPOS,
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
     minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,

@@ -20,6 +20,8 @@ import type { TrackerName } from './trackers/tracker.js';
 import { readFileSync } from 'node:fs';
 import { LiveRules, NO_RULES, snapshotOfText, type RulesSnapshot } from './rules/live-rules.js';
 import { RulesFileError } from './rules/rules-file.js';
+import { enableProcessMetrics } from './metrics/metrics.js';
+import { startReconcileSchedule, type ReconcileSchedule } from './worker/reconcile-schedule.js';
 import { Worker } from './worker/worker.js';
 
 export interface RunningServer {
@@ -28,6 +30,8 @@ export interface RunningServer {
   db: Db;
   /** The rules in force, reloaded when the file changes or on SIGHUP (`rules.reload()` to force). */
   rules: LiveRules;
+  /** Scheduled reconcile (`DEFLECT_RECONCILE_EVERY`), or null when off or no tracker has credentials. */
+  reconcileSchedule: ReconcileSchedule | null;
   /** The URL the server listens on, e.g. `http://127.0.0.1:3000`. */
   url: string;
   /** Stops accepting, lets in-flight runs finish (or releases them), closes the database. */
@@ -182,18 +186,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   liveRules.watch();
   const onSighup = () => void liveRules.reload('SIGHUP');
   if (config.rulesPath) process.on('SIGHUP', onSighup);
+  // Operations (issue 13): process metrics for /metrics, and reconcile on a timer (stopped first on close).
+  enableProcessMetrics();
+  const reconcileSchedule = startReconcileSchedule(config, db, logger);
 
   let closing: Promise<void> | null = null;
   return {
     app,
     worker,
     db,
+    reconcileSchedule,
     url,
     rules: liveRules,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         process.off('SIGHUP', onSighup);
         liveRules.close();
+        await reconcileSchedule?.stop();
         await app.close();
         const { finished, released } = await worker.stop(graceMs);
         logger.info({ finished, released }, 'worker stopped');

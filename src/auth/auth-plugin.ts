@@ -192,7 +192,7 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
 
   app.addHook('onRoute', (route) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
-    const levels = new Set(methods.map((method) => routeAccess(method, route.url)));
+    const levels = new Set(methods.map((method) => routeAccess(method, route.url, { metricsPublic: auth.metricsPublic })));
     if (levels.size > 1) throw new Error(`route ${route.url} is registered for ${methods.join(', ')} with different access levels: register them separately`);
     const access = [...levels][0];
     route.config = { ...(route.config ?? {}), access } as typeof route.config;

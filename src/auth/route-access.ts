@@ -46,6 +46,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /api/runs': 'auditor',
   'GET /api/handlers': 'auditor',
   'GET /api/handlers/kill-switch': 'auditor',
+  // Prometheus scrape (src/metrics/): any role; public when DEFLECT_METRICS_PUBLIC=true (see routeAccess).
+  'GET /metrics': 'auditor',
   // Operating.
   'POST /api/handlers/:name/pause': 'operator',
   'POST /api/handlers/:name/resume': 'operator',
@@ -67,13 +69,18 @@ export class MissingRouteAccessError extends Error {
   }
 }
 
+/** The one row `DEFLECT_METRICS_PUBLIC=true` turns `public` (a Prometheus server often scrapes without credentials). */
+export const METRICS_ROUTE = 'GET /metrics';
+
 /**
  * The access level of a registered route.
  * @param method as fastify reports it (`GET`, `HEAD`, ...); HEAD falls back to the GET row.
+ * @param options.metricsPublic `DEFLECT_METRICS_PUBLIC`: {@link METRICS_ROUTE} is then `public`.
  * @throws MissingRouteAccessError when the table has no row for the route.
  */
-export function routeAccess(method: string, url: string): RouteAccess {
+export function routeAccess(method: string, url: string, options: { metricsPublic?: boolean } = {}): RouteAccess {
   const upper = method.toUpperCase();
+  if (options.metricsPublic && (upper === 'GET' || upper === 'HEAD') && `GET ${url}` === METRICS_ROUTE) return 'public';
   const access = ROUTE_ACCESS[`${upper} ${url}`] ?? (upper === 'HEAD' ? ROUTE_ACCESS[`GET ${url}`] : undefined);
   if (!access) throw new MissingRouteAccessError(`${upper} ${url}`);
   return access;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { DeliveryRow } from './schema.js';
+import type { TimestampSource } from '../trackers/tracker.js';
 
 export interface NewDelivery {
   /** The tracker it came from (`deliveries.source`); absent = `jira`. */
@@ -22,6 +23,8 @@ export interface NewDelivery {
   body: string;
   /** The event's `timestamp`, ms. */
   eventTimestamp: number | null;
+  /** How `eventTimestamp` was obtained (`event` | `parsed` | `receipt`); null/absent = not from a webhook body's field. */
+  timestampSource?: TimestampSource | null;
   /** Set only by deflect's own replay path (`replayStoredDelivery`): the delivery id this one replays. */
   replayOf?: number | null;
   /** sha256 hex of the raw body; computed from `body` when absent. */
@@ -55,8 +58,8 @@ export const bodySha256 = (body: string | Buffer) => createHash('sha256').update
 export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): RecordedDelivery[] {
   const sqlite = db.$client;
   const insert = statement(db, `
-    INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, body_sha256, event_timestamp, replay_of, received_at)
-    VALUES (@deliveryKey, @webhookIdentifier, @source, @event, @issueKey, 'pending', @headers, @body, @bodySha256, @eventTimestamp, @replayOf, @receivedAt)
+    INSERT INTO deliveries (delivery_key, webhook_identifier, source, event, issue_key, status, headers, body, body_sha256, event_timestamp, timestamp_source, replay_of, received_at)
+    VALUES (@deliveryKey, @webhookIdentifier, @source, @event, @issueKey, 'pending', @headers, @body, @bodySha256, @eventTimestamp, @timestampSource, @replayOf, @receivedAt)
     ON CONFLICT(delivery_key) DO NOTHING
     RETURNING id`);
   const existing = statement(db, 'SELECT id FROM deliveries WHERE delivery_key = ?');
@@ -69,7 +72,7 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
         if (earlier) return { id: earlier.id, duplicate: true };
       }
       const { dedupeBodySince: _window, ...row } = d;
-      const inserted = insert.get({ ...row, source: d.source ?? 'jira', headers: JSON.stringify(d.headers), bodySha256: hash, replayOf: d.replayOf ?? null }) as { id: number } | undefined;
+      const inserted = insert.get({ ...row, source: d.source ?? 'jira', headers: JSON.stringify(d.headers), bodySha256: hash, replayOf: d.replayOf ?? null, timestampSource: d.timestampSource ?? null }) as { id: number } | undefined;
       if (inserted) return { id: inserted.id, duplicate: false };
       return { id: (existing.get(d.deliveryKey) as { id: number }).id, duplicate: true };
     });
@@ -78,7 +81,7 @@ export function insertDeliveries(db: Db, batch: readonly NewDelivery[]): Recorde
 }
 
 const SELECT_DELIVERY = `SELECT id, delivery_key AS deliveryKey, webhook_identifier AS webhookIdentifier, source, event,
-  issue_key AS issueKey, status, reason, headers, body, body_sha256 AS bodySha256, event_timestamp AS eventTimestamp, replay_of AS replayOf,
+  issue_key AS issueKey, status, reason, headers, body, body_sha256 AS bodySha256, event_timestamp AS eventTimestamp, timestamp_source AS timestampSource, replay_of AS replayOf,
   received_at AS receivedAt, routed_at AS routedAt, body_pruned_at AS bodyPrunedAt FROM deliveries`;
 
 /** Oldest deliveries still `pending` (stored, not yet routed), at most `limit`. */

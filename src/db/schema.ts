@@ -43,6 +43,12 @@ export const deliveries = sqliteTable(
     /** The `timestamp` field of the event (ms), when present. */
     eventTimestamp: integer('event_timestamp'),
     /**
+     * How `event_timestamp` was obtained: `event` (the body's number), `parsed` (a date string in the body, read as a
+     * time), `receipt` (the body's `timestamp` was not a time: the receipt time stands in); null = not a webhook's
+     * (reconcile, older rows) or no timestamp in the body.
+     */
+    timestampSource: text('timestamp_source', { enum: ['event', 'parsed', 'receipt'] }),
+    /**
      * Set only when this delivery was created by deflect's own replay path (`replayStoredDelivery`, used by
      * `deflect replay --delivery`): the id it replays. Never taken from a request header.
      */

@@ -26,6 +26,7 @@
  * Decision record: docs/decisions/002-effectively-once-actions.md.
  */
 import type { Logger } from 'pino';
+import { countAction } from '../metrics/run-metrics.js';
 import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
 import type { Db } from '../db/client.js';
 import type { TicketActions, TicketActionsOptions, TicketOps } from './tracker.js';
@@ -118,12 +119,14 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
     const previous = findAction(db, idempotencyKey);
     if (previous?.status === 'applied') {
       log.info({ action: kind, idempotencyKey }, 'action already applied by an earlier attempt; skipped');
+      countAction(kind, 'already_applied');
       return previous.response === null ? undefined : (JSON.parse(previous.response) as unknown);
     }
     throwIfAborted();
     if (dryRun || api === null) {
       beginAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'planned' });
       log.info({ action: kind, request }, 'dry run: action planned, nothing sent');
+      countAction(kind, 'planned');
       return undefined;
     }
     const max = options.maxActionsPerHour ?? 0;
@@ -137,6 +140,7 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
       if (found) {
         recordVerifiedAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, response: { ...found, verifiedInTracker: true } });
         log.warn({ action: kind, idempotencyKey, previousStatus: previous.status }, 'action found already applied in the tracker; recorded, not sent again');
+        countAction(kind, 'verified');
         return undefined;
       }
       throwIfAborted();
@@ -147,12 +151,14 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
       const response = await track(call(api, idempotencyKey));
       finishAction(db, id, { status: 'applied', response: response ?? undefined });
       log.info({ action: kind }, 'action applied');
+      countAction(kind, 'applied');
       return response;
     } catch (error) {
       // No answer (timeout, reset) or a 5xx: the tracker may still have applied the write, or may yet apply it.
       // (Another system's call is simply made again on the retry, so it needs no extra wait.)
       lastFailureAmbiguous = !EXTERNAL_KIND.test(kind) && api.isAmbiguous(error);
       finishAction(db, id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      countAction(kind, 'failed');
       throw error;
     }
   }

@@ -51,8 +51,14 @@ export interface TrackerEvent {
   kind: EventKind;
   /** A finer event type when the tracker sends one (Jira's `issue_event_type_name`), else null. */
   eventType: string | null;
-  /** Event time, epoch ms, or null when the body carries none. */
+  /** Event time, epoch ms, or null when the body carries none (or one that is not a time: see `timestampSource`). */
   timestamp: number | null;
+  /**
+   * Where `timestamp` came from when the adapter had to interpret it (Jira): `event` (a number, as sent), `parsed`
+   * (a date string read as a time), `receipt` (not a time: `timestamp` is null and the receiver stores its receipt
+   * time). Absent = `event` when `timestamp` is set.
+   */
+  timestampSource?: TimestampSource;
   /** Account id (or name) of who caused the event, or null. */
   actor: string | null;
   /**
@@ -68,6 +74,9 @@ export interface TrackerEvent {
   /** Every distinct host (lower case) the event's URLs name: routing refuses an event naming another site. */
   selfHosts: string[];
 }
+
+/** How a delivery's event time was obtained (`deliveries.timestamp_source`); see {@link TrackerEvent.timestampSource}. */
+export type TimestampSource = 'event' | 'parsed' | 'receipt';
 
 /** A body that is JSON but not an event of this tracker; `message` names what is wrong (answered 422). */
 export class InvalidEventError extends Error {

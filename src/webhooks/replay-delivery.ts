@@ -49,6 +49,7 @@ export function replayStoredDelivery(db: Db, deliveryId: number, now = Date.now(
       headers: JSON.parse(original.headers) as Record<string, string>,
       body: original.body,
       eventTimestamp: original.eventTimestamp,
+      timestampSource: original.timestampSource,
       replayOf: deliveryId,
       receivedAt: now,
     },

@@ -21,10 +21,18 @@
  * (../shared/docs/jira-webhooks.md §3). Handlers never run inside the request; the worker picks the delivery up.
  * Signature, token, authorization and cookie headers are never stored, and `replay_of` is never taken from a header:
  * only `replayStoredDelivery` (deflect's own replay path) sets it.
+ *
+ * Observability (issue 13): every answer counts once in `deflect_deliveries_total{tracker,result}` (metrics/metrics.ts),
+ * and every refusal (4xx, and 503 busy) logs exactly one `warn` line from the route's `onResponse` hook:
+ * `{ tracker, statusCode, reason, ip }` (`ip` is the sender's behind `DEFLECT_TRUSTED_PROXIES`, fastify's
+ * `trustProxy`; an age refusal adds the event's timestamp and issue key). The reason is the answer's message, except
+ * that a JSON syntax error keeps only its position (V8 quotes the body in its message); never the body, a header value
+ * or a secret.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodySha256 } from '../db/deliveries.js';
+import { deliveriesTotal, deliveryResultOf } from '../metrics/metrics.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
 import type { AnyTracker } from '../trackers/index.js';
 import { InvalidEventError, type BodyVerifier, type TrackerEvent, type WebhookAuthConfig } from '../trackers/tracker.js';
@@ -70,6 +78,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const fail = (reply: FastifyReply, statusCode: number, message: string) =>
   reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], message });
 
+/** Longest refusal reason logged, characters (a message quoting a hostile field stays one short line). */
+const MAX_LOGGED_REASON = 300;
+
+/** Why a request was refused, for its one log line: set where the refusal is decided, read by `onResponse`. */
+interface Refusal {
+  reason: string;
+  details?: Record<string, unknown>;
+}
+
 /** Registers the receiver on `app` (an encapsulated plugin: its raw-body JSON parser applies to this route only). */
 export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
   // Authenticate and depth-scan the raw bytes as they arrive (the signature is computed over them, not over
@@ -85,6 +102,19 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
   const keptHeaders = tracker.keptHeaders.filter((name) => !/signature|token|authorization|cookie/i.test(name));
   // One verifier per request: made from the headers before the body is read (beforeBody), then fed the body's bytes.
   const verifiers = new WeakMap<FastifyRequest, BodyVerifier>();
+  const refusals = new WeakMap<FastifyRequest, Refusal>();
+  /** Answers a refusal and keeps its reason for the log line (`logReason` when the answer's message quotes the body). */
+  const refuseWith = (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string, logReason = message, details?: Record<string, unknown>) => {
+    refusals.set(request, { reason: logReason, details });
+    return fail(reply, statusCode, message);
+  };
+  // Counter children bound once per result: the hot path only increments.
+  const counters = new Map<string, { inc(): void }>();
+  const count = (result: string) => {
+    let counter = counters.get(result);
+    if (!counter) counters.set(result, (counter = deliveriesTotal.labels(tracker.name, result)));
+    counter.inc();
+  };
   const verifierFor = (request: FastifyRequest): BodyVerifier => {
     let verifier = verifiers.get(request);
     if (!verifier) {
@@ -108,20 +138,16 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     // discard (closing with unread data makes the peer see a reset instead of the answer).
     const refuse = (statusCode: number, message: string) => {
       if (!known || declared > SMALL_BODY_BYTES) reply.header('connection', 'close');
-      return fail(reply, statusCode, message);
+      return refuseWith(request, reply, statusCode, message);
     };
     if (known && declared > options.bodyLimitBytes) {
       return refuse(413, `body too large: the limit is ${options.bodyLimitBytes} bytes (DEFLECT_BODY_LIMIT)`);
     }
     // Headers alone decide a missing signature/token, a malformed signature header and a token (right or wrong).
     const early = needsAuth ? verifierFor(request).early : null;
-    if (early && !early.ok) {
-      request.log.warn({ reason: early.message }, 'webhook refused before its body was read');
-      return refuse(401, early.message);
-    }
+    if (early && !early.ok) return refuse(401, early.message);
     const bytes = known ? declared : options.bodyLimitBytes;
     if (bytesInFlight + bytes > options.bodyBytesInFlight && bytesInFlight > 0) {
-      request.log.warn({ bytesInFlight, bytes }, 'webhook refused: too many body bytes being received at once');
       reply.header('retry-after', '5');
       return refuse(503, `busy: ${bytesInFlight} body bytes already being received (DEFLECT_BODY_BYTES_IN_FLIGHT ${options.bodyBytesInFlight}); retry later`);
     }
@@ -129,45 +155,59 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     reply.raw.once('close', () => (bytesInFlight -= bytes));
   };
 
-  app.post(`/webhooks/${tracker.name}`, { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody }, async (request, reply) => {
+  /** One count per answer, one warn line per refusal (errors thrown while reading the body included, via onError). */
+  const afterResponse = async (request: FastifyRequest, reply: FastifyReply) => {
+    const statusCode = reply.statusCode;
+    if (statusCode < 400) return; // accepted / duplicate: counted by the handler, which knows which
+    count(deliveryResultOf(statusCode));
+    if (statusCode >= 500 && statusCode !== 503) return; // a failure of ours, logged as an error by the app's handler
+    const refusal = refusals.get(request);
+    const reason = (refusal?.reason ?? STATUS_CODES[statusCode] ?? 'refused').slice(0, MAX_LOGGED_REASON);
+    request.log.warn({ tracker: tracker.name, statusCode, reason, ip: request.ip, ...refusal?.details }, `${tracker.title} webhook refused (${statusCode}): ${reason}`);
+  };
+  const onError = async (request: FastifyRequest, _reply: FastifyReply, error: Error) => {
+    if (!refusals.has(request)) refusals.set(request, { reason: error.message });
+  };
+
+  const route = { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody, onResponse: afterResponse, onError };
+  app.post(`/webhooks/${tracker.name}`, route, async (request, reply) => {
     const receivedAt = Date.now();
     const contentType = String(request.headers['content-type'] ?? '');
     if (!/^application\/json\b/i.test(contentType)) {
-      return fail(reply, 415, `unsupported content type "${contentType}": ${tracker.title} webhooks must be sent as application/json`);
+      return refuseWith(request, reply, 415, `unsupported content type "${contentType.slice(0, 100)}": ${tracker.title} webhooks must be sent as application/json`);
     }
     const { raw, auth } = request.body as ReceivedBody;
     if (!auth.ok || raw === null) {
-      const message = auth.ok ? 'authentication failed' : auth.message;
-      request.log.warn({ reason: message }, 'webhook refused: authentication failed');
-      return fail(reply, 401, message);
+      return refuseWith(request, reply, 401, auth.ok ? 'authentication failed' : auth.message);
     }
     let text: string;
     try {
       text = utf8.decode(raw);
     } catch {
-      return fail(reply, 400, 'the body is not valid UTF-8');
+      return refuseWith(request, reply, 400, 'the body is not valid UTF-8');
     }
     let json: unknown;
     try {
       json = parseUntrustedJson(text);
     } catch (error) {
-      if (error instanceof PoisonedJsonError) return fail(reply, 400, error.message);
-      return fail(reply, 400, `malformed JSON: ${(error as Error).message}`);
+      if (error instanceof PoisonedJsonError) return refuseWith(request, reply, 400, error.message);
+      // V8's message may quote the start of the body ("Unexpected token 'x', \"...\" is not valid JSON"): the sender
+      // sees it, the log keeps only the position.
+      const message = (error as Error).message;
+      const position = /at position (\d+)/.exec(message)?.[1];
+      return refuseWith(request, reply, 400, `malformed JSON: ${message}`, `malformed JSON${position ? ` at position ${position}` : ''}`);
     }
     let event;
     try {
       event = tracker.parseEvent(json, request.headers);
     } catch (error) {
-      if (error instanceof InvalidEventError) return fail(reply, 422, error.message);
+      if (error instanceof InvalidEventError) return refuseWith(request, reply, 422, error.message);
       throw error;
     }
     const outOfBounds = boundsProblem(event, tracker.title);
-    if (outOfBounds) return fail(reply, 422, outOfBounds);
+    if (outOfBounds) return refuseWith(request, reply, 422, outOfBounds);
     const outOfTime = timeProblem(event.timestamp, receivedAt, maxEventAgeMs, maxEventAgeMs < options.maxEventAgeMs ? `${tracker.title}'s limit` : undefined);
-    if (outOfTime) {
-      request.log.warn({ timestamp: event.timestamp, issueKey: event.ticket?.key }, `webhook refused: ${outOfTime}`);
-      return fail(reply, 422, outOfTime);
-    }
+    if (outOfTime) return refuseWith(request, reply, 422, outOfTime, outOfTime, { timestamp: event.timestamp, issueKey: event.ticket?.key });
 
     const hash = bodySha256(raw);
     const { key: deliveryKey, identifier } = tracker.deliveryKey(event, request.headers, hash);
@@ -185,7 +225,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       headers,
       body: text,
       bodySha256: hash,
-      eventTimestamp: event.timestamp,
+      // A Jira `timestamp` that is not a time (timestampSource `receipt`) is replaced by the receipt time.
+      eventTimestamp: event.timestamp ?? (event.timestampSource === 'receipt' ? receivedAt : null),
+      timestampSource: event.timestampSource ?? (event.timestamp === null ? null : 'event'),
       receivedAt,
       // Every copy of a body accepted by the age check arrives within maxEventAge + skew of the first one. A body
       // with no signed time (GitHub's) cannot be aged, so the same bytes are a duplicate whenever they come again.
@@ -195,6 +237,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
       { tracker: tracker.name, deliveryId: recorded.id, deliveryKey, event: event.event, issueKey: event.ticket?.key, duplicate: recorded.duplicate, auth: auth.method },
       recorded.duplicate ? 'duplicate delivery acknowledged' : 'delivery stored',
     );
+    count(recorded.duplicate ? 'duplicate' : 'accepted');
     return reply.code(200).send({ status: recorded.duplicate ? 'duplicate' : 'accepted', deliveryId: recorded.id });
   });
 }

@@ -26,6 +26,7 @@ import type { Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { LiveRules } from '../rules/live-rules.js';
 import type { Rule } from '../rules/rules-file.js';
+import { recordRunMetrics } from '../metrics/run-metrics.js';
 import { executeRun, LeaseLostError } from './execute-run.js';
 import { DeliveryPruner } from './prune-deliveries.js';
 import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
@@ -180,6 +181,7 @@ export class Worker {
         const claimant = { owner: this.owner, leaseMs: this.leaseMs };
         for (const run of claimDueRuns(o.db, free, busyTickets, claimant, Date.now(), listPausedHandlers(o.db))) {
           const lease = new AbortController();
+          const startedAt = performance.now();
           const done = executeRun(run, {
             db: o.db,
             handlers: this.handlers,
@@ -196,6 +198,7 @@ export class Worker {
             retryBaseMs: o.retryBaseMs,
             jiraTimeoutMs: o.jiraTimeoutMs,
           })
+            .then((outcome) => recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000))
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
             .finally(() => {
               this.inFlight.delete(run.id);

@@ -6,7 +6,7 @@ describe('auth configuration', () => {
   it('defaults to tokens and sessions only: no proxy, 12 h sessions, 20 failures a minute, webhook auth required', () => {
     const config = loadConfig({});
     expect(config.insecureNoAuth).toBe(false);
-    expect(config.auth).toEqual({ proxyHeader: null, trustedProxies: [], proxyRoles: {}, sessionTtlMs: 12 * 3_600_000, failureLimit: 20 });
+    expect(config.auth).toEqual({ proxyHeader: null, trustedProxies: [], proxyRoles: {}, sessionTtlMs: 12 * 3_600_000, failureLimit: 20, metricsPublic: false });
   });
 
   it('parses the proxy header, proxy addresses, roles (identities lower-cased), session hours and failure limit', () => {
@@ -25,6 +25,7 @@ describe('auth configuration', () => {
       proxyRoles: { 'maya@acme.com': 'admin', 'lead@acme.com': 'operator', '*': 'auditor' },
       sessionTtlMs: 1_800_000,
       failureLimit: 0,
+      metricsPublic: false,
     });
   });
 

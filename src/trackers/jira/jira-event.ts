@@ -12,7 +12,7 @@
  * "Issue data" (`{ id, key, fields, ... }`, https://support.atlassian.com/cloud-automation/docs/issue-data-automation-format-payload-for-send-web-request).
  */
 import { z } from 'zod';
-import { InvalidEventError, type EventKind, type TrackerEvent } from '../tracker.js';
+import { InvalidEventError, type EventKind, type TimestampSource, type TrackerEvent } from '../tracker.js';
 import { issueToTicket, person, restIssueSchema } from './jira-issue.js';
 
 const changelogItem = z.looseObject({
@@ -26,7 +26,8 @@ const changelogItem = z.looseObject({
 /** The admin-webhook envelope. */
 export const webhookEnvelopeSchema = z.looseObject({
   webhookEvent: z.string().min(1),
-  timestamp: z.number().nullish(),
+  // Lenient (issue 13): bridges and proxies re-serialise Jira's number as a date string; see eventTime.
+  timestamp: z.unknown().optional(),
   issue_event_type_name: z.string().nullish(),
   user: person,
   issue: restIssueSchema.nullish(),
@@ -100,11 +101,13 @@ function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEve
   const ticket = envelope.issue ? issueToTicket(envelope.issue) : null;
   const { added, removed } = labelChanges(envelope.changelog?.items ?? []);
   const actorOf = (p: z.output<typeof person>) => p?.accountId ?? p?.name ?? p?.key ?? null;
+  const time = eventTime(envelope.timestamp);
   return {
     event: envelope.webhookEvent,
     kind: jiraEventKind(envelope.webhookEvent),
     eventType: envelope.issue_event_type_name ?? null,
-    timestamp: envelope.timestamp ?? null,
+    timestamp: time.timestamp,
+    ...(time.source ? { timestampSource: time.source } : {}),
     actor: actorOf(envelope.user) ?? actorOf(envelope.comment?.updateAuthor) ?? actorOf(envelope.comment?.author),
     ticket,
     labelsAdded: added,
@@ -118,6 +121,36 @@ function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEve
       selfOf(envelope.comment?.updateAuthor),
     ]),
   };
+}
+
+/** ISO 8601 date-time, with Jira's `+0000` offset form too (`2026-11-29T19:36:50.123+0000`). */
+const ISO_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
+/** RFC 7231 IMF-fixdate / RFC 2822 (`Sun, 29 Nov 2026 19:36:50 GMT`), what HTTP-minded bridges write. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
+
+/**
+ * The envelope's `timestamp` as epoch ms and where it came from. Jira sends a number (epoch ms; source `event`).
+ * Some bridges re-serialise it as a string: an ISO 8601 date-time (Jira's own `2026-11-29T19:36:50.123+0000` form; no
+ * offset = UTC), an HTTP date, or the digits of epoch ms are read as a time (`parsed`). Anything else (another string,
+ * a boolean, an object) is not a time: `timestamp` null and source `receipt` (the receiver stores the receipt time).
+ * Absent or null → `{ timestamp: null }` (Automation bodies carry none). Deflect uses the time only for the age check
+ * and to order events of one ticket, so refusing the delivery for it would cost more than it protects.
+ */
+export function eventTime(value: unknown): { timestamp: number | null; source?: TimestampSource } {
+  if (value === undefined || value === null) return { timestamp: null };
+  if (typeof value === 'number' && Number.isFinite(value)) return { timestamp: value, source: 'event' };
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (/^\d{1,16}$/.test(text)) return { timestamp: Number(text), source: 'parsed' };
+    const iso = ISO_DATE_TIME.exec(text);
+    let ms = Number.NaN;
+    if (iso) {
+      const zone = iso[3] ? (iso[3].toUpperCase() === 'Z' ? 'Z' : `${iso[3].slice(0, 3)}:${iso[3].slice(-2)}`) : 'Z';
+      ms = Date.parse(`${iso[1]}T${iso[2]}${zone}`);
+    } else if (HTTP_DATE.test(text)) ms = Date.parse(text);
+    if (Number.isFinite(ms)) return { timestamp: ms, source: 'parsed' };
+  }
+  return { timestamp: null, source: 'receipt' };
 }
 
 function selfOf(value: unknown): string | null {

@@ -1,0 +1,49 @@
+/**
+ * `GET /metrics`: Prometheus text exposition format 0.0.4
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format) of the process-wide instruments
+ * (`metrics.ts`) plus four gauges read from SQLite when scraped (a handful of indexed counts per scrape, none per
+ * request):
+ * - `deflect_queue_lag`: pending deliveries + runs due now (not counting paused handlers' runs), as `/readyz` counts it;
+ * - `deflect_dead_letters`: runs in the dead-letter state (`dead`);
+ * - `deflect_paused_handlers`: handlers paused after repeated failures or by an operator;
+ * - `deflect_oldest_pending_delivery_seconds`: age of the oldest delivery not yet routed, seconds (0 when none waits).
+ * Access: any role (`GET /metrics` row in route-access.ts), or public with `DEFLECT_METRICS_PUBLIC=true`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Gauge, Registry } from 'prom-client';
+import type { Db } from '../db/client.js';
+import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
+import { listPausedHandlers } from '../db/handler-states.js';
+import { countRuns } from '../db/runs.js';
+import { metricsRegistry } from './metrics.js';
+
+export interface MetricsRouteOptions {
+  db: Db;
+}
+
+export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
+  const { db } = options;
+  // The database gauges belong to this app's database, so they live in a registry of their own.
+  const databaseRegistry = new Registry();
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [databaseRegistry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('deflect_queue_lag', 'Deliveries waiting to be routed plus runs due now (runs of paused handlers not counted).', () => countPendingDeliveries(db) + countRuns(db).due);
+  gauge('deflect_dead_letters', 'Runs in the dead-letter state (attempts exhausted), waiting for deflect runs retry.', () => countRuns(db).byStatus.dead ?? 0);
+  gauge('deflect_paused_handlers', 'Handlers paused (after repeated failures or by an operator).', () => listPausedHandlers(db).size);
+  gauge('deflect_oldest_pending_delivery_seconds', 'Age of the oldest delivery not yet routed, seconds; 0 when none waits.', () => {
+    const oldest = oldestPendingDeliveryAt(db);
+    return oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = (await metricsRegistry.metrics()) + (await databaseRegistry.metrics());
+    return reply.type(metricsRegistry.contentType).send(text);
+  });
+}
