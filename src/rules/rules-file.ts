@@ -13,6 +13,9 @@
  *     issueTypes: [Task]             # optional: only these issue types (case-insensitive)
  *     on: [created, label-added]     # optional triggers, this is the default (plus automation)
  *     continue: false                # optional: keep evaluating later rules after this one matches
+ *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
+ *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
+ *     scopeMessage: Ask #platform-help to join.            # optional: one comment to reporters outside the scope
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -47,6 +50,11 @@ const ruleSchema = z
     issueTypes: nonEmptyStrings.optional(),
     on: z.array(z.enum(TRIGGERS)).min(1).optional(),
     continue: z.boolean().default(false),
+    // --- scope (issue 11: early adopters; see src/rules/scope.ts) ---
+    reporters: nonEmptyStrings.max(1000).optional(),
+    groups: nonEmptyStrings.max(100).optional(),
+    scopeMessage: z.string().trim().min(1).max(2000).optional(),
+    // --- end scope ---
   })
   .strict();
 
@@ -101,6 +109,14 @@ export interface Rule {
   issueTypes: string[] | null;
   on: Trigger[];
   continue: boolean;
+  // --- scope (issue 11: early adopters; see src/rules/scope.ts) ---
+  /** Only tickets whose reporter (account id / login / email, lower-cased) is listed, or is in one of `groups`; null = anyone. */
+  reporters?: string[] | null;
+  /** Tracker groups / teams (as written: Jira group name, GitHub `org/team-slug`, Linear team key or name); null = none. */
+  groups?: string[] | null;
+  /** Text of the one comment an out-of-scope reporter gets (once per ticket and rule); null = no comment. */
+  scopeMessage?: string | null;
+  // --- end scope ---
 }
 
 /** A rules file that cannot be used: `message` starts with `path:line:column`. */
@@ -182,6 +198,10 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       issueTypes: raw.issueTypes?.map((t) => t.toLowerCase()) ?? null,
       on: raw.on ?? [...DEFAULT_TRIGGERS],
       continue: raw.continue,
+      // --- scope ---
+      reporters: raw.reporters?.map((r) => r.toLowerCase()) ?? null,
+      groups: raw.groups ?? null,
+      scopeMessage: raw.scopeMessage ?? null,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
