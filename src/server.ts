@@ -17,6 +17,9 @@ import { createTrackerClients } from './trackers/clients.js';
 import type { TrackerName } from './trackers/tracker.js';
 import { DEFAULT_ESTIMATES, loadRulesConfig, type RulesConfig } from './rules/rules-file.js';
 import { Worker } from './worker/worker.js';
+import { createGroupDirectory } from './scope/group-directory.js';
+import { MembershipCache } from './scope/membership-cache.js';
+import { createScopeMessageHandler } from './scope/scope-message-handler.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -114,10 +117,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const liveTrackers = new Set<TrackerName>(Object.entries(trackerClients).filter(([, c]) => c != null).map(([name]) => name as TrackerName));
   if (api) liveTrackers.add('jira');
 
+  // Rule scope (issue 11): group lookups are cached; an answer arriving wakes the worker to route what waited for it.
+  let wakeWorker = () => {};
+  const membership = new MembershipCache({ directory: createGroupDirectory(config), ttlMs: config.scopeCacheTtlMs, logger, onResolved: () => wakeWorker() });
   const worker = new Worker({
     db,
     rules,
-    handlers,
+    handlers: [...handlers, createScopeMessageHandler(() => rules)],
+    membership,
     api,
     trackerClients,
     liveTrackers,
@@ -137,7 +144,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  wakeWorker = () => worker.wake();
+  const routing = { membership, rules, dryRun: config.dryRun, liveTrackers, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,
