@@ -105,10 +105,10 @@ export function explainRules(event: TrackerEvent, rules: readonly Rule[], option
   return rules.map((rule) => {
     const verdict = (matched: boolean, reason: string): RuleExplanation => ({ rule: rule.name, handler: rule.handler, matched, reason });
     if (!facts) return verdict(false, ignored!);
-    if (winner) return verdict(false, `rule ${winner.name} #${winner.index} matched first and does not say continue: true`);
-    if (handlers.has(rule.handler)) return verdict(false, `handler ${rule.handler} already matched by an earlier rule (each handler runs at most once per delivery)`);
     const check = checkRule(rule, facts, options);
     if (!check.ok) return verdict(false, check.reason);
+    if (winner) return verdict(false, `${check.reason} would match, but rule ${winner.name} #${winner.index} matched first (first match wins; continue: true on it lets later rules match)`);
+    if (handlers.has(rule.handler)) return verdict(false, `${check.reason} would match, but handler ${rule.handler} already matched by an earlier rule (each handler runs at most once per delivery)`);
     handlers.add(rule.handler);
     if (!rule.continue) winner = rule;
     return verdict(true, check.reason);
