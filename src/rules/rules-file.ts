@@ -15,7 +15,7 @@
  *     continue: false                # optional: keep evaluating later rules after this one matches
  *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
  *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
- *     scopeMessage: Ask #platform-help to join.            # optional: one comment to reporters outside the scope
+ *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with

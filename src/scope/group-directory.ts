@@ -7,8 +7,8 @@
  * Protocol facts:
  * - Jira Cloud: `GET /rest/api/3/user/groups?accountId=` → `[{ name, groupId, self }]` (shared OpenAPI
  *   `swagger-v3.v3.json`, "Get user groups"; jira.js `users.getUserGroups`); 404 = no such user.
- * - Jira Data Center: `GET /rest/api/2/user?username=&expand=groups` → `{ groups: { items: [{ name }] } }` (jira.js
- *   Version2 `users.getUser`).
+ * - Jira Data Center: `GET /rest/api/2/user?username=&expand=groups` → `{ groups: { items: [{ name }] } }` (Jira Server
+ *   REST reference, "user" resource; sent through jira.js `sendRequest`, as its typed `getUser` knows only accountId).
  * - GitHub: `GET /orgs/{org}/teams/{team_slug}/memberships/{username}` → 200 `{ state: 'active' | 'pending' }`, 404 when
  *   the user is not a member (https://docs.github.com/en/rest/teams/members#get-team-membership-for-a-user); a group is
  *   written `org/team-slug`. Only `active` counts.
@@ -48,7 +48,11 @@ export function jiraGroupLookup(jira: JiraConfig, timeoutMs: number) {
     const client = new Version2Client({ host: jira.baseUrl, authentication: { oauth2: { accessToken: jira.pat } }, baseRequestConfig });
     return async (user: string, groups: readonly string[]) => {
       try {
-        const found = (await client.users.getUser({ username: user, expand: 'groups' } as never)) as { groups?: { items?: Array<{ name?: string }> } };
+        // jira.js models Cloud's v2 (accountId only), so the Data Center query is sent as a plain request.
+        const found = await client.sendRequest<{ groups?: { items?: Array<{ name?: string }> } }>(
+          { url: '/rest/api/2/user', method: 'GET', params: { username: user, expand: 'groups' } },
+          undefined as never,
+        );
         return byName(groups, (found.groups?.items ?? []).map((g) => g.name ?? ''));
       } catch (error) {
         return all(groups, { error: failure('Jira', 'GET /rest/api/2/user?expand=groups', error) });
