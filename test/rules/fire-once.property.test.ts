@@ -19,8 +19,7 @@ import { listRuns } from '../../src/db/runs.js';
 import { RecordAndRoute } from '../../src/pipeline/record-and-route.js';
 import { parseRules } from '../../src/rules/rules-file.js';
 import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
-import { freshDir } from '../support/deflect-under-test.js';
-import { SITE } from '../reliability/helpers.js';
+import { EXAMPLE_SITE as SITE, freshDir } from '../support/deflect-under-test.js';
 
 const LABELS = ['access-request', 'new-repo', 'audit-me', 'other'] as const;
 const rules = parseRules(
