@@ -66,7 +66,9 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
   const membership = options.membership ?? null;
   const classifyOptions = { selfAccountId: options.selfAccountId, membershipOf: membership?.membershipOf };
   // Group lookups never happen here (this may run inside the receipt transaction): start them for later and defer.
-  const unresolved = membership ? classify(event, options.rules, classifyOptions).unresolved : [];
+  // (An event from a foreign site is ignored without looking anything up.)
+  const foreignEvent = tracker === 'jira' && foreignSite(event.selfHosts, acceptedHosts(options)) !== null;
+  const unresolved = membership && !foreignEvent ? classify(event, options.rules, classifyOptions).unresolved : [];
   if (unresolved.length > 0) {
     setImmediate(() => void membership!.prefetch(unresolved));
     log.debug({ groups: unresolved.map((q) => q.group) }, 'delivery waits for group membership lookups');
