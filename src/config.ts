@@ -124,6 +124,7 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_REQUEST_TIMEOUT_MS` | whole request (headers and body) and idle-socket timeout, ms | `30000` |
  * | `DEFLECT_KEEP_ALIVE_TIMEOUT_MS` | idle keep-alive connection timeout, ms | `5000` |
  * | `DEFLECT_MAX_CONNECTIONS` | open connections accepted at once (further ones are closed as they arrive) | `1024` |
+ * | `DEFLECT_SCOPE_CACHE_TTL` | how long a looked-up group/team membership of a reporter (rule `groups`) is reused (`30m`, `12h`, ...); failed lookups are retried after at most a minute | `10m` |
  * | `DEFLECT_BODY_BYTES_IN_FLIGHT` | webhook body bytes being received at once; more → 503 with `Retry-After` | `33554432` (32 MiB) |
  * | `DEFLECT_METRICS_PUBLIC` | `true` serves `GET /metrics` without a token (else any role's token) | `false` |
  * | `DEFLECT_RECONCILE_EVERY` | scheduled reconcile of each tracker with credentials (`30m`, `1h`; `off` disables) | `15m` |
@@ -216,6 +217,7 @@ export const envSchema = z.object({
     .optional()
     .transform((v) => v?.replace(/\/+$/, '')),
   DEFLECT_MAX_EVENT_AGE: duration('DEFLECT_MAX_EVENT_AGE', '24h'),
+  DEFLECT_SCOPE_CACHE_TTL: duration('DEFLECT_SCOPE_CACHE_TTL', '10m'),
   DEFLECT_REQUEST_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.requestTimeoutMs),
   DEFLECT_KEEP_ALIVE_TIMEOUT_MS: positiveInt(RECEIVER_LIMITS.keepAliveTimeoutMs),
   DEFLECT_MAX_CONNECTIONS: positiveInt(RECEIVER_LIMITS.maxConnections),
@@ -290,6 +292,8 @@ export interface Config {
   insecureNoAuth: boolean;
   /** How long a claim on a running run holds without renewal, ms (renewed every third of it). */
   runLeaseMs: number;
+  /** How long a looked-up group membership is reused, ms (`DEFLECT_SCOPE_CACHE_TTL`). */
+  scopeCacheTtlMs: number;
   /** Age after which delivery bodies and headers are pruned, ms; null = keep forever. */
   deliveryRetentionMs: number | null;
   /** `/readyz` is unavailable below this much free space on the database's filesystem, bytes; 0 = no check. */
@@ -388,6 +392,7 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     reconcileEveryMs: e.DEFLECT_RECONCILE_EVERY,
     githubRepos: e.DEFLECT_GITHUB_REPOS,
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
+    scopeCacheTtlMs: e.DEFLECT_SCOPE_CACHE_TTL,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
     minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,
     jiraSiteUrl: e.JIRA_SITE_URL ?? e.JIRA_BASE_URL ?? null,

@@ -23,6 +23,9 @@ import { RulesFileError } from './rules/rules-file.js';
 import { enableProcessMetrics } from './metrics/metrics.js';
 import { startReconcileSchedule, type ReconcileSchedule } from './worker/reconcile-schedule.js';
 import { Worker } from './worker/worker.js';
+import { createGroupDirectory } from './scope/group-directory.js';
+import { MembershipCache } from './scope/membership-cache.js';
+import { createScopeMessageHandler } from './scope/scope-message-handler.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -136,11 +139,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const liveTrackers = new Set<TrackerName>(Object.entries(trackerClients).filter(([, c]) => c != null).map(([name]) => name as TrackerName));
   if (api) liveTrackers.add('jira');
 
+  // Rule scope (issue 11): group lookups are cached; an answer arriving wakes the worker to route what waited for it.
+  let wakeWorker = () => {};
+  const membership = new MembershipCache({ directory: createGroupDirectory(config), ttlMs: config.scopeCacheTtlMs, logger, onResolved: () => wakeWorker() });
   const worker = new Worker({
     db,
     rules,
     liveRules,
-    handlers,
+    // The built-in scope-message run reads the rules in force (live reload).
+    handlers: [...handlers, createScopeMessageHandler(() => liveRules.current.rules)],
+    membership,
     api,
     trackerClients,
     liveTrackers,
@@ -161,7 +169,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
   });
-  const routing = { rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  wakeWorker = () => worker.wake();
+  const routing = { membership, rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
   const app = await buildApp({
     config,
     db,

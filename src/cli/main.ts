@@ -12,6 +12,7 @@ import { registerPruneCommand } from './commands/prune-command.js';
 import { registerReconcileCommand } from './commands/reconcile-command.js';
 import { registerReplayCommand } from './commands/replay-command.js';
 import { registerReportCommand } from './commands/report-command.js';
+import { registerRulesCommand } from './commands/rules-command.js';
 import { registerRunsCommand } from './commands/runs-command.js';
 import { registerScaffoldCommand } from './commands/scaffold-command.js';
 import { registerServeCommand } from './commands/serve-command.js';
@@ -30,6 +31,7 @@ for (const register of [
   registerAuditCommand,
   registerReplayCommand,
   registerRunsCommand,
+  registerRulesCommand,
   registerHandlersCommand,
   registerReconcileCommand,
   registerPruneCommand,

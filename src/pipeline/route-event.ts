@@ -10,9 +10,12 @@ import { markDeliveryRouted } from '../db/deliveries.js';
 import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { siteHostOf, upsertTickets } from '../db/tickets.js';
-import { classify } from '../rules/classify.js';
+import { classify, type Classification } from '../rules/classify.js';
 import type { LiveRules } from '../rules/live-rules.js';
+import type { Ticket } from '../ticket.js';
 import type { Rule } from '../rules/rules-file.js';
+import type { MembershipCache } from '../scope/membership-cache.js';
+import { scopeMessageKey, SCOPE_MESSAGE_HANDLER } from '../scope/scope-message-handler.js';
 import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 
 export interface RoutingOptions {
@@ -47,7 +50,16 @@ export interface RoutingOptions {
    * URLs (reconcile reads issues through it) count as the site's own, and their tickets are keyed by `siteUrl`.
    */
   siteAliases?: readonly string[];
+  /**
+   * Group membership answers for rules with `groups` (issue 11). When an answer is missing, routing leaves the
+   * delivery `pending` (nothing written), asks the cache to look it up outside the transaction, and routes it on a
+   * later worker turn (decision 008). Absent: such rules see no membership (out of scope, with the reason).
+   */
+  membership?: MembershipCache | null;
 }
+
+/** What {@link routeEvent} did: `routed` (status and reason written) or `deferred` (left `pending`: a group lookup is running). */
+export type RouteOutcome = 'routed' | 'deferred';
 
 /** What routing needs of a stored delivery. */
 export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKey' | 'eventTimestamp' | 'receivedAt'>;
@@ -58,9 +70,23 @@ export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKe
  * transaction (a savepoint when called inside another transaction, as record-and-route's group commit does).
  * @throws whatever the database throws; nothing of this delivery's routing is then kept.
  */
-export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): void {
+export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): RouteOutcome {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   const tracker: TrackerName = event.ticket?.tracker ?? 'jira';
+  const membership = options.membership ?? null;
+  // The rules in force now (live reload), read once for this event.
+  const current = options.liveRules?.current ?? { rules: options.rules, version: null };
+  const self = tracker === 'jira' ? options.selfAccountId : (options.selfActors?.[tracker] ?? null);
+  const classifyOptions = { selfAccountId: self, selfTracker: tracker, membershipOf: membership?.membershipOf };
+  // Group lookups never happen here (this may run inside the receipt transaction): start them for later and defer.
+  // (An event from a foreign site is ignored without looking anything up.)
+  const foreignEvent = tracker === 'jira' && foreignSite(event.selfHosts, acceptedHosts(options)) !== null;
+  const unresolved = membership && !foreignEvent ? classify(event, current.rules, classifyOptions).unresolved : [];
+  if (unresolved.length > 0) {
+    setImmediate(() => void membership!.prefetch(unresolved));
+    log.debug({ groups: unresolved.map((q) => q.group) }, 'delivery waits for group membership lookups');
+    return 'deferred';
+  }
   db.$client.transaction(() => {
     // The configured site is Jira's: GitHub and Linear events are authenticated by their own secrets.
     const accepted = tracker === 'jira' ? acceptedHosts(options) : null;
@@ -84,9 +110,7 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
-    const current = options.liveRules?.current ?? { rules: options.rules, version: null };
-    const self = tracker === 'jira' ? options.selfAccountId : (options.selfActors?.[tracker] ?? null);
-    const decision = classify(event, current.rules, { selfAccountId: self, selfTracker: tracker });
+    const decision = classify(event, current.rules, classifyOptions);
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {
@@ -110,10 +134,41 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       );
       if (id !== null) queued++;
     }
-    const reason = stale ? `${decision.reason} (older than the stored snapshot; ticket state not overwritten)` : decision.reason;
+    const notices = ticket && decision.matches.length === 0 ? queueScopeMessages(db, delivery, ticket, decision.outOfScope, dryRun, options.maxAttempts, now) : 0;
+    const withNotices = notices > 0 ? `${decision.reason}; early-access comment queued (scopeMessage)` : decision.reason;
+    const reason = stale ? `${withNotices} (older than the stored snapshot; ticket state not overwritten)` : withNotices;
     markDeliveryRouted(db, delivery.id, decision.matches.length > 0 ? 'routed' : 'ignored', reason, now);
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
   })();
+  return 'routed';
+}
+
+/**
+ * Queues the built-in `scope-message` run for each out-of-scope rule with a `scopeMessage`: once per ticket and rule
+ * ever (its idempotency key has no delivery part; a second one is dropped by the UNIQUE index), at most one per
+ * delivery (UNIQUE delivery + handler: a second rule's message goes with the ticket's next delivery). Only when no rule
+ * matched: a reporter some rule serves is not told they are out of another's scope. Returns how many were queued.
+ */
+function queueScopeMessages(
+  db: Db,
+  delivery: RoutableDelivery,
+  ticket: Ticket,
+  outOfScope: Classification['outOfScope'],
+  dryRun: boolean,
+  maxAttempts: number,
+  now: number,
+): number {
+  let queued = 0;
+  for (const { rule, reason } of outOfScope) {
+    if (!rule.scopeMessage) continue;
+    const id = enqueueRun(
+      db,
+      { deliveryId: delivery.id, ticketKey: ticket.key, handler: SCOPE_MESSAGE_HANDLER, reason: `${reason}: early-access comment (scopeMessage)`, dryRun, idempotencyKey: scopeMessageKey(ticket.key, rule.name), maxAttempts, ticket },
+      now,
+    );
+    if (id !== null) queued++;
+  }
+  return queued;
 }
 
 /** The hosts of the configured site and its aliases (computed once per routing options), or null when none is set. */

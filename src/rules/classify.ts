@@ -2,8 +2,10 @@
  * Classification: which handlers (if any) a delivery routes to, and why. Pure: no I/O.
  * Every decision comes with a reason sentence that is stored for the audit.
  */
-import type { TrackerEvent } from '../trackers/tracker.js';
+import type { Ticket } from '../ticket.js';
+import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 import type { Rule, Trigger } from './rules-file.js';
+import { checkScope, type MembershipOf, type MembershipQuestion } from './scope.js';
 
 export interface RouteMatch {
   rule: Rule;
@@ -18,6 +20,16 @@ export interface Classification {
   matches: RouteMatch[];
   /** One sentence for the delivery: the matches joined, or why nothing matched. */
   reason: string;
+  /** Rules that matched everything but the scope (reporters/groups), with the reason: the `scopeMessage` comments. */
+  outOfScope: OutOfScope[];
+  /** Membership questions with no answer in `membershipOf`: routing looks them up and routes again. */
+  unresolved: MembershipQuestion[];
+}
+
+/** A rule the ticket would match but for its reporter (see `scope.ts`). */
+export interface OutOfScope {
+  rule: Rule;
+  reason: string;
 }
 
 export interface ClassifyOptions {
@@ -25,6 +37,8 @@ export interface ClassifyOptions {
   selfAccountId?: string | null;
   /** The tracker `selfAccountId` belongs to, for the reason (default jira). */
   selfTracker?: string;
+  /** Group membership answers at hand (no I/O); absent = none looked up (rules with `groups` report them unresolved). */
+  membershipOf?: MembershipOf;
 }
 
 /** Triggers an event can fire, from its tracker-neutral kind. `label-added` only when the event adds a label. */
@@ -43,56 +57,131 @@ export function triggersOf(event: TrackerEvent): Trigger[] {
 
 /**
  * Applies the rules to an event, top to bottom; the first match wins unless the rule says `continue: true`.
- * Each handler is matched at most once per delivery.
+ * Each handler is matched at most once per delivery. Shares its per-rule checks with {@link explainRules}.
  */
 export function classify(event: TrackerEvent, rules: readonly Rule[], options: ClassifyOptions = {}): Classification {
-  const none = (reason: string): Classification => ({ matches: [], reason });
-  if (options.selfAccountId && event.actor === options.selfAccountId) {
-    const tracker = { jira: 'Jira', github: 'GitHub', linear: 'Linear' }[options.selfTracker ?? 'jira'] ?? options.selfTracker;
-    return none(`ignored: caused by deflect's own ${tracker} account (${options.selfAccountId})`);
-  }
-  if (!event.ticket) return none(`ignored: ${event.event} carries no issue`);
-  const triggers = triggersOf(event);
-  if (triggers.length === 0) return none(`ignored: ${event.event} is not routed (rules fire on issue created, updated or label added, and Automation requests)`);
-  if (event.ticket.labels === null) return none(`ignored: the ${event.event} payload carries no labels`);
-
-  const labels = event.ticket.labels.map((l) => l.toLowerCase());
-  const project = event.ticket.project?.toLowerCase() ?? null;
-  const tracker = event.ticket.tracker ?? 'jira';
-  const issueType = event.ticket.issueType?.toLowerCase() ?? null;
+  const none = (reason: string): Classification => ({ matches: [], reason, outOfScope: [], unresolved: [] });
+  const ignored = ignoredReason(event, options);
+  if (ignored) return none(ignored);
+  const facts = factsOf(event);
   const matches: RouteMatch[] = [];
   const nearMisses: string[] = [];
+  const outOfScope: OutOfScope[] = [];
+  const unresolved: MembershipQuestion[] = [];
   for (const rule of rules) {
     if (matches.some((m) => m.handler === rule.handler)) continue;
-    const label = firstMatchingLabel(rule, triggers, labels, event.labelsAdded);
-    if (!label) {
-      const carried = rule.labels.find((l) => labels.includes(l));
-      if (carried) nearMisses.push(`label ${carried} matches rule ${rule.name} #${rule.index}, which fires on [${rule.on.join(', ')}], not on this ${triggers.join('/')}`);
+    const check = checkRule(rule, facts, options);
+    if (!check.ok) {
+      if (check.nearMiss) nearMisses.push(check.reason);
+      if (check.scope) outOfScope.push({ rule, reason: check.reason });
+      unresolved.push(...(check.unresolved ?? []));
       continue;
     }
-    const off = offReason(rule);
-    if (off) {
-      nearMisses.push(off);
-      continue;
-    }
-    if (rule.trackers && !rule.trackers.includes(tracker)) {
-      nearMisses.push(`rule ${rule.name} #${rule.index} is for trackers [${rule.trackers.join(', ')}], not ${tracker}`);
-      continue;
-    }
-    if (rule.projects && (project === null || !rule.projects.includes(project))) {
-      nearMisses.push(`rule ${rule.name} #${rule.index} is for projects [${rule.projects.join(', ')}], not ${project ?? 'an unknown project'}`);
-      continue;
-    }
-    if (rule.issueTypes && (issueType === null || !rule.issueTypes.includes(issueType))) {
-      nearMisses.push(`rule ${rule.name} #${rule.index} is for issue types [${rule.issueTypes.join(', ')}], not ${issueType ?? 'an unknown type'}`);
-      continue;
-    }
-    matches.push({ rule, handler: rule.handler, label, reason: `label ${label} → ${rule.handler} (rule ${rule.name} #${rule.index})` });
+    matches.push({ rule, handler: rule.handler, label: check.label, reason: check.reason });
     if (!rule.continue) break;
   }
-  if (matches.length > 0) return { matches, reason: matches.map((m) => m.reason).join('; ') };
+  if (matches.length > 0) return { matches, reason: matches.map((m) => m.reason).join('; '), outOfScope, unresolved };
+  const labels = facts.labels;
   const base = labels.length === 0 ? 'no rule matches: the ticket has no labels' : `no rule matches labels [${labels.join(', ')}]`;
-  return none(nearMisses.length > 0 ? `${base} (${nearMisses.join('; ')})` : base);
+  return { ...none(nearMisses.length > 0 ? `${base} (${nearMisses.join('; ')})` : base), outOfScope, unresolved };
+}
+
+/** One rule's verdict for the rule tester (`deflect rules test`): the interface `{ rule, handler, matched, reason }`. */
+export interface RuleExplanation {
+  rule: string;
+  handler: string;
+  matched: boolean;
+  reason: string;
+}
+
+/**
+ * Every rule with matched / not matched and why, in file order, by the same checks as {@link classify} (including
+ * first-match-wins: a rule after a winning rule without `continue` is "not matched"). Pure; membership answers come
+ * from `options.membershipOf` (a rule whose groups were not looked up says so).
+ */
+export function explainRules(event: TrackerEvent, rules: readonly Rule[], options: ClassifyOptions = {}): RuleExplanation[] {
+  const ignored = ignoredReason(event, options);
+  const facts = ignored ? null : factsOf(event);
+  const handlers = new Set<string>();
+  let winner: Rule | null = null;
+  return rules.map((rule) => {
+    const verdict = (matched: boolean, reason: string): RuleExplanation => ({ rule: rule.name, handler: rule.handler, matched, reason });
+    if (!facts) return verdict(false, ignored!);
+    const check = checkRule(rule, facts, options);
+    if (!check.ok) return verdict(false, check.reason);
+    if (winner) return verdict(false, `${check.reason} would match, but rule ${winner.name} #${winner.index} matched first (first match wins; continue: true on it lets later rules match)`);
+    if (handlers.has(rule.handler)) return verdict(false, `${check.reason} would match, but handler ${rule.handler} already matched by an earlier rule (each handler runs at most once per delivery)`);
+    handlers.add(rule.handler);
+    if (!rule.continue) winner = rule;
+    return verdict(true, check.reason);
+  });
+}
+
+/** Why the whole event is ignored before any rule is tried, or null. */
+function ignoredReason(event: TrackerEvent, options: ClassifyOptions): string | null {
+  if (options.selfAccountId && event.actor === options.selfAccountId) {
+    const tracker = { jira: 'Jira', github: 'GitHub', linear: 'Linear' }[options.selfTracker ?? 'jira'] ?? options.selfTracker;
+    return `ignored: caused by deflect's own ${tracker} account (${options.selfAccountId})`;
+  }
+  if (!event.ticket) return `ignored: ${event.event} carries no issue`;
+  if (triggersOf(event).length === 0) return `ignored: ${event.event} is not routed (rules fire on issue created, updated or label added, and Automation requests)`;
+  if (event.ticket.labels === null) return `ignored: the ${event.event} payload carries no labels`;
+  return null;
+}
+
+/** What the per-rule checks read of an event that carries a ticket with labels. */
+interface EventFacts {
+  ticket: Ticket;
+  triggers: Trigger[];
+  labels: string[];
+  labelsAdded: string[];
+  project: string | null;
+  tracker: TrackerName;
+  issueType: string | null;
+}
+
+function factsOf(event: TrackerEvent): EventFacts {
+  const ticket = event.ticket!;
+  return {
+    ticket,
+    triggers: triggersOf(event),
+    labels: ticket.labels!.map((l) => l.toLowerCase()),
+    labelsAdded: event.labelsAdded,
+    project: ticket.project?.toLowerCase() ?? null,
+    tracker: ticket.tracker ?? 'jira',
+    issueType: ticket.issueType?.toLowerCase() ?? null,
+  };
+}
+
+type RuleCheck =
+  | { ok: true; label: string; reason: string }
+  | { ok: false; reason: string; nearMiss: boolean; scope?: boolean; unresolved?: MembershipQuestion[] };
+
+/**
+ * One rule against one event: label and trigger, mode, trackers, projects, issue types, scope — in that order, the
+ * first failing check gives the reason. Adding a check (a rule mode, an approval) is one more line here.
+ */
+function checkRule(rule: Rule, f: EventFacts, options: ClassifyOptions): RuleCheck {
+  const miss = (reason: string, nearMiss = true): RuleCheck => ({ ok: false, reason, nearMiss });
+  const label = firstMatchingLabel(rule, f.triggers, f.labels, f.labelsAdded);
+  if (!label) {
+    const carried = rule.labels.find((l) => f.labels.includes(l));
+    if (carried) return miss(`label ${carried} matches rule ${rule.name} #${rule.index}, which fires on [${rule.on.join(', ')}], not on this ${f.triggers.join('/')}`);
+    return miss(`the ticket carries none of the labels [${rule.labels.join(', ')}] of rule ${rule.name} #${rule.index}`, false);
+  }
+  const off = offReason(rule);
+  if (off) return miss(off);
+  if (rule.trackers && !rule.trackers.includes(f.tracker)) return miss(`rule ${rule.name} #${rule.index} is for trackers [${rule.trackers.join(', ')}], not ${f.tracker}`);
+  if (rule.projects && (f.project === null || !rule.projects.includes(f.project))) {
+    return miss(`rule ${rule.name} #${rule.index} is for projects [${rule.projects.join(', ')}], not ${f.project ?? 'an unknown project'}`);
+  }
+  if (rule.issueTypes && (f.issueType === null || !rule.issueTypes.includes(f.issueType))) {
+    return miss(`rule ${rule.name} #${rule.index} is for issue types [${rule.issueTypes.join(', ')}], not ${f.issueType ?? 'an unknown type'}`);
+  }
+  const scope = checkScope(rule, f.ticket, options.membershipOf);
+  if (!scope.ok) return { ok: false, reason: scope.reason, nearMiss: true, scope: true, unresolved: scope.unresolved };
+  const within = scope.via ? `; in scope: ${scope.via}` : '';
+  return { ok: true, label, reason: `label ${label} → ${rule.handler} (rule ${rule.name} #${rule.index}${within})` };
 }
 
 /**

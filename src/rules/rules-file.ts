@@ -14,6 +14,9 @@
  *     on: [created, label-added]     # optional triggers, this is the default (plus automation)
  *     continue: false                # optional: keep evaluating later rules after this one matches
  *     mode: live                     # optional: off | shadow | live (default live); see RULE_MODES
+ *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
+ *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
+ *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -59,6 +62,11 @@ const ruleSchema = z
     // --- modes (issue 11): off = never matches; shadow = runs as a dry run ending `shadow`; live = acts (default).
     mode: z.enum(RULE_MODES).default('live'),
     // --- end modes
+    // --- scope (issue 11: early adopters; see src/rules/scope.ts) ---
+    reporters: nonEmptyStrings.max(1000).optional(),
+    groups: nonEmptyStrings.max(100).optional(),
+    scopeMessage: z.string().trim().min(1).max(2000).optional(),
+    // --- end scope ---
   })
   .strict();
 
@@ -117,6 +125,14 @@ export interface Rule {
   /** `off` | `shadow` | `live` (see {@link RULE_MODES}); the parser always sets it, absent (rules built in code) = `live`. */
   mode?: RuleMode;
   // --- end modes
+  // --- scope (issue 11: early adopters; see src/rules/scope.ts) ---
+  /** Only tickets whose reporter (account id / login / email, lower-cased) is listed, or is in one of `groups`; null = anyone. */
+  reporters?: string[] | null;
+  /** Tracker groups / teams (as written: Jira group name, GitHub `org/team-slug`, Linear team key or name); null = none. */
+  groups?: string[] | null;
+  /** Text of the one comment an out-of-scope reporter gets (once per ticket and rule); null = no comment. */
+  scopeMessage?: string | null;
+  // --- end scope ---
 }
 
 /** A rules file that cannot be used: `message` starts with `path:line:column`. */
@@ -199,6 +215,10 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       on: raw.on ?? [...DEFAULT_TRIGGERS],
       continue: raw.continue,
       mode: raw.mode, // modes (issue 11)
+      // --- scope ---
+      reporters: raw.reporters?.map((r) => r.toLowerCase()) ?? null,
+      groups: raw.groups ?? null,
+      scopeMessage: raw.scopeMessage ?? null,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));

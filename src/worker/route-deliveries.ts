@@ -8,7 +8,7 @@
 import type { Db } from '../db/client.js';
 import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
 import type { DeliveryRow } from '../db/schema.js';
-import { routeEvent, type RoutingOptions } from '../pipeline/route-event.js';
+import { routeEvent, type RouteOutcome, type RoutingOptions } from '../pipeline/route-event.js';
 import { trackerNamed } from '../trackers/index.js';
 
 /** Deliveries routed per worker turn. */
@@ -17,15 +17,18 @@ export const ROUTE_BATCH = 25;
 /**
  * Routes up to `limit` pending deliveries, oldest first, in ONE outer transaction (one fsync for the batch; each
  * delivery's own transaction nests as a savepoint, so a delivery that fails rolls back alone). Small batches keep
- * each turn short, so the receiver sharing the event loop is not held up. Returns how many were handled.
+ * each turn short, so the receiver sharing the event loop is not held up. A delivery waiting for a group membership
+ * lookup (rule `groups`, decision 008) stays `pending` and is not counted: the cache wakes the worker when the answer
+ * is in. Returns how many were handled (so a batch of waiting deliveries does not make the worker spin).
  */
 export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = ROUTE_BATCH): number {
   const pending = findPendingDeliveries(db, limit);
   if (pending.length === 0) return 0;
+  let deferred = 0;
   db.$client.transaction(() => {
     for (const delivery of pending) {
       try {
-        routeDelivery(db, delivery, options);
+        if (routeDelivery(db, delivery, options) === 'deferred') deferred++;
       } catch (error) {
         // One bad delivery must not block the others: keep it, marked failed with the error, for replay.
         markDeliveryRouted(db, delivery.id, 'failed', `routing failed: ${(error as Error).message}`);
@@ -33,7 +36,7 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
       }
     }
   })();
-  return pending.length;
+  return pending.length - deferred;
 }
 
 /**
@@ -41,14 +44,14 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
  * tracker it came from (`deliveries.source`). A body that no longer parses (it did at receipt) is marked ignored with
  * the reason.
  */
-export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): void {
+export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): RouteOutcome {
   let event;
   try {
     event = trackerNamed(delivery.source).parseEvent(JSON.parse(delivery.body), JSON.parse(delivery.headers || '{}') as Record<string, string>);
   } catch (error) {
     markDeliveryRouted(db, delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
     options.logger.warn({ err: error, deliveryId: delivery.id }, 'stored delivery does not parse; marked ignored');
-    return;
+    return 'routed';
   }
-  routeEvent(db, delivery, event, options, now);
+  return routeEvent(db, delivery, event, options, now);
 }

@@ -30,6 +30,7 @@ import { recordRunMetrics } from '../metrics/run-metrics.js';
 import { executeRun, LeaseLostError } from './execute-run.js';
 import { DeliveryPruner } from './prune-deliveries.js';
 import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
+import type { RoutingOptions } from '../pipeline/route-event.js';
 import type { TrackerClients } from '../trackers/index.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
@@ -57,6 +58,8 @@ export interface WorkerOptions {
   /** The Jira site deflect acts on; events from another site are recorded, never routed (see RoutingOptions). */
   siteUrl?: string | null;
   siteAliases?: readonly string[];
+  /** Group membership answers for rules with `groups` (see RoutingOptions.membership; issue 11). */
+  membership?: RoutingOptions['membership'];
   /** Longest sleep between two turns, ms (default 1000). */
   pollMs?: number;
   /** Per-ticket cap on actions per rolling hour; 0 = none. */
