@@ -14,7 +14,8 @@ import { statement } from './statements.js';
 import type { RunRow } from './schema.js';
 
 /** `planned` is the outcome of a dry run; `dead` is the dead-letter state (attempts exhausted). */
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'dead'] as const;
+// (approvals) `awaiting-approval` waits for an approver's `/approve`; `denied` and `expired` end such a run.
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'dead', 'awaiting-approval', 'denied', 'expired'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type RunOutcome = Exclude<RunStatus, 'queued' | 'running'>;
 

@@ -11,6 +11,7 @@ import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { siteHostOf, upsertTickets } from '../db/tickets.js';
 import { classify } from '../rules/classify.js';
+import { applyApprovalDecision, recordRunRule } from './approval-decisions.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 
@@ -94,9 +95,13 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
         now,
       );
       if (id !== null) queued++;
+      if (id !== null) recordRunRule(db, id, match.rule); // (approvals)
     }
-    const reason = stale ? `${decision.reason} (older than the stored snapshot; ticket state not overwritten)` : decision.reason;
-    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 ? 'routed' : 'ignored', reason, now);
+    // (approvals) an `/approve` or `/deny` comment decides the ticket's runs awaiting approval.
+    const approval = applyApprovalDecision(db, delivery.id, event, { selfAccountId: options.selfAccountId }, now);
+    const classified = approval ? `${approval.reason}; ${decision.reason}` : decision.reason;
+    const reason = stale ? `${classified} (older than the stored snapshot; ticket state not overwritten)` : classified;
+    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 || approval?.decided ? 'routed' : 'ignored', reason, now);
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
   })();
 }
