@@ -40,7 +40,7 @@ export function loadConfiguredRules(config: Config, logger: Logger): RulesConfig
   }
   const loaded = loadRulesConfig(
     config.rulesPath,
-    handlers.map((h) => h.name),
+    handlers, // (approvals) with their `options` schemas: `with:` is validated at load
   );
   logger.info({ rules: loaded.rules.length, path: config.rulesPath }, 'rules loaded');
   return loaded;
