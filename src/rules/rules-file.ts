@@ -179,7 +179,8 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
     const lines = parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     throw new RulesFileError(lines.join('\n'));
   }
-  const known = new Map(knownHandlers.map((h) => (typeof h === 'string' ? [h, undefined] : [h.name, h.options])));
+  // A name alone (tools that list handler names only) leaves `with:` unvalidated; a handler object validates it.
+  const known = new Map<string, z.ZodType | null | undefined>(knownHandlers.map((h) => (typeof h === 'string' ? [h, undefined] : [h.name, h.options ?? null])));
   const problems: string[] = [];
   const rules = parsed.data.rules.map((raw, i): Rule => {
     if (!known.has(raw.handler)) {
@@ -211,18 +212,20 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
 
 /**
  * (approvals) Validates a rule's `with:` by the handler's `options` schema; each problem is pushed as
- * `path:line:col: rules.N.with.field: message`. A handler without options accepts no `with:`.
+ * `path:line:col: rules.N.with.field: message`. A handler without options accepts no `with:`; a handler known by name
+ * only (`schema` undefined) keeps `with:` as given.
  * @returns the parsed options (defaults applied), `{}` when invalid or absent.
  */
 function handlerOptions(
   handler: string,
   given: Record<string, unknown> | undefined,
-  schema: z.ZodType | undefined,
+  schema: z.ZodType | null | undefined,
   at: Array<string | number>,
   where: (path: PropertyKey[]) => string,
   problems: string[],
 ): Record<string, unknown> {
-  if (!schema) {
+  if (schema === undefined) return given ?? {};
+  if (schema === null) {
     if (given !== undefined) problems.push(`${where(at)}: ${at.join('.')}: handler "${handler}" takes no options`);
     return {};
   }
