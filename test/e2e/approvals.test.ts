@@ -111,6 +111,11 @@ describe('approvals end to end', () => {
       { decision: 'requested', by: null, commentId: null },
       { decision: 'approved', by: 'lead-1', commentId: 'c-3' },
     ]);
+    const audit = await (await fetch(`${deflect.url}/api/runs?ticket=PLAT-201`, { headers: authHeader(deflect.db) })).json();
+    expect(audit.runs[0].approvals).toEqual([
+      expect.objectContaining({ decision: 'requested', by: null, expiresAt: expect.any(String) }),
+      expect.objectContaining({ decision: 'approved', by: 'lead-1', commentId: 'c-3' }),
+    ]);
   });
 
   it('a read request needs no approval', async () => {
