@@ -137,3 +137,8 @@ export function findExpiredApprovalRuns(db: Db, now = Date.now()): number[] {
     ).all(now) as Array<{ id: number }>
   ).map((row) => row.id);
 }
+
+/** Whether a decision carried by tracker comment `commentId` was already recorded (Jira may send one comment twice: `comment_created` and `jira:issue_updated`). */
+export function isApprovalCommentRecorded(db: Db, commentId: string): boolean {
+  return statement(db, 'SELECT 1 FROM approvals WHERE comment_id = ? LIMIT 1').get(commentId) !== undefined;
+}

@@ -9,7 +9,7 @@
  * email, compared case-insensitively), is not the ticket's reporter (nobody approves their own request), and is not
  * deflect itself (its own account, `selfAccountId`); otherwise it is ignored, with the reason on the delivery.
  */
-import { decideAwaitingRun, findRunsAwaitingApproval, recordRunRuleSettings } from '../db/approvals.js';
+import { decideAwaitingRun, findRunsAwaitingApproval, isApprovalCommentRecorded, recordRunRuleSettings } from '../db/approvals.js';
 import type { Db } from '../db/client.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { TrackerEvent } from '../trackers/tracker.js';
@@ -52,6 +52,7 @@ export function applyApprovalDecision(
   const self = options.selfAccountId?.toLowerCase();
   if (self && (author === self || event.actor?.toLowerCase() === self)) return ignored("it is deflect's own comment");
   if (!author && !email) return ignored('the comment names no author');
+  if (comment.id && isApprovalCommentRecorded(db, comment.id)) return ignored(`comment ${comment.id} was already counted`);
   const waiting = findRunsAwaitingApproval(db, key);
   if (waiting.length === 0) return ignored(`no run of ${key} awaits approval`);
   const reasons: string[] = [];
