@@ -3,7 +3,8 @@
  * A handler sees a small, tracker-neutral context (see {@link HandlerContext}): its ticket, its parsed `input`, the
  * `tracker` to comment on / resolve / label / assign the ticket, `integrations` (other systems, registered once in
  * `src/integrations/index.ts`) whose calls go through `act`, `notApplied` for requests it validates but does not
- * carry out, plus `log`, `dryRun`, `idempotencyKey` and `signal`. Test it with `createTestContext`
+ * carry out, plus `log`, `dryRun`, `idempotencyKey` and `signal`; per-rule `options` (the rule's `with:`, validated by
+ * the handler's `options` schema) and approvals (`approval`, `requireApproval`; docs/decisions/009-approvals.md). Test it with `createTestContext`
  * (`src/automation/test-context.ts`). Walkthrough: `handlers/README.md`.
  *
  * @example
