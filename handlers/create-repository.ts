@@ -16,6 +16,8 @@
  * owning team gets admin) — then comments what was done and resolves the ticket. Without a token it changes nothing
  * (`ctx.notApplied`): it comments that the request is valid and exactly what a platform engineer must do, and leaves the ticket open.
  * In dry run the calls and the comment are planned, and the comment says what would be done.
+ * Options (`with:` on the rule): `templates` (the templates this rule offers; default all) and `allowedTeams` (team
+ * slugs that may own a new repository; default any). A request outside them is refused with a comment, nothing called.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -81,6 +83,13 @@ const input = z
     }
   }, whenValid('repositoryName', 'template'));
 
+const options = z
+  .object({
+    templates: z.array(z.enum(TEMPLATES)).min(1).default([...TEMPLATES]).describe('Templates this rule offers.'),
+    allowedTeams: z.array(z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'must be a team slug such as `payments`')).min(1).optional(),
+  })
+  .strict();
+
 /** `@acme/Payments Team` → `payments-team`: the team slug GitHub uses in URLs and CODEOWNERS. */
 function teamSlug(team: string): string {
   return team
@@ -94,8 +103,19 @@ export default defineHandler({
   name: 'create-repository',
   description: 'Creates a GitHub repository from a platform template (via GITHUB_TOKEN), gives the owning team admin, and resolves the ticket.',
   input,
+  options,
   async run(ctx) {
     const { repositoryName, template, owningTeam, visibility } = ctx.input;
+    const { templates, allowedTeams } = ctx.options;
+    const refusal = !templates.includes(template)
+      ? md`the \`${template}\` template is not offered here (offered: ${templates.join(', ')})`
+      : allowedTeams && !allowedTeams.includes(teamSlug(owningTeam))
+        ? md`team \`${teamSlug(owningTeam)}\` may not own new repositories here (allowed: ${allowedTeams.join(', ')})`
+        : null;
+    if (refusal) {
+      await ctx.tracker.comment(md`**Not allowed:** ${refusal}. Nothing was changed; ask the platform team if you need it. Request id: \`${ctx.idempotencyKey}\``);
+      return { summary: `refused: ${String(refusal).replace(/`/g, '')}`, applied: false };
+    }
     const organization = ctx.input.organization ?? ctx.integrations.github.org;
     const fullName = `${organization}/${repositoryName}`;
     const url = `https://github.com/${fullName}`;

@@ -13,6 +13,10 @@
  * Without a token, or when the ticket names no GitHub username (deflect cannot map a Jira reporter to a GitHub
  * account), it changes nothing: it comments that the request is valid and exactly what a platform engineer must apply,
  * and leaves the ticket open (`ctx.notApplied`). In dry run the call and the comment are planned, and the comment says what would be done.
+ *
+ * Options (`with:` on the rule): `allowedOrgs` (repositories of other organizations are refused with a comment, nothing
+ * is called; default: the organization of `GITHUB_ORG`) and `maxRoleWithoutApproval` (default `read`: a higher role
+ * waits for an approver of the rule's `approval.approvers`, see `ctx.requireApproval`).
  */
 import { z } from 'zod';
 import { defineHandler } from '../src/automation/define-handler.js';
@@ -30,6 +34,17 @@ const ROLE_ALLOWS: Record<Permission, string> = {
   write: 'everything in triage, plus push to branches and merge pull requests (branch protection still applies)',
   maintain: 'everything in write, plus manage issues settings, topics and releases (no access to secrets or destructive settings)',
 };
+
+const options = z
+  .object({
+    allowedOrgs: z
+      .array(z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub organization such as `acme`'))
+      .min(1)
+      .optional()
+      .describe('Organizations whose repositories may be requested; default: the GITHUB_ORG organization.'),
+    maxRoleWithoutApproval: z.enum(PERMISSIONS).default('read').describe('The highest role granted without approval; a higher one waits for an approver.'),
+  })
+  .strict();
 
 const input = z
   .object({
@@ -59,8 +74,18 @@ export default defineHandler({
   name: 'grant-repo-access',
   description: 'Grants a GitHub user read, triage, write or maintain access to one repository (via GITHUB_TOKEN) and resolves the ticket.',
   input,
+  options,
   async run(ctx) {
     const { repository, permission, githubUser, reporter } = ctx.input;
+    const allowedOrgs = ctx.options.allowedOrgs ?? [ctx.integrations.github.org];
+    const org = repository.split('/')[0];
+    if (!allowedOrgs.some((allowed) => allowed.toLowerCase() === org.toLowerCase())) {
+      // Refused before anything else: no GitHub call, the ticket stays open for a person to answer.
+      await ctx.tracker.comment(
+        md`**Not allowed:** deflect grants access only to repositories of ${allowedOrgs.join(', ')}, and \`${repository}\` belongs to \`${org}\`. Nothing was changed; ask the platform team if you need it. Request id: \`${ctx.idempotencyKey}\``,
+      );
+      return { summary: `refused: ${org} is not an allowed organization`, applied: false };
+    }
     const user = githubUser?.replace(/^@/, '') ?? null;
     const githubPermission = GITHUB_PERMISSION[permission];
     const plan = { repository, permission, githubPermission, githubUser: user, reporter: reporter ?? null };
@@ -80,6 +105,11 @@ export default defineHandler({
         : ctx.notApplied(md`the ticket names no GitHub username, and deflect cannot look up the GitHub account of a Jira user.`, [step], { summary: 'no GitHub username on the ticket', note: [...askReporter, roleLine] });
     }
 
+    const needsApproval = PERMISSIONS.indexOf(permission) > PERMISSIONS.indexOf(ctx.options.maxRoleWithoutApproval);
+    // A dry run sends nothing, so there is nothing to approve: its comment says approval would be asked.
+    if (needsApproval && !ctx.dryRun) {
+      ctx.requireApproval(`the ${permission} role on ${repository} is above ${ctx.options.maxRoleWithoutApproval}, the highest role granted without approval`);
+    }
     const result: CollaboratorResult | undefined = await ctx.act('github.add_collaborator', { repository, user, permission: githubPermission }, () =>
       github.addCollaborator(repository, user, permission),
     );
@@ -88,7 +118,7 @@ export default defineHandler({
       // Dry run: the call above was only planned.
       await ctx.tracker.comment(
         md.join([
-          md`Dry run: nothing was changed in GitHub. deflect would add ${grantee} to \`${repository}\` with the **${permission}** role${md` (an invitation, if they are not in the organization yet), then resolve this ticket.`}`,
+          md`Dry run: nothing was changed in GitHub. deflect would ${needsApproval ? md`ask the rule's approvers (the **${permission}** role needs approval), then ` : md``}add ${grantee} to \`${repository}\` with the **${permission}** role${md` (an invitation, if they are not in the organization yet), then resolve this ticket.`}`,
           md``,
           roleLine,
           md``,

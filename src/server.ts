@@ -61,7 +61,7 @@ export function loadConfiguredRules(config: Config, logger: Logger): RulesSnapsh
   const loaded = snapshotOfText(
     text,
     config.rulesPath,
-    handlers.map((h) => h.name),
+    handlers, // (approvals) with their `options` schemas: `with:` is validated at load
   );
   logger.info({ rules: loaded.rules.length, path: config.rulesPath, version: loaded.version }, 'rules loaded');
   return loaded;
@@ -103,7 +103,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   checkWebhookAuth(config, logger);
   const initialRules = loadConfiguredRules(config, logger);
   const { rules } = initialRules;
-  const liveRules = new LiveRules(initialRules, { path: config.rulesPath, knownHandlers: handlers.map((h) => h.name), logger });
+  const liveRules = new LiveRules(initialRules, { path: config.rulesPath, knownHandlers: handlers, logger });
   const db = openDatabase(config.dbPath);
   logger.info({ db: config.dbPath }, 'database open and migrated');
 

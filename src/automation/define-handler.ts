@@ -3,7 +3,8 @@
  * A handler sees a small, tracker-neutral context (see {@link HandlerContext}): its ticket, its parsed `input`, the
  * `tracker` to comment on / resolve / label / assign the ticket, `integrations` (other systems, registered once in
  * `src/integrations/index.ts`) whose calls go through `act`, `notApplied` for requests it validates but does not
- * carry out, plus `log`, `dryRun`, `idempotencyKey` and `signal`. Test it with `createTestContext`
+ * carry out, plus `log`, `dryRun`, `idempotencyKey` and `signal`; per-rule `options` (the rule's `with:`, validated by
+ * the handler's `options` schema) and approvals (`approval`, `requireApproval`; docs/decisions/009-approvals.md). Test it with `createTestContext`
  * (`src/automation/test-context.ts`). Walkthrough: `handlers/README.md`.
  *
  * @example
@@ -42,16 +43,32 @@ import type { Integrations } from '../integrations/index.js';
 import type { JiraActions } from '../jira/jira-actions.js';
 import type { RecordedCall } from '../trackers/recorded-actions.js';
 import type { NotApplied } from './not-applied.js';
+import type { ApprovalGrant } from './approval.js';
 import type { HandlerTracker } from './tracker.js';
 
 /**
  * What a handler's `run` receives. Everything it may touch is here; it reads no globals.
  */
-export interface HandlerContext<Input = unknown> {
+export interface HandlerContext<Input = unknown, Options = Record<string, unknown>> {
   /** The ticket as of the delivery that triggered this run. */
   ticket: Ticket;
   /** The handler's `input`, parsed from the ticket's description form and fields (see `parseTicketInput`). */
   input: Input;
+  /**
+   * The rule's options (`with:` in the rules file), parsed by the handler's `options` schema with its defaults
+   * applied; validated when the rules file loads, so a bad value never reaches a run. `{}`-like defaults without `with:`.
+   */
+  options: Options;
+  /** Who approved this run and when (ms), once an approver commented `/approve`; null otherwise. See `requireApproval`. */
+  approval: ApprovalGrant | null;
+  /**
+   * Stops the run until an approver of the rule (`approval.approvers`) comments `/approve` on the ticket: deflect comments
+   * once who must approve and how, the run waits as `awaiting-approval`, and runs again from the start once approved
+   * (actions already applied are skipped). Returns at once when {@link approval} is set. Call it before any action.
+   * @throws ApprovalRequiredError (caught by deflect; never catch it yourself).
+   * @example if (roleRank(permission) > roleRank(ctx.options.maxRoleWithoutApproval)) ctx.requireApproval(`the ${permission} role needs approval`);
+   */
+  requireApproval(reason: string): void;
   /**
    * Actions on *this* ticket in the tracker it came from (comment, resolve, label, assign; see `tracker.ts`). Each call
    * is recorded as an action row (the audit trail) with its own idempotency key, is skipped on a retry when it was
@@ -122,7 +139,7 @@ export interface HandlerResult {
 }
 
 /** A handler definition. `name` must equal the file name (kebab-case) and is what rules refer to. */
-export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType> {
+export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, OptionsSchema extends z.ZodType = z.ZodType<Record<string, unknown>>> {
   /** kebab-case, equal to the file name in `handlers/` (without `.ts`). */
   name: string;
   /** One sentence for people reading the audit and `handlers/README.md`. */
@@ -134,11 +151,17 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType> {
    */
   input: Schema;
   /**
+   * zod schema of the per-rule options (`with:` on a rule), usually a `z.object` whose fields all have defaults. The
+   * rules file is checked against it when it loads (errors name `path:line:col`); `run` reads `ctx.options`.
+   * Absent: the handler takes no options, and a rule giving `with:` is an error.
+   */
+  options?: OptionsSchema;
+  /**
    * Does the work. Return = success (the summary goes in the audit); throw = failure.
    * Errors marked transient (any error with `transient: true`, such as Jira's and GitHub's 429/5xx/timeouts; connection
    * errors) are retried with backoff; others are not.
    */
-  run(ctx: HandlerContext<z.output<Schema>>): Promise<HandlerResult | void>;
+  run(ctx: HandlerContext<z.output<Schema>, z.output<OptionsSchema>>): Promise<HandlerResult | void>;
 }
 
 const HANDLER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -147,7 +170,9 @@ const HANDLER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
  * Declares a handler. Checks the name's shape at load time so a typo fails start-up, not a run.
  * @throws Error when `name` is not kebab-case or `run` is not a function.
  */
-export function defineHandler<Schema extends z.ZodType>(definition: HandlerDefinition<Schema>): HandlerDefinition<Schema> {
+export function defineHandler<Schema extends z.ZodType, OptionsSchema extends z.ZodType = z.ZodType<Record<string, unknown>>>(
+  definition: HandlerDefinition<Schema, OptionsSchema>,
+): HandlerDefinition<Schema, OptionsSchema> {
   if (!HANDLER_NAME.test(definition.name)) {
     throw new Error(`handler name "${definition.name}" must be kebab-case (like "reset-ci-token") and equal its file name`);
   }
@@ -156,4 +181,5 @@ export function defineHandler<Schema extends z.ZodType>(definition: HandlerDefin
 }
 
 /** A handler of any input type, as the registry holds them. */
-export type AnyHandler = HandlerDefinition<z.ZodType>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandler = HandlerDefinition<z.ZodType, any>;

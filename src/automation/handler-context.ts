@@ -11,11 +11,16 @@ import type { Ticket } from '../ticket.js';
 import type { HandlerContext } from './define-handler.js';
 import { createNotApplied } from './not-applied.js';
 import { handlerTracker } from './tracker.js';
+import { requireApprovalFor, type ApprovalGrant } from './approval.js';
 
 /** What {@link buildHandlerContext} needs. */
-export interface HandlerContextParts<Input> {
+export interface HandlerContextParts<Input, Options = Record<string, unknown>> {
   ticket: Ticket;
   input: Input;
+  /** The rule's parsed options (`ctx.options`); absent = `{}`. */
+  options?: Options;
+  /** The run's approval (`ctx.approval`); absent = not approved. */
+  approval?: ApprovalGrant | null;
   /** The ticket's recorded tracker actions (`ctx.tracker` is built over them) and `act` for other systems. */
   actions: JiraActions & { act: RecordedCall };
   /** Built once at start-up (`createIntegrations`); absent = none configured. */
@@ -27,11 +32,14 @@ export interface HandlerContextParts<Input> {
 }
 
 /** The handler context for one run attempt (see {@link HandlerContext} for each field). Sends nothing itself. */
-export function buildHandlerContext<Input>(parts: HandlerContextParts<Input>): HandlerContext<Input> {
+export function buildHandlerContext<Input, Options = Record<string, unknown>>(parts: HandlerContextParts<Input, Options>): HandlerContext<Input, Options> {
   const tracker = handlerTracker(parts.ticket.tracker ?? 'jira', parts.actions);
   return {
     ticket: parts.ticket,
     input: parts.input,
+    options: parts.options ?? ({} as Options),
+    approval: parts.approval ?? null,
+    requireApproval: requireApprovalFor(parts.approval ?? null),
     tracker,
     integrations: parts.integrations ?? unconfiguredIntegrations(),
     act: parts.actions.act,

@@ -27,6 +27,7 @@ import { pino } from 'pino';
 import type { AnyHandler, HandlerContext, HandlerResult } from './define-handler.js';
 import { buildHandlerContext } from './handler-context.js';
 import { parseTicketInput } from './ticket-input.js';
+import type { ApprovalGrant } from './approval.js';
 import { unconfiguredIntegrations, type Integrations } from '../integrations/index.js';
 import type { TicketActions } from '../trackers/tracker.js';
 import type { RecordedCall } from '../trackers/recorded-actions.js';
@@ -46,6 +47,13 @@ export interface TestContextOptions<Input = unknown> {
   description?: string | null;
   /** `ctx.input` (default `{}`); {@link runHandler} parses it from the ticket instead. */
   input?: Input;
+  /**
+   * The rule's options: `ctx.options` as given (default `{}`); {@link runHandler} parses them with the handler's
+   * `options` schema first (defaults applied), as loading the rules file does.
+   */
+  options?: Record<string, unknown>;
+  /** `ctx.approval`: set it to run the handler as approved (`{ by, at }`); default null (`ctx.requireApproval` throws). */
+  approval?: ApprovalGrant | null;
   /** Integrations by name, replacing the unconfigured defaults (`github: { api: null, org: 'acme' }`). */
   integrations?: Partial<Integrations>;
   /** Default false. In dry run `act` records the call and does not make it (returns undefined), as in production. */
@@ -132,6 +140,8 @@ export function createTestContext<Input = unknown>(options: TestContextOptions<I
   const ctx = buildHandlerContext<Input>({
     ticket,
     input: (options.input ?? {}) as Input,
+    options: options.options ?? {},
+    approval: options.approval ?? null,
     actions,
     integrations: { ...unconfiguredIntegrations(), ...options.integrations } as Integrations,
     log,
@@ -180,7 +190,19 @@ export async function runHandler(handler: AnyHandler, options: Omit<TestContextO
   const probe = createTestContext({ ...options, handlerName: handler.name });
   const parsed = parseTicketInput(probe.ctx.ticket, handler.input);
   if (!parsed.ok) throw new TestInputRejectedError(parsed.problems, String(parsed.comment));
-  const test = createTestContext({ ...options, handlerName: handler.name, input: parsed.input });
+  const test = createTestContext({ ...options, handlerName: handler.name, input: parsed.input, options: handlerOptionsOf(handler, options.options) });
   const result = await handler.run(test.ctx);
   return Object.assign(test, { result });
+}
+
+/**
+ * The handler's options parsed from a rule's `with:` value (`raw`, default `{}`) by its `options` schema, defaults
+ * applied; `{}` for a handler without options.
+ * @throws Error listing the problems when `raw` does not validate (the rules file would refuse it at load).
+ */
+export function handlerOptionsOf(handler: AnyHandler, raw: Record<string, unknown> = {}): Record<string, unknown> {
+  if (!handler.options) return {};
+  const parsed = handler.options.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid options for ${handler.name}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  return (parsed.data ?? {}) as Record<string, unknown>;
 }

@@ -15,9 +15,10 @@ import type { RunRow } from './schema.js';
 
 /**
  * `planned` is the outcome of a dry run; `shadow` the outcome of a run queued by a rule in `mode: shadow` (executed
- * like a dry run: actions planned, nothing sent); `dead` is the dead-letter state (attempts exhausted).
+ * like a dry run: actions planned, nothing sent); `dead` is the dead-letter state (attempts exhausted);
+ * `awaiting-approval` waits for an approver's `/approve`; `denied` and `expired` end such a run.
  */
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'shadow', 'dead'] as const;
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'planned', 'shadow', 'dead', 'awaiting-approval', 'denied', 'expired'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type RunOutcome = Exclude<RunStatus, 'queued' | 'running'>;
 

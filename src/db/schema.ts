@@ -324,3 +324,48 @@ export const authSessions = sqliteTable(
 );
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+/**
+ * (approvals) The rule a run was routed by, as it stood then: its name, the handler's parsed options (`with:`) and its
+ * approval settings, so a run waiting for days acts under the rule that queued it. One row per run queued by routing;
+ * a run without one (queued before migration `approvals`, or by a tool) runs with the handler's default options and no
+ * approval gate.
+ */
+export const runRuleSettings = sqliteTable('run_rule_settings', {
+  runId: integer('run_id')
+    .primaryKey()
+    .references(() => runs.id),
+  ruleName: text('rule_name').notNull(),
+  /** The parsed options (JSON object). */
+  options: text('options').notNull().default('{}'),
+  /** `ApprovalSettings` (JSON) or null: no approval gate. */
+  approval: text('approval'),
+});
+
+/**
+ * (approvals) Every step of a run's approval, for the audit: `requested` (deflect asked; `expiresAt` set), `approved`,
+ * `denied` (an approver's `/approve` or `/deny` comment: `by` their tracker account id / login / email, `commentId`),
+ * `expired` (no decision before `expiresAt`; `by` null). Times are ms. Docs: docs/decisions/009-approvals.md.
+ */
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id),
+    decision: text('decision').notNull(),
+    by: text('by'),
+    at: integer('at').notNull(),
+    commentId: text('comment_id'),
+    /** The delivery (comment webhook) that carried the decision, when one did. */
+    deliveryId: integer('delivery_id'),
+    /** Why approval was requested (`requested` rows), or a note. */
+    reason: text('reason'),
+    /** `requested` rows: when the request expires, ms. */
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [index('approvals_run_id_idx').on(t.runId, t.id), index('approvals_expires_at_idx').on(t.expiresAt)],
+);
+
+export type ApprovalRow = typeof approvals.$inferSelect;

@@ -13,6 +13,7 @@ import { siteHostOf, upsertTickets } from '../db/tickets.js';
 import { classify, type Classification } from '../rules/classify.js';
 import type { LiveRules } from '../rules/live-rules.js';
 import type { Ticket } from '../ticket.js';
+import { applyApprovalDecision, recordRunRule } from './approval-decisions.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { MembershipCache } from '../scope/membership-cache.js';
 import { scopeMessageKey, SCOPE_MESSAGE_HANDLER } from '../scope/scope-message-handler.js';
@@ -133,11 +134,15 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
         now,
       );
       if (id !== null) queued++;
+      if (id !== null) recordRunRule(db, id, match.rule); // (approvals)
     }
     const notices = ticket && decision.matches.length === 0 ? queueScopeMessages(db, delivery, ticket, decision.outOfScope, dryRun, options.maxAttempts, now) : 0;
     const withNotices = notices > 0 ? `${decision.reason}; early-access comment queued (scopeMessage)` : decision.reason;
-    const reason = stale ? `${withNotices} (older than the stored snapshot; ticket state not overwritten)` : withNotices;
-    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 ? 'routed' : 'ignored', reason, now);
+    // (approvals) an `/approve` or `/deny` comment decides the ticket's runs awaiting approval.
+    const approval = applyApprovalDecision(db, delivery.id, event, { selfAccountId: self }, now);
+    const classified = approval ? `${approval.reason}; ${withNotices}` : withNotices;
+    const reason = stale ? `${classified} (older than the stored snapshot; ticket state not overwritten)` : classified;
+    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 || approval?.decided ? 'routed' : 'ignored', reason, now);
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
   })();
   return 'routed';

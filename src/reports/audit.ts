@@ -3,6 +3,7 @@
  * `trackers` names). Backs `deflect audit` and `GET /api/runs`.
  */
 import { listActionsForRuns } from '../db/actions.js';
+import { listApprovalSteps } from '../db/approvals.js';
 import type { Db } from '../db/client.js';
 import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
@@ -49,6 +50,22 @@ export interface AuditRun {
   createdAt: string;
   finishedAt: string | null;
   actions: AuditAction[];
+  /** (approvals) The run's approval steps, oldest first: requested, approved / denied (by whom), expired. */
+  approvals: AuditApproval[];
+}
+
+/** One step of a run's approval (table `approvals`). */
+export interface AuditApproval {
+  /** `requested` | `approved` | `denied` | `expired` */
+  decision: string;
+  /** The approver's tracker account id, login or email; null for `requested` and `expired`. */
+  by: string | null;
+  at: string;
+  /** The tracker comment that carried the decision. */
+  commentId: string | null;
+  reason: string | null;
+  /** `requested`: when it expires. */
+  expiresAt: string | null;
 }
 
 /** A handler paused after repeated failures (or by hand), until `deflect handlers resume <name>`. */
@@ -69,6 +86,10 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
     .filter((s) => s.pausedAt !== null)
     .map((s) => ({ handler: s.handler, pausedAt: new Date(s.pausedAt!).toISOString(), reason: s.pausedReason }));
   const actions = listActionsForRuns(
+    db,
+    runs.map((r) => r.id),
+  );
+  const approvals = listApprovalSteps(
     db,
     runs.map((r) => r.id),
   );
@@ -105,6 +126,16 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
           response: parse(a.response),
           error: a.error,
           at: new Date(a.finishedAt ?? a.createdAt).toISOString(),
+        })),
+      approvals: approvals
+        .filter((a) => a.runId === run.id)
+        .map((a) => ({
+          decision: a.decision,
+          by: a.by,
+          at: new Date(a.at).toISOString(),
+          commentId: a.commentId,
+          reason: a.reason,
+          expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(),
         })),
     })),
   };

@@ -12,7 +12,7 @@ export function reportContextFor(config: Config): ReportContext {
   const loaded = config.rulesPath
     ? loadRulesConfig(
         config.rulesPath,
-        handlers.map((h) => h.name),
+        handlers, // (approvals) with their `options` schemas: `with:` is validated at load
       )
     : { rules: [], estimates: DEFAULT_ESTIMATES };
   return { rules: loaded.rules, estimates: loaded.estimates, jiraBaseUrl: config.jira?.baseUrl ?? null };

@@ -17,7 +17,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_ESTIMATES, parseRulesConfig, RulesFileError, type RulesConfig } from './rules-file.js';
+import { DEFAULT_ESTIMATES, parseRulesConfig, RulesFileError, type KnownHandler, type RulesConfig } from './rules-file.js';
 
 /** A validated rules file with its version. */
 export interface RulesSnapshot extends RulesConfig {
@@ -46,7 +46,7 @@ export const NO_RULES: RulesSnapshot = Object.freeze({ rules: [], estimates: DEF
  * Validates rules text already read from `path` (see `parseRulesConfig`) and stamps its version.
  * @throws RulesFileError with `path:line:col` for every problem.
  */
-export function snapshotOfText(text: string, path: string, knownHandlers: readonly string[]): RulesSnapshot {
+export function snapshotOfText(text: string, path: string, knownHandlers: readonly KnownHandler[]): RulesSnapshot {
   return { ...parseRulesConfig(text, path, knownHandlers), version: rulesVersionOf(text) };
 }
 
@@ -54,7 +54,7 @@ export function snapshotOfText(text: string, path: string, knownHandlers: readon
  * Reads and validates the rules file at `path`.
  * @throws RulesFileError for an unreadable file or any validation problem (`path:line:col: ...`, one per line).
  */
-export async function readRulesSnapshot(path: string, knownHandlers: readonly string[]): Promise<RulesSnapshot> {
+export async function readRulesSnapshot(path: string, knownHandlers: readonly KnownHandler[]): Promise<RulesSnapshot> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -68,7 +68,7 @@ export interface LiveRulesOptions {
   /** The rules file (`DEFLECT_RULES`); null = no file: nothing to reload or watch. */
   path: string | null;
   /** Installed handler names; a rule naming another is a problem. */
-  knownHandlers: readonly string[];
+  knownHandlers: readonly KnownHandler[];
   logger: Logger;
   /** Quiet time after the last change before reading, ms (default {@link RELOAD_DEBOUNCE_MS}). */
   debounceMs?: number;

@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { TRACKER_NAMES, type TrackerName } from '../trackers/tracker.js';
+import { approvalSchema, toApprovalSettings, type ApprovalSettings } from '../automation/approval-rule.js';
 
 /**
  * When a rule fires (the tracker adapter says which kind of change an event is):
@@ -67,6 +68,9 @@ const ruleSchema = z
     groups: nonEmptyStrings.max(100).optional(),
     scopeMessage: z.string().trim().min(1).max(2000).optional(),
     // --- end scope ---
+    // (approvals) per-rule handler options, validated by the handler's `options` schema; approval gate.
+    with: z.record(z.string(), z.unknown()).optional(),
+    approval: approvalSchema.optional(),
   })
   .strict();
 
@@ -133,7 +137,18 @@ export interface Rule {
   /** Text of the one comment an out-of-scope reporter gets (once per ticket and rule); null = no comment. */
   scopeMessage?: string | null;
   // --- end scope ---
+  // (approvals)
+  /** The handler's options (`with:`), parsed by its `options` schema (defaults applied); `{}` when it has none. */
+  with?: Record<string, unknown>;
+  /** Who must approve which runs (see `automation/approval-rule.ts`); null = no approval gate. */
+  approval?: ApprovalSettings | null;
 }
+
+/**
+ * (approvals) A handler as the rules file needs to know it: its name, and the zod schema of its per-rule options
+ * (`with:`), when it takes any. A plain string is a handler without options.
+ */
+export type KnownHandler = string | { name: string; options?: z.ZodType };
 
 /** A rules file that cannot be used: `message` starts with `path:line:column`. */
 export class RulesFileError extends Error {
@@ -149,12 +164,12 @@ export class RulesFileError extends Error {
  * @throws RulesFileError `"<path>:<line>:<col>: rules.2.handler: unknown handler \"x\" (known: a, b)"` for the first
  *   problems (all zod issues are listed, each with its own line), YAML syntax errors, or a missing file.
  */
-export function loadRulesFile(path: string, knownHandlers: readonly string[]): Rule[] {
+export function loadRulesFile(path: string, knownHandlers: readonly KnownHandler[]): Rule[] {
   return loadRulesConfig(path, knownHandlers).rules;
 }
 
 /** Like {@link loadRulesFile}, with the `estimates` section too. */
-export function loadRulesConfig(path: string, knownHandlers: readonly string[]): RulesConfig {
+export function loadRulesConfig(path: string, knownHandlers: readonly KnownHandler[]): RulesConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -165,12 +180,12 @@ export function loadRulesConfig(path: string, knownHandlers: readonly string[]):
 }
 
 /** Same as {@link loadRulesFile} for text already in memory; `path` is only used in messages. */
-export function parseRules(text: string, path: string, knownHandlers: readonly string[]): Rule[] {
+export function parseRules(text: string, path: string, knownHandlers: readonly KnownHandler[]): Rule[] {
   return parseRulesConfig(text, path, knownHandlers).rules;
 }
 
 /** Same as {@link loadRulesConfig} for text already in memory. */
-export function parseRulesConfig(text: string, path: string, knownHandlers: readonly string[]): RulesConfig {
+export function parseRulesConfig(text: string, path: string, knownHandlers: readonly KnownHandler[]): RulesConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -196,14 +211,16 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
     const lines = parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     throw new RulesFileError(lines.join('\n'));
   }
-  const known = new Set(knownHandlers);
+  // A name alone (tools that list handler names only) leaves `with:` unvalidated; a handler object validates it.
+  const known = new Map<string, z.ZodType | null | undefined>(knownHandlers.map((h) => (typeof h === 'string' ? [h, undefined] : [h.name, h.options ?? null])));
   const problems: string[] = [];
   const rules = parsed.data.rules.map((raw, i): Rule => {
     if (!known.has(raw.handler)) {
       problems.push(
-        `${where(['rules', i, 'handler'])}: rules.${i}.handler: unknown handler "${raw.handler}" (known: ${[...known].sort().join(', ') || 'none'})`,
+        `${where(['rules', i, 'handler'])}: rules.${i}.handler: unknown handler "${raw.handler}" (known: ${[...known.keys()].sort().join(', ') || 'none'})`,
       );
     }
+    const options = handlerOptions(raw.handler, raw.with, known.get(raw.handler), ['rules', i, 'with'], where, problems);
     return {
       name: raw.name ?? raw.handler,
       index: i + 1,
@@ -219,6 +236,8 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       reporters: raw.reporters?.map((r) => r.toLowerCase()) ?? null,
       groups: raw.groups ?? null,
       scopeMessage: raw.scopeMessage ?? null,
+      with: options,
+      approval: raw.approval ? toApprovalSettings(raw.approval) : null,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
@@ -226,4 +245,32 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
   const lower = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
   const estimates = e ? { defaultMinutes: e.defaultMinutes, labels: lower(e.labels), handlers: e.handlers, templates: e.templates } : DEFAULT_ESTIMATES;
   return { rules, estimates };
+}
+
+/**
+ * (approvals) Validates a rule's `with:` by the handler's `options` schema; each problem is pushed as
+ * `path:line:col: rules.N.with.field: message`. A handler without options accepts no `with:`; a handler known by name
+ * only (`schema` undefined) keeps `with:` as given.
+ * @returns the parsed options (defaults applied), `{}` when invalid or absent.
+ */
+function handlerOptions(
+  handler: string,
+  given: Record<string, unknown> | undefined,
+  schema: z.ZodType | null | undefined,
+  at: Array<string | number>,
+  where: (path: PropertyKey[]) => string,
+  problems: string[],
+): Record<string, unknown> {
+  if (schema === undefined) return given ?? {};
+  if (schema === null) {
+    if (given !== undefined) problems.push(`${where(at)}: ${at.join('.')}: handler "${handler}" takes no options`);
+    return {};
+  }
+  const parsed = schema.safeParse(given ?? {});
+  if (parsed.success) return (parsed.data ?? {}) as Record<string, unknown>;
+  for (const issue of parsed.error.issues) {
+    const path = [...at, ...issue.path];
+    problems.push(`${where(path)}: ${path.map(String).join('.')}: ${issue.message}`);
+  }
+  return {};
 }

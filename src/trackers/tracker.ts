@@ -73,10 +73,28 @@ export interface TrackerEvent {
   siteHost: string | null;
   /** Every distinct host (lower case) the event's URLs name: routing refuses an event naming another site. */
   selfHosts: string[];
+  /**
+   * (approvals) The comment an event adds (Jira `comment_created` or `jira:issue_updated` with a comment, GitHub
+   * `issue_comment.created`, Linear `Comment.create`), else absent. `authorId`: Jira accountId (name on Server), GitHub
+   * login, Linear user id; `authorEmail` when the payload carries it. `body` is plain text, cut to 2,000 characters.
+   * Approval decisions (`/approve`, `/deny`) are read from it (`pipeline/approval-decisions.ts`).
+   */
+  comment?: EventComment;
 }
 
 /** How a delivery's event time was obtained (`deliveries.timestamp_source`); see {@link TrackerEvent.timestampSource}. */
 export type TimestampSource = 'event' | 'parsed' | 'receipt';
+
+/** A comment carried by an event (see {@link TrackerEvent.comment}). */
+export interface EventComment {
+  id: string | null;
+  authorId: string | null;
+  authorEmail?: string | null;
+  body: string;
+}
+
+/** Longest comment body kept on an event, characters: a decision is read from its first line only. */
+export const EVENT_COMMENT_MAX_CHARS = 2_000;
 
 /** A body that is JSON but not an event of this tracker; `message` names what is wrong (answered 422). */
 export class InvalidEventError extends Error {

@@ -34,6 +34,8 @@ import { trackerNamed, type TrackerClients } from '../trackers/index.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
+import { ApprovalRequiredError } from '../automation/approval.js';
+import { askForApproval, closeDecidedRun, ruleRequiresApproval, runGateOf, type GateActionParts } from './approval-gate.js';
 
 export interface ExecuteRunOptions {
   db: Db;
@@ -153,25 +155,32 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   // The adapter of the tracker the ticket came from (Ticket.tracker; runs queued before there were several: Jira).
   const tracker = trackerNamed(ticket.tracker);
   const client = tracker.name === 'jira' ? options.api : (options.trackerClients?.[tracker.name] ?? null);
-  const actions = tracker.createActions({
-    db,
-    client,
-    ticket,
-    runId: run.id,
-    runKey: run.idempotencyKey,
-    ticketKey: run.ticketKey,
-    // A shadow run is always a dry run (enqueueRun sets both; checked again here because nothing may be sent).
-    dryRun: run.dryRun || run.shadow,
-    log,
-    signal: controller.signal,
-    maxActionsPerHour: options.maxActionsPerHour,
-  });
+  const actionsFor = (suffix: string) =>
+    tracker.createActions({
+      db,
+      client,
+      ticket,
+      runId: run.id,
+      runKey: `${run.idempotencyKey}${suffix}`,
+      ticketKey: run.ticketKey,
+      // A shadow run is always a dry run (enqueueRun sets both; checked again here because nothing may be sent).
+      dryRun: run.dryRun || run.shadow,
+      log,
+      signal: controller.signal,
+      maxActionsPerHour: options.maxActionsPerHour,
+    });
+  const actions = actionsFor('');
+  // (approvals) the rule's options and the run's approval; gate parts for asking / closing (approval-gate.ts).
+  let gateParts: GateActionParts | null = null;
   const onShutdown = () => controller.abort(options.shutdownSignal.reason);
   const onLeaseLost = () => controller.abort(options.leaseSignal?.reason ?? new LeaseLostError(run.id));
   options.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
   options.leaseSignal?.addEventListener('abort', onLeaseLost, { once: true });
   let timer: NodeJS.Timeout | undefined;
   try {
+    const gate = runGateOf(db, run, handler);
+    gateParts = { db, run, gate, actionsFor, owner: options.owner, durationMs: 0, log, finish };
+    if (gate.ended) return await closeDecidedRun({ ...gateParts, durationMs: elapsed() });
     const parsed = parseTicketInput(ticket, handler.input);
     if (!parsed.ok) {
       // A shadow run is a dry run: this comment is recorded `planned`, never sent.
@@ -183,9 +192,13 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       log.info({ problems: parsed.problems, shadow: run.shadow }, run.shadow ? 'shadow run: input incomplete; nothing sent' : 'input incomplete; reporter asked, no other action');
       return status;
     }
+    const needsApproval = ruleRequiresApproval(gate, parsed.input);
+    if (needsApproval) throw new ApprovalRequiredError(needsApproval);
     const ctx = buildHandlerContext({
       ticket,
       input: parsed.input,
+      options: gate.options,
+      approval: gate.grant,
       actions,
       integrations: options.integrations,
       log,
@@ -206,6 +219,13 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
   } catch (error) {
+    if (error instanceof ApprovalRequiredError && gateParts && !controller.signal.aborted) {
+      try {
+        return await askForApproval({ ...gateParts, durationMs: elapsed() }, error.reason);
+      } catch (askError) {
+        error = askError;
+      }
+    }
     // A timed-out or aborted handler may still have a call in flight: let it settle so its action row holds the real
     // outcome before the run is requeued (the next attempt then skips or checks it). No new action starts now.
     // At shutdown wait briefly: a call still in flight leaves its row `started`, which the next process checks in Jira

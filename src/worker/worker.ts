@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import type { Db } from '../db/client.js';
 import { listPausedHandlers } from '../db/handler-states.js';
+import { expireApprovals } from './approval-gate.js';
 import { claimDueRuns, nextRunDueAt, releaseOwnedRuns, renewRunLeases, requeueExpiredRuns } from '../db/runs.js';
 import type { Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
@@ -178,6 +179,9 @@ export class Worker {
     let sleepMs = o.pollMs ?? 1000;
     try {
       moreWork = routePendingDeliveries(o.db, o) === ROUTE_BATCH;
+      // (approvals) requests past their expiresAfter go back to the queue to be commented and ended `expired`.
+      const expired = expireApprovals(o.db);
+      if (expired.length > 0) o.logger.info({ runIds: expired }, 'approval requests expired; runs requeued to end them');
       const free = o.concurrency - this.inFlight.size;
       if (free > 0) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));

@@ -49,6 +49,10 @@ interface FakeOptions {
   dryRun?: boolean;
   /** `GITHUB_ORG`: the GitHub integration's own setting. */
   githubOrg?: string;
+  /** The rule's `with:` options (parsed by the handler's options schema). */
+  options?: Record<string, unknown>;
+  /** Run as approved by this approver. */
+  approvedBy?: string;
 }
 
 /** Parses the ticket with the handler's schema and runs it with the shipped test context (`createTestContext`). */
@@ -57,6 +61,8 @@ async function runWith(handler: AnyHandler, description: string, overrides: Part
     ticket: ticketWith(description, overrides),
     dryRun: options.dryRun,
     integrations: { github: { api: options.github ?? null, org: options.githubOrg ?? 'acme', callTimeoutMs: 1_000 } },
+    options: options.options,
+    approval: options.approvedBy ? { by: options.approvedBy, at: 1 } : null,
   });
   return { ...run, comment: run.comments.join('\n'), calls: run.calls, logLines: run.logLines };
 }
@@ -68,13 +74,42 @@ function problemsFor(handler: AnyHandler, description: string | null, overrides:
 }
 
 describe('grant-repo-access', () => {
+  it('asks for approval (no GitHub call, nothing posted by the handler) for a role above maxRoleWithoutApproval (default read)', async () => {
+    const gh = fakeGitHub({ collaborator: 201 });
+    await expect(runWith(grantRepoAccess, 'Repository: acme/api\nPermission: write\nGitHub User: octocat', {}, { github: gh.github })).rejects.toMatchObject({
+      name: 'ApprovalRequiredError',
+      reason: expect.stringContaining('the write role on acme/api is above read'),
+    });
+    expect(gh.calls).toEqual([]);
+    const raised = await runWith(grantRepoAccess, 'Repository: acme/api\nPermission: write\nGitHub User: octocat', {}, { github: gh.github, options: { maxRoleWithoutApproval: 'write' } });
+    expect(raised.result).toEqual({ summary: 'invited octocat to acme/api with write (invitation pending)' });
+  });
+
+  it('refuses a repository outside allowedOrgs with a clear comment and no GitHub call', async () => {
+    const gh = fakeGitHub({ collaborator: 201 });
+    const run = await runWith(grantRepoAccess, 'Repository: evil/api\nGitHub User: octocat', {}, { github: gh.github, options: { allowedOrgs: ['acme', 'acme-labs'] } });
+    expect(gh.calls).toEqual([]);
+    expect(run.calls.map((c) => c.method)).toEqual(['comment']);
+    expect(run.comment).toContain('**Not allowed:** deflect grants access only to repositories of acme, acme-labs, and `evil/api` belongs to `evil`');
+    expect(run.result).toEqual({ summary: 'refused: evil is not an allowed organization', applied: false });
+    // Default allowedOrgs: the GITHUB_ORG organization.
+    const byDefault = await runWith(grantRepoAccess, 'Repository: other/api\nGitHub User: octocat', {}, { github: gh.github, githubOrg: 'acme' });
+    expect(byDefault.comment).toContain('only to repositories of acme');
+  });
+
+  it('rejects invalid options with the field named', () => {
+    expect(grantRepoAccess.options!.safeParse({ maxRoleWithoutApproval: 'admin' }).success).toBe(false);
+    expect(grantRepoAccess.options!.safeParse({ allowedOrgs: ['not an org'] }).success).toBe(false);
+    expect(grantRepoAccess.options!.parse({})).toEqual({ maxRoleWithoutApproval: 'read' });
+  });
+
   it('with GitHub: adds the collaborator as a recorded action, comments the invitation, then moves to Done', async () => {
     const gh = fakeGitHub({ collaborator: 201 });
     const { calls, comment, result, logLines } = await runWith(
       grantRepoAccess,
       '*Repository*: {{acme/api}}\n| Permission | Write |\n* GitHub user: @octocat',
       {},
-      { github: gh.github },
+      { github: gh.github, approvedBy: 'lead-account' },
     );
     expect(calls.map((call) => call.method)).toEqual(['act', 'comment', 'resolve']);
     expect(calls[0].args).toEqual(['github.add_collaborator', { repository: 'acme/api', user: 'octocat', permission: 'push' }]);
@@ -143,6 +178,18 @@ describe('grant-repo-access', () => {
 });
 
 describe('create-repository', () => {
+  it('refuses a template the rule does not offer, or a team not allowed to own repositories, without calling GitHub', async () => {
+    const form = 'Repository Name: payments-ledger\nTemplate: library\nOwning Team: payments';
+    const onlyService = await runWith(createRepository, form, {}, { options: { templates: ['service'] } });
+    expect(onlyService.calls.map((c) => c.method)).toEqual(['comment']);
+    expect(onlyService.comment).toContain('**Not allowed:** the `library` template is not offered here (offered: service)');
+    expect(onlyService.result).toMatchObject({ applied: false });
+    const teams = await runWith(createRepository, form, {}, { options: { allowedTeams: ['platform', 'search'] } });
+    expect(teams.comment).toContain('team `payments` may not own new repositories here (allowed: platform, search)');
+    const allowed = await runWith(createRepository, form, {}, { options: { allowedTeams: ['payments'] } });
+    expect(allowed.comment).not.toContain('Not allowed');
+  });
+
   it('with GitHub: creates the repository from the template, gives the team admin, comments URL and next steps, then moves to Done', async () => {
     const gh = fakeGitHub();
     const { calls, comment, result } = await runWith(

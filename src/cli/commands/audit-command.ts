@@ -43,7 +43,7 @@ export function registerAuditCommand(program: Command): void {
         r.ticketKey,
         r.tracker,
         r.handler,
-        [r.status, r.shadow && r.status !== 'shadow' ? 'shadow run' : '', r.status === 'succeeded' && !r.applied ? 'not applied' : '', r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '']
+        [r.status, r.shadow && r.status !== 'shadow' ? 'shadow run' : '', r.status === 'succeeded' && !r.applied ? 'not applied' : '', r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '', ...r.approvals.map((a) => `${a.decision}${a.by ? ` by ${a.by}` : ''} ${a.at}`)]
           .filter(Boolean)
           .join('\n'),
         r.attempts,

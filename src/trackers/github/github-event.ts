@@ -20,7 +20,7 @@
  * - `actor` = `sender.login`; `siteHost` / `selfHosts` from `repository.html_url` and `issue.html_url`.
  */
 import { z } from 'zod';
-import { InvalidEventError, type EventKind, type TrackerEvent } from '../tracker.js';
+import { EVENT_COMMENT_MAX_CHARS, InvalidEventError, type EventKind, type TrackerEvent } from '../tracker.js';
 import { githubIssueSchema, githubIssueToTicket, githubRepositorySchema, isPullRequest } from './github-issue.js';
 
 /** The header naming the event (`issues`, `issue_comment`, `ping`, ...). */
@@ -33,6 +33,7 @@ export const issueEventSchema = z.looseObject({
   repository: githubRepositorySchema,
   sender: z.looseObject({ login: z.string() }).nullish(),
   label: z.looseObject({ name: z.string() }).nullish(),
+  comment: z.looseObject({ id: z.union([z.number(), z.string()]).nullish(), body: z.string().nullish(), user: z.looseObject({ login: z.string() }).nullish() }).nullish(),
 });
 
 /**
@@ -86,6 +87,16 @@ export function parseGitHubEvent(body: unknown, headers: Record<string, string |
     labelsRemoved: name === 'issues' && payload.action === 'unlabeled' && label ? [label] : [],
     siteHost: hosts[0] ?? null,
     selfHosts: hosts,
+    // (approvals) a new comment, which may carry an approval decision; edits and deletions never do.
+    ...(name === 'issue_comment' && payload.action === 'created' && payload.comment
+      ? {
+          comment: {
+            id: payload.comment.id == null ? null : String(payload.comment.id),
+            authorId: payload.comment.user?.login ?? payload.sender?.login ?? null,
+            body: (payload.comment.body ?? '').slice(0, EVENT_COMMENT_MAX_CHARS),
+          },
+        }
+      : {}),
   };
 }
 

@@ -12,7 +12,8 @@
  * "Issue data" (`{ id, key, fields, ... }`, https://support.atlassian.com/cloud-automation/docs/issue-data-automation-format-payload-for-send-web-request).
  */
 import { z } from 'zod';
-import { InvalidEventError, type EventKind, type TimestampSource, type TrackerEvent } from '../tracker.js';
+import { adfToText } from '../../jira/adf-to-text.js';
+import { EVENT_COMMENT_MAX_CHARS, InvalidEventError, type EventComment, type EventKind, type TimestampSource, type TrackerEvent } from '../tracker.js';
 import { issueToTicket, person, restIssueSchema } from './jira-issue.js';
 
 const changelogItem = z.looseObject({
@@ -120,6 +121,28 @@ function fromEnvelope(envelope: z.output<typeof webhookEnvelopeSchema>): JiraEve
       selfOf(envelope.comment?.author),
       selfOf(envelope.comment?.updateAuthor),
     ]),
+    ...commentOf(envelope),
+  };
+}
+
+/**
+ * (approvals) The comment a `comment_created` event, or a `jira:issue_updated` event carrying a comment, adds. The body
+ * is a wiki-markup string on webhooks (ADF on some Cloud payloads: flattened). Edits (`comment_updated`) are not decisions.
+ */
+function commentOf(envelope: z.output<typeof webhookEnvelopeSchema>): { comment?: EventComment } {
+  const comment = envelope.comment as (Record<string, unknown> & { author?: Record<string, unknown> | null }) | null | undefined;
+  if (!comment || (envelope.webhookEvent !== 'comment_created' && envelope.webhookEvent !== 'jira:issue_updated')) return {};
+  const raw = comment.body;
+  const body = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? adfToText(raw) : '';
+  const author = comment.author ?? null;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  return {
+    comment: {
+      id: text(comment.id),
+      authorId: text(author?.accountId) ?? text(author?.name) ?? text(author?.key),
+      authorEmail: text(author?.emailAddress),
+      body: body.slice(0, EVENT_COMMENT_MAX_CHARS),
+    },
   };
 }
 

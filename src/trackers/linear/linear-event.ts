@@ -15,7 +15,7 @@
  * - actor: `actor.id`, else the creator (`data.creatorId` on Issue create, `data.userId` on Comment).
  */
 import { z } from 'zod';
-import { InvalidEventError, type EventKind, type TrackerEvent } from '../tracker.js';
+import { EVENT_COMMENT_MAX_CHARS, InvalidEventError, type EventComment, type EventKind, type TrackerEvent } from '../tracker.js';
 import { identifierInUrl, linearIssueSchema, linearIssueToTicket, workspaceUrlOf } from './linear-issue.js';
 import type { Ticket } from '../../ticket.js';
 
@@ -34,6 +34,8 @@ export const linearEnvelopeSchema = z.looseObject({
 });
 
 const commentDataSchema = z.looseObject({
+  id: z.string().nullish(),
+  body: z.string().nullish(),
   issueId: z.string().nullish(),
   userId: z.string().nullish(),
   issue: z.looseObject({ id: z.string().min(1), title: z.string().nullish() }).nullish(),
@@ -68,6 +70,7 @@ export function parseLinearEvent(body: unknown): TrackerEvent {
   let labelsAdded: string[] = [];
   let labelsRemoved: string[] = [];
   let creator: string | null = null;
+  let eventComment: EventComment | undefined;
   if (type === 'Issue') {
     const issue = parseWith(linearIssueSchema, envelope.data, 'data.');
     if (siteUrl) ticket = toTicket(() => linearIssueToTicket(issue, siteUrl, url));
@@ -86,6 +89,8 @@ export function parseLinearEvent(body: unknown): TrackerEvent {
     const issueId = comment.issue?.id ?? comment.issueId ?? null;
     if (key && issueId && siteUrl) ticket = commentTicket(issueId, key, comment.issue?.title ?? null, siteUrl);
     creator = comment.userId ?? null;
+    // (approvals) a new comment may carry an approval decision; edits never do.
+    if (action === 'create') eventComment = { id: comment.id ?? null, authorId: comment.userId ?? null, body: (comment.body ?? '').slice(0, EVENT_COMMENT_MAX_CHARS) };
   }
   const host = hostOf(url);
   return {
@@ -99,6 +104,7 @@ export function parseLinearEvent(body: unknown): TrackerEvent {
     labelsRemoved,
     siteHost: host,
     selfHosts: host ? [host] : [],
+    ...(eventComment ? { comment: eventComment } : {}),
   };
 }
 
