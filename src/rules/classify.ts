@@ -113,8 +113,19 @@ export function explainRules(event: TrackerEvent, rules: readonly Rule[], option
     if (handlers.has(rule.handler)) return verdict(false, `${check.reason} would match, but handler ${rule.handler} already matched by an earlier rule (each handler runs at most once per delivery)`);
     handlers.add(rule.handler);
     if (!rule.continue) winner = rule;
-    return verdict(true, check.reason);
+    return verdict(true, `${check.reason}${gateNotes(rule)}`);
   });
+}
+
+/** What the tester adds to a matching rule: it runs in shadow mode, or its runs may wait for an approver. */
+function gateNotes(rule: Rule): string {
+  const notes: string[] = [];
+  if (rule.mode === 'shadow') notes.push('shadow mode: the run records what it would do and sends nothing');
+  if (rule.approval) {
+    const when = rule.approval.when === null ? 'when the handler asks for it' : `when ${JSON.stringify(rule.approval.when)}`;
+    notes.push(`needs approval by ${rule.approval.approvers.join(', ')} ${when}`);
+  }
+  return notes.length > 0 ? `; ${notes.join('; ')}` : '';
 }
 
 /** Why the whole event is ignored before any rule is tried, or null. */

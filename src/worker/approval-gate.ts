@@ -102,6 +102,14 @@ export async function askForApproval(parts: GateActionParts, reason: string): Pr
       requestId,
     ]),
   );
+  // A dry run or a shadow run shows that it would wait (its comment is only planned) and ends: nobody could answer it.
+  if (run.dryRun || run.shadow) {
+    const status = run.shadow ? 'shadow' : 'planned';
+    const summary = `would wait for approval (${reason}) by ${gate.approval.approvers.join(', ')}`;
+    if (!parts.finish({ status, summary, applied: false, durationMs: parts.durationMs })) return 'lost';
+    log.info({ reason }, `${status} run: approval would be asked; nothing sent`);
+    return status;
+  }
   if (!parkRunForApproval(parts.db, run.id, parts.owner, reason, expiresAt, parts.durationMs, now)) return 'lost';
   log.info({ reason, approvers: gate.approval.approvers, expiresAt }, 'run awaits approval');
   return 'awaiting-approval';

@@ -46,6 +46,11 @@ const RULES = `rules:
     labels: [access-request-fast]
     handler: grant-repo-access
     approval: { approvers: [lead-1], expiresAfter: 2s }
+  - name: repo-access-shadow
+    labels: [access-request-shadow]
+    handler: grant-repo-access
+    mode: shadow
+    approval: { approvers: [lead-1], when: always }
 `;
 
 describe('approvals end to end', () => {
@@ -63,7 +68,7 @@ describe('approvals end to end', () => {
   beforeAll(async () => {
     jira = await startFakeJira();
     github = await startFakeGitHub();
-    for (const key of ['PLAT-201', 'PLAT-202', 'PLAT-203', 'PLAT-204', 'PLAT-205']) jira.seedIssue({ key });
+    for (const key of ['PLAT-201', 'PLAT-202', 'PLAT-203', 'PLAT-204', 'PLAT-205', 'PLAT-206']) jira.seedIssue({ key });
     const rulesPath = join(freshDir(), 'rules.yaml');
     writeFileSync(rulesPath, RULES);
     deflect = await startDeflect({
@@ -154,5 +159,15 @@ describe('approvals end to end', () => {
     expect(run.summary).toBe('refused: other-org is not an allowed organization');
     expect(github.requests.length).toBe(before);
     expect(commentText('PLAT-205')[0]).toContain('Not allowed');
+  });
+
+  it('a shadow rule with an approval gate shows it would wait, sends nothing and does not park the run', async () => {
+    const answer = await postWebhook(deflect.url, accessRequest('PLAT-206', '20206', { label: 'access-request-shadow' }));
+    expect(answer.status).toBe(200);
+    const run = await waitFor('the shadow run', () => statusIs('PLAT-206', 'shadow'));
+    expect(run.summary).toMatch(/^would wait for approval \(.*\) by lead-1$/);
+    expect(jira.commentsFor('PLAT-206')).toHaveLength(0);
+    const planned = deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ?').all(run.id);
+    expect(planned).toEqual([{ kind: 'comment', status: 'planned' }]);
   });
 });

@@ -85,3 +85,33 @@ describe('rule scope', () => {
     expect(inScope[1].reason).toContain('but rule early #1 matched first');
   });
 });
+
+describe('the rule tester names the mode and the approval gate of a matching rule', () => {
+  it('says a shadow rule sends nothing, an off rule is off, and who must approve', () => {
+    const gated = parseRules(
+      `rules:
+  - name: off-rule
+    labels: [access-request]
+    handler: create-repository
+    mode: off
+  - name: shadowed
+    labels: [access-request]
+    handler: grant-repo-access
+    mode: shadow
+    continue: true
+  - name: gated
+    labels: [access-request]
+    handler: reset-ci-token
+    approval: { approvers: [Lead-1], when: { field: permission, in: [write] } }
+`,
+      'rules.yaml',
+      handlers,
+    );
+    const [off, shadow, approval] = explainRules(created(ticket('alice-id')), gated);
+    expect(off).toMatchObject({ rule: 'off-rule', matched: false, reason: 'rule off-rule #1 is off' });
+    expect(shadow).toMatchObject({ rule: 'shadowed', matched: true });
+    expect(shadow.reason).toContain('shadow mode: the run records what it would do and sends nothing');
+    expect(approval).toMatchObject({ rule: 'gated', matched: true });
+    expect(approval.reason).toContain('needs approval by lead-1 when {"field":"permission","in":["write"]}');
+  });
+});
