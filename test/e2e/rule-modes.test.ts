@@ -33,9 +33,11 @@ const version = (text: string) => createHash('sha256').update(text).digest('hex'
 
 /** The example rules with `mode` set per rule name (absent = no `mode` line, i.e. live). */
 function rulesText(modes: Record<string, string>): string {
-  const rule = (name: string, labels: string, handler: string) =>
-    `  - name: ${name}\n    labels: [${labels}]\n    handler: ${handler}\n${modes[name] ? `    mode: ${modes[name]}\n` : ''}`;
-  return `rules:\n${rule('repo-access', 'access-request', 'grant-repo-access')}${rule('ci-token-reset', 'token-reset', 'reset-ci-token')}`;
+  const rule = (name: string, labels: string, handler: string, extra = '') =>
+    `  - name: ${name}\n    labels: [${labels}]\n    handler: ${handler}\n${extra}${modes[name] ? `    mode: ${modes[name]}\n` : ''}`;
+  // The example access request asks for write, above grant-repo-access's default limit (read) without approval.
+  const writeAllowed = '    with: { maxRoleWithoutApproval: write }\n';
+  return `rules:\n${rule('repo-access', 'access-request', 'grant-repo-access', writeAllowed)}${rule('ci-token-reset', 'token-reset', 'reset-ci-token')}`;
 }
 
 describe('rule modes and live reload', () => {
