@@ -77,6 +77,8 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/handlers/kill-switch')), button.click()]);
     expect(questions).toEqual(['Pause every handler? Runs wait in the queue until they are resumed.']);
     expect([...listPausedHandlers(server.db)].sort()).toEqual(handlers.map((h) => h.name).sort());
+    // The panel re-renders once the state's body is read, just after the response arrives: wait for it.
+    await textOf(page, (text) => text.startsWith('Every handler is paused'));
     expect(await page.textContent('#kill-switch-text')).toMatch(/^Every handler is paused/);
     expect(await button.textContent()).toBe('Resume every handler');
     expect(await page.getAttribute('#kill-switch', 'data-state')).toBe('paused');
@@ -85,8 +87,18 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
     page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/handlers/kill-switch')), button.click()]);
     expect(listPausedHandlers(server.db).size).toBe(0);
+    await textOf(page, (text) => text.startsWith('All '));
     expect(await page.textContent('#kill-switch-text')).toBe(`All ${handlers.length} handlers are live.`);
     await page.screenshot({ path: shot('operator-live') });
     expect(consoleErrors).toEqual([]);
   });
 });
+
+/** Waits (at most 5 s) until the kill-switch panel's text satisfies `done`. */
+async function textOf(page: Page, done: (text: string) => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done((await page.textContent('#kill-switch-text')) ?? '')) {
+    if (Date.now() > deadline) return; // the assertion that follows reports the text
+    await page.waitForTimeout(50);
+  }
+}
