@@ -29,6 +29,7 @@
  * A plain `string` given to `ctx.tracker.comment` is treated as **plain text** (no Markdown at all): the safe default
  * for code that builds comments with ordinary template literals. Use `md` for formatting.
  */
+import { findMediaUrl } from './adf-nodes.js';
 import type { AdfDocument, AdfNode } from './jira-actions.js';
 import { markdownToAdf } from './markdown-to-adf.js';
 
@@ -195,15 +196,6 @@ function fillNodes(nodes: AdfNode[], pieces: readonly Piece[], inCodeBlock: bool
     out.push(copy);
   }
   return out;
-}
-
-function findMediaUrl(node: AdfNode): unknown {
-  if (node.type === 'media') return node.attrs?.url;
-  for (const child of node.content ?? []) {
-    const url = findMediaUrl(child);
-    if (url !== undefined) return url;
-  }
-  return undefined;
 }
 
 /** Attribute strings (alt texts, titles) with their placeholders replaced by the values' text. */

@@ -21,6 +21,7 @@
  *   escaped too, so it cannot start a heading or list.
  * Link hrefs (from `md.link`, http/https only) have `[`, `]`, `|`, spaces and quotes percent-encoded.
  */
+import { findMediaUrl, mergeTextRuns } from './adf-nodes.js';
 import { commentToAdf, type Markdown } from './comment-markdown.js';
 import type { AdfDocument, AdfNode } from './jira-actions.js';
 
@@ -136,7 +137,7 @@ function tableRow(row: AdfNode): string {
 /** Inline nodes: text with marks, hard breaks. Adjacent text nodes with the same marks are written as one span. */
 function inline(nodes: AdfNode[]): string {
   let out = '';
-  for (const node of mergeTexts(nodes)) {
+  for (const node of mergeTextRuns(nodes)) {
     if (node.type === 'hardBreak') {
       out += '\n';
       continue;
@@ -146,20 +147,6 @@ function inline(nodes: AdfNode[]): string {
       continue;
     }
     out += marked(node);
-  }
-  return out;
-}
-
-/** `nodes` with runs of text nodes carrying identical marks joined (`{{@}}{{jdoe}}` would otherwise be two spans). */
-function mergeTexts(nodes: AdfNode[]): AdfNode[] {
-  const out: AdfNode[] = [];
-  for (const node of nodes) {
-    const last = out.at(-1);
-    if (node.type === 'text' && last?.type === 'text' && JSON.stringify(last.marks ?? []) === JSON.stringify(node.marks ?? [])) {
-      out[out.length - 1] = { ...last, text: `${last.text ?? ''}${node.text ?? ''}` };
-    } else {
-      out.push(node);
-    }
   }
   return out;
 }
@@ -180,11 +167,3 @@ function marked(node: AdfNode): string {
   return href ? `[${out}|${escapeHref(href)}]` : out;
 }
 
-function findMediaUrl(node: AdfNode): unknown {
-  if (node.type === 'media') return node.attrs?.url;
-  for (const child of node.content ?? []) {
-    const url = findMediaUrl(child);
-    if (url !== undefined) return url;
-  }
-  return undefined;
-}

@@ -79,20 +79,21 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
   const current = options.liveRules?.current ?? { rules: options.rules, version: null };
   const self = tracker === 'jira' ? options.selfAccountId : (options.selfActors?.[tracker] ?? null);
   const classifyOptions = { selfAccountId: self, selfTracker: tracker, membershipOf: membership?.membershipOf };
+  // The configured site is Jira's: GitHub and Linear events are authenticated by their own secrets. An event from a
+  // foreign site is ignored without classifying or looking anything up.
+  const accepted = tracker === 'jira' ? acceptedHosts(options) : null;
+  const foreign = foreignSite(event.selfHosts, accepted);
+  // Classification is pure (no database state): computed once, used inside the transaction below.
+  const decision = foreign ? null : classify(event, current.rules, classifyOptions);
   // Group lookups never happen here (this may run inside the receipt transaction): start them for later and defer.
-  // (An event from a foreign site is ignored without looking anything up.)
-  const foreignEvent = tracker === 'jira' && foreignSite(event.selfHosts, acceptedHosts(options)) !== null;
-  const unresolved = membership && !foreignEvent ? classify(event, current.rules, classifyOptions).unresolved : [];
+  const unresolved = membership && decision ? decision.unresolved : [];
   if (unresolved.length > 0) {
     setImmediate(() => void membership!.prefetch(unresolved));
     log.debug({ groups: unresolved.map((q) => q.group) }, 'delivery waits for group membership lookups');
     return 'deferred';
   }
   db.$client.transaction(() => {
-    // The configured site is Jira's: GitHub and Linear events are authenticated by their own secrets.
-    const accepted = tracker === 'jira' ? acceptedHosts(options) : null;
-    const foreign = foreignSite(event.selfHosts, accepted);
-    if (foreign) {
+    if (foreign || decision === null) {
       const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
       markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
       log.warn({ event: event.event, site: foreign }, reason);
@@ -111,7 +112,6 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
-    const decision = classify(event, current.rules, classifyOptions);
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     for (const match of decision.matches) {

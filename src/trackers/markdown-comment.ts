@@ -17,6 +17,7 @@
  * Code spans use a backtick fence longer than any backtick run inside; code blocks a fence longer than any inside.
  * Links exist only where the code asked for one (`md.link`, http/https).
  */
+import { mergeTextRuns } from '../jira/adf-nodes.js';
 import { commentToAdf, type Markdown } from '../jira/comment-markdown.js';
 import type { AdfNode } from '../jira/jira-actions.js';
 
@@ -111,7 +112,7 @@ function codeBlock(node: AdfNode, indent: string): string {
 function inline(nodes: readonly AdfNode[] | undefined, indent: string): string {
   let out = '';
   let atLineStart = true;
-  for (const node of mergeText(nodes ?? [])) {
+  for (const node of mergeTextRuns(nodes ?? [])) {
     if (node.type === 'hardBreak') {
       out += `\\\n${indent}`;
       atLineStart = true;
@@ -119,20 +120,6 @@ function inline(nodes: readonly AdfNode[] | undefined, indent: string): string {
     }
     out += node.type === 'text' ? markedText(node, atLineStart) : inline(node.content, indent);
     atLineStart = false;
-  }
-  return out;
-}
-
-/** `nodes` with each run of text nodes carrying identical marks joined into one text node. */
-function mergeText(nodes: readonly AdfNode[]): AdfNode[] {
-  const out: AdfNode[] = [];
-  for (const node of nodes) {
-    const last = out.at(-1);
-    if (node.type === 'text' && last?.type === 'text' && JSON.stringify(last.marks ?? []) === JSON.stringify(node.marks ?? [])) {
-      out[out.length - 1] = { ...last, text: `${last.text ?? ''}${node.text ?? ''}` };
-    } else {
-      out.push(node);
-    }
   }
   return out;
 }

@@ -11,7 +11,10 @@
  * - Linear: `Linear-Signature: <hex HMAC-SHA256>` (no prefix), `Linear-Delivery`, `Linear-Event` (the `type`);
  *   event time `webhookTimestamp` (ms), refused by deflect when older than 60 s. https://linear.app/developers/webhooks
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signGitHubBody } from '../trackers/github/verify-github-delivery.js';
+import { signBody } from '../trackers/jira/verify-delivery.js';
+import { signLinearBody } from '../trackers/linear/linear-verify.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
 /** The secrets and tokens a delivery may be signed with, per tracker (the first of each list is used). */
@@ -24,8 +27,6 @@ export interface SigningSecrets {
 
 /** The top-level body field holding the event time (ms) that the receiver ages, per tracker; GitHub has none. */
 const TIME_FIELD: Record<TrackerName, string | null> = { jira: 'timestamp', github: null, linear: 'webhookTimestamp' };
-
-const hmacHex = (body: Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
 
 /**
  * The body to send: the file's bytes, or with `refresh` the same JSON with its event time set to `now`, so a stored
@@ -63,15 +64,15 @@ export function deliveryHeaders(
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'deflect-replay' };
   const parsed = parseObject(body);
   if (tracker === 'jira') {
-    if (secrets.webhookSecrets[0]) headers['x-hub-signature'] = `sha256=${hmacHex(body, secrets.webhookSecrets[0])}`;
+    if (secrets.webhookSecrets[0]) headers['x-hub-signature'] = signBody(body, secrets.webhookSecrets[0]);
     else if (secrets.webhookTokens[0]) headers['x-deflect-token'] = secrets.webhookTokens[0];
     if (options.freshId) headers['x-atlassian-webhook-identifier'] = randomUUID();
   } else if (tracker === 'github') {
-    if (secrets.githubWebhookSecrets[0]) headers['x-hub-signature-256'] = `sha256=${hmacHex(body, secrets.githubWebhookSecrets[0])}`;
+    if (secrets.githubWebhookSecrets[0]) headers['x-hub-signature-256'] = signGitHubBody(body, secrets.githubWebhookSecrets[0]);
     headers['x-github-event'] = options.event ?? (parsed && 'comment' in parsed ? 'issue_comment' : 'issues');
     if (options.freshId) headers['x-github-delivery'] = randomUUID();
   } else {
-    if (secrets.linearWebhookSecrets[0]) headers['linear-signature'] = hmacHex(body, secrets.linearWebhookSecrets[0]);
+    if (secrets.linearWebhookSecrets[0]) headers['linear-signature'] = signLinearBody(body, secrets.linearWebhookSecrets[0]);
     const type = options.event ?? (typeof parsed?.type === 'string' ? parsed.type : null);
     if (type) headers['linear-event'] = type;
     if (options.freshId) headers['linear-delivery'] = randomUUID();

@@ -11,8 +11,8 @@
  * never buffered twice, and a body is never decoded before it is authenticated). A node:crypto HMAC per secret fed
  * chunk by chunk does the same computation without that, as the Jira verifier does (`trackers/jira/verify-delivery.ts`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuthResult, BodyVerifier } from '../tracker.js';
+import { decidedVerifier, hmacSha256Hex, hmacSha256Verifier } from '../hmac-signature.js';
+import type { BodyVerifier } from '../tracker.js';
 
 /** GitHub's SHA-256 signature header (the older `X-Hub-Signature` is SHA-1 and is not read). */
 export const GITHUB_SIGNATURE_HEADER = 'x-hub-signature-256';
@@ -24,7 +24,7 @@ export const GITHUB_SIGNATURE_HEADER = 'x-hub-signature-256';
  * Messages never echo a secret or the signature.
  */
 export function createGitHubVerifier(headers: Record<string, string | string[] | undefined>, secrets: readonly string[]): BodyVerifier {
-  const decided = (result: AuthResult): BodyVerifier => ({ early: result, update() {}, finish: () => result });
+  const decided = decidedVerifier;
   if (secrets.length === 0) return decided({ ok: true, method: 'none' });
   const raw = headers[GITHUB_SIGNATURE_HEADER];
   const signature = Array.isArray(raw) ? raw[0] : raw;
@@ -33,23 +33,10 @@ export function createGitHubVerifier(headers: Record<string, string | string[] |
   }
   const match = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim());
   if (!match) return decided({ ok: false, message: 'malformed X-Hub-Signature-256 header: expected "sha256=<64 hex digits>"' });
-  const given = Buffer.from(match[1].toLowerCase(), 'hex');
-  const hmacs = secrets.map((secret) => createHmac('sha256', secret));
-  return {
-    early: null,
-    update: (chunk) => hmacs.forEach((h) => h.update(chunk)),
-    finish() {
-      let ok = false;
-      // Every secret is compared (no early exit), each in constant time.
-      for (const hmac of hmacs) ok = timingSafeEqual(given, hmac.digest()) || ok;
-      return ok
-        ? { ok: true, method: 'signature' }
-        : { ok: false, message: 'signature does not match: check that DEFLECT_GITHUB_WEBHOOK_SECRET equals the secret set on the GitHub webhook' };
-    },
-  };
+  return hmacSha256Verifier(match[1], secrets, 'signature does not match: check that DEFLECT_GITHUB_WEBHOOK_SECRET equals the secret set on the GitHub webhook');
 }
 
 /** `sha256=<hex>` for `body` with `secret`: what GitHub sends in `X-Hub-Signature-256` (tests and replays sign with it). */
 export function signGitHubBody(body: Buffer | string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${hmacSha256Hex(body, secret)}`;
 }

@@ -11,7 +11,8 @@
  *
  * With neither secrets nor tokens configured every delivery is accepted (start-up warns about it).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { decidedVerifier, hmacSha256Hex, hmacSha256Verifier } from '../hmac-signature.js';
 import type { AuthResult, BodyVerifier } from '../tracker.js';
 
 export const TOKEN_HEADER = 'x-deflect-token';
@@ -41,7 +42,7 @@ export function createBodyVerifier(
   secrets: readonly string[],
   tokens: readonly string[],
 ): BodyVerifier {
-  const decided = (result: AuthResult): BodyVerifier => ({ early: result, update() {}, finish: () => result });
+  const decided = decidedVerifier;
   if (secrets.length === 0 && tokens.length === 0) return decided({ ok: true, method: 'none' });
   const signature = firstHeader(headers[SIGNATURE_HEADER]);
   const token = firstHeader(headers[TOKEN_HEADER]);
@@ -52,19 +53,7 @@ export function createBodyVerifier(
     if (match[1].toLowerCase() !== 'sha256') {
       return decided({ ok: false, message: `unsupported signature method "${match[1]}": only sha256 is accepted` });
     }
-    const given = Buffer.from(match[2].toLowerCase(), 'hex');
-    const hmacs = secrets.map((secret) => createHmac('sha256', secret));
-    return {
-      early: null,
-      update: (chunk) => hmacs.forEach((h) => h.update(chunk)),
-      finish() {
-        for (const hmac of hmacs) {
-          const expected = hmac.digest();
-          if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, method: 'signature' };
-        }
-        return { ok: false, message: 'signature does not match: check that DEFLECT_WEBHOOK_SECRET equals the secret set on the Jira webhook' };
-      },
-    };
+    return hmacSha256Verifier(match[2], secrets, 'signature does not match: check that DEFLECT_WEBHOOK_SECRET equals the secret set on the Jira webhook');
   }
   if (token !== undefined && tokens.length > 0) {
     const given = sha256(token);
@@ -81,7 +70,7 @@ export function createBodyVerifier(
 
 /** `sha256=<hex>` for `body` with `secret`: what Jira sends, and what `deflect replay` signs with. */
 export function signBody(body: Buffer | string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${hmacSha256Hex(body, secret)}`;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();

@@ -13,8 +13,8 @@
  * answers them differently (401, 400, 422) and applies the 60 s age limit in the receiver (`maxEventAgeMs`).
  * The algorithm here is the same one it implements (hex HMAC-SHA256 of the raw body, timing-safe comparison).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuthResult, BodyVerifier } from '../tracker.js';
+import { decidedVerifier, hmacSha256Hex, hmacSha256Verifier } from '../hmac-signature.js';
+import type { BodyVerifier } from '../tracker.js';
 
 /** Linear's signature header (lower case, as Node gives header names). */
 export const LINEAR_SIGNATURE_HEADER = 'linear-signature';
@@ -32,7 +32,7 @@ export function createLinearVerifier(
   secrets: readonly string[],
   _tokens: readonly string[] = [],
 ): BodyVerifier {
-  const decided = (result: AuthResult): BodyVerifier => ({ early: result, update() {}, finish: () => result });
+  const decided = decidedVerifier;
   if (secrets.length === 0) return decided({ ok: true, method: 'none' });
   const raw = headers[LINEAR_SIGNATURE_HEADER];
   const signature = (Array.isArray(raw) ? raw[0] : raw)?.trim();
@@ -42,22 +42,10 @@ export function createLinearVerifier(
   if (!HEX_SHA256.test(signature)) {
     return decided({ ok: false, message: 'malformed Linear-Signature header: expected 64 hex digits (HMAC-SHA256 of the body)' });
   }
-  const given = Buffer.from(signature.toLowerCase(), 'hex');
-  const hmacs = secrets.map((secret) => createHmac('sha256', secret));
-  return {
-    early: null,
-    update: (chunk) => hmacs.forEach((h) => h.update(chunk)),
-    finish() {
-      for (const hmac of hmacs) {
-        const expected = hmac.digest();
-        if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true, method: 'signature' };
-      }
-      return { ok: false, message: 'signature does not match: check that DEFLECT_LINEAR_WEBHOOK_SECRET equals the signing secret of the Linear webhook' };
-    },
-  };
+  return hmacSha256Verifier(signature, secrets, 'signature does not match: check that DEFLECT_LINEAR_WEBHOOK_SECRET equals the signing secret of the Linear webhook');
 }
 
 /** The `Linear-Signature` value for `body` signed with `secret` (hex), as Linear sends it; for tests and replays. */
 export function signLinearBody(body: Buffer | string, secret: string): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+  return hmacSha256Hex(body, secret);
 }
