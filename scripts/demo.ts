@@ -29,7 +29,9 @@ import { startFakeLinear } from '../test/support/fake-linear.js';
 const root = resolve(import.meta.dirname, '..');
 const dbPath = process.env.DEFLECT_DB ?? './data/deflect.db';
 const secret = 'demo-secret';
-const step = (text: string) => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
+/** Bold step headings only on a terminal that takes colour (NO_COLOR, https://no-color.org, and pipes get plain text). */
+const bold = process.stdout.isTTY && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
+const step = (text: string) => console.log(bold ? `\n\x1b[1m== ${text}\x1b[0m` : `\n== ${text}`);
 
 step('Starting a fake Jira on 127.0.0.1 (stands in for your-site.atlassian.net)');
 const jira = await startFakeJira();
@@ -80,7 +82,7 @@ console.log(`deflect listening at ${server.url}`);
 // The CLI runs as a child process; asynchronously, because the server lives in this process's event loop.
 const run = promisify(execFile);
 const deflect = async (...args: string[]) =>
-  (await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, ...env } })).stdout;
+  (await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, COLUMNS: String(process.stdout.columns ?? 120), ...env } })).stdout;
 
 /** The GraphQL operation name of a recorded Linear request body. */
 function operationOf(body: unknown): string {

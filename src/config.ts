@@ -332,14 +332,24 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables only `deflect serve` uses (where it listens); other commands ignore them, so a bad one cannot break them. */
+export const SERVER_ONLY_VARIABLES = Object.freeze(['PORT', 'HOST'] as const);
+
 /**
  * Parses the environment into a {@link Config}.
  * @param env usually `process.env`; empty strings count as unset.
  * @param fileExists used to decide whether the default `./rules.yaml` is present.
+ * @param options.ignore variables to treat as unset (their defaults apply), e.g. {@link SERVER_ONLY_VARIABLES} for a
+ *   CLI command that never listens.
  * @throws ConfigError listing every invalid variable (e.g. `PORT: expected a number`).
  */
-export function loadConfig(env: Record<string, string | undefined>, fileExists: (path: string) => boolean = () => false): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  fileExists: (path: string) => boolean = () => false,
+  options: { ignore?: readonly string[] } = {},
+): Config {
+  const ignored = new Set(options.ignore ?? []);
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && !ignored.has(k)));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));

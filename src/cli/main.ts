@@ -1,8 +1,11 @@
 /**
  * `deflect` — the command line. Each command lives in its own module under `src/cli/commands/` and registers itself
- * on the commander program. Errors print one line (`deflect: <message>`) and exit 1; bad usage exits 2.
+ * on the commander program. Exit codes: 0 ok, 1 failure, 2 bad usage (src/cli/cli-errors.ts). Errors print one line
+ * (`deflect: <message>`) on stderr.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { exitCodeOf } from './cli-errors.js';
 import { registerAuditCommand } from './commands/audit-command.js';
 import { registerGroupCommand } from './commands/group-command.js';
 import { registerImportCommand } from './commands/import-command.js';
@@ -21,6 +24,7 @@ import { registerTokensCommand } from './commands/tokens-command.js';
 const program = new Command()
   .name('deflect')
   .description('Jira ticket automation for platform teams: receive webhooks, route by label, run handlers, report repeats.')
+  .version(packageVersion(), '-V, --version', 'print the version of deflect')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
@@ -53,5 +57,18 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   console.error(`deflect: ${(error as Error).message}`);
-  process.exit(1);
+  process.exit(exitCodeOf(error));
+}
+
+/** The `version` of package.json (two levels above src/cli when run by tsx, three above dist/src/cli when built). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'deflect' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
 }

@@ -4,11 +4,9 @@
  * comment), the env that points a deflect child process at a fake Jira and a fake GitHub, a CLI runner, and a
  * read-only view of a deflect database from the test process.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ACTION_PROPERTY_KEY } from '../../src/trackers/jira/jira-ticket-ops.js';
-import { EXAMPLE_SITE, REPO_ROOT } from '../support/deflect-under-test.js';
+import { EXAMPLE_SITE } from '../support/deflect-under-test.js';
 export { deflectEnv } from '../support/deflect-under-test.js';
 import { seededRandom } from '../support/seeded-random.js';
 
@@ -76,22 +74,8 @@ export function githubEnv(github: FakeGitHub): Record<string, string> {
   return { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
 }
 
-/** Runs `deflect <args>` (node + tsx on the sources) with `env`; resolves with its exit code and output. */
-export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DEFLECT_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs `deflect <args>` from the sources (test/support/run-cli.ts). */
+export { runCli } from '../support/run-cli.js';
 
 /** Runs `query` on a short-lived read-only connection to the database at `dbPath` (safe next to a live server: WAL). */
 export function readDb<T>(dbPath: string, query: (db: Database.Database) => T): T {

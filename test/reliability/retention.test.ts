@@ -134,7 +134,7 @@ describe('delivery retention', () => {
     const narrower = await runCli(['prune', '--older-than', '1d'], env);
     expect(narrower.stdout).toMatch(/^Pruned 1 delivery bodies/);
     const bad = await runCli(['prune', '--older-than', 'soon'], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // bad usage
     expect(bad.stderr).toMatch(/invalid --older-than "soon"/);
     console.log(`deflect prune: dry run → ${dry.stdout.trim()} | run → ${real.stdout.trim()}`);
   });

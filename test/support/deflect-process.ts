@@ -15,9 +15,13 @@ export interface DeflectProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `deflect serve` with `env` (merged over PATH/HOME) and waits until it listens (default 20 s). */
-export async function spawnDeflect(env: Record<string, string>, timeoutMs = 20_000): Promise<DeflectProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--grace', '2000'], {
+/**
+ * Spawns `deflect serve` with `env` (merged over PATH/HOME) and waits until it listens (default 20 s). `command`
+ * replaces how it is started (e.g. `['npm', 'start']`, which runs the built `bin/deflect.js serve`).
+ */
+export async function spawnDeflect(env: Record<string, string>, timeoutMs = 20_000, command?: [string, ...string[]]): Promise<DeflectProcess> {
+  const [executable, ...args] = command ?? [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'serve', '--grace', '2000'];
+  const child = spawn(executable, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', DEFLECT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

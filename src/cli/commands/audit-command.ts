@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
+import { asUsage, UsageError } from '../cli-errors.js';
+import { wholeNumber } from '../options.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
 import { parseSince } from '../../reports/report-window.js';
@@ -16,24 +17,25 @@ export function registerAuditCommand(program: Command): void {
     .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
     .option('--handler <name>', 'only this handler')
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
-    .option('--limit <n>', 'at most this many runs', '50')
+    .option('--limit <n>', 'at most this many runs', wholeNumber(1, 100_000), 50)
     .option('--format <format>', 'table, json or csv', 'table');
   addTrackerOption(command, 'runs on tickets')
-    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
+    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: number; format: string }) => {
       const format = parseFormat(options.format);
       const trackers = parseTrackerOption(options.tracker);
       if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
-        throw new Error(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
+        throw new UsageError(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
       }
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
+      const config = cliConfig();
+      const since = asUsage(() => parseSince(options.since).from ?? undefined);
+      const db = openReadDatabase(config.dbPath);
       const audit = listAudit(db, {
-        since: parseSince(options.since).from ?? undefined,
+        since,
         status: options.status as RunStatus | undefined,
         handler: options.handler,
         ticketKey: options.ticket,
         trackers,
-        limit: Number(options.limit),
+        limit: options.limit,
       });
       db.$client.close();
       if (format === 'json') return void console.log(JSON.stringify(audit, null, 2));

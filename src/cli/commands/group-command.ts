@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openReadDatabase, openWriteDatabase } from '../cli-database.js';
+import { formatOption } from '../options.js';
 import { findTicketGroup, groupingMeta, type StoredTicketGroup } from '../../db/text-groups.js';
 import { findTicketByKey } from '../../db/tickets.js';
 import { GROUPING_VERSION } from '../../grouping/group-tickets.js';
 import { regroupTickets, type RegroupResult } from '../../reports/regroup.js';
+
+/** `deflect group --format json` and the `grouped` field of `deflect import --format json`: the figures, not the grouping. */
+export function groupedJson(result: RegroupResult) {
+  return { tickets: result.tickets, types: result.types, variants: result.variants, grouped: result.grouped, algorithm: result.algorithm, ms: result.ms };
+}
 
 /** The one-line summary `deflect group` and `deflect import` print after grouping. */
 export function groupedLine(result: RegroupResult): string {
@@ -42,18 +47,44 @@ export function explainLines(stored: StoredTicketGroup): string[] {
   return lines;
 }
 
+/**
+ * `deflect explain KEY --format json`: `{ "key", "summary", "labels", "grouped": boolean, "current": boolean (grouped
+ * by this deflect's algorithm), "type": { "id", "name", "size" } | null, "decidingWords", "variant": { "id",
+ * "template", "size" } | null, "nearest": { "typeId", "name", "similarity", "why" } | null, "algorithm", "reason",
+ * "lines": [the text output's lines] }`.
+ */
+export function explainJson(ticket: { key: string; summary: string | null; labels: string[] }, stored: StoredTicketGroup | null) {
+  return {
+    key: ticket.key,
+    summary: ticket.summary,
+    labels: ticket.labels,
+    grouped: stored !== null,
+    current: stored?.algorithm === GROUPING_VERSION,
+    type: stored?.type ? { id: stored.type.id, name: stored.type.name, size: stored.type.size } : null,
+    decidingWords: stored?.decidingWords ?? [],
+    variant: stored?.variant ? { id: stored.variant.id, template: stored.variant.template, size: stored.variant.size } : null,
+    nearest: stored?.nearest ?? null,
+    algorithm: stored?.algorithm ?? null,
+    reason: stored?.reason ?? null,
+    lines: stored ? explainLines(stored) : ['request type: not grouped yet — run `deflect group`'],
+  };
+}
+
 /** `deflect group` (recompute the text grouping) and `deflect explain <KEY>` (why a ticket is in its request type). */
 export function registerGroupCommand(program: Command): void {
   program
     .command('group')
     .description(`group every ticket by the text of its summary (${GROUPING_VERSION}) and store the result for the report`)
-    .action(() => {
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
+    .addOption(formatOption(['text', 'json']))
+    .action((options: { format: 'text' | 'json' }) => {
+      const config = cliConfig();
+      const db = openWriteDatabase(config.dbPath);
       const before = groupingMeta(db);
       const result = regroupTickets(db);
       db.$client.close();
-      if (before.algorithm && before.algorithm !== result.algorithm) console.log(`replaced a grouping made by ${before.algorithm}`);
+      const replaced = before.algorithm && before.algorithm !== result.algorithm ? before.algorithm : null;
+      if (options.format === 'json') return void console.log(JSON.stringify({ ...groupedJson(result), replaced }, null, 2));
+      if (replaced) console.log(`replaced a grouping made by ${replaced}`);
       console.log(groupedLine(result));
     });
 
@@ -61,12 +92,14 @@ export function registerGroupCommand(program: Command): void {
     .command('explain')
     .argument('<key>', 'an issue key, e.g. PLAT-123')
     .description('say which request type and variant a ticket fell into, and why (or the nearest type for one that repeats nothing)')
-    .action((key: string) => {
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
+    .addOption(formatOption(['text', 'json']))
+    .action((key: string, options: { format: 'text' | 'json' }) => {
+      const config = cliConfig();
+      const db = openReadDatabase(config.dbPath);
       try {
         const ticket = findTicketByKey(db, key);
         if (!ticket) throw new Error(`no ticket ${key} in ${config.dbPath} (import it or wait for its webhook)`);
+        if (options.format === 'json') return void console.log(JSON.stringify(explainJson(ticket, findTicketGroup(db, key) ?? null), null, 2));
         console.log(`${ticket.key} "${ticket.summary ?? ''}"`);
         console.log(`labels: ${ticket.labels.length ? ticket.labels.join(', ') : 'none'}`);
         if (ticket.labels.length) console.log(`label groups: ${ticket.labels.map((l) => l.toLowerCase()).join(', ')} (a labelled ticket always counts in its label groups)`);

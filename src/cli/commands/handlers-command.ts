@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
+import { asUsage, UsageError } from '../cli-errors.js';
 import { openDatabase } from '../../db/client.js';
 import { assertInstalledHandler, listHandlerHealth } from '../../automation/handler-health.js';
 import { pauseAllHandlers, resumeAllHandlers } from '../../automation/kill-switch.js';
@@ -19,8 +20,8 @@ export function registerHandlersCommand(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action((options: { format: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
+      const config = cliConfig();
+      const db = openReadDatabase(config.dbPath);
       const rows = listHandlerHealth(db);
       db.$client.close();
       if (format === 'json') return void console.log(JSON.stringify({ handlers: rows }, null, 2));
@@ -39,7 +40,7 @@ export function registerHandlersCommand(program: Command): void {
     .description('resume a paused handler (or --all): its queued runs run again')
     .action((name: string | undefined, options: { all?: boolean }) => {
       checkTarget(name, options.all);
-      const config = loadProcessConfig();
+      const config = cliConfig();
       const db = openDatabase(config.dbPath);
       if (options.all) {
         const result = resumeAllHandlers(db);
@@ -60,7 +61,7 @@ export function registerHandlersCommand(program: Command): void {
     .description('pause a handler (or --all) by hand: its runs wait in the queue until resumed')
     .action((name: string | undefined, options: { all?: boolean; reason?: string }) => {
       checkTarget(name, options.all);
-      const config = loadProcessConfig();
+      const config = cliConfig();
       const db = openDatabase(config.dbPath);
       if (options.all) {
         const result = pauseAllHandlers(db, options.reason ?? 'kill switch: every handler paused by an operator (deflect handlers pause --all)');
@@ -78,10 +79,10 @@ export function registerHandlersCommand(program: Command): void {
 
 /**
  * One handler name or `--all`, not both, not neither.
- * @throws Error (printed by the CLI, exit 1) for a bad combination; UnknownHandlerError for a name not installed.
+ * @throws UsageError (exit 2) for a bad combination or a name that is not an installed handler (the message lists them).
  */
 function checkTarget(name: string | undefined, all: boolean | undefined): void {
-  if (all && name) throw new Error(`give a handler name or --all, not both (got "${name.slice(0, 100)}" and --all)`);
-  if (!all && !name) throw new Error('give a handler name, or --all for every handler');
-  if (name) assertInstalledHandler(name);
+  if (all && name) throw new UsageError(`give a handler name or --all, not both (got "${name.slice(0, 100)}" and --all)`);
+  if (!all && !name) throw new UsageError('give a handler name, or --all for every handler');
+  if (name) asUsage(() => assertInstalledHandler(name));
 }

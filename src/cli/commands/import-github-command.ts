@@ -6,7 +6,8 @@
  * repositories; fine-grained: Issues read).
  */
 import type { Command } from 'commander';
-import { loadProcessConfig, type Config } from '../../config.js';
+import type { Config } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { GitHubRequestError } from '../../integrations/github.js';
 import { regroupTickets } from '../../reports/regroup.js';
@@ -28,7 +29,7 @@ export function registerImportGitHubCommand(importCommand: Command): void {
     .action(async (options: { repo: string; since?: string; group: boolean }) => {
       checkRepository(options.repo);
       const since = options.since === undefined ? null : parseIso(options.since);
-      const config = loadProcessConfig();
+      const config = cliConfig();
       const db = openDatabase(config.dbPath);
       try {
         const result = await explained(options.repo, config, () =>
@@ -57,7 +58,7 @@ export async function reconcileGitHubCommand(options: { repo?: string[]; since?:
   const now = Date.now();
   const since = options.since === undefined ? null : now - parseDuration(options.since, '--since');
   const settleMs = options.settle === undefined ? DEFAULT_GITHUB_SETTLE_MS : parseDuration(options.settle, '--settle');
-  const config = loadProcessConfig();
+  const config = cliConfig();
   const db = openDatabase(config.dbPath);
   try {
     const result = await explained(repositories.join(', '), config, () =>

@@ -4,7 +4,7 @@
  * The paging and mapping live with the adapter (`trackers/linear/linear-import.ts`).
  */
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { createLinearApi, LinearRequestError } from '../../trackers/linear/linear-api.js';
@@ -27,7 +27,7 @@ export function parseSince(value: string | undefined): number | null {
 }
 
 async function importLinear(flags: LinearImportFlags): Promise<void> {
-  const config = loadProcessConfig();
+  const config = cliConfig();
   if (!config.linear) throw new Error('deflect import linear needs LINEAR_API_KEY (a Linear personal API key: Settings → Account → Security & access)');
   const team = flags.team.trim();
   if (!/^[A-Za-z0-9_]{1,10}$/.test(team)) throw new Error(`--team "${flags.team}" is not a Linear team key (letters and digits, e.g. ENG)`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
@@ -18,7 +18,7 @@ export function registerPruneCommand(program: Command): void {
     .option('--older-than <window>', 'prune deliveries received before this long ago: 30m, 12h, 30d, 2w (default: DEFLECT_DELIVERY_RETENTION)')
     .option('--dry-run', 'count what would be pruned; change nothing')
     .action(async (options: { olderThan?: string; dryRun?: boolean }) => {
-      const config = loadProcessConfig();
+      const config = cliConfig();
       const retentionMs = options.olderThan !== undefined ? parseDuration(options.olderThan, '--older-than') : config.deliveryRetentionMs;
       if (retentionMs === null) {
         console.log('Retention is off (DEFLECT_DELIVERY_RETENTION=off): nothing pruned. Use --older-than to prune anyway.');

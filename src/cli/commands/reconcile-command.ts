@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
 import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
@@ -30,7 +30,7 @@ export function registerReconcileCommand(program: Command): void {
       const format = parseFormat(options.format, ['table', 'json']);
       const sinceMs = parseDuration(options.since ?? '2h', '--since');
       const settleMs = parseDuration(options.settle ?? `${DEFAULT_SETTLE_MS / 60_000}m`, '--settle');
-      const config = loadProcessConfig();
+      const config = cliConfig();
       if (!config.jira) throw new Error(`reconcile asks Jira: set ${JIRA_CREDENTIAL_HELP}`);
       const api = jiraApiFor(config.jira, config.jiraTimeoutMs);
       const db = openDatabase(config.dbPath);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { TRACKER_NAMES, type TrackerName } from '../../trackers/tracker.js';
 import { deliveryHeaders, refreshedBody } from '../../webhooks/sign-delivery.js';
@@ -53,7 +53,7 @@ export function registerReplayCommand(program: Command): void {
       }
       const tracker = options.tracker as TrackerName;
       if ((path === undefined) === (options.delivery === undefined)) throw new Error('give either a payload path or --delivery <id>');
-      const config = loadProcessConfig();
+      const config = cliConfig();
       if (options.delivery !== undefined) {
         const id = Number(options.delivery);
         if (!Number.isInteger(id) || id < 1) throw new Error(`invalid --delivery "${options.delivery}": use a delivery id`);

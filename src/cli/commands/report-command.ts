@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
+import { asUsage, UsageError } from '../cli-errors.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
 import { resolveWindow } from '../../reports/report-window.js';
@@ -102,11 +102,11 @@ export function registerReportCommand(program: Command): void {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
-      if (!Number.isInteger(top) || top < 1) throw new Error(`invalid --top "${options.top}": use a whole number ≥ 1`);
-      const window = resolveWindow(options);
-      const config = loadProcessConfig();
+      if (!Number.isInteger(top) || top < 1) throw new UsageError(`invalid --top "${options.top}": use a whole number ≥ 1`);
+      const window = asUsage(() => resolveWindow(options));
+      const config = cliConfig();
       const context = reportContextFor(config);
-      const db = openDatabase(config.dbPath);
+      const db = openReadDatabase(config.dbPath);
       const report = buildTopTicketsReport(db, { window, top, project: options.project, trackers }, context);
       db.$client.close();
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));

@@ -13,8 +13,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { handlers } from '../../../handlers/index.js';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { findDelivery } from '../../db/deliveries.js';
 import { findTicketByKey } from '../../db/tickets.js';
 import { classify, explainRules, type RuleExplanation } from '../../rules/classify.js';
@@ -56,7 +55,7 @@ export function registerRulesCommand(program: Command): void {
       const format = parseFormat(options.format, ['table', 'json']);
       const given = [payload !== undefined, options.delivery !== undefined, options.ticket !== undefined].filter(Boolean).length;
       if (given !== 1) throw new Error('give exactly one of: a payload file, --delivery <id>, --ticket <key>');
-      const config = loadProcessConfig();
+      const config = cliConfig();
       const rulesPath = options.rules ?? config.rulesPath;
       if (!rulesPath) throw new Error('no rules file: pass --rules <file> or set DEFLECT_RULES');
       const ruleList = loadRulesFile(rulesPath, handlers.map((h) => h.name));
@@ -89,7 +88,7 @@ function readEvent(payload: string | undefined, options: RulesTestOptions, dbPat
     }
     return { event: trackerNamed(options.tracker).parseEvent(body, headers), source: `payload ${payload} (${options.tracker})` };
   }
-  const db = openDatabase(dbPath, { readonly: true });
+  const db = openReadDatabase(dbPath);
   try {
     if (options.delivery !== undefined) {
       const id = Number(options.delivery);

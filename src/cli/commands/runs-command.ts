@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig } from '../cli-database.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { listPausedHandlers } from '../../db/handler-states.js';
 import { findRetryableRuns, findRun, retryRun } from '../../db/runs.js';
 import { parseSinceOption } from './duration-option.js';
+import { UsageError } from '../cli-errors.js';
 
 /**
  * `deflect runs retry <id>` and `deflect runs retry --failed [--since 1d]`: put failed or dead-lettered runs back in the
@@ -20,8 +21,8 @@ export function registerRunsCommand(program: Command): void {
     .option('--failed', 'every failed and dead run (with --since: created in that window)')
     .option('--since <window>', 'with --failed: only runs created within 30m, 12h, 1d, 2w, or all', 'all')
     .action((id: string | undefined, options: { failed?: boolean; since: string }) => {
-      if ((id === undefined) === !options.failed) throw new Error('give either a run id or --failed (see deflect runs retry --help)');
-      const config = loadProcessConfig();
+      if ((id === undefined) === !options.failed) throw new UsageError('give either a run id or --failed (see deflect runs retry --help)');
+      const config = cliConfig();
       const db = openDatabase(config.dbPath);
       try {
         if (id !== undefined) return void console.log(retryOne(db, id));
@@ -42,7 +43,7 @@ export function registerRunsCommand(program: Command): void {
 
 function retryOne(db: Db, idText: string): string {
   const id = Number(idText);
-  if (!Number.isInteger(id) || id < 1) throw new Error(`invalid run id "${idText}": use the number shown by deflect audit`);
+  if (!Number.isInteger(id) || id < 1) throw new UsageError(`invalid run id "${idText}": use the number shown by deflect audit`);
   const run = findRun(db, id);
   if (!run) throw new Error(`no run #${id}`);
   if (!retryRun(db, id)) {

@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase, PACKAGE_ROOT } from '../../db/client.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
+import { PACKAGE_ROOT } from '../../db/client.js';
 import { scaffoldHandler, type ScaffoldPlan } from '../../scaffold/write-scaffold.js';
 
 interface ScaffoldCommandOptions {
@@ -30,8 +30,8 @@ export function registerScaffoldCommand(program: Command): void {
     .option('--dry-run', 'print every file it would write and the rule; write nothing')
     .option('--force', 'overwrite an existing handler (and its test and fixtures)')
     .action((group: string, options: ScaffoldCommandOptions) => {
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
+      const config = cliConfig();
+      const db = openReadDatabase(config.dbPath);
       let plan: ScaffoldPlan;
       try {
         plan = scaffoldHandler(db, {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ZodError } from 'zod';
 import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
-import { loadProcessConfig } from '../../config.js';
+import { cliConfig, withReadDatabase } from '../cli-database.js';
 import { revokeApiToken } from '../../db/api-tokens.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { parseFormat, renderTable } from '../output.js';
@@ -43,7 +43,7 @@ export function registerTokensCommand(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action((options: { format: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const rows = withDb(listTokens);
+      const rows = withReadDatabase(cliConfig().dbPath, listTokens);
       if (format === 'json') return void console.log(JSON.stringify({ tokens: rows }, null, 2));
       if (rows.length === 0) return void console.log('No tokens. Create one with deflect tokens create --name NAME --role auditor|operator|admin');
       console.log(
@@ -65,7 +65,7 @@ export function registerTokensCommand(program: Command): void {
 }
 
 function withDb<T>(work: (db: Db) => T): T {
-  const db = openDatabase(loadProcessConfig().dbPath);
+  const db = openDatabase(cliConfig().dbPath);
   try {
     return work(db);
   } finally {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { parseTrackerFilter, TRACKER_CHOICES } from '../../reports/tracker-filter.js';
 import type { TrackerName } from '../../trackers/tracker.js';
+import { UsageError } from '../cli-errors.js';
 
 /** Adds `--tracker <names>` to `command`; its value is the list of strings given (absent when none). */
 export function addTrackerOption(command: Command, what: string): Command {
@@ -17,12 +18,12 @@ export function addTrackerOption(command: Command, what: string): Command {
 
 /**
  * The trackers `--tracker` names (null when not given: every tracker).
- * @throws Error `invalid --tracker: unknown tracker "gitlab": use jira, github or linear`.
+ * @throws UsageError `invalid --tracker: unknown tracker "gitlab": use jira, github or linear`.
  */
 export function parseTrackerOption(values: readonly string[] | undefined): TrackerName[] | null {
   try {
     return parseTrackerFilter(values);
   } catch (error) {
-    throw new Error(`invalid --tracker: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`invalid --tracker: ${(error as Error).message}`, { cause: error });
   }
 }
