@@ -418,3 +418,12 @@ export function loadConfig(
 export function loadProcessConfig(): Config {
   return loadConfig(process.env, existsSync);
 }
+
+/**
+ * `DEFLECT_TOKEN`: the API token (`dfl_…`) the command line sends in its remote mode (`deflect report --url …`), read
+ * only by the CLI; never logged or printed. Null when unset.
+ */
+export function remoteTokenFromEnv(env: Record<string, string | undefined> = process.env): string | null {
+  const token = env.DEFLECT_TOKEN?.trim();
+  return token ? token : null;
+}

@@ -2,11 +2,15 @@ import type { Command } from 'commander';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
 import { wholeNumber } from '../options.js';
+import { remoteJson, remoteOf, urlOption } from '../remote.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
 import { parseSince } from '../../reports/report-window.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
 import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
+
+/** What `deflect audit` shows: the same object as `GET /api/runs`. */
+type AuditResult = ReturnType<typeof listAudit>;
 
 /** `deflect audit`: automated runs with the actions each took, on tickets of every tracker (or of `--tracker`). */
 export function registerAuditCommand(program: Command): void {
@@ -18,26 +22,28 @@ export function registerAuditCommand(program: Command): void {
     .option('--handler <name>', 'only this handler')
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
     .option('--limit <n>', 'at most this many runs', wholeNumber(1, 100_000), 50)
-    .option('--format <format>', 'table, json or csv', 'table');
+    .option('--format <format>', 'table, json or csv', 'table')
+    .addOption(urlOption());
   addTrackerOption(command, 'runs on tickets')
-    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: number; format: string }) => {
+    .action(async (options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: number; format: string; url?: string }) => {
       const format = parseFormat(options.format);
       const trackers = parseTrackerOption(options.tracker);
       if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
         throw new UsageError(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
       }
-      const config = cliConfig();
       const since = asUsage(() => parseSince(options.since).from ?? undefined);
-      const db = openReadDatabase(config.dbPath);
-      const audit = listAudit(db, {
-        since,
-        status: options.status as RunStatus | undefined,
-        handler: options.handler,
-        ticketKey: options.ticket,
-        trackers,
-        limit: options.limit,
-      });
-      db.$client.close();
+      const remote = remoteOf(options.url);
+      let audit: AuditResult;
+      if (remote) {
+        audit = await remoteJson<AuditResult>(remote, 'GET', '/api/runs', {
+          since: options.since, status: options.status, handler: options.handler, ticket: options.ticket, tracker: trackers ?? undefined, limit: options.limit,
+        });
+      } else {
+        const config = cliConfig();
+        const db = openReadDatabase(config.dbPath);
+        audit = listAudit(db, { since, status: options.status as RunStatus | undefined, handler: options.handler, ticketKey: options.ticket, trackers, limit: options.limit });
+        db.$client.close();
+      }
       if (format === 'json') return void console.log(JSON.stringify(audit, null, 2));
       const rows = audit.runs.map((r) => [
         r.id,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
+import { remoteJson, remoteOf, urlOption } from '../remote.js';
 import { openDatabase } from '../../db/client.js';
 import { assertInstalledHandler, listHandlerHealth } from '../../automation/handler-health.js';
 import { pauseAllHandlers, resumeAllHandlers } from '../../automation/kill-switch.js';
@@ -18,12 +19,19 @@ export function registerHandlersCommand(program: Command): void {
     .command('handlers')
     .description('list handlers with their health; pause or resume one')
     .option('--format <format>', 'table or json', 'table')
-    .action((options: { format: string }) => {
+    .addOption(urlOption())
+    .action(async (options: { format: string; url?: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const config = cliConfig();
-      const db = openReadDatabase(config.dbPath);
-      const rows = listHandlerHealth(db);
-      db.$client.close();
+      const remote = remoteOf(options.url);
+      let rows: ReturnType<typeof listHandlerHealth>;
+      if (remote) {
+        rows = (await remoteJson<{ handlers: ReturnType<typeof listHandlerHealth> }>(remote, 'GET', '/api/handlers')).handlers;
+      } else {
+        const config = cliConfig();
+        const db = openReadDatabase(config.dbPath);
+        rows = listHandlerHealth(db);
+        db.$client.close();
+      }
       if (format === 'json') return void console.log(JSON.stringify({ handlers: rows }, null, 2));
       console.log(
         renderTable(

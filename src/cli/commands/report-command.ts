@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
+import { remoteJson, remoteOf, urlOption } from '../remote.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
 import { resolveWindow } from '../../reports/report-window.js';
@@ -96,19 +97,27 @@ export function registerReportCommand(program: Command): void {
     .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of rows (request types or labels)', '10')
     .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
-    .option('--format <format>', FORMATS.join(', '), 'table');
+    .option('--format <format>', FORMATS.join(', '), 'table')
+    .addOption(urlOption());
   addTrackerOption(command, 'tickets')
-    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string }) => {
+    .action(async (options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string; url?: string }) => {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`invalid --top "${options.top}": use a whole number ≥ 1`);
       const window = asUsage(() => resolveWindow(options));
-      const config = cliConfig();
-      const context = reportContextFor(config);
-      const db = openReadDatabase(config.dbPath);
-      const report = buildTopTicketsReport(db, { window, top, project: options.project, trackers }, context);
-      db.$client.close();
+      const remote = remoteOf(options.url);
+      let report: TopTicketsReport;
+      if (remote) {
+        report = await remoteJson<TopTicketsReport>(remote, 'GET', '/api/reports/top-tickets', {
+          since: options.since, from: options.from, to: options.to, top, project: options.project, tracker: trackers ?? undefined,
+        });
+      } else {
+        const config = cliConfig();
+        const db = openReadDatabase(config.dbPath);
+        report = buildTopTicketsReport(db, { window, top, project: options.project, trackers }, reportContextFor(config));
+        db.$client.close();
+      }
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));
       if (format === 'markdown') return void process.stdout.write(renderMarkdown(report));
       if (format === 'csv') {

@@ -5,6 +5,7 @@ import { listPausedHandlers } from '../../db/handler-states.js';
 import { findRetryableRuns, findRun, retryRun } from '../../db/runs.js';
 import { parseSinceOption } from './duration-option.js';
 import { UsageError } from '../cli-errors.js';
+import { remoteJson, remoteOf, urlOption } from '../remote.js';
 
 /**
  * `deflect runs retry <id>` and `deflect runs retry --failed [--since 1d]`: put failed or dead-lettered runs back in the
@@ -20,8 +21,17 @@ export function registerRunsCommand(program: Command): void {
     .description('re-queue a failed or dead-lettered run, or all of them with --failed')
     .option('--failed', 'every failed and dead run (with --since: created in that window)')
     .option('--since <window>', 'with --failed: only runs created within 30m, 12h, 1d, 2w, or all', 'all')
-    .action((id: string | undefined, options: { failed?: boolean; since: string }) => {
+    .addOption(urlOption())
+    .action(async (id: string | undefined, options: { failed?: boolean; since: string; url?: string }) => {
       if ((id === undefined) === !options.failed) throw new UsageError('give either a run id or --failed (see deflect runs retry --help)');
+      const remote = remoteOf(options.url);
+      if (remote) {
+        if (options.failed) throw new UsageError('--failed works on DEFLECT_DB only; with --url, retry runs one id at a time');
+        const answer = await remoteJson<{ run: number; was: string; handlerPaused: boolean }>(remote, 'POST', `/api/runs/${runIdOf(id!)}/retry`);
+        console.log(`Re-queued run #${answer.run} (was ${answer.was}) on ${remote.url}.`);
+        if (answer.handlerPaused) console.warn('note: its handler is paused; the run waits until the handler is resumed');
+        return;
+      }
       const config = cliConfig();
       const db = openDatabase(config.dbPath);
       try {
@@ -41,9 +51,15 @@ export function registerRunsCommand(program: Command): void {
     });
 }
 
-function retryOne(db: Db, idText: string): string {
+/** A run id from the command line. @throws UsageError for anything but a whole number ≥ 1. */
+function runIdOf(idText: string): number {
   const id = Number(idText);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`invalid run id "${idText}": use the number shown by deflect audit`);
+  if (!Number.isInteger(id) || id < 1) throw new UsageError(`invalid run id "${idText.slice(0, 100)}": use the number shown by deflect audit`);
+  return id;
+}
+
+function retryOne(db: Db, idText: string): string {
+  const id = runIdOf(idText);
   const run = findRun(db, id);
   if (!run) throw new Error(`no run #${id}`);
   if (!retryRun(db, id)) {
