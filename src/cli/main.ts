@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit-command.js';
 import { registerGroupCommand } from './commands/group-command.js';
+import { registerImpactCommand } from './commands/impact-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerHandlersCommand } from './commands/handlers-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
@@ -28,6 +29,7 @@ for (const register of [
   registerServeCommand,
   registerMigrateCommand,
   registerReportCommand,
+  registerImpactCommand,
   registerAuditCommand,
   registerReplayCommand,
   registerRunsCommand,
