@@ -120,8 +120,8 @@ export function renderAdoptionChart(canvas, t) {
       datasets: [
         { type: 'bar', label: 'Reporters that week', data: weeks.map((w) => w.reporters), backgroundColor: cssVar('--series-1'), order: 2 },
         { type: 'bar', label: 'Teams that week', data: weeks.map((w) => w.teams), backgroundColor: cssVar('--series-2'), order: 2 },
-        { type: 'line', label: 'Reporters so far (of ' + t.reportersAfter + ')', data: weeks.map((w) => w.cumulativeReporters), borderColor: cssVar('--series-1'), backgroundColor: cssVar('--series-1'), stepped: true, order: 1 },
-        { type: 'line', label: 'Teams so far (of ' + t.teamsAfter + ')', data: weeks.map((w) => w.cumulativeTeams), borderColor: cssVar('--series-2'), backgroundColor: cssVar('--series-2'), borderDash: [5, 4], stepped: true, order: 1 },
+        { type: 'line', label: 'Reporters so far (of ' + t.reportersAfter + ')', data: weeks.map((w) => w.cumulativeReporters), borderColor: cssVar('--series-1'), backgroundColor: cssVar('--series-1'), pointRadius: 3, order: 1 },
+        { type: 'line', label: 'Teams so far (of ' + t.teamsAfter + ')', data: weeks.map((w) => w.cumulativeTeams), borderColor: cssVar('--series-2'), backgroundColor: cssVar('--series-2'), borderDash: [5, 4], pointRadius: 3, order: 1 },
       ],
     },
     options: o,

@@ -88,6 +88,10 @@ function showError(message) {
 /** `3.0 → 1.0`: a before → after pair with a unit formatter. */
 const pair = (before, after, format) => format(before) + ' → ' + format(after);
 const perWeek = (v) => (v == null ? '–' : number(v) + '/wk');
+/** `3 of 4 reporters`, `1 of 1 team`. */
+const ofTotal = (n, total, noun) => n + ' of ' + total + ' ' + noun + (total === 1 ? '' : 's');
+/** Hours to one decimal (totals add up exactly to the per-type figures). */
+const exactHours = (h) => number(h) + ' h';
 
 function figure(label, value, note) {
   return el('div', 'impact-figure', el('dt', null, label), el('dd', null, value, note ? el('span', 'stat-note', note) : null));
@@ -107,8 +111,8 @@ function typePanel(t, i) {
     figure('Tickets per week', pair(t.before.ticketsPerWeek, t.after.ticketsPerWeek, perWeek), t.before.tickets + ' in ' + number(t.before.weeks) + ' wk → ' + t.after.tickets + ' in ' + number(t.after.weeks) + ' wk'),
     figure('Time to resolution p50', pair(t.before.ttrP50Hours, t.after.ttrP50Hours, hours), 'p90 ' + pair(t.before.ttrP90Hours, t.after.ttrP90Hours, hours)),
     figure('Resolved by deflect', pct(t.shareResolvedByDeflect), t.resolvedByDeflect + ' of ' + t.after.tickets + ' since the start'),
-    el('div', 'impact-figure', el('dt', null, 'Hours returned'), el('dd', null, hours(t.hoursReturned), basis)),
-    figure('Adoption', last ? last.cumulativeReporters + ' of ' + t.reportersAfter + ' reporters' : '–', last ? last.cumulativeTeams + ' of ' + t.teamsAfter + ' teams' : null),
+    el('div', 'impact-figure', el('dt', null, 'Hours returned'), el('dd', null, exactHours(t.hoursReturned), basis)),
+    figure('Adoption', last ? ofTotal(last.cumulativeReporters, t.reportersAfter, 'reporter') : '–', last ? ofTotal(last.cumulativeTeams, t.teamsAfter, 'team') : null),
   );
   const weekly = chartBox('Tickets per week', 'chart-box-line', 'Bar chart of ' + t.name + ' tickets per week with the automation start marked');
   const ttr = chartBox('Time to resolution', 'chart-box-line', 'Bar chart of time to resolution before and after automation');
@@ -144,7 +148,7 @@ function render(report) {
   $('stat-types-note').textContent = report.withoutAutomation.count ? report.withoutAutomation.count + ' more without automation yet' : 'every repeated request type';
   $('stat-automated').textContent = number(report.totals.automated);
   $('stat-automated-note').textContent = number(report.totals.resolvedByDeflect) + ' resolved by deflect';
-  $('stat-hours').textContent = hours(report.totals.hoursReturned);
+  $('stat-hours').textContent = exactHours(report.totals.hoursReturned);
   $('stat-hours-note').textContent = types.some((t) => t.hoursReturnedBasis === 'estimate') ? 'some from the fixed estimate (no history)' : 'from the median human time to resolution';
   const weeks = report.repeatShare.filter((w) => w.share != null);
   const lastWeek = weeks[weeks.length - 1];
