@@ -9,7 +9,9 @@
  *   was waiting when the rule went live is handled by the automation: it belongs to the after side). **Before** = the
  *   rest (created earlier, handled by people).
  * - **Time to resolution** = created → resolved, hours; after the start a ticket deflect resolved counts as resolved
- *   when its transition was applied, if the tracker's resolution has not come back yet.
+ *   when its transition was applied, if the tracker's resolution has not come back yet. A ticket that was already
+ *   waiting when the automation started (filed before the start, carried out by it — at least the very first one) is
+ *   left out of both sides' times: its wait was neither people's nor the automation's (`waitingAtStart` counts them).
  * - **Hours returned** = automated tickets × the before side's median human time to resolution; when no ticket was
  *   resolved before the start, × the report's fixed minutes-per-ticket estimate (`hoursReturnedBasis` says which).
  * - **Adoption**: distinct reporters and teams (`tickets.project`: Jira project, GitHub repository, Linear team) whose
@@ -124,7 +126,8 @@ const hoursBetween = (a: number, b: number) => (b - a) / HOUR_MS;
 
 /** One side's figures over its tickets; `resolution` gives a ticket's resolution time or null. */
 function period(tickets: readonly ImpactTicketRow[], from: number, to: number, resolution: (t: ImpactTicketRow) => number | null): ImpactPeriod {
-  const weeks = Math.max(1, (to - from) / WEEK_MS);
+  const observed = (to - from) / WEEK_MS;
+  const weeks = Math.max(1, observed);
   const ttr = tickets.flatMap((t) => {
     const resolved = resolution(t);
     return resolved === null || t.created === null ? [] : [Math.max(0, hoursBetween(t.created, resolved))];
@@ -133,6 +136,7 @@ function period(tickets: readonly ImpactTicketRow[], from: number, to: number, r
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
     weeks: round1(weeks),
+    shorterThanAWeek: observed < 1,
     tickets: tickets.length,
     ticketsPerWeek: round1(tickets.length / weeks),
     resolved: ttr.length,
@@ -151,7 +155,7 @@ function impactOf(group: ReportGroup, members: ImpactTicketRow[], window: Report
   const before = members.filter((t) => t.automatedAt === null && t.created! < start);
   const windowStart = window.from ?? Math.min(...members.map((t) => t.created!));
   const beforeSide = period(before, Math.min(windowStart, start), start, (t) => t.resolved);
-  const afterSide = period(after, start, Math.max(window.to, start), (t) => t.resolved ?? t.deflectResolvedAt);
+  const afterSide = period(after, start, Math.max(window.to, start), (t) => (t.created! < start ? null : (t.resolved ?? t.deflectResolvedAt)));
   const resolvedByDeflect = after.filter((t) => t.deflectResolvedAt !== null).length;
   const history = beforeSide.ttrP50Hours;
   // The unrounded median, so hours returned is exactly automated × median.
@@ -169,6 +173,7 @@ function impactOf(group: ReportGroup, members: ImpactTicketRow[], window: Report
     before: beforeSide,
     after: afterSide,
     automated: automatedTickets.length,
+    waitingAtStart: after.filter((t) => t.created! < start).length,
     resolvedByDeflect,
     shareResolvedByDeflect: after.length ? resolvedByDeflect / after.length : null,
     hoursReturned: round1(automatedTickets.length * hoursPerTicket),

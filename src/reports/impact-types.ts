@@ -13,11 +13,13 @@ export interface ImpactPeriod {
   to: string;
   /** Length of the side in weeks (a side shorter than a week counts as one week, so a rate is never inflated). */
   weeks: number;
+  /** The side is shorter than a week: `ticketsPerWeek` is its tickets over one week, a floor, not yet a rate. */
+  shorterThanAWeek: boolean;
   /** Tickets of the type on this side. */
   tickets: number;
   /** tickets / weeks, one decimal. */
   ticketsPerWeek: number;
-  /** Of them, resolved (before: by people; after: by people or deflect). */
+  /** Of them, resolved (before: by people; after: by people or deflect), without the tickets waiting at the start. */
   resolved: number;
   /** Median and 90th percentile of created → resolved, hours (one decimal); null when none is resolved. */
   ttrP50Hours: number | null;
@@ -62,6 +64,8 @@ export interface ImpactType {
   after: ImpactPeriod;
   /** Tickets with an automated run (all are on the after side). */
   automated: number;
+  /** After-side tickets filed before the start (waiting when the automation started; at least its first ticket): not in either side's time to resolution. */
+  waitingAtStart: number;
   /** Of them, tickets an automated run resolved (applied a transition). */
   resolvedByDeflect: number;
   /** resolvedByDeflect / after.tickets; null when there is no ticket after. */

@@ -29,7 +29,8 @@ describe.skipIf(!existsSync(CHROMIUM))('impact page (headless Chromium)', () => 
   const consoleErrors: string[] = [];
 
   const waitForState = (state: string) => page.waitForSelector(`html[data-state="${state}"]`, { state: 'attached', timeout: 15_000 });
-  const chartData = (id: string) =>
+  type ChartData = { labels: string[]; datasets: Array<{ label: string; data: Array<number | null> }>; start: number | null };
+  const chartData = (id: string): Promise<ChartData> =>
     page.evaluate((canvasId) => {
       const chart = (window as unknown as { Chart: { getChart: (c: HTMLElement) => any } }).Chart.getChart(document.getElementById(canvasId)!);
       return {
@@ -96,11 +97,14 @@ describe.skipIf(!existsSync(CHROMIUM))('impact page (headless Chromium)', () => 
     expect(weekly.labels.length).toBe(access.weekly.length);
     for (const label of weekly.labels) expect(label).toMatch(/^\d{1,2} [A-Z][a-z]{2,3} \d{4}$/);
     expect(weekly.start).toBe(access.weekly.findIndex((w) => w.week === access.automationStartWeek));
-    expect(weekly.datasets.map((d) => sum(d.data))).toEqual([6, 3, 1]); // before by people, after by deflect, after by people
+    expect(weekly.datasets.map((d) => sum(d.data))).toEqual([6, 3, 1]); // before by people, carried out by deflect, after by people
     expect(weekly.datasets[0].data.slice(weekly.start!).every((v) => v === null)).toBe(true);
+    expect(weekly.datasets[2].data.slice(0, weekly.start!).every((v) => v === null)).toBe(true);
+    // Before the start's week deflect carried out only tickets that were waiting at the start.
+    expect(sum(weekly.datasets[1].data.slice(0, weekly.start!))).toBeLessThanOrEqual(access.waitingAtStart);
 
     const ttr = await chartData('chart-ttr-0');
-    expect(ttr.datasets.map((d) => d.data)).toEqual([[7, 11], [1, 14.3]]);
+    expect(ttr.datasets.map((d) => d.data)).toEqual([[7, 11], [1, 16.2]]);
     const adoption = await chartData('chart-adoption-0');
     expect(adoption.datasets.find((d) => d.label.startsWith('Reporters so far'))!.data.at(-1)).toBe(3);
     expect(adoption.datasets.find((d) => d.label.startsWith('Teams so far'))!.data.at(-1)).toBe(2);

@@ -55,8 +55,11 @@ describe('impact per request type', () => {
     const access = byLabel(report, 'access-request');
     // 2, 4, 6, 8, 10, 12 h → p50 7, p90 10 + 0.5 × 2 = 11.
     expect([access.before.ttrP50Hours, access.before.ttrP90Hours, access.before.resolved]).toEqual([7, 11, 6]);
-    // 1, 1, 1 (deflect), 20 (people) → p50 1, p90 1 + 0.7 × 19 = 14.3.
-    expect([access.after.ttrP50Hours, access.after.ttrP90Hours, access.after.resolved]).toEqual([1, 14.3, 4]);
+    // alice's ticket was waiting when the automation started (its run is the start): in neither side's times.
+    expect(access.waitingAtStart).toBe(1);
+    // 1 (bob: the tracker's resolution), 1 (carol: deflect's transition), 20 (dave, people) → p50 1, p90 1 + 0.8 × 19 = 16.2.
+    expect([access.after.ttrP50Hours, access.after.ttrP90Hours, access.after.resolved]).toEqual([1, 16.2, 3]);
+    expect([access.before.shorterThanAWeek, access.after.shorterThanAWeek]).toEqual([false, false]);
   });
 
   it('counts the share resolved by deflect and the hours returned from the median human TTR before', () => {

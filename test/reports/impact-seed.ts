@@ -4,9 +4,9 @@
  * `finishAction`), with answers computable by hand:
  *
  * - `access-request` (grant-repo-access): 6 tickets before the automation, people resolved them in 2, 4, 6, 8, 10, 12 h
- *   (p50 7 h, p90 11 h); the first automated run finishes 14 days − 1 h before `now` (the start); after it 3 tickets
- *   deflect resolved 1 h after they were filed (alice and bob of PLAT, carol of OPS) and 1 resolved by people in 20 h
- *   (dave of OPS) → share resolved by deflect 3/4, hours returned 3 × 7 = 21 (history), adoption 3 of 4 reporters and
+ *   (p50 7 h, p90 11 h); the first automated run finishes 14 days − 1 h before `now` (the start: alice's ticket, filed
+ *   an hour earlier, was waiting); after it 3 tickets deflect resolved 1 h after they were filed (alice and bob of
+ *   PLAT, carol of OPS) and 1 resolved by people in 20 h (dave of OPS): after TTRs 1, 1, 20 h → share resolved by deflect 3/4, hours returned 3 × 7 = 21 (history), adoption 3 of 4 reporters and
  *   2 of 2 teams;
  * - `new-repo` (create-repository): 2 tickets, both automated, no history → hours returned 2 × 45 min = 1.5 (estimate);
  * - `vpn`: 3 tickets resolved by people in 5 h, with a shadow run, a dry run and a run that validated without applying:

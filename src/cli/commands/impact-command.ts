@@ -16,7 +16,7 @@ import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 const FORMATS = ['table', 'json'] as const;
 const HEAD = ['request type / label', 'automated since', 'tickets/week before → after', 'TTR p50 h before → after', 'TTR p90 h before → after', 'resolved by deflect', 'hours returned', 'adoption'];
 
-const h = (value: number | null) => (value === null ? '—' : value.toFixed(1));
+const h = (value: number | null) => (value === null ? '—' : value > 0 && value < 0.05 ? '<0.1' : value.toFixed(1));
 const arrow = (before: number | null, after: number | null) => `${h(before)} → ${h(after)}`;
 
 /** The table row of one type. */
@@ -25,8 +25,8 @@ function rowOf(t: ImpactType): string[] {
   return [
     `${t.name}\n  ${t.id}${t.handler ? `\n  handler ${t.handler}` : ''}`,
     `${t.automationStart.slice(0, 10)}\n  (week of ${t.automationStartWeek})`,
-    `${arrow(t.before.ticketsPerWeek, t.after.ticketsPerWeek)}\n  ${t.before.tickets} in ${t.before.weeks} wk → ${t.after.tickets} in ${t.after.weeks} wk`,
-    arrow(t.before.ttrP50Hours, t.after.ttrP50Hours),
+    `${arrow(t.before.ticketsPerWeek, t.after.ticketsPerWeek)}\n  ${t.before.tickets} in ${t.before.weeks} wk → ${t.after.tickets} in ${t.after.shorterThanAWeek ? '< 1 wk (as 1)' : `${t.after.weeks} wk`}`,
+    `${arrow(t.before.ttrP50Hours, t.after.ttrP50Hours)}${t.waitingAtStart ? `\n  (${t.waitingAtStart} waiting at\n  the start left out)` : ''}`,
     arrow(t.before.ttrP90Hours, t.after.ttrP90Hours),
     `${percent(t.shareResolvedByDeflect)}\n  ${t.resolvedByDeflect} of ${t.after.tickets} after`,
     `${t.hoursReturned.toFixed(1)}\n  ${t.automated} × ${t.hoursPerTicket.toFixed(1)} h\n  (${t.hoursReturnedBasis === 'history' ? 'median human TTR before' : 'fixed estimate: no history'})`,

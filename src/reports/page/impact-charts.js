@@ -6,9 +6,12 @@
  * deflect; and the repeat share of the tickets people resolved per week (a week without resolutions is a gap).
  * Every label is set as chart data (canvas text), never as markup.
  */
-import { $, cssVar, el, hours, pct, periodLabel, periodTitle, short } from './report-format.js';
+import { $, cssVar, duration, el, hours, pct, periodLabel, periodTitle, short } from './report-format.js';
 
 const charts = [];
+
+/** A time to resolution (hours, rounded by the API to 0.1 h): `< 3 min` for 0, else minutes, hours or days. */
+export const ttrText = (h) => (h === 0 ? '< 3 min' : duration(h));
 
 export function destroyImpactCharts() {
   while (charts.length) charts.pop().destroy();
@@ -60,7 +63,7 @@ const startLinePlugin = {
   },
 };
 
-/** Tickets per week of one type, before (grey) and after (green) the start's week, the start marked. */
+/** Tickets per week of one type: by people before the start's week (grey) and after it (blue), carried out by deflect (green), the start marked. */
 export function renderWeeklyChart(canvas, t) {
   const weeks = t.weekly;
   const startIndex = weeks.findIndex((w) => w.week >= t.automationStartWeek);
@@ -76,8 +79,9 @@ export function renderWeeklyChart(canvas, t) {
     data: {
       labels: weeks.map((w) => periodLabel(w.week, 'week')),
       datasets: [
-        { label: 'Before: by people', data: weeks.map((w, i) => (i < startIndex || startIndex < 0 ? w.tickets : null)), backgroundColor: cssVar('--faint') },
-        { label: 'After: carried out by deflect', data: weeks.map((w, i) => (i >= startIndex && startIndex >= 0 ? w.automated : null)), backgroundColor: cssVar('--automated') },
+        { label: 'Before: by people', data: weeks.map((w, i) => (i < startIndex || startIndex < 0 ? w.tickets - w.automated : null)), backgroundColor: cssVar('--faint') },
+        // Every week: a ticket filed before the start and carried out when the automation went live is deflect's too.
+        { label: 'Carried out by deflect', data: weeks.map((w) => w.automated || null), backgroundColor: cssVar('--automated') },
         { label: 'After: by people', data: weeks.map((w, i) => (i >= startIndex && startIndex >= 0 ? w.tickets - w.automated : null)), backgroundColor: cssVar('--manual') },
       ],
     },
@@ -91,14 +95,15 @@ export function renderTtrChart(canvas, t) {
   if (t.before.ttrP50Hours == null && t.after.ttrP50Hours == null) return emptyChart(canvas, 'No ticket of this type is resolved yet.');
   const o = options();
   o.scales = { x: { grid: { display: false } }, y: { beginAtZero: true, title: { display: true, text: 'hours' } } };
-  o.plugins.tooltip = { callbacks: { label: (item) => item.dataset.label + ': ' + hours(item.raw) } };
+  o.plugins.tooltip = { callbacks: { label: (item) => item.dataset.label + ': ' + ttrText(item.raw) } };
   return draw(canvas, {
     type: 'bar',
     data: {
       labels: ['p50 (median)', 'p90'],
       datasets: [
-        { label: 'Before', data: [t.before.ttrP50Hours, t.before.ttrP90Hours], backgroundColor: cssVar('--faint') },
-        { label: 'After', data: [t.after.ttrP50Hours, t.after.ttrP90Hours], backgroundColor: cssVar('--automated') },
+        // A bar of a few minutes still shows (a sliver), so a fast resolution never reads as no data.
+        { label: 'Before', data: [t.before.ttrP50Hours, t.before.ttrP90Hours], backgroundColor: cssVar('--faint'), minBarLength: 3 },
+        { label: 'After', data: [t.after.ttrP50Hours, t.after.ttrP90Hours], backgroundColor: cssVar('--automated'), minBarLength: 3 },
       ],
     },
     options: o,
@@ -159,6 +164,7 @@ export function renderRepeatChart(weeks) {
   if (!weeks.some((w) => w.share != null)) return emptyChart(canvas, 'People resolved no ticket in this window.');
   const o = options();
   o.spanGaps = false;
+  o.layout = { padding: { top: 6 } };
   o.scales = {
     x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 10 } },
     y: { beginAtZero: true, max: 100, ticks: { callback: (v) => v + '%' } },
@@ -168,7 +174,8 @@ export function renderRepeatChart(weeks) {
     type: 'line',
     data: {
       labels: weeks.map((w) => periodLabel(w.week, 'week')),
-      datasets: [{ label: 'Repeat share of the tickets people resolved', data: weeks.map((w) => (w.share == null ? null : Math.round(w.share * 1000) / 10)), borderColor: cssVar('--manual'), backgroundColor: cssVar('--manual'), pointRadius: 2 }],
+      // Not clipped at the chart's edge: a week at 100 % stays visible on the top line.
+      datasets: [{ label: 'Repeat share of the tickets people resolved', data: weeks.map((w) => (w.share == null ? null : Math.round(w.share * 1000) / 10)), borderColor: cssVar('--manual'), backgroundColor: cssVar('--manual'), pointRadius: 3, borderWidth: 2, clip: false }],
     },
     options: o,
   });

@@ -5,7 +5,7 @@
  * automation's start, and the charts in impact-charts.js. Everything is built with textContent (type names and labels
  * come from tickets: data, never markup). <html data-state> is loading|ready|empty|error.
  */
-import { destroyImpactCharts, renderAdoptionChart, renderHoursChart, renderRepeatChart, renderShareChart, renderTtrChart, renderWeeklyChart } from './impact-charts.js';
+import { destroyImpactCharts, ttrText, renderAdoptionChart, renderHoursChart, renderRepeatChart, renderShareChart, renderTtrChart, renderWeeklyChart } from './impact-charts.js';
 import { $, day, el, hours, number, pct, trackerNames, windowPhrase } from './report-format.js';
 
 const API = '/api/reports/impact';
@@ -108,8 +108,10 @@ function typePanel(t, i) {
   const last = t.adoption[t.adoption.length - 1];
   const basis = t.hoursReturnedBasis === 'estimate' ? el('span', 'stat-note basis-estimate', 'fixed estimate: no resolved history before') : el('span', 'stat-note', t.automated + ' × ' + hours(t.hoursPerTicket) + ' median before');
   const figures = el('dl', 'impact-figures',
-    figure('Tickets per week', pair(t.before.ticketsPerWeek, t.after.ticketsPerWeek, perWeek), t.before.tickets + ' in ' + number(t.before.weeks) + ' wk → ' + t.after.tickets + ' in ' + number(t.after.weeks) + ' wk'),
-    figure('Time to resolution p50', pair(t.before.ttrP50Hours, t.after.ttrP50Hours, hours), 'p90 ' + pair(t.before.ttrP90Hours, t.after.ttrP90Hours, hours)),
+    figure('Tickets per week', pair(t.before.ticketsPerWeek, t.after.ticketsPerWeek, perWeek),
+      t.before.tickets + ' in ' + number(t.before.weeks) + ' wk → ' + t.after.tickets + ' in ' + (t.after.shorterThanAWeek ? 'under a week so far (counted as 1 wk)' : number(t.after.weeks) + ' wk')),
+    figure('Time to resolution p50', pair(t.before.ttrP50Hours, t.after.ttrP50Hours, ttrText),
+      'p90 ' + pair(t.before.ttrP90Hours, t.after.ttrP90Hours, ttrText) + (t.waitingAtStart ? ' · ' + t.waitingAtStart + ' waiting at the start left out' : '')),
     figure('Resolved by deflect', pct(t.shareResolvedByDeflect), t.resolvedByDeflect + ' of ' + t.after.tickets + ' since the start'),
     el('div', 'impact-figure', el('dt', null, 'Hours returned'), el('dd', null, exactHours(t.hoursReturned), basis)),
     figure('Adoption', last ? ofTotal(last.cumulativeReporters, t.reportersAfter, 'reporter') : '–', last ? ofTotal(last.cumulativeTeams, t.teamsAfter, 'team') : null),
