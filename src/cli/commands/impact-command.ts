@@ -16,7 +16,8 @@ import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 const FORMATS = ['table', 'json'] as const;
 const HEAD = ['request type / label', 'automated since', 'tickets/week before → after', 'TTR p50 h before → after', 'TTR p90 h before → after', 'resolved by deflect', 'hours returned', 'adoption'];
 
-const h = (value: number | null) => (value === null ? '—' : value > 0 && value < 0.05 ? '<0.1' : value.toFixed(1));
+/** Hours to one decimal; under 0.05 h (3 min, which the report rounds to 0) as `<0.1`. */
+const h = (value: number | null) => (value === null ? '—' : value < 0.05 ? '<0.1' : value.toFixed(1));
 const arrow = (before: number | null, after: number | null) => `${h(before)} → ${h(after)}`;
 
 /** The table row of one type. */
