@@ -18,7 +18,8 @@ const HEAD = ['request type / label', 'automated since', 'tickets/week before �
 
 /** Hours to one decimal; under 0.05 h (3 min, which the report rounds to 0) as `<0.1`. */
 const h = (value: number | null) => (value === null ? '—' : value < 0.05 ? '<0.1' : value.toFixed(1));
-const arrow = (before: number | null, after: number | null) => `${h(before)} → ${h(after)}`;
+const arrow = (before: number | null, after: number | null, format = h) => `${format(before)} → ${format(after)}`;
+const rate = (value: number | null) => (value === null ? '—' : value.toFixed(1));
 
 /** The table row of one type. */
 function rowOf(t: ImpactType): string[] {
@@ -26,7 +27,7 @@ function rowOf(t: ImpactType): string[] {
   return [
     `${t.name}\n  ${t.id}${t.handler ? `\n  handler ${t.handler}` : ''}`,
     `${t.automationStart.slice(0, 10)}\n  (week of ${t.automationStartWeek})`,
-    `${arrow(t.before.ticketsPerWeek, t.after.ticketsPerWeek)}\n  ${t.before.tickets} in ${t.before.weeks} wk → ${t.after.tickets} in ${t.after.shorterThanAWeek ? '< 1 wk (as 1)' : `${t.after.weeks} wk`}`,
+    `${arrow(t.before.ticketsPerWeek, t.after.ticketsPerWeek, rate)}\n  ${t.before.tickets} in ${t.before.weeks} wk → ${t.after.tickets} in ${t.after.shorterThanAWeek ? '< 1 wk (as 1)' : `${t.after.weeks} wk`}`,
     `${arrow(t.before.ttrP50Hours, t.after.ttrP50Hours)}${t.waitingAtStart ? `\n  (${t.waitingAtStart} waiting at\n  the start left out)` : ''}`,
     arrow(t.before.ttrP90Hours, t.after.ttrP90Hours),
     `${percent(t.shareResolvedByDeflect)}\n  ${t.resolvedByDeflect} of ${t.after.tickets} after`,
