@@ -30,7 +30,10 @@ export interface ImpactTicketRow {
   automatedAt: number | null;
   /** The handler of that run, or null. */
   automatedBy: string | null;
-  /** When an automated run applied a transition on it (the first such action's `finished_at`), or null. */
+  /**
+   * When an automated run applied a transition on it (the first such action's `finished_at` at or after the ticket's
+   * `created`: a key filed again later is not resolved by the earlier ticket's run), or null.
+   */
   deflectResolvedAt: number | null;
 }
 
@@ -45,7 +48,8 @@ export function impactTicketRows(db: Db, refs: readonly TicketRef[]): ImpactTick
   const sql = `SELECT t.tracker, t.key, t.project AS team, COALESCE(t.reporter_id, t.reporter) AS reporter, t.created, t.resolved,
       (SELECT min(COALESCE(r.finished_at, r.created_at)) FROM runs r WHERE ${automatedRunSql('r', 't')}) AS automatedAt,
       (SELECT r.handler FROM runs r WHERE ${automatedRunSql('r', 't')} ORDER BY COALESCE(r.finished_at, r.created_at), r.id LIMIT 1) AS automatedBy,
-      (SELECT min(a.finished_at) FROM runs r JOIN actions a ON ${deflectResolutionSql('a', 'r')} WHERE ${automatedRunSql('r', 't')}) AS deflectResolvedAt
+      (SELECT min(a.finished_at) FROM runs r JOIN actions a ON ${deflectResolutionSql('a', 'r')}
+        WHERE ${automatedRunSql('r', 't')} AND a.finished_at >= COALESCE(t.created, 0)) AS deflectResolvedAt
     FROM json_each(@refs) j JOIN tickets t ON t.key = json_extract(j.value, '$.key') AND t.tracker = json_extract(j.value, '$.tracker')`;
   const rows: ImpactTicketRow[] = [];
   for (let i = 0; i < refs.length; i += CHUNK) {
