@@ -5,19 +5,22 @@
  *    the GitHub REST API and Linear's GraphQL API, and record what they get),
  * 2. starts deflect against them with the example rules, a webhook secret per tracker, a GitHub token and a Linear key,
  * 3. imports a year of ticket history (`deflect import jsonl examples/history/platform-requests.jsonl`), which also
- *    groups the tickets by text,
+ *    groups the tickets by text, and the eight weeks before today (scripts/demo-impact.ts: requests people handled
+ *    before deflect went live),
  * 4. replays the example payloads the project ships, each signed the way its tracker signs:
  *    `deflect replay examples/payloads --fresh-id` (Jira), `--tracker github examples/payloads-github` (an issue
  *    labelled `access-request`) and `--tracker linear examples/payloads-linear` (an issue labelled `new-repo`),
  * 5. waits for the worker, then prints what Jira, GitHub and Linear received, `deflect report --since all` (request
  *    types counted across trackers) and `deflect audit` (display keys `PLAT-105`, `acme/web#1`, `ENG-1`),
  * 6. creates an auditor API token (`deflect tokens create`) and reads the audit trail over HTTP with it (and shows that
- *    the API refuses a request without one), then revokes it, and says where the report page is.
+ *    the API refuses a request without one), then revokes it, and says where the report page is,
+ * 7. replays today's requests from more people and teams (scripts/demo-impact.ts), which the worker carries out, and
+ *    prints `deflect impact`: before vs after the automation's start per request type.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { revokeApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -25,6 +28,7 @@ import { startServer } from '../src/server.js';
 import { startFakeGitHub } from '../test/support/fake-github.js';
 import { startFakeJira } from '../test/support/fake-jira.js';
 import { startFakeLinear } from '../test/support/fake-linear.js';
+import { writeAdoptionPayloads, writeRecentHistory } from './demo-impact.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dbPath = process.env.DEFLECT_DB ?? './data/deflect.db';
@@ -90,9 +94,26 @@ function operationOf(body: unknown): string {
   return typeof query === 'string' ? (/^\s*(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? 'anonymous operation') : '';
 }
 
+/** Waits until no delivery is pending and no run is queued or running. @throws after 30 s. */
+async function waitForWorker(): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const pending = server.db.$client
+      .prepare("SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') + (SELECT count(*) FROM runs WHERE status IN ('queued','running')) AS n")
+      .get() as { n: number };
+    if (pending.n === 0 && server.worker.busy === 0) break;
+    if (Date.now() - started > 30_000) throw new Error(`the worker did not finish within 30 s (${pending.n} left)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 try {
   step('$ deflect import jsonl examples/history/platform-requests.jsonl   (ticket history nobody labelled consistently)');
   process.stdout.write(await deflect('import', 'jsonl', join(root, 'examples/history/platform-requests.jsonl')));
+  const demoDir = join(dirname(resolve(dbPath)), 'demo');
+  const recent = writeRecentHistory(demoDir);
+  step(`$ deflect import jsonl ${recent}   (the 8 weeks before today: requests people handled before deflect went live)`);
+  process.stdout.write(await deflect('import', 'jsonl', recent));
 
   const payloads = readdirSync(join(root, 'examples/payloads')).filter((f) => f.endsWith('.json'));
   step(`$ deflect replay examples/payloads --fresh-id   (${payloads.length} payloads, signed with DEFLECT_WEBHOOK_SECRET)`);
@@ -103,15 +124,7 @@ try {
   step('$ deflect replay --tracker linear examples/payloads-linear --fresh-id   (ENG-1 labelled new-repo, Linear-Signature)');
   process.stdout.write(await deflect('replay', '--tracker', 'linear', join(root, 'examples/payloads-linear'), '--url', server.url, '--fresh-id'));
 
-  const started = Date.now();
-  for (;;) {
-    const pending = server.db.$client
-      .prepare("SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') + (SELECT count(*) FROM runs WHERE status IN ('queued','running')) AS n")
-      .get() as { n: number };
-    if (pending.n === 0 && server.worker.busy === 0) break;
-    if (Date.now() - started > 30_000) throw new Error(`the worker did not finish within 30 s (${pending.n} left)`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForWorker();
 
   step('What Jira received');
   for (const r of jira.requests.filter((r) => r.method !== 'GET')) console.log(`${r.method} ${r.path}`);
@@ -145,6 +158,15 @@ try {
   console.log(`POST /api/handlers/grant-repo-access/pause as an auditor → ${operate.status} ${((await operate.json()) as { message: string }).message}`);
   await deflect('tokens', 'revoke', 'demo-lead');
   console.log('$ deflect tokens revoke demo-lead   (done)');
+
+  const adoption = writeAdoptionPayloads(demoDir);
+  for (const key of adoption.keys) jira.seedIssue({ key });
+  step(`$ deflect replay ${adoption.dir} --fresh-id   (${adoption.keys.length} requests filed just now by 8 people of 3 teams; one waits for approval, one has no label)`);
+  process.stdout.write(await deflect('replay', adoption.dir, '--url', server.url, '--fresh-id'));
+  await waitForWorker();
+  process.stdout.write(await deflect('group'));
+  step('$ deflect impact   (before vs after the first automated run, per request type; the page: /reports/impact)');
+  process.stdout.write(await deflect('impact'));
 } finally {
   await server.close(2000);
   await jira.close();
@@ -153,6 +175,7 @@ try {
 }
 console.log(
   `\nDone. The database is ${dbPath}. Run \`npx deflect report\`, \`npx deflect audit\` or \`npx deflect explain PLAT-201\` any time;` +
-    ' `DEFLECT_WEBHOOK_SECRET=<secret> npm start` serves the report page at http://localhost:3000/reports/top-tickets;' +
+    ' `DEFLECT_WEBHOOK_SECRET=<secret> npm start` serves the report page at http://localhost:3000/reports/top-tickets' +
+    ' and the impact page at http://localhost:3000/reports/impact;' +
     ' sign in there with a token from `npx deflect tokens create --name you --role auditor`.',
 );

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { exitCodeOf } from './cli-errors.js';
 import { registerAuditCommand } from './commands/audit-command.js';
 import { registerGroupCommand } from './commands/group-command.js';
+import { registerImpactCommand } from './commands/impact-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerHandlersCommand } from './commands/handlers-command.js';
 import { registerMigrateCommand } from './commands/migrate-command.js';
@@ -32,6 +33,7 @@ for (const register of [
   registerServeCommand,
   registerMigrateCommand,
   registerReportCommand,
+  registerImpactCommand,
   registerAuditCommand,
   registerReplayCommand,
   registerRunsCommand,

@@ -53,10 +53,23 @@ const MONTH_SQL = (column: string) => `strftime('%Y-%m-01', ${column} / 1000, 'u
 const WEEK_DAY_SQL = (column: string) => `strftime('%Y-%m-%d', (${WEEK_SQL(column)} * ${WEEK_MS} - ${3 * DAY_MS}) / 1000, 'unixepoch')`;
 
 /**
- * 1 when the ticket `t` has a succeeded run that carried the request out (an index lookup on runs.ticket_key). The run
- * must be of the ticket's tracker: Jira's `ENG-12` and Linear's `ENG-12` are different tickets.
+ * The one definition of an *automated run* of ticket `t` (alias `ticket`), as a condition on run alias `run`: a run of
+ * the ticket (its key and its tracker: Jira's `ENG-12` and Linear's `ENG-12` are different tickets) that `succeeded`
+ * and carried the request out (`applied`; a run that only validated is not automation). A dry run ends `planned` and a
+ * shadow run `shadow`, so neither is ever `succeeded`; `dry_run = 0 AND shadow = 0` says so explicitly. The report and
+ * the impact report (`impact-queries.ts`) both read it.
  */
-const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE r.ticket_key = t.key AND r.status = 'succeeded' AND r.applied = 1 AND ${runTrackerSql('r')} = t.tracker)`;
+export const automatedRunSql = (run: string, ticket: string) =>
+  `${run}.ticket_key = ${ticket}.key AND ${run}.status = 'succeeded' AND ${run}.applied = 1 AND ${run}.dry_run = 0 AND ${run}.shadow = 0 AND ${runTrackerSql(run)} = ${ticket}.tracker`;
+
+/**
+ * The one definition of *resolved by deflect*, as a condition on action alias `action` of an automated run `run`
+ * (see {@link automatedRunSql}): the run applied a `transition` (the handler's `ctx.tracker.resolve()`).
+ */
+export const deflectResolutionSql = (action: string, run: string) => `${action}.run_id = ${run}.id AND ${action}.kind = 'transition' AND ${action}.status = 'applied'`;
+
+/** 1 when the ticket `t` has an automated run (an index lookup on runs.ticket_key; see {@link automatedRunSql}). */
+const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE ${automatedRunSql('r', 't')})`;
 
 /** Whether the scope filters on columns only `tickets` has (so index-only reads must join it). */
 const readsTickets = (scope: ReportScope) => scope.project !== null || (scope.trackers ?? null) !== null;
@@ -215,6 +228,11 @@ export function countMembers(db: Db, scope: ReportScope, source: MemberSource): 
 /**
  * Tickets per period (`week`: ISO weeks from Monday; `month`: calendar months, UTC) in the scope, and how many of them
  * repeat: carry one of `labels` or belong to one of `typeIds`. Periods without tickets are absent. Keys `YYYY-MM-DD`.
+ *
+ * `basis` `created` (default, the report's repeat ratio) buckets the scope's tickets by their creation;
+ * `resolved-by-people` (the impact report) takes only the scope's tickets that are resolved and that deflect did not
+ * resolve (no automated run applied a transition, see {@link deflectResolutionSql}), bucketed by their resolution:
+ * the share of the team's own resolutions that were repeats, which should fall as automation takes the repeats.
  */
 export function repeatedPerPeriod(
   db: Db,
@@ -222,14 +240,20 @@ export function repeatedPerPeriod(
   granularity: 'week' | 'month',
   labels: readonly string[],
   typeIds: readonly string[],
+  basis: 'created' | 'resolved-by-people' = 'created',
 ): Map<string, { tickets: number; repeated: number }> {
-  const period = granularity === 'week' ? WEEK_DAY_SQL('t.created') : MONTH_SQL('t.created');
+  const column = basis === 'created' ? 't.created' : 't.resolved';
+  const period = granularity === 'week' ? WEEK_DAY_SQL(column) : MONTH_SQL(column);
+  const byPeople =
+    basis === 'created'
+      ? ''
+      : `AND t.resolved IS NOT NULL AND NOT EXISTS (SELECT 1 FROM runs r JOIN actions a ON ${deflectResolutionSql('a', 'r')} WHERE ${automatedRunSql('r', 't')})`;
   const rows = db.$client
     .prepare(
       `SELECT ${period} AS period, count(*) AS tickets,
               sum(EXISTS (SELECT 1 FROM ticket_groups g WHERE g.ticket_id = t.id AND g.type_id IN (SELECT value FROM json_each(@types)))
                   OR EXISTS (SELECT 1 FROM ticket_labels l WHERE l.ticket_id = t.id AND l.label IN (SELECT value FROM json_each(@labels)))) AS repeated
-       FROM tickets t WHERE t.created IS NOT NULL AND ${inWindow(scope, 't')} GROUP BY period`,
+       FROM tickets t WHERE t.created IS NOT NULL AND ${inWindow(scope, 't')} ${byPeople} GROUP BY period`,
     )
     .all({ ...params(scope), labels: JSON.stringify(labels), types: JSON.stringify(typeIds) }) as Array<{ period: string; tickets: number; repeated: number }>;
   return new Map(rows.map((r) => [r.period, { tickets: r.tickets, repeated: r.repeated }]));

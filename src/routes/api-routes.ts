@@ -1,5 +1,5 @@
 /**
- * Read-only JSON API: `GET /api/reports/top-tickets` and `GET /api/runs`. Query strings are validated with zod;
+ * Read-only JSON API: `GET /api/reports/top-tickets`, `GET /api/reports/impact` and `GET /api/runs`. Query strings are validated with zod;
  * a bad value answers 400 with the field and the problem. Both take `tracker` (`jira`, `github`, `linear`; repeated
  * or a comma list) to narrow to some trackers; an unknown name answers 400 listing the valid ones.
  */
@@ -10,6 +10,7 @@ import { RUN_STATUSES } from '../db/runs.js';
 import { listAudit } from '../reports/audit.js';
 import { parseSince, resolveWindow } from '../reports/report-window.js';
 import { parseTrackerFilter } from '../reports/tracker-filter.js';
+import { buildImpactReport, REPORT_ROW_ID } from '../reports/impact-report.js';
 import { buildTopTicketsReport, type ReportContext } from '../reports/top-tickets-report.js';
 
 const SINCE = /^(all|\d+\s*[hdw])$/i;
@@ -37,6 +38,15 @@ const reportQuery = z.object({
   tracker,
 });
 
+const impactQuery = z.object({
+  since: since.default('90d'),
+  from: date.optional(),
+  to: date.optional(),
+  type: z.string().max(206).regex(REPORT_ROW_ID, 'use a report row id like type:1a2b3c4d5e6f or label:access-request').optional(),
+  project: z.string().trim().min(1).optional(),
+  tracker,
+});
+
 const runsQuery = z.object({
   since: since.default('all'),
   status: z.enum(RUN_STATUSES).optional(),
@@ -52,18 +62,28 @@ function badQuery(error: z.ZodError): Error & { statusCode: number } {
   return Object.assign(new Error(`invalid query: ${message}`), { statusCode: 400 });
 }
 
+/** The report window of a parsed query. @throws a 400 error naming the field (`from must be before to`). */
+function windowOf(q: { since: string; from?: string; to?: string }) {
+  try {
+    return resolveWindow(q);
+  } catch (error) {
+    throw Object.assign(new Error(`invalid query: ${(error as Error).message.replace(/--/g, '')}`), { statusCode: 400 });
+  }
+}
+
 export async function apiRoutes(app: FastifyInstance, options: { db: Db; report: ReportContext }): Promise<void> {
   app.get('/api/reports/top-tickets', async (request) => {
     const parsed = reportQuery.safeParse(request.query);
     if (!parsed.success) throw badQuery(parsed.error);
     const q = parsed.data;
-    let window;
-    try {
-      window = resolveWindow(q);
-    } catch (error) {
-      throw Object.assign(new Error(`invalid query: ${(error as Error).message.replace(/--/g, '')}`), { statusCode: 400 });
-    }
-    return buildTopTicketsReport(options.db, { window, top: q.top, project: q.project, trackers: q.tracker }, options.report);
+    return buildTopTicketsReport(options.db, { window: windowOf(q), top: q.top, project: q.project, trackers: q.tracker }, options.report);
+  });
+
+  app.get('/api/reports/impact', async (request) => {
+    const parsed = impactQuery.safeParse(request.query);
+    if (!parsed.success) throw badQuery(parsed.error);
+    const q = parsed.data;
+    return buildImpactReport(options.db, { window: windowOf(q), typeId: q.type, project: q.project, trackers: q.tracker }, options.report);
   });
 
   app.get('/api/runs', async (request) => {

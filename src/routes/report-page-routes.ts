@@ -1,11 +1,14 @@
 /**
- * The top-tickets report page: `GET /reports/top-tickets` (HTML) and the assets it loads, all served by deflect so
+ * The report pages: `GET /reports/top-tickets` and `GET /reports/impact` (HTML) and the assets they load, all served by deflect so
  * the page works without any external network:
  * - `/assets/chart.umd.js`: Chart.js's UMD build, read from node_modules (the `chart.js` runtime dependency);
  * - `/assets/report-page.js` (an ES module importing `report-format.js`, `report-charts.js`, `report-table.js`, each
  *   served under `/assets/`) and `/assets/report-page.css`: the page's own script and style (plain files, no build step).
  *
- * The page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `tracker`, `top`,
+ * The impact page (`impact-page.html`, entry `impact-page.js` with `impact-charts.js`, sharing `report-format.js` and the
+ * stylesheet) fetches `GET /api/reports/impact` the same way and renders the `ImpactReport` JSON (src/reports/impact-types.ts).
+ *
+ * The top-tickets page is a static shell; its script reads the query string (`since`, `from`, `to`, `project`, `tracker`, `top`,
  * the same parameters as the API), fetches `GET /api/reports/top-tickets` with it and renders the `TopTicketsReport` JSON
  * (src/reports/report-types.ts). Filters change the URL (history.pushState), so a view can be shared by its link.
  *
@@ -25,7 +28,7 @@ import { PACKAGE_ROOT } from '../db/client.js';
 export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
 
 /** The page's scripts (ES modules; the first is the entry point the HTML loads). */
-export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js', 'kill-switch.js'] as const;
+export const REPORT_PAGE_SCRIPTS = ['report-page.js', 'report-format.js', 'report-charts.js', 'report-table.js', 'kill-switch.js', 'impact-page.js', 'impact-charts.js'] as const;
 
 /** chart.js's package `exports` hide `dist/chart.umd.js`, so resolve the package entry and take its folder. */
 function chartUmdPath(): string {
@@ -47,6 +50,7 @@ function readAsset(path: string): string {
 
 export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
   const html = readAsset(join(REPORT_PAGE_DIR, 'report-page.html'));
+  const impactHtml = readAsset(join(REPORT_PAGE_DIR, 'impact-page.html'));
   const scripts = REPORT_PAGE_SCRIPTS.map((name) => [name, readAsset(join(REPORT_PAGE_DIR, name))] as const);
   const style = readAsset(join(REPORT_PAGE_DIR, 'report-page.css'));
   // The source-map comment would make devtools request a map we do not serve.
@@ -58,6 +62,7 @@ export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
   app.get('/reports/top-tickets', async (_request, reply) => {
     return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
   });
+  app.get('/reports/impact', async (_request, reply) => send(reply, 'text/html; charset=utf-8', impactHtml, 'no-cache'));
   for (const [name, script] of scripts) {
     app.get(`/assets/${name}`, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
   }
