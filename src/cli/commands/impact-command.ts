@@ -4,8 +4,8 @@
  * read-only, so it is safe next to a running server. JSON shape: `ImpactReport` (src/reports/impact-types.ts).
  */
 import type { Command } from 'commander';
-import { loadProcessConfig } from '../../config.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openReadDatabase } from '../cli-database.js';
+import { asUsage, UsageError } from '../cli-errors.js';
 import type { ImpactReport, ImpactType } from '../../reports/impact-types.js';
 import { buildImpactReport, REPORT_ROW_ID } from '../../reports/impact-report.js';
 import { reportContextFor } from '../../reports/report-context.js';
@@ -76,12 +76,12 @@ export function registerImpactCommand(program: Command): void {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       if (options.type !== undefined && !REPORT_ROW_ID.test(options.type)) {
-        throw new Error(`invalid --type "${options.type.slice(0, 60)}": use a report row id like type:1a2b3c4d5e6f or label:access-request`);
+        throw new UsageError(`invalid --type "${options.type.slice(0, 60)}": use a report row id like type:1a2b3c4d5e6f or label:access-request`);
       }
-      const window = resolveWindow(options);
-      const config = loadProcessConfig();
+      const window = asUsage(() => resolveWindow(options));
+      const config = cliConfig();
       const context = reportContextFor(config);
-      const db = openDatabase(config.dbPath, { readonly: true });
+      const db = openReadDatabase(config.dbPath);
       try {
         const report = buildImpactReport(db, { window, typeId: options.type ?? null, project: options.project, trackers }, context);
         if (format === 'json') console.log(JSON.stringify(report, null, 2));
