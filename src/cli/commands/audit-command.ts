@@ -1,61 +1,98 @@
+/**
+ * `deflect audit`: automated runs, newest first, with every action they took, filtered like `GET /api/runs` (the same
+ * parser: reports/audit-filter.ts). `--format table` (default) prints one page (`--limit`, default 50) and the command
+ * for the next one; `csv`, `json` and `jsonl` stream every matching run (or `--limit` of them) to stdout in constant
+ * memory (reports/audit-export.ts).
+ */
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
-import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
+import { RUN_STATUSES } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
-import { parseSince } from '../../reports/report-window.js';
-import { parseFormat, renderCsv, renderTable } from '../output.js';
-import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
+import { AUDIT_CSV_HEAD, auditRowCells, exportAudit, type AuditExportFormat } from '../../reports/audit-export.js';
+import { parseAuditQuery } from '../../reports/audit-filter.js';
+import { parseFormat, renderTable } from '../output.js';
+import { addTrackerOption } from './tracker-option.js';
 
-/** `deflect audit`: automated runs with the actions each took, on tickets of every tracker (or of `--tracker`). */
+interface AuditOptions {
+  since: string;
+  from?: string;
+  to?: string;
+  status?: string;
+  outcome?: string;
+  handler?: string;
+  rule?: string;
+  ticket?: string;
+  reporter?: string;
+  search?: string;
+  tracker?: string[];
+  cursor?: string;
+  limit?: string;
+  format: string;
+}
+
+/** Table page size when `--limit` is not given. */
+const TABLE_LIMIT = 50;
+
 export function registerAuditCommand(program: Command): void {
   const command = program
     .command('audit')
-    .description('automated runs, newest first, with every action they took')
+    .description('automated runs, newest first, with every action they took (filter, page, or export as csv/json/jsonl)')
     .option('--since <window>', 'window: 30d, 12h, 2w or all', 'all')
-    .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
+    .option('--from <date>', 'only runs created at or after this date (YYYY-MM-DD or ISO 8601; wins over --since)')
+    .option('--to <date>', 'only runs created before this date (exclusive)')
+    .option('--outcome <statuses>', `only runs with these outcomes, comma-separated (${RUN_STATUSES.join(', ')})`)
+    .option('--status <statuses>', 'the same as --outcome')
     .option('--handler <name>', 'only this handler')
+    .option('--rule <name>', 'only runs routed by this rule')
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
-    .option('--limit <n>', 'at most this many runs', '50')
-    .option('--format <format>', 'table, json or csv', 'table');
-  addTrackerOption(command, 'runs on tickets')
-    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
-      const format = parseFormat(options.format);
-      const trackers = parseTrackerOption(options.tracker);
-      if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
-        throw new Error(`invalid --status "${options.status}": use one of ${RUN_STATUSES.join(', ')}`);
-      }
-      const config = loadProcessConfig();
-      const db = openDatabase(config.dbPath);
-      const audit = listAudit(db, {
-        since: parseSince(options.since).from ?? undefined,
-        status: options.status as RunStatus | undefined,
+    .option('--reporter <who>', "only tickets of this reporter (name or account id / login)")
+    .option('--search <text>', 'free text in run summaries, errors and ticket summaries (at most 200 characters)')
+    .option('--cursor <cursor>', 'start at this page (the cursor printed under the table)')
+    .option('--limit <n>', `at most this many runs (table: default ${TABLE_LIMIT}; exports: default all)`)
+    .option('--format <format>', 'table, csv, json or jsonl (exports stream every matching run)', 'table');
+  addTrackerOption(command, 'runs on tickets').action(async (options: AuditOptions) => {
+    const format = parseFormat(options.format, ['table', 'csv', 'json', 'jsonl']);
+    if (options.limit !== undefined && !/^\d{1,9}$/.test(options.limit)) throw new Error(`invalid --limit "${options.limit}": use a whole number of runs`);
+    let query;
+    try {
+      query = parseAuditQuery({
+        since: options.since,
+        from: options.from,
+        to: options.to,
+        outcome: options.outcome,
+        status: options.status,
         handler: options.handler,
-        ticketKey: options.ticket,
-        trackers,
-        limit: Number(options.limit),
+        rule: options.rule,
+        ticket: options.ticket,
+        reporter: options.reporter,
+        q: options.search,
+        tracker: options.tracker,
+        cursor: options.cursor,
+        limit: format === 'table' ? (options.limit ?? TABLE_LIMIT) : undefined,
       });
-      db.$client.close();
-      if (format === 'json') return void console.log(JSON.stringify(audit, null, 2));
-      const rows = audit.runs.map((r) => [
-        r.id,
-        r.createdAt,
-        r.ticketKey,
-        r.tracker,
-        r.handler,
-        [r.status, r.shadow && r.status !== 'shadow' ? 'shadow run' : '', r.status === 'succeeded' && !r.applied ? 'not applied' : '', r.replayOf !== null ? `replay of delivery #${r.replayOf}` : '', r.manualRetries > 0 ? `retried ×${r.manualRetries}` : '', ...r.approvals.map((a) => `${a.decision}${a.by ? ` by ${a.by}` : ''} ${a.at}`)]
-          .filter(Boolean)
-          .join('\n'),
-        r.attempts,
-        r.durationMs ?? '',
-        r.actions.map((a) => `${a.seq}. ${a.kind} ${a.status}${a.error ? ` (${a.error})` : ''}`).join('\n'),
-        r.summary ?? r.error ?? '',
-      ]);
-      const head = ['run', 'created', 'ticket', 'tracker', 'handler', 'status', 'attempts', 'ms', 'actions', 'summary / error'];
-      if (format === 'csv') return void process.stdout.write(renderCsv(head, rows));
+    } catch (error) {
+      // `handler: …; outcome: …` → `invalid --handler: …; --outcome: …` (flags as the user typed them).
+      throw new Error(`invalid ${(error as Error).message.replace(/(^|; )q:/g, '$1search:').replace(/(^|; )([a-z]+):/g, '$1--$2:')}`, { cause: error });
+    }
+    const config = loadProcessConfig();
+    const db = openDatabase(config.dbPath);
+    const jiraBaseUrl = config.jira?.baseUrl ?? null;
+    try {
+      if (format !== 'table') {
+        await exportAudit(db, query.filter, process.stdout, { format: format as AuditExportFormat, limit: options.limit === undefined ? undefined : Number(options.limit), jiraBaseUrl });
+        return;
+      }
+      const audit = listAudit(db, { ...query.filter, cursor: query.cursor, limit: query.limit, jiraBaseUrl });
       for (const p of audit.pausedHandlers) {
         console.log(`PAUSED handler ${p.handler} since ${p.pausedAt}: ${p.reason ?? ''} — resume with: deflect handlers resume ${p.handler}`);
       }
-      console.log(audit.runs.length ? renderTable(head, rows) : 'No runs recorded yet.');
-    });
+      if (!audit.runs.length) return void console.log(query.cursor ? 'No runs on this page.' : 'No runs recorded yet.');
+      console.log(renderTable(AUDIT_CSV_HEAD.slice(0, 10), audit.runs.map(auditRowCells)));
+      if (audit.page.older) console.log(`older runs: add --cursor ${audit.page.older}`);
+      if (audit.page.newer) console.log(`newer runs: add --cursor ${audit.page.newer}`);
+    } finally {
+      db.$client.close();
+    }
+  });
 }
