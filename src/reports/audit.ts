@@ -12,7 +12,7 @@ import { findRunPage, iterateRunPages, type RunCursor, type RunFilter, type Sear
 import type { ApprovalRow } from '../db/schema.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import { encodeCursor } from './audit-filter.js';
-import { maskStoredJson } from './mask-secrets.js';
+import { maskStoredJson, maskText } from './mask-secrets.js';
 import { ticketUrl } from './tracker-filter.js';
 
 export interface AuditAction {
@@ -154,9 +154,9 @@ export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: s
     manualRetries: run.manualRetries,
     attempts: run.attempts,
     durationMs: run.durationMs,
-    summary: run.summary,
+    summary: run.summary === null ? null : maskText(run.summary),
     applied: run.applied,
-    error: run.error,
+    error: run.error === null ? null : maskText(run.error),
     createdAt: iso(run.createdAt)!,
     finishedAt: iso(run.finishedAt),
     actions: (actions.get(run.id) ?? []).map((a) => ({
@@ -165,7 +165,7 @@ export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: s
       status: a.status,
       request: maskStoredJson(a.request),
       response: maskStoredJson(a.response),
-      error: a.error,
+      error: a.error === null ? null : maskText(a.error),
       at: iso(a.finishedAt ?? a.createdAt)!,
     })),
     approvals: (approvals.get(run.id) ?? []).map(toAuditApproval),

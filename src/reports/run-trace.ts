@@ -15,7 +15,7 @@ import { findDelivery } from '../db/deliveries.js';
 import { findRun } from '../db/runs.js';
 import { findRunTraceExtras } from '../db/run-search.js';
 import { siteOf, toAuditApproval, type AuditApproval } from './audit.js';
-import { maskSecrets, maskStoredJson } from './mask-secrets.js';
+import { maskSecrets, maskStoredJson, maskText } from './mask-secrets.js';
 import { ticketUrl } from './tracker-filter.js';
 
 /**
@@ -167,13 +167,13 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
       request: maskStoredJson(a.request),
       response,
       httpStatus: httpStatusOf(response, a.error),
-      error: a.error,
+      error: a.error === null ? null : maskText(a.error),
       startedAt: iso(a.createdAt)!,
       finishedAt: iso(a.finishedAt),
     };
   });
   const errors = [
-    ...(run.error ? [{ source: 'run', at: iso(run.finishedAt), message: run.error }] : []),
+    ...(run.error ? [{ source: 'run', at: iso(run.finishedAt), message: maskText(run.error) }] : []),
     ...actions.filter((a) => a.error).map((a) => ({ source: `action ${a.seq} (${a.kind})`, at: a.finishedAt, message: a.error! })),
   ];
   return {
@@ -187,7 +187,7 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
       dryRun: run.dryRun,
       shadow: run.shadow,
       applied: run.applied,
-      summary: run.summary,
+      summary: run.summary === null ? null : maskText(run.summary),
       idempotencyKey: run.idempotencyKey,
       createdAt: iso(run.createdAt)!,
       startedAt: iso(run.startedAt),
