@@ -147,12 +147,13 @@ export function findRunPage(db: Db, filter: RunFilter, cursor: RunCursor | null,
  * Every run matching `filter`, newest first, read in keyset pages of `pageSize` (default 500) so memory stays constant
  * whatever the count: each page is a fresh indexed seek, and no statement stays open between pages, so the caller may
  * await between pages (e.g. for stdout backpressure) while the server writes.
- * @param limit stop after this many runs (default: all).
+ * @param options.limit stop after this many runs (default: all).
+ * @param options.after start below this run (an `older` cursor of a page); default: the newest run.
  */
-export function* iterateRunPages(db: Db, filter: RunFilter, options: { pageSize?: number; limit?: number } = {}): Generator<SearchedRun[]> {
+export function* iterateRunPages(db: Db, filter: RunFilter, options: { pageSize?: number; limit?: number; after?: RunCursor | null } = {}): Generator<SearchedRun[]> {
   const pageSize = Math.max(1, Math.min(MAX_PAGE_LIMIT, options.pageSize ?? 500));
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-  let cursor: RunCursor | null = null;
+  let cursor: RunCursor | null = options.after ? { ...options.after, direction: 'older' } : null;
   while (remaining > 0) {
     const want = Math.min(pageSize, remaining);
     const rows = selectStep(db, filter, cursor, want);

@@ -13,7 +13,7 @@
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../db/client.js';
-import type { RunFilter } from '../db/run-search.js';
+import type { RunCursor, RunFilter } from '../db/run-search.js';
 import { iterateAudit, listPausedHandlers, type AuditRun } from './audit.js';
 
 export const AUDIT_EXPORT_FORMATS = ['csv', 'json', 'jsonl'] as const;
@@ -72,6 +72,8 @@ export interface ExportAuditOptions {
   /** Stop after this many runs (default: every matching run). */
   limit?: number;
   jiraBaseUrl?: string | null;
+  /** Start below this run (a page's `older` cursor): the export goes on from where a listed page ended. */
+  after?: RunCursor | null;
   /** Runs read per keyset page (default 500). */
   pageSize?: number;
   /** Called after each page is read, with the runs read so far (progress; tests use it to see that output streams). */
@@ -87,7 +89,7 @@ export async function exportAudit(db: Db, filter: RunFilter, out: Writable, opti
   let count = 0;
   if (options.format === 'csv') await write(out, stringify([AUDIT_CSV_HEAD]));
   if (options.format === 'json') await write(out, `{"pausedHandlers":${JSON.stringify(listPausedHandlers(db))},"runs":[`);
-  for (const page of iterateAudit(db, filter, { limit: options.limit, jiraBaseUrl: options.jiraBaseUrl, pageSize: options.pageSize })) {
+  for (const page of iterateAudit(db, filter, { limit: options.limit, jiraBaseUrl: options.jiraBaseUrl, pageSize: options.pageSize, after: options.after })) {
     let chunk: string;
     if (options.format === 'csv') {
       chunk = stringify(page.map((r) => [...auditRowCells(r), r.reason, r.rulesVersion ?? '', r.finishedAt ?? '', r.ticketUrl ?? '']));

@@ -107,7 +107,7 @@ export class AuditQueryError extends Error {
  */
 export function parseAuditQuery(input: unknown, now = Date.now()): AuditQuery {
   const parsed = auditQuerySchema.safeParse(input ?? {});
-  if (!parsed.success) throw new AuditQueryError(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new AuditQueryError(parsed.error.issues.map((i) => `${i.path.filter((part) => typeof part === 'string').join('.') || 'query'}: ${i.message}`).join('; '));
   const q = parsed.data;
   let window;
   try {

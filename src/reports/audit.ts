@@ -126,8 +126,12 @@ export function listAudit(db: Db, options: ListAuditOptions = {}): { runs: Audit
  * Every run matching `filter`, newest first, as {@link AuditRun}s, read a keyset page at a time (constant memory):
  * yields one array per page so the caller can wait for its output to drain between pages.
  */
-export function* iterateAudit(db: Db, filter: RunFilter, options: { limit?: number; jiraBaseUrl?: string | null; pageSize?: number } = {}): Generator<AuditRun[]> {
-  for (const page of iterateRunPages(db, filter, { limit: options.limit, pageSize: options.pageSize })) yield toAuditRuns(db, page, options.jiraBaseUrl ?? null);
+export function* iterateAudit(
+  db: Db,
+  filter: RunFilter,
+  options: { limit?: number; jiraBaseUrl?: string | null; pageSize?: number; after?: RunCursor | null } = {},
+): Generator<AuditRun[]> {
+  for (const page of iterateRunPages(db, filter, { limit: options.limit, pageSize: options.pageSize, after: options.after })) yield toAuditRuns(db, page, options.jiraBaseUrl ?? null);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

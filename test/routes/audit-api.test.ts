@@ -17,6 +17,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { claimDueRuns, finishOwnedRun, requeueExpiredRuns } from '../../src/db/runs.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
 import { createLogger } from '../../src/logger.js';
+import { DEFAULT_ESTIMATES } from '../../src/rules/rules-file.js';
 import { createRecordedActions } from '../../src/trackers/jira/jira-tracker.js';
 import { authHeader } from '../support/api-token.js';
 import { seedRun } from '../support/audit-runs.js';
@@ -31,7 +32,7 @@ async function appOn(db: Db): Promise<FastifyInstance> {
     config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth: { ...loadConfig({}).auth, failureLimit: 0 } },
     db,
     logger: createLogger('silent'),
-    report: { rules: [], estimates: { defaultMinutes: 15, handlers: {} }, jiraBaseUrl: 'https://acme.atlassian.net' },
+    report: { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: 'https://acme.atlassian.net' },
   });
 }
 
@@ -107,7 +108,7 @@ describe('GET /api/runs: filters', () => {
   });
 
   it.each([
-    ['outcome=finished', /outcome\.0: use one or more of queued, running, succeeded/],
+    ['outcome=finished', /outcome: use one or more of queued, running, succeeded/],
     ['since=yesterday', /since: use a number of days/],
     ['from=soon', /from: use a date/],
     ['from=2026-02-01&to=2026-01-01', /from must be before to/],

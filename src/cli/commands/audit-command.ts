@@ -80,7 +80,9 @@ export function registerAuditCommand(program: Command): void {
     const jiraBaseUrl = config.jira?.baseUrl ?? null;
     try {
       if (format !== 'table') {
-        await exportAudit(db, query.filter, process.stdout, { format: format as AuditExportFormat, limit: options.limit === undefined ? undefined : Number(options.limit), jiraBaseUrl });
+        if (query.cursor?.direction === 'newer') throw new Error('invalid --cursor: an export reads older runs from a cursor: use an "older runs" cursor');
+        const limit = options.limit === undefined ? undefined : Number(options.limit);
+        await exportAudit(db, query.filter, process.stdout, { format: format as AuditExportFormat, limit, jiraBaseUrl, after: query.cursor });
         return;
       }
       const audit = listAudit(db, { ...query.filter, cursor: query.cursor, limit: query.limit, jiraBaseUrl });
