@@ -26,7 +26,11 @@ const MAX_DEPTH = 32;
 export function maskText(text: string): string {
   return text
     .replace(/\b(Bearer|Basic|token)(\s+)([^\s"'`]+)/gi, (_all, scheme: string, space: string) => `${scheme}${space}${MASK}`)
-    .replace(/[^\s`'"{}|*<>()[\],;]+/g, (word) => (word !== MASK && looksLikeSecret(word.replace(/[.:!?]+$/, '')) ? MASK : word));
+    .replace(/[^\s`'"{}|*<>()[\],;]+/g, (word) => {
+      // Sentence punctuation after a token is kept: `… is ghp_x.` → `… is «masked».`
+      const bare = word.replace(/[.:!?]+$/, '');
+      return bare !== MASK && looksLikeSecret(bare) ? MASK + word.slice(bare.length) : word;
+    });
 }
 
 /** A deep copy of the JSON value `value` with secrets masked (see the module doc). Never throws. */
