@@ -93,6 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     expect(await page.locator('tr.run-row .ticket-key').allTextContents()).toEqual(['PLAT-7']);
     expect(await page.inputValue('#f-q')).toBe('acme/');
     expect(await page.textContent('#list-line')).toBe('1 run matching the filters.');
+    expect(await page.textContent('#cli-export')).toBe('deflect audit --since 7d --tracker jira --search acme/ --format csv');
     await page.screenshot({ path: shot('list-filtered'), fullPage: true });
 
     // The same view from its link, with an outcome filter.

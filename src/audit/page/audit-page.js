@@ -175,7 +175,19 @@ function render(body) {
   $('page-first').href = pageHref(null);
 }
 
+const FLAGS = { since: '--since', from: '--from', to: '--to', outcome: '--outcome', handler: '--handler', rule: '--rule', ticket: '--ticket', reporter: '--reporter', tracker: '--tracker', q: '--search' };
+/** A shell word: bare when safe, else single-quoted. */
+const shellWord = (value) => (/^[\w@%+=:,./#-]+$/.test(value) ? value : "'" + value.replace(/'/g, "'\\''") + "'");
+
+/** The `deflect audit` command that exports the view on screen (every matching run, not only this page). */
+function exportCommand() {
+  const words = ['deflect', 'audit'];
+  for (const [name, value] of activeFilters()) words.push(FLAGS[name], shellWord(value));
+  return words.concat('--format', 'csv').join(' ');
+}
+
 async function loadRuns() {
+  $('cli-export').textContent = exportCommand();
   const query = activeFilters();
   if (params.get('cursor')) query.set('cursor', params.get('cursor'));
   query.set('limit', PAGE_SIZE);
