@@ -159,6 +159,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('opens a trace from its link, and shows a broken audit chain with its first bad row (the answer GET /api/audit/chain will give)', { timeout: 60_000 }, async () => {
+    const page = await signedIn(server, 'auditor');
+    // GET /api/audit/chain is built on another branch; its agreed answer is served here by the browser's request routing.
+    await page.route('**/api/audit/chain', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ state: 'broken', checkedRows: 1234, firstBad: { table: 'actions', id: '42', problem: 'hash does not match the row (changed after it was written)' }, checkedAt: new Date().toISOString() }),
+      }),
+    );
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/api/runs/${failedRun}`)), page.goto(`${server.url}/audit?ticket=PLAT-9&run=${failedRun}`)]);
+    await page.waitForFunction(() => document.getElementById('chain')?.dataset.state === 'broken');
+    expect(await page.textContent('#chain-text')).toMatch(/^BROKEN: the audit records were changed after they were written — first bad row: actions #42 \(hash does not match/);
+    await page.locator('.trace').waitFor();
+    expect(await page.getAttribute('tr.run-row .trace-toggle', 'aria-expanded')).toBe('true');
+    // Retried in the operator test: queued again, so its error is the previous attempt's.
+    expect(await page.textContent('tr.run-row td.summary')).toBe('previous attempt: GitHub answered 422: name already exists');
+    await page.screenshot({ path: shot('chain-broken') });
+  });
+
   it('links the report page to the audit page and back', { timeout: 60_000 }, async () => {
     const page = await signedIn(server, 'auditor');
     expect(await page.getAttribute('.page-nav a:not([aria-current])', 'href')).toBe('/reports/top-tickets');

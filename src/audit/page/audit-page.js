@@ -4,7 +4,8 @@
  * tracker, q, cursor: the same parameters as GET /api/runs), fetches GET /api/runs with them and renders the runs
  * newest first, with "Older" / "Newer" links that carry the page cursors, so every view can be shared by its link.
  * Opening a run fetches GET /api/runs/:id and lays its trace out as a timeline (audit-trace.js). The audit chain
- * panel reads GET /api/audit/chain and says "unavailable" when this deflect does not serve it (404).
+ * panel reads GET /api/audit/chain and says "unavailable" when this deflect does not serve it (404). `?run=<id>` (with
+ * `ticket=` or other filters that list it) opens that run's trace on load, so a trace can be shared by its link.
  * Every node is built with createElement + textContent (report-format.js `el`): ticket text is data, never markup.
  */
 import { $, el, number, timeFmt, TRACKER_TITLES } from './report-format.js';
@@ -88,6 +89,13 @@ function ticketCell(run) {
   return el('td', null, key, el('span', 'sub', TRACKER_TITLES[run.tracker] ?? run.tracker));
 }
 
+/** The run's summary, else its error; a queued or running run's error is its previous attempt's, and says so. */
+function summaryCell(run) {
+  if (run.summary || !run.error) return el('td', 'summary', run.summary ?? '');
+  const waiting = run.status === 'queued' || run.status === 'running';
+  return el('td', 'summary error-text', (waiting ? 'previous attempt: ' : '') + run.error);
+}
+
 const ruleOf = (reason) => /\(rule (\S+) #\d+/.exec(reason)?.[1] ?? null;
 
 /** One run's row, and the (hidden) row its trace opens into. */
@@ -103,7 +111,7 @@ function runRows(run) {
     ticketCell(run),
     el('td', null, run.handler, el('span', 'sub', ruleOf(run.reason) ?? '')),
     outcomeCell(run),
-    el('td', 'summary' + (run.error && !run.summary ? ' error-text' : ''), run.summary ?? run.error ?? ''),
+    summaryCell(run),
     el('td', 'num', number(run.actions.length)),
     el('td', null, toggle),
   );
@@ -173,6 +181,8 @@ function render(body) {
   }
   $('page-first').hidden = !params.get('cursor');
   $('page-first').href = pageHref(null);
+  const opened = params.get('run');
+  if (opened) document.querySelector('tr.run-row[data-run="' + CSS.escape(opened) + '"] .trace-toggle')?.click();
 }
 
 const FLAGS = { since: '--since', from: '--from', to: '--to', outcome: '--outcome', handler: '--handler', rule: '--rule', ticket: '--ticket', reporter: '--reporter', tracker: '--tracker', q: '--search' };
