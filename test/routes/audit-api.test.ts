@@ -124,6 +124,18 @@ describe('GET /api/runs: filters', () => {
     expect(answer.json().message).toMatch(message);
   });
 
+  it('serves the /audit page under the strict CSP, and sends a browser without a session to sign in', async () => {
+    const page = await app.inject({ url: '/audit', headers: auditor });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.body).toContain('<script src="/assets/audit-page.js" type="module"></script>');
+    expect(page.body).not.toMatch(/<script>|<script type="module">|style="/);
+    const anonymous = await app.inject({ url: '/audit?outcome=failed' });
+    expect(anonymous.statusCode).toBe(303);
+    expect(anonymous.headers.location).toBe(`/signin?next=${encodeURIComponent('/audit?outcome=failed')}`);
+    for (const asset of ['audit-page.js', 'audit-trace.js', 'audit-page.css']) expect((await app.inject({ url: `/assets/${asset}` })).statusCode).toBe(200);
+  });
+
   it('an operator is told it may operate', async () => {
     const answer = await app.inject({ url: '/api/runs?limit=1', headers: authHeader(db, 'operator') });
     expect(answer.json().viewer).toEqual({ role: 'operator', canOperate: true });
