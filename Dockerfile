@@ -3,7 +3,7 @@
 #
 # Two stages: `build` installs every dependency from the lockfile, compiles better-sqlite3 (the only native module)
 # and TypeScript, then drops the dev dependencies; the runtime stage gets only what `deflect serve` reads: the
-# production node_modules, dist/, bin/, migrations/, the report page's assets (read from src/reports/page at start)
+# production node_modules, dist/, bin/, migrations/, the report and audit pages' assets (read from src/reports/page and src/audit/page at start)
 # and the example rules. No compiler, no npm cache, no tests, no .git (see .dockerignore).
 #
 # Runs as the unprivileged `node` user (uid 1000) of the base image. A volume mounted on /data may belong to root
@@ -39,6 +39,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/reports/page ./src/reports/page
+COPY --from=build /app/src/audit/page ./src/audit/page
 COPY bin ./bin
 COPY migrations ./migrations
 COPY examples/rules.yaml ./examples/rules.yaml

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the benchmark scenarios (ingest, e2e, report, import) one after the other,
+ * `npm run bench [-- scenario...]`: runs the benchmark scenarios (ingest, e2e, report, import, audit) one after the other,
  * each starting its own processes on 127.0.0.1 and stopping by itself, then prints one table with PASS/FAIL against
  * the targets and writes the figures to bench/results/latest.json (and a Markdown table to bench/results/latest.md).
  * A FAIL is work to do, not a failure of the bench: the exit code is 0 unless a scenario crashed.
@@ -9,7 +9,7 @@
  *   BENCH_QUICK=1 npm run bench    # ~1-minute smoke run with shorter durations and smaller sizes
  *
  * Overrides: BENCH_INGEST_SECONDS, BENCH_INGEST_WARMUP_SECONDS, BENCH_INGEST_CONNECTIONS, BENCH_E2E_RATE,
- * BENCH_E2E_SECONDS, BENCH_REPORT_TICKETS, BENCH_REPORT_REPEATS, BENCH_SIZES (e.g. 10000,100000), BENCH_QUIET_WAIT_SECONDS,
+ * BENCH_E2E_SECONDS, BENCH_REPORT_TICKETS, BENCH_AUDIT_RUNS, BENCH_REPORT_REPEATS, BENCH_SIZES (e.g. 10000,100000), BENCH_QUIET_WAIT_SECONDS,
  * BENCH_SERVE=tsx (run the sources through tsx instead of compiling), BENCH_CPU_PROF=<dir>, BENCH_SHARED_DIR=<dir>.
  *
  * Before each scenario it waits for other processes to leave the CPU, measures their share during the scenario, and
@@ -22,6 +22,7 @@ import { measureForeignCpu, waitForQuiet } from './lib/noise.js';
 import { REPO_ROOT } from './lib/processes.js';
 import { settings } from './lib/settings.js';
 import { fmt, info, machine, renderMarkdown, renderText, type Row, type ScenarioResult } from './lib/table.js';
+import { runAuditPage } from './scenarios/audit-page.js';
 import { runEndToEnd } from './scenarios/end-to-end.js';
 import { runImportGrouping } from './scenarios/import-grouping.js';
 import { runIngest } from './scenarios/ingest.js';
@@ -32,8 +33,9 @@ const SCENARIOS: Record<string, (s: typeof settings) => Promise<ScenarioResult>>
   e2e: runEndToEnd,
   report: runReport,
   import: runImportGrouping,
+  audit: runAuditPage,
 };
-const ALIASES: Record<string, string> = { 'end-to-end': 'e2e', grouping: 'import', 'import-grouping': 'import' };
+const ALIASES: Record<string, string> = { 'end-to-end': 'e2e', grouping: 'import', 'import-grouping': 'import', 'audit-page': 'audit' };
 
 const asked = process.argv.slice(2).map((a) => ALIASES[a] ?? a);
 const unknown = asked.filter((a) => !(a in SCENARIOS));

@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { reportPageRoutes } from './routes/report-page-routes.js';
+import { auditPageRoutes } from './routes/audit-page-routes.js';
 import { TRACKERS } from './trackers/index.js';
 import type { TrackerName, WebhookAuthConfig } from './trackers/tracker.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
@@ -108,6 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(tokenRoutes, { db: options.db });
   await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });
   await app.register(reportPageRoutes);
+  await app.register(auditPageRoutes);
   await app.register(metricsRoute, { db: options.db });
   await app.register(healthRoutes, {
     db: options.db,

@@ -26,6 +26,8 @@ export const settings = {
   /** Report: tickets in the generated database, and timed repetitions of the CLI and of the HTTP call. */
   reportTickets: num('BENCH_REPORT_TICKETS', 1_000_000, 100_000),
   reportRepeats: num('BENCH_REPORT_REPEATS', 3, 2),
+  /** Audit view: runs in the generated database (BENCH_AUDIT_RUNS). */
+  auditRuns: num('BENCH_AUDIT_RUNS', 500_000, 50_000),
   /** Import and grouping sizes (BENCH_SIZES=10000,100000). */
   sizes: process.env.BENCH_SIZES
     ? process.env.BENCH_SIZES.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0)

@@ -42,12 +42,17 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /assets/impact-charts.js': 'public',
   'GET /assets/report-page.css': 'public',
   'GET /assets/signin.css': 'public',
+  'GET /assets/audit-page.js': 'public',
+  'GET /assets/audit-trace.js': 'public',
+  'GET /assets/audit-page.css': 'public',
   // Reading: reports, audit trail, handler health.
   'GET /reports/top-tickets': 'page:auditor',
   'GET /api/reports/top-tickets': 'auditor',
   'GET /reports/impact': 'page:auditor',
   'GET /api/reports/impact': 'auditor',
   'GET /api/runs': 'auditor',
+  'GET /api/runs/:id': 'auditor',
+  'GET /audit': 'page:auditor',
   'GET /api/handlers': 'auditor',
   'GET /api/handlers/kill-switch': 'auditor',
   // Prometheus scrape (src/metrics/): any role; public when DEFLECT_METRICS_PUBLIC=true (see routeAccess).

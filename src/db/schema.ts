@@ -207,6 +207,10 @@ export const runs = sqliteTable(
     uniqueIndex('runs_idempotency_key_unique').on(t.idempotencyKey),
     index('runs_status_run_after_idx').on(t.status, t.runAfter),
     index('runs_ticket_key_idx').on(t.ticketKey),
+    // The audit view (db/run-search.ts): newest first by (created_at, id), keyset-paged, optionally by handler or status.
+    index('runs_created_id_idx').on(t.createdAt, t.id),
+    index('runs_handler_created_idx').on(t.handler, t.createdAt, t.id),
+    index('runs_status_created_idx').on(t.status, t.createdAt, t.id),
   ],
 );
 
@@ -331,7 +335,9 @@ export type ApiTokenRow = typeof apiTokens.$inferSelect;
  * a run without one (queued before migration `approvals`, or by a tool) runs with the handler's default options and no
  * approval gate.
  */
-export const runRuleSettings = sqliteTable('run_rule_settings', {
+export const runRuleSettings = sqliteTable(
+  'run_rule_settings',
+  {
   runId: integer('run_id')
     .primaryKey()
     .references(() => runs.id),
@@ -340,7 +346,10 @@ export const runRuleSettings = sqliteTable('run_rule_settings', {
   options: text('options').notNull().default('{}'),
   /** `ApprovalSettings` (JSON) or null: no approval gate. */
   approval: text('approval'),
-});
+  },
+  // The audit view's rule filter (db/run-search.ts).
+  (t) => [index('run_rule_settings_rule_idx').on(t.ruleName, t.runId)],
+);
 
 /**
  * (approvals) Every step of a run's approval, for the audit: `requested` (deflect asked; `expiresAt` set), `approved`,

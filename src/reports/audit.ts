@@ -1,21 +1,28 @@
 /**
- * The audit trail: automated runs with the actions each took, newest first, on tickets of every tracker (or of those
- * `trackers` names). Backs `deflect audit` and `GET /api/runs`.
+ * The audit trail: automated runs with the actions each took, newest first, filtered (reports/audit-filter.ts) and
+ * keyset-paged (db/run-search.ts). Backs `deflect audit` (table and streamed exports), `GET /api/runs` and the
+ * `/audit` page. Action requests and responses are shown with secrets masked (reports/mask-secrets.ts).
  */
 import { listActionsForRuns } from '../db/actions.js';
 import { listApprovalSteps } from '../db/approvals.js';
 import type { Db } from '../db/client.js';
 import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
-import { listRuns, type ListRunsOptions } from '../db/runs.js';
+import { findRunPage, iterateRunPages, type RunCursor, type RunFilter, type SearchedRun } from '../db/run-search.js';
+import type { ApprovalRow } from '../db/schema.js';
 import type { TrackerName } from '../trackers/tracker.js';
+import { encodeCursor } from './audit-filter.js';
+import { maskStoredJson, maskText } from './mask-secrets.js';
+import { ticketUrl } from './tracker-filter.js';
 
 export interface AuditAction {
   seq: number;
   kind: string;
   /** `planned` | `started` | `applied` | `failed` */
   status: string;
+  /** What was asked (stored JSON), secrets masked. */
   request: unknown;
+  /** What came back (stored JSON), secrets masked. */
   response: unknown;
   error: string | null;
   at: string;
@@ -26,6 +33,8 @@ export interface AuditRun {
   deliveryId: number;
   /** The ticket's display key: `PLAT-12` (Jira), `acme/api#12` (GitHub), `ENG-12` (Linear). */
   ticketKey: string;
+  /** The ticket's page on its tracker, or null when its site is unknown (reports/tracker-filter.ts `ticketUrl`). */
+  ticketUrl: string | null;
   /** The tracker of the ticket, from the snapshot the run was queued with (`jira` when it names none). */
   tracker: TrackerName;
   handler: string;
@@ -75,68 +84,115 @@ export interface PausedHandler {
   reason: string | null;
 }
 
-/** Runs matching `options` (newest first, default 100) with their actions, and the handlers paused now. */
-export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditRun[]; pausedHandlers: PausedHandler[] } {
-  const runs = listRuns(db, options);
-  const replays = replayOrigins(
-    db,
-    runs.map((r) => r.deliveryId),
-  );
-  const pausedHandlers = listHandlerStates(db)
+/** The page a listing is, as opaque cursors (`GET /api/runs?cursor=`): null when there is no such page. */
+export interface AuditPageCursors {
+  /** The next page, older runs. */
+  older: string | null;
+  /** The previous page, newer runs (null on the first page). */
+  newer: string | null;
+}
+
+/** Options of {@link listAudit}: the filter, where the page starts, its size, and the Jira URL for ticket links. */
+export interface ListAuditOptions extends RunFilter {
+  cursor?: RunCursor | null;
+  /** Runs per page; default 100, at most 1000. */
+  limit?: number;
+  /** The configured Jira base URL, for `ticketUrl` of Jira tickets whose site is that one or unknown. */
+  jiraBaseUrl?: string | null;
+}
+
+/** The handlers paused now (their queued runs wait). */
+export function listPausedHandlers(db: Db): PausedHandler[] {
+  return listHandlerStates(db)
     .filter((s) => s.pausedAt !== null)
     .map((s) => ({ handler: s.handler, pausedAt: new Date(s.pausedAt!).toISOString(), reason: s.pausedReason }));
-  const actions = listActionsForRuns(
-    db,
-    runs.map((r) => r.id),
-  );
-  const approvals = listApprovalSteps(
-    db,
-    runs.map((r) => r.id),
-  );
-  const parse = (value: string | null) => (value === null ? null : (JSON.parse(value) as unknown));
+}
+
+/**
+ * One page of runs matching `options` (newest first, default 100) with their actions and approvals, the handlers
+ * paused now, and the cursors of the neighbouring pages.
+ */
+export function listAudit(db: Db, options: ListAuditOptions = {}): { runs: AuditRun[]; pausedHandlers: PausedHandler[]; page: AuditPageCursors } {
+  const { cursor = null, limit = 100, jiraBaseUrl = null, ...filter } = options;
+  const page = findRunPage(db, filter, cursor, limit);
   return {
-    pausedHandlers,
-    runs: runs.map((run) => ({
-      id: run.id,
-      deliveryId: run.deliveryId,
-      ticketKey: run.ticketKey,
-      tracker: run.tracker as TrackerName,
-      handler: run.handler,
-      reason: run.reason,
-      status: run.status,
-      dryRun: run.dryRun,
-      shadow: run.shadow,
-      rulesVersion: run.rulesVersion,
-      replayOf: replays.get(run.deliveryId) ?? null,
-      manualRetries: run.manualRetries,
-      attempts: run.attempts,
-      durationMs: run.durationMs,
-      summary: run.summary,
-      applied: run.applied,
-      error: run.error,
-      createdAt: new Date(run.createdAt).toISOString(),
-      finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
-      actions: actions
-        .filter((a) => a.runId === run.id)
-        .map((a) => ({
-          seq: a.seq,
-          kind: a.kind,
-          status: a.status,
-          request: parse(a.request),
-          response: parse(a.response),
-          error: a.error,
-          at: new Date(a.finishedAt ?? a.createdAt).toISOString(),
-        })),
-      approvals: approvals
-        .filter((a) => a.runId === run.id)
-        .map((a) => ({
-          decision: a.decision,
-          by: a.by,
-          at: new Date(a.at).toISOString(),
-          commentId: a.commentId,
-          reason: a.reason,
-          expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(),
-        })),
-    })),
+    pausedHandlers: listPausedHandlers(db),
+    runs: toAuditRuns(db, page.runs, jiraBaseUrl),
+    page: { older: page.older && encodeCursor(page.older), newer: page.newer && encodeCursor(page.newer) },
   };
+}
+
+/**
+ * Every run matching `filter`, newest first, as {@link AuditRun}s, read a keyset page at a time (constant memory):
+ * yields one array per page so the caller can wait for its output to drain between pages.
+ */
+export function* iterateAudit(
+  db: Db,
+  filter: RunFilter,
+  options: { limit?: number; jiraBaseUrl?: string | null; pageSize?: number; after?: RunCursor | null } = {},
+): Generator<AuditRun[]> {
+  for (const page of iterateRunPages(db, filter, { limit: options.limit, pageSize: options.pageSize, after: options.after })) yield toAuditRuns(db, page, options.jiraBaseUrl ?? null);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Runs as the audit shows them: with their actions (secrets masked), approvals, replay origin and ticket link. */
+export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: string | null): AuditRun[] {
+  const ids = runs.map((r) => r.id);
+  const replays = replayOrigins(db, runs.map((r) => r.deliveryId));
+  const actions = byRun(listActionsForRuns(db, ids));
+  const approvals = byRun(listApprovalSteps(db, ids));
+  return runs.map((run) => ({
+    id: run.id,
+    deliveryId: run.deliveryId,
+    ticketKey: run.ticketKey,
+    ticketUrl: ticketUrl({ tracker: run.tracker, site: siteOf(run.siteUrl), key: run.ticketKey }, jiraBaseUrl),
+    tracker: run.tracker as TrackerName,
+    handler: run.handler,
+    reason: run.reason,
+    status: run.status,
+    dryRun: run.dryRun,
+    shadow: run.shadow,
+    rulesVersion: run.rulesVersion,
+    replayOf: replays.get(run.deliveryId) ?? null,
+    manualRetries: run.manualRetries,
+    attempts: run.attempts,
+    durationMs: run.durationMs,
+    summary: run.summary === null ? null : maskText(run.summary),
+    applied: run.applied,
+    error: run.error === null ? null : maskText(run.error),
+    createdAt: iso(run.createdAt)!,
+    finishedAt: iso(run.finishedAt),
+    actions: (actions.get(run.id) ?? []).map((a) => ({
+      seq: a.seq,
+      kind: a.kind,
+      status: a.status,
+      request: maskStoredJson(a.request),
+      response: maskStoredJson(a.response),
+      error: a.error === null ? null : maskText(a.error),
+      at: iso(a.finishedAt ?? a.createdAt)!,
+    })),
+    approvals: (approvals.get(run.id) ?? []).map(toAuditApproval),
+  }));
+}
+
+/** An approval step as the audit shows it. */
+export function toAuditApproval(a: ApprovalRow): AuditApproval {
+  return { decision: a.decision, by: a.by, at: iso(a.at)!, commentId: a.commentId, reason: a.reason, expiresAt: iso(a.expiresAt) };
+}
+
+/** Rows grouped by `runId`, in their order (Map.groupBy needs Node 21). */
+function byRun<T extends { runId: number }>(rows: readonly T[]): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.runId);
+    if (group) group.push(row);
+    else groups.set(row.runId, [row]);
+  }
+  return groups;
+}
+
+/** The `site` of a ticket row (`acme.atlassian.net`, `github.com`, `linear.app/acme`) from a snapshot's `siteUrl`. */
+export function siteOf(siteUrl: string | null): string {
+  return siteUrl ? siteUrl.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase() : '';
 }

@@ -40,7 +40,7 @@ function chartUmdPath(): string {
  * Reads a static file at registration.
  * @throws Error naming the file when it is missing (a broken install or a packaging mistake).
  */
-function readAsset(path: string): string {
+export function readAsset(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {

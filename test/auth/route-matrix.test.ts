@@ -50,6 +50,7 @@ function requestFor(route: string): InjectOptions {
     case 'POST /webhooks/jira':
       return { method, url, payload: webhookBody, headers: { 'content-type': 'application/json', 'x-atlassian-webhook-identifier': randomUUID() } };
     case 'POST /api/runs/:id/retry':
+    case 'GET /api/runs/:id':
       return { method, url: url.replace(':id', String(failedRun())) };
     case 'POST /api/deliveries/:id/replay': {
       const [delivery] = insertDeliveries(db, [
@@ -155,9 +156,10 @@ describe.each(['bearer', 'cookie'] as const)('every route × every caller (%s)',
 describe('HEAD routes fastify adds for GET routes', () => {
   it('are protected like their GET route', async () => {
     for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
-      const [method, url] = route.split(' ');
+      const [method, template] = route.split(' ');
       const needed = requiredRole(access);
       if (method !== 'GET' || !needed) continue;
+      const url = template.includes(':') ? requestFor(route).url! as string : template;
       const answer = await app.inject({ method: 'HEAD', url });
       expect(answer.statusCode, `HEAD ${url}`).toBe(needed.page ? 303 : 401);
       const allowed = await app.inject({ method: 'HEAD', url, headers: { authorization: `Bearer ${tokens.get(needed.role)}` } });
