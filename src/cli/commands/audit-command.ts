@@ -5,6 +5,7 @@ import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
 import { parseSince } from '../../reports/report-window.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
+import { registerAuditVerifyCommand } from './audit-verify-command.js';
 import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
 /** `deflect audit`: automated runs with the actions each took, on tickets of every tracker (or of `--tracker`). */
@@ -18,6 +19,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
     .option('--limit <n>', 'at most this many runs', '50')
     .option('--format <format>', 'table, json or csv', 'table');
+  registerAuditVerifyCommand(command);
   addTrackerOption(command, 'runs on tickets')
     .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
       const format = parseFormat(options.format);
