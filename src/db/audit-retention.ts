@@ -65,6 +65,16 @@ interface WalkedEntry {
  */
 export function planAuditPrune(db: Db, before: number, limit = AUDIT_PRUNE_BATCH): AuditPrunePlan | null {
   const from = findLatestCheckpoint(db)?.throughSeq ?? 0;
+  // A run sealed long after its first action can span more entries than a batch: widen the batch to take it whole.
+  for (let size = limit; ; ) {
+    const walked = walkPrunable(db, before, from, size);
+    if (walked.through > from) return planOf(db, from, walked.through, walked.entries);
+    if (walked.widenTo === null || walked.widenTo <= size) return null;
+    size = walked.widenTo;
+  }
+}
+
+function walkPrunable(db: Db, before: number, from: number, limit: number): { through: number; entries: WalkedEntry[]; widenTo: number | null } {
   const entries = statement(db,
     `SELECT e.seq, e.run_id AS runId, e.hash, e.prev_hash AS prevHash,
        (SELECT max(l.seq) FROM audit_chain l WHERE l.row_table = e.row_table AND l.row_id = e.row_id) AS latest,
@@ -79,18 +89,23 @@ export function planAuditPrune(db: Db, before: number, limit = AUDIT_PRUNE_BATCH
     through = entry.seq;
   }
   // A run goes with all its rows: cut the stretch before the first run whose entries reach past it; repeat until stable.
+  let widenTo: number | null = null;
   for (let changed = true; changed; ) {
     changed = false;
     for (const entry of entries) {
       if (entry.seq > through) break;
       if (entry.latest === entry.seq && entry.groupMax > through) {
+        if (through === entries.at(-1)?.seq && entry.seq === from + 1) widenTo = entry.groupMax - from;
         through = entry.seq - 1;
         changed = true;
         break;
       }
     }
   }
-  if (through === from) return null;
+  return { through, entries, widenTo };
+}
+
+function planOf(db: Db, from: number, through: number, entries: WalkedEntry[]): AuditPrunePlan {
   const kept = entries.filter((e) => e.seq <= through);
   const runIds = [...new Set(kept.filter((e) => e.latest === e.seq).map((e) => e.runId))].sort((a, b) => a - b);
   const range = statement(db, 'SELECT min(created_at) AS oldest, max(created_at) AS newest FROM runs WHERE id IN (SELECT value FROM json_each(?))')
