@@ -44,6 +44,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /reports/top-tickets': 'page:auditor',
   'GET /api/reports/top-tickets': 'auditor',
   'GET /api/runs': 'auditor',
+  // The audit chain's state (decision 011): what `deflect audit verify` says, for the audit page.
+  'GET /api/audit/chain': 'auditor',
   'GET /api/handlers': 'auditor',
   'GET /api/handlers/kill-switch': 'auditor',
   // Prometheus scrape (src/metrics/): any role; public when DEFLECT_METRICS_PUBLIC=true (see routeAccess).

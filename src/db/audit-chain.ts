@@ -173,3 +173,8 @@ export function countChain(db: Db): { entries: number; checkpoints: number } {
     checkpoints: number;
   };
 }
+
+/** Checkpoints written by retention (for `/metrics`). */
+export function countCheckpoints(db: Db): number {
+  return (statement(db, 'SELECT count(*) AS n FROM audit_checkpoints').get() as { n: number }).n;
+}
