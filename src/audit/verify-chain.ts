@@ -145,21 +145,30 @@ function firstRowAfter(db: Db, throughSeq: number, problem: string): ChainProble
   return { table: (entry?.rowTable as AuditTable | undefined) ?? 'runs', id: entry ? String(entry.rowId) : '-', problem };
 }
 
-/** Walks the whole chain at once (the CLI). */
+/**
+ * Walks the whole chain at once, inside one read transaction (one consistent snapshot, even while other processes
+ * write: WAL readers see the database as of their first read). The CLI; and the server's confirmation of a problem.
+ */
 export function verifyAuditChain(db: Db, onProgress?: VerifyProgress): ChainReport {
-  const walk = walkAuditChain(db, onProgress);
-  for (;;) {
-    const step = walk.next();
-    if (step.done) return step.value;
-  }
+  return db.$client.transaction(() => {
+    const walk = walkAuditChain(db, onProgress);
+    for (;;) {
+      const step = walk.next();
+      if (step.done) return step.value;
+    }
+  })();
 }
 
-/** Walks the chain yielding to the event loop between batches (the server: webhooks keep being received). */
+/**
+ * Walks the chain yielding to the event loop between batches (the server: webhooks keep being received). Writes that
+ * land between two batches (a prune, a seal) can make such a walk see a chain that never existed, so a problem it
+ * finds is confirmed by {@link verifyAuditChain} on one snapshot before it is reported.
+ */
 export async function verifyAuditChainAsync(db: Db): Promise<ChainReport> {
   const walk = walkAuditChain(db);
   for (;;) {
     const step = walk.next();
-    if (step.done) return step.value;
+    if (step.done) return step.value.state === 'broken' ? verifyAuditChain(db) : step.value;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

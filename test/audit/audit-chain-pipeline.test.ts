@@ -195,7 +195,7 @@ describe('the audit chain over the pipeline', () => {
     await waitFor('AUD-7 to succeed', () => statusIs('AUD-7', 'succeeded'));
   });
 
-  it('after a crash mid-call, the retried run seals the action it found applied in the tracker', async () => {
+  it('after a crash mid-call, the run taken over sends the comment once and seals the action and the run', async () => {
     jira.seedIssue({ key: 'AUD-8' });
     // Routing queues the run while its handler is paused; then a process claims it, records the comment as started,
     // and dies before the answer (its lease expires at once).
@@ -214,6 +214,6 @@ describe('the audit chain over the pipeline', () => {
     startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
     await waitFor('AUD-8 to succeed after the takeover', () => statusIs('AUD-8', 'succeeded'));
     expect(actionsOf(claimed.id).map((a) => a.status)).toEqual(['applied']);
-    expect(jira.commentsFor('AUD-8').length).toBeGreaterThanOrEqual(1);
+    expect(jira.commentsFor('AUD-8')).toHaveLength(1);
   });
 });
