@@ -69,9 +69,13 @@ export function* archiveLines(checkpoint: AuditCheckpointRow, rows: AuditPruneRo
   }
 }
 
-/** Writes `lines` to a new file at `path` and fsyncs it and its folder before returning. @throws when the file exists or cannot be written. */
+/**
+ * Writes `lines` to the file at `path` and fsyncs it and its folder before returning. A file already there is replaced:
+ * checkpoint ids are unique once committed, so it can only be left by a batch whose transaction rolled back.
+ * @throws when the file cannot be written (the batch then deletes nothing).
+ */
 function writeDurably(path: string, dir: string, lines: Iterable<string>): void {
-  const fd = openSync(path, 'wx', 0o600);
+  const fd = openSync(path, 'w', 0o600);
   try {
     let chunk = '';
     for (const line of lines) {

@@ -79,6 +79,10 @@ describe('audit retention', () => {
     const archiveCli = await runCli(['audit', 'verify', '--archive', join(archiveDir, files[0])], { DEFLECT_DB: dbPath });
     expect(archiveCli.code).toBe(0);
     expect(archiveCli.stdout).toMatch(/^chain intact: 2 runs, 3 actions, 1 checkpoint /m);
+    // Copied to a machine without the database: checked on its own, and said so.
+    const alone = await runCli(['audit', 'verify', '--archive', join(archiveDir, files[0])], { DEFLECT_DB: join(dir, 'elsewhere.db') });
+    expect(alone.code).toBe(0);
+    expect(alone.stderr).toContain('is not compared with the database');
 
     // An edited archive fails, naming the row.
     const edited = join(archiveDir, 'edited.jsonl');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase, type Db } from '../../db/client.js';
@@ -29,17 +30,25 @@ export function registerAuditVerifyCommand(audit: Command): void {
         process.exit(2);
       }
       const config = loadProcessConfig();
+      if (options.archive && !existsSync(config.dbPath)) {
+        // An archive copied elsewhere: check it on its own.
+        console.error(`deflect: no database at ${config.dbPath}: the archive's checkpoint is not compared with the database's`);
+        return printReport(await verifyAuditArchive(options.archive), format);
+      }
       const db = openDatabase(config.dbPath, { readonly: true });
       try {
         assertChainTables(db);
-        const report = options.archive ? await verifyAuditArchive(options.archive, db) : verifyAuditChain(db, progressOnStderr());
-        if (format === 'json') console.log(JSON.stringify(report, null, 2));
-        else console.log(describeReport(report));
-        if (report.state === 'broken') process.exitCode = 1;
+        printReport(options.archive ? await verifyAuditArchive(options.archive, db) : verifyAuditChain(db, progressOnStderr()), format);
       } finally {
         db.$client.close();
       }
     });
+}
+
+/** Prints the report (one line, or JSON) and sets exit code 1 when the chain is broken. */
+function printReport(report: ChainReport, format: 'text' | 'json'): void {
+  console.log(format === 'json' ? JSON.stringify(report, null, 2) : describeReport(report));
+  if (report.state === 'broken') process.exitCode = 1;
 }
 
 function assertChainTables(db: Db): void {
