@@ -112,6 +112,9 @@ export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<
 }
 
 function checkEntry(entry: AuditEntryRow, expectedSeq: number, prevHash: string): ChainProblem | null {
+  if (entry.rowTable !== 'runs' && entry.rowTable !== 'actions') {
+    return { table: 'runs', id: '-', problem: `out of order: chain entry ${entry.seq} names a table deflect never seals ("${entry.rowTable.slice(0, 40)}")` };
+  }
   const at = { table: entry.rowTable as AuditTable, id: String(entry.rowId) };
   if (entry.seq !== expectedSeq) {
     return { ...at, problem: `out of order: chain entry ${entry.seq} follows entry ${expectedSeq - 1} (entries ${expectedSeq}…${entry.seq - 1} missing)` };

@@ -15,6 +15,7 @@ export const CHAIN_CHECK_REUSE_MS = 60_000;
 /** The API's answer: the fields of {@link ChainReport} the page and other tools read. */
 export type ChainStateAnswer = Pick<ChainReport, 'state' | 'checkedRows' | 'firstBad' | 'checkedAt'>;
 
+/** Registers `GET /api/audit/chain` on `app` for the database `options.db`. */
 export async function auditChainRoutes(app: FastifyInstance, options: { db: Db }): Promise<void> {
   let last: { at: number; answer: ChainStateAnswer } | null = null;
   let walking: Promise<ChainStateAnswer> | null = null;

@@ -100,6 +100,7 @@ describe('deflect audit verify', () => {
       ['status rewritten', (p) => tamper(p.path, "UPDATE runs SET status = 'queued' WHERE id = ?", p.runs[2]), /^changed/, 'runs'],
       ['entry removed', (p) => tamper(p.path, 'DELETE FROM audit_chain WHERE seq = 4'), /^out of order: chain entry 5 follows entry 3/, 'actions'],
       ['entry rewritten', (p) => tamper(p.path, "UPDATE audit_chain SET sealed_by = 'someone-else:1' WHERE seq = 2"), /^changed: chain entry 2/, 'actions'],
+      ['entry for another table', (p) => tamper(p.path, "UPDATE audit_chain SET row_table = 'tickets' WHERE seq = 3"), /^out of order: chain entry 3 names a table/, 'runs'],
     ];
     for (const [what, change, problem, table] of cases) {
       const seeded = seededDatabase();
