@@ -25,7 +25,7 @@ import {
   type AuditPrunePlan,
   type AuditPruneRows,
 } from '../db/audit-retention.js';
-import type { AuditCheckpointRow } from '../db/schema.js';
+import type { AuditCheckpointRow } from '../db/audit-schema.js';
 
 /** What a prune removed, over all its batches. */
 export interface AuditPruneResult {

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { findCheckpoint, findLatestEntrySeq } from '../db/audit-chain.js';
 import type { Db } from '../db/client.js';
-import type { AuditCheckpointRow } from '../db/schema.js';
+import type { AuditCheckpointRow } from '../db/audit-schema.js';
 import { hashCheckpoint, hashEntry, hashRow, isFinalStatus, type AuditEntryKind, type AuditTable } from './audit-chain.js';
 import type { ChainProblem, ChainReport } from './verify-chain.js';
 

@@ -13,7 +13,7 @@ import {
   listCheckpoints,
   listUnchainedFinalRows,
 } from '../db/audit-chain.js';
-import type { AuditEntryRow } from '../db/schema.js';
+import type { AuditEntryRow } from '../db/audit-schema.js';
 import { GENESIS_HASH, hashCheckpoint, hashEntry, hashRow, isFinalStatus, type AuditTable } from './audit-chain.js';
 
 /** Entries read per batch. */

@@ -18,7 +18,7 @@ import {
   type AuditTable,
 } from '../audit/audit-chain.js';
 import type { Db } from './client.js';
-import type { AuditCheckpointRow, AuditEntryRow } from './schema.js';
+import type { AuditCheckpointRow, AuditEntryRow } from './audit-schema.js';
 import { statement } from './statements.js';
 
 /** The recorded columns of a row (SQL names, raw SQLite values) plus `status`. */

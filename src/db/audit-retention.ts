@@ -14,7 +14,7 @@
 import { FINAL_RUN_STATUSES, GENESIS_HASH, hashCheckpoint, auditProcessId } from '../audit/audit-chain.js';
 import { findLatestCheckpoint } from './audit-chain.js';
 import type { Db } from './client.js';
-import type { AuditCheckpointRow } from './schema.js';
+import type { AuditCheckpointRow } from './audit-schema.js';
 import { statement } from './statements.js';
 
 /** Chain entries looked at per prune batch (one checkpoint, one archive file each). */
