@@ -142,6 +142,31 @@ function checkRow(db: Db, entry: AuditEntryRow): ChainProblem | null {
     : { ...at, problem: `changed (recorded hash ${short(entry.rowHash)}…, computed ${short(computed)}…; sealed by chain entry ${entry.seq} at ${when})` };
 }
 
+/** The seal state of one row, for a trace view: see {@link checkRowSeal}. */
+export type RowSealState =
+  | { state: 'sealed'; seq: number; sealedAt: string; sealedBy: string }
+  | { state: 'unsealed' }
+  | { state: 'broken'; problem: string };
+
+/**
+ * Whether one run or action still matches its latest chain entry (and that entry its own hash): `sealed`, `unsealed`
+ * (not final yet, or reopened and in progress), or `broken` with the problem, worded as `audit verify` words it. Two
+ * indexed reads; it does not walk the chain's links (that is {@link verifyAuditChain}'s job).
+ */
+export function checkRowSeal(db: Db, table: AuditTable, id: number): RowSealState {
+  const seq = findLatestEntrySeq(db, table, id);
+  const row = findRecordedRow(db, table, id);
+  if (seq === null) {
+    return row && isFinalStatus(table, row.status) ? { state: 'broken', problem: `out of order: a ${row.status} row the chain never sealed (written outside deflect)` } : { state: 'unsealed' };
+  }
+  const [entry] = listChainEntries(db, seq - 1, 1);
+  const computed = hashEntry({ ...entry, kind: entry.kind as 'seal', rowTable: table });
+  if (computed !== entry.hash) return { state: 'broken', problem: `changed: chain entry ${entry.seq} (recorded hash ${short(entry.hash)}…, computed ${short(computed)}…)` };
+  const bad = checkRow(db, entry);
+  if (bad) return { state: 'broken', problem: bad.problem };
+  return entry.kind === 'reopen' ? { state: 'unsealed' } : { state: 'sealed', seq: entry.seq, sealedAt: new Date(entry.sealedAt).toISOString(), sealedBy: entry.sealedBy };
+}
+
 /** A checkpoint problem is reported against the first row the chain names after it (the rows whose proof it breaks). */
 function firstRowAfter(db: Db, throughSeq: number, problem: string): ChainProblem {
   const [entry] = listChainEntries(db, throughSeq, 1);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/audit/verify-chain.js';
+import { checkRowSeal, verifyAuditChain } from '../../src/audit/verify-chain.js';
 import { openDatabase } from '../../src/db/client.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { runCli } from '../reliability/helpers.js';
@@ -112,6 +112,18 @@ describe('deflect audit verify', () => {
       expect(report.firstBad?.table, what).toBe(table);
       expect(report.firstBad?.problem, what).toMatch(problem);
     }
+  });
+
+  it('tells the seal state of one row for a trace: sealed, unsealed, or broken with the problem', () => {
+    const { path, runs } = seededDatabase();
+    const [action] = actionIdsOf(path, runs[0]);
+    tamper(path, "UPDATE runs SET error = 'rewritten' WHERE id = ?", runs[1]);
+    const db = openDatabase(path, { readonly: true });
+    expect(checkRowSeal(db, 'runs', runs[0])).toMatchObject({ state: 'sealed', seq: expect.any(Number), sealedBy: expect.stringMatching(/:\d+$/) });
+    expect(checkRowSeal(db, 'actions', action)).toMatchObject({ state: 'sealed' });
+    expect(checkRowSeal(db, 'runs', runs[3])).toEqual({ state: 'unsealed' }); // still queued
+    expect(checkRowSeal(db, 'runs', runs[1])).toEqual({ state: 'broken', problem: expect.stringMatching(/^changed \(recorded hash/) });
+    db.$client.close();
   });
 
   it('seals rows recorded before the upgrade in one genesis pass, and then verifies', () => {
