@@ -15,6 +15,7 @@ import type { ReportContext } from './reports/top-tickets-report.js';
 import { metricsRoute } from './metrics/metrics-route.js';
 import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
+import { auditChainRoutes } from './routes/audit-chain-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -105,6 +106,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
   }
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
+  await app.register(auditChainRoutes, { db: options.db });
   await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored });
   await app.register(tokenRoutes, { db: options.db });
   await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });

@@ -118,6 +118,8 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_AUTH_FAILURE_LIMIT` | failed authentications (401) per client address per minute before it gets 429; `0` = no limit | `20` |
  * | `DEFLECT_RUN_LEASE_MS` | how long a process's claim on a running run holds without renewal, ms (renewed every third of it); after a crash, another process takes the run over once it expires | `60000` |
  * | `DEFLECT_DELIVERY_RETENTION` | delivery bodies and headers older than this are pruned (`30m`, `12h`, `30d`, `2w`; `off` keeps them) | `30d` |
+ * | `DEFLECT_AUDIT_RETENTION` | runs (with their actions and approvals) created longer ago than this are pruned, behind a checkpoint of the audit chain (`400d`, `52w`; `off` keeps everything) | `off` |
+ * | `DEFLECT_AUDIT_ARCHIVE_DIR` | folder where each audit prune first writes what it removes (JSONL, fsynced); unset = pruned rows are not archived | none |
  * | `DEFLECT_MIN_FREE_BYTES` | `/readyz` answers 503 when the database's filesystem has less free space, bytes; `0` = no check | `67108864` (64 MiB) |
  * | `JIRA_SITE_URL` | the Jira site whose events deflect acts on (events whose `self` URLs name another site are recorded, never routed) | `JIRA_BASE_URL` |
  * | `DEFLECT_MAX_EVENT_AGE` | events whose `timestamp` is older are refused (422); also the window in which an identical body is a duplicate | `24h` |
@@ -210,6 +212,9 @@ export const envSchema = z.object({
   DEFLECT_AUTH_FAILURE_LIMIT: nonNegativeInt(20),
   DEFLECT_RUN_LEASE_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').default(60_000),
   DEFLECT_DELIVERY_RETENTION: durationOrOff('DEFLECT_DELIVERY_RETENTION', '30d'),
+  // Audit retention (issue 16, decision 011).
+  DEFLECT_AUDIT_RETENTION: durationOrOff('DEFLECT_AUDIT_RETENTION', 'off'),
+  DEFLECT_AUDIT_ARCHIVE_DIR: z.string().trim().min(1).optional(),
   DEFLECT_MIN_FREE_BYTES: nonNegativeInt(64 * 1024 * 1024),
   // Receiver limits (issue 9: replay protection, resource limits, act only on the configured site).
   JIRA_SITE_URL: z
@@ -296,6 +301,10 @@ export interface Config {
   scopeCacheTtlMs: number;
   /** Age after which delivery bodies and headers are pruned, ms; null = keep forever. */
   deliveryRetentionMs: number | null;
+  /** Age after which runs, their actions and approvals are pruned behind an audit checkpoint, ms; null = keep everything. */
+  auditRetentionMs: number | null;
+  /** Folder of the JSONL archives audit pruning writes first; null = no archive. */
+  auditArchiveDir: string | null;
   /** `/readyz` is unavailable below this much free space on the database's filesystem, bytes; 0 = no check. */
   minFreeBytes: number;
   /** API and page authentication (src/auth/). */
@@ -404,6 +413,8 @@ export function loadConfig(
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     scopeCacheTtlMs: e.DEFLECT_SCOPE_CACHE_TTL,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,
+    auditRetentionMs: e.DEFLECT_AUDIT_RETENTION,
+    auditArchiveDir: e.DEFLECT_AUDIT_ARCHIVE_DIR ?? null,
     minFreeBytes: e.DEFLECT_MIN_FREE_BYTES,
     jiraSiteUrl: e.JIRA_SITE_URL ?? e.JIRA_BASE_URL ?? null,
     maxEventAgeMs: e.DEFLECT_MAX_EVENT_AGE,

@@ -168,6 +168,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     jiraTimeoutMs: config.jiraTimeoutMs,
     leaseMs: config.runLeaseMs,
     deliveryRetentionMs: config.deliveryRetentionMs,
+    auditRetentionMs: config.auditRetentionMs,
+    auditArchiveDir: config.auditArchiveDir,
   });
   wakeWorker = () => worker.wake();
   const routing = { membership, rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { sealRowsAtUpgrade } from '../../src/db/audit-chain.js';
 import { openDatabase } from '../../src/db/client.js';
 import { GROUPING_VERSION } from '../../src/grouping/group-tickets.js';
 import { prng, ROUTED_LABELS, ticketGenerator } from '../lib/tickets.js';
@@ -87,6 +88,9 @@ sqlite.transaction(() => {
     insertVariant.run(group.id.replace('type:', 'variant:'), group.id, GROUPING_VERSION, display, group.size, groupedAt);
   }
 })();
+// The runs were written directly: seal them now (the genesis pass of decision 011), so the first timed `deflect`
+// open of this file does not do it.
+sealRowsAtUpgrade(db);
 sqlite.pragma('journal_mode = WAL');
 db.$client.close();
 const seconds = (performance.now() - started) / 1000;

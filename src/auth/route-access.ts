@@ -53,6 +53,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /api/runs': 'auditor',
   'GET /api/runs/:id': 'auditor',
   'GET /audit': 'page:auditor',
+  // The audit chain's state (decision 011): what `deflect audit verify` says, for the audit page.
+  'GET /api/audit/chain': 'auditor',
   'GET /api/handlers': 'auditor',
   'GET /api/handlers/kill-switch': 'auditor',
   // Prometheus scrape (src/metrics/): any role; public when DEFLECT_METRICS_PUBLIC=true (see routeAccess).

@@ -1,10 +1,13 @@
 /**
  * Actions: the audit trail of external side effects (table `actions`). An action row is written before the
  * call and finished after it, keyed by an idempotency key, so a retried run skips what was already applied.
+ * Every write here also brings the audit chain up to date in the same transaction (`planned`, `applied`, `failed`
+ * seal the row; a sealed row started again is reopened): `db/audit-chain.ts`.
  */
 import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { ActionRow } from './schema.js';
+import { writeAudited } from './audit-chain.js';
 
 /** `planned` (dry run: nothing sent) | `started` (call under way, or crashed during it) | `applied` | `failed`. */
 export type ActionStatus = 'planned' | 'started' | 'applied' | 'failed';
@@ -26,22 +29,27 @@ export function beginAction(
   action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; status: 'planned' | 'started' },
   now = Date.now(),
 ): number {
-  const row = statement(db,
-      `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, request = excluded.request
-       RETURNING id`,
-    )
-    .get(action.runId, action.seq, action.kind, action.ticketKey, action.idempotencyKey, JSON.stringify(action.request), action.status, now) as {
-    id: number;
-  };
-  return row.id;
+  return writeAudited(db, () => {
+    const row = statement(db,
+        `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, request = excluded.request
+         RETURNING id`,
+      )
+      .get(action.runId, action.seq, action.kind, action.ticketKey, action.idempotencyKey, JSON.stringify(action.request), action.status, now) as {
+      id: number;
+    };
+    return { result: row.id, rows: [['actions', row.id]] };
+  }, now);
 }
 
 /** Records the result of an action: `applied` with an optional response, or `failed` with the error. */
 export function finishAction(db: Db, id: number, result: { status: 'applied' | 'failed'; response?: unknown; error?: string }, now = Date.now()): void {
-  statement(db, 'UPDATE actions SET status = ?, response = ?, error = ?, finished_at = ? WHERE id = ?')
-    .run(result.status, result.response === undefined ? null : JSON.stringify(result.response), result.error ?? null, now, id);
+  writeAudited(db, () => {
+    statement(db, 'UPDATE actions SET status = ?, response = ?, error = ?, finished_at = ? WHERE id = ?')
+      .run(result.status, result.response === undefined ? null : JSON.stringify(result.response), result.error ?? null, now, id);
+    return { result: undefined, rows: [['actions', id]] };
+  }, now);
 }
 
 /** Actions of the given runs, in run then sequence order. */
@@ -75,22 +83,16 @@ export function recordVerifiedAction(
   action: { runId: number; seq: number; kind: string; ticketKey: string; idempotencyKey: string; request: unknown; response: unknown },
   now = Date.now(),
 ): number {
-  const row = statement(db,
-      `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, response, created_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'applied', ?, ?, ?)
-       ON CONFLICT(idempotency_key) DO UPDATE SET status = 'applied', response = excluded.response, error = NULL, finished_at = excluded.finished_at
-       RETURNING id`,
-    )
-    .get(
-      action.runId,
-      action.seq,
-      action.kind,
-      action.ticketKey,
-      action.idempotencyKey,
-      JSON.stringify(action.request),
-      JSON.stringify(action.response),
-      now,
-      now,
-    ) as { id: number };
-  return row.id;
+  return writeAudited(db, () => {
+    const row = statement(db,
+        `INSERT INTO actions (run_id, seq, kind, ticket_key, idempotency_key, request, status, response, created_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'applied', ?, ?, ?)
+         ON CONFLICT(idempotency_key) DO UPDATE SET status = 'applied', response = excluded.response, error = NULL, finished_at = excluded.finished_at
+         RETURNING id`,
+      )
+      .get(action.runId, action.seq, action.kind, action.ticketKey, action.idempotencyKey, JSON.stringify(action.request), JSON.stringify(action.response), now, now) as {
+      id: number;
+    };
+    return { result: row.id, rows: [['actions', row.id]] };
+  }, now);
 }

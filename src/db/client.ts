@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { sealRowsAtUpgrade } from './audit-chain.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -53,7 +54,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema }) as Db;
-  if (options.migrate !== false && !options.readonly) migrateDatabase(db, path);
+  if (options.migrate !== false && !options.readonly) {
+    migrateDatabase(db, path);
+    // Decision 011: rows recorded before the audit chain existed are sealed once, right after the upgrade.
+    sealRowsAtUpgrade(db);
+  }
   return db;
 }
 

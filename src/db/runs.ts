@@ -12,6 +12,7 @@ import type { Ticket } from '../ticket.js';
 import type { Db } from './client.js';
 import { statement } from './statements.js';
 import type { RunRow } from './schema.js';
+import { writeAudited } from './audit-chain.js';
 
 /**
  * `planned` is the outcome of a dry run; `shadow` the outcome of a run queued by a rule in `mode: shadow` (executed
@@ -173,19 +174,21 @@ export interface RunOutcomeRecord {
 }
 
 /**
- * Records the final outcome of a run that `owner` holds (status `running`, owner unchanged).
+ * Records the final outcome of a run that `owner` holds (status `running`, owner unchanged), and seals it in the audit
+ * chain in the same transaction (`db/audit-chain.ts`).
  * @returns false when the run is no longer this owner's (its lease was lost): nothing was written, and the other
  *   process's result stands.
  */
 export function finishOwnedRun(db: Db, id: number, owner: string, outcome: RunOutcomeRecord, now = Date.now()): boolean {
-  return (
-    statement(db,
+  return writeAudited(db, () => {
+    const written = statement(db,
       `UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL,
          owner = NULL, lease_expires_at = NULL
        WHERE id = ? AND status = 'running' AND owner = ?`,
     ).run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id, owner)
-      .changes === 1
-  );
+      .changes === 1;
+    return { result: written, rows: written ? [['runs', id]] : [] };
+  }, now);
 }
 
 /**
@@ -193,10 +196,13 @@ export function finishOwnedRun(db: Db, id: number, owner: string, outcome: RunOu
  * {@link finishOwnedRun}, which cannot overwrite another process's result.
  */
 export function finishRun(db: Db, id: number, outcome: RunOutcomeRecord, now = Date.now()): void {
-  statement(db,
-    `UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL,
-       owner = NULL, lease_expires_at = NULL WHERE id = ?`,
-  ).run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id);
+  writeAudited(db, () => {
+    statement(db,
+      `UPDATE runs SET status = ?, summary = ?, error = ?, duration_ms = ?, applied = ?, finished_at = ?, locked_at = NULL,
+         owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+    ).run(outcome.status, outcome.summary ?? null, outcome.error ?? null, outcome.durationMs, outcome.applied === false ? 0 : 1, now, id);
+    return { result: undefined, rows: [['runs', id]] };
+  }, now);
 }
 
 /**
@@ -301,17 +307,18 @@ export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
 /**
  * Re-queues a `failed` or `dead` run (`deflect runs retry`): status `queued`, due now, `attempts` back to 0,
  * `manual_retries + 1`. The run keeps its idempotency key, so actions it already applied are skipped when it runs again.
- * The last error stays on the row until the next outcome replaces it.
+ * The last error stays on the row until the next outcome replaces it. The audit chain records the reopen.
  * @returns true when the run was re-queued, false when it does not exist or is not failed/dead.
  */
 export function retryRun(db: Db, id: number, now = Date.now()): boolean {
-  return (
-    statement(db,
+  return writeAudited(db, () => {
+    const retried = statement(db,
         `UPDATE runs SET status = 'queued', attempts = 0, run_after = ?, locked_at = NULL, finished_at = NULL, owner = NULL, lease_expires_at = NULL,
            manual_retries = manual_retries + 1 WHERE id = ? AND status IN ('failed', 'dead')`,
       )
-      .run(now, id).changes === 1
-  );
+      .run(now, id).changes === 1;
+    return { result: retried, rows: retried ? [['runs', id]] : [] };
+  }, now);
 }
 
 /** `failed` and `dead` runs created at or after `since` (ms), oldest first: what `deflect runs retry --failed` re-queues. */

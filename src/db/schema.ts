@@ -378,3 +378,4 @@ export const approvals = sqliteTable(
 );
 
 export type ApprovalRow = typeof approvals.$inferSelect;
+

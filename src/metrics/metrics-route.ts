@@ -1,17 +1,21 @@
 /**
  * `GET /metrics`: Prometheus text exposition format 0.0.4
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format) of the process-wide instruments
- * (`metrics.ts`) plus four gauges read from SQLite when scraped (a handful of indexed counts per scrape, none per
+ * (`metrics.ts`) plus gauges read from SQLite when scraped (a handful of indexed counts per scrape, none per
  * request):
  * - `deflect_queue_lag`: pending deliveries + runs due now (not counting paused handlers' runs), as `/readyz` counts it;
  * - `deflect_dead_letters`: runs in the dead-letter state (`dead`);
  * - `deflect_paused_handlers`: handlers paused after repeated failures or by an operator;
- * - `deflect_oldest_pending_delivery_seconds`: age of the oldest delivery not yet routed, seconds (0 when none waits).
+ * - `deflect_oldest_pending_delivery_seconds`: age of the oldest delivery not yet routed, seconds (0 when none waits);
+ * - `deflect_audit_chain_head_seq` and `deflect_audit_chain_head_info{hash}` (value 1): the audit chain's head, so a
+ *   Prometheus server keeps an outside copy of it (decision 011: someone who can rewrite the database and recompute the
+ *   chain cannot make an older scraped head reappear); `deflect_audit_chain_checkpoints`: retention checkpoints.
  * Access: any role (`GET /metrics` row in route-access.ts), or public with `DEFLECT_METRICS_PUBLIC=true`.
  */
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { Db } from '../db/client.js';
+import { countCheckpoints, findChainHead } from '../db/audit-chain.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { countRuns } from '../db/runs.js';
@@ -40,6 +44,19 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
   gauge('deflect_oldest_pending_delivery_seconds', 'Age of the oldest delivery not yet routed, seconds; 0 when none waits.', () => {
     const oldest = oldestPendingDeliveryAt(db);
     return oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
+  });
+
+  gauge('deflect_audit_chain_head_seq', 'Sequence number of the newest audit chain entry (0 when none).', () => findChainHead(db).seq);
+  gauge('deflect_audit_chain_checkpoints', 'Audit chain checkpoints written by retention (DEFLECT_AUDIT_RETENTION).', () => countCheckpoints(db));
+  new Gauge({
+    name: 'deflect_audit_chain_head_info',
+    help: 'The newest audit chain entry hash (label hash, SHA-256 hex), value 1: copy it elsewhere to anchor the chain.',
+    labelNames: ['hash'] as const,
+    registers: [databaseRegistry],
+    collect() {
+      this.reset();
+      this.set({ hash: findChainHead(db).hash }, 1);
+    },
   });
 
   app.get('/metrics', async (_request, reply) => {

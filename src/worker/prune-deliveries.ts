@@ -1,11 +1,13 @@
 /**
- * The periodic delivery-body prune of `deflect serve` (retention: `DEFLECT_DELIVERY_RETENTION`, SQL in
- * `db/retention.ts`). It prunes once shortly after start and then every `intervalMs` (default hourly), in batches of
- * {@link PRUNE_BATCH} deliveries, one transaction each, yielding to the event loop between batches so webhooks keep
- * being received while it works.
+ * The periodic prune of `deflect serve`: delivery bodies (retention: `DEFLECT_DELIVERY_RETENTION`, SQL in
+ * `db/retention.ts`) and, when `DEFLECT_AUDIT_RETENTION` is set, old runs behind an audit checkpoint
+ * (`audit/audit-retention.ts`, decision 011). It prunes once shortly after start and then every `intervalMs` (default
+ * hourly), in batches (of {@link PRUNE_BATCH} deliveries; of chain entries), one transaction each, yielding to the
+ * event loop between batches so webhooks keep being received while it works.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import { pruneAuditRecords, type AuditPruneResult } from '../audit/audit-retention.js';
 import { PRUNE_BATCH, pruneDeliveryBodies, type PruneResult } from '../db/retention.js';
 
 /** Default time between two prunes in `serve`, ms (one hour). */
@@ -38,8 +40,12 @@ export async function pruneAllDeliveryBodies(
 export interface DeliveryPrunerOptions {
   db: Db;
   logger: Logger;
-  /** Deliveries older than this are pruned, ms. */
-  retentionMs: number;
+  /** Deliveries older than this are pruned, ms; null = delivery bodies are kept. */
+  retentionMs: number | null;
+  /** Runs older than this are pruned behind an audit checkpoint, ms (`DEFLECT_AUDIT_RETENTION`); null/absent = kept. */
+  auditRetentionMs?: number | null;
+  /** Folder of the audit archives (`DEFLECT_AUDIT_ARCHIVE_DIR`); null/absent = none. */
+  auditArchiveDir?: string | null;
   /** Time between prunes, ms (default {@link PRUNE_INTERVAL_MS}). */
   intervalMs?: number;
   /** Deliveries per transaction (default {@link PRUNE_BATCH}). */
@@ -71,9 +77,14 @@ export class DeliveryPruner {
     this.timer.unref();
   }
 
-  /** One full prune now; logs what it did. Never throws. */
-  async pruneOnce(): Promise<PruneResult | null> {
+  /** One full prune now (delivery bodies, then audit records); logs what it did. Never throws. */
+  async pruneOnce(): Promise<{ deliveries: PruneResult | null; audit: AuditPruneResult | null }> {
+    return { deliveries: await this.pruneDeliveries(), audit: await this.pruneAudit() };
+  }
+
+  private async pruneDeliveries(): Promise<PruneResult | null> {
     const { db, logger, retentionMs } = this.options;
+    if (retentionMs === null) return null;
     try {
       const result = await pruneAllDeliveryBodies(db, retentionMs, { batchSize: this.options.batchSize, keepGoing: () => !this.stopped });
       if (result.deliveries > 0) {
@@ -82,6 +93,24 @@ export class DeliveryPruner {
       return result;
     } catch (error) {
       logger.error({ err: error }, 'pruning delivery bodies failed; trying again at the next interval');
+      return null;
+    }
+  }
+
+  private async pruneAudit(): Promise<AuditPruneResult | null> {
+    const { db, logger, auditRetentionMs, auditArchiveDir = null } = this.options;
+    if (auditRetentionMs == null || this.stopped) return null;
+    try {
+      const result = await pruneAuditRecords(db, { retentionMs: auditRetentionMs, archiveDir: auditArchiveDir, keepGoing: () => !this.stopped });
+      if (result.checkpoints > 0) {
+        logger.info(
+          { runs: result.runs, actions: result.actions, entries: result.entries, checkpoints: result.checkpoints, throughSeq: result.throughSeq, archives: result.archives },
+          'audit records past retention pruned behind a checkpoint (DEFLECT_AUDIT_RETENTION)',
+        );
+      }
+      return result;
+    } catch (error) {
+      logger.error({ err: error }, 'pruning audit records failed; nothing was deleted by the failing batch; trying again at the next interval');
       return null;
     }
   }

@@ -79,6 +79,10 @@ export interface WorkerOptions {
   deliveryRetentionMs?: number | null;
   /** Time between two prunes, ms (default hourly). */
   pruneIntervalMs?: number;
+  /** Runs older than this are pruned behind an audit checkpoint while the worker runs, ms (`DEFLECT_AUDIT_RETENTION`); null/absent = never. */
+  auditRetentionMs?: number | null;
+  /** Where audit pruning archives what it removes (`DEFLECT_AUDIT_ARCHIVE_DIR`); null/absent = no archive. */
+  auditArchiveDir?: string | null;
 }
 
 /** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
@@ -108,9 +112,12 @@ export class Worker {
     this.owner = options.owner ?? newWorkerId();
     this.leaseMs = options.leaseMs ?? DEFAULT_RUN_LEASE_MS;
     this.pruner =
-      options.deliveryRetentionMs == null
+      options.deliveryRetentionMs == null && options.auditRetentionMs == null
         ? null
-        : new DeliveryPruner({ db: options.db, logger: options.logger, retentionMs: options.deliveryRetentionMs, intervalMs: options.pruneIntervalMs });
+        : new DeliveryPruner({
+            db: options.db, logger: options.logger, retentionMs: options.deliveryRetentionMs ?? null, intervalMs: options.pruneIntervalMs,
+            auditRetentionMs: options.auditRetentionMs ?? null, auditArchiveDir: options.auditArchiveDir ?? null,
+          });
   }
 
   /**

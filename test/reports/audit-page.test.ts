@@ -1,7 +1,7 @@
 /**
  * The /audit page in a real headless Chromium against the real server (real SQLite file): sign-in redirect; the list
  * with filters applied (kept in the URL) and paging by cursor; one run opened to its trace; the empty state; the audit
- * chain panel saying "unavailable" while GET /api/audit/chain is not served; an operator gets "Retry run" and
+ * chain panel saying "intact", and "broken" naming the row after a direct UPDATE in SQLite; an operator gets "Retry run" and
  * "Pause handler" (after a confirmation) and an auditor does not; ticket text is rendered as text; the console stays
  * clean. Screenshots: test/.tmp/audit-*.png. Skipped when /usr/bin/chromium is not installed.
  */
@@ -25,6 +25,8 @@ if (!existsSync(CHROMIUM)) console.warn(`audit page test skipped: ${CHROMIUM} is
 describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
   let server: DeflectUnderTest;
   let empty: DeflectUnderTest;
+  let tampered: DeflectUnderTest;
+  let tamperedRun = 0;
   let browser: Browser;
   let failedRun = 0;
   const consoleErrors: string[] = [];
@@ -46,6 +48,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
   beforeAll(async () => {
     server = await startDeflect({ env: { DEFLECT_DRY_RUN: 'true' } });
     empty = await startDeflect();
+    // A run recorded by deflect, then edited directly in SQLite: the chain must name it.
+    tampered = await startDeflect({ env: { DEFLECT_DRY_RUN: 'true' } });
+    tamperedRun = seedRun(tampered.db, { ticketKey: 'PLAT-42', status: 'succeeded', summary: 'granted read on acme/payments-api' });
+    tampered.db.$client.prepare("UPDATE runs SET summary = 'granted admin on acme/payments-api' WHERE id = ?").run(tamperedRun);
     const now = Date.now();
     for (let i = 0; i < 60; i++) seedRun(server.db, { ticketKey: `PLAT-${100 + i}`, createdAt: now - (60 - i) * HOUR - 10 * 24 * HOUR, summary: `granted read on acme/repo-${i}` });
     seedRun(server.db, { ticketKey: 'PLAT-7', createdAt: now - 5 * HOUR, status: 'succeeded', summary: 'granted write on acme/payments-api', ticketSummary: '<img src=x onerror=alert(1)> need access' });
@@ -68,15 +74,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     await browser?.close();
     await server?.close(1000);
     await empty?.close(1000);
+    await tampered?.close(1000);
   });
 
-  it('lists runs newest first and pages older and back by cursor; the chain panel says it is unavailable', { timeout: 60_000 }, async () => {
+  it('lists runs newest first and pages older and back by cursor; the chain panel says the records are intact', { timeout: 60_000 }, async () => {
     const page = await signedIn(server, 'auditor');
     const rows = page.locator('tr.run-row');
     expect(await rows.count()).toBe(50);
     expect(await rows.first().locator('.ticket-key').textContent()).toBe('PLAT-9');
     expect(await page.textContent('#list-line')).toBe('50 runs, the newest.');
-    expect(await page.textContent('#chain-text')).toMatch(/^Chain state unavailable/);
+    expect(await page.textContent('#chain-text')).toMatch(/^Intact: \d+ records verified, none changed/);
     expect(await page.locator('#page-newer').isHidden()).toBe(true);
     await Promise.all([page.waitForURL(/cursor=/), page.click('#page-older')]);
     await page.waitForSelector('html[data-state="ready"]');
@@ -164,23 +171,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it('opens a trace from its link, and shows a broken audit chain with its first bad row (the answer GET /api/audit/chain will give)', { timeout: 60_000 }, async () => {
+  it('opens a trace from its link', { timeout: 60_000 }, async () => {
     const page = await signedIn(server, 'auditor');
-    // GET /api/audit/chain is built on another branch; its agreed answer is served here by the browser's request routing.
-    await page.route('**/api/audit/chain', (route) =>
-      route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({ state: 'broken', checkedRows: 1234, firstBad: { table: 'actions', id: '42', problem: 'hash does not match the row (changed after it was written)' }, checkedAt: new Date().toISOString() }),
-      }),
-    );
     await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/api/runs/${failedRun}`)), page.goto(`${server.url}/audit?ticket=PLAT-9&run=${failedRun}`)]);
-    await page.waitForFunction(() => document.getElementById('chain')?.dataset.state === 'broken');
-    expect(await page.textContent('#chain-text')).toMatch(/^BROKEN: the audit records were changed after they were written — first bad row: actions #42 \(hash does not match/);
     await page.locator('.trace').waitFor();
     expect(await page.getAttribute('tr.run-row .trace-toggle', 'aria-expanded')).toBe('true');
     // Retried in the operator test: queued again, so its error is the previous attempt's.
     expect(await page.textContent('tr.run-row td.summary')).toBe('previous attempt: GitHub answered 422: name already exists');
+  });
+
+  it('shows a broken audit chain naming the run that was edited directly in SQLite', { timeout: 60_000 }, async () => {
+    const page = await signedIn(tampered, 'auditor');
+    await page.waitForFunction(() => document.getElementById('chain')?.dataset.state === 'broken');
+    expect(await page.textContent('#chain-text')).toMatch(new RegExp(`^BROKEN: the audit records were changed after they were written — first bad row: runs #${tamperedRun} \\(changed`));
     await page.screenshot({ path: shot('chain-broken') });
   });
 

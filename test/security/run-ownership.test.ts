@@ -10,6 +10,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../src/audit/verify-chain.js';
+import { openDatabase } from '../../src/db/client.js';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
 import { freshDir, postWebhook, waitFor } from '../support/deflect-under-test.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
@@ -178,6 +180,11 @@ describe('one owner per run: several deflect processes on one database', () => {
     expect(requeuedLines).toBe(0);
     expect(acked.size).toBe(DELIVERIES);
     expect(finished.every((r) => r.status === 'succeeded')).toBe(true);
+    // Four processes sealed runs into one audit chain (decision 011): it never forked, and every run is in it.
+    const chainDb = openDatabase(dbPath, { readonly: true });
+    const chain = verifyAuditChain(chainDb);
+    chainDb.$client.close();
+    expect(chain).toMatchObject({ state: 'intact', firstBad: null, runs: DELIVERIES });
     expect(duplicates).toBe(0);
     expect(missing).toBe(0);
     expect(githubCalls).toBe(DELIVERIES);

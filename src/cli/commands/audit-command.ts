@@ -14,6 +14,7 @@ import { remoteJson, remoteOf, urlOption, type Remote } from '../remote.js';
 import { parseAuditQuery } from '../../reports/audit-filter.js';
 import { parseFormat, renderTable } from '../output.js';
 import { addTrackerOption } from './tracker-option.js';
+import { registerAuditVerifyCommand } from './audit-verify-command.js';
 
 interface AuditOptions {
   since: string;
@@ -60,6 +61,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--limit <n>', `at most this many runs (table: default ${TABLE_LIMIT}; exports: default all)`)
     .option('--format <format>', 'table, csv, json or jsonl (exports stream every matching run)', 'table')
     .addOption(urlOption());
+  registerAuditVerifyCommand(command);
   addTrackerOption(command, 'runs on tickets').action(async (options: AuditOptions) => {
     const format = parseFormat(options.format, ['table', 'csv', 'json', 'jsonl']);
     if (options.limit !== undefined && !/^\d{1,9}$/.test(options.limit)) throw new UsageError(`invalid --limit "${options.limit}": use a whole number of runs`);

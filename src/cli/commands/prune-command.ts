@@ -1,43 +1,64 @@
 import type { Command } from 'commander';
 import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { pruneAuditRecords } from '../../audit/audit-retention.js';
+import { countPrunableRuns } from '../../db/audit-retention.js';
+import { openDatabase, type Db } from '../../db/client.js';
 import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
 import { parseDuration } from './duration-option.js';
 
 /**
- * `deflect prune [--older-than 30d] [--dry-run]`: empty the bodies and headers of deliveries older than the retention
- * window (default `DEFLECT_DELIVERY_RETENTION`), keeping the delivery rows, their runs and actions (the audit trail).
- * `deflect serve` does the same every hour; this runs it now, e.g. before a backup. Pending deliveries and deliveries
- * with a queued or running run are left alone. Prints one line saying what it did (or, with `--dry-run`, would do).
+ * `deflect prune [--older-than 30d] [--audit-older-than 400d] [--dry-run]`: empty the bodies and headers of deliveries
+ * older than the retention window (default `DEFLECT_DELIVERY_RETENTION`), keeping the delivery rows; and, when
+ * `DEFLECT_AUDIT_RETENTION` (or `--audit-older-than`) is set, delete runs older than that with their actions and
+ * approvals behind an audit checkpoint, archiving them first to `DEFLECT_AUDIT_ARCHIVE_DIR` when set (decision 011).
+ * `deflect serve` does the same every hour; this runs it now, e.g. before a backup. Pending deliveries, deliveries with
+ * a queued or running run, and runs not in a final status are left alone. Prints one line per kind saying what it did
+ * (or, with `--dry-run`, would do).
  */
 export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
-    .description('prune delivery bodies older than DEFLECT_DELIVERY_RETENTION (rows, runs and actions are kept)')
+    .description('prune delivery bodies older than DEFLECT_DELIVERY_RETENTION, and runs older than DEFLECT_AUDIT_RETENTION (archived first)')
     .option('--older-than <window>', 'prune deliveries received before this long ago: 30m, 12h, 30d, 2w (default: DEFLECT_DELIVERY_RETENTION)')
+    .option('--audit-older-than <window>', 'prune runs created before this long ago: 400d, 52w (default: DEFLECT_AUDIT_RETENTION)')
     .option('--dry-run', 'count what would be pruned; change nothing')
-    .action(async (options: { olderThan?: string; dryRun?: boolean }) => {
+    .action(async (options: { olderThan?: string; auditOlderThan?: string; dryRun?: boolean }) => {
       const config = cliConfig();
       const retentionMs = options.olderThan !== undefined ? parseDuration(options.olderThan, '--older-than') : config.deliveryRetentionMs;
-      if (retentionMs === null) {
-        console.log('Retention is off (DEFLECT_DELIVERY_RETENTION=off): nothing pruned. Use --older-than to prune anyway.');
-        return;
-      }
+      const auditRetentionMs = options.auditOlderThan !== undefined ? parseDuration(options.auditOlderThan, '--audit-older-than') : config.auditRetentionMs;
       const now = Date.now();
-      const before = new Date(now - retentionMs).toISOString();
       const db = openDatabase(config.dbPath);
       try {
-        if (options.dryRun) {
-          console.log(`Dry run: would prune ${describe(countPrunableDeliveries(db, now - retentionMs))} received before ${before}; nothing changed.`);
-          return;
+        if (retentionMs === null) {
+          console.log('Delivery retention is off (DEFLECT_DELIVERY_RETENTION=off): no delivery body pruned. Use --older-than to prune anyway.');
+        } else {
+          const before = new Date(now - retentionMs).toISOString();
+          if (options.dryRun) {
+            console.log(`Dry run: would prune ${describe(countPrunableDeliveries(db, now - retentionMs))} received before ${before}; nothing changed.`);
+          } else {
+            const result = await pruneAllDeliveryBodies(db, retentionMs, { now });
+            console.log(`Pruned ${describe(result)} received before ${before}; delivery rows, runs and actions kept.`);
+          }
         }
-        const result = await pruneAllDeliveryBodies(db, retentionMs, { now });
-        console.log(`Pruned ${describe(result)} received before ${before}; delivery rows, runs and actions kept.`);
+        if (auditRetentionMs !== null) await pruneAudit(db, auditRetentionMs, config.auditArchiveDir, now, options.dryRun === true);
       } finally {
         db.$client.close();
       }
     });
+}
+
+async function pruneAudit(db: Db, retentionMs: number, archiveDir: string | null, now: number, dryRun: boolean): Promise<void> {
+  const before = new Date(now - retentionMs).toISOString();
+  if (dryRun) {
+    console.log(`Dry run: would prune up to ${countPrunableRuns(db, now - retentionMs)} finished runs created before ${before} (with their actions and approvals); nothing changed.`);
+    return;
+  }
+  const result = await pruneAuditRecords(db, { retentionMs, archiveDir, now });
+  const archived = result.archives.length ? `; archived to ${result.archives.join(', ')}` : archiveDir === null ? '; not archived (DEFLECT_AUDIT_ARCHIVE_DIR unset)' : '';
+  console.log(
+    `Pruned ${result.runs} runs and ${result.actions} actions created before ${before}, behind ${result.checkpoints} audit checkpoint${result.checkpoints === 1 ? '' : 's'}${archived}.`,
+  );
 }
 
 function describe(result: PruneResult): string {

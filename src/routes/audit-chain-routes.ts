@@ -1,0 +1,38 @@
+/**
+ * `GET /api/audit/chain` (auditor and up; decision 011): the state of the audit chain, as `deflect audit verify` finds
+ * it, answering exactly `{ state: 'intact' | 'broken' | 'empty', checkedRows, firstBad: null | { table, id, problem },
+ * checkedAt }` (`checkedAt` ISO 8601). The walk reads the whole chain, so it yields to the event loop between batches
+ * (webhooks keep being received), concurrent requests share one walk, and an answer is reused for
+ * {@link CHAIN_CHECK_REUSE_MS}: `checkedAt` says how fresh it is.
+ */
+import type { FastifyInstance } from 'fastify';
+import { verifyAuditChainAsync, type ChainReport } from '../audit/verify-chain.js';
+import type { Db } from '../db/client.js';
+
+/** How long a verification is reused, ms. */
+export const CHAIN_CHECK_REUSE_MS = 60_000;
+
+/** The API's answer: the fields of {@link ChainReport} the page and other tools read. */
+export type ChainStateAnswer = Pick<ChainReport, 'state' | 'checkedRows' | 'firstBad' | 'checkedAt'>;
+
+/** Registers `GET /api/audit/chain` on `app` for the database `options.db`. */
+export async function auditChainRoutes(app: FastifyInstance, options: { db: Db }): Promise<void> {
+  let last: { at: number; answer: ChainStateAnswer } | null = null;
+  let walking: Promise<ChainStateAnswer> | null = null;
+
+  const check = (): Promise<ChainStateAnswer> =>
+    (walking ??= verifyAuditChainAsync(options.db)
+      .then(({ state, checkedRows, firstBad, checkedAt }) => {
+        const answer = { state, checkedRows, firstBad, checkedAt };
+        last = { at: Date.now(), answer };
+        return answer;
+      })
+      .finally(() => {
+        walking = null;
+      }));
+
+  app.get('/api/audit/chain', async () => {
+    if (last && Date.now() - last.at < CHAIN_CHECK_REUSE_MS) return last.answer;
+    return check();
+  });
+}
