@@ -228,7 +228,11 @@ describe.each([
     const dir = freshDir('deflect-hostile-');
     mkdirSync(dir, { recursive: true });
     const rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, `rules:\n${handlers.map((h) => `  - name: hostile-${h.name}\n    labels: [hostile-${h.name}]\n    handler: ${h.name}\n`).join('')}`);
+    // Handlers whose options have a required field get them here (answer-with-runbook needs a runbook file).
+    mkdirSync(join(dir, 'runbooks'), { recursive: true });
+    writeFileSync(join(dir, 'runbooks', 'hostile.md'), '# Runbook\n\nSteps written by the platform team.\n');
+    const withOf = (name: string) => (name === 'answer-with-runbook' ? '    with: { runbook: runbooks/hostile.md }\n' : '');
+    writeFileSync(rules, `rules:\n${handlers.map((h) => `  - name: hostile-${h.name}\n    labels: [hostile-${h.name}]\n    handler: ${h.name}\n${withOf(h.name)}`).join('')}`);
     for (const c of cases) jira.seedIssue({ key: c.key });
     deflect = await startDeflect({
       fakeJira: jira,
