@@ -340,6 +340,8 @@ export const runRuleSettings = sqliteTable('run_rule_settings', {
   options: text('options').notNull().default('{}'),
   /** `ApprovalSettings` (JSON) or null: no approval gate. */
   approval: text('approval'),
+  /** (verified resolution) The rule's `feedback: true`: a resolving run invites the reporter to answer `/thanks` or `/reopen`. */
+  feedback: integer('feedback', { mode: 'boolean' }).notNull().default(false),
 });
 
 /**

@@ -35,6 +35,7 @@ import type { TrackerName } from '../trackers/tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
 import { ApprovalRequiredError } from '../automation/approval.js';
+import { FEEDBACK_INVITATION, resolutionOfRun, watchResolution } from './record-resolution.js';
 import { askForApproval, closeDecidedRun, ruleRequiresApproval, runGateOf, type GateActionParts } from './approval-gate.js';
 
 export interface ExecuteRunOptions {
@@ -64,7 +65,12 @@ export interface ExecuteRunOptions {
   jiraTimeoutMs?: number;
   /** Random source for backoff jitter, [0, 1). */
   random?: () => number;
+  /** (verified resolution) How long a resolved ticket is watched, ms (`DEFLECT_VERIFY_WINDOW`; default 14 days). */
+  verifyWindowMs?: number;
 }
+
+/** `DEFLECT_VERIFY_WINDOW`'s default, ms: 14 days. */
+export const DEFAULT_VERIFY_WINDOW_MS = 14 * 24 * 3_600_000;
 
 /** A handler that took longer than its timeout. Transient: the run is retried. */
 export class HandlerTimeoutError extends Error {
@@ -213,7 +219,11 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     });
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.shadow ? 'shadow' : run.dryRun ? 'planned' : 'succeeded';
+    // (verified resolution) a live run that moved its ticket to a done status is watched; the rule may invite feedback.
+    const resolution = status === 'succeeded' && result?.applied !== false ? resolutionOfRun(db, run.id) : null;
+    if (resolution && gate.feedback) await actions.comment(FEEDBACK_INVITATION);
     if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
+    if (resolution) watchResolution(db, run, ticket, resolution, { windowMs: options.verifyWindowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
     // A shadow run says nothing about the live handler's health: it neither ends nor extends a failure streak.
     if (!run.shadow) recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
