@@ -8,6 +8,9 @@ import type { Db } from '../db/client.js';
 import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
 import { listRuns, type ListRunsOptions } from '../db/runs.js';
+import { findRunVerificationStates, type RunVerificationState } from '../db/run-verifications.js';
+import { listHandlerModeChanges } from '../db/handler-modes.js';
+import { listDemotedHandlers } from '../automation/demotion.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
 export interface AuditAction {
@@ -52,6 +55,30 @@ export interface AuditRun {
   actions: AuditAction[];
   /** (approvals) The run's approval steps, oldest first: requested, approved / denied (by whom), expired. */
   approvals: AuditApproval[];
+  /**
+   * (verified resolution) For a run that resolved its ticket: `pending` (watched until `windowEndsAt`), `verified`,
+   * `reopened`, `refiled` or `overridden`, with the evidence and the reporter's answer; null for a run that resolved nothing.
+   */
+  verification: AuditVerification | null;
+}
+
+/** (verified resolution) A resolution's verification, as the audit shows it (`db/run-verifications.ts`). */
+export interface AuditVerification {
+  state: string;
+  decidedAt: string | null;
+  evidence: string | null;
+  windowEndsAt: string;
+  /** `thanks` | `reopen` | null: the reporter's answer. */
+  feedback: string | null;
+}
+
+/** (verified resolution) A handler's mode set outside the rules file: `shadow` (demoted by deflect) or `live` (put back by a person). */
+export interface AuditModeChange {
+  handler: string;
+  mode: string;
+  at: string;
+  by: string;
+  reason: string;
 }
 
 /** One step of a run's approval (table `approvals`). */
@@ -76,8 +103,17 @@ export interface PausedHandler {
 }
 
 /** Runs matching `options` (newest first, default 100) with their actions, and the handlers paused now. */
-export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditRun[]; pausedHandlers: PausedHandler[] } {
+export function listAudit(
+  db: Db,
+  options: ListRunsOptions = {},
+): { runs: AuditRun[]; pausedHandlers: PausedHandler[]; demotedHandlers: Array<{ handler: string; demotedAt: string; reason: string }>; modeChanges: AuditModeChange[] } {
   const runs = listRuns(db, options);
+  const verifications = findRunVerificationStates(
+    db,
+    runs.map((r) => r.id),
+  );
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const modeChanges = listHandlerModeChanges(db, { handler: options.handler, limit: 50 }).map((m) => ({ handler: m.handler, mode: m.mode, at: iso(m.at)!, by: m.by, reason: m.reason }));
   const replays = replayOrigins(
     db,
     runs.map((r) => r.deliveryId),
@@ -96,6 +132,8 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
   const parse = (value: string | null) => (value === null ? null : (JSON.parse(value) as unknown));
   return {
     pausedHandlers,
+    demotedHandlers: listDemotedHandlers(db),
+    modeChanges,
     runs: runs.map((run) => ({
       id: run.id,
       deliveryId: run.deliveryId,
@@ -137,6 +175,11 @@ export function listAudit(db: Db, options: ListRunsOptions = {}): { runs: AuditR
           reason: a.reason,
           expiresAt: a.expiresAt === null ? null : new Date(a.expiresAt).toISOString(),
         })),
+      verification: verificationOf(verifications.get(run.id), iso),
     })),
   };
+}
+
+function verificationOf(v: RunVerificationState | undefined, iso: (ms: number | null) => string | null): AuditVerification | null {
+  return v ? { state: v.state, decidedAt: iso(v.decidedAt), evidence: v.evidence, windowEndsAt: iso(v.windowEndsAt)!, feedback: v.feedback } : null;
 }

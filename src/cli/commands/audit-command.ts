@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
-import { listAudit } from '../../reports/audit.js';
+import { listAudit, type AuditVerification } from '../../reports/audit.js';
 import { parseSince } from '../../reports/report-window.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
 import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
@@ -48,14 +48,24 @@ export function registerAuditCommand(program: Command): void {
           .join('\n'),
         r.attempts,
         r.durationMs ?? '',
+        verifiedCell(r.verification),
         r.actions.map((a) => `${a.seq}. ${a.kind} ${a.status}${a.error ? ` (${a.error})` : ''}`).join('\n'),
         r.summary ?? r.error ?? '',
       ]);
-      const head = ['run', 'created', 'ticket', 'tracker', 'handler', 'status', 'attempts', 'ms', 'actions', 'summary / error'];
+      const head = ['run', 'created', 'ticket', 'tracker', 'handler', 'status', 'attempts', 'ms', 'verified', 'actions', 'summary / error'];
       if (format === 'csv') return void process.stdout.write(renderCsv(head, rows));
       for (const p of audit.pausedHandlers) {
         console.log(`PAUSED handler ${p.handler} since ${p.pausedAt}: ${p.reason ?? ''} — resume with: deflect handlers resume ${p.handler}`);
       }
+      for (const d of audit.demotedHandlers) console.log(`DEMOTED handler ${d.handler} to shadow since ${d.demotedAt}: ${d.reason}`);
       console.log(audit.runs.length ? renderTable(head, rows) : 'No runs recorded yet.');
     });
+}
+
+/** The `verified` cell: `pending until <date>`, `verified`, or the failing state with its evidence; empty when the run resolved nothing. */
+function verifiedCell(v: AuditVerification | null): string {
+  if (!v) return '';
+  const answer = v.feedback ? ` (reporter: /${v.feedback})` : '';
+  if (v.state === 'pending') return `pending until ${v.windowEndsAt}${answer}`;
+  return `${v.state}${v.evidence ? `: ${v.evidence}` : ''}${answer}`;
 }
