@@ -35,6 +35,8 @@ import type { TrackerName } from '../trackers/tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
 import { ApprovalRequiredError } from '../automation/approval.js';
+import type { VerifySettings } from '../config.js';
+import { evaluateDemotion } from '../automation/demotion.js';
 import { FEEDBACK_INVITATION, resolutionOfRun, watchResolution } from './record-resolution.js';
 import { askForApproval, closeDecidedRun, ruleRequiresApproval, runGateOf, type GateActionParts } from './approval-gate.js';
 
@@ -65,8 +67,11 @@ export interface ExecuteRunOptions {
   jiraTimeoutMs?: number;
   /** Random source for backoff jitter, [0, 1). */
   random?: () => number;
-  /** (verified resolution) How long a resolved ticket is watched, ms (`DEFLECT_VERIFY_WINDOW`; default 14 days). */
-  verifyWindowMs?: number;
+  /**
+   * (verified resolution) How long a resolved ticket is watched (`windowMs`, default 14 days) and the demotion
+   * settings, re-evaluated when a resolution completes a handler's last N (`DEFLECT_VERIFY_*`). Absent: no demotion.
+   */
+  verify?: VerifySettings;
 }
 
 /** `DEFLECT_VERIFY_WINDOW`'s default, ms: 14 days. */
@@ -223,7 +228,10 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     const resolution = status === 'succeeded' && result?.applied !== false ? resolutionOfRun(db, run.id) : null;
     if (resolution && gate.feedback) await actions.comment(FEEDBACK_INVITATION);
     if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
-    if (resolution) watchResolution(db, run, ticket, resolution, { windowMs: options.verifyWindowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
+    if (resolution) {
+      watchResolution(db, run, ticket, resolution, { windowMs: options.verify?.windowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
+      if (options.verify) evaluateDemotion(db, run.handler, options.verify, log);
+    }
     // A shadow run says nothing about the live handler's health: it neither ends nor extends a failure streak.
     if (!run.shadow) recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');

@@ -228,7 +228,7 @@ export class Worker {
             pauseAfterFailures: o.pauseAfterFailures,
             retryBaseMs: o.retryBaseMs,
             jiraTimeoutMs: o.jiraTimeoutMs,
-            verifyWindowMs: o.verify?.windowMs,
+            verify: o.verify,
           })
             .then((outcome) => recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000))
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
