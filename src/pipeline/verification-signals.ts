@@ -32,6 +32,14 @@ export function isDoneStatus(status: string): boolean {
   return DONE_STATUSES.has(status.trim().toLowerCase());
 }
 
+/**
+ * Whether done status `status` is the one deflect set. GitHub has one done state (`closed`, whatever status name the
+ * handler resolved with), so any closed GitHub issue is what deflect set.
+ */
+function sameDoneStatus(ticket: Ticket, status: string, resolvedStatus: string): boolean {
+  return ticket.tracker === 'github' || status.trim().toLowerCase() === resolvedStatus.trim().toLowerCase();
+}
+
 /** The reporter of a ticket as verification compares it: account id, else display name, lower-cased; null when unknown. */
 export function reporterOf(ticket: Pick<Ticket, 'reporterId' | 'reporter'>): string | null {
   return (ticket.reporterId ?? ticket.reporter)?.toLowerCase() ?? null;
@@ -78,7 +86,7 @@ export function applyVerificationSignals(db: Db, event: TrackerEvent, c: SignalC
     if (v.state !== 'pending') continue;
     const status = c.stale ? null : (c.ticket?.status ?? null);
     if (status !== null && !isDoneStatus(status)) decide(v, 'reopened', `status ${v.resolvedStatus} → ${status} ${by}`);
-    else if (status !== null && status.trim().toLowerCase() !== v.resolvedStatus.trim().toLowerCase()) decide(v, 'overridden', `status changed from ${v.resolvedStatus} to ${status} ${by}`);
+    else if (status !== null && !sameDoneStatus(c.ticket!, status, v.resolvedStatus)) decide(v, 'overridden', `status changed from ${v.resolvedStatus} to ${status} ${by}`);
     const removed = event.labelsRemoved.filter((l) => v.labelsAdded.includes(l));
     if (removed.length > 0) decide(v, 'overridden', `label${removed.length > 1 ? 's' : ''} ${removed.join(', ')} set by deflect removed ${by}`);
   }

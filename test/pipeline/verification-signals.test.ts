@@ -75,6 +75,14 @@ describe('verification signals', () => {
     expect(stateOf(b)).toMatchObject({ state: 'overridden', evidence: 'label answered-by-runbook set by deflect removed by lead-1' });
   });
 
+  it('a closed GitHub issue is what deflect set (one done state), an open one is a reopen', () => {
+    const run = resolved('acme/web#7', t0);
+    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'closed' }), t0 + 1000);
+    expect(stateOf(run, t0 + 2000)!.state).toBe('pending');
+    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'open' }), t0 + 3000);
+    expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → open by lead-1' });
+  });
+
   it('/reopen by the reporter reopens and counts as feedback; by someone else it is ignored', () => {
     const run = resolved('V-5', t0);
     const said = (author: string) => event({ key: 'V-5', status: null }, { event: 'comment_created', kind: 'other', actor: author, comment: { id: `c-${author}`, authorId: author, authorEmail: null, body: '/reopen still broken' } as never });
