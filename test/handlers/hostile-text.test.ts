@@ -244,6 +244,9 @@ describe.each([
         DEFLECT_RETRY_BASE_MS: '20',
         DEFLECT_MAX_ATTEMPTS: '2',
         DEFLECT_PAUSE_AFTER_FAILURES: '0', // failed runs are expected with GitHub (name taken); never pause a handler here
+        // Every case is filed by the same reporter, so each resolved ticket counts as re-filed by the next one
+        // (verified resolution): never demote a handler to shadow here.
+        DEFLECT_VERIFY_DEMOTE_BELOW: 'off',
         ...(github ? { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url } : {}),
       },
     });
