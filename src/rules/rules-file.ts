@@ -17,6 +17,7 @@
  *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
  *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
  *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
+ *     feedback: true                 # optional: a resolving run invites the reporter to answer /thanks or /reopen
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
