@@ -30,11 +30,11 @@ export function evaluateDemotion(db: Db, handler: string, settings: Pick<VerifyS
   if (best >= settings.demoteBelow) return null;
   const count = (s: string) => states.filter((x) => x === s).length;
   const reason =
-    `demoted to shadow: verified rate over its last ${states.length} resolutions is at most ${best.toFixed(2)} ` +
+    `verified rate over its last ${states.length} resolutions is at most ${best.toFixed(2)} ` +
     `(${count('reopened')} reopened, ${count('refiled')} re-filed, ${count('overridden')} overridden), below DEFLECT_VERIFY_DEMOTE_BELOW=${settings.demoteBelow}; ` +
     `its rules run in shadow until a person puts it back: deflect handlers live ${handler}`;
   recordHandlerModeChange(db, { handler, mode: 'shadow', by: 'deflect', reason }, now);
-  logger?.warn({ handler, verifiedRateAtMost: best, resolutions: states.length, failed }, `handler ${handler} ${reason}`);
+  logger?.warn({ handler, verifiedRateAtMost: best, resolutions: states.length, failed }, `handler ${handler} demoted to shadow: ${reason}`);
   return reason;
 }
 

@@ -100,7 +100,7 @@ export function applyVerificationSignals(db: Db, event: TrackerEvent, c: SignalC
   if (c.settings) {
     for (const handler of decided) {
       const demoted = evaluateDemotion(db, handler, c.settings, c.logger, now);
-      if (demoted) notes.push(`${handler} ${demoted}`);
+      if (demoted) notes.push(`${handler} demoted to shadow: ${demoted}`);
     }
   }
   return notes.length > 0 ? notes.join('; ') : null;

@@ -111,7 +111,7 @@ describe('verified resolution end to end', () => {
     expect(row).toMatchObject({ runs: 2, resolved: 2, verifiedResolved: 0, pending: 1, reopened: 1, refiled: 0, overridden: 0, resolvedRate: 1, verifiedRate: 0, mode: 'shadow' });
     expect(row.verifiedRate).toBeLessThan(row.resolvedRate);
     expect(row.feedback).toEqual({ invited: 2, thanks: 1, reopen: 0, satisfaction: 1 });
-    expect(row.demoted.reason).toMatch(/^demoted to shadow: verified rate over its last 2 resolutions is at most 0\.50 \(1 reopened, 0 re-filed, 0 overridden\), below DEFLECT_VERIFY_DEMOTE_BELOW=0\.8/);
+    expect(row.demoted.reason).toMatch(/^verified rate over its last 2 resolutions is at most 0\.50 \(1 reopened, 0 re-filed, 0 overridden\), below DEFLECT_VERIFY_DEMOTE_BELOW=0\.8/);
     // The same figures from the function `deflect handlers` prints.
     expect(listHandlerVerification(deflect.db, []).find((h) => h.name === 'answer-with-runbook')).toMatchObject({ verifiedRate: 0, resolvedRate: 1 });
 
