@@ -107,7 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(auditChainRoutes, { db: options.db });
-  await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored });
+  await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored, rules: () => options.routing?.liveRules?.current.rules ?? options.routing?.rules ?? [] });
   await app.register(tokenRoutes, { db: options.db });
   await app.register(signInRoutes, { db: options.db, sessionTtlMs: auth.sessionTtlMs });
   await app.register(reportPageRoutes);

@@ -131,6 +131,9 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_METRICS_PUBLIC` | `true` serves `GET /metrics` without a token (else any role's token) | `false` |
  * | `DEFLECT_RECONCILE_EVERY` | scheduled reconcile of each tracker with credentials (`30m`, `1h`; `off` disables) | `15m` |
  * | `DEFLECT_GITHUB_REPOS` | repositories scheduled GitHub reconcile checks, `owner/a,owner/b`; unset → GitHub is not reconciled | none |
+ * | `DEFLECT_VERIFY_WINDOW` | how long a resolved ticket is watched for a reopen, re-file or override (`14d`, `2w`) | `14d` |
+ * | `DEFLECT_VERIFY_MIN_RESOLUTIONS` | a handler's last N resolutions are looked at for demotion | `10` |
+ * | `DEFLECT_VERIFY_DEMOTE_BELOW` | verified rate (0..1) under which a handler's rules go to shadow; `0`/`off` never | `0.8` |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -230,6 +233,22 @@ export const envSchema = z.object({
   // Operations (issue 13): metrics and scheduled reconcile.
   DEFLECT_METRICS_PUBLIC: booleanFlag,
   DEFLECT_RECONCILE_EVERY: durationOrOff('DEFLECT_RECONCILE_EVERY', '15m'),
+  // Verified resolution (issue 12): the watch window, and auto-demotion to shadow.
+  DEFLECT_VERIFY_WINDOW: duration('DEFLECT_VERIFY_WINDOW', '14d'),
+  DEFLECT_VERIFY_MIN_RESOLUTIONS: z.coerce.number().int().min(1, 'must be at least 1').max(10_000).default(10),
+  DEFLECT_VERIFY_DEMOTE_BELOW: z
+    .string()
+    .trim()
+    .default('0.8')
+    .transform((v, ctx) => {
+      if (v.toLowerCase() === 'off' || v === '0') return null;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: `"${v}": use a verified rate between 0 and 1 (e.g. 0.8), or off (0 = off)` });
+        return z.NEVER;
+      }
+      return n;
+    }),
   DEFLECT_GITHUB_REPOS: z
     .string()
     .optional()
@@ -313,6 +332,18 @@ export interface Config {
   reconcileEveryMs: number | null;
   /** Repositories scheduled GitHub reconcile checks (`DEFLECT_GITHUB_REPOS`, `owner/name`). */
   githubRepos: string[];
+  /** Verified resolution and auto-demotion (issue 12; docs/decisions/010-verified-resolution.md). */
+  verify: VerifySettings;
+}
+
+/** How deflect verifies resolutions and demotes handlers (`DEFLECT_VERIFY_*`). */
+export interface VerifySettings {
+  /** How long a resolved ticket is watched for a reopen, re-file or override, ms (`DEFLECT_VERIFY_WINDOW`, default 14 d). */
+  windowMs: number;
+  /** Resolutions looked at for demotion: a handler's last N (`DEFLECT_VERIFY_MIN_RESOLUTIONS`, default 10). */
+  minResolutions: number;
+  /** Demote (rules to shadow) below this verified rate over the last N resolutions, 0..1; null = never (`DEFLECT_VERIFY_DEMOTE_BELOW`, default 0.8; `0`/`off`). */
+  demoteBelow: number | null;
 }
 
 /** How callers of the API and pages authenticate (README "Security"). */
@@ -410,6 +441,7 @@ export function loadConfig(
     }),
     reconcileEveryMs: e.DEFLECT_RECONCILE_EVERY,
     githubRepos: e.DEFLECT_GITHUB_REPOS,
+    verify: Object.freeze({ windowMs: e.DEFLECT_VERIFY_WINDOW, minResolutions: e.DEFLECT_VERIFY_MIN_RESOLUTIONS, demoteBelow: e.DEFLECT_VERIFY_DEMOTE_BELOW }),
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     scopeCacheTtlMs: e.DEFLECT_SCOPE_CACHE_TTL,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,

@@ -170,9 +170,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     deliveryRetentionMs: config.deliveryRetentionMs,
     auditRetentionMs: config.auditRetentionMs,
     auditArchiveDir: config.auditArchiveDir,
+    verify: config.verify,
   });
   wakeWorker = () => worker.wake();
-  const routing = { membership, rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [] };
+  const routing = { membership, rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [], verify: config.verify };
   const app = await buildApp({
     config,
     db,

@@ -32,6 +32,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads verified resolution: 14 d window, last 10 resolutions, demote below 0.8; 0 or off never demotes; a bad rate is named', () => {
+    expect(loadConfig({}).verify).toEqual({ windowMs: 14 * 86_400_000, minResolutions: 10, demoteBelow: 0.8 });
+    expect(loadConfig({ DEFLECT_VERIFY_WINDOW: '2w', DEFLECT_VERIFY_MIN_RESOLUTIONS: '3', DEFLECT_VERIFY_DEMOTE_BELOW: '0.5' }).verify).toEqual({ windowMs: 14 * 86_400_000, minResolutions: 3, demoteBelow: 0.5 });
+    expect(loadConfig({ DEFLECT_VERIFY_DEMOTE_BELOW: '0' }).verify.demoteBelow).toBeNull();
+    expect(loadConfig({ DEFLECT_VERIFY_DEMOTE_BELOW: 'off' }).verify.demoteBelow).toBeNull();
+    expect(() => loadConfig({ DEFLECT_VERIFY_DEMOTE_BELOW: '80%', DEFLECT_VERIFY_WINDOW: 'soon', DEFLECT_VERIFY_MIN_RESOLUTIONS: '0' })).toThrow(
+      /DEFLECT_VERIFY_WINDOW: [\s\S]*DEFLECT_VERIFY_MIN_RESOLUTIONS: must be at least 1[\s\S]*DEFLECT_VERIFY_DEMOTE_BELOW: "80%": use a verified rate between 0 and 1/,
+    );
+  });
+
   it('requires all three Jira variables together', () => {
     expect(() => loadConfig({ JIRA_BASE_URL: 'https://acme.atlassian.net' })).toThrow(/JIRA_EMAIL, JIRA_API_TOKEN: required when JIRA_BASE_URL is set/);
   });

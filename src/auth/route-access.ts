@@ -62,6 +62,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   // Operating.
   'POST /api/handlers/:name/pause': 'operator',
   'POST /api/handlers/:name/resume': 'operator',
+  'POST /api/handlers/:name/live': 'operator',
   'POST /api/handlers/pause-all': 'operator',
   'POST /api/handlers/resume-all': 'operator',
   'POST /api/runs/:id/retry': 'operator',

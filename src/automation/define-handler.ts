@@ -157,11 +157,30 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Options
    */
   options?: OptionsSchema;
   /**
+   * Completes the parsed options when the rules file loads (after `options` validated them): resolve a path relative
+   * to the rules file, check a file it names. Return the options the runs get (`ctx.options`); throw
+   * {@link OptionsError} naming the option to refuse the rules file with `path:line:col: rules.N.with.<option>: message`.
+   * Runs at every (re)load, never during a run. Absent: the parsed options are used as they are.
+   * @example loadOptions: (options, { rulesPath }) => ({ ...options, file: resolve(dirname(rulesPath), options.file) })
+   */
+  loadOptions?(options: z.output<OptionsSchema>, file: { rulesPath: string }): z.output<OptionsSchema>;
+  /**
    * Does the work. Return = success (the summary goes in the audit); throw = failure.
    * Errors marked transient (any error with `transient: true`, such as Jira's and GitHub's 429/5xx/timeouts; connection
    * errors) are retried with backoff; others are not.
    */
   run(ctx: HandlerContext<z.output<Schema>, z.output<OptionsSchema>>): Promise<HandlerResult | void>;
+}
+
+/** Thrown by a handler's `loadOptions` for an option the rules file cannot use; `option` is its key in `with:`. */
+export class OptionsError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OptionsError';
+  }
 }
 
 const HANDLER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

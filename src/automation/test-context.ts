@@ -23,6 +23,7 @@
  * });
  * ```
  */
+import { resolve } from 'node:path';
 import { pino } from 'pino';
 import type { AnyHandler, HandlerContext, HandlerResult } from './define-handler.js';
 import { buildHandlerContext } from './handler-context.js';
@@ -61,6 +62,11 @@ export interface TestContextOptions<Input = unknown> {
   /** Used in the default idempotency key `<ticket key>:<handler>:delivery-1`. Default `handler`. */
   handlerName?: string;
   idempotencyKey?: string;
+  /**
+   * {@link runHandler}: the rules file the options are loaded as if from (the handler's `loadOptions` resolves paths
+   * relative to it); default `rules.yaml` in the working directory.
+   */
+  rulesPath?: string;
 }
 
 /** What {@link createTestContext} returns: the context plus what the handler did through it. */
@@ -190,19 +196,22 @@ export async function runHandler(handler: AnyHandler, options: Omit<TestContextO
   const probe = createTestContext({ ...options, handlerName: handler.name });
   const parsed = parseTicketInput(probe.ctx.ticket, handler.input);
   if (!parsed.ok) throw new TestInputRejectedError(parsed.problems, String(parsed.comment));
-  const test = createTestContext({ ...options, handlerName: handler.name, input: parsed.input, options: handlerOptionsOf(handler, options.options) });
+  const test = createTestContext({ ...options, handlerName: handler.name, input: parsed.input, options: handlerOptionsOf(handler, options.options, options.rulesPath) });
   const result = await handler.run(test.ctx);
   return Object.assign(test, { result });
 }
 
 /**
  * The handler's options parsed from a rule's `with:` value (`raw`, default `{}`) by its `options` schema, defaults
- * applied; `{}` for a handler without options.
- * @throws Error listing the problems when `raw` does not validate (the rules file would refuse it at load).
+ * applied, then completed by its `loadOptions` as if the rule were in `rulesPath` (default `./rules.yaml`), as loading
+ * the rules file does; `{}` for a handler without options.
+ * @throws Error listing the problems when `raw` does not validate (the rules file would refuse it at load); whatever
+ *   `loadOptions` throws (an `OptionsError` naming the option).
  */
-export function handlerOptionsOf(handler: AnyHandler, raw: Record<string, unknown> = {}): Record<string, unknown> {
+export function handlerOptionsOf(handler: AnyHandler, raw: Record<string, unknown> = {}, rulesPath = resolve('rules.yaml')): Record<string, unknown> {
   if (!handler.options) return {};
   const parsed = handler.options.safeParse(raw);
   if (!parsed.success) throw new Error(`invalid options for ${handler.name}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
-  return (parsed.data ?? {}) as Record<string, unknown>;
+  const options = (parsed.data ?? {}) as Record<string, unknown>;
+  return handler.loadOptions ? (handler.loadOptions(options, { rulesPath }) as Record<string, unknown>) : options;
 }

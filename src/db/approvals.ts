@@ -17,25 +17,33 @@ export interface RunRuleSettings {
   ruleName: string;
   options: Record<string, unknown>;
   approval: ApprovalSettings | null;
+  /** (verified resolution) The rule's `feedback: true`; absent = false. */
+  feedback?: boolean;
 }
 
 /** Stores the rule settings of a newly queued run (once; a second call for the run is ignored). */
 export function recordRunRuleSettings(db: Db, runId: number, settings: RunRuleSettings): void {
-  statement(db, 'INSERT INTO run_rule_settings (run_id, rule_name, options, approval) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+  statement(db, 'INSERT INTO run_rule_settings (run_id, rule_name, options, approval, feedback) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
     runId,
     settings.ruleName,
     JSON.stringify(settings.options),
     settings.approval ? JSON.stringify(settings.approval) : null,
+    settings.feedback ? 1 : 0,
   );
 }
 
 /** The rule settings stored with run `runId`, or null when it has none. */
 export function findRunRuleSettings(db: Db, runId: number): RunRuleSettings | null {
-  const row = statement(db, 'SELECT rule_name AS ruleName, options, approval FROM run_rule_settings WHERE run_id = ?').get(runId) as
-    | { ruleName: string; options: string; approval: string | null }
+  const row = statement(db, 'SELECT rule_name AS ruleName, options, approval, feedback FROM run_rule_settings WHERE run_id = ?').get(runId) as
+    | { ruleName: string; options: string; approval: string | null; feedback: number }
     | undefined;
   if (!row) return null;
-  return { ruleName: row.ruleName, options: JSON.parse(row.options) as Record<string, unknown>, approval: row.approval ? (JSON.parse(row.approval) as ApprovalSettings) : null };
+  return {
+    ruleName: row.ruleName,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+    approval: row.approval ? (JSON.parse(row.approval) as ApprovalSettings) : null,
+    feedback: Boolean(row.feedback),
+  };
 }
 
 /** One step of a run's approval to record. */

@@ -346,6 +346,8 @@ export const runRuleSettings = sqliteTable(
   options: text('options').notNull().default('{}'),
   /** `ApprovalSettings` (JSON) or null: no approval gate. */
   approval: text('approval'),
+  /** (verified resolution) The rule's `feedback: true`: a resolving run invites the reporter to answer `/thanks` or `/reopen`. */
+  feedback: integer('feedback', { mode: 'boolean' }).notNull().default(false),
   },
   // The audit view's rule filter (db/run-search.ts).
   (t) => [index('run_rule_settings_rule_idx').on(t.ruleName, t.runId)],

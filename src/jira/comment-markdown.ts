@@ -122,6 +122,16 @@ md.join = function join(parts: readonly unknown[], separator: string = '\n'): Ma
 };
 
 /**
+ * Markdown written by the platform team, not taken from a ticket: a runbook file named in the rules file
+ * (`answer-with-runbook`). Its markup is kept (headings, lists, code, links); never pass ticket text here — values
+ * interpolated around it with {@link md} stay literal text.
+ * @example md`Hi ${ticket.reporter}, here is the runbook:\n\n${md.trusted(runbookText)}`
+ */
+md.trusted = function trusted(source: string): Markdown {
+  return new Markdown(cleanSource(String(source)), []);
+};
+
+/**
  * A link the code vouches for: `href` must be an absolute `http:` or `https:` URL, else the text is shown without
  * a link. `text` (default: the URL) is literal text.
  * @example md`Accept the invitation at ${md.link(invitationUrl)}`

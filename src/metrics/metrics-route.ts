@@ -6,6 +6,7 @@
  * - `deflect_queue_lag`: pending deliveries + runs due now (not counting paused handlers' runs), as `/readyz` counts it;
  * - `deflect_dead_letters`: runs in the dead-letter state (`dead`);
  * - `deflect_paused_handlers`: handlers paused after repeated failures or by an operator;
+ * - `deflect_demoted_handlers`: handlers deflect moved to shadow because their resolutions did not hold (verified resolution);
  * - `deflect_oldest_pending_delivery_seconds`: age of the oldest delivery not yet routed, seconds (0 when none waits);
  * - `deflect_audit_chain_head_seq` and `deflect_audit_chain_head_info{hash}` (value 1): the audit chain's head, so a
  *   Prometheus server keeps an outside copy of it (decision 011: someone who can rewrite the database and recompute the
@@ -19,6 +20,7 @@ import { countCheckpoints, findChainHead } from '../db/audit-chain.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { countRuns } from '../db/runs.js';
+import { listDemotedHandlers } from '../automation/demotion.js';
 import { metricsRegistry } from './metrics.js';
 
 export interface MetricsRouteOptions {
@@ -41,6 +43,7 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
   gauge('deflect_queue_lag', 'Deliveries waiting to be routed plus runs due now (runs of paused handlers not counted).', () => countPendingDeliveries(db) + countRuns(db).due);
   gauge('deflect_dead_letters', 'Runs in the dead-letter state (attempts exhausted), waiting for deflect runs retry.', () => countRuns(db).byStatus.dead ?? 0);
   gauge('deflect_paused_handlers', 'Handlers paused (after repeated failures or by an operator).', () => listPausedHandlers(db).size);
+  gauge('deflect_demoted_handlers', 'Handlers demoted to shadow because their verified rate fell below DEFLECT_VERIFY_DEMOTE_BELOW.', () => listDemotedHandlers(db).length);
   gauge('deflect_oldest_pending_delivery_seconds', 'Age of the oldest delivery not yet routed, seconds; 0 when none waits.', () => {
     const oldest = oldestPendingDeliveryAt(db);
     return oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);

@@ -21,11 +21,20 @@ export interface ApprovalNote {
   reason: string;
 }
 
+/**
+ * The slash command a comment carries: one of `commands` when the comment's first non-empty line is `/<command>`
+ * (case-insensitive; anything after the word is a note), else null. The one comment-command parser: approvals
+ * (`/approve`, `/deny`) and reporter feedback (`/thanks`, `/reopen`, `pipeline/verification-signals.ts`) use it.
+ */
+export function commentCommandOf<C extends string>(body: string, commands: readonly C[]): C | null {
+  const first = body.split(/\r?\n/).find((line) => line.trim() !== '')?.trim().toLowerCase() ?? '';
+  const match = /^\/([a-z]+)(?:\s|$|[.!,:])/.exec(first);
+  return match && (commands as readonly string[]).includes(match[1]) ? (match[1] as C) : null;
+}
+
 /** `approve` / `deny` when the comment's first non-empty line is that command, else null. */
 export function decisionOf(body: string): 'approve' | 'deny' | null {
-  const first = body.split(/\r?\n/).find((line) => line.trim() !== '')?.trim().toLowerCase() ?? '';
-  const match = /^\/(approve|deny)(?:\s|$|[.!,:])/.exec(first);
-  return match ? (match[1] as 'approve' | 'deny') : null;
+  return commentCommandOf(body, ['approve', 'deny'] as const);
 }
 
 /**
@@ -79,5 +88,5 @@ export function applyApprovalDecision(
 
 /** Stores the rule a newly queued run was routed by (its parsed options and approval settings). */
 export function recordRunRule(db: Db, runId: number, rule: Rule): void {
-  recordRunRuleSettings(db, runId, { ruleName: rule.name, options: rule.with ?? {}, approval: rule.approval ?? null });
+  recordRunRuleSettings(db, runId, { ruleName: rule.name, options: rule.with ?? {}, approval: rule.approval ?? null, feedback: rule.feedback ?? false });
 }

@@ -18,6 +18,9 @@ import type { Rule } from '../rules/rules-file.js';
 import type { MembershipCache } from '../scope/membership-cache.js';
 import { scopeMessageKey, SCOPE_MESSAGE_HANDLER } from '../scope/scope-message-handler.js';
 import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
+import type { VerifySettings } from '../config.js';
+import { currentHandlerModes } from '../db/handler-modes.js';
+import { applyVerificationSignals } from './verification-signals.js';
 
 export interface RoutingOptions {
   /** The rules when they never change (tests, tools); ignored when `liveRules` is set. */
@@ -57,6 +60,11 @@ export interface RoutingOptions {
    * later worker turn (decision 008). Absent: such rules see no membership (out of scope, with the reason).
    */
   membership?: MembershipCache | null;
+  /**
+   * (verified resolution) Demotion settings: a signal that a resolution did not hold re-evaluates its handler's
+   * verified rate (`automation/demotion.ts`). Absent: signals are recorded, no handler is demoted.
+   */
+  verify?: Pick<VerifySettings, 'minResolutions' | 'demoteBelow'>;
 }
 
 /** What {@link routeEvent} did: `routed` (status and reason written) or `deferred` (left `pending`: a group lookup is running). */
@@ -100,6 +108,7 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       return;
     }
     let stale = false;
+    let eventAt = delivery.receivedAt;
     // A `self` through an alias of the configured site is the same site: one row per issue.
     const ticket =
       event.ticket && accepted && options.siteUrl && foreignSite(hostsOfSite(event.ticket.siteUrl), accepted) === null
@@ -109,12 +118,16 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       // The event's time orders snapshots, but never beyond the time it was received: a body stamped in the future
       // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
       // receipt time.
-      const eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
+      eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
       stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
     }
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
-    for (const match of decision.matches) {
+    // (verified resolution) a handler demoted for resolutions that did not hold runs in shadow, whatever its rule says.
+    const modes = decision.matches.length > 0 ? currentHandlerModes(db) : new Map();
+    for (const found of decision.matches) {
+      const demoted = modes.get(found.handler)?.mode === 'shadow' && found.rule.mode !== 'shadow';
+      const match = demoted ? { ...found, reason: `${found.reason} (handler demoted)`, rule: { ...found.rule, mode: 'shadow' as const } } : found;
       // classify matches only events that carry a ticket with its labels, so `ticket` is the event's full issue.
       const id = enqueueRun(
         db,
@@ -140,9 +153,16 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
     const withNotices = notices > 0 ? `${decision.reason}; early-access comment queued (scopeMessage)` : decision.reason;
     // (approvals) an `/approve` or `/deny` comment decides the ticket's runs awaiting approval.
     const approval = applyApprovalDecision(db, delivery.id, event, { selfAccountId: self }, now);
-    const classified = approval ? `${approval.reason}; ${withNotices}` : withNotices;
+    const signals = applyVerificationSignals(
+      db,
+      event,
+      { deliveryId: delivery.id, eventAt, ticket, stale, matchedHandlers: decision.matches.map((m) => m.handler), selfAccountId: self, settings: options.verify, logger: log },
+      now,
+    );
+    const withSignals = signals ? `${withNotices}; ${signals}` : withNotices;
+    const classified = approval ? `${approval.reason}; ${withSignals}` : withSignals;
     const reason = stale ? `${classified} (older than the stored snapshot; ticket state not overwritten)` : classified;
-    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 || approval?.decided ? 'routed' : 'ignored', reason, now);
+    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 || approval?.decided || signals ? 'routed' : 'ignored', reason, now);
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
   })();
   return 'routed';

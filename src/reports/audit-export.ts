@@ -14,13 +14,13 @@ import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../db/client.js';
 import type { RunCursor, RunFilter } from '../db/run-search.js';
-import { iterateAudit, listPausedHandlers, type AuditRun } from './audit.js';
+import { iterateAudit, listPausedHandlers, type AuditRun, type AuditVerification } from './audit.js';
 
 export const AUDIT_EXPORT_FORMATS = ['csv', 'json', 'jsonl'] as const;
 export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
 
 /** The CSV columns: the table's, then the ones an export needs to stand alone. */
-export const AUDIT_CSV_HEAD = ['run', 'created', 'ticket', 'tracker', 'handler', 'status', 'attempts', 'ms', 'actions', 'summary / error', 'reason', 'rules_version', 'finished', 'ticket_url'];
+export const AUDIT_CSV_HEAD = ['run', 'created', 'ticket', 'tracker', 'handler', 'status', 'attempts', 'ms', 'verified', 'actions', 'summary / error', 'reason', 'rules_version', 'finished', 'ticket_url'];
 
 /** A run's status cell: the status and what qualifies it (shadow, not applied, replay, manual retries, approvals). */
 export function statusCell(r: AuditRun): string {
@@ -36,7 +36,15 @@ export function statusCell(r: AuditRun): string {
     .join('\n');
 }
 
-/** The table's cells of a run (`deflect audit`), the first ten CSV columns. */
+/** (verified resolution) `pending until …`, `verified`, `reopened: <evidence>` …, and the reporter's answer; empty for a run that resolved nothing. */
+export function verifiedCell(v: AuditVerification | null): string {
+  if (!v) return '';
+  const answer = v.feedback ? ` (reporter: /${v.feedback})` : '';
+  if (v.state === 'pending') return `pending until ${v.windowEndsAt}${answer}`;
+  return `${v.state}${v.evidence ? `: ${v.evidence}` : ''}${answer}`;
+}
+
+/** The table's cells of a run (`deflect audit`), the first eleven CSV columns. */
 export function auditRowCells(r: AuditRun): Array<string | number> {
   return [
     r.id,
@@ -47,6 +55,7 @@ export function auditRowCells(r: AuditRun): Array<string | number> {
     statusCell(r),
     r.attempts,
     r.durationMs ?? '',
+    verifiedCell(r.verification),
     r.actions.map((a) => `${a.seq}. ${a.kind} ${a.status}${a.error ? ` (${a.error})` : ''}`).join('\n'),
     r.summary ?? r.error ?? '',
   ];

@@ -10,6 +10,9 @@ import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
 import { findRunPage, iterateRunPages, type RunCursor, type RunFilter, type SearchedRun } from '../db/run-search.js';
 import type { ApprovalRow } from '../db/schema.js';
+import { findRunVerificationStates, type RunVerificationState } from '../db/run-verifications.js';
+import { listHandlerModeChanges } from '../db/handler-modes.js';
+import { listDemotedHandlers } from '../automation/demotion.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import { encodeCursor } from './audit-filter.js';
 import { maskStoredJson, maskText } from './mask-secrets.js';
@@ -61,6 +64,30 @@ export interface AuditRun {
   actions: AuditAction[];
   /** (approvals) The run's approval steps, oldest first: requested, approved / denied (by whom), expired. */
   approvals: AuditApproval[];
+  /**
+   * (verified resolution) For a run that resolved its ticket: `pending` (watched until `windowEndsAt`), `verified`,
+   * `reopened`, `refiled` or `overridden`, with the evidence and the reporter's answer; null for a run that resolved nothing.
+   */
+  verification: AuditVerification | null;
+}
+
+/** (verified resolution) A resolution's verification, as the audit shows it (`db/run-verifications.ts`). */
+export interface AuditVerification {
+  state: string;
+  decidedAt: string | null;
+  evidence: string | null;
+  windowEndsAt: string;
+  /** `thanks` | `reopen` | null: the reporter's answer. */
+  feedback: string | null;
+}
+
+/** (verified resolution) A handler's mode set outside the rules file: `shadow` (demoted by deflect) or `live` (put back by a person). */
+export interface AuditModeChange {
+  handler: string;
+  mode: string;
+  at: string;
+  by: string;
+  reason: string;
 }
 
 /** One step of a run's approval (table `approvals`). */
@@ -112,11 +139,23 @@ export function listPausedHandlers(db: Db): PausedHandler[] {
  * One page of runs matching `options` (newest first, default 100) with their actions and approvals, the handlers
  * paused now, and the cursors of the neighbouring pages.
  */
-export function listAudit(db: Db, options: ListAuditOptions = {}): { runs: AuditRun[]; pausedHandlers: PausedHandler[]; page: AuditPageCursors } {
+export function listAudit(
+  db: Db,
+  options: ListAuditOptions = {},
+): {
+  runs: AuditRun[];
+  pausedHandlers: PausedHandler[];
+  demotedHandlers: Array<{ handler: string; demotedAt: string; reason: string }>;
+  modeChanges: AuditModeChange[];
+  page: AuditPageCursors;
+} {
   const { cursor = null, limit = 100, jiraBaseUrl = null, ...filter } = options;
   const page = findRunPage(db, filter, cursor, limit);
+  const modeChanges = listHandlerModeChanges(db, { handler: filter.handler, limit: 50 }).map((m) => ({ handler: m.handler, mode: m.mode, at: iso(m.at)!, by: m.by, reason: m.reason }));
   return {
     pausedHandlers: listPausedHandlers(db),
+    demotedHandlers: listDemotedHandlers(db),
+    modeChanges,
     runs: toAuditRuns(db, page.runs, jiraBaseUrl),
     page: { older: page.older && encodeCursor(page.older), newer: page.newer && encodeCursor(page.newer) },
   };
@@ -142,6 +181,7 @@ export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: s
   const replays = replayOrigins(db, runs.map((r) => r.deliveryId));
   const actions = byRun(listActionsForRuns(db, ids));
   const approvals = byRun(listApprovalSteps(db, ids));
+  const verifications = findRunVerificationStates(db, ids);
   return runs.map((run) => ({
     id: run.id,
     deliveryId: run.deliveryId,
@@ -173,7 +213,12 @@ export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: s
       at: iso(a.finishedAt ?? a.createdAt)!,
     })),
     approvals: (approvals.get(run.id) ?? []).map(toAuditApproval),
+    verification: verificationOf(verifications.get(run.id)),
   }));
+}
+
+function verificationOf(v: RunVerificationState | undefined): AuditVerification | null {
+  return v ? { state: v.state, decidedAt: iso(v.decidedAt), evidence: v.evidence, windowEndsAt: iso(v.windowEndsAt)!, feedback: v.feedback } : null;
 }
 
 /** An approval step as the audit shows it. */

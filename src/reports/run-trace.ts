@@ -4,17 +4,18 @@
  * and the errors. Everything shown from stored JSON (action requests and responses, handler options, the ticket
  * snapshot) passes through {@link maskSecrets}: secrets never reach the answer.
  *
- * What is NOT in this build: run verification (did the resolution hold: verified / reopened / pending) is tracked
- * elsewhere and is not part of the answer yet; no `verification` field is returned rather than a made-up one.
+ * `verification` (decision 010): for a run that resolved its ticket, whether the resolution held — `pending` until
+ * its window ends, `verified`, `reopened`, `refiled` or `overridden`, with the evidence; null when it resolved nothing.
  */
 import type { ActionRow } from '../db/schema.js';
 import type { Db } from '../db/client.js';
 import { listActionsForRuns } from '../db/actions.js';
+import { findRunVerificationStates } from '../db/run-verifications.js';
 import { listApprovalSteps } from '../db/approvals.js';
 import { findDelivery } from '../db/deliveries.js';
 import { findRun } from '../db/runs.js';
 import { findRunTraceExtras } from '../db/run-search.js';
-import { siteOf, toAuditApproval, type AuditApproval } from './audit.js';
+import { siteOf, toAuditApproval, type AuditApproval, type AuditVerification } from './audit.js';
 import { maskSecrets, maskStoredJson, maskText } from './mask-secrets.js';
 import { ticketUrl } from './tracker-filter.js';
 
@@ -100,6 +101,8 @@ export interface RunTrace {
   attempts: { count: number; max: number; manualRetries: number };
   /** Every error recorded: the run's last error, then each failed action's. */
   errors: Array<{ source: string; at: string | null; message: string }>;
+  /** Whether the resolution held (decision 010); null when the run resolved nothing. */
+  verification: AuditVerification | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -176,6 +179,7 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
     ...(run.error ? [{ source: 'run', at: iso(run.finishedAt), message: maskText(run.error) }] : []),
     ...actions.filter((a) => a.error).map((a) => ({ source: `action ${a.seq} (${a.kind})`, at: a.finishedAt, message: a.error! })),
   ];
+  const verification = findRunVerificationStates(db, [id]).get(id);
   return {
     run: {
       id: run.id,
@@ -213,5 +217,8 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
     approvals: listApprovalSteps(db, [id]).map(toAuditApproval),
     attempts: { count: run.attempts, max: run.maxAttempts, manualRetries: run.manualRetries },
     errors,
+    verification: verification
+      ? { state: verification.state, decidedAt: iso(verification.decidedAt), evidence: verification.evidence, windowEndsAt: iso(verification.windowEndsAt)!, feedback: verification.feedback }
+      : null,
   };
 }

@@ -9,9 +9,11 @@
  * - webhooks are authenticated (a secret or a token is set), unless `DEFLECT_INSECURE_NO_AUTH=true`, which the body
  *   then reports in `warnings`.
  * Both bodies are JSON: `/readyz` → `{ status: 'ready' | 'unavailable', queueLag, oldestPendingMs, pausedHandlers,
- * freeBytes, insecureNoAuth, webhooks, problems, warnings }`; `webhooks` says per tracker route whether deliveries are
+ * demotedHandlers, freeBytes, insecureNoAuth, webhooks, problems, warnings }`; `webhooks` says per tracker route whether deliveries are
  * `verified` (a secret or token is set), `refused` (none set: every delivery gets 401) or `open` (no authentication). A paused handler does not make the service unready (restarting
- * would not fix it); it is listed so probes and dashboards show it.
+ * would not fix it); it is listed so probes and dashboards show it. Likewise `demotedHandlers` (verified resolution:
+ * handlers deflect moved to shadow because their resolutions did not hold, `[{ handler, demotedAt, reason }]`) is
+ * reported, never a 503.
  */
 import { statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -21,6 +23,7 @@ import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliverie
 import { listPausedHandlers } from '../db/handler-states.js';
 import { recordHealthProbe } from '../db/health-probe.js';
 import { countRuns } from '../db/runs.js';
+import { listDemotedHandlers } from '../automation/demotion.js';
 
 export interface HealthRoutesOptions {
   db: Db;
@@ -54,6 +57,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     let queueLag = 0;
     let oldestPendingMs: number | null = null;
     let pausedHandlers: string[] = [];
+    let demotedHandlers: ReturnType<typeof listDemotedHandlers> = [];
     try {
       recordHealthProbe(options.db);
     } catch (error) {
@@ -73,6 +77,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       const oldest = oldestPendingDeliveryAt(options.db);
       oldestPendingMs = oldest === null ? null : Math.max(0, Date.now() - oldest);
       pausedHandlers = [...listPausedHandlers(options.db)];
+      demotedHandlers = listDemotedHandlers(options.db);
     } catch (error) {
       problems.push(`database not readable: ${(error as Error).message}`);
     }
@@ -88,6 +93,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       queueLag,
       oldestPendingMs,
       pausedHandlers,
+      demotedHandlers,
       freeBytes,
       insecureNoAuth: unauthenticated && auth.insecureNoAuth,
       webhooks: options.webhooks ?? {},

@@ -1,7 +1,11 @@
 /**
  * Operating deflect over HTTP, so a lead never needs a shell on the host (the same database functions as
  * `deflect handlers` and `deflect runs retry`):
- * - `GET /api/handlers` (auditor) → `{ handlers: [{ name, state: 'active'|'paused', consecutiveFailures, pausedAt, pausedReason }] }`
+ * - `GET /api/handlers` (auditor) → `{ handlers: [{ name, state: 'active'|'paused', consecutiveFailures, pausedAt, pausedReason,
+ *   runs, resolved, verifiedResolved, pending, reopened, refiled, overridden, resolvedRate, verifiedRate, feedback, mode,
+ *   demoted }] }` (verified resolution: `automation/handler-verification.ts`)
+ * - `POST /api/handlers/:name/live` (operator) → `{ handler, mode: 'live', changed }`: puts a handler deflect demoted to
+ *   shadow back live (recorded in the audit with the caller's name); `changed` false when it was not demoted.
  * - `POST /api/handlers/:name/pause` (operator), optional JSON `{ "reason" }` → `{ handler, state: 'paused', changed }`
  * - `POST /api/handlers/:name/resume` (operator) → `{ handler, state: 'active', changed }`
  * - `GET /api/handlers/kill-switch` (auditor) → `{ state: 'active'|'paused'|'partial', paused: [names], total,
@@ -19,7 +23,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { assertInstalledHandler, listHandlerHealth, UnknownHandlerError } from '../automation/handler-health.js';
+import { assertInstalledHandler, UnknownHandlerError } from '../automation/handler-health.js';
+import { restoreHandlerLive } from '../automation/demotion.js';
+import { listHandlerVerification } from '../automation/handler-verification.js';
+import type { Rule } from '../rules/rules-file.js';
 import { killSwitchState, pauseAllHandlers, resumeAllHandlers } from '../automation/kill-switch.js';
 import { roleAllows } from '../auth/roles.js';
 import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
@@ -30,6 +37,8 @@ export interface OperatorRoutesOptions {
   db: Db;
   /** Wakes the worker so a resumed handler or a retried run runs now rather than at the next poll. */
   wakeWorker?: () => void;
+  /** The rules in force (live reload), for each handler's `mode`; absent = none. */
+  rules?: () => readonly Rule[];
 }
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
@@ -49,7 +58,14 @@ const caller = (request: FastifyRequest) => request.identity?.name ?? 'unknown';
 export async function operatorRoutes(app: FastifyInstance, options: OperatorRoutesOptions): Promise<void> {
   const { db } = options;
 
-  app.get('/api/handlers', async () => ({ handlers: listHandlerHealth(db) }));
+  app.get('/api/handlers', async () => ({ handlers: listHandlerVerification(db, options.rules?.() ?? []) }));
+
+  app.post<{ Params: { name: string } }>('/api/handlers/:name/live', async (request) => {
+    checkHandler(request.params.name);
+    const changed = restoreHandlerLive(db, request.params.name, `${caller(request)} over the API`);
+    request.log.warn({ handler: request.params.name, by: caller(request), changed }, 'demoted handler put back live over the API');
+    return { handler: request.params.name, mode: 'live', changed };
+  });
 
   const parsePauseBody = (body: unknown) => {
     const parsed = pauseBody.safeParse(body ?? {});

@@ -17,6 +17,7 @@
  *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
  *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
  *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
+ *     feedback: true                 # optional: a resolving run invites the reporter to answer /thanks or /reopen
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -71,6 +72,8 @@ const ruleSchema = z
     // (approvals) per-rule handler options, validated by the handler's `options` schema; approval gate.
     with: z.record(z.string(), z.unknown()).optional(),
     approval: approvalSchema.optional(),
+    // (verified resolution) the resolving run's comment invites the reporter to answer /thanks or /reopen.
+    feedback: z.boolean().default(false),
   })
   .strict();
 
@@ -142,13 +145,17 @@ export interface Rule {
   with?: Record<string, unknown>;
   /** Who must approve which runs (see `automation/approval-rule.ts`); null = no approval gate. */
   approval?: ApprovalSettings | null;
+  /** (verified resolution) After a run resolves a ticket, invite the reporter to answer `/thanks` or `/reopen`; absent = false. */
+  feedback?: boolean;
 }
 
 /**
  * (approvals) A handler as the rules file needs to know it: its name, and the zod schema of its per-rule options
  * (`with:`), when it takes any. A plain string is a handler without options.
  */
-export type KnownHandler = string | { name: string; options?: z.ZodType };
+export type KnownHandler =
+  | string
+  | { name: string; options?: z.ZodType; loadOptions?(options: never, file: { rulesPath: string }): unknown };
 
 /** A rules file that cannot be used: `message` starts with `path:line:column`. */
 export class RulesFileError extends Error {
@@ -213,6 +220,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
   }
   // A name alone (tools that list handler names only) leaves `with:` unvalidated; a handler object validates it.
   const known = new Map<string, z.ZodType | null | undefined>(knownHandlers.map((h) => (typeof h === 'string' ? [h, undefined] : [h.name, h.options ?? null])));
+  const loaders = new Map(knownHandlers.flatMap((h) => (typeof h !== 'string' && h.loadOptions ? [[h.name, h.loadOptions.bind(h)] as const] : [])));
   const problems: string[] = [];
   const rules = parsed.data.rules.map((raw, i): Rule => {
     if (!known.has(raw.handler)) {
@@ -220,7 +228,9 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
         `${where(['rules', i, 'handler'])}: rules.${i}.handler: unknown handler "${raw.handler}" (known: ${[...known.keys()].sort().join(', ') || 'none'})`,
       );
     }
-    const options = handlerOptions(raw.handler, raw.with, known.get(raw.handler), ['rules', i, 'with'], where, problems);
+    const before = problems.length;
+    const parsedOptions = handlerOptions(raw.handler, raw.with, known.get(raw.handler), ['rules', i, 'with'], where, problems);
+    const options = problems.length > before ? parsedOptions : loadHandlerOptions(loaders.get(raw.handler), parsedOptions, path, ['rules', i, 'with'], where, problems);
     return {
       name: raw.name ?? raw.handler,
       index: i + 1,
@@ -238,6 +248,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       scopeMessage: raw.scopeMessage ?? null,
       with: options,
       approval: raw.approval ? toApprovalSettings(raw.approval) : null,
+      feedback: raw.feedback,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
@@ -245,6 +256,29 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
   const lower = (record: Record<string, number>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
   const estimates = e ? { defaultMinutes: e.defaultMinutes, labels: lower(e.labels), handlers: e.handlers, templates: e.templates } : DEFAULT_ESTIMATES;
   return { rules, estimates };
+}
+
+/**
+ * Completes valid options with the handler's `loadOptions` (paths relative to the rules file, files it names); a thrown
+ * error becomes a problem at the option it names (`OptionsError.option`), else at `with:`.
+ */
+function loadHandlerOptions(
+  load: ((options: never, file: { rulesPath: string }) => unknown) | undefined,
+  options: Record<string, unknown>,
+  rulesPath: string,
+  at: Array<string | number>,
+  where: (path: PropertyKey[]) => string,
+  problems: string[],
+): Record<string, unknown> {
+  if (!load) return options;
+  try {
+    return (load(options as never, { rulesPath }) ?? options) as Record<string, unknown>;
+  } catch (error) {
+    const option = (error as { option?: unknown }).option;
+    const path = typeof option === 'string' ? [...at, option] : at;
+    problems.push(`${where(path)}: ${path.map(String).join('.')}: ${(error as Error).message}`);
+    return {};
+  }
 }
 
 /**

@@ -30,6 +30,8 @@ export interface RunGate {
   grant: ApprovalGrant | null;
   /** The latest decision when it ends the run (`denied`, `expired`), with who decided. */
   ended: { decision: 'denied' | 'expired'; by: string | null } | null;
+  /** (verified resolution) The rule's `feedback: true`: a resolving run invites `/thanks` or `/reopen`. */
+  feedback: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function runGateOf(db: Db, run: RunRow, handler: AnyHandler): RunGate {
     approval: settings?.approval ?? null,
     grant: latest?.decision === 'approved' ? { by: latest.by ?? 'unknown', at: latest.at } : null,
     ended: latest?.decision === 'denied' || latest?.decision === 'expired' ? { decision: latest.decision, by: latest.by } : null,
+    feedback: settings?.feedback ?? false,
   };
 }
 

@@ -35,6 +35,9 @@ import type { TrackerName } from '../trackers/tracker.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from './backoff.js';
 import { ApprovalRequiredError } from '../automation/approval.js';
+import type { VerifySettings } from '../config.js';
+import { evaluateDemotion } from '../automation/demotion.js';
+import { FEEDBACK_INVITATION, resolutionOfRun, watchResolution } from './record-resolution.js';
 import { askForApproval, closeDecidedRun, ruleRequiresApproval, runGateOf, type GateActionParts } from './approval-gate.js';
 
 export interface ExecuteRunOptions {
@@ -64,7 +67,15 @@ export interface ExecuteRunOptions {
   jiraTimeoutMs?: number;
   /** Random source for backoff jitter, [0, 1). */
   random?: () => number;
+  /**
+   * (verified resolution) How long a resolved ticket is watched (`windowMs`, default 14 days) and the demotion
+   * settings, re-evaluated when a resolution completes a handler's last N (`DEFLECT_VERIFY_*`). Absent: no demotion.
+   */
+  verify?: VerifySettings;
 }
+
+/** `DEFLECT_VERIFY_WINDOW`'s default, ms: 14 days. */
+export const DEFAULT_VERIFY_WINDOW_MS = 14 * 24 * 3_600_000;
 
 /** A handler that took longer than its timeout. Transient: the run is retried. */
 export class HandlerTimeoutError extends Error {
@@ -213,7 +224,14 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     });
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.shadow ? 'shadow' : run.dryRun ? 'planned' : 'succeeded';
+    // (verified resolution) a live run that moved its ticket to a done status is watched; the rule may invite feedback.
+    const resolution = status === 'succeeded' && result?.applied !== false ? resolutionOfRun(db, run.id) : null;
+    if (resolution && gate.feedback) await actions.comment(FEEDBACK_INVITATION);
     if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
+    if (resolution) {
+      watchResolution(db, run, ticket, resolution, { windowMs: options.verify?.windowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
+      if (options.verify) evaluateDemotion(db, run.handler, options.verify, log);
+    }
     // A shadow run says nothing about the live handler's health: it neither ends nor extends a failure streak.
     if (!run.shadow) recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');

@@ -32,6 +32,9 @@ import { executeRun, LeaseLostError } from './execute-run.js';
 import { DeliveryPruner } from './prune-deliveries.js';
 import { ROUTE_BATCH, routePendingDeliveries } from './route-deliveries.js';
 import type { RoutingOptions } from '../pipeline/route-event.js';
+import type { VerifySettings } from '../config.js';
+import { settleVerifications } from '../db/run-verifications.js';
+import { evaluateDemotion } from '../automation/demotion.js';
 import type { TrackerClients } from '../trackers/index.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
@@ -83,6 +86,11 @@ export interface WorkerOptions {
   auditRetentionMs?: number | null;
   /** Where audit pruning archives what it removes (`DEFLECT_AUDIT_ARCHIVE_DIR`); null/absent = no archive. */
   auditArchiveDir?: string | null;
+  /**
+   * (verified resolution) The watch window of resolutions and the demotion settings (`DEFLECT_VERIFY_*`); also what
+   * routing re-evaluates demotion with. Absent: 14-day window, no demotion.
+   */
+  verify?: VerifySettings;
 }
 
 /** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
@@ -173,6 +181,21 @@ export class Worker {
     setImmediate(() => this.turn());
   }
 
+  private lastSettledAt = 0;
+
+  /**
+   * (verified resolution) Once a minute: windows that ended become `verified`, re-files found by the grouping become
+   * `refiled` (reads settle too: this keeps demotion current when nobody reads), and those handlers' demotion is re-evaluated.
+   */
+  private settleVerificationsEveryMinute(): void {
+    const o = this.options;
+    const now = Date.now();
+    if (now - this.lastSettledAt < 60_000) return;
+    this.lastSettledAt = now;
+    const { refiledHandlers } = settleVerifications(o.db, now);
+    if (o.verify) for (const handler of refiledHandlers) evaluateDemotion(o.db, handler, o.verify, o.logger, now);
+  }
+
   /** Number of runs executing now. */
   get busy(): number {
     return this.inFlight.size;
@@ -187,6 +210,7 @@ export class Worker {
     try {
       moreWork = routePendingDeliveries(o.db, o) === ROUTE_BATCH;
       // (approvals) requests past their expiresAfter go back to the queue to be commented and ended `expired`.
+      this.settleVerificationsEveryMinute();
       const expired = expireApprovals(o.db);
       if (expired.length > 0) o.logger.info({ runIds: expired }, 'approval requests expired; runs requeued to end them');
       const free = o.concurrency - this.inFlight.size;
@@ -211,6 +235,7 @@ export class Worker {
             pauseAfterFailures: o.pauseAfterFailures,
             retryBaseMs: o.retryBaseMs,
             jiraTimeoutMs: o.jiraTimeoutMs,
+            verify: o.verify,
           })
             .then((outcome) => recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000))
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))

@@ -228,7 +228,11 @@ describe.each([
     const dir = freshDir('deflect-hostile-');
     mkdirSync(dir, { recursive: true });
     const rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, `rules:\n${handlers.map((h) => `  - name: hostile-${h.name}\n    labels: [hostile-${h.name}]\n    handler: ${h.name}\n`).join('')}`);
+    // Handlers whose options have a required field get them here (answer-with-runbook needs a runbook file).
+    mkdirSync(join(dir, 'runbooks'), { recursive: true });
+    writeFileSync(join(dir, 'runbooks', 'hostile.md'), '# Runbook\n\nSteps written by the platform team.\n');
+    const withOf = (name: string) => (name === 'answer-with-runbook' ? '    with: { runbook: runbooks/hostile.md }\n' : '');
+    writeFileSync(rules, `rules:\n${handlers.map((h) => `  - name: hostile-${h.name}\n    labels: [hostile-${h.name}]\n    handler: ${h.name}\n${withOf(h.name)}`).join('')}`);
     for (const c of cases) jira.seedIssue({ key: c.key });
     deflect = await startDeflect({
       fakeJira: jira,
@@ -240,6 +244,9 @@ describe.each([
         DEFLECT_RETRY_BASE_MS: '20',
         DEFLECT_MAX_ATTEMPTS: '2',
         DEFLECT_PAUSE_AFTER_FAILURES: '0', // failed runs are expected with GitHub (name taken); never pause a handler here
+        // Every case is filed by the same reporter, so each resolved ticket counts as re-filed by the next one
+        // (verified resolution): never demote a handler to shadow here.
+        DEFLECT_VERIFY_DEMOTE_BELOW: 'off',
         ...(github ? { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url } : {}),
       },
     });

@@ -90,7 +90,7 @@ describe('GET /metrics', () => {
     expect(types.get('deflect_run_duration_seconds')).toBe('histogram');
     expect(types.get('deflect_actions_total')).toBe('counter');
     expect(types.get('deflect_reconcile_runs_total')).toBe('counter');
-    for (const gauge of ['deflect_queue_lag', 'deflect_dead_letters', 'deflect_paused_handlers', 'deflect_oldest_pending_delivery_seconds']) {
+    for (const gauge of ['deflect_queue_lag', 'deflect_dead_letters', 'deflect_paused_handlers', 'deflect_demoted_handlers', 'deflect_oldest_pending_delivery_seconds']) {
       expect(types.get(gauge), gauge).toBe('gauge');
     }
     expect(types.get('deflect_process_cpu_user_seconds_total')).toBe('counter');

@@ -286,7 +286,7 @@ describe('GET /api/runs/:id: the trace', () => {
     const answer = await app.inject({ url: `/api/runs/${id}`, headers: auditor });
     expect(answer.statusCode, answer.body).toBe(200);
     const trace = answer.json();
-    expect(Object.keys(trace)).toEqual(['run', 'delivery', 'decision', 'input', 'actions', 'approvals', 'attempts', 'errors']);
+    expect(Object.keys(trace)).toEqual(['run', 'delivery', 'decision', 'input', 'actions', 'approvals', 'attempts', 'errors', 'verification']);
     expect(trace.run).toMatchObject({ id, status: 'succeeded', handler: 'grant-repo-access', ticketKey: 'CR-1', tracker: 'jira', ticketUrl: 'https://acme.atlassian.net/browse/CR-1' });
     expect(trace.delivery).toMatchObject({ event: 'jira:issue_created', tracker: 'jira', authentication: 'webhook', replayOf: null });
     expect(trace.decision).toEqual({ reason: 'label access-request → grant-repo-access (rule repo-access #1)', rule: 'repo-access', rulesVersion: 'abc123def456' });

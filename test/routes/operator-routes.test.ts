@@ -10,6 +10,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { findDelivery, insertDeliveries, markDeliveryRouted } from '../../src/db/deliveries.js';
 import { pruneDeliveryBodies } from '../../src/db/retention.js';
 import { listPausedHandlers } from '../../src/db/handler-states.js';
+import { currentHandlerModes, recordHandlerModeChange } from '../../src/db/handler-modes.js';
 import { enqueueRun, finishRun, findRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
 import { authHeader } from '../support/api-token.js';
@@ -43,6 +44,22 @@ describe('operator routes', () => {
     expect(resume.json()).toEqual({ handler: 'create-repository', state: 'active', changed: true });
     expect(woken).toBe(before + 1);
     expect(listPausedHandlers(db).has('create-repository')).toBe(false);
+  });
+
+  it('puts a demoted handler back live (operator only), recorded with who did it; 404 for an unknown handler', async () => {
+    recordHandlerModeChange(db, { handler: 'answer-with-runbook', mode: 'shadow', by: 'deflect', reason: 'demoted to shadow: test' });
+    const listed = await app.inject({ url: '/api/handlers', headers: authHeader(db, 'auditor') });
+    expect(listed.json().handlers.find((h: { name: string }) => h.name === 'answer-with-runbook')).toMatchObject({
+      runs: 0, resolved: 0, verifiedResolved: 0, reopened: 0, refiled: 0, overridden: 0, verifiedRate: null, demoted: { reason: 'demoted to shadow: test' },
+    });
+    const auditor = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers: authHeader(db, 'auditor') });
+    expect(auditor.statusCode).toBe(403);
+    const live = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers });
+    expect(live.json()).toEqual({ handler: 'answer-with-runbook', mode: 'live', changed: true });
+    expect(currentHandlerModes(db).get('answer-with-runbook')).toMatchObject({ mode: 'live', by: expect.stringContaining('over the API') });
+    const again = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers });
+    expect(again.json().changed).toBe(false);
+    expect((await app.inject({ method: 'POST', url: '/api/handlers/nope/live', headers })).statusCode).toBe(404);
   });
 
   it('answers 404 for an unknown handler and 400 for a bad body', async () => {

@@ -18,7 +18,7 @@ const errorOf = (text: string) => {
 describe('rules file', () => {
   it('loads the shipped example against the shipped handlers', () => {
     const rules = loadRulesFile(join(REPO_ROOT, 'examples/rules.yaml'), handlers.map((h) => h.name));
-    expect(rules.map((r) => r.handler)).toEqual(['grant-repo-access', 'create-repository', 'reset-ci-token']);
+    expect(rules.map((r) => r.handler)).toEqual(['grant-repo-access', 'create-repository', 'answer-with-runbook', 'reset-ci-token']);
     expect(rules[0]).toMatchObject({ name: 'repo-access', index: 1, labels: ['access-request', 'repo-access'], on: ['created', 'label-added', 'automation'] });
   });
 

@@ -105,7 +105,7 @@ function operatorActions(trace, viewer) {
 
 /** The trace of one run (the GET /api/runs/:id answer) as a node. */
 export function renderTrace(trace, viewer) {
-  const { run, delivery, decision, input, actions, approvals, attempts, errors } = trace;
+  const { run, delivery, decision, input, actions, approvals, attempts, errors, verification } = trace;
   const box = el('div', 'trace');
   const href = safeHref(run.ticketUrl);
   const ticket = href ? Object.assign(el('a', null, run.ticketKey + ' in ' + (TRACKER_TITLES[run.tracker] ?? run.tracker) + ' ↗'), { href, target: '_blank', rel: 'noopener noreferrer' }) : el('span', null, run.ticketKey + ' (no link: its site is unknown)');
@@ -146,6 +146,21 @@ export function renderTrace(trace, viewer) {
   if (approvals.length) {
     timeline.append(
       step('Approvals', 'warn', el('ul', 'approvals', ...approvals.map((a) => el('li', null, el('strong', null, a.decision), a.by ? ' by ' + a.by : '', ' · ' + when(a.at), a.reason ? ' · ' + a.reason : '', a.expiresAt ? ' · expires ' + when(a.expiresAt) : '')))),
+    );
+  }
+  if (verification) {
+    const held = verification.state === 'verified' ? 'ok' : verification.state === 'pending' ? 'info' : 'bad';
+    timeline.append(
+      step(
+        'Did it hold?',
+        held,
+        facts([
+          ['Verification', verification.state === 'pending' ? 'pending: watched until ' + when(verification.windowEndsAt) : verification.state],
+          ['Decided', verification.decidedAt ? when(verification.decidedAt) : null],
+          ['Evidence', verification.evidence],
+          ['Reporter answered', verification.feedback ? '/' + verification.feedback : null],
+        ]),
+      ),
     );
   }
   timeline.append(

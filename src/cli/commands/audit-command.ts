@@ -112,8 +112,9 @@ function printTable(audit: AuditPage, paged: boolean): void {
   for (const p of audit.pausedHandlers) {
     console.log(`PAUSED handler ${p.handler} since ${p.pausedAt}: ${p.reason ?? ''} — resume with: deflect handlers resume ${p.handler}`);
   }
+  for (const d of audit.demotedHandlers ?? []) console.log(`DEMOTED handler ${d.handler} to shadow since ${d.demotedAt}: ${d.reason} — put it back with: deflect handlers live ${d.handler}`);
   if (!audit.runs.length) return void console.log(paged ? 'No runs on this page.' : 'No runs recorded yet.');
-  console.log(renderTable(AUDIT_CSV_HEAD.slice(0, 10), audit.runs.map(auditRowCells)));
+  console.log(renderTable(AUDIT_CSV_HEAD.slice(0, 11), audit.runs.map(auditRowCells)));
   if (audit.page.older) console.log(`older runs: add --cursor ${audit.page.older}`);
   if (audit.page.newer) console.log(`newer runs: add --cursor ${audit.page.newer}`);
 }

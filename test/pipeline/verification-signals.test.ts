@@ -1,0 +1,152 @@
+/**
+ * Verification signals on a real SQLite file: which events decide a watched resolution (reopen, override, re-file,
+ * `/reopen`), which never do (deflect's own, stale, older than the resolution), the window's end (`verified`, lazily
+ * on read), the grouping's re-file, and demotion only once the last N resolutions cannot reach the threshold.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/db/client.js';
+import { insertDeliveries } from '../../src/db/deliveries.js';
+import { enqueueRun } from '../../src/db/runs.js';
+import { findRunVerificationStates, recordResolution } from '../../src/db/run-verifications.js';
+import { upsertTickets } from '../../src/db/tickets.js';
+import { currentHandlerModes } from '../../src/db/handler-modes.js';
+import { evaluateDemotion, restoreHandlerLive } from '../../src/automation/demotion.js';
+import { applyVerificationSignals, isDoneStatus } from '../../src/pipeline/verification-signals.js';
+import type { TrackerEvent } from '../../src/trackers/tracker.js';
+import type { Ticket } from '../../src/ticket.js';
+import { freshDir } from '../support/deflect-under-test.js';
+import { testTicket } from '../../src/automation/test-context.js';
+
+const DAY = 86_400_000;
+let db: Db;
+let seq = 0;
+beforeAll(() => {
+  db = openDatabase(join(freshDir('deflect-verify-'), 'verify.db'));
+});
+afterAll(() => db.$client.close());
+
+/** A resolved run of `handler` on `key` at `at`, watched for 14 days. */
+function resolved(key: string, at: number, options: { handler?: string; reporter?: string; labels?: string[] } = {}): number {
+  seq++;
+  const [d] = insertDeliveries(db, [{ deliveryKey: `v:${seq}`, webhookIdentifier: null, event: 'jira:issue_created', issueKey: key, headers: {}, body: '{}', eventTimestamp: null, receivedAt: at }]);
+  const runId = enqueueRun(db, { deliveryId: d.id, ticketKey: key, handler: options.handler ?? 'answer-with-runbook', reason: 't', dryRun: false, idempotencyKey: `v:${seq}`, maxAttempts: 1 }, at)!;
+  recordResolution(db, { runId, handler: options.handler ?? 'answer-with-runbook', ticketKey: key, ticketRowId: null, reporter: options.reporter ?? 'dev-a', resolvedStatus: 'Done', labelsAdded: options.labels ?? [], feedbackInvited: false }, 14 * DAY, at);
+  return runId;
+}
+
+const event = (ticket: Partial<Ticket>, over: Partial<TrackerEvent> = {}): TrackerEvent => ({
+  event: 'jira:issue_updated', kind: 'updated', eventType: null, timestamp: null, actor: 'lead-1', ticket: testTicket(ticket), labelsAdded: [], labelsRemoved: [], siteHost: null, selfHosts: [], ...over,
+});
+const signal = (e: TrackerEvent, at: number, over: { stale?: boolean; matched?: string[] } = {}) =>
+  applyVerificationSignals(db, e, { deliveryId: 1, eventAt: at, ticket: e.ticket, stale: over.stale ?? false, matchedHandlers: over.matched ?? [], selfAccountId: 'deflect-bot' }, at);
+const stateOf = (runId: number, at = Date.now()) => findRunVerificationStates(db, [runId], at).get(runId);
+
+describe('verification signals', () => {
+  const t0 = Date.now() - 20 * DAY;
+
+  it('knows done statuses across trackers', () => {
+    expect(['Done', 'closed', "Won't Do", 'Canceled'].every(isDoneStatus)).toBe(true);
+    expect(['To Do', 'open', 'In Progress', 'Reopened'].some(isDoneStatus)).toBe(false);
+  });
+
+  it('a not-done status by a person reopens; by deflect, stale, or older than the resolution it does not', () => {
+    const run = resolved('V-1', t0);
+    expect(signal(event({ key: 'V-1', status: 'To Do' }, { actor: 'deflect-bot' }), t0 + 1000)).toBeNull();
+    signal(event({ key: 'V-1', status: 'To Do' }), t0 + 1000, { stale: true });
+    signal(event({ key: 'V-1', status: 'To Do' }), t0 - 1000);
+    expect(stateOf(run, t0 + 2000)!.state).toBe('pending');
+    expect(signal(event({ key: 'V-1', status: 'Reopened' }), t0 + 3000)).toContain('reopened: status Done → Reopened by lead-1');
+    expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → Reopened by lead-1' });
+  });
+
+  it('a reconcile delivery (no actor) counts as a person', () => {
+    const run = resolved('V-2', t0);
+    signal(event({ key: 'V-2', status: 'Open' }, { actor: null }), t0 + 1000);
+    expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → Open seen by reconcile' });
+  });
+
+  it("another done status, or removing deflect's label, is an override", () => {
+    const a = resolved('V-3', t0);
+    const b = resolved('V-4', t0, { labels: ['answered-by-runbook'] });
+    signal(event({ key: 'V-3', status: "Won't Do" }), t0 + 1000);
+    signal(event({ key: 'V-4', status: 'Done' }, { labelsRemoved: ['answered-by-runbook'] }), t0 + 1000);
+    expect(stateOf(a)).toMatchObject({ state: 'overridden', evidence: "status changed from Done to Won't Do by lead-1" });
+    expect(stateOf(b)).toMatchObject({ state: 'overridden', evidence: 'label answered-by-runbook set by deflect removed by lead-1' });
+  });
+
+  it('a closed GitHub issue is what deflect set (one done state), an open one is a reopen', () => {
+    const run = resolved('acme/web#7', t0);
+    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'closed' }), t0 + 1000);
+    expect(stateOf(run, t0 + 2000)!.state).toBe('pending');
+    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'open' }), t0 + 3000);
+    expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → open by lead-1' });
+  });
+
+  it('/reopen by the reporter reopens and counts as feedback; by someone else it is ignored', () => {
+    const run = resolved('V-5', t0);
+    const said = (author: string) => event({ key: 'V-5', status: null }, { event: 'comment_created', kind: 'other', actor: author, comment: { id: `c-${author}`, authorId: author, authorEmail: null, body: '/reopen still broken' } as never });
+    expect(signal(said('stranger'), t0 + 1000)).toContain("only the reporter's answer counts");
+    expect(stateOf(run, t0 + 1500)!.state).toBe('pending');
+    signal(said('dev-a'), t0 + 2000);
+    expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'the reporter commented /reopen', feedback: 'reopen' });
+  });
+
+  it('a new ticket by the same reporter routed to the same handler is a re-file', () => {
+    const run = resolved('V-6', t0, { reporter: 'dev-z' });
+    const created = (key: string, handler: string, reporterId: string) =>
+      signal(event({ key, status: 'To Do', reporterId }, { event: 'jira:issue_created', kind: 'created' }), t0 + DAY, { matched: [handler] });
+    created('V-7', 'grant-repo-access', 'dev-z');
+    created('V-8', 'answer-with-runbook', 'someone-else');
+    expect(stateOf(run, t0 + DAY)!.state).toBe('pending');
+    created('V-9', 'answer-with-runbook', 'dev-z');
+    expect(stateOf(run)).toMatchObject({ state: 'refiled', evidence: 're-filed as V-9 by the same reporter (routed to answer-with-runbook again)' });
+  });
+
+  it('a window that ends with no signal reads verified (lazily, decided at its end)', () => {
+    const run = resolved('V-10', t0);
+    expect(stateOf(run, t0 + 13 * DAY)!.state).toBe('pending');
+    expect(stateOf(run, t0 + 15 * DAY)).toMatchObject({ state: 'verified', decidedAt: t0 + 14 * DAY });
+  });
+
+  it('a re-file of the same request type (the grouping) is found when states are read', () => {
+    const first = testTicket({ id: 'g-1', key: 'G-1', reporterId: 'dev-g', created: t0 });
+    const again = testTicket({ id: 'g-2', key: 'G-2', reporterId: 'dev-g', created: t0 + 2 * DAY, summary: 'vpn again' });
+    upsertTickets(db, [{ ticket: first, eventAt: t0 }, { ticket: again, eventAt: t0 + 2 * DAY }], 'import', t0 + 2 * DAY);
+    const rowId = (db.$client.prepare("SELECT id FROM tickets WHERE key = 'G-1'").get() as { id: string }).id;
+    const rowId2 = (db.$client.prepare("SELECT id FROM tickets WHERE key = 'G-2'").get() as { id: string }).id;
+    const insert = db.$client.prepare("INSERT INTO ticket_groups (ticket_id, type_id, algorithm, reason, created, computed_at) VALUES (?, 'type-vpn', 'text-v2', 'r', ?, ?)");
+    insert.run(rowId, t0, t0);
+    insert.run(rowId2, t0 + 2 * DAY, t0);
+    seq++;
+    const [d] = insertDeliveries(db, [{ deliveryKey: `v:${seq}`, webhookIdentifier: null, event: 'x', issueKey: 'G-1', headers: {}, body: '{}', eventTimestamp: null, receivedAt: t0 }]);
+    const runId = enqueueRun(db, { deliveryId: d.id, ticketKey: 'G-1', handler: 'answer-with-runbook', reason: 't', dryRun: false, idempotencyKey: `v:${seq}`, maxAttempts: 1 }, t0)!;
+    recordResolution(db, { runId, handler: 'answer-with-runbook', ticketKey: 'G-1', ticketRowId: rowId, reporter: 'dev-g', resolvedStatus: 'Done', labelsAdded: [], feedbackInvited: false }, 14 * DAY, t0 + 1);
+    expect(stateOf(runId)).toMatchObject({ state: 'refiled', evidence: 're-filed as G-2 by the same reporter (same request type type-vpn, by the grouping)' });
+  });
+});
+
+describe('demotion', () => {
+  const settings = { minResolutions: 4, demoteBelow: 0.75 };
+  const now = Date.now();
+
+  it('waits for N resolutions, demotes once the rate cannot reach the threshold, and counts afresh after a restore', () => {
+    const h = 'reset-ci-token';
+    const runs = [0, 1, 2, 3].map((i) => resolved(`D-${i}`, now - 10 * DAY + i, { handler: h }));
+    const reopen = (i: number) => signal(event({ key: `D-${i}`, status: 'To Do' }), now - 5 * DAY);
+    reopen(0);
+    expect(evaluateDemotion(db, h, settings, undefined, now)).toBeNull(); // 3 of 4 may still hold: 0.75 is not below
+    reopen(1);
+    expect(evaluateDemotion(db, h, settings, undefined, now)).toMatch(/at most 0\.50 \(2 reopened, 0 re-filed, 0 overridden\)/);
+    expect(currentHandlerModes(db).get(h)).toMatchObject({ mode: 'shadow', by: 'deflect' });
+    expect(evaluateDemotion(db, h, settings, undefined, now)).toBeNull(); // already demoted
+    expect(restoreHandlerLive(db, h, 'maya', now + 1)).toBe(true);
+    expect(restoreHandlerLive(db, h, 'maya', now + 2)).toBe(false);
+    expect(evaluateDemotion(db, h, settings, undefined, now + 3)).toBeNull(); // the old resolutions no longer count
+    expect(runs).toHaveLength(4);
+  });
+
+  it('never demotes when DEFLECT_VERIFY_DEMOTE_BELOW is off', () => {
+    expect(evaluateDemotion(db, 'answer-with-runbook', { minResolutions: 1, demoteBelow: null })).toBeNull();
+  });
+});
