@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit-command.js';
+import { registerBacktestCommand } from './commands/backtest-command.js';
 import { registerGroupCommand } from './commands/group-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerHandlersCommand } from './commands/handlers-command.js';
@@ -33,6 +34,7 @@ for (const register of [
   registerRunsCommand,
   registerRulesCommand,
   registerHandlersCommand,
+  registerBacktestCommand,
   registerReconcileCommand,
   registerPruneCommand,
   registerImportCommand,
