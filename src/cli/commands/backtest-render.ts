@@ -56,9 +56,9 @@ const ref = (a: ActionRef) => `${a.kind}${a.target ? ` ${a.target}` : ''}${a.sum
 function changeText(c: TicketChange): string {
   const parts: string[] = [];
   if (c.outcome && c.change === 'changed') parts.push(`outcome ${c.outcome.before} → ${c.outcome.after}`);
+  parts.push(...c.actionsChanged.map((a) => `~ #${a.position} ${a.before.kind}${a.before.kind === a.after.kind ? '' : ` → ${a.after.kind}`} (${a.what.join(', ')} changed): ${ref(a.after)}`));
   parts.push(...c.actionsAdded.map((a) => `+ ${ref(a)}`));
   parts.push(...c.actionsRemoved.map((a) => `- ${ref(a)}`));
-  parts.push(...c.actionsChanged.map((a) => `~ #${a.position} ${a.before.kind}${a.before.kind === a.after.kind ? '' : ` → ${a.after.kind}`} (${a.what.join(', ')} changed): ${ref(a.after)}`));
   parts.push(...c.problemsAdded.map((p) => `+ problem: ${p}`));
   parts.push(...c.problemsRemoved.map((p) => `- problem: ${p}`));
   return parts.join('\n');
