@@ -43,6 +43,8 @@ interface BacktestCliOptions {
 }
 
 const INTEGRATION_KINDS = ['stand-in', 'unconfigured'] as const;
+/** Backtests over fewer tickets than this show no progress. */
+const PROGRESS_FROM_TICKETS = 1000;
 
 export function registerBacktestCommand(program: Command): void {
   const command = program
@@ -98,6 +100,8 @@ export function registerBacktestCommand(program: Command): void {
         integrations: options.integrations as BacktestIntegrations,
         config,
         onProgress: (done, total, matched) => {
+          // A few hundred tickets take well under a second: no progress line for them.
+          if (total < PROGRESS_FROM_TICKETS) return;
           progress ??= startProgress(`backtest ${handler.name}`, total, 'tickets', ['matched']);
           progress.update(done, { matched, rate: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)) });
         },
