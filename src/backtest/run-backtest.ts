@@ -7,7 +7,7 @@
  * parsing, rule options (`with:`), approval gate, handler context and dry-run recorded actions as production — against
  * a **scratch in-memory SQLite database** (migrated at start, dropped at the end). Per ticket it gets a synthetic
  * delivery, a dry-run run carrying the ticket snapshot and the rule's settings, is claimed and executed; the planned
- * action rows the run wrote are read back. The stored database is only read (the CLI opens it read-only): no run,
+ * action rows the run wrote are read back, then the scratch run tables are emptied. The stored database is only read (the CLI opens it read-only): no run,
  * action or delivery row is ever written to it.
  *
  * Nothing is sent: every run is a dry run, no tracker client is passed (`api: null`), and integrations are built
@@ -21,6 +21,7 @@ import { listActionsForRuns } from '../db/actions.js';
 import { openDatabase, type Db } from '../db/client.js';
 import { insertDeliveries } from '../db/deliveries.js';
 import { claimDueRuns, enqueueRun, findRun } from '../db/runs.js';
+import { clearScratchRuns } from '../db/scratch-runs.js';
 import { listTicketsCreatedIn } from '../db/tickets.js';
 import { recordRunRule } from '../pipeline/approval-decisions.js';
 import type { Rule } from '../rules/rules-file.js';
@@ -153,7 +154,7 @@ async function runOne(scratch: Db, ticket: Ticket, match: TicketMatch, parts: Ru
   });
   const finished = findRun(scratch, runId)!;
   const parsed = parseTicketInput(ticket, handler.input);
-  return {
+  const result: BacktestTicket = {
     key: ticket.key,
     tracker: ticket.tracker ?? 'jira',
     created: ticket.created === null ? null : new Date(ticket.created).toISOString(),
@@ -170,6 +171,8 @@ async function runOne(scratch: Db, ticket: Ticket, match: TicketMatch, parts: Ru
     actions: listActionsForRuns(scratch, [runId]).map((row) => actionOf(row.kind, ticket.key, JSON.parse(row.request) as Record<string, unknown>)),
     problems: parsed.ok ? [] : parsed.problems.map((p) => ({ field: p.field, message: p.message })),
   };
+  clearScratchRuns(scratch);
+  return result;
 }
 
 const clip = (text: string) => (text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS - 1)}…` : text);
