@@ -3,12 +3,14 @@
  * by `deflect import jsonl`, with no tracker credentials in the environment. Asserts the JSON interface, the table,
  * `--save` / `--compare`, the exit codes (0 ok, 1 runtime failure, 2 bad usage) and that the database stays untouched.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { deflectEnv, freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { startFakeGitHub } from '../support/fake-github.js';
+import { startFakeJira } from '../support/fake-jira.js';
 import { writeHistory, writeRules } from './backtest-fixture.js';
 
 const BIN = join(REPO_ROOT, 'bin/deflect.js');
@@ -76,6 +78,26 @@ describe('deflect backtest (CLI)', () => {
     const diff = JSON.parse(json.stdout);
     expect(diff.changes.map((c: { key: string; change: string }) => [c.key, c.change])).toEqual([['OPS-2', 'changed']]);
     expect(diff.summary).toMatchObject({ changed: 1, unchanged: 3 });
+  });
+
+  it('sends nothing even with Jira and GitHub credentials configured: the fakes receive no request', { timeout: 60_000 }, async () => {
+    const [jira, github] = await Promise.all([startFakeJira(), startFakeGitHub()]);
+    try {
+      const withCredentials = { ...deflectEnv(env.DEFLECT_DB, jira), DEFLECT_RULES: env.DEFLECT_RULES, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, PATH: env.PATH };
+      // Asynchronous: the fakes run in this process and must be able to answer if anything were sent.
+      const result = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [BIN, 'backtest', 'grant-repo-access', '--since', 'all', '--format', 'json'], { env: withCredentials, encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const granted = JSON.parse(result.stdout).tickets.find((t: { key: string }) => t.key === 'OPS-1');
+      expect(granted.actions.map((a: { kind: string }) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
+      expect(jira.requests).toEqual([]);
+      expect(github.requests).toEqual([]);
+    } finally {
+      await Promise.all([jira.close(), github.close()]);
+    }
   });
 
   it('exits 2 for an unknown handler, listing the installed ones, and for a bad option or rule', () => {
