@@ -52,6 +52,11 @@ export interface BacktestComparison {
     actionsAdded: number;
     actionsRemoved: number;
     actionsChanged: number;
+    /**
+     * Tickets of this backtest with input problems: their runs stop at input, before the handler reads its options,
+     * so a `with:` change cannot alter them.
+     */
+    stopAtInput: number;
   };
   /** Only the tickets that change, in the new backtest's order, then those no longer matched. */
   changes: TicketChange[];
@@ -139,6 +144,7 @@ export function compareBacktests(before: SavedBacktest, after: Backtest | SavedB
       actionsAdded: withChanged((c) => c.actionsAdded),
       actionsRemoved: withChanged((c) => c.actionsRemoved),
       actionsChanged: withChanged((c) => c.actionsChanged),
+      stopAtInput: after.tickets.filter((t) => t.problems.length > 0).length,
     },
     changes,
   };

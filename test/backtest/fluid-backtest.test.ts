@@ -48,7 +48,7 @@ describe.skipIf(!haveCorpus)('backtest over the fluid corpus', () => {
     const options = join(dir, 'options.yaml');
     writeFileSync(options, rulesWith('    with:\n      templates: [service]\n      allowedTeams: [infra]'));
     const sameDiff = JSON.parse(deflect('backtest', 'create-repository', '--since', 'all', '--type', type.id, '--rules', options, '--compare', before, '--format', 'json'));
-    expect(sameDiff.summary).toMatchObject({ changed: 0, newlyMatched: 0, noLongerMatched: 0, unchanged: type.count });
+    expect(sameDiff.summary).toMatchObject({ changed: 0, newlyMatched: 0, noLongerMatched: 0, unchanged: type.count, stopAtInput: type.count });
 
     // A rule narrowed to other issue types no longer matches the type's Tasks.
     const narrower = join(dir, 'narrower.yaml');

@@ -135,7 +135,7 @@ describe('runBacktest', () => {
       expect.objectContaining({ position: 1, what: ['kind', 'target', 'request'], before: expect.objectContaining({ kind: 'comment' }), after: expect.objectContaining({ kind: 'github.add_collaborator', target: 'other-org/tool' }) }),
     ]);
     expect(change.actionsAdded.map((a) => a.kind)).toEqual(['comment', 'transition']);
-    expect(diff.summary).toMatchObject({ ticketsBefore: 3, ticketsAfter: 3, changed: 1, newlyMatched: 0, noLongerMatched: 0, unchanged: 2 });
+    expect(diff.summary).toMatchObject({ ticketsBefore: 3, ticketsAfter: 3, changed: 1, newlyMatched: 0, noLongerMatched: 0, unchanged: 2, stopAtInput: 1 });
 
     const stricter = await backtest(writeRules(dir, '{ allowedOrgs: [acme], maxRoleWithoutApproval: read }', 'stricter.yaml'));
     const second = compareBacktests(JSON.parse(JSON.stringify(before)), stricter, 'before.json');

@@ -88,5 +88,8 @@ export function renderComparison(c: BacktestComparison): string {
     `${changing} ticket${changing === 1 ? '' : 's'} change behaviour: ${s.changed} changed (${s.actionsAdded} with actions added, ${s.actionsRemoved} removed, ${s.actionsChanged} changed), ` +
       `${s.newlyMatched} newly matched, ${s.noLongerMatched} no longer matched; ${s.unchanged} unchanged (${s.ticketsBefore} tickets before, ${s.ticketsAfter} now)`,
   );
+  if (s.stopAtInput > 0) {
+    lines.push(`${s.stopAtInput} of ${s.ticketsAfter} tickets stop at input (missing or invalid fields) before the handler reads its options: a with: change cannot alter them`);
+  }
   return lines.join('\n');
 }
