@@ -92,7 +92,7 @@ export interface Backtest {
   since: string | null;
   window: { from: string | null; to: string };
   /** `--type`: the request type whose tickets were tested as if they carried `assumedLabel`. */
-  requestType: { id: string; assumedLabel: string } | null;
+  requestType: { id: string; name: string; assumedLabel: string } | null;
   /** `stand-in`: integrations present, every call planned (never made); `unconfigured`: as without credentials. */
   integrations: 'stand-in' | 'unconfigured';
   generatedAt: string;

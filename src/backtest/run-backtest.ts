@@ -22,13 +22,14 @@ import { openDatabase, type Db } from '../db/client.js';
 import { insertDeliveries } from '../db/deliveries.js';
 import { claimDueRuns, enqueueRun, findRun } from '../db/runs.js';
 import { clearScratchRuns } from '../db/scratch-runs.js';
+import { listRequestTypes } from '../db/text-groups.js';
 import { listTicketsCreatedIn } from '../db/tickets.js';
 import { recordRunRule } from '../pipeline/approval-decisions.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { Ticket } from '../ticket.js';
 import { executeRun } from '../worker/execute-run.js';
 import type { Backtest, BacktestAction, BacktestSummary, BacktestTicket } from './backtest-types.js';
-import { createTicketMatcher, targetRulesOf, type TicketMatch } from './match-ticket.js';
+import { BacktestUsageError, createTicketMatcher, targetRulesOf, type TicketMatch } from './match-ticket.js';
 import { backtestIntegrations, type BacktestIntegrations } from './stand-in-integrations.js';
 
 /** The owner id stamped on scratch runs. */
@@ -65,7 +66,7 @@ export interface BacktestOptions {
 
 /**
  * Backtests `handler` (see the module comment).
- * @throws BacktestUsageError for an unknown `--rule` or a handler without rules; Error when the scratch database
+ * @throws BacktestUsageError for an unknown `--rule` or `--type`, or a handler without rules; Error when the scratch database
  *   cannot be migrated.
  */
 export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
@@ -74,7 +75,11 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const targets = targetRulesOf(rules, handler.name, options.ruleName);
   const typeId = options.typeId ?? null;
-  const assumedLabel = typeId ? targets[0].labels[0] : null;
+  const requestType = typeId === null ? null : listRequestTypes(options.db).find((t) => t.id === typeId);
+  if (requestType === undefined) {
+    throw new BacktestUsageError(`no request type "${typeId!.slice(0, 100)}" is stored: take an id from deflect report --format json (groups[].id, kind type), after deflect group`);
+  }
+  const assumedLabel = requestType ? targets[0].labels[0] : null;
   const matcher = createTicketMatcher(rules, handler.name, targets, assumedLabel);
   const integrationsKind = options.integrations ?? 'stand-in';
   const integrations = backtestIntegrations(options.config, integrationsKind, logger);
@@ -108,7 +113,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
     rulesVersion: options.rulesVersion,
     since: options.since,
     window: { from: options.window.from === null ? null : new Date(options.window.from).toISOString(), to: new Date(options.window.to).toISOString() },
-    requestType: typeId && assumedLabel ? { id: typeId, assumedLabel } : null,
+    requestType: requestType && assumedLabel ? { id: requestType.id, name: requestType.name, assumedLabel } : null,
     integrations: integrationsKind,
     generatedAt: new Date(now).toISOString(),
     summary: summarise(tickets.length, results, notMatched),

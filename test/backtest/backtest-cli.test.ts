@@ -106,6 +106,9 @@ describe('deflect backtest (CLI)', () => {
     expect(unknown.stderr).toMatch(/unknown handler "grant-everything": use one of create-repository, grant-repo-access, reset-ci-token/);
     expect(deflect('backtest', 'grant-repo-access', '--format', 'xml').status).toBe(2);
     expect(deflect('backtest', 'grant-repo-access', '--since', 'soon').status).toBe(2);
+    const type = deflect('backtest', 'grant-repo-access', '--type', 'type:000000000000');
+    expect(type.status).toBe(2);
+    expect(type.stderr).toMatch(/no request type "type:000000000000" is stored/);
     const rule = deflect('backtest', 'grant-repo-access', '--rule', 'new-repository');
     expect(rule.status).toBe(2);
     expect(rule.stderr).toMatch(/rule "new-repository" routes to create-repository/);

@@ -36,7 +36,7 @@ describe.skipIf(!haveCorpus)('backtest over the fluid corpus', () => {
     const rules = join(dir, 'rules.yaml');
     writeFileSync(rules, rulesWith('    with:\n      templates: [library, terraform-module]'));
     const backtest = JSON.parse(deflect('backtest', 'create-repository', '--since', 'all', '--type', type.id, '--rules', rules, '--format', 'json', '--save', before));
-    expect(backtest.requestType).toEqual({ id: type.id, assumedLabel: 'ansible-role' });
+    expect(backtest.requestType).toEqual({ id: type.id, name: type.name, assumedLabel: 'ansible-role' });
     expect(backtest.tickets).toHaveLength(type.count);
     for (const ticket of backtest.tickets) {
       expect(ticket.key).toMatch(/^INFRA-/);

@@ -36,7 +36,7 @@ function windowText(b: Pick<Backtest, 'since' | 'window'>): string {
 export function renderBacktest(b: Backtest): string {
   const s = b.summary;
   const rules = b.rules.map((r) => `${r.name} #${r.index} (${r.mode})`).join(', ');
-  const type = b.requestType ? `, request type ${b.requestType.id} as if labelled ${b.requestType.assumedLabel}` : '';
+  const type = b.requestType ? `, request type "${b.requestType.name}" (${b.requestType.id}) as if labelled ${b.requestType.assumedLabel}` : '';
   const lines = [`Backtest of ${b.handler} in dry run over ${windowText(b)}${type}; rules ${rules} from ${b.rulesFile} (version ${b.rulesVersion}); integrations: ${b.integrations}`];
   if (b.tickets.length > 0) {
     lines.push(
