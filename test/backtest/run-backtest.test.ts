@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { findHandler, handlers } from '../../handlers/index.js';
+import { defineHandler } from '../../src/automation/define-handler.js';
 import { compareBacktests } from '../../src/backtest/compare-backtests.js';
 import { BacktestUsageError } from '../../src/backtest/match-ticket.js';
 import { runBacktest, type BacktestOptions } from '../../src/backtest/run-backtest.js';
@@ -15,6 +17,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { importParsedRows } from '../../src/import/import-tickets.js';
 import { parseJsonlLines } from '../../src/import/parse-jsonl.js';
 import { readRulesSnapshot } from '../../src/rules/live-rules.js';
+import { parseRules } from '../../src/rules/rules-file.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { writeHistory, writeRules } from './backtest-fixture.js';
 
@@ -112,6 +115,30 @@ describe('runBacktest', () => {
     expect(granted.actions.map((a) => a.kind)).toEqual(['comment']);
     expect(granted.runSummary).toMatch(/GITHUB_TOKEN not set/);
     expect(granted.applied).toBe(false);
+  });
+
+  it('fails the run of a handler that calls an integration outside ctx.act: the stand-in client refuses, nothing is sent', async () => {
+    const { dbPath } = await storedHistory();
+    const direct = defineHandler({
+      name: 'direct-caller',
+      description: 'calls GitHub without ctx.act (a bug the backtest must surface)',
+      input: z.object({ summary: z.string() }),
+      async run(ctx) {
+        await ctx.integrations.github.api!.addCollaborator('acme/api', 'octocat', 'read');
+        return { summary: 'granted' };
+      },
+    });
+    const rules = parseRules('rules:\n  - labels: [access-request]\n    handler: direct-caller\n', 'direct.yaml', [...handlers, direct]);
+    const db = openDatabase(dbPath, { readonly: true });
+    const result = await runBacktest({ db, handler: direct, rules, rulesFile: 'direct.yaml', rulesVersion: 'test', ruleName: null, window: { from: null, to: Date.now() }, since: 'all', config });
+    db.$client.close();
+    expect(result.tickets).toHaveLength(4);
+    for (const ticket of result.tickets) {
+      expect(ticket.outcome).toBe('failed');
+      expect(ticket.error).toMatch(/github\.api\.addCollaborator\(\) was called outside ctx\.act; nothing is sent in a backtest/);
+      expect(ticket.actions).toEqual([]);
+    }
+    expect(result.summary.failed).toBe(4);
   });
 
   it('refuses an unknown --rule or a rule of another handler, naming the handler\'s rules', async () => {
