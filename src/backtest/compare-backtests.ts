@@ -12,7 +12,7 @@ import type { Backtest, BacktestAction, SavedBacktest } from './backtest-types.j
 import { savedBacktestSchema } from './backtest-types.js';
 
 /** Largest saved backtest read, bytes (a backtest over 100k tickets stays well below). */
-export const MAX_SAVED_BYTES = 512 * 1024 * 1024;
+export const MAX_SAVED_BYTES = 256 * 1024 * 1024;
 
 type ActionLike = SavedBacktest['tickets'][number]['actions'][number] | BacktestAction;
 type TicketLike = SavedBacktest['tickets'][number];
