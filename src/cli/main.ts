@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { exitCodeOf } from './cli-errors.js';
 import { registerAuditCommand } from './commands/audit-command.js';
+import { registerBacktestCommand } from './commands/backtest-command.js';
 import { registerGroupCommand } from './commands/group-command.js';
 import { registerImpactCommand } from './commands/impact-command.js';
 import { registerImportCommand } from './commands/import-command.js';
@@ -39,6 +40,7 @@ for (const register of [
   registerRunsCommand,
   registerRulesCommand,
   registerHandlersCommand,
+  registerBacktestCommand,
   registerReconcileCommand,
   registerPruneCommand,
   registerImportCommand,

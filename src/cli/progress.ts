@@ -22,15 +22,17 @@ export function fancyStderr(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /**
  * Starts a progress display for `total` units (`unit` names them, e.g. "bytes"); `total` null when unknown (standard
- * input): then only the counters are shown.
+ * input): then only the counters are shown. `counters` are the payload keys shown after the bar on a terminal
+ * (default: the import's `imported` and `skipped`); `rate` is shown when the payload has it.
  */
-export function startProgress(label: string, total: number | null, unit: string): Progress {
+export function startProgress(label: string, total: number | null, unit: string, counters: readonly string[] = ['imported', 'skipped']): Progress {
   if (fancyStderr() && total !== null) {
+    const shown = counters.map((c) => `{${c}} ${c}`).join(', ');
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {imported} imported, {skipped} skipped | {rate}/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+      { format: `${label} [{bar}] {percentage}% | ${shown} | {rate}/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { imported: 0, skipped: 0, rate: 0 });
+    bar.start(total, 0, { ...Object.fromEntries(counters.map((c) => [c, 0])), rate: 0 });
     return { update: (done, payload) => bar.update(done, payload), stop: () => bar.stop() };
   }
   let last = 0;

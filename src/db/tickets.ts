@@ -204,16 +204,29 @@ export function labelSizes(db: Db): Map<string, number> {
   return new Map(rows.map((row) => [row.label, row.size]));
 }
 
+const TICKET_AS_MODEL = `t.tracker, CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary,
+  t.description, t.reporter, t.reporter_id AS reporterId, t.created, t.updated, t.resolved`;
+type TicketModelRow = Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string; site: string };
+const toTicketModel = ({ site, ...row }: TicketModelRow): Ticket => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: siteUrlOf(site) });
+
 /** The member tickets of a request type (by type id) or a label group (by lower-case label), oldest first. */
 export function listGroupMembers(db: Db, kind: 'type' | 'label', value: string): Ticket[] {
   const join = kind === 'type' ? 'JOIN ticket_groups m ON m.ticket_id = t.id WHERE m.type_id = ?' : 'JOIN ticket_labels m ON m.ticket_id = t.id WHERE m.label = ?';
-  const rows = statement(db,
-      `SELECT t.tracker, CASE WHEN t.issue_id != '' THEN t.issue_id ELSE t.id END AS id, t.site, t.key, t.project, t.issue_type AS issueType, t.status, t.labels, t.summary, t.description, t.reporter,
-              t.reporter_id AS reporterId, t.created, t.updated, t.resolved
-       FROM tickets t ${join} ORDER BY t.created, t.key`,
-    )
-    .all(value) as Array<Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string; site: string }>;
-  return rows.map(({ site, ...row }) => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: siteUrlOf(site) }));
+  const rows = statement(db, `SELECT ${TICKET_AS_MODEL} FROM tickets t ${join} ORDER BY t.created, t.key`).all(value) as TicketModelRow[];
+  return rows.map(toTicketModel);
+}
+
+/**
+ * (backtest) Stored ticket snapshots created in `[from, to)` (epoch ms; `from` null = from the start, and then tickets
+ * with no created time too), oldest first; with `typeId`, only members of that request type (`ticket_groups.type_id`,
+ * e.g. `type:cb36f4e746e4`, as `deflect group` / the report's `id` name it).
+ */
+export function listTicketsCreatedIn(db: Db, window: { from: number | null; to: number }, typeId: string | null = null): Ticket[] {
+  const join = typeId === null ? '' : 'JOIN ticket_groups m ON m.ticket_id = t.id AND m.type_id = @typeId';
+  const when = window.from === null ? '(t.created IS NULL OR t.created < @to)' : 't.created >= @from AND t.created < @to';
+  const rows = statement(db, `SELECT ${TICKET_AS_MODEL} FROM tickets t ${join} WHERE ${when} ORDER BY t.created, t.key`)
+    .all({ from: window.from, to: window.to, typeId }) as TicketModelRow[];
+  return rows.map(toTicketModel);
 }
 
 /** The site URL of a stored `tickets.site` (`acme.atlassian.net`, `linear.app/acme`), or null when unknown. */
