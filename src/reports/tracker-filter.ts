@@ -63,7 +63,8 @@ export function trackerCounts(entries: Iterable<readonly [string, number]>): Par
  *   site (it may carry a context path, e.g. Data Center's `/jira`) or its site is unknown, else `https://<site host>`;
  * - GitHub: `https://<host>/<owner>/<repo>/issues/<number>` from the key `owner/repo#number` (an issue's `html_url`;
  *   pull requests redirect from there too);
- * - Linear: `https://linear.app/<workspace>/issue/<KEY>` (an issue's `url`), the site being `linear.app/<workspace>`.
+ * - Linear: `https://linear.app/<workspace>/issue/<KEY>` (an issue's `url`), the site being `linear.app/<workspace>`;
+ * - Trello: `https://trello.com/c/<shortLink>` (a card's `shortUrl`), the site being `trello.com/b/<board id>`.
  */
 export function ticketUrl(ticket: { tracker: string; site: string; key: string }, jiraBaseUrl: string | null): string | null {
   const site = ticket.site.replace(/\/+$/, '');
@@ -72,6 +73,7 @@ export function ticketUrl(ticket: { tracker: string; site: string; key: string }
     return site && match ? `https://${site}/${encodeURIComponent(match[1])}/${encodeURIComponent(match[2])}/issues/${match[3]}` : null;
   }
   if (ticket.tracker === 'linear') return site ? `https://${site}/issue/${encodeURIComponent(ticket.key)}` : null;
+  if (ticket.tracker === 'trello') return site ? `https://${site.split('/')[0]}/c/${encodeURIComponent(ticket.key)}` : null;
   if (ticket.tracker !== 'jira') return null;
   const configured = httpBase(jiraBaseUrl);
   const base = configured && (site === '' || new URL(configured).host.toLowerCase() === site) ? configured : site ? `https://${site}` : null;

@@ -14,6 +14,7 @@ import { startProgress } from '../progress.js';
 import { groupedLine } from './group-command.js';
 import { registerImportGitHubCommand } from './import-github-command.js';
 import { registerImportLinearCommand } from './import-linear-command.js';
+import { registerImportTrelloCommand } from './import-trello-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -108,6 +109,7 @@ export function registerImportCommand(program: Command): void {
     .action((file: string, options: { group: boolean }) => importFile('csv', file, options));
   registerImportGitHubCommand(command);
   registerImportLinearCommand(command);
+  registerImportTrelloCommand(command);
 }
 
 
