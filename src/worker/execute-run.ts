@@ -180,10 +180,10 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   let timer: NodeJS.Timeout | undefined;
   try {
     // A tracker whose webhooks carry only a stub of the ticket (Trello) reads it whole before the handler parses it;
-    // the fresh state is also the ticket's snapshot (the report sees its labels).
+    // the fresh state is also the ticket's snapshot (the report sees its labels), as of the time it was read.
     if (tracker.refreshTicket && client) {
       ticket = await tracker.refreshTicket(client, ticket);
-      upsertTickets(db, [{ ticket }], 'webhook');
+      upsertTickets(db, [{ ticket, eventAt: Date.now() }], 'webhook');
     }
     const gate = runGateOf(db, run, handler);
     gateParts = { db, run, gate, actionsFor, owner: options.owner, durationMs: 0, log, finish };
