@@ -17,7 +17,7 @@ export function addTrackerOption(command: Command, what: string): Command {
 
 /**
  * The trackers `--tracker` names (null when not given: every tracker).
- * @throws Error `invalid --tracker: unknown tracker "gitlab": use jira, github or linear`.
+ * @throws Error `invalid --tracker: unknown tracker "gitlab": use jira, github, linear or trello`.
  */
 export function parseTrackerOption(values: readonly string[] | undefined): TrackerName[] | null {
   try {
