@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrelloEvent } from '../../src/trackers/trello/trello-event.js';
+import { deliveryHeaders, refreshedBody } from '../../src/webhooks/sign-delivery.js';
 import { createTrelloVerifier, signTrelloBody } from '../../src/trackers/trello/trello-verify.js';
 import { trelloId } from '../support/fake-trello.js';
 import { REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
@@ -97,6 +98,21 @@ describe('Trello webhooks through a real socket', () => {
       expect(kinds['zulip__archiving_card.json']).toMatchObject({ event: 'updateCard', kind: 'updated' });
       expect(kinds['zulip__adding_attachment_to_card.json']).toMatchObject({ event: 'addAttachmentToCard', kind: 'other' });
       expect(kinds['zulip__adding_checklist_to_card.json']).toMatchObject({ event: 'addChecklistToCard', kind: 'other' });
+    });
+
+    it('deflect replay --tracker trello signs like Trello and refreshes action.date and action.id, so each replay is a new action', async () => {
+      const secrets = { webhookSecrets: [], webhookTokens: [], githubWebhookSecrets: [], linearWebhookSecrets: [], trelloWebhookSecrets: [TRELLO_TEST_SECRET], trello: { callbackUrl: TRELLO_CALLBACK_URL } };
+      const file = readFileSync(join(FIXTURES, 'zulip__adding_comment_to_card.json'));
+      for (let i = 0; i < 2; i++) {
+        const body = refreshedBody('trello', file, true);
+        const action = JSON.parse(body.toString('utf8')).action;
+        expect(Math.abs(Date.parse(action.date) - Date.now())).toBeLessThan(5_000);
+        expect(action.id).toMatch(/^[0-9a-f]{24}$/);
+        const headers = deliveryHeaders('trello', body, secrets);
+        expect(headers['x-trello-webhook']).toBe(signTrelloBody(body, TRELLO_TEST_SECRET, TRELLO_CALLBACK_URL));
+        const response = await fetch(`${deflect.url}/webhooks/trello`, { method: 'POST', headers, body: new Uint8Array(body) });
+        expect(await response.json()).toMatchObject({ status: 'accepted' });
+      }
     });
 
     it("treats Trello's retry of an action (same action.id, same bytes or not) as a duplicate", async () => {
