@@ -13,7 +13,9 @@
  *   `DELETE /1/cards/{id}/idLabels/{label}`;
  * - `GET /1/boards/{id}` (id or shortLink), `/lists` (`filter=open|all`), `/labels`; `POST /1/labels` `{ name, idBoard, color }`;
  * - `GET /1/lists/{id}`;
- * - `GET /1/boards/{id}/cards` `?filter=all|open&limit&before=<card id>` (newest first by id, as Trello pages).
+ * - `GET /1/boards/{id}/cards` `?filter=all|open&limit&before=<card id>` (newest first by id, as Trello pages);
+ * - `GET /1/boards/{id}/actions` `?filter=<types>&since=<ISO>&limit&before=<action id>` (newest first): every action
+ *   `webhookPayload` made (an action happened on the board whether or not its webhook was delivered).
  * Unknown ids answer 404 `The requested resource was not found.`; faults: `setFault(req => fault)` as in fake-jira.
  * `webhookPayload` builds the action body Trello would POST for a card.
  */
@@ -40,7 +42,7 @@ export interface FakeTrelloCard {
   dateLastActivity: string;
   comments: FakeTrelloComment[];
 }
-export interface FakeTrelloBoard { id: string; shortLink: string; name: string; lists: FakeTrelloList[]; labels: FakeTrelloLabel[]; cards: FakeTrelloCard[] }
+export interface FakeTrelloBoard { id: string; shortLink: string; name: string; lists: FakeTrelloList[]; labels: FakeTrelloLabel[]; cards: FakeTrelloCard[]; actions: Array<{ id: string; type: string; date: string } & Record<string, any>> }
 
 export interface FakeTrello {
   /** API root to give deflect as TRELLO_API_URL. */
@@ -85,6 +87,7 @@ export async function startFakeTrello(): Promise<FakeTrello> {
     lists: ['To Do', 'Doing', 'Done'].map((name) => ({ id: trelloId(), name, closed: false })),
     labels: [{ id: trelloId(), name: '', color: 'green' }],
     cards: [],
+    actions: [],
   };
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -182,6 +185,11 @@ export async function startFakeTrello(): Promise<FakeTrello> {
       if (!m[2]) return pick({ id: board.id, name: board.name, shortLink: board.shortLink, url: `https://trello.com/b/${board.shortLink}` }, query.fields);
       if (m[2] === '/lists') return board.lists.filter((l) => query.filter === 'all' || !l.closed).map((l) => pick({ ...l }, query.fields));
       if (m[2] === '/labels') return board.labels.map((l) => pick({ ...l, idBoard: board.id }, query.fields));
+      if (m[2] === '/actions') {
+        const types = query.filter ? query.filter.split(',') : null;
+        const since = query.since ? Date.parse(query.since) : null;
+        return olderThan(board.actions.filter((a) => (!types || types.includes(a.type)) && (since === null || Date.parse(a.date) >= since)), query);
+      }
       if (m[2] === '/cards') return olderThan(board.cards.filter((c) => query.filter === 'all' || !c.closed), query).map((c) => cardJson(c, query));
     }
     if (method === 'POST' && path === '/1/labels') {
@@ -241,7 +249,7 @@ export async function startFakeTrello(): Promise<FakeTrello> {
       const by = extra.by ?? reporter;
       const list = listOf(card.idList)!;
       const label = extra.label ? labelNamed(extra.label) : null;
-      return {
+      const payload = {
         model: { id: board.id, name: board.name, url: `https://trello.com/b/${board.shortLink}/platform-requests`, shortUrl: `https://trello.com/b/${board.shortLink}` },
         action: {
           id: trelloId(), idMemberCreator: by.id, type, date: new Date().toISOString(),
@@ -255,6 +263,8 @@ export async function startFakeTrello(): Promise<FakeTrello> {
           memberCreator: { id: by.id, fullName: by.fullName, username: by.username, initials: 'DD', avatarHash: null },
         },
       };
+      board.actions.push(payload.action);
+      return payload;
     },
     setFault: (fn) => {
       fault = fn;

@@ -12,6 +12,8 @@ import { openDatabase } from '../../src/db/client.js';
 import { visibleCommentMarker } from '../../src/trackers/markdown-comment.js';
 import { createTrelloClient, TrelloRequestError } from '../../src/trackers/trello/trello-client.js';
 import { importTrelloBoard } from '../../src/trackers/trello/trello-import.js';
+import { reconcileTrello } from '../../src/trackers/trello/trello-reconcile.js';
+import { insertDeliveries } from '../../src/db/deliveries.js';
 import { trelloTicketOps } from '../../src/trackers/trello/trello-ticket-ops.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeTrello, type FakeTrello, type FakeTrelloCard } from '../support/fake-trello.js';
@@ -228,6 +230,39 @@ describe('Trello ticket ops, client and import against the fake', () => {
       expect(resumed.imported).toBe(trello.board.cards.filter((c) => c.id < seeded[3].id).length);
       const pagesAsked = trello.requests.filter((r) => r.path.endsWith('/cards') && r.query.before === seeded[3].id);
       expect(pagesAsked.length).toBeGreaterThan(0);
+    } finally {
+      db.$client.close();
+    }
+  });
+
+  it('reconcile stores the card actions whose webhook never arrived, keyed as the webhook would be; a second run stores nothing', async () => {
+    const db = openDatabase(join(freshDir('trello-reconcile-'), 'deflect.db'));
+    try {
+      const client = createTrelloClient({ apiKey: trello.apiKey, token: trello.token, apiUrl: trello.url });
+      const card = trello.seedCard({ name: 'Missed', desc: 'x' });
+      const delivered = trello.webhookPayload(card, 'createCard');
+      const missed = trello.webhookPayload(card, 'addLabelToCard', { label: 'access-request' });
+      trello.webhookPayload(card, 'addChecklistToCard'); // not a card action reconcile asks for
+      const deliveredId = (delivered.action as { id: string }).id;
+      insertDeliveries(db, [{ source: 'trello', deliveryKey: `trello:${deliveredId}`, webhookIdentifier: deliveredId, event: 'createCard', issueKey: card.shortLink, headers: {}, body: JSON.stringify(delivered), eventTimestamp: Date.now(), receivedAt: Date.now() }]);
+      const now = Date.now() + 120_000; // both actions are past the settle time
+      const first = await reconcileTrello({ db, client, boards: [trello.board.shortLink], since: Date.now() - 3_600_000, now });
+      const missedId = (missed.action as { id: string }).id;
+      expect(first.missed).toEqual([expect.objectContaining({ key: card.shortLink, event: 'addLabelToCard', actionId: missedId, duplicate: false })]);
+      expect(first.upToDate).toBeGreaterThanOrEqual(1);
+      const row = db.$client.prepare('SELECT source, event, issue_key AS issueKey, status, body FROM deliveries WHERE delivery_key = ?').get(`trello:${missedId}`) as Record<string, string>;
+      expect(row).toMatchObject({ source: 'trello', event: 'addLabelToCard', issueKey: card.shortLink, status: 'pending' });
+      expect(JSON.parse(row.body).action.data.label.name).toBe('access-request');
+      const again = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, now });
+      expect(again.missed).toEqual([]);
+      // Within the settle time an action is left for its webhook; past it, a dry run lists it and stores nothing.
+      const fresh = (trello.webhookPayload(card, 'commentCard', { text: 'hello' }).action as { id: string }).id;
+      const settling = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true });
+      expect(settling.missed).toEqual([]);
+      expect(settling.skipped).toBeGreaterThanOrEqual(1);
+      const listed = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true, now });
+      expect(listed.missed).toEqual([expect.objectContaining({ actionId: fresh, event: 'commentCard', deliveryId: null })]);
+      expect(db.$client.prepare('SELECT count(*) AS n FROM deliveries WHERE delivery_key = ?').get(`trello:${fresh}`)).toEqual({ n: 0 });
     } finally {
       db.$client.close();
     }

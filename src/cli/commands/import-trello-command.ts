@@ -10,6 +10,9 @@ import { openDatabase } from '../../db/client.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { createTrelloClient, TrelloRequestError } from '../../trackers/trello/trello-client.js';
 import { importTrelloBoard } from '../../trackers/trello/trello-import.js';
+import { DEFAULT_TRELLO_SETTLE_MS, reconcileTrello } from '../../trackers/trello/trello-reconcile.js';
+import { parseFormat, renderTable } from '../output.js';
+import { parseDuration } from './duration-option.js';
 import { groupedLine } from './group-command.js';
 
 interface TrelloImportFlags {
@@ -18,18 +21,30 @@ interface TrelloImportFlags {
   group: boolean;
 }
 
+/** The Trello client of the configuration. @throws Error naming the variables when they are not set. */
+function trelloClientOf(config: ReturnType<typeof loadProcessConfig>, command: string) {
+  if (!config.trello.api) {
+    throw new Error(`deflect ${command} needs TRELLO_API_KEY and TRELLO_TOKEN (the app key from https://trello.com/power-ups/admin and a token with read scope)`);
+  }
+  return createTrelloClient({ ...config.trello.api, lists: config.trello.lists });
+}
+
+/** A `--board` value, checked. @throws Error saying what a board id looks like. */
+function checkBoard(value: string): string {
+  const board = value.trim();
+  if (!/^[A-Za-z0-9]{8}$|^[0-9a-f]{24}$/i.test(board)) throw new Error(`--board "${value}" is not a Trello board id (24 hex digits) or shortLink (8 characters, from the board URL)`);
+  return board;
+}
+
 async function importTrello(flags: TrelloImportFlags): Promise<void> {
   const config = loadProcessConfig();
-  if (!config.trello.api) {
-    throw new Error('deflect import trello needs TRELLO_API_KEY and TRELLO_TOKEN (the app key from https://trello.com/power-ups/admin and a token with read scope)');
-  }
-  const board = flags.board.trim();
-  if (!/^[A-Za-z0-9]{8}$|^[0-9a-f]{24}$/i.test(board)) throw new Error(`--board "${flags.board}" is not a Trello board id (24 hex digits) or shortLink (8 characters, from the board URL)`);
+  const client = trelloClientOf(config, 'import trello');
+  const board = checkBoard(flags.board);
   const pageSize = Number(flags.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('--page-size must be a whole number from 1 to 1000');
   const db = openDatabase(config.dbPath);
   try {
-    const result = await importTrelloBoard(db, createTrelloClient({ ...config.trello.api, lists: config.trello.lists }), {
+    const result = await importTrelloBoard(db, client, {
       board,
       pageSize,
       onPage: ({ imported, pages }) => process.stderr.write(`import trello: page ${pages}, ${imported} imported\n`),
@@ -44,6 +59,35 @@ async function importTrello(flags: TrelloImportFlags): Promise<void> {
     if (error instanceof TrelloRequestError && error.status === 401) throw new Error(`Trello refused TRELLO_API_KEY/TRELLO_TOKEN (HTTP 401): check both and that the token can read board ${board}`);
     if (error instanceof TrelloRequestError && error.status === 404) throw new Error(`no Trello board "${board}" (or TRELLO_TOKEN cannot see it)`);
     throw error;
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** `deflect reconcile --tracker trello --board ID…`: the options are those of the reconcile command (`--board` may repeat). */
+export async function reconcileTrelloCommand(options: { board?: string[]; since?: string; settle?: string; dryRun?: boolean; format: string }): Promise<void> {
+  const format = parseFormat(options.format, ['table', 'json']);
+  const boards = (options.board ?? []).map(checkBoard);
+  if (boards.length === 0) throw new Error('reconcile --tracker trello needs --board ID (repeat it for several boards)');
+  const now = Date.now();
+  const since = options.since === undefined ? null : now - parseDuration(options.since, '--since');
+  const settleMs = options.settle === undefined ? DEFAULT_TRELLO_SETTLE_MS : parseDuration(options.settle, '--settle');
+  const config = loadProcessConfig();
+  const client = trelloClientOf(config, 'reconcile --tracker trello');
+  const db = openDatabase(config.dbPath);
+  try {
+    const result = await reconcileTrello({ db, client, boards, since, settleMs, dryRun: options.dryRun, now });
+    if (format === 'json') return void console.log(JSON.stringify(result, null, 2));
+    const fresh = result.missed.filter((m) => !m.duplicate).length;
+    console.log(`card actions of ${boards.join(', ')} since ${new Date(result.since).toISOString()}`);
+    console.log(
+      `${result.scanned} actions checked: ${result.upToDate} already delivered, ${result.skipped} skipped (settling or not a card action), ` +
+        `${result.missed.length} missed` +
+        (options.dryRun ? ' (dry run: nothing stored)' : `, ${fresh} stored as deliveries`),
+    );
+    if (result.missed.length > 0) {
+      console.log(renderTable(['card', 'action', 'why', 'delivery'], result.missed.map((m) => [m.key ?? '—', m.event, m.why, m.deliveryId ?? '—'])));
+    }
   } finally {
     db.$client.close();
   }
