@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseTrelloEvent } from '../../src/trackers/trello/trello-event.js';
 import { deliveryHeaders, refreshedBody } from '../../src/webhooks/sign-delivery.js';
 import { createTrelloVerifier, signTrelloBody } from '../../src/trackers/trello/trello-verify.js';
@@ -51,6 +52,8 @@ describe('Trello webhooks through a real socket', () => {
     const response = await fetch(`${deflect.url}/webhooks/trello`, { method: 'HEAD' });
     expect(response.status).toBe(200);
     expect(count(deflect, 'SELECT count(*) AS n FROM deliveries')).toBe(0);
+    const ready = (await (await fetch(`${deflect.url}/readyz`)).json()) as { webhooks: Record<string, string> };
+    expect(ready.webhooks.trello).toBe('verified');
   });
 
   describe.skipIf(!present)('real payloads (../shared/fixtures/trello-webhooks)', () => {
@@ -175,6 +178,23 @@ describe('Trello verifier and configuration', () => {
     } finally {
       await d.close(1000);
     }
+  });
+
+  it('reads the Trello settings: callback URL from DEFLECT_PUBLIC_URL, the list mapping, key and token together', () => {
+    const config = loadConfig({ TRELLO_API_KEY: 'k', TRELLO_TOKEN: 't', DEFLECT_PUBLIC_URL: 'https://d.example/', DEFLECT_TRELLO_LISTS: 'Open:To Do, done:5f0c1e2d3a4b5c6d7e8f9a0b' });
+    expect(config.trello).toEqual({ api: { apiKey: 'k', token: 't', apiUrl: 'https://api.trello.com' }, callbackUrl: 'https://d.example/webhooks/trello', lists: { open: 'To Do', done: '5f0c1e2d3a4b5c6d7e8f9a0b' } });
+    expect(config.dryRun).toBe(false);
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems ?? [(error as Error).message];
+      }
+    };
+    expect(problems({ TRELLO_API_KEY: 'k' }).join('\n')).toMatch(/TRELLO_API_KEY and TRELLO_TOKEN: set both/);
+    expect(problems({ DEFLECT_TRELLO_LISTS: 'done' }).join('\n')).toMatch(/DEFLECT_TRELLO_LISTS: "done": use status:list/);
+    expect(problems({ DEFLECT_PUBLIC_URL: 'ftp://x' }).join('\n')).toMatch(/DEFLECT_PUBLIC_URL: must be an http\(s\) URL/);
   });
 
   it('a TRELLO_WEBHOOK_SECRET without DEFLECT_PUBLIC_URL stops start-up naming it', async () => {
