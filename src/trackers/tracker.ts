@@ -215,7 +215,7 @@ export interface VerifierContext {
  */
 export interface Tracker<Client = never, Actions extends TicketActions = TicketActions> {
   readonly name: TrackerName;
-  /** Product name for messages: `Jira`, `GitHub`, `Linear`. */
+  /** Product name for messages: `Jira`, `GitHub`, `Linear`, `Trello`. */
   readonly title: string;
   /**
    * Headers stored with each delivery (lower case): what an operator needs to trace it and what `parseEvent` reads

@@ -6,8 +6,9 @@
  * the key or token in Trello's answer text is blanked.
  *
  * Errors: every call throws {@link TrelloRequestError}: `transient` for 429 (Trello's rate limits:
- * https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits/, with `retryAfterMs` from `Retry-After`,
- * seconds), 5xx, and no answer within `timeoutMs` or a network error (status null). Everything else (401 invalid
+ * https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits/: 300 requests per 10 s per key, 100 per
+ * token; `retryAfterMs` from `Retry-After`, seconds, when sent — Trello documents none, so the worker's backoff
+ * applies), 5xx, and no answer within `timeoutMs` or a network error (status null). Everything else (401 invalid
  * key or token, 403, 404, 400 invalid value) is permanent.
  */
 
