@@ -27,7 +27,7 @@ import { webhookRoute } from './webhooks/webhook-route.js';
 
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -118,7 +118,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxQueueLag: options.config.maxQueueLag,
     minFreeBytes: options.config.minFreeBytes,
     auth: {
-      webhookSecrets: options.config.webhookSecrets.length + (options.config.githubWebhookSecrets?.length ?? 0) + (options.config.linearWebhookSecrets?.length ?? 0),
+      webhookSecrets:
+        options.config.webhookSecrets.length +
+        (options.config.githubWebhookSecrets?.length ?? 0) +
+        (options.config.linearWebhookSecrets?.length ?? 0) +
+        (options.config.trelloWebhookSecrets?.length ?? 0),
       webhookTokens: options.config.webhookTokens.length,
       insecureNoAuth: options.config.insecureNoAuth ?? false,
     },
@@ -136,12 +140,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
  * (`checkWebhookAuth`), so that case is an app built by a test.
  */
 export function webhookAuthByTracker(
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'insecureNoAuth'>>,
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'insecureNoAuth'>>,
 ): Record<TrackerName, WebhookAuthConfig | null> {
   const configured: Record<TrackerName, WebhookAuthConfig> = {
     jira: { secrets: config.webhookSecrets, tokens: config.webhookTokens },
     github: { secrets: config.githubWebhookSecrets ?? [], tokens: [] },
     linear: { secrets: config.linearWebhookSecrets ?? [], tokens: [] },
+    // Trello signs the body followed by the callback URL it was registered with.
+    trello: { secrets: config.trelloWebhookSecrets ?? [], tokens: [], callbackUrl: config.trello?.callbackUrl ?? null },
   };
   const has = (auth: WebhookAuthConfig) => auth.secrets.length > 0 || auth.tokens.length > 0;
   const open = config.insecureNoAuth === true || !Object.values(configured).some(has);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
 import { parseDuration } from './cli/commands/duration-option.js';
 import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
+import { trelloConfigOf, trelloListsSetting, type TrelloConfig } from './trackers/trello/trello-config.js';
 
 const csv = (value: string | undefined) =>
   (value ?? '')
@@ -92,6 +93,11 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_LINEAR_WEBHOOK_SECRET` | signing secret(s) of the Linear webhook (`Linear-Signature`), comma-separated; unset → `/webhooks/linear` refuses every delivery | none |
  * | `LINEAR_API_KEY` | Linear API key deflect acts with (comments, states, labels) and imports with; unset → runs on Linear tickets are dry runs | none |
  * | `LINEAR_API_URL` | Linear GraphQL endpoint | `https://api.linear.app/graphql` |
+ * | `TRELLO_API_KEY`, `TRELLO_TOKEN` | Trello app key and member token deflect acts (comments, lists, labels) and imports with; both or neither; unset → runs on Trello cards are dry runs | none |
+ * | `TRELLO_WEBHOOK_SECRET` | the Trello app's secret (`X-Trello-Webhook`), comma-separated; unset → `/webhooks/trello` refuses every delivery; needs `DEFLECT_PUBLIC_URL` | none |
+ * | `DEFLECT_PUBLIC_URL` | the URL deflect is reached at from outside; Trello's callback URL is this + `/webhooks/trello` (signed by Trello) | none |
+ * | `TRELLO_API_URL` | Trello REST API root | `https://api.trello.com` |
+ * | `DEFLECT_TRELLO_LISTS` | which Trello list each status means, `status:list,…` (list name or id), e.g. `open:To Do,done:Done` | none (status names = list names) |
  * | `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN` | Jira Cloud site and API token (REST v3, basic auth); all three or none | none → dry run |
  * | `JIRA_PAT` | Jira Data Center personal access token (with `JIRA_BASE_URL`, instead of `JIRA_EMAIL` + `JIRA_API_TOKEN`): REST v2, `Authorization: Bearer` | none |
  * | `JIRA_ACCOUNT_ID` | the service account's accountId (skips a `/myself` call at start-up) | looked up |
@@ -146,6 +152,12 @@ export const envSchema = z.object({
   DEFLECT_LINEAR_WEBHOOK_SECRET: z.string().optional().transform(csv),
   LINEAR_API_KEY: z.string().trim().min(1).optional(),
   LINEAR_API_URL: z.url({ message: 'must be a URL like https://api.linear.app/graphql' }).default('https://api.linear.app/graphql'),
+  TRELLO_API_KEY: z.string().trim().min(1).optional(),
+  TRELLO_TOKEN: z.string().trim().min(1).optional(),
+  TRELLO_WEBHOOK_SECRET: z.string().optional().transform(csv),
+  TRELLO_API_URL: z.url({ message: 'must be a URL like https://api.trello.com' }).default('https://api.trello.com'),
+  DEFLECT_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL like https://deflect.example.com' }).optional(),
+  DEFLECT_TRELLO_LISTS: trelloListsSetting,
   JIRA_BASE_URL: z
     .url({ message: 'must be a URL like https://your-site.atlassian.net' })
     .optional()
@@ -279,6 +291,10 @@ export interface Config {
   linearWebhookSecrets: string[];
   /** Linear API access (`LINEAR_API_KEY`, `LINEAR_API_URL`); null = runs on Linear tickets are dry runs. */
   linear: { apiKey: string; apiUrl: string } | null;
+  /** Trello's webhook secrets (`X-Trello-Webhook`); empty = `/webhooks/trello` refuses deliveries (unless insecure). */
+  trelloWebhookSecrets: string[];
+  /** Trello API access, callback URL and list mapping (`trackers/trello/trello-config.ts`). */
+  trello: TrelloConfig;
   /** Null when no credentials are set: runs on Jira tickets are dry runs. */
   jira: JiraConfig | null;
   dryRun: boolean;
@@ -398,6 +414,8 @@ export function loadConfig(
   const jiraOrProblem = jiraConfigOf(e);
   if (typeof jiraOrProblem === 'string') throw new ConfigError([jiraOrProblem]);
   const jira = jiraOrProblem;
+  const trello = trelloConfigOf(e);
+  if (Array.isArray(trello)) throw new ConfigError(trello);
   if (e.DEFLECT_TRUSTED_PROXY_AUTH && e.DEFLECT_TRUSTED_PROXIES.length === 0) {
     throw new ConfigError([
       'DEFLECT_TRUSTED_PROXIES: required when DEFLECT_TRUSTED_PROXY_AUTH is set (the addresses of the SSO proxy; the identity header is trusted only from them)',
@@ -415,10 +433,12 @@ export function loadConfig(
     githubWebhookSecrets: e.DEFLECT_GITHUB_WEBHOOK_SECRET,
     linearWebhookSecrets: e.DEFLECT_LINEAR_WEBHOOK_SECRET,
     linear: e.LINEAR_API_KEY ? Object.freeze({ apiKey: e.LINEAR_API_KEY, apiUrl: e.LINEAR_API_URL }) : null,
+    trelloWebhookSecrets: e.TRELLO_WEBHOOK_SECRET,
+    trello,
     jira,
     // Dry run when forced, or when no tracker can be acted on at all; a run on a tracker without credentials is
     // queued as a dry run by routing (`liveTrackers`).
-    dryRun: e.DEFLECT_DRY_RUN || (jira === null && !e.GITHUB_TOKEN && !e.LINEAR_API_KEY),
+    dryRun: e.DEFLECT_DRY_RUN || (jira === null && !e.GITHUB_TOKEN && !e.LINEAR_API_KEY && trello.api === null),
     bodyLimitBytes: e.DEFLECT_BODY_LIMIT,
     handlerTimeoutMs: e.DEFLECT_HANDLER_TIMEOUT_MS,
     maxAttempts: e.DEFLECT_MAX_ATTEMPTS,

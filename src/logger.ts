@@ -9,7 +9,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       base: { service: 'deflect' },
-      redact: ['req.headers.authorization', 'req.headers["x-hub-signature"]', 'req.headers["x-deflect-token"]'],
+      redact: ['req.headers.authorization', 'req.headers["x-hub-signature"]', 'req.headers["x-deflect-token"]', 'req.headers["x-trello-webhook"]'],
     },
     destination,
   );

@@ -73,7 +73,7 @@ export class WebhookAuthRequiredError extends Error {
     super(
       'refusing to start: webhooks are not authenticated. Set DEFLECT_WEBHOOK_SECRET (the Secret of the Jira admin webhook) ' +
         'or DEFLECT_WEBHOOK_TOKEN (the X-Deflect-Token of a Jira Automation rule), DEFLECT_GITHUB_WEBHOOK_SECRET (the GitHub ' +
-        'webhook secret) or DEFLECT_LINEAR_WEBHOOK_SECRET (the Linear webhook signing secret); for a local trial only, ' +
+        'webhook secret), DEFLECT_LINEAR_WEBHOOK_SECRET (the Linear webhook signing secret) or TRELLO_WEBHOOK_SECRET (the Trello app secret); for a local trial only, ' +
         'DEFLECT_INSECURE_NO_AUTH=true',
     );
     this.name = 'WebhookAuthRequiredError';
@@ -86,15 +86,15 @@ export class WebhookAuthRequiredError extends Error {
  * @throws WebhookAuthRequiredError naming the variables to set.
  */
 export function checkWebhookAuth(
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets'>>,
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets'>>,
   logger: Logger,
 ): void {
-  const configured = [config.webhookSecrets, config.webhookTokens, config.githubWebhookSecrets ?? [], config.linearWebhookSecrets ?? []];
+  const configured = [config.webhookSecrets, config.webhookTokens, config.githubWebhookSecrets ?? [], config.linearWebhookSecrets ?? [], config.trelloWebhookSecrets ?? []];
   if (configured.some((list) => list.length > 0)) return;
   if (!config.insecureNoAuth) throw new WebhookAuthRequiredError();
   logger.warn(
     'INSECURE: DEFLECT_INSECURE_NO_AUTH=true and no DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN: anyone who can reach ' +
-      '/webhooks/jira, /webhooks/github or /webhooks/linear can make handlers act. Use this for local trials only; /readyz reports insecureNoAuth: true',
+      '/webhooks/jira, /webhooks/github, /webhooks/linear or /webhooks/trello can make handlers act. Use this for local trials only; /readyz reports insecureNoAuth: true',
   );
 }
 
@@ -126,7 +126,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       config.jira
         ? 'DRY RUN (DEFLECT_DRY_RUN=true): actions are recorded as planned and nothing is sent to Jira'
         : config.dryRun
-          ? 'DRY RUN: no tracker credentials (JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN or JIRA_BASE_URL + JIRA_PAT, GITHUB_TOKEN, LINEAR_API_KEY), so actions are recorded as planned and nothing is sent'
+          ? 'DRY RUN: no tracker credentials (JIRA_BASE_URL + JIRA_EMAIL + JIRA_API_TOKEN or JIRA_BASE_URL + JIRA_PAT, GITHUB_TOKEN, LINEAR_API_KEY, TRELLO_API_KEY + TRELLO_TOKEN), so actions are recorded as planned and nothing is sent'
           : 'no Jira credentials (JIRA_BASE_URL with JIRA_EMAIL + JIRA_API_TOKEN, or with JIRA_PAT): runs on Jira tickets are dry runs (recorded as planned, nothing sent)',
     );
   }

@@ -123,6 +123,14 @@ export function oldestPendingDeliveryAt(db: Db): number | null {
   return (statement(db, "SELECT min(received_at) AS at FROM deliveries WHERE status = 'pending'").get() as { at: number | null }).at;
 }
 
+/** Which of `keys` (idempotency keys) are already stored, as a set (reconcile checks what was missed). */
+export function storedDeliveryKeys(db: Db, keys: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const select = statement(db, 'SELECT 1 AS hit FROM deliveries WHERE delivery_key = ?');
+  for (const key of keys) if (select.get(key)) found.add(key);
+  return found;
+}
+
 /** Receipt time (ms) of the newest delivery from tracker `source` (`github`, ...), or null when none is stored. */
 export function newestDeliveryAt(db: Db, source: string): number | null {
   return (statement(db, "SELECT max(received_at) AS at FROM deliveries WHERE source = ? AND delivery_key NOT LIKE 'reconcile:%'").get(source) as { at: number | null }).at;

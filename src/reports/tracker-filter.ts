@@ -1,6 +1,6 @@
 /**
  * The tracker dimension of the report and the audit: the `--tracker` / `?tracker=` filter, per-tracker counts, and a
- * ticket's web address on its own tracker. Tracker names are {@link TRACKER_NAMES} (`jira`, `github`, `linear`), the
+ * ticket's web address on its own tracker. Tracker names are {@link TRACKER_NAMES} (`jira`, `github`, `linear`, `trello`), the
  * values of `tickets.tracker` and of a run's ticket snapshot `tracker` (absent = `jira`).
  */
 import { TRACKER_NAMES, type TrackerName } from '../trackers/tracker.js';
@@ -10,7 +10,7 @@ export class TrackerFilterError extends Error {
   override name = 'TrackerFilterError';
 }
 
-/** The valid names as words for a message: `jira, github or linear`. */
+/** The valid names as words for a message: `jira, github, linear or trello`. */
 export const TRACKER_CHOICES = `${TRACKER_NAMES.slice(0, -1).join(', ')} or ${TRACKER_NAMES[TRACKER_NAMES.length - 1]}`;
 
 /** Longest filter value accepted (characters, all values together): three names fit many times over. */
@@ -20,7 +20,7 @@ const MAX_FILTER_CHARS = 200;
  * Parses a tracker filter: one value or several (a repeated flag or query parameter), each a name or a comma list
  * (`jira,github`); case and blanks are ignored, repeats count once.
  * @returns the trackers in {@link TRACKER_NAMES} order, or null when nothing was given (= every tracker).
- * @throws TrackerFilterError for an unknown name (`unknown tracker "gitlab": use jira, github or linear`) or an
+ * @throws TrackerFilterError for an unknown name (`unknown tracker "gitlab": use jira, github, linear or trello`) or an
  *   over-long value.
  */
 export function parseTrackerFilter(values: string | readonly string[] | null | undefined): TrackerName[] | null {
@@ -63,7 +63,8 @@ export function trackerCounts(entries: Iterable<readonly [string, number]>): Par
  *   site (it may carry a context path, e.g. Data Center's `/jira`) or its site is unknown, else `https://<site host>`;
  * - GitHub: `https://<host>/<owner>/<repo>/issues/<number>` from the key `owner/repo#number` (an issue's `html_url`;
  *   pull requests redirect from there too);
- * - Linear: `https://linear.app/<workspace>/issue/<KEY>` (an issue's `url`), the site being `linear.app/<workspace>`.
+ * - Linear: `https://linear.app/<workspace>/issue/<KEY>` (an issue's `url`), the site being `linear.app/<workspace>`;
+ * - Trello: `https://trello.com/c/<shortLink>` (a card's `shortUrl`), the site being `trello.com/b/<board id>`.
  */
 export function ticketUrl(ticket: { tracker: string; site: string; key: string }, jiraBaseUrl: string | null): string | null {
   const site = ticket.site.replace(/\/+$/, '');
@@ -72,6 +73,7 @@ export function ticketUrl(ticket: { tracker: string; site: string; key: string }
     return site && match ? `https://${site}/${encodeURIComponent(match[1])}/${encodeURIComponent(match[2])}/issues/${match[3]}` : null;
   }
   if (ticket.tracker === 'linear') return site ? `https://${site}/issue/${encodeURIComponent(ticket.key)}` : null;
+  if (ticket.tracker === 'trello') return site ? `https://${site.split('/')[0]}/c/${encodeURIComponent(ticket.key)}` : null;
   if (ticket.tracker !== 'jira') return null;
   const configured = httpBase(jiraBaseUrl);
   const base = configured && (site === '' || new URL(configured).host.toLowerCase() === site) ? configured : site ? `https://${site}` : null;

@@ -84,9 +84,9 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
     const auth = options.auth;
     const unauthenticated = auth !== undefined && auth.webhookSecrets === 0 && auth.webhookTokens === 0;
     if (unauthenticated && auth.insecureNoAuth) {
-      warnings.push('webhooks are NOT authenticated: DEFLECT_INSECURE_NO_AUTH=true accepts unsigned deliveries from anyone who can reach /webhooks/jira, /webhooks/github and /webhooks/linear');
+      warnings.push('webhooks are NOT authenticated: DEFLECT_INSECURE_NO_AUTH=true accepts unsigned deliveries from anyone who can reach /webhooks/jira, /webhooks/github, /webhooks/linear and /webhooks/trello');
     } else if (unauthenticated) {
-      problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET or DEFLECT_LINEAR_WEBHOOK_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
+      problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET or TRELLO_WEBHOOK_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
     }
     return reply.code(problems.length ? 503 : 200).send({
       status: problems.length ? 'unavailable' : 'ready',

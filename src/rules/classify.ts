@@ -131,12 +131,13 @@ function gateNotes(rule: Rule): string {
 /** Why the whole event is ignored before any rule is tried, or null. */
 function ignoredReason(event: TrackerEvent, options: ClassifyOptions): string | null {
   if (options.selfAccountId && event.actor === options.selfAccountId) {
-    const tracker = { jira: 'Jira', github: 'GitHub', linear: 'Linear' }[options.selfTracker ?? 'jira'] ?? options.selfTracker;
+    const tracker = { jira: 'Jira', github: 'GitHub', linear: 'Linear', trello: 'Trello' }[options.selfTracker ?? 'jira'] ?? options.selfTracker;
     return `ignored: caused by deflect's own ${tracker} account (${options.selfAccountId})`;
   }
   if (!event.ticket) return `ignored: ${event.event} carries no issue`;
   if (triggersOf(event).length === 0) return `ignored: ${event.event} is not routed (rules fire on issue created, updated or label added, and Automation requests)`;
-  if (event.ticket.labels === null) return `ignored: the ${event.event} payload carries no labels`;
+  // A payload without the ticket's labels can still add one (Trello's addLabelToCard): rules see the labels it adds.
+  if (event.ticket.labels === null && event.labelsAdded.length === 0) return `ignored: the ${event.event} payload carries no labels`;
   return null;
 }
 
@@ -156,7 +157,7 @@ function factsOf(event: TrackerEvent): EventFacts {
   return {
     ticket,
     triggers: triggersOf(event),
-    labels: ticket.labels!.map((l) => l.toLowerCase()),
+    labels: (ticket.labels ?? event.labelsAdded).map((l) => l.toLowerCase()),
     labelsAdded: event.labelsAdded,
     project: ticket.project?.toLowerCase() ?? null,
     tracker: ticket.tracker ?? 'jira',

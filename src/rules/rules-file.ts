@@ -8,7 +8,7 @@
  *   - name: repo-access              # optional; defaults to the handler name
  *     labels: [access-request, repo-access]   # required; matched case-insensitively
  *     handler: grant-repo-access     # a file in handlers/
- *     trackers: [jira, github]       # optional: only tickets from these trackers (jira, github, linear)
+ *     trackers: [jira, github]       # optional: only tickets from these trackers (jira, github, linear, trello)
  *     projects: [PLAT]               # optional: only these project keys (GitHub: owner/name; Linear: team key)
  *     issueTypes: [Task]             # optional: only these issue types (case-insensitive)
  *     on: [created, label-added]     # optional triggers, this is the default (plus automation)

@@ -82,7 +82,7 @@ export class MembershipCache {
       const done = (async () => {
         let answers: Map<string, MembershipAnswer>;
         if (!lookup) {
-          const credentials = { jira: 'JIRA_BASE_URL with JIRA_EMAIL + JIRA_API_TOKEN or JIRA_PAT', github: 'GITHUB_TOKEN', linear: 'LINEAR_API_KEY' }[tracker];
+          const credentials = { jira: 'JIRA_BASE_URL with JIRA_EMAIL + JIRA_API_TOKEN or JIRA_PAT', github: 'GITHUB_TOKEN', linear: 'LINEAR_API_KEY', trello: 'TRELLO_API_KEY + TRELLO_TOKEN' }[tracker];
           answers = new Map(list.map((q) => [q.group, { error: `cannot look up ${tracker} groups: no ${tracker} credentials (${credentials})` }]));
         } else {
           try {

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { createGitHubIssuesClient } from './github/github-client.js';
 import type { TrackerClients } from './index.js';
 import { createLinearApi } from './linear/linear-api.js';
+import { createTrelloClient } from './trello/trello-client.js';
 
 /** Builds the clients; sends no request (a bad credential shows up on the first call, as `transient: false`). */
 export function createTrackerClients(config: Config, logger: Logger): TrackerClients {
@@ -20,6 +21,11 @@ export function createTrackerClients(config: Config, logger: Logger): TrackerCli
   if (config.linear) {
     clients.linear = createLinearApi(config.linear);
     logger.info({ apiUrl: config.linear.apiUrl }, 'Linear actions enabled');
+  }
+  // Trello: the app key and a member token (TRELLO_API_KEY, TRELLO_TOKEN) against TRELLO_API_URL.
+  if (config.trello?.api) {
+    clients.trello = createTrelloClient({ ...config.trello.api, lists: config.trello.lists });
+    logger.info({ apiUrl: config.trello.api.apiUrl, lists: config.trello.lists }, 'Trello actions enabled');
   }
   return clients;
 }

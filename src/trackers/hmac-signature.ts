@@ -15,12 +15,21 @@ export const decidedVerifier = (result: AuthResult): BodyVerifier => ({ early: r
  * @returns a verifier whose `finish` answers `signature` when any secret matches, else `{ ok: false, mismatch }`.
  */
 export function hmacSha256Verifier(givenHex: string, secrets: readonly string[], mismatch: string): BodyVerifier {
-  const given = Buffer.from(givenHex.toLowerCase(), 'hex');
-  const hmacs = secrets.map((secret) => createHmac('sha256', secret));
+  return hmacVerifier({ algorithm: 'sha256', given: Buffer.from(givenHex.toLowerCase(), 'hex'), secrets, mismatch });
+}
+
+/**
+ * The general form: an HMAC (`algorithm`: `sha256`, Trello's `sha1`) per secret over the body chunks, then `trailer`
+ * (bytes the sender signs after the body: Trello's callback URL), compared with the `given` digest bytes.
+ */
+export function hmacVerifier(options: { algorithm: 'sha1' | 'sha256'; given: Buffer; secrets: readonly string[]; mismatch: string; trailer?: string }): BodyVerifier {
+  const { given, mismatch } = options;
+  const hmacs = options.secrets.map((secret) => createHmac(options.algorithm, secret));
   return {
     early: null,
     update: (chunk) => hmacs.forEach((h) => h.update(chunk)),
     finish() {
+      if (options.trailer) hmacs.forEach((h) => h.update(options.trailer!, 'utf8'));
       let ok = false;
       // Every secret is compared (no early exit), each in constant time.
       for (const hmac of hmacs) {

@@ -7,6 +7,7 @@ import type { RecordedActions } from './recorded-actions.js';
 import { githubTracker } from './github/github-tracker.js';
 import { jiraTracker } from './jira/jira-tracker.js';
 import { linearTracker } from './linear/linear-tracker.js';
+import { trelloTracker } from './trello/trello-tracker.js';
 import type { Tracker, TrackerName } from './tracker.js';
 
 /** An adapter whatever its client type (the registry holds several). */
@@ -14,7 +15,7 @@ import type { Tracker, TrackerName } from './tracker.js';
 export type AnyTracker = Tracker<any, RecordedActions>;
 
 /** The adapters, in the order their routes are registered. */
-export const TRACKERS: readonly AnyTracker[] = [jiraTracker, githubTracker, linearTracker];
+export const TRACKERS: readonly AnyTracker[] = [jiraTracker, githubTracker, linearTracker, trelloTracker];
 
 /**
  * The adapter named `name` (`null`/absent = `jira`, for rows stored before there was a second tracker).

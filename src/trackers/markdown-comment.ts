@@ -17,6 +17,7 @@
  * Code spans use a backtick fence longer than any backtick run inside; code blocks a fence longer than any inside.
  * Links exist only where the code asked for one (`md.link`, http/https).
  */
+import { createHash } from 'node:crypto';
 import { mergeTextRuns } from '../jira/adf-nodes.js';
 import { commentToAdf, type Markdown } from '../jira/comment-markdown.js';
 import type { AdfNode } from '../jira/jira-actions.js';
@@ -30,6 +31,21 @@ const JOINER = '\u2060';
  */
 export function commentToMarkdown(body: Markdown | string): string {
   return blocks(commentToAdf(body).content, '').trim();
+}
+
+/**
+ * The visible marker line of a comment posted under `idempotencyKey`, for trackers whose comments keep no hidden data
+ * (Linear stores a rich-text document converted from the Markdown; Trello renders Markdown and shows HTML comments
+ * as text): `*deflect ref <12 hex>*`, the hex being the first 48 bits of the SHA-256 of the key. It survives any
+ * conversion, says who wrote the comment, and `findComment` finds it again at the comment's end.
+ */
+export function visibleCommentMarker(idempotencyKey: string): string {
+  return `*deflect ref ${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}*`;
+}
+
+/** A comment body for those trackers: the Markdown of `body`, a blank line, the {@link visibleCommentMarker} line. */
+export function markdownWithMarker(body: Markdown | string, idempotencyKey: string): string {
+  return `${commentToMarkdown(body)}\n\n${visibleCommentMarker(idempotencyKey)}`;
 }
 
 /**

@@ -7,12 +7,15 @@
  *   https://docs.github.com/en/rest/users/users#get-the-authenticated-user). An installation token of a GitHub App
  *   cannot call it (403); its events come from `<app-slug>[bot]`, which is then not known and a warning says so.
  * - Linear: `viewer { id }` (the `actor.id` of the events the API key causes; https://linear.app/developers/graphql).
+ * - Trello: `GET /1/members/me` → `id` (the `idMemberCreator` of the actions the token causes;
+ *   https://developer.atlassian.com/cloud/trello/rest/api-group-members/#api-members-id-get, `me` = the token's member).
  * Jira's own account is looked up by `server.ts` (`JIRA_ACCOUNT_ID` or `/myself`).
  */
 import type { Logger } from 'pino';
 import type { GitHubIssuesClient } from './github/github-client.js';
 import type { TrackerClients } from './index.js';
 import type { LinearApi } from './linear/linear-api.js';
+import type { TrelloClient } from './trello/trello-client.js';
 import type { TrackerName } from './tracker.js';
 
 /**
@@ -23,6 +26,7 @@ export async function lookUpSelfActors(clients: TrackerClients, logger: Logger):
   const found: Partial<Record<TrackerName, string>> = {};
   const github = clients.github as GitHubIssuesClient | null | undefined;
   const linear = clients.linear as LinearApi | null | undefined;
+  const trello = clients.trello as TrelloClient | null | undefined;
   await Promise.all([
     github &&
       github
@@ -41,6 +45,15 @@ export async function lookUpSelfActors(clients: TrackerClients, logger: Logger):
         })
         .catch((error: unknown) =>
           logger.warn(`could not look up deflect's own Linear account (${(error as Error).message}); events it causes are not recognised as its own`),
+        ),
+    trello &&
+      trello
+        .request<{ id?: string }>('GET', '/1/members/me', { query: { fields: 'id,username' } })
+        .then((me) => {
+          if (me?.id) found.trello = me.id;
+        })
+        .catch((error: unknown) =>
+          logger.warn(`could not look up deflect's own Trello member (${(error as Error).message}); events it causes are not recognised as its own`),
         ),
   ]);
   return found;

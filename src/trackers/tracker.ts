@@ -1,7 +1,7 @@
 /**
  * The tracker adapter seam: everything deflect needs from a ticket system, behind one interface, so the receiver,
  * routing, import and reconcile never read a vendor's payload themselves. Jira Cloud is the first (and today only)
- * implementation (`trackers/jira/jira-tracker.ts`); GitHub Issues and Linear come next. Decision record:
+ * adapter (`trackers/jira/jira-tracker.ts`); GitHub Issues, Linear and Trello follow it (`trackers/<name>/`). Decision record:
  * docs/decisions/006-tracker-adapters.md (how ticket ids extend to `tracker:site:id`).
  *
  * The flow, one way: receiver (`webhooks/`) → `tracker.createVerifier` + `tracker.parseEvent` → record-and-route
@@ -14,7 +14,7 @@ import type { Markdown } from '../jira/comment-markdown.js';
 import type { Ticket } from '../ticket.js';
 
 /** Ticket systems deflect has an adapter for (`trackers/index.ts` maps each name to its adapter). */
-export const TRACKER_NAMES = ['jira', 'github', 'linear'] as const;
+export const TRACKER_NAMES = ['jira', 'github', 'linear', 'trello'] as const;
 export type TrackerName = (typeof TRACKER_NAMES)[number];
 
 /**
@@ -80,6 +80,11 @@ export interface TrackerEvent {
    * Approval decisions (`/approve`, `/deny`) are read from it (`pipeline/approval-decisions.ts`).
    */
   comment?: EventComment;
+  /**
+   * The delivery's own id when the body carries it and no header does (Trello: `action.id`, unique per action and
+   * the same on Trello's retries), else absent. The adapter's `deliveryKey` reads it.
+   */
+  deliveryId?: string | null;
 }
 
 /** How a delivery's event time was obtained (`deliveries.timestamp_source`); see {@link TrackerEvent.timestampSource}. */
@@ -189,6 +194,16 @@ export interface WebhookAuthConfig {
   secrets: readonly string[];
   /** Shared header tokens (Jira Automation's `X-Deflect-Token`); other trackers have none. */
   tokens: readonly string[];
+  /**
+   * The callback URL the tracker signs together with the body (Trello: `DEFLECT_PUBLIC_URL` + `/webhooks/trello`,
+   * exactly as registered), or null when not configured; absent for trackers that sign the body alone.
+   */
+  callbackUrl?: string | null;
+}
+
+/** What a verifier may need besides headers and secrets: see {@link WebhookAuthConfig.callbackUrl}. */
+export interface VerifierContext {
+  callbackUrl?: string | null;
 }
 
 /**
@@ -200,7 +215,7 @@ export interface WebhookAuthConfig {
  */
 export interface Tracker<Client = never, Actions extends TicketActions = TicketActions> {
   readonly name: TrackerName;
-  /** Product name for messages: `Jira`, `GitHub`, `Linear`. */
+  /** Product name for messages: `Jira`, `GitHub`, `Linear`, `Trello`. */
   readonly title: string;
   /**
    * Headers stored with each delivery (lower case): what an operator needs to trace it and what `parseEvent` reads
@@ -218,7 +233,17 @@ export interface Tracker<Client = never, Actions extends TicketActions = TicketA
    * Starts authenticating a delivery from its headers (lower-case names) against the configured secrets (HMAC) and
    * tokens (shared header token). With neither configured every delivery is accepted.
    */
-  createVerifier(headers: Record<string, string | string[] | undefined>, secrets: readonly string[], tokens: readonly string[]): BodyVerifier;
+  createVerifier(
+    headers: Record<string, string | string[] | undefined>,
+    secrets: readonly string[],
+    tokens: readonly string[],
+    context?: VerifierContext,
+  ): BodyVerifier;
+  /**
+   * Whether the route also answers `HEAD /webhooks/<name>` with 200 and no authentication: Trello checks the callback
+   * URL that way when a webhook is created. Absent = no HEAD route.
+   */
+  readonly answersHeadCheck?: boolean;
   /**
    * Turns a parsed JSON body (and the delivery's headers, lower-case names: GitHub names the event in
    * `X-GitHub-Event`) into an event on a normalised ticket.
@@ -237,4 +262,11 @@ export interface Tracker<Client = never, Actions extends TicketActions = TicketA
   issueToTicket(issue: unknown): Ticket;
   /** The recorded actions a run performs on its ticket (`recordTicketActions` over the adapter's {@link TicketOps}). */
   createActions(options: TicketActionsOptions<Client>): Actions;
+  /**
+   * For trackers whose webhooks carry only a stub of the ticket (Trello: a card's name and ids, no description,
+   * labels or creator): reads the ticket's current state from the API before a run's handler parses it. Absent = the
+   * snapshot the run was routed with is complete. Called only with a client (never in a dry run without credentials).
+   * @throws the tracker's request error (`transient: true` for 429/5xx/timeouts: the run is retried).
+   */
+  refreshTicket?(client: Client, ticket: Ticket): Promise<Ticket>;
 }

@@ -10,11 +10,15 @@
  *   https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers
  * - Linear: `Linear-Signature: <hex HMAC-SHA256>` (no prefix), `Linear-Delivery`, `Linear-Event` (the `type`);
  *   event time `webhookTimestamp` (ms), refused by deflect when older than 60 s. https://linear.app/developers/webhooks
+ * - Trello: `X-Trello-Webhook: <base64 HMAC-SHA1 of body + callback URL>` (the callback URL being
+ *   `DEFLECT_PUBLIC_URL` + `/webhooks/trello`); no delivery header: the delivery id is `action.id` in the body; event
+ *   time `action.date` (ISO). Trello's developer docs, "Webhooks" → "Webhook Signatures".
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { signGitHubBody } from '../trackers/github/verify-github-delivery.js';
 import { signBody } from '../trackers/jira/verify-delivery.js';
 import { signLinearBody } from '../trackers/linear/linear-verify.js';
+import { signTrelloBody } from '../trackers/trello/trello-verify.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
 /** The secrets and tokens a delivery may be signed with, per tracker (the first of each list is used). */
@@ -23,22 +27,27 @@ export interface SigningSecrets {
   webhookTokens: readonly string[];
   githubWebhookSecrets: readonly string[];
   linearWebhookSecrets: readonly string[];
+  /** Trello's secrets and the callback URL it signs with them (absent: Trello deliveries are sent unsigned). */
+  trelloWebhookSecrets?: readonly string[];
+  trello?: { callbackUrl: string | null };
 }
 
-/** The top-level body field holding the event time (ms) that the receiver ages, per tracker; GitHub has none. */
-const TIME_FIELD: Record<TrackerName, string | null> = { jira: 'timestamp', github: null, linear: 'webhookTimestamp' };
+/** The top-level body field holding the event time (ms) that the receiver ages, per tracker; GitHub and Trello have none (see below). */
+const TIME_FIELD: Record<TrackerName, string | null> = { jira: 'timestamp', github: null, linear: 'webhookTimestamp', trello: null };
 
 /**
  * The body to send: the file's bytes, or with `refresh` the same JSON with its event time set to `now`, so a stored
  * payload is neither refused as too old nor a duplicate of an earlier replay of the same file: Jira `timestamp` and
  * Linear `webhookTimestamp` (ms), GitHub `issue.updated_at` (ISO; GitHub bodies carry no event time, and deflect
- * deduplicates their bytes with no time window). A body without that field or that is not a JSON object is sent
- * unchanged.
+ * deduplicates their bytes with no time window), Trello `action.date` (ISO) and `action.id` (a new id carrying the
+ * time, as Trello's ids do: the action id is Trello's idempotency key, so a refreshed body is a new action). A body
+ * without that field or that is not a JSON object is sent unchanged.
  */
 export function refreshedBody(tracker: TrackerName, bytes: Buffer, refresh: boolean, now = Date.now()): Buffer {
   if (!refresh) return bytes;
   const value = parseObject(bytes);
   if (!value) return bytes;
+  if (tracker === 'trello') return refreshedTrelloAction(bytes, value, now);
   const field = TIME_FIELD[tracker];
   if (field !== null) {
     if (typeof value[field] !== 'number') return bytes;
@@ -71,6 +80,9 @@ export function deliveryHeaders(
     if (secrets.githubWebhookSecrets[0]) headers['x-hub-signature-256'] = signGitHubBody(body, secrets.githubWebhookSecrets[0]);
     headers['x-github-event'] = options.event ?? (parsed && 'comment' in parsed ? 'issue_comment' : 'issues');
     if (options.freshId) headers['x-github-delivery'] = randomUUID();
+  } else if (tracker === 'trello') {
+    const callbackUrl = secrets.trello?.callbackUrl;
+    if (secrets.trelloWebhookSecrets?.[0] && callbackUrl) headers['x-trello-webhook'] = signTrelloBody(body, secrets.trelloWebhookSecrets[0], callbackUrl);
   } else {
     if (secrets.linearWebhookSecrets[0]) headers['linear-signature'] = signLinearBody(body, secrets.linearWebhookSecrets[0]);
     const type = options.event ?? (typeof parsed?.type === 'string' ? parsed.type : null);
@@ -78,6 +90,14 @@ export function deliveryHeaders(
     if (options.freshId) headers['linear-delivery'] = randomUUID();
   }
   return headers;
+}
+
+/** A Trello body with `action.date` = `now` and a fresh `action.id` (8 hex digits of seconds, 16 random). */
+function refreshedTrelloAction(bytes: Buffer, value: Record<string, unknown>, now: number): Buffer {
+  const action = value.action;
+  if (action === null || typeof action !== 'object' || Array.isArray(action)) return bytes;
+  const id = `${Math.floor(now / 1000).toString(16).padStart(8, '0')}${randomBytes(8).toString('hex')}`;
+  return Buffer.from(JSON.stringify({ ...value, action: { ...action, id, date: new Date(now).toISOString() } }), 'utf8');
 }
 
 function parseObject(body: Buffer): Record<string, unknown> | null {

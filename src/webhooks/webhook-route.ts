@@ -1,5 +1,6 @@
 /**
- * `POST /webhooks/<tracker>` (`jira`, `github`, `linear`): the receiver, one registration per tracker adapter
+ * `POST /webhooks/<tracker>` (`jira`, `github`, `linear`, `trello`; plus `HEAD` for a tracker that checks its callback
+ * URL that way: Trello): the receiver, one registration per tracker adapter
  * (`trackers/index.ts`), each with its own secrets and the adapter's verifier and parser. Order of checks, each failing with a 4xx JSON error and storing nothing:
  * - before the body is read (`onRequest`): the declared size (413); an authentication header is present when
  *   secrets/tokens are configured, and a token is right (401; the connection is closed when the unread body is large
@@ -120,7 +121,7 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     if (!verifier) {
       verifier = notConfigured
         ? { early: { ok: false, message: notConfigured }, update() {}, finish: () => ({ ok: false, message: notConfigured }) }
-        : tracker.createVerifier(request.headers, secrets, tokens);
+        : tracker.createVerifier(request.headers, secrets, tokens, { callbackUrl: options.auth?.callbackUrl ?? null });
       verifiers.set(request, verifier);
     }
     return verifier;
@@ -170,6 +171,9 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
   };
 
   const route = { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody, onResponse: afterResponse, onError };
+  // Trello checks a callback URL with a HEAD request when a webhook is created and creates it only on a 200: answered
+  // without authentication (it carries no body and changes nothing).
+  if (tracker.answersHeadCheck) app.head(`/webhooks/${tracker.name}`, async (_request, reply) => reply.code(200).send());
   app.post(`/webhooks/${tracker.name}`, route, async (request, reply) => {
     const receivedAt = Date.now();
     const contentType = String(request.headers['content-type'] ?? '');

@@ -26,7 +26,7 @@ import type { Db } from '../db/client.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
 import { findRunTicketSnapshot, finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
-import { findTicketByKey, siteUrlOf } from '../db/tickets.js';
+import { findTicketByKey, siteUrlOf, upsertTickets } from '../db/tickets.js';
 import { longestCallTimeoutMs, type Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import { LoopGuardError, type RecordedActions } from '../trackers/recorded-actions.js';
@@ -156,11 +156,12 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     finish({ status: 'failed', error: `handler "${run.handler}" is not installed (check handlers/index.ts)`, durationMs: 0 });
     return 'failed';
   }
-  const ticket = loadTicket(db, run);
-  if (!ticket) {
+  const loaded = loadTicket(db, run);
+  if (!loaded) {
     finish({ status: 'failed', error: `no snapshot of ${run.ticketKey} to run on`, durationMs: 0 });
     return 'failed';
   }
+  let ticket: Ticket = loaded;
 
   const controller = new AbortController();
   // The adapter of the tracker the ticket came from (Ticket.tracker; runs queued before there were several: Jira).
@@ -189,6 +190,12 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   options.leaseSignal?.addEventListener('abort', onLeaseLost, { once: true });
   let timer: NodeJS.Timeout | undefined;
   try {
+    // A tracker whose webhooks carry only a stub of the ticket (Trello) reads it whole before the handler parses it;
+    // the fresh state is also the ticket's snapshot (the report sees its labels), as of the time it was read.
+    if (tracker.refreshTicket && client) {
+      ticket = await tracker.refreshTicket(client, ticket);
+      upsertTickets(db, [{ ticket, eventAt: Date.now() }], 'webhook');
+    }
     const gate = runGateOf(db, run, handler);
     gateParts = { db, run, gate, actionsFor, owner: options.owner, durationMs: 0, log, finish };
     if (gate.ended) return await closeDecidedRun({ ...gateParts, durationMs: elapsed() });

@@ -185,6 +185,7 @@ export function reconcileTargets(config: Config, db: Db, logger: Logger): Reconc
     }
   }
   if (config.linear) logger.info('scheduled reconcile: Linear skipped, deflect has no Linear reconcile yet');
+  if (config.trello?.api) logger.info('scheduled reconcile: Trello skipped (no boards configured for it); run deflect reconcile --tracker trello --board ID');
   return targets;
 }
 

@@ -58,18 +58,18 @@ describe('deflect serve without webhook authentication', () => {
     expect(insecure.output.join('\n')).toMatch(/"level":40.*INSECURE: DEFLECT_INSECURE_NO_AUTH=true/);
     const ready = await (await fetch(`${insecure.url}/readyz`)).json();
     expect(ready.insecureNoAuth).toBe(true);
-    expect(ready.webhooks).toEqual({ jira: 'open', github: 'open', linear: 'open' });
+    expect(ready.webhooks).toEqual({ jira: 'open', github: 'open', linear: 'open', trello: 'open' });
     // Webhooks are open (that is what the flag means); the API is not.
     const unsigned = await postWebhook(insecure.url, { timestamp: Date.now(), webhookEvent: 'jira:issue_created', issue: { id: '1', key: 'IN-1', fields: { summary: 'x', labels: [] } } }, { secret: null });
     expect(unsigned.status).toBe(200);
     expect((await fetch(`${insecure.url}/api/runs`)).status).toBe(401);
   });
 
-  it('starts with only a GitHub webhook secret; the Jira and Linear routes then refuse every delivery', { timeout: 30_000 }, async () => {
+  it('starts with only a GitHub webhook secret; the Jira, Linear and Trello routes then refuse every delivery', { timeout: 30_000 }, async () => {
     const github = await spawnDeflect({ ...CREDENTIALS, DEFLECT_DB: join(freshDir(), 'github-only.db'), DEFLECT_RULES: EXAMPLE_RULES, DEFLECT_GITHUB_WEBHOOK_SECRET: 'gh-secret', DEFLECT_DRY_RUN: 'true' });
     try {
       const ready = await (await fetch(`${github.url}/readyz`)).json();
-      expect(ready.webhooks).toEqual({ jira: 'refused', github: 'verified', linear: 'refused' });
+      expect(ready.webhooks).toEqual({ jira: 'refused', github: 'verified', linear: 'refused', trello: 'refused' });
       expect(ready.insecureNoAuth).toBe(false);
       const unsigned = await postWebhook(github.url, { timestamp: Date.now(), webhookEvent: 'jira:issue_created', issue: { id: '1', key: 'IN-1', fields: { summary: 'x', labels: [] } } }, { secret: null });
       expect(unsigned.status).toBe(401);

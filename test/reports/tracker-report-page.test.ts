@@ -65,7 +65,7 @@ describe('the tracker filter over HTTP and on the report page', () => {
     for (const path of ['/api/reports/top-tickets?tracker=gitlab', '/api/runs?tracker=jira,gitlab']) {
       const { status, body } = await get(path);
       expect(status, path).toBe(400);
-      expect(body.message, path).toBe('invalid query: tracker: unknown tracker "gitlab": use jira, github or linear');
+      expect(body.message, path).toBe('invalid query: tracker: unknown tracker "gitlab": use jira, github, linear or trello');
     }
     const { status } = await get(`/api/runs?${Array.from({ length: 11 }, () => 'tracker=jira').join('&')}`);
     expect(status).toBe(400);
@@ -183,7 +183,7 @@ describe('the tracker filter over HTTP and on the report page', () => {
     it("shows the API's message for an unknown tracker in the URL", async () => {
       await page.goto(`${server.url}/reports/top-tickets?since=all&tracker=gitlab`);
       await waitForState('error');
-      expect(await page.locator('#error-message').textContent()).toBe('invalid query: tracker: unknown tracker "gitlab": use jira, github or linear');
+      expect(await page.locator('#error-message').textContent()).toBe('invalid query: tracker: unknown tracker "gitlab": use jira, github, linear or trello');
       expect(await page.inputValue('#f-tracker')).toBe('gitlab');
     });
 

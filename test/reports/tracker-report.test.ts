@@ -135,7 +135,7 @@ describe('report, grouping and audit across trackers', () => {
     expect(parseTrackerFilter(['', ' '])).toBeNull();
     expect(parseTrackerFilter('GitHub')).toEqual(['github']);
     expect(parseTrackerFilter(['linear,jira', 'jira'])).toEqual(['jira', 'linear']);
-    expect(() => parseTrackerFilter('jira,gitlab')).toThrow('unknown tracker "gitlab": use jira, github or linear');
+    expect(() => parseTrackerFilter('jira,gitlab')).toThrow('unknown tracker "gitlab": use jira, github, linear or trello');
     expect(() => parseTrackerFilter('x'.repeat(500))).toThrow(/too long/);
   });
 
@@ -178,7 +178,7 @@ describe('report, grouping and audit across trackers', () => {
       for (const command of ['report', 'audit']) {
         const result = cli(command, '--tracker', 'gitlab');
         expect(result.status, command).not.toBe(0);
-        expect(result.stderr).toContain('invalid --tracker: unknown tracker "gitlab": use jira, github or linear');
+        expect(result.stderr).toContain('invalid --tracker: unknown tracker "gitlab": use jira, github, linear or trello');
       }
     });
 

@@ -59,3 +59,18 @@ export async function spawnDeflect(env: Record<string, string>, timeoutMs = 20_0
     },
   };
 }
+
+/**
+ * Runs one `deflect <args>` command (node + tsx on the sources) with only `env` (plus PATH) and resolves with its exit
+ * status and output. Asynchronous: a fake tracker answering from this process keeps working meanwhile.
+ */
+export function runDeflectCli(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -109,8 +109,8 @@ describe('deflect reconcile --tracker github (CLI)', () => {
     expect(noRepo.stderr).toMatch(/needs --repo OWNER\/NAME/);
     const noWindow = await deflect(env, 'reconcile', '--tracker', 'github', '--repo', 'acme/web');
     expect(noWindow.stderr).toMatch(/no GitHub delivery is stored yet: give the window start \(--since\)/);
-    const other = await deflect(env, 'reconcile', '--tracker', 'trello');
-    expect(other.stderr).toMatch(/reconcile supports jira and github/);
+    const other = await deflect(env, 'reconcile', '--tracker', 'linear');
+    expect(other.stderr).toMatch(/reconcile supports jira, github and trello/);
   }, 60_000);
 });
 

@@ -3,26 +3,17 @@
  * pages through the team's issues, stores them as Linear tickets (safe to run twice), honours --since, and fails
  * clearly without LINEAR_API_KEY, with a wrong key, or for an unknown team.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { createLinearApi } from '../../src/trackers/linear/linear-api.js';
 import { importLinearTeam } from '../../src/trackers/linear/linear-import.js';
-import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { runDeflectCli } from '../support/deflect-process.js';
+import { freshDir } from '../support/deflect-under-test.js';
 import { rateLimited, startFakeLinear, type FakeLinear } from '../support/fake-linear.js';
 
 /** Runs the CLI asynchronously (the fake answers from this process, so a blocking spawnSync would deadlock). */
-function deflect(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const deflect = runDeflectCli;
 const rows = (dbPath: string) => {
   const db = openDatabase(dbPath);
   const found = db.$client.prepare("SELECT id, key, project, status, labels, summary, updated FROM tickets WHERE tracker = 'linear' ORDER BY key").all() as Array<Record<string, any>>;

@@ -15,6 +15,7 @@ import { startProgress } from '../progress.js';
 import { groupedJson, groupedLine } from './group-command.js';
 import { registerImportGitHubCommand } from './import-github-command.js';
 import { registerImportLinearCommand } from './import-linear-command.js';
+import { registerImportTrelloCommand } from './import-trello-command.js';
 
 const MAX_BAD_ROWS_SHOWN = 20;
 
@@ -145,6 +146,7 @@ export function registerImportCommand(program: Command): void {
     .action((file: string, options: ImportOptions) => importFile('csv', file, options));
   registerImportGitHubCommand(command);
   registerImportLinearCommand(command);
+  registerImportTrelloCommand(command);
 }
 
 

@@ -6,27 +6,31 @@ import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
 import { parseDuration } from './duration-option.js';
 import { reconcileGitHubCommand } from './import-github-command.js';
+import { reconcileTrelloCommand } from './import-trello-command.js';
 
 /**
  * `deflect reconcile --since 2h`: asks Jira (JQL on `updated`) for tickets whose webhook never arrived and stores
  * them as deliveries, which the worker routes like any webhook (see src/worker/reconcile.ts for what counts as missed
  * and which event each becomes). Needs JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN. `--tracker github --repo OWNER/NAME`
- * does the same for GitHub Issues (`import-github-command.ts`, `trackers/github/github-reconcile.ts`).
+ * does the same for GitHub Issues (`import-github-command.ts`, `trackers/github/github-reconcile.ts`), `--tracker trello
+ * --board ID` for Trello boards (`import-trello-command.ts`, `trackers/trello/trello-reconcile.ts`).
  */
 export function registerReconcileCommand(program: Command): void {
   program
     .command('reconcile')
-    .description("find tickets updated in Jira (or GitHub) whose webhook never arrived, and process them like a webhook")
-    .option('--tracker <name>', 'jira, or github (with --repo)', 'jira')
+    .description('find tickets updated in Jira (or GitHub, or Trello) whose webhook never arrived, and process them like a webhook')
+    .option('--tracker <name>', 'jira, github (with --repo) or trello (with --board)', 'jira')
     .option('--repo <owner/name...>', 'github: the repositories to check')
+    .option('--board <id...>', 'trello: the boards to check (id or shortLink)')
     .option('--since <window>', 'how far back to look: 30m, 2h, 1d, 1w (Jira default 2h; GitHub default: since the newest GitHub delivery stored)')
     .option('--settle <window>', `skip tickets updated more recently than this (their webhook may still come; Jira default ${DEFAULT_SETTLE_MS / 60_000}m, GitHub 1m); 0m to include all`)
     .option('--jql <clause>', 'extra JQL ANDed to the window, e.g. "project = PLAT"')
     .option('--dry-run', 'only list what would be processed')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (options: { tracker: string; repo?: string[]; since?: string; settle?: string; jql?: string; dryRun?: boolean; format: string }) => {
+    .action(async (options: { tracker: string; repo?: string[]; board?: string[]; since?: string; settle?: string; jql?: string; dryRun?: boolean; format: string }) => {
       if (options.tracker === 'github') return reconcileGitHubCommand(options);
-      if (options.tracker !== 'jira') throw new Error(`--tracker "${options.tracker}": reconcile supports jira and github`);
+      if (options.tracker === 'trello') return reconcileTrelloCommand(options);
+      if (options.tracker !== 'jira') throw new Error(`--tracker "${options.tracker}": reconcile supports jira, github and trello`);
       const format = parseFormat(options.format, ['table', 'json']);
       const sinceMs = parseDuration(options.since ?? '2h', '--since');
       const settleMs = parseDuration(options.settle ?? `${DEFAULT_SETTLE_MS / 60_000}m`, '--settle');

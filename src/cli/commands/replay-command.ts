@@ -27,11 +27,12 @@ export function payloadBody(bytes: Buffer, refreshTimestamp: boolean, now = Date
 }
 
 /**
- * `deflect replay <file|dir> [--tracker jira|github|linear]`: POSTs stored payloads to a running instance at
+ * `deflect replay <file|dir> [--tracker jira|github|linear|trello]`: POSTs stored payloads to a running instance at
  * `/webhooks/<tracker>`, signed the way that tracker signs (`sign-delivery.ts`) with the first configured secret
  * (Jira: DEFLECT_WEBHOOK_SECRET, else the first DEFLECT_WEBHOOK_TOKEN; DEFLECT_GITHUB_WEBHOOK_SECRET;
- * DEFLECT_LINEAR_WEBHOOK_SECRET) — the way to test handlers with real payloads. Each payload's event time (Jira
- * `timestamp`, Linear `webhookTimestamp`) is refreshed to now unless `--no-refresh-timestamp`.
+ * DEFLECT_LINEAR_WEBHOOK_SECRET; TRELLO_WEBHOOK_SECRET with DEFLECT_PUBLIC_URL's callback URL) — the way to test
+ * handlers with real payloads. Each payload's event time (Jira `timestamp`, Linear `webhookTimestamp`, Trello
+ * `action.date`, with a fresh `action.id`) is refreshed to now unless `--no-refresh-timestamp`.
  * `deflect replay --delivery <id>`: stores a replay of delivery `<id>` directly in DEFLECT_DB (see
  * `replayStoredDelivery`); the running deflect routes it like any pending delivery, and its runs act again with new
  * idempotency keys.
@@ -42,7 +43,7 @@ export function registerReplayCommand(program: Command): void {
     .argument('[path]', 'a JSON payload file, or a folder of them')
     .description('post stored webhook payloads to a running deflect (signed when a secret is configured), or with --delivery replay a stored delivery')
     .option('--url <url>', 'base URL of the running deflect, for payload files (default http://127.0.0.1:$PORT)')
-    .option('--tracker <name>', 'the tracker the payloads come from: jira, github or linear', 'jira')
+    .option('--tracker <name>', 'the tracker the payloads come from: jira, github, linear or trello', 'jira')
     .option('--event <name>', 'GitHub: the X-GitHub-Event (default: issue_comment when the body has a comment, else issues)')
     .option('--fresh-id', 'send a new delivery id with each payload (X-Atlassian-Webhook-Identifier, X-GitHub-Delivery, Linear-Delivery)')
     .option('--no-refresh-timestamp', "send each payload's timestamp as it is in the file (an old one is refused: DEFLECT_MAX_EVENT_AGE)")

@@ -18,7 +18,7 @@ export function addTrackerOption(command: Command, what: string): Command {
 
 /**
  * The trackers `--tracker` names (null when not given: every tracker).
- * @throws UsageError `invalid --tracker: unknown tracker "gitlab": use jira, github or linear`.
+ * @throws UsageError `invalid --tracker: unknown tracker "gitlab": use jira, github, linear or trello`.
  */
 export function parseTrackerOption(values: readonly string[] | undefined): TrackerName[] | null {
   try {

@@ -56,7 +56,7 @@ export function jiraLink(base, key) {
 }
 
 /** Trackers as people write them, in the order the API uses (`TRACKER_NAMES`). */
-export const TRACKER_TITLES = { jira: 'Jira', github: 'GitHub', linear: 'Linear' };
+export const TRACKER_TITLES = { jira: 'Jira', github: 'GitHub', linear: 'Linear', trello: 'Trello' };
 const trackerTitle = (name) => (Object.prototype.hasOwnProperty.call(TRACKER_TITLES, name) ? TRACKER_TITLES[name] : String(name));
 
 /** `{ jira: 3, github: 2 }` as `Jira 3 · GitHub 2` (the trackers a row's tickets came from). */

@@ -17,7 +17,8 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import { insertDeliveries, newestDeliveryAt, type NewDelivery } from '../../db/deliveries.js';
+import { insertDeliveries, type NewDelivery } from '../../db/deliveries.js';
+import { reconcileWindowStart, type WindowedReconcileResult } from '../reconcile-window.js';
 import { findTicketByKey } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
 import { InvalidIssueError } from '../tracker.js';
@@ -28,7 +29,7 @@ import { isPullRequest, restIssueToTicket } from './github-issue.js';
 /** Default settle time, ms: a webhook is normally delivered within seconds. */
 export const DEFAULT_GITHUB_SETTLE_MS = 60_000;
 /** How far before the newest stored delivery the default window starts, ms (deliveries arrive out of order). */
-export const DEFAULT_OVERLAP_MS = 10 * 60_000;
+export { DEFAULT_OVERLAP_MS } from '../reconcile-window.js';
 
 export interface GitHubReconcileOptions {
   db: Db;
@@ -55,14 +56,7 @@ export interface GitHubMissed {
   duplicate: boolean;
 }
 
-export interface GitHubReconcileResult {
-  /** Window start used, ms. */
-  since: number;
-  scanned: number;
-  upToDate: number;
-  skipped: number;
-  missed: GitHubMissed[];
-}
+export type GitHubReconcileResult = WindowedReconcileResult<GitHubMissed>;
 
 /**
  * Runs one reconciliation; writes only `deliveries`.
@@ -72,9 +66,7 @@ export interface GitHubReconcileResult {
 export async function reconcileGitHub(options: GitHubReconcileOptions): Promise<GitHubReconcileResult> {
   const now = options.now ?? Date.now();
   const settleMs = options.settleMs ?? DEFAULT_GITHUB_SETTLE_MS;
-  const newest = options.since == null ? newestDeliveryAt(options.db, 'github') : null;
-  const since = options.since ?? (newest === null ? null : newest - DEFAULT_OVERLAP_MS);
-  if (since === null) throw new Error('no GitHub delivery is stored yet: give the window start (--since)');
+  const since = reconcileWindowStart(options.db, { name: 'github', title: 'GitHub' }, options.since);
   const result: GitHubReconcileResult = { since, scanned: 0, upToDate: 0, skipped: 0, missed: [] };
   for (const repository of options.repositories) {
     const { owner, repo } = parseRepository(repository);

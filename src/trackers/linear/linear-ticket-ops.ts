@@ -16,24 +16,18 @@
  * the team's states when none matches. Labels are by name among the team's and the workspace's labels; an unknown name
  * to add is a permanent error (deflect does not create labels); an unknown name to remove is already absent.
  */
-import { createHash } from 'node:crypto';
-import type { Markdown } from '../../jira/comment-markdown.js';
-import { commentToMarkdown } from '../markdown-comment.js';
+import { markdownWithMarker, visibleCommentMarker } from '../markdown-comment.js';
 import type { TicketOps } from '../tracker.js';
 import { LinearRequestError, type LinearApi } from './linear-api.js';
 
 /** Comments searched by {@link TicketOps.findComment}: 100 per page, at most this many pages. */
 const MAX_COMMENT_PAGES = 20;
 
-/** The marker line posted with a comment made under `idempotencyKey`. */
-export function commentMarker(idempotencyKey: string): string {
-  return `*deflect ref ${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}*`;
-}
+/** The marker line posted with a comment made under `idempotencyKey` (shared with Trello: `markdown-comment.ts`). */
+export const commentMarker = visibleCommentMarker;
 
 /** The comment body sent to Linear: the Markdown of `body`, a blank line, the marker line. */
-export function linearCommentBody(body: Markdown | string, idempotencyKey: string): string {
-  return `${commentToMarkdown(body)}\n\n${commentMarker(idempotencyKey)}`;
-}
+export const linearCommentBody = markdownWithMarker;
 
 interface State {
   id: string;
