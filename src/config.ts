@@ -129,6 +129,10 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_METRICS_PUBLIC` | `true` serves `GET /metrics` without a token (else any role's token) | `false` |
  * | `DEFLECT_RECONCILE_EVERY` | scheduled reconcile of each tracker with credentials (`30m`, `1h`; `off` disables) | `15m` |
  * | `DEFLECT_GITHUB_REPOS` | repositories scheduled GitHub reconcile checks, `owner/a,owner/b`; unset → GitHub is not reconciled | none |
+ * | `SLACK_SIGNING_SECRET` | the Slack app's signing secret (`X-Slack-Signature`); unset → `POST /slack/events` refuses every request | none |
+ * | `SLACK_BOT_TOKEN` | the Slack app's bot token (`xoxb-…`) deflect calls Slack with (views, messages, user look-ups) | none |
+ * | `SLACK_API_URL` | Slack Web API root (tests point it at a fake) | `https://slack.com/api/` |
+ * | `DEFLECT_SLACK_COMMAND` | the slash command the Slack app declares | `/deflect` |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -236,6 +240,11 @@ export const envSchema = z.object({
         }
       }
     }),
+  // Slack front door (issue 15, src/slack/).
+  SLACK_SIGNING_SECRET: z.string().trim().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().trim().min(1).optional(),
+  SLACK_API_URL: z.url({ message: 'must be a URL like https://slack.com/api/' }).default('https://slack.com/api/').transform((v) => (v.endsWith('/') ? v : `${v}/`)),
+  DEFLECT_SLACK_COMMAND: z.string().trim().regex(/^\/[a-z0-9_-]{1,31}$/, 'must be a slash command such as /deflect').default('/deflect'),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -304,6 +313,16 @@ export interface Config {
   reconcileEveryMs: number | null;
   /** Repositories scheduled GitHub reconcile checks (`DEFLECT_GITHUB_REPOS`, `owner/name`). */
   githubRepos: string[];
+  /** Slack front door (src/slack/): signing secret and bot token (null = unset), API root, slash command. */
+  slack: SlackConfig;
+}
+
+/** Slack settings; `signingSecret` null = `/slack/events` refuses every request. */
+export interface SlackConfig {
+  signingSecret: string | null;
+  botToken: string | null;
+  apiUrl: string;
+  command: string;
 }
 
 /** How callers of the API and pages authenticate (README "Security"). */
@@ -391,6 +410,7 @@ export function loadConfig(env: Record<string, string | undefined>, fileExists: 
     }),
     reconcileEveryMs: e.DEFLECT_RECONCILE_EVERY,
     githubRepos: e.DEFLECT_GITHUB_REPOS,
+    slack: Object.freeze({ signingSecret: e.SLACK_SIGNING_SECRET ?? null, botToken: e.SLACK_BOT_TOKEN ?? null, apiUrl: e.SLACK_API_URL, command: e.DEFLECT_SLACK_COMMAND }),
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     scopeCacheTtlMs: e.DEFLECT_SCOPE_CACHE_TTL,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,

@@ -17,6 +17,7 @@
  *     reporters: [5b10ac8d82e05b22cc7d4ef5, jane@acme.com]  # optional scope: these reporters...
  *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
  *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
+ *     slack: { project: PLAT, issueType: Task }            # optional: offered in Slack (/deflect), filed there
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -71,6 +72,8 @@ const ruleSchema = z
     // (approvals) per-rule handler options, validated by the handler's `options` schema; approval gate.
     with: z.record(z.string(), z.unknown()).optional(),
     approval: approvalSchema.optional(),
+    // (Slack, issue 15) where requests filed from Slack go: offered in the Slack front door only when set.
+    slack: z.object({ project: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,19}$/, 'must be a Jira project key such as PLAT'), issueType: z.string().trim().min(1).max(60) }).strict().optional(),
   })
   .strict();
 
@@ -142,6 +145,8 @@ export interface Rule {
   with?: Record<string, unknown>;
   /** Who must approve which runs (see `automation/approval-rule.ts`); null = no approval gate. */
   approval?: ApprovalSettings | null;
+  /** (Slack) Jira project key and issue type of requests filed from Slack; null = not offered in Slack. */
+  slack?: { project: string; issueType: string } | null;
 }
 
 /**
@@ -238,6 +243,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       scopeMessage: raw.scopeMessage ?? null,
       with: options,
       approval: raw.approval ? toApprovalSettings(raw.approval) : null,
+      slack: raw.slack ?? null,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));
