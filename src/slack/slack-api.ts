@@ -51,13 +51,13 @@ export class SlackApi {
 
   /** `chat.postMessage` to `channel` (a user id: the app's DM with them). @returns channel and ts of the message. */
   async postMessage(channel: string, text: string, blocks: Block[]): Promise<{ channel: string | null; ts: string | null }> {
-    const answer = await this.client.chat.postMessage({ channel, text, blocks: blocks as never, unfurl_links: false });
+    const answer = await this.client.chat.postMessage({ channel, text: escapeSlackText(text), blocks: blocks as never, unfurl_links: false });
     return { channel: answer.channel ?? null, ts: answer.ts ?? null };
   }
 
   /** `chat.update` of message `ts` in `channel`. */
   async updateMessage(channel: string, ts: string, text: string, blocks: Block[]): Promise<void> {
-    await this.client.chat.update({ channel, ts, text, blocks: blocks as never });
+    await this.client.chat.update({ channel, ts, text: escapeSlackText(text), blocks: blocks as never });
   }
 
   /** `users.info`, cached {@link USER_CACHE_MS}. */

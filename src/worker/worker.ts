@@ -79,6 +79,12 @@ export interface WorkerOptions {
   deliveryRetentionMs?: number | null;
   /** Time between two prunes, ms (default hourly). */
   pruneIntervalMs?: number;
+  /**
+   * Called after each run attempt with the run id and the status it ended with (`succeeded`, `awaiting-approval`,
+   * `queued` for a retry, ...): outcome listeners such as the Slack notifier register here, so the worker knows nothing
+   * of them. A listener must not throw (one that does is logged).
+   */
+  runListeners?: ReadonlyArray<(runId: number, status: string) => void>;
 }
 
 /** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
@@ -205,7 +211,16 @@ export class Worker {
             retryBaseMs: o.retryBaseMs,
             jiraTimeoutMs: o.jiraTimeoutMs,
           })
-            .then((outcome) => recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000))
+            .then((outcome) => {
+              recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000);
+              for (const listener of o.runListeners ?? []) {
+                try {
+                  listener(run.id, outcome);
+                } catch (error) {
+                  o.logger.error({ err: error, runId: run.id }, 'run outcome listener failed');
+                }
+              }
+            })
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
             .finally(() => {
               this.inFlight.delete(run.id);
