@@ -100,6 +100,12 @@ describe('Slack front door', () => {
     expect(options).toEqual(['repo-access', 'new-repository']); // ci-token-reset is scoped to jane; jira-only has no slack:; in-shadow is shadow
     const { chooser: janes } = await openForm('U0JANE', 'ci-token-reset');
     expect(janes.blocks.find((b: any) => b.type === 'actions').elements[0].options.map((o: any) => o.value)).toEqual(['repo-access', 'new-repository', 'ci-token-reset']);
+    // The global shortcut opens the same chooser with its own trigger.
+    const opened = slack.callsTo('views.open').length;
+    expect((await interact({ type: 'shortcut', callback_id: 'deflect_file_request', trigger_id: 'trigger-shortcut', user: { id: 'U0BOB' } })).status).toBe(200);
+    const byShortcut = await waitFor('views.open from the shortcut', () => slack.callsTo('views.open')[opened]);
+    expect(byShortcut.args.trigger_id).toBe('trigger-shortcut');
+    expect(byShortcut.args.view.callback_id).toBe('deflect_choose');
   });
 
   it('generates each shipped handler\'s modal from its input schema', async () => {
