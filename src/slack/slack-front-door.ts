@@ -124,7 +124,13 @@ export class SlackFrontDoor {
       return { reply: null };
     }
     // The requester's email is the reporter deflect routes with: always looked up here (cached since the chooser).
-    const user = await this.options.slack!.user(String(payload.user?.id ?? ''));
+    let user: SlackUser;
+    try {
+      user = await this.options.slack!.user(String(payload.user?.id ?? ''));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'Slack: users.info failed for a submission');
+      return { reply: { response_action: 'errors', errors: { deflect_summary: 'deflect could not look up your Slack account (users.info failed); try again in a moment.' } } };
+    }
     const type = this.offeredTo(user).find((t) => t.rule === ruleName);
     if (!type) return { reply: { response_action: 'errors', errors: { deflect_summary: `The request type ${ruleName} is no longer open to you in Slack.` } } };
     const fields = formFieldsOf(type.handlerRef.input);
