@@ -26,7 +26,6 @@ import { Worker } from './worker/worker.js';
 import { createGroupDirectory } from './scope/group-directory.js';
 import { MembershipCache } from './scope/membership-cache.js';
 import { createScopeMessageHandler } from './scope/scope-message-handler.js';
-import { SlackApi } from './slack/slack-api.js';
 import { createSlackNotifier } from './slack/slack-notifier.js';
 
 export interface RunningServer {
@@ -144,7 +143,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   // Rule scope (issue 11): group lookups are cached; an answer arriving wakes the worker to route what waited for it.
   // Slack front door (issue 15): one Web API client; the notifier tells requesters of Slack-filed tickets each outcome.
-  const slackApi = config.slack.botToken ? new SlackApi({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }) : null;
+  // Loaded only when configured (@slack/web-api takes ~0.2 s to load).
+  const slackApi = config.slack.botToken ? new (await import('./slack/slack-api.js')).SlackApi({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }) : null;
   if (config.slack.signingSecret && !slackApi) logger.warn('SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: Slack requests are verified, but deflect cannot open forms or send messages');
   let wakeWorker = () => {};
   const membership = new MembershipCache({ directory: createGroupDirectory(config), ttlMs: config.scopeCacheTtlMs, logger, onResolved: () => wakeWorker() });
