@@ -226,6 +226,9 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       );
     }
     const options = handlerOptions(raw.handler, raw.with, known.get(raw.handler), ['rules', i, 'with'], where, problems);
+    if (raw.slack && raw.trackers && !raw.trackers.includes('jira')) {
+      problems.push(`${where(['rules', i, 'slack'])}: rules.${i}.slack: Slack requests are filed in Jira, so trackers must include jira (or drop slack:)`);
+    }
     return {
       name: raw.name ?? raw.handler,
       index: i + 1,

@@ -93,6 +93,9 @@ describe('POST /slack/events', () => {
       /^rules\.yaml:4:23: rules\.0\.slack\.project: must be a Jira project key such as PLAT/,
     );
     expect(() => parseRules('rules:\n  - labels: [a]\n    handler: reset-ci-token\n    slack: { project: PLAT }\n', 'rules.yaml', handlers)).toThrow(/rules\.0\.slack\.issueType/);
+    expect(() => parseRules('rules:\n  - labels: [a]\n    handler: reset-ci-token\n    trackers: [github]\n    slack: { project: PLAT, issueType: Task }\n', 'rules.yaml', handlers)).toThrow(
+      /^rules\.yaml:5:12: rules\.0\.slack: Slack requests are filed in Jira, so trackers must include jira/,
+    );
     const onlySlack = { webhookSecrets: [], webhookTokens: [], insecureNoAuth: false, slack: { signingSecret: 's', botToken: null, apiUrl: 'https://slack.com/api/', command: '/deflect' } };
     expect(() => checkWebhookAuth(onlySlack, logger)).not.toThrow();
     expect(() => checkWebhookAuth({ ...onlySlack, slack: { ...onlySlack.slack, signingSecret: null } }, logger)).toThrow(/SLACK_SIGNING_SECRET/);
