@@ -24,10 +24,12 @@ import { auditPageRoutes } from './routes/audit-page-routes.js';
 import { TRACKERS } from './trackers/index.js';
 import type { TrackerName, WebhookAuthConfig } from './trackers/tracker.js';
 import { webhookRoute } from './webhooks/webhook-route.js';
+import { SlackFrontDoor, type FrontDoorOptions } from './slack/slack-front-door.js';
+import { slackRoute } from './slack/slack-route.js';
 
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight'>>;
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight' | 'slack'>>;
   db: Db;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
@@ -39,6 +41,11 @@ export interface BuildAppOptions {
   routing?: RoutingOptions;
   /** Rules, estimates and Jira URL the report uses (default: no rules, default estimates, no links). */
   report?: ReportContext;
+  /**
+   * (Slack) The front door's parts (rules, handlers, Slack and Jira clients); absent = `/slack/events` answers 401 for
+   * every request unless `config.slack.signingSecret` is set, and then only verifies and acknowledges.
+   */
+  slack?: Omit<FrontDoorOptions, 'db' | 'logger' | 'intake'>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -105,6 +112,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       bodyBytesInFlight: limits.bodyBytesInFlight,
     });
   }
+  // Slack front door (issue 15): always registered, so an unconfigured one refuses with a 401 naming the secret.
+  const signingSecret = options.config.slack?.signingSecret ?? null;
+  const frontDoor = signingSecret
+    ? new SlackFrontDoor({ slack: null, rules: () => [], handlers: [], jira: null, jiraBaseUrl: null, selfAccountId: null, ...options.slack, db: options.db, logger: options.logger, intake })
+    : null;
+  await app.register(slackRoute, { signingSecret, frontDoor, bodyLimitBytes: options.config.bodyLimitBytes, command: options.config.slack?.command ?? '/deflect' });
   await app.register(apiRoutes, { db: options.db, report: options.report ?? { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null } });
   await app.register(auditChainRoutes, { db: options.db });
   await app.register(operatorRoutes, { db: options.db, wakeWorker: options.onDeliveryStored, rules: () => options.routing?.liveRules?.current.rules ?? options.routing?.rules ?? [] });
@@ -127,7 +140,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       insecureNoAuth: options.config.insecureNoAuth ?? false,
     },
     webhooks: Object.fromEntries(
-      Object.entries(webhookAuth).map(([name, auth]) => [name, auth === null ? 'refused' : auth.secrets.length + auth.tokens.length > 0 ? 'verified' : 'open'] as const),
+      [
+        ...Object.entries(webhookAuth).map(([name, auth]) => [name, auth === null ? 'refused' : auth.secrets.length + auth.tokens.length > 0 ? 'verified' : 'open'] as const),
+        ['slack', signingSecret ? 'verified' : 'refused'] as const,
+      ],
     ),
   });
   return app;
@@ -140,7 +156,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
  * (`checkWebhookAuth`), so that case is an app built by a test.
  */
 export function webhookAuthByTracker(
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'insecureNoAuth'>>,
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'insecureNoAuth' | 'slack'>>,
 ): Record<TrackerName, WebhookAuthConfig | null> {
   const configured: Record<TrackerName, WebhookAuthConfig> = {
     jira: { secrets: config.webhookSecrets, tokens: config.webhookTokens },
@@ -150,7 +166,8 @@ export function webhookAuthByTracker(
     trello: { secrets: config.trelloWebhookSecrets ?? [], tokens: [], callbackUrl: config.trello?.callbackUrl ?? null },
   };
   const has = (auth: WebhookAuthConfig) => auth.secrets.length > 0 || auth.tokens.length > 0;
-  const open = config.insecureNoAuth === true || !Object.values(configured).some(has);
+  // A Slack signing secret counts as authentication being set up: the trackers without one then refuse, never open.
+  const open = config.insecureNoAuth === true || (!Object.values(configured).some(has) && !config.slack?.signingSecret);
   return Object.fromEntries(
     Object.entries(configured).map(([name, auth]) => [name, has(auth) || open ? auth : null]),
   ) as Record<TrackerName, WebhookAuthConfig | null>;

@@ -140,6 +140,10 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * | `DEFLECT_VERIFY_WINDOW` | how long a resolved ticket is watched for a reopen, re-file or override (`14d`, `2w`) | `14d` |
  * | `DEFLECT_VERIFY_MIN_RESOLUTIONS` | a handler's last N resolutions are looked at for demotion | `10` |
  * | `DEFLECT_VERIFY_DEMOTE_BELOW` | verified rate (0..1) under which a handler's rules go to shadow; `0`/`off` never | `0.8` |
+ * | `SLACK_SIGNING_SECRET` | the Slack app's signing secret (`X-Slack-Signature`); unset → `POST /slack/events` refuses every request | none |
+ * | `SLACK_BOT_TOKEN` | the Slack app's bot token (`xoxb-…`) deflect calls Slack with (views, messages, user look-ups) | none |
+ * | `SLACK_API_URL` | Slack Web API root (tests point it at a fake) | `https://slack.com/api/` |
+ * | `DEFLECT_SLACK_COMMAND` | the slash command the Slack app declares | `/deflect` |
  */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -272,6 +276,11 @@ export const envSchema = z.object({
         }
       }
     }),
+  // Slack front door (issue 15, src/slack/).
+  SLACK_SIGNING_SECRET: z.string().trim().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().trim().min(1).optional(),
+  SLACK_API_URL: z.url({ message: 'must be a URL like https://slack.com/api/' }).default('https://slack.com/api/').transform((v) => (v.endsWith('/') ? v : `${v}/`)),
+  DEFLECT_SLACK_COMMAND: z.string().trim().regex(/^\/[a-z0-9_-]{1,31}$/, 'must be a slash command such as /deflect').default('/deflect'),
 });
 
 /** The typed, frozen configuration. Times in ms, sizes in bytes. */
@@ -348,6 +357,8 @@ export interface Config {
   reconcileEveryMs: number | null;
   /** Repositories scheduled GitHub reconcile checks (`DEFLECT_GITHUB_REPOS`, `owner/name`). */
   githubRepos: string[];
+  /** Slack front door (src/slack/): signing secret and bot token (null = unset), API root, slash command. */
+  slack: SlackConfig;
   /** Verified resolution and auto-demotion (issue 12; docs/decisions/010-verified-resolution.md). */
   verify: VerifySettings;
 }
@@ -360,6 +371,14 @@ export interface VerifySettings {
   minResolutions: number;
   /** Demote (rules to shadow) below this verified rate over the last N resolutions, 0..1; null = never (`DEFLECT_VERIFY_DEMOTE_BELOW`, default 0.8; `0`/`off`). */
   demoteBelow: number | null;
+}
+
+/** Slack settings; `signingSecret` null = `/slack/events` refuses every request. */
+export interface SlackConfig {
+  signingSecret: string | null;
+  botToken: string | null;
+  apiUrl: string;
+  command: string;
 }
 
 /** How callers of the API and pages authenticate (README "Security"). */
@@ -462,6 +481,7 @@ export function loadConfig(
     reconcileEveryMs: e.DEFLECT_RECONCILE_EVERY,
     githubRepos: e.DEFLECT_GITHUB_REPOS,
     verify: Object.freeze({ windowMs: e.DEFLECT_VERIFY_WINDOW, minResolutions: e.DEFLECT_VERIFY_MIN_RESOLUTIONS, demoteBelow: e.DEFLECT_VERIFY_DEMOTE_BELOW }),
+    slack: Object.freeze({ signingSecret: e.SLACK_SIGNING_SECRET ?? null, botToken: e.SLACK_BOT_TOKEN ?? null, apiUrl: e.SLACK_API_URL, command: e.DEFLECT_SLACK_COMMAND }),
     runLeaseMs: e.DEFLECT_RUN_LEASE_MS,
     scopeCacheTtlMs: e.DEFLECT_SCOPE_CACHE_TTL,
     deliveryRetentionMs: e.DEFLECT_DELIVERY_RETENTION,

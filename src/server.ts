@@ -26,6 +26,7 @@ import { Worker } from './worker/worker.js';
 import { createGroupDirectory } from './scope/group-directory.js';
 import { MembershipCache } from './scope/membership-cache.js';
 import { createScopeMessageHandler } from './scope/scope-message-handler.js';
+import { createSlackNotifier } from './slack/slack-notifier.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -73,7 +74,7 @@ export class WebhookAuthRequiredError extends Error {
     super(
       'refusing to start: webhooks are not authenticated. Set DEFLECT_WEBHOOK_SECRET (the Secret of the Jira admin webhook) ' +
         'or DEFLECT_WEBHOOK_TOKEN (the X-Deflect-Token of a Jira Automation rule), DEFLECT_GITHUB_WEBHOOK_SECRET (the GitHub ' +
-        'webhook secret), DEFLECT_LINEAR_WEBHOOK_SECRET (the Linear webhook signing secret) or TRELLO_WEBHOOK_SECRET (the Trello app secret); for a local trial only, ' +
+        'webhook secret), DEFLECT_LINEAR_WEBHOOK_SECRET (the Linear webhook signing secret) TRELLO_WEBHOOK_SECRET (the Trello app secret) or SLACK_SIGNING_SECRET (the Slack app); for a local trial only, ' +
         'DEFLECT_INSECURE_NO_AUTH=true',
     );
     this.name = 'WebhookAuthRequiredError';
@@ -86,10 +87,11 @@ export class WebhookAuthRequiredError extends Error {
  * @throws WebhookAuthRequiredError naming the variables to set.
  */
 export function checkWebhookAuth(
-  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets'>>,
+  config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'insecureNoAuth'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'slack'>>,
   logger: Logger,
 ): void {
-  const configured = [config.webhookSecrets, config.webhookTokens, config.githubWebhookSecrets ?? [], config.linearWebhookSecrets ?? [], config.trelloWebhookSecrets ?? []];
+  const slackSecret = config.slack?.signingSecret ? [config.slack.signingSecret] : [];
+  const configured = [config.webhookSecrets, config.webhookTokens, config.githubWebhookSecrets ?? [], config.linearWebhookSecrets ?? [], config.trelloWebhookSecrets ?? [], slackSecret];
   if (configured.some((list) => list.length > 0)) return;
   if (!config.insecureNoAuth) throw new WebhookAuthRequiredError();
   logger.warn(
@@ -140,6 +142,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (api) liveTrackers.add('jira');
 
   // Rule scope (issue 11): group lookups are cached; an answer arriving wakes the worker to route what waited for it.
+  // Slack front door (issue 15): one Web API client; the notifier tells requesters of Slack-filed tickets each outcome.
+  // Loaded only when configured (@slack/web-api takes ~0.2 s to load).
+  const slackApi = config.slack.botToken ? new (await import('./slack/slack-api.js')).SlackApi({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }) : null;
+  if (config.slack.signingSecret && !slackApi) logger.warn('SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: Slack requests are verified, but deflect cannot open forms or send messages');
   let wakeWorker = () => {};
   const membership = new MembershipCache({ directory: createGroupDirectory(config), ttlMs: config.scopeCacheTtlMs, logger, onResolved: () => wakeWorker() });
   const worker = new Worker({
@@ -171,6 +177,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     auditRetentionMs: config.auditRetentionMs,
     auditArchiveDir: config.auditArchiveDir,
     verify: config.verify,
+    runListeners: slackApi ? [createSlackNotifier({ db, slack: slackApi, logger })] : [],
   });
   wakeWorker = () => worker.wake();
   const routing = { membership, rules, liveRules, dryRun: config.dryRun, liveTrackers, selfActors, maxAttempts: config.maxAttempts, selfAccountId, logger, siteUrl: config.jiraSiteUrl, siteAliases: config.jira ? [config.jira.baseUrl] : [], verify: config.verify };
@@ -180,6 +187,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     onDeliveryStored: () => worker.wake(),
     routing,
+    slack: {
+      slack: slackApi,
+      rules: () => liveRules.current.rules,
+      handlers,
+      jira: api,
+      jiraBaseUrl: config.jira?.baseUrl ?? null,
+      selfAccountId,
+    },
     // Read per report request, so the report follows reloaded rules too (a rule that is off automates nothing).
     report: {
       get rules() {

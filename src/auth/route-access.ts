@@ -5,7 +5,7 @@
  * Access levels:
  * - `public`: no authentication (liveness, readiness, the sign-in page, static assets that hold no data);
  * - `webhook`: authenticated by the receiver itself (`X-Hub-Signature`/`X-Deflect-Token` for Jira, `X-Hub-Signature-256` for
- *   GitHub, `Linear-Signature` for Linear, `X-Trello-Webhook` for Trello; src/webhooks/);
+ *   GitHub, `Linear-Signature` for Linear, `X-Trello-Webhook` for Trello; src/webhooks/; `X-Slack-Signature` for Slack, src/slack/);
  * - `auditor` | `operator` | `admin`: an API token (`Authorization: Bearer`), a sign-in session cookie, or a trusted
  *   SSO proxy's identity header, whose role is at least this one; 401 without a valid credential, 403 when the
  *   role is too low, both JSON `{ message }`;
@@ -27,6 +27,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'POST /webhooks/trello': 'webhook',
   // Trello's check of the callback URL when a webhook is created (HEAD, no credentials): answers 200, empty.
   'HEAD /webhooks/trello': 'public',
+  // Slack front door: the receiver checks X-Slack-Signature with SLACK_SIGNING_SECRET (src/slack/slack-route.ts).
+  'POST /slack/events': 'webhook',
   // Probes: monitors call them without credentials; they answer status, counts and handler names only.
   'GET /healthz': 'public',
   'GET /readyz': 'public',

@@ -208,6 +208,54 @@ export function looksLikeSecret(value: string): boolean {
   return (value.match(/[A-Za-z0-9]{24,}/g) ?? []).some((run) => /[0-9]/.test(run) && /[A-Za-z]/.test(run));
 }
 
+/** One field of a handler's form, as the description form and the Slack modal show it (ticket fields excluded). */
+export interface FormField {
+  /** The schema key (`githubUser`); its form label is {@link formLabelFor} of it. */
+  key: string;
+  label: string;
+  /** The field's `.describe()` text, or null. */
+  description: string | null;
+  /** `enum`: one of `options`; `boolean`: yes / no; otherwise free text. */
+  kind: 'text' | 'enum' | 'boolean';
+  options: string[] | null;
+  /** The schema's default (as text), or null. */
+  defaultValue: string | null;
+  /** The schema accepts the field left out (optional or defaulted). */
+  optional: boolean;
+}
+
+/** The form fields of `schema` in schema order, without {@link TICKET_FIELDS} (those come from the ticket itself). */
+export function formFieldsOf(schema: z.ZodType): FormField[] {
+  const ticketFields: readonly string[] = TICKET_FIELDS;
+  return Object.entries(objectShapeOf(schema) ?? {})
+    .filter(([key]) => !ticketFields.includes(key))
+    .map(([key, field]) => {
+      const info = fieldInfo(field);
+      const boolean = layersOf(field).some((layer) => layer instanceof z.ZodBoolean);
+      return {
+        key,
+        label: formLabelFor(key),
+        description: info.description ?? null,
+        kind: info.options ? 'enum' : boolean ? 'boolean' : 'text',
+        options: info.options ?? null,
+        defaultValue: info.defaultValue === undefined ? null : String(info.defaultValue),
+        optional: info.optional,
+      };
+    });
+}
+
+/**
+ * The description form for `values` (schema key → text): one `Label: value` line per non-empty value, in the order
+ * given, which {@link readDescriptionForm} reads back to the same keys and values (the Slack front door files it).
+ * Line breaks inside a value become spaces (the form is one pair per line).
+ */
+export function writeDescriptionForm(values: ReadonlyArray<[key: string, value: string]>): string[] {
+  return values
+    .map(([key, value]) => [key, value.replace(/\s*\r?\n\s*/g, ' ').trim()] as const)
+    .filter(([, value]) => value !== '')
+    .map(([key, value]) => `${formLabelFor(key)}: ${value}`);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Schema introspection. zod 4 keeps `.describe()` text on the exact instance it was called on, so
 // `z.string().describe('x').optional()` has it on the inner schema: walk wrappers until one has it.

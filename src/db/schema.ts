@@ -381,3 +381,36 @@ export const approvals = sqliteTable(
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 
+/**
+ * (Slack, issue 15) Who asked for which ticket in Slack: one row per submitted request modal (`view_id` unique, so a
+ * resubmitted view files once). `status`: `filing` (acknowledged, ticket not created yet), `filed` (ticket created and
+ * routed), `dry-run` (nothing created: deflect runs without Jira credentials), `failed` (`error` says why). The
+ * requester's outcome messages go to `user_id`'s DM (`channel_id` once known). Times are ms.
+ */
+export const slackRequests = sqliteTable(
+  'slack_requests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    viewId: text('view_id').notNull(),
+    teamId: text('team_id'),
+    userId: text('user_id').notNull(),
+    channelId: text('channel_id'),
+    ruleName: text('rule_name').notNull(),
+    handler: text('handler').notNull(),
+    ticketKey: text('ticket_key'),
+    ticketUrl: text('ticket_url'),
+    status: text('status').notNull(),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('slack_requests_view_id_unique').on(t.viewId), index('slack_requests_ticket_key_idx').on(t.ticketKey)],
+);
+
+export type SlackRequestRow = typeof slackRequests.$inferSelect;
+
+/** (Slack) Events API `event_id`s already handled: a retry (`X-Slack-Retry-Num`) of one is acknowledged and dropped. */
+export const slackEvents = sqliteTable('slack_events', {
+  eventId: text('event_id').primaryKey(),
+  receivedAt: integer('received_at').notNull(),
+});

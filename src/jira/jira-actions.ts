@@ -54,6 +54,21 @@ export interface JiraApi {
    * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
    */
   searchIssues(jql: string, options: { fields: string[]; maxResults?: number; nextPageToken?: string | null }): Promise<JiraSearchPage>;
+  /**
+   * (Slack, issue 15) `POST /rest/api/3/issue` `{ fields: { project: { key }, issuetype: { name }, summary, description, labels } }`
+   * (201) → the new issue's id and key. Data Center writes the description as wiki markup to `/rest/api/2/issue`.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
+   */
+  createIssue(issue: NewJiraIssue): Promise<{ id: string; key: string }>;
+}
+
+/** What {@link JiraApi.createIssue} files: the description is ADF (each line of a form one paragraph). */
+export interface NewJiraIssue {
+  project: string;
+  issueType: string;
+  summary: string;
+  description: AdfDocument;
+  labels: string[];
 }
 
 /** A comment as {@link JiraApi.listComments} returns it (only what deflect reads). */

@@ -153,6 +153,22 @@ export function createJiraApi(options: JiraApiOptions): JiraApi {
       return comments.slice(0, maxComments);
     },
 
+    // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-post
+    async createIssue(issue) {
+      const created = await call('POST', '/rest/api/3/issue', () =>
+        client.issues.createIssue({
+          fields: {
+            project: { key: issue.project },
+            issuetype: { name: issue.issueType },
+            summary: issue.summary,
+            description: issue.description as unknown as Parameters<typeof client.issues.createIssue>[0]['fields']['description'],
+            labels: issue.labels,
+          },
+        }),
+      );
+      return { id: String(created.id), key: created.key };
+    },
+
     // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
     async searchIssues(jql, options): Promise<JiraSearchPage> {
       const page = await call('POST', '/rest/api/3/search/jql', () =>

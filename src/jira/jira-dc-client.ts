@@ -82,6 +82,16 @@ export function createJiraDcApi(options: JiraDcApiOptions): JiraApi {
       return { id: comment.id };
     },
 
+    // POST /rest/api/2/issue { fields: { ..., description: "<wiki markup>" } } → 201 { id, key }.
+    async createIssue(issue) {
+      const created = await call('POST', '/rest/api/2/issue', () =>
+        client.issues.createIssue({
+          fields: { project: { key: issue.project }, issuetype: { name: issue.issueType }, summary: issue.summary, description: adfToWiki(issue.description), labels: issue.labels },
+        }),
+      );
+      return { id: String(created.id), key: created.key };
+    },
+
     async getTransitions(issueKey): Promise<JiraTransition[]> {
       const issueIdOrKey = encodeURIComponent(issueKey);
       const answer = await call('GET', issuePath(issueKey, '/transitions'), () => client.issues.getTransitions({ issueIdOrKey }));

@@ -18,6 +18,7 @@
  *     groups: [platform-early-adopters, acme/payments]      # ...or members of these groups/teams (looked up, cached)
  *     scopeMessage: "Ask in #platform-help to join."       # optional: one comment to reporters outside the scope
  *     feedback: true                 # optional: a resolving run invites the reporter to answer /thanks or /reopen
+ *     slack: { project: PLAT, issueType: Task }            # optional: offered in Slack (/deflect), filed there
  * ```
  *
  * Precedence: rules are evaluated top to bottom and the **first** matching rule wins; a rule with
@@ -74,6 +75,8 @@ const ruleSchema = z
     approval: approvalSchema.optional(),
     // (verified resolution) the resolving run's comment invites the reporter to answer /thanks or /reopen.
     feedback: z.boolean().default(false),
+    // (Slack, issue 15) where requests filed from Slack go: offered in the Slack front door only when set.
+    slack: z.object({ project: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,19}$/, 'must be a Jira project key such as PLAT'), issueType: z.string().trim().min(1).max(60) }).strict().optional(),
   })
   .strict();
 
@@ -147,6 +150,8 @@ export interface Rule {
   approval?: ApprovalSettings | null;
   /** (verified resolution) After a run resolves a ticket, invite the reporter to answer `/thanks` or `/reopen`; absent = false. */
   feedback?: boolean;
+  /** (Slack) Jira project key and issue type of requests filed from Slack; null = not offered in Slack. */
+  slack?: { project: string; issueType: string } | null;
 }
 
 /**
@@ -231,6 +236,9 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
     const before = problems.length;
     const parsedOptions = handlerOptions(raw.handler, raw.with, known.get(raw.handler), ['rules', i, 'with'], where, problems);
     const options = problems.length > before ? parsedOptions : loadHandlerOptions(loaders.get(raw.handler), parsedOptions, path, ['rules', i, 'with'], where, problems);
+    if (raw.slack && raw.trackers && !raw.trackers.includes('jira')) {
+      problems.push(`${where(['rules', i, 'slack'])}: rules.${i}.slack: Slack requests are filed in Jira, so trackers must include jira (or drop slack:)`);
+    }
     return {
       name: raw.name ?? raw.handler,
       index: i + 1,
@@ -249,6 +257,7 @@ export function parseRulesConfig(text: string, path: string, knownHandlers: read
       with: options,
       approval: raw.approval ? toApprovalSettings(raw.approval) : null,
       feedback: raw.feedback,
+      slack: raw.slack ?? null,
     };
   });
   if (problems.length > 0) throw new RulesFileError(problems.join('\n'));

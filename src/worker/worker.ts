@@ -91,6 +91,12 @@ export interface WorkerOptions {
    * routing re-evaluates demotion with. Absent: 14-day window, no demotion.
    */
   verify?: VerifySettings;
+  /**
+   * Called after each run attempt with the run id and the status it ended with (`succeeded`, `awaiting-approval`,
+   * `queued` for a retry, ...): outcome listeners such as the Slack notifier register here, so the worker knows nothing
+   * of them. A listener must not throw (one that does is logged).
+   */
+  runListeners?: ReadonlyArray<(runId: number, status: string) => void>;
 }
 
 /** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
@@ -237,7 +243,16 @@ export class Worker {
             jiraTimeoutMs: o.jiraTimeoutMs,
             verify: o.verify,
           })
-            .then((outcome) => recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000))
+            .then((outcome) => {
+              recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000);
+              for (const listener of o.runListeners ?? []) {
+                try {
+                  listener(run.id, outcome);
+                } catch (error) {
+                  o.logger.error({ err: error, runId: run.id }, 'run outcome listener failed');
+                }
+              }
+            })
             .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
             .finally(() => {
               this.inFlight.delete(run.id);

@@ -58,7 +58,7 @@ describe('deflect serve without webhook authentication', () => {
     expect(insecure.output.join('\n')).toMatch(/"level":40.*INSECURE: DEFLECT_INSECURE_NO_AUTH=true/);
     const ready = await (await fetch(`${insecure.url}/readyz`)).json();
     expect(ready.insecureNoAuth).toBe(true);
-    expect(ready.webhooks).toEqual({ jira: 'open', github: 'open', linear: 'open', trello: 'open' });
+    expect(ready.webhooks).toEqual({ jira: 'open', github: 'open', linear: 'open', trello: 'open', slack: 'refused' });
     // Webhooks are open (that is what the flag means); the API is not.
     const unsigned = await postWebhook(insecure.url, { timestamp: Date.now(), webhookEvent: 'jira:issue_created', issue: { id: '1', key: 'IN-1', fields: { summary: 'x', labels: [] } } }, { secret: null });
     expect(unsigned.status).toBe(200);
@@ -69,7 +69,7 @@ describe('deflect serve without webhook authentication', () => {
     const github = await spawnDeflect({ ...CREDENTIALS, DEFLECT_DB: join(freshDir(), 'github-only.db'), DEFLECT_RULES: EXAMPLE_RULES, DEFLECT_GITHUB_WEBHOOK_SECRET: 'gh-secret', DEFLECT_DRY_RUN: 'true' });
     try {
       const ready = await (await fetch(`${github.url}/readyz`)).json();
-      expect(ready.webhooks).toEqual({ jira: 'refused', github: 'verified', linear: 'refused', trello: 'refused' });
+      expect(ready.webhooks).toEqual({ jira: 'refused', github: 'verified', linear: 'refused', trello: 'refused', slack: 'refused' });
       expect(ready.insecureNoAuth).toBe(false);
       const unsigned = await postWebhook(github.url, { timestamp: Date.now(), webhookEvent: 'jira:issue_created', issue: { id: '1', key: 'IN-1', fields: { summary: 'x', labels: [] } } }, { secret: null });
       expect(unsigned.status).toBe(401);

@@ -4,6 +4,8 @@
  *
  * Mimicked (https://developer.atlassian.com/cloud/jira/platform/rest/v3/):
  * - `GET  /rest/api/3/myself`                          → 200 user (api-group-myself)
+ * - `POST /rest/api/3/issue`                           → 201 `{ id, key, self }`: a new issue `<project>-<n>` with the
+ *   given `fields` (project, issuetype, summary, description, labels), reporter = the service account, status "To Do"
  * - `GET  /rest/api/3/issue/{key}`                     → 200 `{ id, key, self, fields }` (api-group-issues)
  * - `PUT  /rest/api/3/issue/{key}`                     → 204; applies `update.labels` add/remove/set and `fields`
  * - `PUT  /rest/api/3/issue/{key}/assignee`            → 204 (`accountId: null` unassigns)
@@ -188,6 +190,17 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     return issue;
   }
 
+  function createIssue(body: Record<string, unknown>) {
+    const fields = (body.fields ?? {}) as Record<string, unknown>;
+    const project = (fields.project as { key?: unknown } | undefined)?.key;
+    if (typeof project !== 'string' || !/^[A-Z][A-Z0-9_]*$/i.test(project)) throw jiraError(400, [], { project: 'Specify a valid project ID or key' });
+    if (typeof fields.summary !== 'string' || fields.summary.trim() === '') throw jiraError(400, [], { summary: 'You must specify a summary of the issue.' });
+    if (!(fields.issuetype as { name?: unknown } | undefined)?.name) throw jiraError(400, [], { issuetype: 'Specify an issue type' });
+    const number = [...issues.values()].filter((i) => i.key.startsWith(`${project.toUpperCase()}-`)).length + 1;
+    const issue = seedIssue({ key: `${project.toUpperCase()}-${number}`, fields: { ...fields, project: { key: project.toUpperCase() }, reporter: author() } });
+    return { id: issue.id, key: issue.key, self: `${url}${api}/issue/${issue.id}` };
+  }
+
   function addComment(issue: FakeIssue, body: Record<string, unknown>, query: Record<string, string>) {
     const doc = body.body as unknown;
     const dcError = dc ? dcCommentBodyError(doc) : null;
@@ -288,6 +301,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (path === (dc ? `${api}/search` : `${api}/search/jql`) && (method === 'GET' || method === 'POST')) {
       return [200, search(method === 'GET' ? query : body)];
     }
+    if (method === 'POST' && path === `${api}/issue`) return [201, createIssue(body)];
     const match = (dc ? /^\/rest\/api\/2\/issue\/([^/]+)(?:\/(comment|transitions|assignee))?$/ : /^\/rest\/api\/3\/issue\/([^/]+)(?:\/(comment|transitions|assignee))?$/).exec(path);
     if (match) {
       const issue = findIssue(decodeURIComponent(match[1]));
