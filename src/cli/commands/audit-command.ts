@@ -3,7 +3,7 @@ import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { RUN_STATUSES, type RunStatus } from '../../db/runs.js';
 import { listAudit } from '../../reports/audit.js';
-import { parseSince } from '../../reports/report-window.js';
+import { durationOption, sinceStart } from '../../duration.js';
 import { parseFormat, renderCsv, renderTable } from '../output.js';
 import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
@@ -12,14 +12,14 @@ export function registerAuditCommand(program: Command): void {
   const command = program
     .command('audit')
     .description('automated runs, newest first, with every action they took')
-    .option('--since <window>', 'window: 30d, 12h, 2w or all', 'all')
+    .addOption(durationOption('--since <window>', 'window', { allowAll: true }, 'all'))
     .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
     .option('--handler <name>', 'only this handler')
     .option('--ticket <key>', 'only this ticket (display key: PLAT-12, acme/api#12, ENG-12)')
     .option('--limit <n>', 'at most this many runs', '50')
     .option('--format <format>', 'table, json or csv', 'table');
   addTrackerOption(command, 'runs on tickets')
-    .action((options: { since: string; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
+    .action((options: { since: number | 'all'; status?: string; handler?: string; ticket?: string; tracker?: string[]; limit: string; format: string }) => {
       const format = parseFormat(options.format);
       const trackers = parseTrackerOption(options.tracker);
       if (options.status && !RUN_STATUSES.includes(options.status as RunStatus)) {
@@ -28,7 +28,7 @@ export function registerAuditCommand(program: Command): void {
       const config = loadProcessConfig();
       const db = openDatabase(config.dbPath);
       const audit = listAudit(db, {
-        since: parseSince(options.since).from ?? undefined,
+        since: sinceStart(options.since) ?? undefined,
         status: options.status as RunStatus | undefined,
         handler: options.handler,
         ticketKey: options.ticket,

@@ -3,7 +3,7 @@ import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
-import { parseDuration } from './duration-option.js';
+import { durationOption } from '../../duration.js';
 
 /**
  * `deflect prune [--older-than 30d] [--dry-run]`: empty the bodies and headers of deliveries older than the retention
@@ -15,11 +15,11 @@ export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
     .description('prune delivery bodies older than DEFLECT_DELIVERY_RETENTION (rows, runs and actions are kept)')
-    .option('--older-than <window>', 'prune deliveries received before this long ago: 30m, 12h, 30d, 2w (default: DEFLECT_DELIVERY_RETENTION)')
+    .addOption(durationOption('--older-than <window>', 'prune deliveries received before this long ago (default: DEFLECT_DELIVERY_RETENTION)'))
     .option('--dry-run', 'count what would be pruned; change nothing')
-    .action(async (options: { olderThan?: string; dryRun?: boolean }) => {
+    .action(async (options: { olderThan?: number; dryRun?: boolean }) => {
       const config = loadProcessConfig();
-      const retentionMs = options.olderThan !== undefined ? parseDuration(options.olderThan, '--older-than') : config.deliveryRetentionMs;
+      const retentionMs = options.olderThan ?? config.deliveryRetentionMs;
       if (retentionMs === null) {
         console.log('Retention is off (DEFLECT_DELIVERY_RETENTION=off): nothing pruned. Use --older-than to prune anyway.');
         return;

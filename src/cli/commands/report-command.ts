@@ -3,6 +3,7 @@ import { loadProcessConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
+import { durationOption } from '../../duration.js';
 import { resolveWindow } from '../../reports/report-window.js';
 import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
@@ -91,14 +92,14 @@ export function registerReportCommand(program: Command): void {
   const command = program
     .command('report')
     .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
-    .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
+    .addOption(durationOption('--since <window>', 'window', { allowAll: true }, '30d'))
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of rows (request types or labels)', '10')
     .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
     .option('--format <format>', FORMATS.join(', '), 'table');
   addTrackerOption(command, 'tickets')
-    .action((options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string }) => {
+    .action((options: { since: number | 'all'; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string }) => {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);

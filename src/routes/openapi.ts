@@ -1,0 +1,65 @@
+/**
+ * The OpenAPI document and its browser (issue 13): `GET /docs/json` (OpenAPI 3.1, built by @fastify/swagger from
+ * every route's zod schema through fastify-type-provider-zod's `jsonSchemaTransform`), `GET /docs/yaml` (the same as
+ * YAML) and `GET /docs` (Swagger UI, served from @fastify/swagger-ui's own files: no CDN).
+ *
+ * Access: public (route-access.ts). The document describes routes, parameters and answer shapes, all of which are in
+ * this repository anyway; it holds no data, no configuration and no secret. Every operation is still protected as
+ * its ROUTE_ACCESS row says; "Try it out" sends the token entered under "Authorize" (the `bearerAuth` scheme).
+ *
+ * Content-Security-Policy: Swagger UI's page loads only its own script and style files (no inline script), so the
+ * strict policy every page gets from src/auth/auth-plugin.ts (`default-src 'self'`) is kept as it is: the plugin's
+ * `staticCSP` is left off (it would replace the policy with a looser one allowing `https:` styles); the validator
+ * badge (a request to validator.swagger.io) is off. test/routes/openapi-page.test.ts opens the page in Chromium.
+ *
+ * Must be registered before the routes it documents (@fastify/swagger collects them with an `onRoute` hook).
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+
+/** Where the UI and the document are served. */
+export const DOCS_PREFIX = '/docs';
+
+/** Tags grouping the operations in the UI, in display order. */
+const TAGS = [
+  { name: 'webhooks', description: 'Deliveries from Jira, GitHub and Linear, authenticated by their signature or token.' },
+  { name: 'reports', description: 'The top-tickets report and the audit trail (auditor).' },
+  { name: 'handlers', description: 'Handler health, pausing and the kill switch (auditor reads, operator changes).' },
+  { name: 'runs', description: 'Re-running runs and replaying deliveries (operator).' },
+  { name: 'tokens', description: 'API tokens (admin).' },
+  { name: 'sign-in', description: 'Sessions for the pages.' },
+  { name: 'pages', description: 'HTML pages for browsers.' },
+  { name: 'operations', description: 'Probes and Prometheus metrics.' },
+];
+
+/** Registers @fastify/swagger and @fastify/swagger-ui on `app` (the root instance), before any route. */
+export async function registerOpenApi(app: FastifyInstance, options: { version: string }): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'deflect',
+        version: options.version,
+        description:
+          'Self-hosted ticket automation: webhook receivers, the top-tickets report, the audit trail and operating the ' +
+          'handlers. Protected operations take `Authorization: Bearer <token>` (`deflect tokens create --role auditor`); ' +
+          'errors are JSON `{ statusCode, error, message }`.',
+      },
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token: `deflect tokens create <name> --role <auditor|operator|admin>`.' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: false },
+    validatorUrl: null,
+    staticCSP: false,
+  });
+}
