@@ -39,7 +39,7 @@ export interface DurationOptions {
   allowOff?: boolean;
   /** Accept a zero span (`0m`: e.g. `reconcile --settle 0m`, no settling time); refused by default. */
   allowZero?: boolean;
-  /** How the value is named in the error message: `--since`, `DEFLECT_MAX_EVENT_AGE`, `since`. Default `duration`. */
+  /** How the value is named in the error message: `--since`, `DEFLECT_MAX_EVENT_AGE` (a query field is named by its path instead). */
   name?: string;
 }
 
@@ -63,7 +63,8 @@ export function durationGrammar(options: DurationOptions = {}): string {
 /**
  * Parses `text` by the grammar above.
  * @returns ms (an integer ≥ 1000), or `'all'` / `'off'` when allowed.
- * @throws DurationError `invalid <name> "<text>": use <grammar>` (the text is quoted, at most 40 characters).
+ * @throws DurationError `invalid <name> "<text>": use <grammar>` (without a name: `"<text>" is not a duration: use
+ *   <grammar>`; the text is quoted, at most 40 characters).
  */
 export function parseDuration<O extends DurationOptions>(text: string, options: O = {} as O): Duration<O> {
   const value = String(text).trim();
@@ -74,7 +75,8 @@ export function parseDuration<O extends DurationOptions>(text: string, options: 
   const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2].toLowerCase() as keyof typeof DURATION_UNIT_MS] : NaN;
   if (!((ms > 0 || (options.allowZero && ms === 0)) && ms <= MAX_DURATION_MS)) {
     const why = ms > MAX_DURATION_MS ? ' at most 100 years,' : '';
-    throw new DurationError(`invalid ${options.name ?? 'duration'} "${String(text).slice(0, 40)}":${why} use ${durationGrammar(options)}`);
+    const quoted = `"${String(text).slice(0, 40)}"`;
+    throw new DurationError(`${options.name ? `invalid ${options.name} ${quoted}` : `${quoted} is not a duration`}:${why} use ${durationGrammar(options)}`);
   }
   return ms as Duration<O>;
 }

@@ -51,6 +51,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token: `deflect tokens create <name> --role <auditor|operator|admin>`.' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'deflect_session', description: 'A sign-in session (POST /signin), as the pages use.' },
         },
       },
     },
@@ -59,7 +60,6 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: false },
-    validatorUrl: null,
     staticCSP: false,
   });
 }

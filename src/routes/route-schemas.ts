@@ -9,7 +9,7 @@
  *    `.describe()`), and `response` per status code — JSON answers as zod objects, errors from {@link errorResponses}.
  *    The handler's return value is then type-checked against the 200 schema, and serialised through it: a field the
  *    schema does not list is dropped from the answer (nothing leaks by accident).
- * 3. Routes that need auth get `security: BEARER` (see {@link BEARER}); HTML pages and static files use
+ * 3. Routes that need a role get `security: AUTHENTICATED` (see {@link AUTHENTICATED}); HTML pages and static files use
  *    {@link htmlResponse} / `hide: true`. test/routes/openapi.test.ts then checks the route is in `/docs/json` and
  *    validates a real answer against its schema: add a request for it there.
  * Request validation failures answer 400 `{ statusCode, error, message }` with the message built by
@@ -37,6 +37,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   410: 'Gone: the stored data was pruned by retention.',
   413: 'Body too large (DEFLECT_BODY_LIMIT).',
   415: 'Unsupported content type: send application/json.',
+  500: 'A failure of ours (details in the log); a webhook delivery answered so was not stored and is retried by its sender.',
   422: 'The body is JSON but not a valid event: the message names the field.',
   429: 'Too many failed authentications from this address: retry after `Retry-After` seconds.',
   503: 'Busy or unavailable: retry later.',
@@ -50,12 +51,20 @@ export function errorResponses<const C extends number>(...codes: C[]): Record<C,
 /** The error answers of a route protected by a role (401 without a credential, 403 below the role, 429 when limited). */
 export const AUTH_ERRORS = [401, 403, 429] as const;
 
-/** The security requirement of a route that needs a token of some role (the scheme is declared in openapi.ts). */
-export const BEARER = [{ bearerAuth: [] }];
+/**
+ * The security requirement of a route that needs some role: an API token (`bearerAuth`) or a sign-in session
+ * (`sessionCookie`); both schemes are declared in openapi.ts. The role each route needs is in its description.
+ */
+export const AUTHENTICATED: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
 /** A `response` entry for an HTML page (served as `text/html`; the body is not JSON, so it is not serialised). */
 export function htmlResponse(description: string) {
   return { description, content: { 'text/html': { schema: z.string().describe('An HTML page.') } } };
+}
+
+/** A `response` entry for a redirect (`303` with a `Location` header and no body). */
+export function redirectResponse(description: string) {
+  return z.null().describe(`${description} (the \`Location\` header; no body)`);
 }
 
 /** How fastify names the part of the request that failed validation. */
@@ -68,6 +77,8 @@ type ValidationContext = 'body' | 'params' | 'querystring' | 'headers' | string;
 export function validationMessage(errors: FastifySchemaValidationError[], context: ValidationContext): string {
   const issues = errors.map((e) => {
     const field = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    // A POST without a body reaches the schema as null.
+    if (context === 'body' && !field && /received (null|undefined)/.test(e.message ?? '')) return 'body: send a JSON object (Content-Type: application/json)';
     return context === 'params' ? (e.message ?? 'invalid') : `${field || (context === 'body' ? 'body' : context)}: ${e.message ?? 'invalid'}`;
   });
   if (context === 'params') return issues.join('; ');
