@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { AuthError, installAuth } from './auth/auth-plugin.js';
@@ -42,6 +42,8 @@ export interface BuildAppOptions {
   routing?: RoutingOptions;
   /** Rules, estimates and Jira URL the report uses (default: no rules, default estimates, no links). */
   report?: ReportContext;
+  /** Sees every route as it is registered, HEAD routes included (tools and tests list the routes with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -98,6 +100,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
   );
 
+  const observe = options.onRoute;
+  if (observe) app.addHook('onRoute', (route) => observe(route));
   // Before any route: the onRoute hook gives every route its auth decision (and refuses routes without one).
   await installAuth(app, { db: options.db, auth });
   // Before any route too: @fastify/swagger collects the routes it documents as they are registered.

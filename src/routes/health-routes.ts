@@ -64,7 +64,7 @@ export async function healthRoutes(instance: FastifyInstance, options: HealthRou
   const app = instance.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/healthz',
-    { schema: { ...probe, summary: 'Liveness', description: 'The process is alive; does not touch the database (public).', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { schema: { ...probe, summary: 'Liveness', description: 'The process is alive; does not touch the database (public).', response: { 200: z.object({ status: z.literal('ok') }).describe('Alive.') } } },
     async () => ({ status: 'ok' as const }),
   );
 

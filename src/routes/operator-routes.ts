@@ -43,13 +43,13 @@ const pauseBody = z
   .nullish();
 const handlerParams = z.object({ name: z.string().max(200).describe('The handler name (handlers/index.ts), e.g. `grant-repo-access`.') });
 const handlerState = z.enum(['active', 'paused']);
-const handlerChange = z.object({ handler: z.string(), state: handlerState, changed: z.boolean().describe('False when it was already in that state.') });
+const handlerChange = z.object({ handler: z.string(), state: handlerState, changed: z.boolean().describe('False when it was already in that state.') }).describe('Its state now.');
 const killSwitchResult = (state: 'active' | 'paused') =>
   z.object({
     state: z.literal(state),
     changed: z.array(z.string()).describe('Handlers this call changed, registry order.'),
     unchanged: z.array(z.string()).describe('Handlers that already were in that state.'),
-  });
+  }).describe(`Every handler ${state}.`);
 const handlers = z.object({
   handlers: z.array(
     z.object({
@@ -60,13 +60,13 @@ const handlers = z.object({
       pausedReason: z.string().nullable(),
     }),
   ),
-});
+}).describe('Every installed handler, registry order.');
 const killSwitch = z.object({
   state: z.enum(['active', 'paused', 'partial']),
   paused: z.array(z.string()),
   total: z.number().int().min(0),
   canOperate: z.boolean().describe("Whether the caller's role may press the switch (operator)."),
-});
+}).describe('The switch.');
 const operate = { security: AUTHENTICATED } as const;
 
 /** @throws 404 naming the installed handlers when `name` is not one of them. */
@@ -163,7 +163,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
         description: 'The run keeps its idempotency key, so actions it already applied are not repeated (operator).',
         params: z.object({ id: idParam('run') }),
         response: {
-          200: z.object({ run: z.number().int(), status: z.literal('queued'), was: z.string().describe(`Its status before: ${RUN_STATUSES.join(', ')}.`), handlerPaused: z.boolean().describe('True when its handler is paused: it waits until resumed.') }),
+          200: z.object({ run: z.number().int(), status: z.literal('queued'), was: z.string().describe(`Its status before: ${RUN_STATUSES.join(', ')}.`), handlerPaused: z.boolean().describe('True when its handler is paused: it waits until resumed.') }).describe('Re-queued.'),
           ...errorResponses(400, 404, 409, ...AUTH_ERRORS),
         },
       },
@@ -191,7 +191,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
         description: 'Stores a copy of the delivery as a new pending delivery marked as its replay; the worker routes it (operator).',
         params: z.object({ id: idParam('delivery') }),
         response: {
-          202: z.object({ delivery: z.number().int().describe('The new delivery.'), replayOf: z.number().int().describe('The delivery it replays.') }),
+          202: z.object({ delivery: z.number().int().describe('The new delivery.'), replayOf: z.number().int().describe('The delivery it replays.') }).describe('Stored as a new pending delivery.'),
           ...errorResponses(400, 404, 410, ...AUTH_ERRORS),
         },
       },

@@ -32,7 +32,7 @@ export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }
   const app = instance.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/api/tokens',
-    { schema: { ...admin, summary: 'List API tokens', description: 'Every token, oldest first, revoked ones included; never the token or its hash (admin).', response: { 200: z.object({ tokens: z.array(tokenListing) }), ...errorResponses(...AUTH_ERRORS) } } },
+    { schema: { ...admin, summary: 'List API tokens', description: 'Every token, oldest first, revoked ones included; never the token or its hash (admin).', response: { 200: z.object({ tokens: z.array(tokenListing) }).describe('Every token.'), ...errorResponses(...AUTH_ERRORS) } } },
     async () => ({ tokens: listTokens(options.db) }),
   );
 
@@ -46,7 +46,7 @@ export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }
         description: 'Answers the token once: only its SHA-256 is stored (admin).',
         body: createBody,
         response: {
-          201: z.object({ name: z.string(), role: roleSchema, token: z.string().describe('The token: shown this once, store it now.') }),
+          201: z.object({ name: z.string(), role: roleSchema, token: z.string().describe('The token: shown this once, store it now.') }).describe('Created.'),
           ...errorResponses(400, 409, ...AUTH_ERRORS),
         },
       },
@@ -71,7 +71,7 @@ export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }
         summary: 'Revoke an API token',
         description: 'Its sessions end with it (admin).',
         params: z.object({ name: z.string().max(200).describe('The token name.') }),
-        response: { 200: z.object({ revoked: z.string().describe('The revoked token name.') }), ...errorResponses(404, ...AUTH_ERRORS) },
+        response: { 200: z.object({ revoked: z.string().describe('The revoked token name.') }).describe('Revoked.'), ...errorResponses(404, ...AUTH_ERRORS) },
       },
     },
     async (request) => {
