@@ -8,9 +8,12 @@
  * its ROUTE_ACCESS row says; "Try it out" sends the token entered under "Authorize" (the `bearerAuth` scheme).
  *
  * Content-Security-Policy: Swagger UI's page loads only its own script and style files (no inline script), so the
- * strict policy every page gets from src/auth/auth-plugin.ts (`default-src 'self'`) is kept as it is: the plugin's
- * `staticCSP` is left off (it would replace the policy with a looser one allowing `https:` styles); the validator
- * badge (a request to validator.swagger.io) is off. test/routes/openapi-page.test.ts opens the page in Chromium.
+ * strict policy every page gets from src/auth/auth-plugin.ts (`default-src 'self'`) is kept: the plugin's
+ * `staticCSP` is left off (it would replace the policy with a looser one allowing `https:` styles). One exception,
+ * on the /docs routes only: the bundle inserts one fixed `<style>` element, allowed by its hash
+ * ({@link SWAGGER_UI_STYLE_HASH}; `'unsafe-inline'` is never added). The validator badge (a request to
+ * validator.swagger.io) is off (the default). test/routes/openapi-page.test.ts opens the page in Chromium and fails
+ * on any CSP violation, so a Swagger UI upgrade that changes that style shows up there.
  *
  * Must be registered before the routes it documents (@fastify/swagger collects them with an `onRoute` hook).
  */
@@ -18,6 +21,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+
+/**
+ * The SHA-256 of the one `<style>` element swagger-ui-bundle.js (@fastify/swagger-ui 6.1.3) inserts, as Chromium
+ * reports it in the CSP violation (https://www.w3.org/TR/CSP3/#grammardef-hash-source).
+ */
+export const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
 
 /** Where the UI and the document are served. */
 export const DOCS_PREFIX = '/docs';
@@ -61,5 +70,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: false },
     staticCSP: false,
+    // Runs in the plugin's own scope: only the /docs answers get the hash.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`),
   });
 }
