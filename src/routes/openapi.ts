@@ -53,13 +53,13 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         version: options.version,
         description:
           'Self-hosted ticket automation: webhook receivers, the top-tickets report, the audit trail and operating the ' +
-          'handlers. Protected operations take `Authorization: Bearer <token>` (`deflect tokens create --role auditor`); ' +
+          'handlers. Protected operations take `Authorization: Bearer <token>` (`deflect tokens create --name NAME --role auditor`); ' +
           'errors are JSON `{ statusCode, error, message }`.',
       },
       tags: TAGS,
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token: `deflect tokens create <name> --role <auditor|operator|admin>`.' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token: `deflect tokens create --name NAME --role auditor|operator|admin`.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'deflect_session', description: 'A sign-in session (POST /signin), as the pages use.' },
         },
       },
