@@ -21,7 +21,7 @@ export const DEFAULT_APPROVAL_EXPIRY_MS = 7 * 86_400_000;
 /** Longest allowed wait, ms (90 days). */
 const MAX_APPROVAL_EXPIRY_MS = 90 * 86_400_000;
 
-const durationMs = durationSchema({ name: 'expiresAfter' }).refine((ms) => ms <= MAX_APPROVAL_EXPIRY_MS, 'must be at most 90d');
+const durationMs = durationSchema().refine((ms) => ms <= MAX_APPROVAL_EXPIRY_MS, 'must be at most 90d');
 
 const scalar = z.union([z.string().max(200), z.number(), z.boolean()]);
 const fieldName = z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be an input field name such as `permission`');
