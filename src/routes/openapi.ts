@@ -21,6 +21,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import type { OpenAPIV3_1 } from 'openapi-types';
 
 /**
  * The SHA-256 of the one `<style>` element swagger-ui-bundle.js (@fastify/swagger-ui 6.1.3) inserts, as Chromium
@@ -70,7 +71,29 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: false },
     staticCSP: false,
+    transformSpecification: (spec) => markOptionalBodies(spec as OpenAPIV3_1.Document),
     // Runs in the plugin's own scope: only the /docs answers get the hash.
     transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`),
   });
+}
+
+/**
+ * @fastify/swagger marks every declared body `required: true`; a body schema that also accepts null (`.nullish()`:
+ * "no body is fine", the pause routes' optional `{ reason }`) is turned into an optional body of the object schema.
+ * Mutates and returns `spec` (swagger-ui hands over a copy).
+ */
+export function markOptionalBodies(spec: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  for (const item of Object.values(spec.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as OpenAPIV3_1.OperationObject[]) {
+      const body = operation?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+      for (const media of Object.values(body?.content ?? {})) {
+        const variants = (media.schema as OpenAPIV3_1.SchemaObject | undefined)?.anyOf as OpenAPIV3_1.SchemaObject[] | undefined;
+        if (!body || !variants?.some((v) => v.type === 'null')) continue;
+        body.required = false;
+        const rest = variants.filter((v) => v.type !== 'null');
+        if (rest.length === 1) media.schema = rest[0];
+      }
+    }
+  }
+  return spec;
 }

@@ -147,6 +147,13 @@ describe('/docs/json', () => {
     }
   });
 
+  it('marks the optional bodies optional and the others required', () => {
+    const body = (path: string) => (doc.paths?.[path]?.post?.requestBody as OpenAPIV3_1.RequestBodyObject).required;
+    expect(body('/api/handlers/pause-all')).toBe(false);
+    expect(body('/api/handlers/{name}/pause')).toBe(false);
+    expect(body('/api/tokens')).toBe(true);
+  });
+
   it('never declares a token hash in any answer', () => {
     expect(JSON.stringify(doc)).not.toMatch(/tokenHash|token_hash|idHash/);
   });
