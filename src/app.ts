@@ -2,13 +2,16 @@
  * The app factory: `buildApp({ config, db, logger })` returns a Fastify instance with every route registered,
  * not listening. `server.ts` listens; tests call `buildApp` and `app.inject` or `listen` on a loopback port.
  */
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { AuthError, installAuth } from './auth/auth-plugin.js';
 import { signInRoutes } from './auth/signin-routes.js';
 import { loadConfig, RECEIVER_LIMITS, type Config } from './config.js';
-import type { Db } from './db/client.js';
+import { PACKAGE_ROOT, type Db } from './db/client.js';
 import { RecordAndRoute } from './pipeline/record-and-route.js';
 import type { RoutingOptions } from './pipeline/route-event.js';
 import type { ReportContext } from './reports/top-tickets-report.js';
@@ -17,7 +20,9 @@ import { DEFAULT_ESTIMATES } from './rules/rules-file.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { auditChainRoutes } from './routes/audit-chain-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { registerOpenApi } from './routes/openapi.js';
 import { operatorRoutes } from './routes/operator-routes.js';
+import { validationMessage } from './routes/route-schemas.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { reportPageRoutes } from './routes/report-page-routes.js';
 import { auditPageRoutes } from './routes/audit-page-routes.js';
@@ -46,6 +51,8 @@ export interface BuildAppOptions {
    * every request unless `config.slack.signingSecret` is set, and then only verifies and acknowledges.
    */
   slack?: Omit<FrontDoorOptions, 'db' | 'logger' | 'intake'>;
+  /** Sees every route as it is registered, HEAD routes included (tools and tests list the routes with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -71,7 +78,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // The receiver logs one line per delivery itself; fastify's two per-request lines would double the log volume.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A request that fails its zod schema: 400 with the field and the problem (src/routes/route-schemas.ts).
+    schemaErrorFormatter: (errors, context) => new Error(validationMessage(errors, context)),
   });
+  // Every route's schema is zod (fastify-type-provider-zod): requests are parsed by it, answers serialised through
+  // it (fields a response schema does not list are dropped), and @fastify/swagger turns it into /docs/json.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   // Beyond this many open sockets the server closes new connections at once (Node `server.maxConnections`).
   app.server.maxConnections = limits.maxConnections;
 
@@ -96,8 +109,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
   );
 
+  const observe = options.onRoute;
+  if (observe) app.addHook('onRoute', (route) => observe(route));
   // Before any route: the onRoute hook gives every route its auth decision (and refuses routes without one).
   await installAuth(app, { db: options.db, auth });
+  // Before any route too: @fastify/swagger collects the routes it documents as they are registered.
+  await registerOpenApi(app, { version: PACKAGE_VERSION });
 
   // One receiver per tracker, sharing one record-and-route step (one group commit for all of them).
   const intake = new RecordAndRoute(options.db, { routing: options.routing, onCommitted: options.onDeliveryStored });
@@ -177,3 +194,6 @@ export function webhookAuthByTracker(
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** The package version (package.json), shown in the OpenAPI document. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

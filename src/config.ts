@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
-import { parseDuration } from './cli/commands/duration-option.js';
+import { durationSchema } from './duration.js';
 import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
 import { trelloConfigOf, trelloListsSetting, type TrelloConfig } from './trackers/trello/trello-config.js';
 
@@ -32,36 +32,16 @@ export const DEFAULT_GITHUB_ORG = 'acme';
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
-/** A duration variable (`30m`, `12h`, `30d`, `2w`: the grammar of {@link parseDuration}) → ms. */
-const duration = (name: string, fallback: string) =>
-  z
-    .string()
-    .trim()
-    .default(fallback)
-    .transform((v, ctx) => {
-      try {
-        return parseDuration(v, name);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    });
+/** A duration variable (`30m`, `12h`, `30d`, `2w`: the one grammar, src/duration.ts) → ms. */
+const duration = (name: string, fallback: string) => z.string().default(fallback).pipe(durationSchema({ name }));
 
 /** {@link duration}, or the word `off` → null (e.g. keep forever). */
 const durationOrOff = (name: string, fallback: string) =>
   z
     .string()
-    .trim()
     .default(fallback)
-    .transform((v, ctx) => {
-      if (v.toLowerCase() === 'off') return null;
-      try {
-        return parseDuration(v, name);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `${(error as Error).message}, or off` });
-        return z.NEVER;
-      }
-    });
+    .pipe(durationSchema({ name, allowOff: true }))
+    .transform((v) => (v === 'off' ? null : v));
 
 /**
  * Defaults of the receiver's limits (also used by `buildApp` when a test passes a partial config).

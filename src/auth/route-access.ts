@@ -50,6 +50,15 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /assets/audit-page.js': 'public',
   'GET /assets/audit-trace.js': 'public',
   'GET /assets/audit-page.css': 'public',
+  // The OpenAPI document and Swagger UI (src/routes/openapi.ts): they describe the routes, which are in the
+  // repository anyway; no data, configuration or secret. Each operation keeps its own row below.
+  'GET /docs': 'public',
+  'GET /docs/': 'public',
+  'GET /docs/json': 'public',
+  'GET /docs/yaml': 'public',
+  'GET /docs/static/index.html': 'public',
+  'GET /docs/static/swagger-initializer.js': 'public',
+  'GET /docs/static/*': 'public',
   // Reading: reports, audit trail, handler health.
   'GET /reports/top-tickets': 'page:auditor',
   'GET /api/reports/top-tickets': 'auditor',

@@ -13,10 +13,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findActiveApiToken } from '../db/api-tokens.js';
 import { createAuthSession, deleteAuthSession } from '../db/auth-sessions.js';
 import { PACKAGE_ROOT, type Db } from '../db/client.js';
+import { errorResponses, errorSchema, htmlResponse, redirectResponse } from '../routes/route-schemas.js';
 import { safeNextPath, SESSION_COOKIE } from './auth-plugin.js';
 import { generateSessionId, hashSecret } from './secrets.js';
 
@@ -29,7 +31,26 @@ export interface SignInRoutesOptions {
   sessionTtlMs: number;
 }
 
-export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOptions): Promise<void> {
+/** The sign-in answers: JSON for a JSON body, the form again (HTML) for a form post. */
+const signInFailure = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema }, 'text/html': { schema: z.string().describe('The form again, with the message.') } } });
+const signInSchema = {
+  tags: ['sign-in'],
+  summary: 'Sign in with an API token',
+  description:
+    'Body: a form (`application/x-www-form-urlencoded`, from the page) or JSON `{ "token", "next" }`. A form post is redirected (303) to `next` ' +
+    'with the `deflect_session` cookie set; a JSON post gets the session as JSON. Failures count toward DEFLECT_AUTH_FAILURE_LIMIT.',
+  consumes: ['application/json', 'application/x-www-form-urlencoded'],
+  response: {
+    200: z.object({ name: z.string().describe('The token name.'), role: z.string(), expiresAt: z.string().describe('ISO 8601 time the session ends.') }).describe('Signed in (JSON body): the session cookie is set.'),
+    303: redirectResponse('Signed in (form): to `next`, with the session cookie set.'),
+    400: signInFailure('No token given.'),
+    401: signInFailure('The token is not valid, or it was revoked.'),
+    ...errorResponses(413, 415, 429),
+  },
+};
+
+export async function signInRoutes(instance: FastifyInstance, options: SignInRoutesOptions): Promise<void> {
+  const app = instance.withTypeProvider<ZodTypeProvider>();
   // Scoped to this plugin: form bodies are accepted here only (the webhook receiver still answers 415 to them).
   await app.register(fastifyFormbody, { bodyLimit: 4096 });
   const template = readFileSync(join(PAGE_DIR, 'signin.html'), 'utf8');
@@ -40,11 +61,16 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
     reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
   const wantsJson = (request: FastifyRequest) => String(request.headers['content-type'] ?? '').startsWith('application/json');
 
-  app.get('/assets/signin.css', async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(style));
+  app.get('/assets/signin.css', { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(style));
 
-  app.get('/signin', async (request, reply) => html(reply, 200, page(safeNextPath((request.query as { next?: unknown }).next), '')));
+  const next = z.union([z.string(), z.array(z.string())]).optional().describe('Where to go after signing in: a local path (anything else → the report page).');
+  app.get(
+    '/signin',
+    { schema: { tags: ['sign-in'], summary: 'The sign-in form', querystring: z.object({ next }), response: { 200: htmlResponse('The form.') } } },
+    async (request, reply) => html(reply, 200, page(safeNextPath(request.query.next), '')),
+  );
 
-  app.post('/signin', { bodyLimit: 4096 }, async (request, reply) => {
+  app.post('/signin', { bodyLimit: 4096, schema: signInSchema }, async (request, reply) => {
     const parsed = signInBody.safeParse(request.body ?? {});
     const next = safeNextPath(parsed.success ? parsed.data.next : undefined);
     const token = parsed.success ? findActiveApiToken(options.db, hashSecret(parsed.data.token)) : undefined;
@@ -68,7 +94,7 @@ export async function signInRoutes(app: FastifyInstance, options: SignInRoutesOp
     return reply.redirect(next, 303);
   });
 
-  app.post('/signout', async (request, reply) => {
+  app.post('/signout', { schema: { tags: ['sign-in'], summary: 'Sign out', description: 'Ends the session the cookie names and clears the cookie.', response: { 303: redirectResponse('To /signin.'), ...errorResponses(429) } } }, async (request, reply) => {
     const id = request.cookies[SESSION_COOKIE];
     if (id && id.length <= 100) deleteAuthSession(options.db, hashSecret(id));
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });

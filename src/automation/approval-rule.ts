@@ -14,20 +14,14 @@
  * `maxRoleWithoutApproval` option).
  */
 import { z } from 'zod';
-
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+import { durationSchema } from '../duration.js';
 
 /** The default wait for a decision, ms (7 days). */
 export const DEFAULT_APPROVAL_EXPIRY_MS = 7 * 86_400_000;
 /** Longest allowed wait, ms (90 days). */
 const MAX_APPROVAL_EXPIRY_MS = 90 * 86_400_000;
 
-const durationMs = z
-  .string()
-  .trim()
-  .regex(/^\d{1,7}\s*[smhdw]$/i, 'must be a duration like 30m, 12h, 7d or 2w')
-  .transform((value) => Number(value.match(/^\d+/)![0]) * UNIT_MS[value.slice(-1).toLowerCase() as keyof typeof UNIT_MS])
-  .refine((ms) => ms > 0 && ms <= MAX_APPROVAL_EXPIRY_MS, 'must be more than 0 and at most 90d');
+const durationMs = durationSchema().refine((ms) => ms <= MAX_APPROVAL_EXPIRY_MS, 'must be at most 90d');
 
 const scalar = z.union([z.string().max(200), z.number(), z.boolean()]);
 const fieldName = z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be an input field name such as `permission`');

@@ -15,12 +15,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
+import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { countCheckpoints, findChainHead } from '../db/audit-chain.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { countRuns } from '../db/runs.js';
 import { listDemotedHandlers } from '../automation/demotion.js';
+import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from '../routes/route-schemas.js';
 import { metricsRegistry } from './metrics.js';
 
 export interface MetricsRouteOptions {
@@ -62,7 +64,17 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
     },
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const schema = {
+    tags: ['operations'],
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format 0.0.4: `deflect_*` instruments plus process metrics. Any role, or public with DEFLECT_METRICS_PUBLIC=true.',
+    security: AUTHENTICATED,
+    response: {
+      200: { description: 'The metrics.', content: { 'text/plain': { schema: z.string().describe('Prometheus text format (`text/plain; version=0.0.4`).') } } },
+      ...errorResponses(...AUTH_ERRORS),
+    },
+  };
+  app.get('/metrics', { schema }, async (_request, reply) => {
     const text = (await metricsRegistry.metrics()) + (await databaseRegistry.metrics());
     return reply.type(metricsRegistry.contentType).send(text);
   });

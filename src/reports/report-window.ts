@@ -1,6 +1,7 @@
 /**
  * Report windows and the small statistics the report needs (median, percentiles, ISO weeks, months).
  */
+import { parseDuration, sinceStart } from '../duration.js';
 
 export interface ReportWindow {
   /** Window start, epoch ms (inclusive); null = open (all time). */
@@ -13,12 +14,13 @@ const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 
 /**
- * Builds a window from `--since` (`30d`, `12h`, `2w`, `all`) or `--from/--to` (`YYYY-MM-DD` or ISO 8601; `--to`
- * is exclusive and defaults to now). `from`/`to` win over `since`.
+ * Builds a window from `--since` (a duration of src/duration.ts — `30d`, `12h`, `2w` — or `all`; given as text, or
+ * already parsed to ms / `'all'`) or `--from/--to` (`YYYY-MM-DD` or ISO 8601; `--to` is exclusive and defaults to
+ * now). `from`/`to` win over `since`.
  * @throws Error naming the flag: `invalid --since "x": use …`, `invalid --from "x": use a date like 2026-01-31`,
  *   `--from must be before --to`.
  */
-export function resolveWindow(options: { since?: string; from?: string; to?: string }, now = Date.now()): ReportWindow {
+export function resolveWindow(options: { since?: string | number | 'all'; from?: string; to?: string }, now = Date.now()): ReportWindow {
   if (options.from || options.to) {
     const to = options.to ? parseDate(options.to, '--to') : now;
     const from = options.from ? parseDate(options.from, '--from') : null;
@@ -28,13 +30,10 @@ export function resolveWindow(options: { since?: string; from?: string; to?: str
   return parseSince(options.since ?? '30d', now);
 }
 
-/** Parses `--since`: `30d`, `12h`, `2w`, or `all`. @throws Error with the accepted forms. */
-export function parseSince(since: string, now = Date.now()): ReportWindow {
-  if (since === 'all') return { from: null, to: now };
-  const match = /^(\d+)\s*([hdw])$/i.exec(since.trim());
-  if (!match) throw new Error(`invalid --since "${since}": use a number of days/hours/weeks like 30d, 12h, 2w, or all`);
-  const unitMs = { h: 3_600_000, d: DAY_MS, w: WEEK_MS }[match[2].toLowerCase() as 'h' | 'd' | 'w'];
-  return { from: now - Number(match[1]) * unitMs, to: now };
+/** `--since` (a duration text or `all`, or its parsed value) as a window ending now. @throws DurationError listing the grammar. */
+export function parseSince(since: string | number | 'all', now = Date.now()): ReportWindow {
+  const parsed = typeof since === 'number' ? since : parseDuration(since, { allowAll: true, name: '--since' });
+  return { from: sinceStart(parsed, now), to: now };
 }
 
 function parseDate(value: string, flag: string): number {

@@ -8,6 +8,17 @@
 import type { FastifyInstance } from 'fastify';
 import { verifyAuditChainAsync, type ChainReport } from '../audit/verify-chain.js';
 import type { Db } from '../db/client.js';
+import { z } from 'zod';
+import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from './route-schemas.js';
+
+const chainState = z
+  .object({
+    state: z.enum(['intact', 'broken', 'empty']),
+    checkedRows: z.number().int().min(0),
+    firstBad: z.object({ table: z.enum(['runs', 'actions']), id: z.string(), problem: z.string() }).nullable().describe('The first row changed, removed or inserted out of order.'),
+    checkedAt: z.string().describe('ISO 8601 time of the walk this answer comes from.'),
+  })
+  .describe('The audit chain as `deflect audit verify` finds it.');
 
 /** How long a verification is reused, ms. */
 export const CHAIN_CHECK_REUSE_MS = 60_000;
@@ -31,7 +42,14 @@ export async function auditChainRoutes(app: FastifyInstance, options: { db: Db }
         walking = null;
       }));
 
-  app.get('/api/audit/chain', async () => {
+  const schema = {
+    tags: ['reports'],
+    summary: 'The audit chain state',
+    description: 'Whether the recorded runs and actions are unchanged since they were sealed (auditor; decision 011). Reused for 60 s.',
+    security: AUTHENTICATED,
+    response: { 200: chainState, ...errorResponses(...AUTH_ERRORS) },
+  };
+  app.get('/api/audit/chain', { schema }, async () => {
     if (last && Date.now() - last.at < CHAIN_CHECK_REUSE_MS) return last.answer;
     return check();
   });

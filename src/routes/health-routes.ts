@@ -18,6 +18,8 @@
 import { statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { migrationStatus, type Db } from '../db/client.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
@@ -48,10 +50,30 @@ function freeBytesAt(path: string): number | null {
   }
 }
 
-export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+const readiness = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  queueLag: z.number().int().min(0).describe('Pending deliveries + runs due now (runs of paused handlers not counted).'),
+  oldestPendingMs: z.number().nullable().describe('Age of the oldest delivery not yet routed, ms; null when none waits.'),
+  pausedHandlers: z.array(z.string()),
+  demotedHandlers: z.array(z.object({ handler: z.string(), demotedAt: z.string(), reason: z.string() })).describe('Handlers deflect moved to shadow because their resolutions did not hold (never a 503).'),
+  freeBytes: z.number().nullable().describe("Free bytes on the database's filesystem; null when unknown (`:memory:`)."),
+  insecureNoAuth: z.boolean().describe('True when webhooks run unauthenticated on purpose (DEFLECT_INSECURE_NO_AUTH).'),
+  webhooks: z.record(z.string(), z.enum(['verified', 'refused', 'open'])).describe('Per tracker route: how its deliveries are authenticated.'),
+  problems: z.array(z.string()).describe('Why it is not ready; empty when ready.'),
+  warnings: z.array(z.string()),
+});
+const probe = { tags: ['operations'] };
 
-  app.get('/readyz', async (_request, reply) => {
+export async function healthRoutes(instance: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
+  const app = instance.withTypeProvider<ZodTypeProvider>();
+  app.get(
+    '/healthz',
+    { schema: { ...probe, summary: 'Liveness', description: 'The process is alive; does not touch the database (public).', response: { 200: z.object({ status: z.literal('ok') }).describe('Alive.') } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  const readyDescription = 'Ready to receive: the database is writable with enough free space, migrations are applied, the queue lag is within DEFLECT_MAX_QUEUE_LAG and webhooks are authenticated (public).';
+  app.get('/readyz', { schema: { ...probe, summary: 'Readiness', description: readyDescription, response: { 200: readiness.describe('Ready.'), 503: readiness.describe('Not ready: `problems` says why.') } } }, async (_request, reply) => {
     const problems: string[] = [];
     const warnings: string[] = [];
     let queueLag = 0;
@@ -89,7 +111,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET or TRELLO_WEBHOOK_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
     }
     return reply.code(problems.length ? 503 : 200).send({
-      status: problems.length ? 'unavailable' : 'ready',
+      status: problems.length ? ('unavailable' as const) : ('ready' as const),
       queueLag,
       oldestPendingMs,
       pausedHandlers,

@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PACKAGE_ROOT } from '../db/client.js';
+import { AUTHENTICATED, htmlResponse, redirectResponse } from './route-schemas.js';
 
 /** Where the page's own files live (resolved from the package root, so tsx and dist serve the same files). */
 export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
@@ -59,14 +60,28 @@ export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
   const send = (reply: FastifyReply, type: string, body: string, cache: string) =>
     reply.header('content-type', type).header('cache-control', cache).send(body);
 
-  app.get('/reports/top-tickets', async (_request, reply) => {
+  // The page is documented (a browser URL people share); its static files are not (code and style, no API).
+  const page = {
+    tags: ['pages'],
+    summary: 'The top-tickets report page',
+    description: 'HTML; reads the same query parameters as GET /api/reports/top-tickets and fetches it (auditor). Without a session: 303 to /signin.',
+    security: AUTHENTICATED,
+    response: { 200: htmlResponse('The page.'), 303: redirectResponse('No session: to /signin?next=…') },
+  };
+  const asset = { schema: { hide: true } };
+  app.get('/reports/top-tickets', { schema: page }, async (_request, reply) => {
     return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
   });
-  app.get('/reports/impact', async (_request, reply) => send(reply, 'text/html; charset=utf-8', impactHtml, 'no-cache'));
+  const impactPage = {
+    ...page,
+    summary: 'The impact page',
+    description: 'HTML; reads the same query parameters as GET /api/reports/impact and fetches it (auditor). Without a session: 303 to /signin.',
+  };
+  app.get('/reports/impact', { schema: impactPage }, async (_request, reply) => send(reply, 'text/html; charset=utf-8', impactHtml, 'no-cache'));
   for (const [name, script] of scripts) {
-    app.get(`/assets/${name}`, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
+    app.get(`/assets/${name}`, asset, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));
   }
-  app.get('/assets/report-page.css', async (_request, reply) => send(reply, 'text/css; charset=utf-8', style, 'no-cache'));
+  app.get('/assets/report-page.css', asset, async (_request, reply) => send(reply, 'text/css; charset=utf-8', style, 'no-cache'));
   // Versioned by the installed chart.js; a day of caching is safe across restarts.
-  app.get('/assets/chart.umd.js', async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', chart, 'public, max-age=86400'));
+  app.get('/assets/chart.umd.js', asset, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', chart, 'public, max-age=86400'));
 }

@@ -26,6 +26,8 @@ import { claimSlackEvent } from '../db/slack-requests.js';
 import { parseUntrustedJson } from '../webhooks/safe-json.js';
 import type { SlackAnswer, SlackFrontDoor } from './slack-front-door.js';
 import { plainMessage } from './slack-messages.js';
+import { z } from 'zod';
+import { errorResponses } from '../routes/route-schemas.js';
 
 export interface SlackRouteOptions {
   /** `SLACK_SIGNING_SECRET`, or null: every request is refused (401). */
@@ -51,7 +53,18 @@ export const slackRoute: FastifyPluginAsync<SlackRouteOptions> = async (app: Fas
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'application/json'], { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
 
-  app.post('/slack/events', { bodyLimit }, async (request, reply) => {
+  const schema = {
+    tags: ['webhooks'],
+    summary: 'Slack app receiver (commands, interactivity, events)',
+    description:
+      "The Slack app's one Request URL, verified with SLACK_SIGNING_SECRET (X-Slack-Signature, 5-minute window). Not an API for people: configure it in the Slack app (README \"Slack\").",
+    consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    response: {
+      200: z.unknown().describe('What Slack expects: empty, `{ response_action: "errors", errors }` for a form mistake, `{ challenge }`, or a message.'),
+      ...errorResponses(400, 401, 413, 415),
+    },
+  };
+  app.post('/slack/events', { bodyLimit, schema }, async (request, reply) => {
     const raw = (request.body as Buffer | undefined)?.toString('utf8') ?? '';
     const refused = verify(options.signingSecret, raw, request.headers);
     if (refused) return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: refused });

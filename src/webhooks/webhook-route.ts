@@ -32,9 +32,11 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { bodySha256 } from '../db/deliveries.js';
 import { deliveriesTotal, deliveryResultOf } from '../metrics/metrics.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
+import { errorResponses } from '../routes/route-schemas.js';
 import type { AnyTracker } from '../trackers/index.js';
 import { InvalidEventError, type BodyVerifier, type TrackerEvent, type WebhookAuthConfig } from '../trackers/tracker.js';
 import { receiveBodyParser, type ReceivedBody } from './read-body.js';
@@ -170,7 +172,23 @@ export async function webhookRoute(app: FastifyInstance, options: WebhookRouteOp
     if (!refusals.has(request)) refusals.set(request, { reason: error.message });
   };
 
-  const route = { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody, onResponse: afterResponse, onError };
+  // Only the answers are declared: the body is read raw, verified and parsed by the receiver itself (read-body.ts).
+  const schema = {
+    tags: ['webhooks'],
+    summary: `${tracker.title} webhook receiver`,
+    description:
+      `A ${tracker.title} delivery (its own JSON payload, \`application/json\`), authenticated by ${tracker.secretSetting}. ` +
+      'Acknowledged only once stored; a redelivery is answered `duplicate`. Not an API for people: configure the URL in the tracker.',
+    consumes: ['application/json'],
+    response: {
+      200: z.object({
+        status: z.enum(['accepted', 'duplicate']).describe('`duplicate`: the same idempotency key or body was already received.'),
+        deliveryId: z.number().int().describe('The stored delivery (deflect audit, replay).'),
+      }).describe('Stored (or already stored).'),
+      ...errorResponses(400, 401, 413, 415, 422, 429, 500, 503),
+    },
+  };
+  const route = { bodyLimit: options.bodyLimitBytes, onRequest: beforeBody, onResponse: afterResponse, onError, schema };
   // Trello checks a callback URL with a HEAD request when a webhook is created and creates it only on a 200: answered
   // without authentication (it carries no body and changes nothing).
   if (tracker.answersHeadCheck) app.head(`/webhooks/${tracker.name}`, async (_request, reply) => reply.code(200).send());

@@ -32,7 +32,7 @@ describe('reliability settings', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/DEFLECT_RUN_LEASE_MS: must be at least 1000 \(ms\)/);
-    expect(problems).toMatch(/DEFLECT_DELIVERY_RETENTION: invalid DEFLECT_DELIVERY_RETENTION ".*": use minutes, hours, days or weeks like 30m, 2h, 1d, 1w, or off/);
+    expect(problems).toMatch(/DEFLECT_DELIVERY_RETENTION: invalid DEFLECT_DELIVERY_RETENTION ".*": use a whole number above 0 and a unit \(s, m, h, d, w\) like 30m, 12h, 30d, 2w, or off/);
     expect(problems).toMatch(/DEFLECT_MIN_FREE_BYTES/);
     expect(problems).toMatch(/DEFLECT_INSECURE_NO_AUTH/);
   });

@@ -47,7 +47,7 @@ describe('rule `with:` options and `approval:`', () => {
   it('reports a bad approval block with its position', () => {
     expect(errorOf('rules:\n  - labels: [a]\n    handler: reset-ci-token\n    approval: { approvers: [] }\n')).toMatch(/^rules\.yaml:4:28: rules\.0\.approval\.approvers: /);
     expect(errorOf('rules:\n  - labels: [a]\n    handler: reset-ci-token\n    approval: { approvers: [x], expiresAfter: soon }\n')).toMatch(
-      /^rules\.yaml:4:47: rules\.0\.approval\.expiresAfter: must be a duration/,
+      /^rules\.yaml:4:47: rules\.0\.approval\.expiresAfter: "soon" is not a duration: use a whole number above 0 and a unit/,
     );
     expect(errorOf('rules:\n  - labels: [a]\n    handler: reset-ci-token\n    approval: { approvers: [x], when: "input.permission == 1" }\n')).toMatch(/rules\.0\.approval\.when/);
   });

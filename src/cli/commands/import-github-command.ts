@@ -15,7 +15,6 @@ import { createGitHubIssuesClient, parseRepository } from '../../trackers/github
 import { importGitHubIssues } from '../../trackers/github/github-import.js';
 import { DEFAULT_GITHUB_SETTLE_MS, reconcileGitHub } from '../../trackers/github/github-reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
-import { parseDuration } from './duration-option.js';
 import { groupedLine } from './group-command.js';
 
 /** Registers `github` under the `import` command. */
@@ -50,14 +49,14 @@ export function registerImportGitHubCommand(importCommand: Command): void {
 }
 
 /** `deflect reconcile --tracker github`: the options are those of the reconcile command (`--repo` may repeat). */
-export async function reconcileGitHubCommand(options: { repo?: string[]; since?: string; settle?: string; dryRun?: boolean; format: string }): Promise<void> {
+export async function reconcileGitHubCommand(options: { repo?: string[]; since?: number; settle?: number; dryRun?: boolean; format: string }): Promise<void> {
   const format = parseFormat(options.format, ['table', 'json']);
   const repositories = options.repo ?? [];
   if (repositories.length === 0) throw new Error('reconcile --tracker github needs --repo OWNER/NAME (repeat it for several repositories)');
   repositories.forEach(checkRepository);
   const now = Date.now();
-  const since = options.since === undefined ? null : now - parseDuration(options.since, '--since');
-  const settleMs = options.settle === undefined ? DEFAULT_GITHUB_SETTLE_MS : parseDuration(options.settle, '--settle');
+  const since = options.since === undefined ? null : now - options.since;
+  const settleMs = options.settle ?? DEFAULT_GITHUB_SETTLE_MS;
   const config = cliConfig();
   const db = openDatabase(config.dbPath);
   try {

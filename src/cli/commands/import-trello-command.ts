@@ -13,7 +13,6 @@ import { createTrelloClient, TrelloRequestError } from '../../trackers/trello/tr
 import { importTrelloBoard } from '../../trackers/trello/trello-import.js';
 import { DEFAULT_TRELLO_SETTLE_MS, reconcileTrello } from '../../trackers/trello/trello-reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
-import { parseDuration } from './duration-option.js';
 import { groupedLine } from './group-command.js';
 
 interface TrelloImportFlags {
@@ -66,13 +65,13 @@ async function importTrello(flags: TrelloImportFlags): Promise<void> {
 }
 
 /** `deflect reconcile --tracker trello --board ID…`: the options are those of the reconcile command (`--board` may repeat). */
-export async function reconcileTrelloCommand(options: { board?: string[]; since?: string; settle?: string; dryRun?: boolean; format: string }): Promise<void> {
+export async function reconcileTrelloCommand(options: { board?: string[]; since?: number; settle?: number; dryRun?: boolean; format: string }): Promise<void> {
   const format = parseFormat(options.format, ['table', 'json']);
   const boards = (options.board ?? []).map(checkBoard);
   if (boards.length === 0) throw new Error('reconcile --tracker trello needs --board ID (repeat it for several boards)');
   const now = Date.now();
-  const since = options.since === undefined ? null : now - parseDuration(options.since, '--since');
-  const settleMs = options.settle === undefined ? DEFAULT_TRELLO_SETTLE_MS : parseDuration(options.settle, '--settle');
+  const since = options.since === undefined ? null : now - options.since;
+  const settleMs = options.settle ?? DEFAULT_TRELLO_SETTLE_MS;
   const config = cliConfig();
   const client = trelloClientOf(config, 'reconcile --tracker trello');
   const db = openDatabase(config.dbPath);

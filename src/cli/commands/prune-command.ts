@@ -5,7 +5,7 @@ import { countPrunableRuns } from '../../db/audit-retention.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
-import { parseDuration } from './duration-option.js';
+import { durationOption } from '../../duration.js';
 
 /**
  * `deflect prune [--older-than 30d] [--audit-older-than 400d] [--dry-run]`: empty the bodies and headers of deliveries
@@ -20,13 +20,13 @@ export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
     .description('prune delivery bodies older than DEFLECT_DELIVERY_RETENTION, and runs older than DEFLECT_AUDIT_RETENTION (archived first)')
-    .option('--older-than <window>', 'prune deliveries received before this long ago: 30m, 12h, 30d, 2w (default: DEFLECT_DELIVERY_RETENTION)')
-    .option('--audit-older-than <window>', 'prune runs created before this long ago: 400d, 52w (default: DEFLECT_AUDIT_RETENTION)')
+    .addOption(durationOption('--older-than <window>', 'prune deliveries received before this long ago (default: DEFLECT_DELIVERY_RETENTION)'))
+    .addOption(durationOption('--audit-older-than <window>', 'prune runs created before this long ago, e.g. 400d (default: DEFLECT_AUDIT_RETENTION)'))
     .option('--dry-run', 'count what would be pruned; change nothing')
-    .action(async (options: { olderThan?: string; auditOlderThan?: string; dryRun?: boolean }) => {
+    .action(async (options: { olderThan?: number; auditOlderThan?: number; dryRun?: boolean }) => {
       const config = cliConfig();
-      const retentionMs = options.olderThan !== undefined ? parseDuration(options.olderThan, '--older-than') : config.deliveryRetentionMs;
-      const auditRetentionMs = options.auditOlderThan !== undefined ? parseDuration(options.auditOlderThan, '--audit-older-than') : config.auditRetentionMs;
+      const retentionMs = options.olderThan ?? config.deliveryRetentionMs;
+      const auditRetentionMs = options.auditOlderThan ?? config.auditRetentionMs;
       const now = Date.now();
       const db = openDatabase(config.dbPath);
       try {

@@ -4,7 +4,7 @@ import { openDatabase } from '../../db/client.js';
 import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
 import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
-import { parseDuration } from './duration-option.js';
+import { durationOption } from '../../duration.js';
 import { reconcileGitHubCommand } from './import-github-command.js';
 import { reconcileTrelloCommand } from './import-trello-command.js';
 
@@ -22,18 +22,18 @@ export function registerReconcileCommand(program: Command): void {
     .option('--tracker <name>', 'jira, github (with --repo) or trello (with --board)', 'jira')
     .option('--repo <owner/name...>', 'github: the repositories to check')
     .option('--board <id...>', 'trello: the boards to check (id or shortLink)')
-    .option('--since <window>', 'how far back to look: 30m, 2h, 1d, 1w (Jira default 2h; GitHub default: since the newest GitHub delivery stored)')
-    .option('--settle <window>', `skip tickets updated more recently than this (their webhook may still come; Jira default ${DEFAULT_SETTLE_MS / 60_000}m, GitHub 1m); 0m to include all`)
+    .addOption(durationOption('--since <window>', 'how far back to look (Jira default 2h; GitHub default: since the newest GitHub delivery stored)'))
+    .addOption(durationOption('--settle <window>', `skip tickets updated more recently than this (their webhook may still come; Jira default ${DEFAULT_SETTLE_MS / 60_000}m, GitHub 1m); 0m to include all`, { allowZero: true }))
     .option('--jql <clause>', 'extra JQL ANDed to the window, e.g. "project = PLAT"')
     .option('--dry-run', 'only list what would be processed')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (options: { tracker: string; repo?: string[]; board?: string[]; since?: string; settle?: string; jql?: string; dryRun?: boolean; format: string }) => {
+    .action(async (options: { tracker: string; repo?: string[]; board?: string[]; since?: number; settle?: number; jql?: string; dryRun?: boolean; format: string }) => {
       if (options.tracker === 'github') return reconcileGitHubCommand(options);
       if (options.tracker === 'trello') return reconcileTrelloCommand(options);
       if (options.tracker !== 'jira') throw new Error(`--tracker "${options.tracker}": reconcile supports jira, github and trello`);
       const format = parseFormat(options.format, ['table', 'json']);
-      const sinceMs = parseDuration(options.since ?? '2h', '--since');
-      const settleMs = parseDuration(options.settle ?? `${DEFAULT_SETTLE_MS / 60_000}m`, '--settle');
+      const sinceMs = options.since ?? 2 * 3_600_000;
+      const settleMs = options.settle ?? DEFAULT_SETTLE_MS;
       const config = cliConfig();
       if (!config.jira) throw new Error(`reconcile asks Jira: set ${JIRA_CREDENTIAL_HELP}`);
       const api = jiraApiFor(config.jira, config.jiraTimeoutMs);

@@ -4,6 +4,7 @@ import { asUsage, UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
+import { durationOption } from '../../duration.js';
 import { resolveWindow } from '../../reports/report-window.js';
 import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
@@ -92,7 +93,7 @@ export function registerReportCommand(program: Command): void {
   const command = program
     .command('report')
     .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
-    .option('--since <window>', 'window: 30d, 12h, 2w or all', '30d')
+    .addOption(durationOption('--since <window>', 'window', { allowAll: true }, '30d'))
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')
     .option('--top <n>', 'number of rows (request types or labels)', '10')
@@ -100,7 +101,7 @@ export function registerReportCommand(program: Command): void {
     .option('--format <format>', FORMATS.join(', '), 'table')
     .addOption(urlOption());
   addTrackerOption(command, 'tickets')
-    .action(async (options: { since: string; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string; url?: string }) => {
+    .action(async (options: { since: number | 'all'; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string; url?: string }) => {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
@@ -110,7 +111,7 @@ export function registerReportCommand(program: Command): void {
       let report: TopTicketsReport;
       if (remote) {
         report = await remoteJson<TopTicketsReport>(remote, 'GET', '/api/reports/top-tickets', {
-          since: options.since, from: options.from, to: options.to, top, project: options.project, tracker: trackers ?? undefined,
+          since: options.since === 'all' ? 'all' : `${Math.round(options.since / 1000)}s`, from: options.from, to: options.to, top, project: options.project, tracker: trackers ?? undefined,
         });
       } else {
         const config = cliConfig();

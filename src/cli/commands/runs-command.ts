@@ -3,7 +3,7 @@ import { cliConfig } from '../cli-database.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { listPausedHandlers } from '../../db/handler-states.js';
 import { findRetryableRuns, findRun, retryRun } from '../../db/runs.js';
-import { parseSinceOption } from './duration-option.js';
+import { durationOption, sinceStart } from '../../duration.js';
 import { UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';
 
@@ -20,9 +20,9 @@ export function registerRunsCommand(program: Command): void {
     .argument('[id]', 'the run id (from deflect audit)')
     .description('re-queue a failed or dead-lettered run, or all of them with --failed')
     .option('--failed', 'every failed and dead run (with --since: created in that window)')
-    .option('--since <window>', 'with --failed: only runs created within 30m, 12h, 1d, 2w, or all', 'all')
+    .addOption(durationOption('--since <window>', 'with --failed: only runs created within this window', { allowAll: true }, 'all'))
     .addOption(urlOption())
-    .action(async (id: string | undefined, options: { failed?: boolean; since: string; url?: string }) => {
+    .action(async (id: string | undefined, options: { failed?: boolean; since: number | 'all'; url?: string }) => {
       if ((id === undefined) === !options.failed) throw new UsageError('give either a run id or --failed (see deflect runs retry --help)');
       const remote = remoteOf(options.url);
       if (remote) {
@@ -36,7 +36,7 @@ export function registerRunsCommand(program: Command): void {
       const db = openDatabase(config.dbPath);
       try {
         if (id !== undefined) return void console.log(retryOne(db, id));
-        const since = parseSinceOption(options.since);
+        const since = sinceStart(options.since);
         const candidates = findRetryableRuns(db, since);
         const retried = candidates.filter((run) => retryRun(db, run.id));
         console.log(
