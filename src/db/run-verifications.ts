@@ -69,13 +69,28 @@ export function findWatchedResolutions(db: Db, ticketKey: string, at: number): R
 }
 
 /** Pending resolutions of `reporter` on other tickets than `ticketKey`, by `handlers`, whose window is open at `at`. */
-export function findPendingOfReporter(db: Db, reporter: string, handlers: readonly string[], ticketKey: string, at: number): RunVerification[] {
+export function findPendingOfReporter(
+  db: Db,
+  reporter: string,
+  handlers: readonly string[],
+  ticketKey: string,
+  at: number,
+  request: { summary: string | null; description: string | null } = { summary: null, description: null },
+): RunVerification[] {
   if (handlers.length === 0) return [];
+  const norm = (text: string | null) => (text === null ? null : text.trim().replace(/\s+/g, ' ').toLowerCase() || null);
+  const summary = norm(request.summary);
+  const description = norm(request.description);
+  if (summary === null && description === null) return [];
+  // The same request again: the resolved ticket's summary or description, compared without case and runs of blanks.
   return (
     statement(db,
       `${SELECT} WHERE reporter = ? AND state = 'pending' AND ticket_key <> ? AND resolved_at < ? AND window_ends_at > ?
-         AND handler IN (SELECT value FROM json_each(?)) ORDER BY run_id`,
-    ).all(reporter, ticketKey, at, at, JSON.stringify(handlers)) as Raw[]
+         AND handler IN (SELECT value FROM json_each(?))
+         AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = run_verifications.ticket_row_id
+           AND ((? IS NOT NULL AND lower(trim(t.summary)) = ?) OR (? IS NOT NULL AND lower(trim(t.description)) = ?)))
+       ORDER BY run_id`,
+    ).all(reporter, ticketKey, at, at, JSON.stringify(handlers), summary, summary, description, description) as Raw[]
   ).map(toVerification);
 }
 

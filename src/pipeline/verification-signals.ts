@@ -5,8 +5,9 @@
  *   `/reopen`;
  * - **override**: a person changed what deflect set: the ticket is in another done status than the one deflect set
  *   (`Done` → `Won't Do`), or a label deflect added was removed;
- * - **re-file**: the same reporter files a new ticket that the same handler's rules match (the grouping's request
- *   type is checked too, lazily, by `db/run-verifications.ts` `settleVerifications`).
+ * - **re-file**: the same reporter files the same request again: a new ticket with the same summary or description
+ *   that the same handler's rules match (the grouping's request type is checked too, lazily, by
+ *   `db/run-verifications.ts` `settleVerifications`).
  * Events caused by deflect's own account, and events older than the resolution, are never signals. A reconcile
  * delivery names no actor: its status change counts as a person's (deflect never moves a ticket out of done).
  * Reporter answers `/thanks` and `/reopen` are counted as feedback (only from the ticket's reporter). Called inside
@@ -90,10 +91,12 @@ export function applyVerificationSignals(db: Db, event: TrackerEvent, c: SignalC
     const removed = event.labelsRemoved.filter((l) => v.labelsAdded.includes(l));
     if (removed.length > 0) decide(v, 'overridden', `label${removed.length > 1 ? 's' : ''} ${removed.join(', ')} set by deflect removed ${by}`);
   }
-  // A new ticket by the same reporter that the same handler would serve again: the first answer did not do.
+  // The same request (same summary or description) filed again by the same reporter for the same handler: the first
+  // answer did not do. A different request of the same kind (access to another repository) is no re-file.
   const reporter = c.ticket ? reporterOf(c.ticket) : null;
   if (event.kind === 'created' && reporter && key) {
-    for (const v of findPendingOfReporter(db, reporter, c.matchedHandlers, key, c.eventAt)) {
+    const request = { summary: c.ticket?.summary ?? null, description: c.ticket?.description ?? null };
+    for (const v of findPendingOfReporter(db, reporter, c.matchedHandlers, key, c.eventAt, request)) {
       decide(v, 'refiled', `re-filed as ${key} by the same reporter (routed to ${v.handler} again)`);
     }
   }

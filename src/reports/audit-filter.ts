@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { MAX_PAGE_LIMIT, MAX_SEARCH_LENGTH, type RunCursor, type RunFilter } from '../db/run-search.js';
 import { RUN_STATUSES, type RunStatus } from '../db/runs.js';
 import { resolveWindow } from './report-window.js';
-import { parseTrackerFilter } from './tracker-filter.js';
+import { trackerQuery } from './tracker-filter.js';
 
 /** Thrown for a cursor that deflect did not issue (or that was cut or edited). */
 export class InvalidCursorError extends Error {
@@ -70,17 +70,7 @@ export const auditQuerySchema = z.object({
   reporter: text(200),
   outcome: outcomes,
   status: outcomes,
-  tracker: z
-    .union([z.string().max(200), z.array(z.string().max(200)).max(10)])
-    .optional()
-    .transform((value, ctx) => {
-      try {
-        return parseTrackerFilter(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  tracker: trackerQuery(),
   q: z.string().trim().max(MAX_SEARCH_LENGTH, `at most ${MAX_SEARCH_LENGTH} characters`).optional(),
   cursor: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),

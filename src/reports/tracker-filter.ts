@@ -3,6 +3,7 @@
  * ticket's web address on its own tracker. Tracker names are {@link TRACKER_NAMES} (`jira`, `github`, `linear`, `trello`), the
  * values of `tickets.tracker` and of a run's ticket snapshot `tracker` (absent = `jira`).
  */
+import { z } from 'zod';
 import { TRACKER_NAMES, type TrackerName } from '../trackers/tracker.js';
 
 /** A `--tracker` / `?tracker=` value that names no tracker; `message` lists the valid names. */
@@ -89,4 +90,22 @@ function httpBase(url: string | null): string | null {
     return null;
   }
   return url.replace(/\/+$/, '');
+}
+
+/**
+ * The zod schema of a `tracker` query parameter (`?tracker=jira&tracker=github` or `?tracker=jira,github`): the
+ * trackers ({@link parseTrackerFilter}; absent → null), or an issue naming the valid ones for an unknown name.
+ */
+export function trackerQuery() {
+  return z
+    .union([z.string().max(200), z.array(z.string().max(200)).max(10)])
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return parseTrackerFilter(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 }

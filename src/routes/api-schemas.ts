@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../db/runs.js';
 import { durationSchema } from '../duration.js';
-import { parseTrackerFilter } from '../reports/tracker-filter.js';
+import { trackerQuery } from '../reports/tracker-filter.js';
 import { TRACKER_NAMES } from '../trackers/tracker.js';
 
 const iso = z.string().describe('ISO 8601 time (UTC).');
@@ -25,17 +25,7 @@ const date = z
   .describe('A date `YYYY-MM-DD` or an ISO 8601 time.');
 
 /** `?tracker=jira&tracker=github` or `?tracker=jira,github` → the trackers; an unknown name is an issue naming the valid ones. */
-const tracker = z
-  .union([z.string().max(200), z.array(z.string().max(200)).max(10)])
-  .optional()
-  .transform((value, ctx) => {
-    try {
-      return parseTrackerFilter(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
+const tracker = trackerQuery()
   .describe(`Only tickets of these trackers (${TRACKER_NAMES.join(', ')}): repeat the parameter or give a comma list.`);
 
 export const reportQuery = z.object({

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { PACKAGE_ROOT } from '../db/client.js';
 import { readAsset } from './report-page-routes.js';
-import { AUTHENTICATED, htmlResponse, redirectResponse } from './route-schemas.js';
+import { signedInPage } from './route-schemas.js';
 
 /** Where the page's own files live. */
 export const AUDIT_PAGE_DIR = join(PACKAGE_ROOT, 'src/audit/page');
@@ -23,13 +23,8 @@ export async function auditPageRoutes(app: FastifyInstance): Promise<void> {
     ['audit-page.css', 'text/css; charset=utf-8'],
   ].map(([name, type]) => ({ name, type, body: readAsset(join(AUDIT_PAGE_DIR, name)) }));
 
-  const page = {
-    tags: ['pages'],
-    summary: 'The audit page',
-    description: 'HTML; reads the same filters as GET /api/runs (kept in the URL) and fetches it and GET /api/runs/:id (auditor). Without a session: 303 to /signin.',
-    security: AUTHENTICATED,
-    response: { 200: htmlResponse('The page.'), 303: redirectResponse('No session: to /signin?next=…') },
-  };
+  const page = signedInPage('The audit page', 'HTML; reads the same filters as GET /api/runs (kept in the URL) and fetches it and GET /api/runs/:id (auditor).');
+
   app.get('/audit', { schema: page }, async (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(html));
   for (const asset of assets) {
     app.get(`/assets/${asset.name}`, { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body));

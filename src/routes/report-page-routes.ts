@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PACKAGE_ROOT } from '../db/client.js';
-import { AUTHENTICATED, htmlResponse, redirectResponse } from './route-schemas.js';
+import { signedInPage } from './route-schemas.js';
 
 /** Where the page's own files live (resolved from the package root, so tsx and dist serve the same files). */
 export const REPORT_PAGE_DIR = join(PACKAGE_ROOT, 'src/reports/page');
@@ -61,22 +61,14 @@ export async function reportPageRoutes(app: FastifyInstance): Promise<void> {
     reply.header('content-type', type).header('cache-control', cache).send(body);
 
   // The page is documented (a browser URL people share); its static files are not (code and style, no API).
-  const page = {
-    tags: ['pages'],
-    summary: 'The top-tickets report page',
-    description: 'HTML; reads the same query parameters as GET /api/reports/top-tickets and fetches it (auditor). Without a session: 303 to /signin.',
-    security: AUTHENTICATED,
-    response: { 200: htmlResponse('The page.'), 303: redirectResponse('No session: to /signin?next=…') },
-  };
+  const page = signedInPage('The top-tickets report page', 'HTML; reads the same query parameters as GET /api/reports/top-tickets and fetches it (auditor).');
+
   const asset = { schema: { hide: true } };
   app.get('/reports/top-tickets', { schema: page }, async (_request, reply) => {
     return send(reply, 'text/html; charset=utf-8', html, 'no-cache');
   });
-  const impactPage = {
-    ...page,
-    summary: 'The impact page',
-    description: 'HTML; reads the same query parameters as GET /api/reports/impact and fetches it (auditor). Without a session: 303 to /signin.',
-  };
+  const impactPage = signedInPage('The impact page', 'HTML; reads the same query parameters as GET /api/reports/impact and fetches it (auditor).');
+
   app.get('/reports/impact', { schema: impactPage }, async (_request, reply) => send(reply, 'text/html; charset=utf-8', impactHtml, 'no-cache'));
   for (const [name, script] of scripts) {
     app.get(`/assets/${name}`, asset, async (_request, reply) => send(reply, 'text/javascript; charset=utf-8', script, 'no-cache'));

@@ -67,6 +67,17 @@ export function redirectResponse(description: string) {
   return z.null().describe(`${description} (the \`Location\` header; no body)`);
 }
 
+/** The schema of a page people open in a browser (auditor and up; without a session, 303 to `/signin?next=…`). */
+export function signedInPage(summary: string, description: string) {
+  return {
+    tags: ['pages'],
+    summary,
+    description: `${description} Without a session: 303 to /signin.`,
+    security: AUTHENTICATED,
+    response: { 200: htmlResponse('The page.'), 303: redirectResponse('No session: to /signin?next=…') },
+  };
+}
+
 /** How fastify names the part of the request that failed validation. */
 type ValidationContext = 'body' | 'params' | 'querystring' | 'headers' | string;
 

@@ -27,11 +27,11 @@ beforeAll(() => {
 afterAll(() => db.$client.close());
 
 /** A resolved run of `handler` on `key` at `at`, watched for 14 days. */
-function resolved(key: string, at: number, options: { handler?: string; reporter?: string; labels?: string[] } = {}): number {
+function resolved(key: string, at: number, options: { handler?: string; reporter?: string; labels?: string[]; ticketRowId?: string } = {}): number {
   seq++;
   const [d] = insertDeliveries(db, [{ deliveryKey: `v:${seq}`, webhookIdentifier: null, event: 'jira:issue_created', issueKey: key, headers: {}, body: '{}', eventTimestamp: null, receivedAt: at }]);
   const runId = enqueueRun(db, { deliveryId: d.id, ticketKey: key, handler: options.handler ?? 'answer-with-runbook', reason: 't', dryRun: false, idempotencyKey: `v:${seq}`, maxAttempts: 1 }, at)!;
-  recordResolution(db, { runId, handler: options.handler ?? 'answer-with-runbook', ticketKey: key, ticketRowId: null, reporter: options.reporter ?? 'dev-a', resolvedStatus: 'Done', labelsAdded: options.labels ?? [], feedbackInvited: false }, 14 * DAY, at);
+  recordResolution(db, { runId, handler: options.handler ?? 'answer-with-runbook', ticketKey: key, ticketRowId: options.ticketRowId ?? null, reporter: options.reporter ?? 'dev-a', resolvedStatus: 'Done', labelsAdded: options.labels ?? [], feedbackInvited: false }, 14 * DAY, at);
   return runId;
 }
 
@@ -92,14 +92,17 @@ describe('verification signals', () => {
     expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'the reporter commented /reopen', feedback: 'reopen' });
   });
 
-  it('a new ticket by the same reporter routed to the same handler is a re-file', () => {
-    const run = resolved('V-6', t0, { reporter: 'dev-z' });
-    const created = (key: string, handler: string, reporterId: string) =>
-      signal(event({ key, status: 'To Do', reporterId }, { event: 'jira:issue_created', kind: 'created' }), t0 + DAY, { matched: [handler] });
+  it('the same request filed again by the same reporter for the same handler is a re-file; another request is not', () => {
+    upsertTickets(db, [{ ticket: testTicket({ id: 'v-6', key: 'V-6', reporterId: 'dev-z', summary: 'How do I connect to the VPN?', created: t0 }), eventAt: t0 }], 'import', t0);
+    const rowId = (db.$client.prepare("SELECT id FROM tickets WHERE key = 'V-6'").get() as { id: string }).id;
+    const run = resolved('V-6', t0, { reporter: 'dev-z', ticketRowId: rowId });
+    const created = (key: string, handler: string, reporterId: string, summary = 'How do I connect to the VPN?') =>
+      signal(event({ key, status: 'To Do', reporterId, summary }, { event: 'jira:issue_created', kind: 'created' }), t0 + DAY, { matched: [handler] });
     created('V-7', 'grant-repo-access', 'dev-z');
     created('V-8', 'answer-with-runbook', 'someone-else');
+    created('V-10', 'answer-with-runbook', 'dev-z', 'How do I rotate my SSH key?');
     expect(stateOf(run, t0 + DAY)!.state).toBe('pending');
-    created('V-9', 'answer-with-runbook', 'dev-z');
+    created('V-9', 'answer-with-runbook', 'dev-z', '  how do I connect  to the VPN? ');
     expect(stateOf(run)).toMatchObject({ state: 'refiled', evidence: 're-filed as V-9 by the same reporter (routed to answer-with-runbook again)' });
   });
 
