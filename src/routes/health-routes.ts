@@ -108,7 +108,7 @@ export async function healthRoutes(instance: FastifyInstance, options: HealthRou
     if (unauthenticated && auth.insecureNoAuth) {
       warnings.push('webhooks are NOT authenticated: DEFLECT_INSECURE_NO_AUTH=true accepts unsigned deliveries from anyone who can reach /webhooks/jira, /webhooks/github, /webhooks/linear and /webhooks/trello');
     } else if (unauthenticated) {
-      problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET or TRELLO_WEBHOOK_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
+      problems.push('webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET, TRELLO_WEBHOOK_SECRET or SLACK_SIGNING_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)');
     }
     return reply.code(problems.length ? 503 : 200).send({
       status: problems.length ? ('unavailable' as const) : ('ready' as const),

@@ -102,10 +102,10 @@ describe('kill switch: pause and resume every handler', () => {
     await waitFor('the PLAT-302 run to be queued', () => statusOf('PLAT-302') === 'queued');
 
     const both = await cli('pause', 'grant-repo-access', '--all');
-    expect(both.status).toBe(1);
+    expect(both.status).toBe(2); // bad usage
     expect(both.stderr).toMatch(/give a handler name or --all, not both/);
     const neither = await cli('resume');
-    expect(neither.status).toBe(1);
+    expect(neither.status).toBe(2); // bad usage
     expect(neither.stderr).toMatch(/give a handler name, or --all/);
 
     const operator = authHeader(deflect.db, 'operator');

@@ -119,7 +119,7 @@ describe('/healthz and /readyz', () => {
     expect(refused.statusCode).toBe(503);
     expect(refused.json()).toMatchObject({
       insecureNoAuth: false,
-      problems: ['webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET or DEFLECT_LINEAR_WEBHOOK_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)'],
+      problems: ['webhooks are not authenticated: set DEFLECT_WEBHOOK_SECRET or DEFLECT_WEBHOOK_TOKEN (Jira), DEFLECT_GITHUB_WEBHOOK_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET, TRELLO_WEBHOOK_SECRET or SLACK_SIGNING_SECRET (or DEFLECT_INSECURE_NO_AUTH=true on purpose)'],
     });
 
     const onPurpose = await appOn(openDatabase(join(freshDir(), 'auth2.db')), 5, { webhookSecrets: [], webhookTokens: [], insecureNoAuth: true });
