@@ -6,49 +6,24 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { exitCodeOf } from './cli-errors.js';
-import { registerAuditCommand } from './commands/audit-command.js';
-import { registerBacktestCommand } from './commands/backtest-command.js';
-import { registerGroupCommand } from './commands/group-command.js';
-import { registerImpactCommand } from './commands/impact-command.js';
-import { registerImportCommand } from './commands/import-command.js';
-import { registerHandlersCommand } from './commands/handlers-command.js';
-import { registerMigrateCommand } from './commands/migrate-command.js';
-import { registerPruneCommand } from './commands/prune-command.js';
-import { registerReconcileCommand } from './commands/reconcile-command.js';
-import { registerReplayCommand } from './commands/replay-command.js';
-import { registerReportCommand } from './commands/report-command.js';
-import { registerRulesCommand } from './commands/rules-command.js';
-import { registerRunsCommand } from './commands/runs-command.js';
-import { registerScaffoldCommand } from './commands/scaffold-command.js';
-import { registerServeCommand } from './commands/serve-command.js';
-import { registerTokensCommand } from './commands/tokens-command.js';
+import { COMMANDS } from './command-manifest.js';
 
 const program = new Command()
   .name('deflect')
-  .description('Jira ticket automation for platform teams: receive webhooks, route by label, run handlers, report repeats.')
+  .description('Ticket automation for platform teams: receive webhooks from Jira, GitHub, Linear and Trello (and requests from Slack), route by label, run handlers, record every outcome, report repeats.')
   .version(packageVersion(), '-V, --version', 'print the version of deflect')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
-for (const register of [
-  registerServeCommand,
-  registerMigrateCommand,
-  registerReportCommand,
-  registerImpactCommand,
-  registerAuditCommand,
-  registerReplayCommand,
-  registerRunsCommand,
-  registerRulesCommand,
-  registerHandlersCommand,
-  registerBacktestCommand,
-  registerReconcileCommand,
-  registerPruneCommand,
-  registerImportCommand,
-  registerGroupCommand,
-  registerScaffoldCommand,
-  registerTokensCommand,
-]) {
+// Only the module of the command being run is loaded (src/cli/command-manifest.ts): `deflect --help`, `deflect
+// --version` and a mistyped command register light stand-ins with the same name and description.
+const requested = requestedCommand(process.argv.slice(2));
+const wanted = COMMANDS.filter((c) => c.name === requested);
+if (wanted.length > 0) {
+  const register = await wanted[0].load();
   register(program);
+} else {
+  for (const c of COMMANDS) program.command(c.name).description(c.description).allowUnknownOption().allowExcessArguments();
 }
 
 // `deflect report | head` closes stdout early: that is not an error.
@@ -62,6 +37,13 @@ try {
 } catch (error) {
   console.error(`deflect: ${(error as Error).message}`);
   process.exit(exitCodeOf(error));
+}
+
+/** The command `argv` names (`deflect report …`, `deflect help report`), or null for none (`deflect --help`). */
+function requestedCommand(argv: readonly string[]): string | null {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (words[0] === 'help') return words[1] ?? null;
+  return words[0] ?? null;
 }
 
 /** The `version` of package.json (two levels above src/cli when run by tsx, three above dist/src/cli when built). */

@@ -5,6 +5,7 @@
  * memory (reports/audit-export.ts).
  */
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { RUN_STATUSES } from '../../db/runs.js';
 import { listAudit, type AuditRun } from '../../reports/audit.js';
 import { AUDIT_CSV_HEAD, auditRowCells, exportAudit, writeAuditExport, type AuditExportFormat } from '../../reports/audit-export.js';
@@ -46,7 +47,7 @@ const TABLE_LIMIT = 50;
 export function registerAuditCommand(program: Command): void {
   const command = program
     .command('audit')
-    .description('automated runs, newest first, with every action they took (filter, page, or export as csv/json/jsonl)')
+    .description(commandDescription('audit'))
     .option('--since <window>', 'window: 30d, 12h, 2w or all', 'all')
     .option('--from <date>', 'only runs created at or after this date (YYYY-MM-DD or ISO 8601; wins over --since)')
     .option('--to <date>', 'only runs created before this date (exclusive)')

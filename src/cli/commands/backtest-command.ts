@@ -15,6 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { findHandler, handlers } from '../../../handlers/index.js';
 import type { Backtest } from '../../backtest/backtest-types.js';
 import { compareBacktests, readSavedBacktest } from '../../backtest/compare-backtests.js';
@@ -50,7 +51,7 @@ export function registerBacktestCommand(program: Command): void {
   const command = program
     .command('backtest')
     .argument('<handler>', `the handler (${handlers.map((h) => h.name).join(', ')})`)
-    .description('dry-run a handler over stored tickets its rules match (or would match): the actions it would take and the input problems it would report; sends nothing')
+    .description(commandDescription('backtest'))
     .option('--rule <name>', 'only this rule of the handler (a rule in mode off or shadow still counts: "would match")')
     .option('--since <window>', 'tickets created in this window: 90d, 12h, 2w or all', '90d')
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')

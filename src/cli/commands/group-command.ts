@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase, openWriteDatabase } from '../cli-database.js';
 import { formatOption } from '../options.js';
 import { findTicketGroup, groupingMeta, type StoredTicketGroup } from '../../db/text-groups.js';
@@ -91,7 +92,7 @@ export function registerGroupCommand(program: Command): void {
   program
     .command('explain')
     .argument('<key>', 'an issue key, e.g. PLAT-123')
-    .description('say which request type and variant a ticket fell into, and why (or the nearest type for one that repeats nothing)')
+    .description(commandDescription('explain'))
     .addOption(formatOption(['text', 'json']))
     .action((key: string, options: { format: 'text' | 'json' }) => {
       const config = cliConfig();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase, openWriteDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';
@@ -23,7 +24,7 @@ import { loadRulesFile, type Rule } from '../../rules/rules-file.js';
 export function registerHandlersCommand(program: Command): void {
   const command = program
     .command('handlers')
-    .description('list handlers with their health; pause or resume one')
+    .description(commandDescription('handlers'))
     .option('--format <format>', 'table or json', 'table')
     .addOption(urlOption())
     .action(async (options: { format: string; url?: string }) => {

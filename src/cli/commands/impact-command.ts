@@ -4,6 +4,7 @@
  * read-only, so it is safe next to a running server. JSON shape: `ImpactReport` (src/reports/impact-types.ts).
  */
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
 import type { ImpactReport, ImpactType } from '../../reports/impact-types.js';
@@ -64,7 +65,7 @@ export function renderImpactText(report: ImpactReport): string {
 export function registerImpactCommand(program: Command): void {
   const command = program
     .command('impact')
-    .description('what automation changed per request type: before vs after its first automated run (tickets/week, time to resolution, hours returned, adoption)')
+    .description(commandDescription('impact'))
     .option('--since <window>', 'window: 90d, 12h, 2w or all', '90d')
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')

@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { formatOption, wholeNumber } from '../options.js';
 import type { Db } from '../../db/client.js';
@@ -121,7 +122,7 @@ async function importJql(jql: string, options: ImportOptions & { pageSize: numbe
 
 /** `deflect import jsonl|csv|jql|github`: load ticket history, then regroup by text. */
 export function registerImportCommand(program: Command): void {
-  const command = program.command('import').description('import ticket history (resumable, safe to run twice), then group tickets by text');
+  const command = program.command('import').description(commandDescription('import'));
   command
     .command('jsonl')
     .argument('<file>', 'one Jira REST issue ({id, key, fields}) per line, as the search API returns them; - reads standard input')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { migrationStatus, openDatabase } from '../../db/client.js';
 import { formatOption } from '../options.js';
@@ -12,7 +13,7 @@ import { existsSync } from 'node:fs';
 export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
-    .description('create the SQLite database (DEFLECT_DB) and apply pending migrations; says what it applied')
+    .description(commandDescription('migrate'))
     .addOption(formatOption(['text', 'json']))
     .action((options: { format: 'text' | 'json' }) => {
       const config = cliConfig();

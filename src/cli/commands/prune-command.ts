@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig } from '../cli-database.js';
 import { pruneAuditRecords } from '../../audit/audit-retention.js';
 import { countPrunableRuns } from '../../db/audit-retention.js';
@@ -19,7 +20,7 @@ import { durationOption } from '../../duration.js';
 export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
-    .description('prune delivery bodies older than DEFLECT_DELIVERY_RETENTION, and runs older than DEFLECT_AUDIT_RETENTION (archived first)')
+    .description(commandDescription('prune'))
     .addOption(durationOption('--older-than <window>', 'prune deliveries received before this long ago (default: DEFLECT_DELIVERY_RETENTION)'))
     .addOption(durationOption('--audit-older-than <window>', 'prune runs created before this long ago, e.g. 400d (default: DEFLECT_AUDIT_RETENTION)'))
     .option('--dry-run', 'count what would be pruned; change nothing')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
@@ -18,7 +19,7 @@ import { reconcileTrelloCommand } from './import-trello-command.js';
 export function registerReconcileCommand(program: Command): void {
   program
     .command('reconcile')
-    .description('find tickets updated in Jira (or GitHub, or Trello) whose webhook never arrived, and process them like a webhook')
+    .description(commandDescription('reconcile'))
     .option('--tracker <name>', 'jira, github (with --repo) or trello (with --board)', 'jira')
     .option('--repo <owner/name...>', 'github: the repositories to check')
     .option('--board <id...>', 'trello: the boards to check (id or shortLink)')

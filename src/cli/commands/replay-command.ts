@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig } from '../cli-database.js';
 import { openDatabase } from '../../db/client.js';
 import { TRACKER_NAMES, type TrackerName } from '../../trackers/tracker.js';
@@ -41,7 +42,7 @@ export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
     .argument('[path]', 'a JSON payload file, or a folder of them')
-    .description('post stored webhook payloads to a running deflect (signed when a secret is configured), or with --delivery replay a stored delivery')
+    .description(commandDescription('replay'))
     .option('--url <url>', 'base URL of the running deflect, for payload files (default http://127.0.0.1:$PORT)')
     .option('--tracker <name>', 'the tracker the payloads come from: jira, github, linear or trello', 'jira')
     .option('--event <name>', 'GitHub: the X-GitHub-Event (default: issue_comment when the body has a comment, else issues)')

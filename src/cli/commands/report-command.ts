@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';
@@ -92,7 +93,7 @@ function renderCsvReport(report: TopTicketsReport): string {
 export function registerReportCommand(program: Command): void {
   const command = program
     .command('report')
-    .description('most repeated requests (request types with their variants, and labels) ranked by unmet automatable demand')
+    .description(commandDescription('report'))
     .addOption(durationOption('--since <window>', 'window', { allowAll: true }, '30d'))
     .option('--from <date>', 'window start, e.g. 2026-01-01 (with --to; wins over --since)')
     .option('--to <date>', 'window end (exclusive), default now')

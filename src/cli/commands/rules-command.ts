@@ -12,6 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { handlers } from '../../../handlers/index.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { findDelivery } from '../../db/deliveries.js';
@@ -39,7 +40,7 @@ interface RulesTestOptions {
 }
 
 export function registerRulesCommand(program: Command): void {
-  const rules = program.command('rules').description('work with the rules file');
+  const rules = program.command('rules').description(commandDescription('rules'));
   rules
     .command('test')
     .argument('[payload]', 'a webhook payload file (JSON) of --tracker')

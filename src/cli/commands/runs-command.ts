@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig } from '../cli-database.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { listPausedHandlers } from '../../db/handler-states.js';
@@ -14,7 +15,7 @@ import { remoteJson, remoteOf, urlOption } from '../remote.js';
  * within a second (its poll interval); otherwise the next `deflect serve` does.
  */
 export function registerRunsCommand(program: Command): void {
-  const runs = program.command('runs').description('inspect and re-run automation runs');
+  const runs = program.command('runs').description(commandDescription('runs'));
   runs
     .command('retry')
     .argument('[id]', 'the run id (from deflect audit)')

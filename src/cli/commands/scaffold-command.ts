@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { PACKAGE_ROOT } from '../../db/client.js';
 import { scaffoldHandler, type ScaffoldPlan } from '../../scaffold/write-scaffold.js';
@@ -22,7 +23,7 @@ export function registerScaffoldCommand(program: Command): void {
   program
     .command('scaffold')
     .argument('<type>', 'a request type (its id type:…, its name, or a part of it only one type has) or a label group (label:… or the label)')
-    .description("from a group to an automation: write a rule, a handler skeleton and its test built from the group's real tickets")
+    .description(commandDescription('scaffold'))
     .option('--name <kebab-name>', 'handler name (default: derived from the type name or label)')
     .option('--label <label>', "label the rule routes (default: the group's dominant label, else the handler name)")
     .option('--rules <file>', 'rules file to append the rule to, created when missing (default: DEFLECT_RULES or ./rules.yaml)')

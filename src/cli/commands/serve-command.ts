@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { loadProcessConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { startServer } from '../../server.js';
@@ -8,7 +9,7 @@ import { startServer } from '../../server.js';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('receive Jira webhooks and run handlers (PORT, HOST, DEFLECT_DB, DEFLECT_RULES, ...)')
+    .description(commandDescription('serve'))
     .option('--grace <ms>', 'how long in-flight runs may finish at shutdown, ms', '10000')
     .action(async (options: { grace: string }) => {
       const config = loadProcessConfig();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandDescription } from '../command-manifest.js';
 import { ZodError } from 'zod';
 import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
@@ -14,7 +15,7 @@ import { parseFormat, renderTable } from '../output.js';
  * They work on DEFLECT_DB directly, so the first admin token is made on the host.
  */
 export function registerTokensCommand(program: Command): void {
-  const tokens = program.command('tokens').description('create, list and revoke API tokens for the HTTP API and the pages');
+  const tokens = program.command('tokens').description(commandDescription('tokens'));
 
   tokens
     .command('create')
