@@ -65,7 +65,7 @@ describe('deflect tokens', () => {
 
   it('says what is wrong with a bad role, a taken name or an unknown token', { timeout: 60_000 }, async () => {
     const badRole = await cli('create', '--name', 'x', '--role', 'root');
-    expect(badRole.status).toBe(1);
+    expect(badRole.status).toBe(2); // bad usage
     expect(badRole.stderr).toContain('--role: use one of auditor, operator, admin');
     expect((await cli('create', '--name', 'twice', '--role', 'auditor')).status).toBe(0);
     const twice = await cli('create', '--name', 'twice', '--role', 'auditor');

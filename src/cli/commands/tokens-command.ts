@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
 import { cliConfig, withReadDatabase } from '../cli-database.js';
+import { UsageError } from '../cli-errors.js';
 import { revokeApiToken } from '../../db/api-tokens.js';
 import { openDatabase, type Db } from '../../db/client.js';
 import { parseFormat, renderTable } from '../output.js';
@@ -29,7 +30,7 @@ export function registerTokensCommand(program: Command): void {
         try {
           return issueApiToken(db, options.name, options.role);
         } catch (error) {
-          if (error instanceof ZodError) throw new Error(error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+          if (error instanceof ZodError) throw new UsageError(error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
           throw error;
         }
       });
