@@ -19,14 +19,9 @@ import { listDemotedHandlers } from './demotion.js';
 import { listHandlerHealth, type HandlerHealth } from './handler-health.js';
 
 /** One handler's row: its health (state, failures, pause) plus its verification figures. */
-export interface HandlerVerificationRow extends HandlerHealth {
-  runs: number;
-  resolved: number;
-  verifiedResolved: number;
-  pending: number;
-  reopened: number;
-  refiled: number;
-  overridden: number;
+export interface HandlerVerificationRow
+  extends HandlerHealth,
+    Pick<HandlerVerificationCounts, 'runs' | 'resolved' | 'verifiedResolved' | 'pending' | 'reopened' | 'refiled' | 'overridden'> {
   resolvedRate: number | null;
   verifiedRate: number | null;
   /** Reporter answers to the `/thanks` / `/reopen` invitation (rules with `feedback: true`). */

@@ -1,5 +1,5 @@
 /**
- * `deflect rules test <payload.json | --delivery ID | --ticket KEY> [--tracker jira|github|linear] [--event NAME]
+ * `deflect rules test <payload.json | --delivery ID | --ticket KEY> [--tracker jira|github|linear|trello] [--event NAME]
  * [--rules FILE] [--format table|json] [--no-lookup]`: the rule tester (issue 11; like StackStorm's st2-rule-tester).
  * Prints EVERY rule of the rules file with matched / not matched and why, by the same per-rule checks routing uses
  * (`explainRules` in `src/rules/classify.ts`), without queuing, running or storing anything: the database is only read

@@ -6,7 +6,7 @@
  * come from tickets: data, never markup). <html data-state> is loading|ready|empty|error.
  */
 import { destroyImpactCharts, ttrText, renderAdoptionChart, renderHoursChart, renderRepeatChart, renderShareChart, renderTtrChart, renderWeeklyChart } from './impact-charts.js';
-import { $, day, el, hours, number, pct, trackerNames, windowPhrase } from './report-format.js';
+import { $, day, el, hours, number, pct, trackerNames, windowPhrase, windowQuery } from './report-format.js';
 
 const API = '/api/reports/impact';
 const DEFAULT_SINCE = '90d';
@@ -17,13 +17,7 @@ let loadSeq = 0;
 /** The API query for raw parameters: dates win over `since`; blanks and unknown names are dropped. */
 function normaliseQuery(raw) {
   const get = (name) => (raw.get(name) || '').trim();
-  const q = new URLSearchParams();
-  if (get('from') || get('to')) {
-    if (get('from')) q.set('from', get('from'));
-    if (get('to')) q.set('to', get('to'));
-  } else {
-    q.set('since', get('since') || DEFAULT_SINCE);
-  }
+  const q = windowQuery(raw, DEFAULT_SINCE);
   for (const name of PARAMS.slice(3)) if (get(name)) q.set(name, get(name));
   return q;
 }

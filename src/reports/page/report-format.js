@@ -23,6 +23,19 @@ export const short = (text, max) => (text.length > max ? text.slice(0, max - 1) 
 export const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 export const $ = (id) => document.getElementById(id);
 
+/** The window part of a page's API query from its raw URL parameters: `from`/`to` when either is given, else `since`. */
+export function windowQuery(raw, defaultSince) {
+  const get = (name) => (raw.get(name) || '').trim();
+  const q = new URLSearchParams();
+  if (get('from') || get('to')) {
+    if (get('from')) q.set('from', get('from'));
+    if (get('to')) q.set('to', get('to'));
+  } else {
+    q.set('since', get('since') || defaultSince);
+  }
+  return q;
+}
+
 /** A period start (`YYYY-MM-DD`) as an axis label, always with the year: `6 Jan 2025` (week) or `Jan 2025` (month). */
 export function periodLabel(period, granularity) {
   const date = new Date(period + 'T00:00:00Z');

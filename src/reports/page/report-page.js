@@ -7,7 +7,7 @@
  * <html data-state> is loading|ready|empty|error. Charts: report-charts.js; table: report-table.js.
  */
 import { destroyCharts, renderGroupsChart, renderRatioChart, renderSeriesChart } from './report-charts.js';
-import { $, cssVar, dateFmt, hours, normaliseGroup, number, pct, periodTitle, rank, timeFmt, trackerNames, trackerPhrase, windowPhrase } from './report-format.js';
+import { $, cssVar, dateFmt, hours, normaliseGroup, number, pct, periodTitle, rank, timeFmt, trackerNames, trackerPhrase, windowPhrase, windowQuery } from './report-format.js';
 import { focusRow, renderTable } from './report-table.js';
 import { loadKillSwitch } from './kill-switch.js';
 
@@ -26,13 +26,7 @@ let loadSeq = 0;
 /** The API query for a set of raw parameters: dates win over `since`; blanks and unknown names are dropped. */
 function normaliseQuery(raw) {
   const get = (name) => (raw.get(name) || '').trim();
-  const q = new URLSearchParams();
-  if (get('from') || get('to')) {
-    if (get('from')) q.set('from', get('from'));
-    if (get('to')) q.set('to', get('to'));
-  } else {
-    q.set('since', get('since') || DEFAULT_SINCE);
-  }
+  const q = windowQuery(raw, DEFAULT_SINCE);
   // Jira project and Linear team keys are upper case; a GitHub repository (`owner/name`) keeps its case.
   if (get('project')) q.set('project', /^[a-z][a-z0-9_]*$/i.test(get('project')) ? get('project').toUpperCase() : get('project'));
   // `tracker` may repeat or be a comma list; the API checks the names and says which are valid.
