@@ -72,6 +72,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/reconcile-command.js')).registerReconcileCommand,
   },
   {
+    name: 'backup',
+    description: 'write an online, consistent copy of the SQLite database (DEFLECT_DB) to a new file and check it (integrity, audit chain)',
+    load: async () => (await import('./commands/backup-command.js')).registerBackupCommand,
+  },
+  {
     name: 'prune',
     description: 'prune delivery bodies older than DEFLECT_DELIVERY_RETENTION, and runs older than DEFLECT_AUDIT_RETENTION (archived first)',
     load: async () => (await import('./commands/prune-command.js')).registerPruneCommand,
