@@ -76,7 +76,7 @@ describe('PostgreSQL schema mirrors the SQLite schema', () => {
     });
 
     it('has the same indexes: name, unique, columns, partial condition', () => {
-      const shape = (config: { name: string; unique: boolean; columns: unknown[] }, where: string | null) => ({
+      const shape = (config: { name?: string; unique: boolean; columns: unknown[] }, where: string | null) => ({
         name: config.name,
         unique: config.unique,
         columns: config.columns.map((c) => (c as { name: string }).name),
