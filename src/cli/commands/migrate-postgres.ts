@@ -41,7 +41,8 @@ export async function copyToPostgres(
   try {
     database = await openPostgres(target, { max: 1 });
     const migrated = await migratePostgres(database);
-    if (migrated.after > migrated.before) process.stderr.write(`${target.display}: applied ${migrated.after - migrated.before} PostgreSQL migration(s)\n`);
+    const applied = migrated.after - migrated.before;
+    if (applied > 0) process.stderr.write(`${target.display}: applied ${applied} PostgreSQL migration${applied === 1 ? '' : 's'}\n`);
     const progress = progressDisplay();
     let checks: TableCheck[];
     let summary: string;
