@@ -51,7 +51,8 @@ export function parseDatabaseUrl(value: string): PostgresTarget | string {
   if (!host) return `names no host: use the form ${EXAMPLE}, or postgres://user@/deflect?host=/run/postgresql for a Unix socket`;
   const port = parsed.searchParams.get('port') ?? (parsed.port || String(DEFAULT_POSTGRES_PORT));
   const user = safeDecode(parsed.username);
-  const password = safeDecode(parsed.password);
+  // node-postgres also takes the password as a `password` query parameter.
+  const password = safeDecode(parsed.password) || (parsed.searchParams.get('password') ?? '');
   const database = safeDecode(parsed.pathname.replace(/^\//, ''));
   const credentials = user ? `${parsed.username}${password ? ':***' : ''}@` : '';
   const displayHost = socket ? '' : parsed.host;
