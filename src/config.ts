@@ -11,37 +11,17 @@ import { existsSync } from 'node:fs';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
-import { durationSchema } from './duration.js';
+import { UsageError } from './cli/cli-errors.js';
+import { booleanFlag, csv, duration, durationOrOff, nonNegativeInt, positiveInt } from './config-fields.js';
+import { databaseUrlSetting, POSTGRES_NOT_SERVED, type PostgresTarget } from './db/postgres/postgres-config.js';
 import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
 import { trelloConfigOf, trelloListsSetting, type TrelloConfig } from './trackers/trello/trello-config.js';
-
-const csv = (value: string | undefined) =>
-  (value ?? '')
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** The organization handlers use when a request names none and `GITHUB_ORG` is unset. */
 export const DEFAULT_GITHUB_ORG = 'acme';
 
 /** GitHub's REST API root, the default of `GITHUB_API_URL`. */
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
-
-/** A duration variable (`30m`, `12h`, `30d`, `2w`: the one grammar, src/duration.ts) → ms. */
-const duration = (name: string, fallback: string) => z.string().default(fallback).pipe(durationSchema({ name }));
-
-/** {@link duration}, or the word `off` → null (e.g. keep forever). */
-const durationOrOff = (name: string, fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .pipe(durationSchema({ name, allowOff: true }))
-    .transform((v) => (v === 'off' ? null : v));
 
 /**
  * Defaults of the receiver's limits (also used by `buildApp` when a test passes a partial config).
@@ -56,9 +36,6 @@ export const RECEIVER_LIMITS = Object.freeze({
   bodyBytesInFlight: 32 * 1024 * 1024,
 });
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
-
 /**
  * The environment deflect reads. Every variable is optional; defaults are the embedded-SQLite, dry-run setup.
  *
@@ -66,6 +43,7 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
  * |---|---|---|
  * | `PORT` / `HOST` | where `deflect serve` listens | `3000` / `0.0.0.0` |
  * | `DEFLECT_DB` | SQLite file | `./data/deflect.db` |
+ * | `DATABASE_URL` | PostgreSQL (`postgres://user:pass@host:5432/db`); so far only `deflect migrate` uses it, every other command refuses (decision 018) | none |
  * | `DEFLECT_RULES` | rules file (YAML) | `./rules.yaml` when it exists, else no rules |
  * | `DEFLECT_WEBHOOK_SECRET` | HMAC secret(s) for `X-Hub-Signature`, comma-separated for rotation | none |
  * | `DEFLECT_WEBHOOK_TOKEN` | shared token(s) for Jira Automation's `X-Deflect-Token` header, comma-separated | none |
@@ -129,6 +107,7 @@ export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DEFLECT_DB: z.string().min(1).default('./data/deflect.db'),
+  DATABASE_URL: databaseUrlSetting,
   DEFLECT_RULES: z.string().min(1).optional(),
   DEFLECT_WEBHOOK_SECRET: z.string().optional().transform(csv),
   DEFLECT_WEBHOOK_TOKEN: z.string().optional().transform(csv),
@@ -268,6 +247,8 @@ export interface Config {
   port: number;
   host: string;
   dbPath: string;
+  /** `DATABASE_URL` parsed (decision 018), or null: SQLite at `dbPath`. When set, `dbPath` is not used. */
+  databaseUrl: PostgresTarget | null;
   /** Rules file path, and whether it was set explicitly (an explicit path must exist). */
   rulesPath: string | null;
   rulesPathExplicit: boolean;
@@ -387,6 +368,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Thrown by {@link loadConfig} while `DATABASE_URL` is set, for every caller but `deflect migrate` (decision 018: the
+ * PostgreSQL runtime is not built yet). A {@link UsageError}: the CLI prints its one line and exits 2.
+ */
+export class PostgresNotServedError extends UsageError {
+  constructor() {
+    super(POSTGRES_NOT_SERVED);
+    this.name = 'PostgresNotServedError';
+  }
+}
+
 /** Variables only `deflect serve` uses (where it listens); other commands ignore them, so a bad one cannot break them. */
 export const SERVER_ONLY_VARIABLES = Object.freeze(['PORT', 'HOST'] as const);
 
@@ -396,12 +388,14 @@ export const SERVER_ONLY_VARIABLES = Object.freeze(['PORT', 'HOST'] as const);
  * @param fileExists used to decide whether the default `./rules.yaml` is present.
  * @param options.ignore variables to treat as unset (their defaults apply), e.g. {@link SERVER_ONLY_VARIABLES} for a
  *   CLI command that never listens.
+ * @param options.allowPostgres accept `DATABASE_URL` (only `deflect migrate` does, so far).
  * @throws ConfigError listing every invalid variable (e.g. `PORT: expected a number`).
+ * @throws PostgresNotServedError when `DATABASE_URL` is set and `allowPostgres` is not.
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
   fileExists: (path: string) => boolean = () => false,
-  options: { ignore?: readonly string[] } = {},
+  options: { ignore?: readonly string[]; allowPostgres?: boolean } = {},
 ): Config {
   const ignored = new Set(options.ignore ?? []);
   const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && !ignored.has(k)));
@@ -410,6 +404,7 @@ export function loadConfig(
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (e.DATABASE_URL && !options.allowPostgres) throw new PostgresNotServedError();
   const jiraOrProblem = jiraConfigOf(e);
   if (typeof jiraOrProblem === 'string') throw new ConfigError([jiraOrProblem]);
   const jira = jiraOrProblem;
@@ -425,6 +420,7 @@ export function loadConfig(
     port: e.PORT,
     host: e.HOST,
     dbPath: e.DEFLECT_DB,
+    databaseUrl: e.DATABASE_URL,
     rulesPath: e.DEFLECT_RULES ?? (fileExists(defaultRules) ? defaultRules : null),
     rulesPathExplicit: e.DEFLECT_RULES !== undefined,
     webhookSecrets: e.DEFLECT_WEBHOOK_SECRET,
