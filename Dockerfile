@@ -42,6 +42,7 @@ COPY --from=build /app/src/reports/page ./src/reports/page
 COPY --from=build /app/src/audit/page ./src/audit/page
 COPY bin ./bin
 COPY migrations ./migrations
+COPY migrations-postgres ./migrations-postgres
 COPY examples/rules.yaml ./examples/rules.yaml
 RUN mkdir -p /data && chown node:node /data \
   && printf '%s\n' \

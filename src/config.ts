@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
-import { UsageError } from './cli/cli-errors.js';
 import { booleanFlag, csv, duration, durationOrOff, nonNegativeInt, positiveInt } from './config-fields.js';
 import { databaseUrlSetting, POSTGRES_NOT_SERVED, type PostgresTarget } from './db/postgres/postgres-config.js';
 import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
@@ -370,9 +369,11 @@ export class ConfigError extends Error {
 
 /**
  * Thrown by {@link loadConfig} while `DATABASE_URL` is set, for every caller but `deflect migrate` (decision 018: the
- * PostgreSQL runtime is not built yet). A {@link UsageError}: the CLI prints its one line and exits 2.
+ * PostgreSQL runtime is not built yet). Carries `exitCode` 2 (a setting this version cannot use), which the CLI's
+ * `exitCodeOf` honours: it prints the one line and exits 2.
  */
-export class PostgresNotServedError extends UsageError {
+export class PostgresNotServedError extends Error {
+  readonly exitCode = 2;
   constructor() {
     super(POSTGRES_NOT_SERVED);
     this.name = 'PostgresNotServedError';

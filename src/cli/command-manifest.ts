@@ -23,7 +23,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'migrate',
-    description: 'create the SQLite database (DEFLECT_DB) and apply pending migrations; says what it applied',
+    description: 'apply pending migrations of the configured database (SQLite DEFLECT_DB, or PostgreSQL DATABASE_URL); says what it applied; --to postgres --from FILE copies a SQLite database into PostgreSQL and verifies it',
     load: async () => (await import('./commands/migrate-command.js')).registerMigrateCommand,
   },
   {
