@@ -29,6 +29,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 import { ACTION_STEMS, clip } from './intent.js';
+import type { TokenLists } from './intent-codec.js';
 import { readIntents, type Item } from './type-keys.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
@@ -61,7 +62,8 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   if (!(params.minObjectDf >= 1) || !(params.descriptionWords >= 0)) throw new RangeError('minObjectDf must be ≥ 1 and descriptionWords ≥ 0');
   const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
   const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
-  const { items, frequent } = readIntents(sorted, params);
+  const { items, frequent, tokens } = readIntents(sorted, params);
+  const variantsOf = new Variants(tokens, frequent);
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
   const byKey = new Map<string, Item[]>();
   const noAction: Item[] = [];
@@ -72,9 +74,9 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   const singles: Item[] = [];
   for (const [key, members] of byKey) {
     if (members.length < 2) singles.push(...members);
-    else grouping.types.push(buildType(key, members, frequent, grouping));
+    else grouping.types.push(buildType(key, members, variantsOf, grouping));
   }
-  fallbackTypes(noAction, frequent, grouping);
+  fallbackTypes(noAction, tokens, variantsOf, grouping);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
   return grouping;
@@ -113,42 +115,66 @@ function hashId(prefix: string, text: string): string {
   return `${prefix}:${createHash('sha1').update(`${GROUPING_VERSION}|${text}`).digest('hex').slice(0, 12)}`;
 }
 
-function labelsOf(members: GroupableTicket[]) {
+function labelsOf(members: Item[]) {
   const counts = new Map<string, number>();
-  for (const t of members) for (const label of new Set(t.labels)) counts.set(label, (counts.get(label) ?? 0) + 1);
+  for (const { ticket } of members) for (const label of new Set(ticket.labels)) counts.set(label, (counts.get(label) ?? 0) + 1);
   const labels = [...counts.entries()].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || cmp(a.label, b.label));
   return { labels, dominantLabel: labels.length > 0 && labels[0].count * 2 >= members.length ? labels[0].label : null };
 }
 
-/** Variant signature: the normalised wording with rare words, numbers, dates and placeholders blanked. */
-function variantOf(summary: string | null, frequent: (stem: string) => boolean): { signature: string; keep: Set<string> } {
-  const keep = new Set<string>();
-  const parts: string[] = [];
-  for (const token of normaliseText(clip(summary)).tokens) {
-    const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
-    if (fixed) keep.add(token);
-    const part = fixed ? token : '*';
-    if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
+/**
+ * Variant signatures from the tickets' normalised summary tokens (word ids in `readIntents`' {@link TokenLists}):
+ * the wording with rare words, numbers, dates and placeholders blanked (`add * to * maintain`). Whether a word id is
+ * fixed is worked out once per id.
+ */
+class Variants {
+  /** Per word id: 0 not yet known, 1 fixed, 2 blanked. */
+  private fixed: Uint8Array;
+
+  constructor(
+    private readonly tokens: TokenLists,
+    private readonly frequent: (stem: string) => boolean,
+  ) {
+    this.fixed = new Uint8Array(tokens.vocab.strings.length);
   }
-  return { signature: parts.join(' '), keep };
+
+  /** The signature of a ticket's token list. */
+  signature(list: number): string {
+    const strings = this.tokens.vocab.strings;
+    const parts: string[] = [];
+    for (let at = this.tokens.start(list), end = this.tokens.end(list); at < end; at++) {
+      const id = this.tokens.id(at);
+      if (this.fixed[id] === 0) {
+        const token = strings[id];
+        this.fixed[id] = !isPlaceholder(token) && (this.frequent(token) || ACTION_STEMS.has(token)) ? 1 : 2;
+      }
+      const part = this.fixed[id] === 1 ? strings[id] : '*';
+      if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
+    }
+    return parts.join(' ');
+  }
+}
+
+/** The fixed words of a signature (tokens never contain a space and are never `*`). */
+function keptWords(signature: string): Set<string> {
+  return new Set(signature.split(' ').filter((p) => p !== '*' && p !== ''));
 }
 
 function buildType(
   key: string,
   members: Item[],
-  frequent: (stem: string) => boolean,
+  variantsOf: Variants,
   grouping: Grouping,
   wording?: { name: string; keyWords: string[]; reason: string },
 ): RequestType {
   const id = hashId('type', key);
-  const byVariant = new Map<string, { keep: Set<string>; items: Item[] }>();
+  const byVariant = new Map<string, Item[]>();
   for (const m of members) {
-    const v = variantOf(m.ticket.summary, frequent);
-    (byVariant.get(v.signature) ?? byVariant.set(v.signature, { keep: v.keep, items: [] }).get(v.signature)!).items.push(m);
+    const signature = variantsOf.signature(m.tokens);
+    (byVariant.get(signature) ?? byVariant.set(signature, []).get(signature)!).push(m);
   }
-  const variants = [...byVariant.entries()]
-    .sort((a, b) => b[1].items.length - a[1].items.length || cmp(a[0], b[0]))
-    .map(([signature, v]) => ({ signature, ...v }));
+  const variants = [...byVariant.entries()].sort((a, b) => b[1].length - a[1].length || cmp(a[0], b[0])).map(([signature, items]) => ({ signature, items }));
+  byVariant.clear();
   const name = wording?.name ?? typeName(members);
   const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
@@ -160,13 +186,13 @@ function buildType(
   for (const v of variants) {
     const variant: RequestVariant = {
       id: hashId('variant', `${id}|${v.signature}`),
-      template: templateOf(v.items[0].ticket.summary, v.keep),
+      template: templateOf(v.items[0].ticket.summary, keptWords(v.signature)),
       count: v.items.length,
       keys: v.items.map((i) => i.ticket.key).sort(cmp),
     };
     out.push(variant);
     for (const m of v.items) {
-      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
+      const cacheKey = wording ? '' : `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
       let reason = wording ? wordingReason : reasons.get(cacheKey);
       if (reason === undefined) {
         const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
@@ -183,16 +209,17 @@ function buildType(
       grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
     }
   }
-  const tickets = members.map((m) => m.ticket);
+  const exampleKeys: string[] = [];
+  for (const v of variants) for (const m of v.items) if (exampleKeys.length < 5) exampleKeys.push(m.ticket.key);
   return {
     id,
     kind: 'type',
     name,
     keyWords,
     count: members.length,
-    keys: tickets.map((t) => t.key).sort(cmp),
-    exampleKeys: variants.flatMap((v) => v.items.map((i) => i.ticket.key)).slice(0, 5),
-    ...labelsOf(tickets),
+    keys: members.map((m) => m.ticket.key).sort(cmp),
+    exampleKeys,
+    ...labelsOf(members),
     variants: out,
   };
 }
@@ -201,9 +228,9 @@ function buildType(
  * Tickets without an action word: wording clusters among themselves (`wording-clusters.ts`), each cluster of 2 or
  * more a type named by its most common wording, with variants as for the other types.
  */
-function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, grouping: Grouping): void {
+function fallbackTypes(items: Item[], tokens: TokenLists, variantsOf: Variants, grouping: Grouping): void {
   if (items.length === 0) return;
-  const result = clusterWordings(items.map((i) => i.ticket.summary));
+  const result = clusterWordings(tokens, Int32Array.from(items, (i) => i.tokens));
   const used = new Set<string>();
   const clustered = new Set<number>();
   for (const c of result.clusters) for (const m of c.members) clustered.add(m);
@@ -229,7 +256,7 @@ function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, group
     let key = `wording ${c.words.join(' ')}`;
     for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
     used.add(key);
-    grouping.types.push(buildType(key, members, frequent, grouping, { name, keyWords: c.words, reason }));
+    grouping.types.push(buildType(key, members, variantsOf, grouping, { name, keyWords: c.words, reason }));
   }
 }
 

@@ -97,3 +97,54 @@ export function decodeIntent(enc: Int32Array, vocab: Vocabulary): ParsedIntent {
   }
   return { action, actionText, before, phrases };
 }
+
+/**
+ * Many lists of word ids (a ticket's normalised summary tokens, `normaliseText(...).tokens`) in one growing
+ * `Uint32Array`, with their own {@link Vocabulary}: about 4 bytes a token instead of an array of strings a ticket.
+ * List `i` is the `i`-th added; read it with {@link start}/{@link end} and {@link id}.
+ */
+export class TokenLists {
+  readonly vocab = new Vocabulary();
+  private buf: Uint32Array;
+  private ends: Int32Array;
+  private length = 0;
+  /** Lists added so far. */
+  count = 0;
+
+  /** @param lists lists expected (more is fine); @param capacity initial size in ids. */
+  constructor(lists: number, capacity = lists * 10) {
+    this.ends = new Int32Array(Math.max(16, lists));
+    this.buf = new Uint32Array(Math.max(1024, capacity));
+  }
+
+  /** Appends a list; returns its index. */
+  add(tokens: readonly string[]): number {
+    if (this.length + tokens.length > this.buf.length) this.buf = grow(this.buf, this.length + tokens.length);
+    for (const t of tokens) this.buf[this.length++] = this.vocab.id(t);
+    if (this.count === this.ends.length) this.ends = grow(this.ends, this.count + 1);
+    this.ends[this.count] = this.length;
+    return this.count++;
+  }
+
+  /** Offset of list `i`'s first id. */
+  start(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1];
+  }
+
+  /** Offset just past list `i`'s last id. */
+  end(i: number): number {
+    return this.ends[i];
+  }
+
+  /** The id at an offset. */
+  id(at: number): number {
+    return this.buf[at];
+  }
+}
+
+/** A copy of `a` with room for at least `need` elements (1.5× growth). */
+function grow<T extends Uint32Array | Int32Array>(a: T, need: number): T {
+  const bigger = new (a.constructor as new (n: number) => T)(Math.max(need, Math.ceil(a.length * 1.5)));
+  bigger.set(a);
+  return bigger;
+}

@@ -3,8 +3,9 @@
  * frequent words and phrase heads, and gives every ticket with an action its type key (`add in team`).
  */
 import type { GroupableTicket } from './grouping-contract.js';
-import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
-import { IntentStore } from './intent-codec.js';
+import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, parseNormalised, type ParsedIntent, type PhraseWord } from './intent.js';
+import { IntentStore, TokenLists } from './intent-codec.js';
+import { normaliseText } from './normalise-text.js';
 import { PhraseStats } from './phrase-heads.js';
 
 /** The parameters the key step uses (`GroupingOptions` of `group-tickets.ts`). */
@@ -19,6 +20,8 @@ export interface Item {
   ticket: GroupableTicket;
   /** Offset of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
   enc: number;
+  /** Its list in the {@link TokenLists} of `readIntents`: the normalised summary tokens as word ids. */
+  tokens: number;
   action: string | null;
   actionText: string | null;
   /** Type key (`add in team`), or null when no action was found. */
@@ -102,24 +105,28 @@ const IMPLIED_MIN_PLACE_USES = 3;
 
 /**
  * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
- * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
- * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
+ * document frequencies, learns phrase heads and picks each ticket's object and type key. `sorted` must be sorted by
+ * key (a key given twice counts once: the first of its run). Also keeps each ticket's normalised summary tokens as
+ * word ids (`tokens`, list {@link Item.tokens}), for variants and wording clusters. Everything else built here is
+ * garbage once it returns (memory at 100k tickets).
  */
-export function readIntents(sorted: GroupableTicket[], params: KeyParams): { items: Item[]; frequent: (stem: string) => boolean } {
-  const seen = new Set<string>();
+export function readIntents(sorted: GroupableTicket[], params: KeyParams): { items: Item[]; frequent: (stem: string) => boolean; tokens: TokenLists } {
   const store = new IntentStore(sorted.length * 24);
+  const tokens = new TokenLists(sorted.length);
   const intentOf = (item: Item) => store.get(item.enc);
   const items: Item[] = [];
+  let previous: string | undefined;
   for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
+    if (items.length > 0 && ticket.key === previous) continue;
+    previous = ticket.key;
+    const norm = normaliseText(clip(ticket.summary));
+    const list = tokens.add(norm.tokens);
+    let intent = parseNormalised(norm);
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
       intent = parseIntent(clip(ticket.description).split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
-    items.push({ ticket, enc: store.add(intent), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+    items.push({ ticket, enc: store.add(intent), tokens: list, action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }
-  seen.clear();
   const df = new Map<string, number>();
   for (const item of items) {
     const stems = new Set<string>();
@@ -138,7 +145,7 @@ export function readIntents(sorted: GroupableTicket[], params: KeyParams): { ite
     chooseKey(item, intentOf(item), frequent, stats);
   }
   mergeContainerHeads(items, stats, params.headSimilarity);
-  return { items, frequent };
+  return { items, frequent, tokens };
 }
 
 /** One string per distinct type key, and one object per distinct object word (memory at 100k tickets). */

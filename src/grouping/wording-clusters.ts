@@ -12,8 +12,8 @@
  *    with the bucket's rarest words only (a cluster reaching the threshold must share one of them).
  * Deterministic; about 100 bytes a ticket beyond its summary.
  */
-import { clip } from './intent.js';
-import { isPlaceholder, normaliseText } from './normalise-text.js';
+import type { TokenLists } from './intent-codec.js';
+import { isPlaceholder } from './normalise-text.js';
 
 export interface WordingCluster {
   /** Indexes (into the input array) of the members, ascending. */
@@ -29,61 +29,102 @@ export interface WordingResult {
 }
 
 /**
- * Clusters short texts by wording (see the module comment). `texts[i]` null or empty gives no words.
+ * Clusters short texts by wording (see the module comment), given as their normalised tokens: input `i` is list
+ * `lists[i]` of `tokens` (`normaliseText(clip(text)).tokens` as word ids); an empty list gives no words.
+ * Word ids are renumbered in order of first use among these inputs, so the result depends only on the texts.
  * @param threshold weighted-Jaccard similarity to join a cluster, in (0, 1].
  */
-export function clusterWordings(texts: Array<string | null>, threshold = 0.5): WordingResult {
-  const vocab = new Map<string, number>();
+export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold = 0.5): WordingResult {
+  const n = lists.length;
+  const global = tokens.vocab.strings;
+  // Global id → local id (-1 unseen, -2 never a word: placeholders and one-letter tokens).
+  const local = new Int32Array(global.length).fill(-1);
   const names: string[] = [];
-  const raw: number[][] = texts.map((t) => {
-    const ids = new Set<number>();
-    for (const token of normaliseText(clip(t)).tokens) {
-      if (isPlaceholder(token) || token.length < 2) continue;
-      let id = vocab.get(token);
-      if (id === undefined) {
-        id = names.length;
-        vocab.set(token, id);
+  // Each input's distinct words, in order of first use, as one flat array (`rawEnds[i]` ends input i's).
+  const rawEnds = new Int32Array(n);
+  const seenIn = new Int32Array(global.length).fill(-1);
+  let capacity = 0;
+  for (const list of lists) capacity += tokens.end(list) - tokens.start(list);
+  let raw = new Int32Array(capacity);
+  let length = 0;
+  for (let i = 0; i < n; i++) {
+    for (let at = tokens.start(lists[i]), end = tokens.end(lists[i]); at < end; at++) {
+      const g = tokens.id(at);
+      let id = local[g];
+      if (id === -2) continue;
+      if (id === -1) {
+        const token = global[g];
+        if (isPlaceholder(token) || token.length < 2) {
+          local[g] = -2;
+          continue;
+        }
+        id = local[g] = names.length;
         names.push(token);
       }
-      ids.add(id);
+      if (seenIn[g] === i) continue;
+      seenIn[g] = i;
+      raw[length++] = id;
     }
-    return [...ids];
-  });
+    rawEnds[i] = length;
+  }
   const df = new Int32Array(names.length);
-  for (const ids of raw) for (const id of ids) df[id]++;
-  const n = texts.length;
+  for (let k = 0; k < length; k++) df[raw[k]]++;
   const weight = (id: number) => Math.log(1 + n / df[id]);
-  // Plain arrays of small integers: a typed array per ticket would cost ~200 bytes of headers each.
-  const informative = raw.map((ids) => ids.filter((id) => df[id] >= 2).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
-  raw.length = 0;
+  // Rank of each word by name (code units), so "sorted by name" is a numeric sort.
+  const byName = Int32Array.from(names.keys()).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+  const rank = new Int32Array(names.length);
+  byName.forEach((id, r) => (rank[id] = r));
+  // Informative words (df ≥ 2) of each input, sorted by name, in place of the raw ones.
+  const ends = rawEnds;
+  let kept = 0;
+  for (let i = 0, from = 0; i < n; i++) {
+    const start = kept;
+    for (let k = from; k < rawEnds[i]; k++) if (df[raw[k]] >= 2) raw[kept++] = raw[k];
+    from = rawEnds[i];
+    ends[i] = kept;
+    if (kept - start > 1) raw.subarray(start, kept).sort((a, b) => rank[a] - rank[b]);
+  }
+  raw = raw.slice(0, kept);
+  const informative: Informative = { ids: raw, ends };
 
   let units: Unit[] = [];
   const buckets = new Map<string, Unit>();
-  informative.forEach((ids, i) => {
-    if (ids.length === 0) return;
+  for (let i = 0; i < n; i++) {
+    const ids = wordsAt(informative, i);
+    if (ids.length === 0) continue;
     const sig = ids.join(' ');
     let b = buckets.get(sig);
     if (!b) {
-      b = { words: ids, members: [] };
+      b = { words: Array.from(ids), members: [] };
       buckets.set(sig, b);
       units.push(b);
     }
     b.members.push(i);
-  });
+  }
   buckets.clear();
   const ctx = { names, weight, threshold };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const merged = mergeRound(units, ctx);
     const done = merged.length === units.length;
     // A merged cluster's words become those held by more than half of its tickets (v1's signature).
-    for (const c of merged) if (c.members.length > 1 && !done) c.words = majorityWords(c.members, informative, names);
+    for (const c of merged) if (c.members.length > 1 && !done) c.words = majorityWords(c.members, informative, rank);
     units = merged;
     if (done) break;
   }
   return {
     clusters: units.map((u) => ({ members: u.members.sort((a, b) => a - b), words: Array.from(u.words, (id) => names[id]) })),
-    wordsOf: (i) => Array.from(informative[i], (id) => names[id]),
+    wordsOf: (i) => Array.from(wordsAt(informative, i), (id) => names[id]),
   };
+}
+
+/** Every input's informative word ids (sorted by name), flat: input `i`'s end at `ends[i]`. */
+interface Informative {
+  ids: Int32Array;
+  ends: Int32Array;
+}
+
+function wordsAt(informative: Informative, i: number): Int32Array {
+  return informative.ids.subarray(i === 0 ? 0 : informative.ends[i - 1], informative.ends[i]);
 }
 
 /** Merge rounds stop when one merges nothing, or after this many. */
@@ -143,10 +184,10 @@ function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
 }
 
 /** Words held by more than half of the members, sorted by name. */
-function majorityWords(members: number[], informative: number[][], names: string[]): number[] {
+function majorityWords(members: number[], informative: Informative, rank: Int32Array): number[] {
   const counts = new Map<number, number>();
-  for (const m of members) for (const id of informative[m]) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const m of members) for (const id of wordsAt(informative, m)) counts.set(id, (counts.get(id) ?? 0) + 1);
   const out: number[] = [];
   for (const [id, c] of counts) if (c * 2 > members.length) out.push(id);
-  return (out.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0)));
+  return out.sort((a, b) => rank[a] - rank[b]);
 }
