@@ -8,7 +8,7 @@
  * issues, one a line. snapshot: loads a JSONL export the way `import-grouping-child.ts` does, runs `groupTickets`, and
  * writes the whole result as canonical JSON — every type (id, name, key words, count, keys, example keys, labels,
  * variants with id, template, count, keys) and every assignment (type, variant, reason, deciding words, nearest,
- * summary), in key order — then prints its SHA-256, the number of types and the tickets grouped. Two snapshots are
+ * summary), in the order of the Map — then prints its SHA-256, the number of types and the tickets grouped. Two snapshots are
  * the same grouping exactly when their digests are equal (`cmp` the files to find where they differ).
  */
 import { createHash } from 'node:crypto';
@@ -43,7 +43,7 @@ async function load(path: string): Promise<GroupableTicket[]> {
 if (mode === 'generate') await generate(file, Number(arg));
 else if (mode === 'snapshot') {
   const grouping = groupTickets(await load(file));
-  const assignments = [...grouping.assignments.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const assignments = [...grouping.assignments.entries()];
   const text = JSON.stringify({ algorithm: grouping.algorithm, parameters: grouping.parameters, types: grouping.types, assignments }, null, 1);
   writeFileSync(arg, text);
   const grouped = grouping.types.reduce((n, t) => n + t.count, 0);

@@ -1,6 +1,7 @@
 /**
- * Compact storage for parsed intents (`text-v2` at scale): a {@link ParsedIntent} as one `Int32Array` of word ids
- * instead of a tree of small objects, so 100k tickets keep their phrases in a few MB (about 8 bytes a word).
+ * Compact storage for parsed intents (`text-v2` at scale): a {@link ParsedIntent} as a run of ints (word ids) in a
+ * chunk of `Int32Array` instead of a tree of small objects, so 100k tickets keep their phrases in a few MB (about 8
+ * bytes a word); and a ticket's normalised summary tokens as a run of word ids ({@link TokenLists}).
  *
  * Layout: `[action+1 (0: none), actionText+1, beforeLength, before words…, phraseCount, (prep+1 (0: direct),
  * length, words…)…]`, each word two ints: stem id, and text id × 2 + 1 when the word is `named`.
@@ -24,33 +25,22 @@ export class Vocabulary {
 }
 
 /**
- * Many encoded intents in one growing `Int32Array` (a typed array per ticket costs ~200 bytes of headers alone).
- * `add` returns the intent's offset; `get` decodes it.
+ * Many encoded intents in chunks of `Int32Array` (a typed array per ticket costs ~200 bytes of headers alone).
+ * `add` returns the intent's handle; `get` decodes it.
  */
 export class IntentStore {
   readonly vocab = new Vocabulary();
-  private buf: Int32Array;
-  private length = 0;
-
-  /** @param capacity initial size in ints (about 24 a ticket avoids regrowing). */
-  constructor(capacity = 1 << 16) {
-    this.buf = new Int32Array(Math.max(1024, capacity));
-  }
+  private readonly ints = new IntChunks((n) => new Int32Array(n));
 
   add(intent: ParsedIntent): number {
     const enc = encodeIntent(intent, this.vocab);
-    while (this.length + enc.length > this.buf.length) {
-      const bigger = new Int32Array(this.buf.length * 2);
-      bigger.set(this.buf.subarray(0, this.length));
-      this.buf = bigger;
-    }
-    this.buf.set(enc, this.length);
-    this.length += enc.length;
-    return this.length - enc.length;
+    const handle = this.ints.reserve(enc.length);
+    this.ints.chunk(handle).set(enc, this.ints.offset(handle));
+    return handle;
   }
 
-  get(offset: number): ParsedIntent {
-    return decodeIntent(this.buf.subarray(offset), this.vocab);
+  get(handle: number): ParsedIntent {
+    return decodeIntent(this.ints.chunk(handle).subarray(this.ints.offset(handle)), this.vocab);
   }
 }
 
@@ -99,52 +89,93 @@ export function decodeIntent(enc: Int32Array, vocab: Vocabulary): ParsedIntent {
 }
 
 /**
- * Many lists of word ids (a ticket's normalised summary tokens, `normaliseText(...).tokens`) in one growing
+ * Many lists of word ids (a ticket's normalised summary tokens, `normaliseText(...).tokens`) in chunks of
  * `Uint32Array`, with their own {@link Vocabulary}: about 4 bytes a token instead of an array of strings a ticket.
- * List `i` is the `i`-th added; read it with {@link start}/{@link end} and {@link id}.
+ * List `i` is the `i`-th added: ids `chunk(i)[from(i)]` up to, not including, `chunk(i)[to(i)]`.
  */
 export class TokenLists {
   readonly vocab = new Vocabulary();
-  private buf: Uint32Array;
-  private ends: Int32Array;
-  private length = 0;
+  private readonly ids = new IntChunks((n) => new Uint32Array(n));
+  private handles: Float64Array;
+  private lengths: Int32Array;
   /** Lists added so far. */
   count = 0;
 
-  /** @param lists lists expected (more is fine); @param capacity initial size in ids. */
-  constructor(lists: number, capacity = lists * 10) {
-    this.ends = new Int32Array(Math.max(16, lists));
-    this.buf = new Uint32Array(Math.max(1024, capacity));
+  /** @param lists lists expected (more is fine). */
+  constructor(lists: number) {
+    this.handles = new Float64Array(Math.max(16, lists));
+    this.lengths = new Int32Array(Math.max(16, lists));
   }
 
   /** Appends a list; returns its index. */
   add(tokens: readonly string[]): number {
-    if (this.length + tokens.length > this.buf.length) this.buf = grow(this.buf, this.length + tokens.length);
-    for (const t of tokens) this.buf[this.length++] = this.vocab.id(t);
-    if (this.count === this.ends.length) this.ends = grow(this.ends, this.count + 1);
-    this.ends[this.count] = this.length;
+    if (this.count === this.handles.length) {
+      const handles = new Float64Array(this.count * 2);
+      handles.set(this.handles);
+      this.handles = handles;
+      const lengths = new Int32Array(this.count * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    const handle = this.ids.reserve(tokens.length);
+    const chunk = this.ids.chunk(handle);
+    let at = this.ids.offset(handle);
+    for (const t of tokens) chunk[at++] = this.vocab.id(t);
+    this.handles[this.count] = handle;
+    this.lengths[this.count] = tokens.length;
     return this.count++;
   }
 
-  /** Offset of list `i`'s first id. */
-  start(i: number): number {
-    return i === 0 ? 0 : this.ends[i - 1];
+  /** The chunk holding list `i`. */
+  chunk(i: number): Uint32Array {
+    return this.ids.chunk(this.handles[i]);
   }
 
-  /** Offset just past list `i`'s last id. */
-  end(i: number): number {
-    return this.ends[i];
+  /** Offset of list `i`'s first id in its chunk. */
+  from(i: number): number {
+    return this.ids.offset(this.handles[i]);
   }
 
-  /** The id at an offset. */
-  id(at: number): number {
-    return this.buf[at];
+  /** Offset just past list `i`'s last id in its chunk. */
+  to(i: number): number {
+    return this.ids.offset(this.handles[i]) + this.lengths[i];
+  }
+
+  /** Number of ids in list `i`. */
+  length(i: number): number {
+    return this.lengths[i];
   }
 }
 
-/** A copy of `a` with room for at least `need` elements (1.5× growth). */
-function grow<T extends Uint32Array | Int32Array>(a: T, need: number): T {
-  const bigger = new (a.constructor as new (n: number) => T)(Math.max(need, Math.ceil(a.length * 1.5)));
-  bigger.set(a);
-  return bigger;
+/** Ints in a chunk: one is allocated when the last is full, so nothing is copied and at most one chunk is part-used. */
+const CHUNK = 1 << 16;
+/** A handle is chunk index × SPAN + offset (exact in a double up to 2^21 chunks). */
+const SPAN = 2 ** 32;
+
+/** Runs of ints appended in chunks of {@link CHUNK} (a longer run gets a chunk of its own); a run never spans two. */
+class IntChunks<T extends Int32Array | Uint32Array> {
+  private readonly chunks: T[] = [];
+  private used = 0;
+
+  constructor(private readonly make: (length: number) => T) {}
+
+  /** Room for `n` ints in one chunk; returns its handle. */
+  reserve(n: number): number {
+    const last = this.chunks.at(-1);
+    if (last === undefined || this.used + n > last.length) {
+      this.chunks.push(this.make(Math.max(CHUNK, n)));
+      this.used = 0;
+    }
+    const handle = (this.chunks.length - 1) * SPAN + this.used;
+    this.used += n;
+    return handle;
+  }
+
+  chunk(handle: number): T {
+    return this.chunks[Math.floor(handle / SPAN)];
+  }
+
+  offset(handle: number): number {
+    return handle % SPAN;
+  }
 }

@@ -15,10 +15,10 @@ export interface KeyParams {
   headSimilarity: number;
 }
 
-/** One ticket on its way to a type. */
+/** One ticket with an action word on its way to a type. */
 export interface Item {
   ticket: GroupableTicket;
-  /** Offset of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
+  /** Handle of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
   enc: number;
   /** Its list in the {@link TokenLists} of `readIntents`: the normalised summary tokens as word ids. */
   tokens: number;
@@ -103,21 +103,35 @@ function impliedPlaces(items: Item[], rep: Map<string, string>): void {
 /** An object counts as a kind of place once this many tickets use it as one. */
 const IMPLIED_MIN_PLACE_USES = 3;
 
+/** Tickets without an action word, in order: each ticket and its list in the {@link TokenLists}. */
+export interface NoActionTickets {
+  tickets: GroupableTicket[];
+  lists: Int32Array;
+}
+
 /**
  * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
- * document frequencies, learns phrase heads and picks each ticket's object and type key. `sorted` must be sorted by
- * key (a key given twice counts once: the first of its run). Also keeps each ticket's normalised summary tokens as
- * word ids (`tokens`, list {@link Item.tokens}), for variants and wording clusters. Everything else built here is
- * garbage once it returns (memory at 100k tickets).
+ * document frequencies, learns phrase heads and picks the object and type key of each ticket with an action.
+ * `sorted` must be sorted by key (a key given twice counts once: the first of its run). Also keeps each ticket's
+ * normalised summary tokens as word ids (`tokens`), for variants and wording clusters. Returns the tickets with an
+ * action as {@link Item}s and those without as `noAction` (no object each). Everything else built here is garbage
+ * once it returns (memory at 100k tickets).
  */
-export function readIntents(sorted: GroupableTicket[], params: KeyParams): { items: Item[]; frequent: (stem: string) => boolean; tokens: TokenLists } {
-  const store = new IntentStore(sorted.length * 24);
+export function readIntents(
+  sorted: GroupableTicket[],
+  params: KeyParams,
+): { items: Item[]; noAction: NoActionTickets; frequent: (stem: string) => boolean; tokens: TokenLists } {
+  const store = new IntentStore();
   const tokens = new TokenLists(sorted.length);
-  const intentOf = (item: Item) => store.get(item.enc);
+  // Every ticket's intent (its handle in the store), in order; items only for those with an action.
+  const encs = new Float64Array(sorted.length);
+  let count = 0;
   const items: Item[] = [];
+  const noActionLists = new Int32Array(sorted.length);
+  const noActionTickets: GroupableTicket[] = [];
   let previous: string | undefined;
   for (const ticket of sorted) {
-    if (items.length > 0 && ticket.key === previous) continue;
+    if (count > 0 && ticket.key === previous) continue;
     previous = ticket.key;
     const norm = normaliseText(clip(ticket.summary));
     const list = tokens.add(norm.tokens);
@@ -125,27 +139,35 @@ export function readIntents(sorted: GroupableTicket[], params: KeyParams): { ite
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
       intent = parseIntent(clip(ticket.description).split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
-    items.push({ ticket, enc: store.add(intent), tokens: list, action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+    const enc = (encs[count++] = store.add(intent));
+    if (intent.action === null) {
+      noActionLists[noActionTickets.length] = list;
+      noActionTickets.push(ticket);
+    } else items.push({ ticket, enc, tokens: list, action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }
   const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    const intent = intentOf(item);
+  const stems = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const intent = store.get(encs[i]);
     for (const w of intent.before) stems.add(w.stem);
     for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
     for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
+    stems.clear();
   }
   const frequentStems = new Set<string>();
   for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
   df.clear();
-  const frequent = (stem: string) => frequentStems.has(stem);
+  const frequent = membership(frequentStems);
   const stats = new PhraseStats();
-  for (const item of items) stats.add(intentOf(item), frequent);
-  for (const item of items) {
-    chooseKey(item, intentOf(item), frequent, stats);
-  }
+  for (let i = 0; i < count; i++) stats.add(store.get(encs[i]), frequent);
+  for (const item of items) chooseKey(item, store.get(item.enc), frequent, stats);
   mergeContainerHeads(items, stats, params.headSimilarity);
-  return { items, frequent, tokens };
+  return { items, noAction: { tickets: noActionTickets, lists: noActionLists.subarray(0, noActionTickets.length) }, frequent, tokens };
+}
+
+/** `(s) => set.has(s)`, made here so the closure holds the set alone (not the intent store of `readIntents`). */
+function membership(set: ReadonlySet<string>): (s: string) => boolean {
+  return (s) => set.has(s);
 }
 
 /** One string per distinct type key, and one object per distinct object word (memory at 100k tickets). */

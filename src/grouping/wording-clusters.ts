@@ -44,12 +44,13 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
   const rawEnds = new Int32Array(n);
   const seenIn = new Int32Array(global.length).fill(-1);
   let capacity = 0;
-  for (const list of lists) capacity += tokens.end(list) - tokens.start(list);
+  for (const list of lists) capacity += tokens.length(list);
   let raw = new Int32Array(capacity);
   let length = 0;
   for (let i = 0; i < n; i++) {
-    for (let at = tokens.start(lists[i]), end = tokens.end(lists[i]); at < end; at++) {
-      const g = tokens.id(at);
+    const chunk = tokens.chunk(lists[i]);
+    for (let at = tokens.from(lists[i]), end = tokens.to(lists[i]); at < end; at++) {
+      const g = chunk[at];
       let id = local[g];
       if (id === -2) continue;
       if (id === -1) {
@@ -93,13 +94,14 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
     const ids = wordsAt(informative, i);
     if (ids.length === 0) continue;
     const sig = ids.join(' ');
-    let b = buckets.get(sig);
-    if (!b) {
-      b = { words: Array.from(ids), members: [] };
-      buckets.set(sig, b);
-      units.push(b);
+    const b = buckets.get(sig);
+    if (b) b.members.push(i);
+    else {
+      // `[i]`: most buckets hold one ticket (`[]` then push would reserve 17 slots).
+      const unit = { words: ids, members: [i] };
+      buckets.set(sig, unit);
+      units.push(unit);
     }
-    b.members.push(i);
   }
   buckets.clear();
   const ctx = { names, weight, threshold };
@@ -132,7 +134,7 @@ const MAX_ROUNDS = 6;
 
 interface Unit {
   /** Word ids, sorted by name. */
-  words: number[];
+  words: readonly number[] | Int32Array;
   /** Ticket indexes. */
   members: number[];
 }
@@ -147,7 +149,7 @@ interface Ctx {
 function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
   const text = (u: Unit) => Array.from(u.words, (id) => names[id]).join(' ');
   const units = input.map((u) => ({ u, t: text(u) })).sort((a, b) => b.u.members.length - a.u.members.length || (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-  const seeds: Array<{ words: number[]; total: number; out: Unit }> = [];
+  const seeds: Array<{ words: readonly number[] | Int32Array; total: number; out: Unit }> = [];
   const index = new Map<number, number[]>();
   const seen = new Int32Array(units.length).fill(-1);
   units.forEach(({ u }, ui) => {
@@ -176,7 +178,8 @@ function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
       for (const m of u.members) seeds[best].out.members.push(m);
     } else {
       const ci = seeds.length;
-      seeds.push({ words: u.words, total, out: { words: u.words, members: [...u.members] } });
+      // The unit becomes the cluster: its members array is not read again this round, so it takes the joiners.
+      seeds.push({ words: u.words, total, out: u });
       for (const id of u.words) (index.get(id) ?? index.set(id, []).get(id)!).push(ci);
     }
   });
