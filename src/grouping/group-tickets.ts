@@ -75,6 +75,7 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   fallbackTypes(noAction, tokens, variantsOf, grouping);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
+  tokens.release();
   return grouping;
 }
 

@@ -42,6 +42,11 @@ export class IntentStore {
   get(handle: number): ParsedIntent {
     return decodeIntent(this.ints.chunk(handle).subarray(this.ints.offset(handle)), this.vocab);
   }
+
+  /** Frees the encoded intents now ({@link releaseNow}); `get` cannot be called afterwards. */
+  release(): void {
+    this.ints.release();
+  }
 }
 
 /** Encodes an intent (see the module comment). */
@@ -96,21 +101,21 @@ export function decodeIntent(enc: Int32Array, vocab: Vocabulary): ParsedIntent {
 export class TokenLists {
   readonly vocab = new Vocabulary();
   private readonly ids = new IntChunks((n) => new Uint32Array(n));
-  private handles: Float64Array;
+  private handles: Int32Array;
   private lengths: Int32Array;
   /** Lists added so far. */
   count = 0;
 
   /** @param lists lists expected (more is fine). */
   constructor(lists: number) {
-    this.handles = new Float64Array(Math.max(16, lists));
+    this.handles = new Int32Array(Math.max(16, lists));
     this.lengths = new Int32Array(Math.max(16, lists));
   }
 
   /** Appends a list; returns its index. */
   add(tokens: readonly string[]): number {
     if (this.count === this.handles.length) {
-      const handles = new Float64Array(this.count * 2);
+      const handles = new Int32Array(this.count * 2);
       handles.set(this.handles);
       this.handles = handles;
       const lengths = new Int32Array(this.count * 2);
@@ -145,37 +150,69 @@ export class TokenLists {
   length(i: number): number {
     return this.lengths[i];
   }
+
+  /** Frees the lists now ({@link releaseNow}); nothing can be read afterwards. */
+  release(): void {
+    this.ids.release();
+    releaseNow(this.handles);
+    releaseNow(this.lengths);
+    this.count = 0;
+  }
 }
 
 /** Ints in a chunk: one is allocated when the last is full, so nothing is copied and at most one chunk is part-used. */
 const CHUNK = 1 << 16;
-/** A handle is chunk index × SPAN + offset (exact in a double up to 2^21 chunks). */
-const SPAN = 2 ** 32;
+/** Chunks a store may hold: a handle (chunk index × CHUNK + offset) stays a positive 32-bit integer. */
+const MAX_CHUNKS = 1 << 15;
 
-/** Runs of ints appended in chunks of {@link CHUNK} (a longer run gets a chunk of its own); a run never spans two. */
+/**
+ * Runs of ints appended in chunks of {@link CHUNK} (a longer run gets a chunk of its own); a run never spans two.
+ * A run's handle is its chunk index × {@link CHUNK} + its offset there, a positive 32-bit integer.
+ */
 class IntChunks<T extends Int32Array | Uint32Array> {
   private readonly chunks: T[] = [];
   private used = 0;
 
   constructor(private readonly make: (length: number) => T) {}
 
-  /** Room for `n` ints in one chunk; returns its handle. */
+  /**
+   * Room for `n` ints in one chunk; returns its handle.
+   * @throws {RangeError} past {@link MAX_CHUNKS} chunks (2^31 ints, 8 GB).
+   */
   reserve(n: number): number {
     const last = this.chunks.at(-1);
-    if (last === undefined || this.used + n > last.length) {
+    if (last === undefined || this.used >= CHUNK || this.used + n > last.length) {
+      if (this.chunks.length === MAX_CHUNKS) throw new RangeError(`more than ${MAX_CHUNKS * CHUNK} ints`);
       this.chunks.push(this.make(Math.max(CHUNK, n)));
       this.used = 0;
     }
-    const handle = (this.chunks.length - 1) * SPAN + this.used;
+    const handle = (this.chunks.length - 1) * CHUNK + this.used;
     this.used += n;
     return handle;
   }
 
   chunk(handle: number): T {
-    return this.chunks[Math.floor(handle / SPAN)];
+    return this.chunks[handle >>> 16];
   }
 
   offset(handle: number): number {
-    return handle % SPAN;
+    return handle & (CHUNK - 1);
   }
+
+  /** Frees the chunks' memory now (see {@link releaseNow}); nothing can be read afterwards. */
+  release(): void {
+    for (const c of this.chunks) releaseNow(c);
+    this.chunks.length = 0;
+    this.used = 0;
+  }
+}
+
+/**
+ * Frees a typed array's memory at the next minor GC instead of the next full one: its buffer is detached (moved
+ * into a clone nothing references), and the array reads as empty afterwards. A store built during grouping is
+ * promoted to the old generation, where V8 would keep its buffers until a full GC, which may not come before the
+ * grouping's peak (memory at 100k tickets).
+ */
+export function releaseNow(array: Int32Array | Uint32Array | Float64Array): void {
+  if (array.buffer.byteLength > 0) structuredClone(array.buffer, { transfer: [array.buffer] });
 }

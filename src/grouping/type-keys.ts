@@ -4,7 +4,7 @@
  */
 import type { GroupableTicket } from './grouping-contract.js';
 import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, parseNormalised, type ParsedIntent, type PhraseWord } from './intent.js';
-import { IntentStore, TokenLists } from './intent-codec.js';
+import { IntentStore, releaseNow, TokenLists } from './intent-codec.js';
 import { normaliseText } from './normalise-text.js';
 import { PhraseStats } from './phrase-heads.js';
 
@@ -124,7 +124,7 @@ export function readIntents(
   const store = new IntentStore();
   const tokens = new TokenLists(sorted.length);
   // Every ticket's intent (its handle in the store), in order; items only for those with an action.
-  const encs = new Float64Array(sorted.length);
+  const encs = new Int32Array(sorted.length);
   let count = 0;
   const items: Item[] = [];
   const noActionLists = new Int32Array(sorted.length);
@@ -162,6 +162,8 @@ export function readIntents(
   for (let i = 0; i < count; i++) stats.add(store.get(encs[i]), frequent);
   for (const item of items) chooseKey(item, store.get(item.enc), frequent, stats);
   mergeContainerHeads(items, stats, params.headSimilarity);
+  store.release();
+  releaseNow(encs);
   return { items, noAction: { tickets: noActionTickets, lists: noActionLists.subarray(0, noActionTickets.length) }, frequent, tokens };
 }
 

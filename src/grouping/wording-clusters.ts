@@ -45,7 +45,7 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
   const seenIn = new Int32Array(global.length).fill(-1);
   let capacity = 0;
   for (const list of lists) capacity += tokens.length(list);
-  let raw = new Int32Array(capacity);
+  const raw = new Int32Array(capacity);
   let length = 0;
   for (let i = 0; i < n; i++) {
     const chunk = tokens.chunk(lists[i]);
@@ -85,26 +85,30 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
     ends[i] = kept;
     if (kept - start > 1) raw.subarray(start, kept).sort((a, b) => rank[a] - rank[b]);
   }
-  raw = raw.slice(0, kept);
   const informative: Informative = { ids: raw, ends };
 
+  // Buckets: the inputs with words, sorted by their words then index, cut where the words change (no string per
+  // input). Their order here does not matter: each round sorts its units by size and words, and buckets differ in words.
+  let withWords = 0;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (ends[i] > (i === 0 ? 0 : ends[i - 1])) order[withWords++] = i;
+  const compareInputs = (a: number, b: number): number => {
+    const [aFrom, aTo, bFrom, bTo] = [a === 0 ? 0 : ends[a - 1], ends[a], b === 0 ? 0 : ends[b - 1], ends[b]];
+    for (let x = aFrom, y = bFrom; x < aTo && y < bTo; x++, y++) if (raw[x] !== raw[y]) return rank[raw[x]] - rank[raw[y]];
+    return aTo - aFrom - (bTo - bFrom);
+  };
+  const sorted = order.subarray(0, withWords).sort((a, b) => compareInputs(a, b) || a - b);
   let units: Unit[] = [];
-  const buckets = new Map<string, Unit>();
-  for (let i = 0; i < n; i++) {
-    const ids = wordsAt(informative, i);
-    if (ids.length === 0) continue;
-    const sig = ids.join(' ');
-    const b = buckets.get(sig);
-    if (b) b.members.push(i);
-    else {
-      // `[i]`: most buckets hold one ticket (`[]` then push would reserve 17 slots).
-      const unit = { words: ids, members: [i] };
-      buckets.set(sig, unit);
-      units.push(unit);
-    }
+  for (let from = 0; from < sorted.length; ) {
+    const words = wordsAt(informative, sorted[from]);
+    let to = from + 1;
+    while (to < sorted.length && compareInputs(sorted[from], sorted[to]) === 0) to++;
+    const members = new Array<number>(to - from);
+    for (let k = from; k < to; k++) members[k - from] = sorted[k];
+    units.push({ words, members });
+    from = to;
   }
-  buckets.clear();
-  const ctx = { names, weight, threshold };
+  const ctx = { rank, weight, threshold };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const merged = mergeRound(units, ctx);
     const done = merged.length === units.length;
@@ -140,19 +144,31 @@ interface Unit {
 }
 
 interface Ctx {
-  names: string[];
+  /** Word id → its place in the code-unit order of the words. */
+  rank: Int32Array;
   weight: (id: number) => number;
   threshold: number;
 }
 
+/**
+ * Two word lists (ids sorted by name) in the code-unit order of their names joined by spaces: the first differing
+ * word decides (a word before its extensions, "team" < "teams"), then the shorter list. That equals comparing the
+ * joined strings because words are letters only (normalised stems), every one above the space character.
+ */
+function compareWords(a: ArrayLike<number>, b: ArrayLike<number>, rank: Int32Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return rank[a[k]] - rank[b[k]];
+  return a.length - b.length;
+}
+
 /** One round: units, largest first, join the most similar cluster seed at ≥ threshold, or seed a cluster. */
-function mergeRound(input: Unit[], { names, weight, threshold }: Ctx): Unit[] {
-  const text = (u: Unit) => Array.from(u.words, (id) => names[id]).join(' ');
-  const units = input.map((u) => ({ u, t: text(u) })).sort((a, b) => b.u.members.length - a.u.members.length || (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+function mergeRound(input: Unit[], { rank, weight, threshold }: Ctx): Unit[] {
+  // Largest first, then by words (a stable sort: units with the same words keep their order).
+  const units = [...input].sort((a, b) => b.members.length - a.members.length || compareWords(a.words, b.words, rank));
   const seeds: Array<{ words: readonly number[] | Int32Array; total: number; out: Unit }> = [];
   const index = new Map<number, number[]>();
   const seen = new Int32Array(units.length).fill(-1);
-  units.forEach(({ u }, ui) => {
+  units.forEach((u, ui) => {
     const ws = Array.from(u.words).sort((a, b) => weight(b) - weight(a) || a - b);
     const total = ws.reduce((s, id) => s + weight(id), 0);
     let best = -1;
