@@ -13,6 +13,11 @@ export class Vocabulary {
   private readonly ids = new Map<string, number>();
   readonly strings: string[] = [];
 
+  /** The id of a string seen before, or undefined. */
+  find(s: string): number | undefined {
+    return this.ids.get(s);
+  }
+
   id(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {

@@ -162,6 +162,7 @@ export function readIntents(
   for (let i = 0; i < count; i++) stats.add(store.get(encs[i]), frequent);
   for (const item of items) chooseKey(item, store.get(item.enc), frequent, stats);
   mergeContainerHeads(items, stats, params.headSimilarity);
+  stats.release();
   store.release();
   releaseNow(encs);
   return { items, noAction: { tickets: noActionTickets, lists: noActionLists.subarray(0, noActionTickets.length) }, frequent, tokens };
