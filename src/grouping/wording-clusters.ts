@@ -71,7 +71,8 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
   }
   const df = new Int32Array(names.length);
   for (let k = 0; k < length; k++) df[raw[k]]++;
-  const weight = (id: number) => Math.log(1 + n / df[id]);
+  const weights = Float64Array.from(df, (d) => Math.log(1 + n / d));
+  const weight = (id: number) => weights[id];
   // Rank of each word by name (code units), so "sorted by name" is a numeric sort.
   const byName = Int32Array.from(names.keys()).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
   const rank = new Int32Array(names.length);
@@ -112,11 +113,12 @@ export function clusterWordings(tokens: TokenLists, lists: Int32Array, threshold
     from = to;
   }
   const ctx = { rank, weight, threshold };
+  const counts = new Int32Array(names.length);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const merged = mergeRound(units, ctx);
     const done = merged.length === units.length;
     // A merged cluster's words become those held by more than half of its tickets (v1's signature).
-    for (const c of merged) if (c.members.length > 1 && !done) c.words = majorityWords(c.members, informative, rank);
+    for (const c of merged) if (c.members.length > 1 && !done) c.words = majorityWords(c.members, informative, rank, counts);
     units = merged;
     if (done) break;
   }
@@ -168,8 +170,17 @@ function compareWords(a: ArrayLike<number>, b: ArrayLike<number>, rank: Int32Arr
 function mergeRound(input: Unit[], { rank, weight, threshold }: Ctx): Unit[] {
   // Largest first, then by words (a stable sort: units with the same words keep their order).
   const units = [...input].sort((a, b) => b.members.length - a.members.length || compareWords(a.words, b.words, rank));
-  const seeds: Array<{ words: readonly number[] | Int32Array; total: number; out: Unit }> = [];
-  const index = new Map<number, number[]>();
+  const seeds: Unit[] = [];
+  const seedTotal: number[] = [];
+  // Inverted index, word → the seeds holding it in the order they were made: a list a word through `first`/`last`
+  // and `next` (entries), in typed arrays (no array per word and round).
+  let entries = 0;
+  for (const u of units) entries += u.words.length;
+  const first = new Int32Array(rank.length).fill(-1);
+  const last = new Int32Array(rank.length).fill(-1);
+  const next = new Int32Array(entries);
+  const seedOf = new Int32Array(entries);
+  let used = 0;
   const seen = new Int32Array(units.length).fill(-1);
   units.forEach((u, ui) => {
     const ws = Array.from(u.words).sort((a, b) => weight(b) - weight(a) || a - b);
@@ -178,13 +189,14 @@ function mergeRound(input: Unit[], { rank, weight, threshold }: Ctx): Unit[] {
     let bestSim = 0;
     let acc = 0;
     for (const id of ws) {
-      for (const ci of index.get(id) ?? []) {
+      for (let e = first[id]; e >= 0; e = next[e]) {
+        const ci = seedOf[e];
         if (seen[ci] === ui) continue;
         seen[ci] = ui;
-        const seed = seeds[ci];
+        const seedWords = seeds[ci].words;
         let inter = 0;
-        for (const w of ws) if (seed.words.includes(w)) inter += weight(w);
-        const sim = inter / (total + seed.total - inter);
+        for (const w of ws) if (seedWords.includes(w)) inter += weight(w);
+        const sim = inter / (total + seedTotal[ci] - inter);
         if (sim > bestSim + 1e-9 || (sim > bestSim - 1e-9 && best >= 0 && ci < best)) {
           best = ci;
           bestSim = sim;
@@ -194,22 +206,32 @@ function mergeRound(input: Unit[], { rank, weight, threshold }: Ctx): Unit[] {
       if (acc > (1 - threshold) * total) break;
     }
     if (best >= 0 && bestSim >= threshold) {
-      for (const m of u.members) seeds[best].out.members.push(m);
+      for (const m of u.members) seeds[best].members.push(m);
     } else {
       const ci = seeds.length;
       // The unit becomes the cluster: its members array is not read again this round, so it takes the joiners.
-      seeds.push({ words: u.words, total, out: u });
-      for (const id of u.words) (index.get(id) ?? index.set(id, []).get(id)!).push(ci);
+      seeds.push(u);
+      seedTotal.push(total);
+      for (const id of u.words) {
+        seedOf[used] = ci;
+        next[used] = -1;
+        if (last[id] < 0) first[id] = used;
+        else next[last[id]] = used;
+        last[id] = used++;
+      }
     }
   });
-  return seeds.map((s) => s.out);
+  return seeds;
 }
 
-/** Words held by more than half of the members, sorted by name. */
-function majorityWords(members: number[], informative: Informative, rank: Int32Array): number[] {
-  const counts = new Map<number, number>();
-  for (const m of members) for (const id of wordsAt(informative, m)) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const out: number[] = [];
-  for (const [id, c] of counts) if (c * 2 > members.length) out.push(id);
+/** Words held by more than half of the members, sorted by name. `counts` (one slot a word, all 0) is left all 0. */
+function majorityWords(members: number[], { ids, ends }: Informative, rank: Int32Array, counts: Int32Array): number[] {
+  const seen: number[] = [];
+  for (const m of members) {
+    for (let k = m === 0 ? 0 : ends[m - 1]; k < ends[m]; k++) if (counts[ids[k]]++ === 0) seen.push(ids[k]);
+  }
+  const out = seen.filter((id) => counts[id] * 2 > members.length);
+  for (const id of seen) counts[id] = 0;
   return out.sort((a, b) => rank[a] - rank[b]);
 }
+
