@@ -29,7 +29,8 @@
 import { createHash } from 'node:crypto';
 import type { GroupableTicket, Grouping, RequestType, RequestVariant, TicketAssignment } from './grouping-contract.js';
 import { ACTION_STEMS, clip } from './intent.js';
-import { readIntents, type Item } from './type-keys.js';
+import type { TokenLists } from './intent-codec.js';
+import { readIntents, type Item, type NoActionTickets } from './type-keys.js';
 import { isPlaceholder, normaliseText, renderTemplate } from './normalise-text.js';
 import { clusterWordings } from './wording-clusters.js';
 
@@ -61,22 +62,20 @@ export function groupTickets(tickets: GroupableTicket[], options: GroupingOption
   if (!(params.minObjectDf >= 1) || !(params.descriptionWords >= 0)) throw new RangeError('minObjectDf must be ≥ 1 and descriptionWords ≥ 0');
   const total = (t: GroupableTicket) => `${t.summary ?? ''}\u0000${t.description ?? ''}\u0000${t.labels.join('\u0000')}`;
   const sorted = [...tickets].sort((a, b) => cmp(a.key, b.key) || cmp(total(a), total(b)));
-  const { items, frequent } = readIntents(sorted, params);
+  const { items, noAction, frequent, tokens } = readIntents(sorted, params);
+  const variantsOf = new Variants(tokens, frequent);
   const grouping: Grouping = { algorithm: GROUPING_VERSION, parameters: { ...params }, types: [], assignments: new Map() };
   const byKey = new Map<string, Item[]>();
-  const noAction: Item[] = [];
-  for (const item of items) {
-    if (item.key === null) noAction.push(item);
-    else (byKey.get(item.key) ?? byKey.set(item.key, []).get(item.key)!).push(item);
-  }
+  for (const item of items) (byKey.get(item.key!) ?? byKey.set(item.key!, []).get(item.key!)!).push(item);
   const singles: Item[] = [];
   for (const [key, members] of byKey) {
     if (members.length < 2) singles.push(...members);
-    else grouping.types.push(buildType(key, members, frequent, grouping));
+    else grouping.types.push(buildType(key, members, ITEMS, variantsOf, grouping));
   }
-  fallbackTypes(noAction, frequent, grouping);
+  fallbackTypes(noAction, tokens, variantsOf, grouping);
   grouping.types.sort((a, b) => b.count - a.count || cmp(a.id, b.id));
   for (const item of singles) explainSingle(item, grouping);
+  tokens.release();
   return grouping;
 }
 
@@ -113,43 +112,81 @@ function hashId(prefix: string, text: string): string {
   return `${prefix}:${createHash('sha1').update(`${GROUPING_VERSION}|${text}`).digest('hex').slice(0, 12)}`;
 }
 
-function labelsOf(members: GroupableTicket[]) {
+function labelsOf<M>(members: readonly M[], access: MemberAccess<M>) {
   const counts = new Map<string, number>();
-  for (const t of members) for (const label of new Set(t.labels)) counts.set(label, (counts.get(label) ?? 0) + 1);
+  for (const m of members) for (const label of new Set(access.ticket(m).labels)) counts.set(label, (counts.get(label) ?? 0) + 1);
   const labels = [...counts.entries()].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || cmp(a.label, b.label));
   return { labels, dominantLabel: labels.length > 0 && labels[0].count * 2 >= members.length ? labels[0].label : null };
 }
 
-/** Variant signature: the normalised wording with rare words, numbers, dates and placeholders blanked. */
-function variantOf(summary: string | null, frequent: (stem: string) => boolean): { signature: string; keep: Set<string> } {
-  const keep = new Set<string>();
-  const parts: string[] = [];
-  for (const token of normaliseText(clip(summary)).tokens) {
-    const fixed = !isPlaceholder(token) && (frequent(token) || ACTION_STEMS.has(token));
-    if (fixed) keep.add(token);
-    const part = fixed ? token : '*';
-    if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
+/**
+ * Variant signatures from the tickets' normalised summary tokens (word ids in `readIntents`' {@link TokenLists}):
+ * the wording with rare words, numbers, dates and placeholders blanked (`add * to * maintain`). Whether a word id is
+ * fixed is worked out once per id.
+ */
+class Variants {
+  /** Per word id: 0 not yet known, 1 fixed, 2 blanked. */
+  private fixed: Uint8Array;
+
+  constructor(
+    private readonly tokens: TokenLists,
+    private readonly frequent: (stem: string) => boolean,
+  ) {
+    this.fixed = new Uint8Array(tokens.vocab.strings.length);
   }
-  return { signature: parts.join(' '), keep };
+
+  /** The signature of a ticket's token list. */
+  signature(list: number): string {
+    const strings = this.tokens.vocab.strings;
+    const parts: string[] = [];
+    const chunk = this.tokens.chunk(list);
+    for (let at = this.tokens.from(list), end = this.tokens.to(list); at < end; at++) {
+      const id = chunk[at];
+      if (this.fixed[id] === 0) {
+        const token = strings[id];
+        this.fixed[id] = !isPlaceholder(token) && (this.frequent(token) || ACTION_STEMS.has(token)) ? 1 : 2;
+      }
+      const part = this.fixed[id] === 1 ? strings[id] : '*';
+      if (part !== '*' || parts.at(-1) !== '*') parts.push(part);
+    }
+    return parts.join(' ');
+  }
 }
 
-function buildType(
-  key: string,
-  members: Item[],
-  frequent: (stem: string) => boolean,
-  grouping: Grouping,
-  wording?: { name: string; keyWords: string[]; reason: string },
-): RequestType {
+/** The fixed words of a signature (tokens never contain a space and are never `*`). */
+function keptWords(signature: string): Set<string> {
+  return new Set(signature.split(' ').filter((p) => p !== '*' && p !== ''));
+}
+
+/** How a type reads its members: each one's ticket and its list of normalised summary tokens. */
+interface MemberAccess<M> {
+  ticket(m: M): GroupableTicket;
+  list(m: M): number;
+}
+
+/** Members of action types are {@link Item}s. */
+const ITEMS: MemberAccess<Item> = { ticket: (m) => m.ticket, list: (m) => m.tokens };
+
+/**
+ * A request type of `members`: action types (no `wording`) are made of {@link Item}s; wording types (indexes of the
+ * tickets without an action word) name themselves.
+ */
+function buildType(key: string, members: Item[], access: MemberAccess<Item>, variantsOf: Variants, grouping: Grouping): RequestType;
+function buildType(key: string, members: number[], access: MemberAccess<number>, variantsOf: Variants, grouping: Grouping, wording: WordingType): RequestType;
+function buildType<M>(key: string, members: M[], access: MemberAccess<M>, variantsOf: Variants, grouping: Grouping, wording?: WordingType): RequestType {
   const id = hashId('type', key);
-  const byVariant = new Map<string, { keep: Set<string>; items: Item[] }>();
+  const byVariant = new Map<string, M[]>();
   for (const m of members) {
-    const v = variantOf(m.ticket.summary, frequent);
-    (byVariant.get(v.signature) ?? byVariant.set(v.signature, { keep: v.keep, items: [] }).get(v.signature)!).items.push(m);
+    const signature = variantsOf.signature(access.list(m));
+    const same = byVariant.get(signature);
+    // Most wordings have one or two tickets: `[m]` holds one slot where `[]` then push would reserve 17.
+    if (same) same.push(m);
+    else byVariant.set(signature, [m]);
   }
-  const variants = [...byVariant.entries()]
-    .sort((a, b) => b[1].items.length - a[1].items.length || cmp(a[0], b[0]))
-    .map(([signature, v]) => ({ signature, ...v }));
-  const name = wording?.name ?? typeName(members);
+  // [signature, members], largest first.
+  const variants = [...byVariant.entries()].sort((a, b) => b[1].length - a[1].length || cmp(a[0], b[0]));
+  byVariant.clear();
+  const name = wording?.name ?? typeName(members as unknown as Item[]);
   const keyWords = wording?.keyWords ?? key.split(' ');
   const out: RequestVariant[] = [];
   // Members with the same action word and object word share one reason string (memory at 100k tickets); the
@@ -157,79 +194,93 @@ function buildType(
   const variantWhy = 'its wording, with words few tickets use, numbers and dates blanked, gives the variant';
   const reasons = new Map<string, string>();
   const wordingReason = wording ? `${wording.reason}; ${variantWhy}` : '';
-  for (const v of variants) {
+  const actionReason = (m: Item): string => {
+    const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
+    let reason = reasons.get(cacheKey);
+    if (reason === undefined) {
+      const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
+      const kind = m.impliedBy
+        ? `: "${m.impliedBy}" says who joins but not where, and "${m.sameKindAs}" is where this action usually goes`
+        : m.sameKindAs
+          ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)`
+          : '';
+      const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' && !m.impliedBy ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
+      reason =
+        `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ${variantWhy}`;
+      reasons.set(cacheKey, reason);
+    }
+    return reason;
+  };
+  for (const [signature, items] of variants) {
     const variant: RequestVariant = {
-      id: hashId('variant', `${id}|${v.signature}`),
-      template: templateOf(v.items[0].ticket.summary, v.keep),
-      count: v.items.length,
-      keys: v.items.map((i) => i.ticket.key).sort(cmp),
+      id: hashId('variant', `${id}|${signature}`),
+      template: templateOf(access.ticket(items[0]).summary, keptWords(signature)),
+      count: items.length,
+      keys: items.map((m) => access.ticket(m).key).sort(cmp),
     };
     out.push(variant);
-    for (const m of v.items) {
-      const cacheKey = `${m.actionText}\u0000${m.object?.text}\u0000${m.completedWith?.join(' ')}\u0000${m.impliedBy}`;
-      let reason = wording ? wordingReason : reasons.get(cacheKey);
-      if (reason === undefined) {
-        const completed = m.completedWith?.length ? `, completing the phrase with "${m.completedWith.join(' ')}" as most of the corpus does` : '';
-        const kind = m.impliedBy
-          ? `: "${m.impliedBy}" says who joins but not where, and "${m.sameKindAs}" is where this action usually goes`
-          : m.sameKindAs
-            ? `, a place of the same kind as "${m.sameKindAs}" (written after the same names)`
-            : '';
-        const obj = m.object ? `object "${m.object.stem}" (from "${m.object.text}"${m.relation === 'in' && !m.impliedBy ? ', the place it goes to or leaves' : ''}${completed}${kind})` : 'no frequent object word';
-        reason =
-          `action "${m.action}" (from "${m.actionText}") and ${obj} give the type "${name}" (${members.length} tickets); ${variantWhy}`;
-        reasons.set(cacheKey, reason);
-      }
-      grouping.assignments.set(m.ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: m.ticket.summary });
+    for (const m of items) {
+      const ticket = access.ticket(m);
+      const reason = wording ? wordingReason : actionReason(m as unknown as Item);
+      grouping.assignments.set(ticket.key, { typeId: id, variantId: variant.id, reason, decidingWords: keyWords, nearest: null, summary: ticket.summary });
     }
   }
-  const tickets = members.map((m) => m.ticket);
+  const exampleKeys: string[] = [];
+  for (const [, items] of variants) for (const m of items) if (exampleKeys.length < 5) exampleKeys.push(access.ticket(m).key);
   return {
     id,
     kind: 'type',
     name,
     keyWords,
     count: members.length,
-    keys: tickets.map((t) => t.key).sort(cmp),
-    exampleKeys: variants.flatMap((v) => v.items.map((i) => i.ticket.key)).slice(0, 5),
-    ...labelsOf(tickets),
+    keys: members.map((m) => access.ticket(m).key).sort(cmp),
+    exampleKeys,
+    ...labelsOf(members, access),
     variants: out,
   };
+}
+
+/** How a wording type (tickets without an action word) is named and explained. */
+interface WordingType {
+  name: string;
+  keyWords: string[];
+  reason: string;
 }
 
 /**
  * Tickets without an action word: wording clusters among themselves (`wording-clusters.ts`), each cluster of 2 or
  * more a type named by its most common wording, with variants as for the other types.
  */
-function fallbackTypes(items: Item[], frequent: (stem: string) => boolean, grouping: Grouping): void {
-  if (items.length === 0) return;
-  const result = clusterWordings(items.map((i) => i.ticket.summary));
+function fallbackTypes(noAction: NoActionTickets, tokens: TokenLists, variantsOf: Variants, grouping: Grouping): void {
+  const { tickets } = noAction;
+  if (tickets.length === 0) return;
+  const result = clusterWordings(tokens, noAction.lists);
+  const access: MemberAccess<number> = { ticket: (i) => tickets[i], list: (i) => noAction.lists[i] };
   const used = new Set<string>();
-  const clustered = new Set<number>();
-  for (const c of result.clusters) for (const m of c.members) clustered.add(m);
-  items.forEach((item, i) => {
-    if (clustered.has(i)) return;
+  const clustered = new Uint8Array(tickets.length);
+  for (const c of result.clusters) for (const m of c.members) clustered[m] = 1;
+  tickets.forEach((ticket, i) => {
+    if (clustered[i]) return;
     const reason = 'no action word and no informative word (only stop words, numbers, names or words no other ticket uses)';
-    grouping.assignments.set(item.ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: item.ticket.summary });
+    grouping.assignments.set(ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: ticket.summary });
   });
   for (const c of result.clusters) {
     if (c.members.length < 2) {
-      const item = items[c.members[0]];
+      const ticket = tickets[c.members[0]];
       const words = result.wordsOf(c.members[0]);
       const reason = words.length
         ? `no action word, and no other ticket shares enough of its informative words [${words.join(' ')}] (weighted Jaccard < 0.5)`
         : 'no action word and no informative word (only stop words, numbers, names or words no other ticket uses)';
-      grouping.assignments.set(item.ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: item.ticket.summary });
+      grouping.assignments.set(ticket.key, { typeId: null, variantId: null, reason, decidingWords: [], nearest: null, summary: ticket.summary });
       continue;
     }
-    const members = c.members.map((i) => items[i]);
     const keep = new Set(c.words);
-    const name = templateOf(members[0].ticket.summary, keep);
+    const name = templateOf(tickets[c.members[0]].summary, keep);
     const reason = `no action word: grouped by wording, sharing most of the words [${c.words.join(' ')}] weighted by rarity`;
     let key = `wording ${c.words.join(' ')}`;
     for (let n = 2; used.has(key); n++) key = `wording ${c.words.join(' ')} ~${n}`;
     used.add(key);
-    grouping.types.push(buildType(key, members, frequent, grouping, { name, keyWords: c.words, reason }));
+    grouping.types.push(buildType(key, c.members, access, variantsOf, grouping, { name, keyWords: c.words, reason }));
   }
 }
 

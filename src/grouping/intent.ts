@@ -17,7 +17,7 @@
  *
  * Pure and deterministic.
  */
-import { normaliseText, normaliseWord } from './normalise-text.js';
+import { normaliseText, normaliseWord, type NormalisedText } from './normalise-text.js';
 
 /** Characters of a summary that grouping reads (a size limit: a title is short; the rest would only cost time). */
 export const MAX_TEXT_CHARS = 1000;
@@ -162,10 +162,10 @@ export interface ParsedIntent {
 
 type Unit = { kind: 'word'; text: string; lower: string; stem: string | null; named?: boolean } | { kind: 'var' } | { kind: 'colon' };
 
-/** Cuts a summary into words, variable parts (placeholders, numbers, months) and colon boundaries. */
-function units(summary: string): Unit[] {
+/** Cuts a normalised summary into words, variable parts (placeholders, numbers, months) and colon boundaries. */
+function units(norm: NormalisedText): Unit[] {
   const out: Unit[] = [];
-  for (const seg of normaliseText(clip(summary)).segments) {
+  for (const seg of norm.segments) {
     if (seg.kind === 'gap') {
       if (/[:|]|\s-\s/.test(seg.text)) out.push({ kind: 'colon' });
       continue;
@@ -203,7 +203,15 @@ function word(u: { text: string; stem: string; named?: boolean }): PhraseWord {
  * @example parseIntent('Add mimowo to the sig-apps team') // action add; phrases [{prep: null, [mimowo]}, {prep: 'to', [sig, apps, team]}]
  */
 export function parseIntent(summary: string | null | undefined): ParsedIntent {
-  const us = units(summary ?? '');
+  return parseNormalised(normaliseText(clip(summary)));
+}
+
+/**
+ * {@link parseIntent} of a summary already normalised by `normaliseText(clip(summary))`, so a caller that also needs
+ * its tokens normalises it once.
+ */
+export function parseNormalised(norm: NormalisedText): ParsedIntent {
+  const us = units(norm);
   let at = -1;
   let action: string | null = null;
   // The first action of the last clause that has one: "Inline Edit: review and update the README" asks to update.

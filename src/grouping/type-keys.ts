@@ -3,8 +3,9 @@
  * frequent words and phrase heads, and gives every ticket with an action its type key (`add in team`).
  */
 import type { GroupableTicket } from './grouping-contract.js';
-import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, type ParsedIntent, type PhraseWord } from './intent.js';
-import { IntentStore } from './intent-codec.js';
+import { clip, CONTAINER_ACTIONS, CONTAINER_PREPS, parseIntent, parseNormalised, type ParsedIntent, type PhraseWord } from './intent.js';
+import { IntentStore, releaseNow, TokenLists } from './intent-codec.js';
+import { normaliseText } from './normalise-text.js';
 import { PhraseStats } from './phrase-heads.js';
 
 /** The parameters the key step uses (`GroupingOptions` of `group-tickets.ts`). */
@@ -14,11 +15,13 @@ export interface KeyParams {
   headSimilarity: number;
 }
 
-/** One ticket on its way to a type. */
+/** One ticket with an action word on its way to a type. */
 export interface Item {
   ticket: GroupableTicket;
-  /** Offset of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
+  /** Handle of the parsed intent in the {@link IntentStore} (`intent-codec.ts`), dropped with it once keys are chosen. */
   enc: number;
+  /** Its list in the {@link TokenLists} of `readIntents`: the normalised summary tokens as word ids. */
+  tokens: number;
   action: string | null;
   actionText: string | null;
   /** Type key (`add in team`), or null when no action was found. */
@@ -100,45 +103,74 @@ function impliedPlaces(items: Item[], rep: Map<string, string>): void {
 /** An object counts as a kind of place once this many tickets use it as one. */
 const IMPLIED_MIN_PLACE_USES = 3;
 
+/** Tickets without an action word, in order: each ticket and its list in the {@link TokenLists}. */
+export interface NoActionTickets {
+  tickets: GroupableTicket[];
+  lists: Int32Array;
+}
+
 /**
  * Steps 1–3 of the module comment: parses every ticket (kept as word ids until its key is chosen), counts
- * document frequencies, learns phrase heads and picks each ticket's object and type key. Everything built here
- * but the items and the set of frequent stems is garbage once it returns (memory at 100k tickets).
+ * document frequencies, learns phrase heads and picks the object and type key of each ticket with an action.
+ * `sorted` must be sorted by key (a key given twice counts once: the first of its run). Also keeps each ticket's
+ * normalised summary tokens as word ids (`tokens`), for variants and wording clusters. Returns the tickets with an
+ * action as {@link Item}s and those without as `noAction` (no object each). Everything else built here is garbage
+ * once it returns (memory at 100k tickets).
  */
-export function readIntents(sorted: GroupableTicket[], params: KeyParams): { items: Item[]; frequent: (stem: string) => boolean } {
-  const seen = new Set<string>();
-  const store = new IntentStore(sorted.length * 24);
-  const intentOf = (item: Item) => store.get(item.enc);
+export function readIntents(
+  sorted: GroupableTicket[],
+  params: KeyParams,
+): { items: Item[]; noAction: NoActionTickets; frequent: (stem: string) => boolean; tokens: TokenLists } {
+  const store = new IntentStore();
+  const tokens = new TokenLists(sorted.length);
+  // Every ticket's intent (its handle in the store), in order; items only for those with an action.
+  const encs = new Int32Array(sorted.length);
+  let count = 0;
   const items: Item[] = [];
+  const noActionLists = new Int32Array(sorted.length);
+  const noActionTickets: GroupableTicket[] = [];
+  let previous: string | undefined;
   for (const ticket of sorted) {
-    if (seen.has(ticket.key)) continue;
-    seen.add(ticket.key);
-    let intent = parseIntent(ticket.summary);
+    if (count > 0 && ticket.key === previous) continue;
+    previous = ticket.key;
+    const norm = normaliseText(clip(ticket.summary));
+    const list = tokens.add(norm.tokens);
+    let intent = parseNormalised(norm);
     if (!hasContent(intent) && params.descriptionWords > 0 && ticket.description) {
       intent = parseIntent(clip(ticket.description).split(/\s+/).slice(0, params.descriptionWords).join(' '));
     }
-    items.push({ ticket, enc: store.add(intent), action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
+    const enc = (encs[count++] = store.add(intent));
+    if (intent.action === null) {
+      noActionLists[noActionTickets.length] = list;
+      noActionTickets.push(ticket);
+    } else items.push({ ticket, enc, tokens: list, action: intent.action, actionText: intent.actionText, key: null, object: null, relation: 'direct' });
   }
-  seen.clear();
   const df = new Map<string, number>();
-  for (const item of items) {
-    const stems = new Set<string>();
-    const intent = intentOf(item);
+  const stems = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const intent = store.get(encs[i]);
     for (const w of intent.before) stems.add(w.stem);
     for (const p of intent.phrases) for (const w of p.words) stems.add(w.stem);
     for (const s of stems) df.set(s, (df.get(s) ?? 0) + 1);
+    stems.clear();
   }
   const frequentStems = new Set<string>();
   for (const [stem, n] of df) if (n >= params.minObjectDf) frequentStems.add(stem);
   df.clear();
-  const frequent = (stem: string) => frequentStems.has(stem);
+  const frequent = membership(frequentStems);
   const stats = new PhraseStats();
-  for (const item of items) stats.add(intentOf(item), frequent);
-  for (const item of items) {
-    chooseKey(item, intentOf(item), frequent, stats);
-  }
+  for (let i = 0; i < count; i++) stats.add(store.get(encs[i]), frequent);
+  for (const item of items) chooseKey(item, store.get(item.enc), frequent, stats);
   mergeContainerHeads(items, stats, params.headSimilarity);
-  return { items, frequent };
+  stats.release();
+  store.release();
+  releaseNow(encs);
+  return { items, noAction: { tickets: noActionTickets, lists: noActionLists.subarray(0, noActionTickets.length) }, frequent, tokens };
+}
+
+/** `(s) => set.has(s)`, made here so the closure holds the set alone (not the intent store of `readIntents`). */
+function membership(set: ReadonlySet<string>): (s: string) => boolean {
+  return (s) => set.has(s);
 }
 
 /** One string per distinct type key, and one object per distinct object word (memory at 100k tickets). */
