@@ -3,8 +3,11 @@
  * socket, its real SQLite file): the report lists the newest 1,000 keys of a row with more, and its `keysNext` leads
  * through pages whose union is the row's member set — a label and the request type folded into it, tickets sharing
  * one `created` across page boundaries included; bad cursors, limits and rows are 4xx. Then `deflect report`: every
- * key by default (locally and through `--url`, following the pages), the first page with `--keys first`.
+ * key by default (locally and through `--url`, following the pages), the first page with `--keys first`. And the
+ * report page in a headless Chromium (skipped without /usr/bin/chromium): "more tickets" appends the next pages.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertTickets } from '../../src/db/tickets.js';
 import { regroupTickets } from '../../src/reports/regroup.js';
@@ -150,5 +153,38 @@ describe('deflect report and the keys', () => {
     const bad = await runCli(['report', '--keys', 'some'], env());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('invalid --keys "some": use all or first');
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(!existsSync(CHROMIUM))('the report page', () => {
+  it('lists a row’s first 1,000 tickets under "all 2,300" and appends the rest with "more tickets"', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${deflect.url}/reports/top-tickets?since=90d`);
+      await page.fill('#token', token);
+      await Promise.all([page.waitForURL(/\/reports\/top-tickets\?since=90d$/), page.click('button[type="submit"]')]);
+      await page.waitForSelector('html[data-state="ready"]', { state: 'attached', timeout: 15_000 });
+      const row = page.locator(`#groups-table tr[data-group-id="${(await accessRow()).id}"]`);
+      const all = row.locator('details.all-tickets');
+      await all.locator('summary').click();
+      expect(await all.locator('summary').textContent()).toBe('all 2,300');
+      const listed = all.locator('ul.ticket-list > li');
+      expect(await listed.count()).toBe(1000);
+      await all.locator('button.more-tickets').click();
+      await page.waitForFunction((n) => document.querySelectorAll('details.all-tickets[open] ul.ticket-list > li').length >= n, 2000);
+      await all.locator('button.more-tickets').click();
+      await page.waitForFunction((n) => document.querySelectorAll('details.all-tickets[open] ul.ticket-list > li').length >= n, 2300);
+      expect(await listed.count()).toBe(2300);
+      expect(await all.locator('button.more-tickets').count()).toBe(0);
+      expect(new Set(await listed.allTextContents())).toEqual(new Set([...labelled, ...unlabelled]));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
