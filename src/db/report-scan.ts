@@ -83,8 +83,8 @@ export function scanScopeTickets(db: Db, scope: ReportScope): ScopeTickets {
     const a = row.indexOf(SEP);
     const b = row.indexOf(SEP, a + 1);
     const c = row.indexOf(SEP, row.indexOf(SEP, row.indexOf(SEP, b + 1) + 1) + 1);
-    out.created[i] = a === 0 ? NaN : Number(row.slice(0, a));
-    out.resolved[i] = b === a + 1 ? NaN : Number(row.slice(a + 1, b));
+    out.created[i] = numberAt(row, 0, a);
+    out.resolved[i] = numberAt(row, a + 1, b);
     const comboText = row.slice(b + 1, c);
     let combo = combos.get(comboText);
     if (combo === undefined) {
@@ -118,6 +118,20 @@ export function requestTypeNames(db: Db, typeIds: readonly string[]): Map<string
   if (typeIds.length === 0) return new Map();
   const rows = statement(db, 'SELECT id, name FROM request_types WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(typeIds)) as Array<{ id: string; name: string }>;
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** The number written in `text` from `start` to `end` (NaN when empty), read without cutting a substring. */
+function numberAt(text: string, start: number, end: number): number {
+  if (start === end) return NaN;
+  if (end - start > 15) return Number(text.slice(start, end));
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    // Anything but plain digits (a sign, a decimal point, an exponent) is left to Number.
+    if (digit < 0 || digit > 9) return Number(text.slice(start, end));
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** A function giving each distinct string its index in `list` (appending new ones). */
