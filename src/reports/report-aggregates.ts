@@ -148,30 +148,31 @@ export interface MemberStats {
   periods: Map<string, number>;
   /** ISO week index → members. */
   weeks: Map<number, number>;
-  /** resolved − created of the resolved members, hours, in no particular order. */
-  hoursToResolve: number[];
+  /** resolved − created of the resolved members, hours, ascending. */
+  hoursToResolve: Float64Array;
 }
 
 /** Every per-row figure over `members` (ticket indexes into `tickets`). */
 export function memberStats(tickets: ScopeTickets, members: readonly number[], granularity: 'week' | 'month'): MemberStats {
-  const perTracker = new Array<number>(tickets.trackers.length).fill(0);
-  const perLabel = new Array<number>(tickets.labels.length).fill(0);
-  const perVariant = new Map<number, number>();
+  const perTracker = new Int32Array(tickets.trackers.length);
+  const perLabel = new Int32Array(tickets.labels.length);
+  // Slot 0: no variant; slot v + 1: variant v.
+  const perVariant = new Int32Array(tickets.variants.length + 1);
   // Members per UTC day: a ticket's period and ISO week depend on its day only, so each is worked out once per day.
   const perDay = new Map<number, number>();
-  const hoursToResolve: number[] = [];
+  const hours = new Float64Array(members.length);
+  let resolvedCount = 0;
   let automated = 0;
   for (const i of members) {
     automated += tickets.automated[i];
     perTracker[tickets.tracker[i]]++;
     for (const label of tickets.labelSets[tickets.labelSet[i]]) perLabel[label]++;
-    const variant = tickets.variant[i];
-    perVariant.set(variant, (perVariant.get(variant) ?? 0) + 1);
+    perVariant[tickets.variant[i] + 1]++;
     const created = tickets.created[i];
     if (Number.isNaN(created)) continue;
     const day = Math.floor(created / DAY_MS);
     perDay.set(day, (perDay.get(day) ?? 0) + 1);
-    if (!Number.isNaN(tickets.resolved[i])) hoursToResolve.push((tickets.resolved[i] - created) / 3_600_000);
+    if (!Number.isNaN(tickets.resolved[i])) hours[resolvedCount++] = (tickets.resolved[i] - created) / 3_600_000;
   }
   const periods = new Map<string, number>();
   const weeks = new Map<number, number>();
@@ -181,15 +182,19 @@ export function memberStats(tickets: ScopeTickets, members: readonly number[], g
     const week = weekIndex(day * DAY_MS);
     weeks.set(week, (weeks.get(week) ?? 0) + n);
   }
+  const variants = new Map<string | null, number>();
+  perVariant.forEach((n, slot) => {
+    if (n > 0) variants.set(slot === 0 ? null : tickets.variants[slot - 1], n);
+  });
   return {
     count: members.length,
     automated,
     trackers: tickets.trackers.map((name, i): [string, number] => [name, perTracker[i]]).filter(([, n]) => n > 0),
     labels: new Map(tickets.labels.map((label, i): [string, number] => [label, perLabel[i]]).filter(([, n]) => n > 0)),
-    variants: new Map([...perVariant].map(([v, n]) => [v < 0 ? null : tickets.variants[v], n])),
+    variants,
     periods,
     weeks,
-    hoursToResolve,
+    hoursToResolve: hours.subarray(0, resolvedCount).sort(),
   };
 }
 

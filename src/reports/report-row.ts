@@ -75,7 +75,7 @@ export function buildRow(c: Candidate, stats: MemberStats, keys: RowKeys, ctx: R
   const burst = detectBurst(stats.weeks, count);
   const minutes = ctx.estimate.minutes(c.kind === 'type' ? [c.name, ...variants.map((v) => v.template)] : [], dominantLabel);
   const share = count ? automated / count : 0;
-  const hours = Float64Array.from(stats.hoursToResolve).sort();
+  const hours = stats.hoursToResolve;
   return {
     id: c.id,
     key: c.name,
