@@ -53,62 +53,75 @@ export function scanScopeTickets(db: Db, scope: ReportScope): ScopeTickets {
   const sql = `SELECT ifnull(t.created, '') || char(31) || ifnull(t.resolved, '') || char(31) || ${AUTOMATED_SQL} || t.tracker
                       || char(31) || ifnull(g.type_id, '') || char(31) || ifnull(g.variant_id, '') || char(31) || t.labels
                FROM tickets t LEFT JOIN ticket_groups g ON g.ticket_id = t.id WHERE ${inWindow(scope, 't')}`;
-  const rows = statement(db, sql).pluck().all(params(scope)) as string[];
-  const size = rows.length;
-  const out: ScopeTickets = {
-    size,
-    created: new Float64Array(size),
-    resolved: new Float64Array(size),
-    automated: new Uint8Array(size),
-    tracker: new Uint8Array(size),
-    trackers: [],
-    type: new Int32Array(size),
-    types: [],
-    variant: new Int32Array(size),
-    variants: [],
-    labelSet: new Int32Array(size),
-    labelSets: [],
-    labels: [],
-  };
-  const trackers = dictionary(out.trackers);
-  const types = dictionary(out.types);
-  const variants = dictionary(out.variants);
-  const labels = dictionary(out.labels);
+  const created = new GrowingColumn(Float64Array);
+  const resolved = new GrowingColumn(Float64Array);
+  const combo = new GrowingColumn(Int32Array);
+  const labelSet = new GrowingColumn(Int32Array);
+  const trackers: string[] = [];
+  const types: string[] = [];
+  const variants: string[] = [];
+  const labels: string[] = [];
+  const trackerOf = dictionary(trackers);
+  const typeOf = dictionary(types);
+  const variantOf = dictionary(variants);
+  const labelOf = dictionary(labels);
   // Automated, tracker, type and variant are read as one field: few distinct values, each split once.
   const combos = new Map<string, number>();
   const comboFields: Array<[automated: number, tracker: number, type: number, variant: number]> = [];
-  const labelSets = new Map<string, number>();
-  for (let i = 0; i < size; i++) {
-    const row = rows[i];
+  const labelSetOf = new Map<string, number>();
+  const labelSets: number[][] = [];
+  // Row by row (not `.all()`): each row's text is garbage as soon as it is read, instead of ~10 MB kept to the end
+  // (which the young generation would promote, growing the server's heap by that much per report).
+  for (const row of statement(db, sql).pluck().iterate(params(scope)) as IterableIterator<string>) {
     const a = row.indexOf(SEP);
     const b = row.indexOf(SEP, a + 1);
     const c = row.indexOf(SEP, row.indexOf(SEP, row.indexOf(SEP, b + 1) + 1) + 1);
-    out.created[i] = numberAt(row, 0, a);
-    out.resolved[i] = numberAt(row, a + 1, b);
+    created.push(numberAt(row, 0, a));
+    resolved.push(numberAt(row, a + 1, b));
     const comboText = row.slice(b + 1, c);
-    let combo = combos.get(comboText);
-    if (combo === undefined) {
+    let id = combos.get(comboText);
+    if (id === undefined) {
       const [automatedAndTracker, type, variant] = comboText.split(SEP);
-      combos.set(comboText, (combo = comboFields.length));
+      combos.set(comboText, (id = comboFields.length));
       comboFields.push([
         automatedAndTracker[0] === '1' ? 1 : 0,
-        trackers(automatedAndTracker.slice(1)),
-        type === '' ? -1 : types(type),
-        variant === '' ? -1 : variants(variant),
+        trackerOf(automatedAndTracker.slice(1)),
+        type === '' ? -1 : typeOf(type),
+        variant === '' ? -1 : variantOf(variant),
       ]);
     }
-    const fields = comboFields[combo];
+    combo.push(id);
+    const json = row.slice(c + 1);
+    let set = labelSetOf.get(json);
+    if (set === undefined) {
+      labelSetOf.set(json, (set = labelSets.length));
+      labelSets.push(parseLabels(json).map(labelOf));
+    }
+    labelSet.push(set);
+  }
+  const size = created.length;
+  const comboOf = combo.values();
+  const out: ScopeTickets = {
+    size,
+    created: created.values(),
+    resolved: resolved.values(),
+    automated: new Uint8Array(size),
+    tracker: new Uint8Array(size),
+    trackers,
+    type: new Int32Array(size),
+    types,
+    variant: new Int32Array(size),
+    variants,
+    labelSet: labelSet.values(),
+    labelSets,
+    labels,
+  };
+  for (let i = 0; i < size; i++) {
+    const fields = comboFields[comboOf[i]];
     out.automated[i] = fields[0];
     out.tracker[i] = fields[1];
     out.type[i] = fields[2];
     out.variant[i] = fields[3];
-    const json = row.slice(c + 1);
-    let set = labelSets.get(json);
-    if (set === undefined) {
-      labelSets.set(json, (set = out.labelSets.length));
-      out.labelSets.push(parseLabels(json).map(labels));
-    }
-    out.labelSet[i] = set;
   }
   return out;
 }
@@ -118,6 +131,27 @@ export function requestTypeNames(db: Db, typeIds: readonly string[]): Map<string
   if (typeIds.length === 0) return new Map();
   const rows = statement(db, 'SELECT id, name FROM request_types WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(typeIds)) as Array<{ id: string; name: string }>;
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** A typed array that grows as values are pushed (doubling), so a column is one buffer however many tickets come. */
+class GrowingColumn<T extends Float64Array | Int32Array> {
+  private array: T;
+  length = 0;
+  constructor(private readonly type: { new (length: number): T }) {
+    this.array = new type(4096);
+  }
+  push(value: number): void {
+    if (this.length === this.array.length) {
+      const bigger = new this.type(this.array.length * 2);
+      bigger.set(this.array);
+      this.array = bigger;
+    }
+    this.array[this.length++] = value;
+  }
+  /** The values pushed (a view of the buffer, no copy). */
+  values(): T {
+    return this.array.subarray(0, this.length) as T;
+  }
 }
 
 /** The number written in `text` from `start` to `end` (NaN when empty), read without cutting a substring. */

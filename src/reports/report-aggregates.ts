@@ -26,17 +26,15 @@ export interface ScopeAggregates {
   byTracker: Array<[string, number]>;
   labels: Map<string, SourceTotals>;
   types: Map<string, SourceTotals>;
-  /** Ticket indexes per label and per type (by their index in `tickets.labels` / `tickets.types`). */
-  labelMembers: number[][];
-  typeMembers: number[][];
+  /** Ticket indexes per label and per type (by their index in `tickets.labels` / `tickets.types`), ascending. */
+  labelMembers: Int32Array[];
+  typeMembers: Int32Array[];
 }
 
 /** Tickets, automated tickets and weekly counts per label and per type, in one pass over the columns. */
 export function aggregateScope(tickets: ScopeTickets): ScopeAggregates {
   const labelTotals = tickets.labels.map(emptyTotals);
   const typeTotals = tickets.types.map(emptyTotals);
-  const labelMembers = tickets.labels.map((): number[] => []);
-  const typeMembers = tickets.types.map((): number[] => []);
   const perTracker = new Array<number>(tickets.trackers.length).fill(0);
   let firstCreated = Infinity;
   for (let i = 0; i < tickets.size; i++) {
@@ -45,15 +43,18 @@ export function aggregateScope(tickets: ScopeTickets): ScopeAggregates {
     if (created < firstCreated) firstCreated = created;
     const automated = tickets.automated[i];
     perTracker[tickets.tracker[i]]++;
-    for (const label of tickets.labelSets[tickets.labelSet[i]]) {
-      add(labelTotals[label], automated, week);
-      labelMembers[label].push(i);
-    }
+    for (const label of tickets.labelSets[tickets.labelSet[i]]) add(labelTotals[label], automated, week);
+    if (tickets.type[i] >= 0) add(typeTotals[tickets.type[i]], automated, week);
+  }
+  // Member lists sized by the counts just made (typed arrays: one buffer each, outside the JavaScript heap).
+  const labelMembers = labelTotals.map((t) => new Int32Array(t.count));
+  const typeMembers = typeTotals.map((t) => new Int32Array(t.count));
+  const labelFill = new Int32Array(labelTotals.length);
+  const typeFill = new Int32Array(typeTotals.length);
+  for (let i = 0; i < tickets.size; i++) {
+    for (const label of tickets.labelSets[tickets.labelSet[i]]) labelMembers[label][labelFill[label]++] = i;
     const type = tickets.type[i];
-    if (type >= 0) {
-      add(typeTotals[type], automated, week);
-      typeMembers[type].push(i);
-    }
+    if (type >= 0) typeMembers[type][typeFill[type]++] = i;
   }
   return {
     tickets,
@@ -121,17 +122,17 @@ export function repeatedPerPeriod(
  * The members of a source (ticket indexes): the label's tickets, then the types' tickets that do not carry the label
  * (a ticket counts once in a row that stands for a label and its types).
  */
-export function sourceMembers(aggregates: ScopeAggregates, source: MemberSource): number[] {
+export function sourceMembers(aggregates: ScopeAggregates, source: MemberSource): Int32Array {
   const { tickets } = aggregates;
   const label = source.label === null ? -1 : tickets.labels.indexOf(source.label);
-  const members = label < 0 ? [] : [...aggregates.labelMembers[label]];
+  const types = source.typeIds.map((id) => tickets.types.indexOf(id)).filter((type) => type >= 0);
+  const fromLabel = label < 0 ? new Int32Array(0) : aggregates.labelMembers[label];
+  const members = new Int32Array(fromLabel.length + types.reduce((n, type) => n + aggregates.typeMembers[type].length, 0));
+  members.set(fromLabel);
+  let size = fromLabel.length;
   const hasLabel = tickets.labelSets.map((set) => set.includes(label));
-  for (const typeId of source.typeIds) {
-    const type = tickets.types.indexOf(typeId);
-    if (type < 0) continue;
-    for (const i of aggregates.typeMembers[type]) if (!hasLabel[tickets.labelSet[i]]) members.push(i);
-  }
-  return members;
+  for (const type of types) for (const i of aggregates.typeMembers[type]) if (!hasLabel[tickets.labelSet[i]]) members[size++] = i;
+  return members.subarray(0, size);
 }
 
 /** What a row shows about its members, computed over all of them. */
@@ -153,7 +154,7 @@ export interface MemberStats {
 }
 
 /** Every per-row figure over `members` (ticket indexes into `tickets`). */
-export function memberStats(tickets: ScopeTickets, members: readonly number[], granularity: 'week' | 'month'): MemberStats {
+export function memberStats(tickets: ScopeTickets, members: ArrayLike<number> & Iterable<number>, granularity: 'week' | 'month'): MemberStats {
   const perTracker = new Int32Array(tickets.trackers.length);
   const perLabel = new Int32Array(tickets.labels.length);
   // Slot 0: no variant; slot v + 1: variant v.
