@@ -1,5 +1,8 @@
 /**
- * The top-tickets report's reads (aggregates in SQL; member rows only for the groups shown). Times are epoch ms;
+ * The top-tickets and impact reports' reads besides the one pass over a scope's tickets (report-scan.ts): the shared
+ * scope filter and automated-run condition, label and type aggregates (the impact report), a source's members in the
+ * previous window ({@link countMembers}) and its member keys a page at a time, newest first ({@link memberKeys}),
+ * and the repeat ratio by resolution. Times are epoch ms;
  * a scope's window is [from, to) on the ticket's `created` (the copies kept in `ticket_labels` / `ticket_groups`
  * let their (label | type, created) indexes serve it). Labels are lower-case, as `ticket_labels` stores them.
  * Nothing here uses a label as an object key: results are arrays and Maps.
