@@ -62,6 +62,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   // Reading: reports, audit trail, handler health.
   'GET /reports/top-tickets': 'page:auditor',
   'GET /api/reports/top-tickets': 'auditor',
+  'GET /api/reports/top-tickets/groups/:id/keys': 'auditor',
   'GET /reports/impact': 'page:auditor',
   'GET /api/reports/impact': 'auditor',
   'GET /api/runs': 'auditor',

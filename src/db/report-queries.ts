@@ -1,11 +1,15 @@
 /**
- * The top-tickets report's reads (aggregates in SQL; member rows only for the groups shown). Times are epoch ms;
+ * The top-tickets and impact reports' reads besides the one pass over a scope's tickets (report-scan.ts): the shared
+ * scope filter and automated-run condition, label and type aggregates (the impact report), a source's members in the
+ * previous window ({@link countMembers}) and its member keys a page at a time, newest first ({@link memberKeys}),
+ * and the repeat ratio by resolution. Times are epoch ms;
  * a scope's window is [from, to) on the ticket's `created` (the copies kept in `ticket_labels` / `ticket_groups`
  * let their (label | type, created) indexes serve it). Labels are lower-case, as `ticket_labels` stores them.
  * Nothing here uses a label as an object key: results are arrays and Maps.
  */
 import type { Db } from './client.js';
 import { runTrackerSql } from './runs.js';
+import { statement } from './statements.js';
 
 /** Which tickets: created in [from, to) (from null = open), optionally of one project and of some trackers. */
 export interface ReportScope {
@@ -20,23 +24,6 @@ export interface ReportScope {
 export interface MemberSource {
   label: string | null;
   typeIds: readonly string[];
-}
-
-export interface MemberRow {
-  /** Display key: `PLAT-12`, `acme/api#12`, `ENG-12`. */
-  key: string;
-  /** `tickets.tracker`: `jira` | `github` | `linear`. */
-  tracker: string;
-  /** `tickets.site`: the Jira host, `github.com`, `linear.app/<workspace>`; `''` when unknown. */
-  site: string;
-  created: number | null;
-  resolved: number | null;
-  /** 1 when a succeeded run carried the request out, for members no aggregate counted (see {@link memberRows}); else 0. */
-  automated: number;
-  /** Stored variant (text grouping), or null. */
-  variantId: string | null;
-  /** JSON array of the ticket's labels as Jira gave them (`tickets.labels`). */
-  labels: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -58,9 +45,13 @@ const WEEK_DAY_SQL = (column: string) => `strftime('%Y-%m-%d', (${WEEK_SQL(colum
  * and carried the request out (`applied`; a run that only validated is not automation). A dry run ends `planned` and a
  * shadow run `shadow`, so neither is ever `succeeded`; `dry_run = 0 AND shadow = 0` says so explicitly. The report and
  * the impact report (`impact-queries.ts`) both read it.
+ *
+ * It is always a correlated lookup by ticket key: the unary `+` keeps `runs_status_created_idx` (status, created_at),
+ * which the audit list needs, from being chosen for it. Without `ANALYZE` statistics SQLite preferred that index,
+ * scanning every succeeded run once per ticket: the 1M-ticket report went from about 1.4 s to over 5 minutes.
  */
 export const automatedRunSql = (run: string, ticket: string) =>
-  `${run}.ticket_key = ${ticket}.key AND ${run}.status = 'succeeded' AND ${run}.applied = 1 AND ${run}.dry_run = 0 AND ${run}.shadow = 0 AND ${runTrackerSql(run)} = ${ticket}.tracker`;
+  `${run}.ticket_key = ${ticket}.key AND +${run}.status = 'succeeded' AND ${run}.applied = 1 AND ${run}.dry_run = 0 AND ${run}.shadow = 0 AND ${runTrackerSql(run)} = ${ticket}.tracker`;
 
 /**
  * The one definition of *resolved by deflect*, as a condition on action alias `action` of an automated run `run`
@@ -69,48 +60,37 @@ export const automatedRunSql = (run: string, ticket: string) =>
 export const deflectResolutionSql = (action: string, run: string) => `${action}.run_id = ${run}.id AND ${action}.kind = 'transition' AND ${action}.status = 'applied'`;
 
 /** 1 when the ticket `t` has an automated run (an index lookup on runs.ticket_key; see {@link automatedRunSql}). */
-const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE ${automatedRunSql('r', 't')})`;
+export const AUTOMATED_SQL = `EXISTS (SELECT 1 FROM runs r WHERE ${automatedRunSql('r', 't')})`;
 
 /** Whether the scope filters on columns only `tickets` has (so index-only reads must join it). */
 const readsTickets = (scope: ReportScope) => scope.project !== null || (scope.trackers ?? null) !== null;
 
-/** The window filter on the `created` column of `alias`; the project filter always reads tickets `t`. */
-function inWindow(scope: ReportScope, alias: string): string {
+/**
+ * The window filter on the `created` column of `alias`; the project and tracker filters always read tickets `t`.
+ * Unless `alias` is `t`, the unary `+` keeps SQLite from driving the query from `tickets_project_created_idx` on the
+ * project alone (every ticket of the project, all time), instead of from `alias`'s own created index.
+ */
+export function inWindow(scope: ReportScope, alias: string): string {
+  const ticket = alias === 't' ? 't' : '+t';
   return (
     [
       scope.from === null ? null : `${alias}.created >= @from`,
       scope.from === null && scope.project === null ? null : `${alias}.created < @to`,
-      scope.project ? 't.project = @project' : null,
+      scope.project ? `${ticket}.project = @project` : null,
       scope.trackers ? 't.tracker IN (SELECT value FROM json_each(@trackers))' : null,
     ]
       .filter(Boolean)
       .join(' AND ') || '1 = 1'
   );
 }
-const params = (scope: ReportScope) => ({ from: scope.from, to: scope.to, project: scope.project, trackers: scope.trackers ? JSON.stringify(scope.trackers) : null });
-
-/** Tickets created in the scope. */
-export function countTickets(db: Db, scope: ReportScope): number {
-  return (db.$client.prepare(`SELECT count(*) AS n FROM tickets t WHERE ${inWindow(scope, 't')}`).get(params(scope)) as { n: number }).n;
-}
-
-/** `created` of the oldest ticket in the scope, or null. */
-export function firstCreated(db: Db, scope: ReportScope): number | null {
-  return (db.$client.prepare(`SELECT min(t.created) AS m FROM tickets t WHERE ${inWindow(scope, 't')}`).get(params(scope)) as { m: number | null }).m;
-}
+/** The named parameters {@link inWindow} uses. */
+export const params = (scope: ReportScope) => ({ from: scope.from, to: scope.to, project: scope.project, trackers: scope.trackers ? JSON.stringify(scope.trackers) : null });
 
 /** `created` of the newest ticket of the project and trackers of `scope` (any time: the window is ignored), or null when there is none. */
 export function newestCreated(db: Db, scope: Pick<ReportScope, 'project' | 'trackers'>): number | null {
   const where = [scope.project ? 'project = @project' : null, scope.trackers ? 'tracker IN (SELECT value FROM json_each(@trackers))' : null].filter(Boolean);
   const sql = `SELECT max(created) AS m FROM tickets ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
   return (db.$client.prepare(sql).get({ project: scope.project, trackers: scope.trackers ? JSON.stringify(scope.trackers) : null }) as { m: number | null }).m;
-}
-
-/** Tickets created in the scope per tracker (`tickets.tracker`), trackers without tickets absent. */
-export function countTicketsByTracker(db: Db, scope: ReportScope): Array<{ tracker: string; count: number }> {
-  return db.$client
-    .prepare(`SELECT t.tracker AS tracker, count(*) AS count FROM tickets t WHERE ${inWindow(scope, 't')} GROUP BY t.tracker ORDER BY t.tracker`)
-    .all(params(scope)) as Array<{ tracker: string; count: number }>;
 }
 
 /** Labels carried by ≥ 2 tickets in the scope, with how many of those were automated. */
@@ -135,48 +115,6 @@ export function typeAggregates(db: Db, scope: ReportScope): Array<{ typeId: stri
     .all(params(scope)) as Array<{ typeId: string; name: string; count: number; automated: number }>;
 }
 
-/**
- * For each of `labels`: its tickets in the scope per request type (the overlap of a label group with a type). Reads
- * the (label, created) index and each ticket's assignment; `tickets` only for a project filter.
- */
-export function labelTypeOverlaps(db: Db, scope: ReportScope, labels: readonly string[]): Array<{ label: string; typeId: string; count: number }> {
-  if (labels.length === 0) return [];
-  return db.$client
-    .prepare(
-      `SELECT l.label AS label, g.type_id AS typeId, count(*) AS count
-       FROM ticket_labels l JOIN ticket_groups g ON g.ticket_id = l.ticket_id ${readsTickets(scope) ? 'JOIN tickets t ON t.id = l.ticket_id' : ''}
-       WHERE l.label IN (SELECT value FROM json_each(@labels)) AND g.type_id IS NOT NULL AND ${inWindow(scope, 'l')}
-       GROUP BY l.label, g.type_id`,
-    )
-    .all({ ...params(scope), labels: JSON.stringify(labels) }) as Array<{ label: string; typeId: string; count: number }>;
-}
-
-/** Group id (`label:<label>` or the type id) → (week index → tickets), for every label and type in the scope. */
-export function weeklyCounts(db: Db, scope: ReportScope): Map<string, Map<number, number>> {
-  const join = (alias: string) => (readsTickets(scope) ? `JOIN tickets t ON t.id = ${alias}.ticket_id` : '');
-  const rows = [
-    ...(db.$client
-      .prepare(
-        `SELECT 'label:' || l.label AS id, ${WEEK_SQL('l.created')} AS week, count(*) AS n FROM ticket_labels l ${join('l')}
-         WHERE l.created IS NOT NULL AND ${inWindow(scope, 'l')} GROUP BY l.label, week`,
-      )
-      .all(params(scope)) as Array<{ id: string; week: number; n: number }>),
-    ...(db.$client
-      .prepare(
-        `SELECT g.type_id AS id, ${WEEK_SQL('g.created')} AS week, count(*) AS n FROM ticket_groups g ${join('g')}
-         WHERE g.type_id IS NOT NULL AND g.created IS NOT NULL AND ${inWindow(scope, 'g')} GROUP BY g.type_id, week`,
-      )
-      .all(params(scope)) as Array<{ id: string; week: number; n: number }>),
-  ];
-  const result = new Map<string, Map<number, number>>();
-  for (const r of rows) {
-    let weeks = result.get(r.id);
-    if (!weeks) result.set(r.id, (weeks = new Map()));
-    weeks.set(r.week, r.n);
-  }
-  return result;
-}
-
 const sourceParams = (source: MemberSource) => ({ label: source.label, typeId: source.typeIds[0] ?? null, typeIds: JSON.stringify(source.typeIds) });
 
 /**
@@ -199,22 +137,6 @@ function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: s
   return parts;
 }
 
-/**
- * The member tickets of a label group, request types, or their union, in the scope. `automated` is read only for the
- * members a label's aggregate has not counted (the types' members without the label, in a union); elsewhere it is 0,
- * as the label or type aggregate already counted them.
- */
-export function memberRows(db: Db, scope: ReportScope, source: MemberSource): MemberRow[] {
-  const select = (automated: boolean) => `SELECT t.key, t.tracker, t.site, t.created, t.resolved, ${automated ? AUTOMATED_SQL : '0'} AS automated,
-                         (SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id) AS variantId, t.labels`;
-  const union = source.label !== null && source.typeIds.length > 0;
-  const sql = sourceParts(scope, source)
-    .map((p) => `${select(union && p.table === 'ticket_groups')} FROM ${p.table} m JOIN tickets t ON t.id = m.ticket_id WHERE ${p.where}`)
-    .join(' UNION ALL ');
-  if (!sql) return [];
-  return db.$client.prepare(sql).all({ ...params(scope), ...sourceParams(source) }) as MemberRow[];
-}
-
 /** How many members a source has in another window (the previous one, for the change): index-only without a project. */
 export function countMembers(db: Db, scope: ReportScope, source: MemberSource): number {
   let n = 0;
@@ -223,6 +145,94 @@ export function countMembers(db: Db, scope: ReportScope, source: MemberSource): 
     n += (db.$client.prepare(sql).get({ ...params(scope), ...sourceParams(source) }) as { n: number }).n;
   }
   return n;
+}
+
+/** One member ticket as a key list shows it (see {@link memberKeys}). */
+export interface MemberKey {
+  /** `tickets.id` (tracker, site and issue): the last tie-breaker of the order. */
+  id: string;
+  /** Display key: `PLAT-12`, `acme/api#12`, `ENG-12`. */
+  key: string;
+  /** `tickets.tracker`: `jira` | `github` | `linear` | `trello`. */
+  tracker: string;
+  /** `tickets.site`: the Jira host, `github.com`, `linear.app/<workspace>`; `''` when unknown. */
+  site: string;
+  /** `created` (ms) as the source's index holds it, null when unknown. */
+  created: number | null;
+  /** Stored variant (text grouping), or null. */
+  variantId: string | null;
+}
+
+/** A place in a key list: the member last listed (the order is {@link compareMemberKeys}). */
+export type KeyPosition = Pick<MemberKey, 'created' | 'key' | 'id'>;
+
+/**
+ * The order of key lists: newest first (`created` descending, unknown last), then key, then row id, both compared as
+ * SQLite's BINARY collation does (UTF-8 bytes, i.e. code points), so pages read from SQL and merged here agree.
+ */
+export function compareMemberKeys(x: KeyPosition, y: KeyPosition): number {
+  if (x.created !== y.created) {
+    if (x.created === null) return 1;
+    if (y.created === null) return -1;
+    return y.created - x.created;
+  }
+  return compareBinary(x.key, y.key) || compareBinary(x.id, y.id);
+}
+
+/** Code point order (what UTF-8 bytes give): UTF-16 order except that surrogates sort after U+E000–U+FFFF. */
+function compareBinary(a: string, b: string): number {
+  if (a === b) return 0;
+  const rank = (c: number) => (c >= 0xd800 && c <= 0xdfff ? c + 0x2000 : c >= 0xe000 ? c - 0x800 : c);
+  for (let i = 0; ; i++) {
+    if (i === a.length) return -1;
+    if (i === b.length) return 1;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
+  }
+}
+
+/**
+ * Members of a source in the scope, in {@link compareMemberKeys} order, strictly after `after` when given, at most
+ * `limit` of them (null: all). Each part of the source is read in that order from its (label | type, created) index,
+ * stopping after `limit` rows, and the parts are merged; a page costs about `limit` index steps, wherever it starts.
+ */
+export function memberKeys(db: Db, scope: ReportScope, source: MemberSource, after: KeyPosition | null, limit: number | null): MemberKey[] {
+  const afterSql =
+    after === null
+      ? ''
+      : after.created === null
+        ? 'AND m.created IS NULL AND (t.key > @afterKey OR (t.key = @afterKey AND t.id > @afterId))'
+        : // The first condition reads the index alone; the second, for ties on `created`, the ticket.
+          'AND (m.created IS NULL OR m.created <= @afterCreated) AND (m.created IS NULL OR m.created < @afterCreated OR t.key > @afterKey OR (t.key = @afterKey AND t.id > @afterId))';
+  const values = {
+    ...params(scope),
+    afterCreated: after?.created ?? null,
+    afterKey: after?.key ?? null,
+    afterId: after?.id ?? null,
+    limit: limit ?? -1,
+  };
+  // One query per label and per type, each reading its index in order (a query over several types sorts them all).
+  const parts = [
+    ...sourceParts(scope, { label: source.label, typeIds: [] }).map((part) => ({ part, one: source })),
+    ...source.typeIds.flatMap((typeId) => {
+      const one = { label: source.label, typeIds: [typeId] };
+      return sourceParts(scope, one).filter((p) => p.table === 'ticket_groups').map((part) => ({ part, one }));
+    }),
+  ];
+  let merged: MemberKey[] = [];
+  for (const { part, one } of parts) {
+    // Once `limit` members are in hand, a later part can only add members at least as new as the last of them.
+    const floor = limit !== null && merged.length === limit ? (merged[limit - 1].created ?? null) : null;
+    const variant = part.table === 'ticket_groups' ? 'm.variant_id' : '(SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id)';
+    const sql = `SELECT t.id AS id, t.key AS key, t.tracker AS tracker, t.site AS site, m.created AS created, ${variant} AS variantId
+                 FROM ${part.table} m JOIN tickets t ON t.id = m.ticket_id WHERE ${part.where} ${afterSql} ${floor === null ? '' : 'AND m.created >= @floor'}
+                 ORDER BY m.created DESC, t.key, t.id LIMIT @limit`;
+    const page = statement(db, sql).all({ ...values, ...sourceParams(one), floor }) as MemberKey[];
+    merged = merged.length === 0 ? page : [...merged, ...page].sort(compareMemberKeys);
+    if (limit !== null && merged.length > limit) merged.length = limit;
+  }
+  return merged;
 }
 
 /**

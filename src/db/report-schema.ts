@@ -72,7 +72,8 @@ export const ticketGroups = sqliteTable(
     computedAt: integer('computed_at').notNull(),
   },
   (t) => [
-    index('ticket_groups_type_idx').on(t.typeId, t.created),
+    // ticket_id too, so the report counts a type's members without a label (previous window) from the index alone.
+    index('ticket_groups_type_idx').on(t.typeId, t.created, t.ticketId),
     index('ticket_groups_variant_idx').on(t.variantId),
     // The report's per-window aggregate scans a date range, then groups.
     index('ticket_groups_created_type_idx').on(t.created, t.typeId),

@@ -32,9 +32,9 @@ export interface ReportVariant {
   id: string | null;
   /** e.g. `Add <*> to <*> maintainers`; `(wording not repeated)` when `id` is null. */
   template: string;
-  /** Its tickets in the window; equals keys.length. */
+  /** Its tickets in the window. */
   count: number;
-  /** Every member key in the window, sorted. */
+  /** Its members among the row's `keys` (all of them when the row lists every key), in that order. */
   keys: string[];
 }
 
@@ -56,7 +56,7 @@ export interface ReportGroup {
   label: string | null;
   /** For a label and its request types shown as one row: the label, the types and the tickets they share; else null. */
   merged: { label: string; typeIds: string[]; shared: number } | null;
-  /** Tickets created in the window in this row; equals keys.length. */
+  /** Tickets created in the window in this row (= keyCount). */
   count: number;
   /**
    * How many of them came from each tracker, e.g. `{ jira: 3, github: 2 }`: one request filed in several trackers is
@@ -94,13 +94,24 @@ export interface ReportGroup {
   labels: Array<{ label: string; count: number }>;
   /** The row's label, else the label at least half of the members carry, else null. */
   dominantLabel: string | null;
-  /** Every member ticket key in the window, sorted. */
+  /** How many member keys the row has: `count`. */
+  keyCount: number;
+  /**
+   * The member keys listed: every one, sorted by key (`deflect report --format json|csv`, the default), or the newest
+   * 1,000 (`KEYS_PER_PAGE`, report-keys.ts) — `created` descending, then key — (`GET /api/reports/top-tickets`, `deflect report --keys
+   * first`), the rest paged from `keysNext`.
+   */
   keys: string[];
-  /** Every member with its tracker and web address, in the order of `keys`. */
+  /**
+   * Where the rest of the keys are: the path `/api/reports/top-tickets/groups/<id>/keys?cursor=…` of the next page
+   * (newest first, as `keys`), or null when `keys` lists them all.
+   */
+  keysNext: string | null;
+  /** Each listed member with its tracker and web address, in the order of `keys`. */
   links: TicketLink[];
   /** Up to 5 keys to look at first (newest first). */
   exampleKeys: string[];
-  /** The wordings of the members, largest first; their keys partition `keys`. */
+  /** The wordings of the members, largest first (counts over all members); their keys partition `keys`. */
   variants: ReportVariant[];
   /** Handler that automates this row, when a rule routes its label. */
   handler: string | null;
@@ -109,7 +120,7 @@ export interface ReportGroup {
 /**
  * `deflect report --format json` and `GET /api/reports/top-tickets`:
  * `{ generatedAt, window: { from, to }, project, trackers, totalTickets, ticketsByTracker, granularity, newestTicket, emptyWindowHint,
- *    groups: [{ id, key, kind: 'type' | 'label', name, label, merged, count, trackers: { jira: 3, github: 2 }, keys, links,
+ *    groups: [{ id, key, kind: 'type' | 'label', name, label, merged, count, trackers: { jira: 3, github: 2 }, keyCount, keys, keysNext, links,
  *               variants: [{ id, template, count, keys }],
  *               share, previousCount, change, series: [{ period, count }], … }],
  *    repeatRatio: [{ period, tickets, repeated, ratio }], grouping: { algorithm, currentAlgorithm, … }, jiraBaseUrl }`.

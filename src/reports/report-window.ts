@@ -97,8 +97,12 @@ export function periodStart(ms: number, granularity: 'week' | 'month'): number {
 
 /** The q-quantile (0..1) by linear interpolation, or null for an empty list. */
 export function quantile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  return sortedQuantile(Float64Array.from(values).sort(), q);
+}
+
+/** {@link quantile} of values already sorted ascending (sort once, read several quantiles). */
+export function sortedQuantile(sorted: ArrayLike<number>, q: number): number | null {
+  if (sorted.length === 0) return null;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -110,6 +114,19 @@ export function compareIssueKeys(a: string, b: string): number {
   const [pa, na] = splitKey(a);
   const [pb, nb] = splitKey(b);
   return pa === pb ? na - nb : pa < pb ? -1 : 1;
+}
+
+/**
+ * `items` sorted by {@link compareIssueKeys} of their key (stable: equal keys keep their order), each key split once
+ * rather than on every comparison (a 100,000-key list makes about 1.7M comparisons).
+ */
+export function sortByIssueKey<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const keyed = items.map((item, i) => {
+    const [prefix, number] = splitKey(keyOf(item));
+    return { item, prefix, number, i };
+  });
+  keyed.sort((a, b) => (a.prefix === b.prefix ? a.number - b.number || a.i - b.i : a.prefix < b.prefix ? -1 : 1));
+  return keyed.map((k) => k.item);
 }
 
 function splitKey(key: string): [string, number] {

@@ -1,6 +1,6 @@
 /**
- * Read-only JSON API: `GET /api/reports/top-tickets`, `GET /api/reports/impact`, `GET /api/runs` and
- * `GET /api/runs/:id`. Query strings are validated by their zod schemas (api-schemas.ts; the audit filters by
+ * Read-only JSON API: `GET /api/reports/top-tickets` (and its rows' keys, `GET /api/reports/top-tickets/groups/:id/keys`,
+ * report-keys-route.ts), `GET /api/reports/impact`, `GET /api/runs` and `GET /api/runs/:id`. Query strings are validated by their zod schemas (api-schemas.ts; the audit filters by
  * reports/audit-filter.ts, the parser the page and `deflect audit` share); a bad value answers 400 with the field and
  * the problem. All take `tracker` (`jira`, `github`, `linear`, `trello`; repeated or a comma list) to narrow to some
  * trackers. `since` takes the one duration grammar (src/duration.ts) or `all`.
@@ -24,6 +24,7 @@ import { buildImpactReport, REPORT_ROW_ID } from '../reports/impact-report.js';
 import { resolveWindow } from '../reports/report-window.js';
 import { buildRunTrace } from '../reports/run-trace.js';
 import { buildTopTicketsReport, type ReportContext } from '../reports/top-tickets-report.js';
+import { reportKeysRoute } from './report-keys-route.js';
 import { auditTrail, documented, impactQuery, impactReport, reportQuery, runsQuery, runTrace, topTicketsReport } from './api-schemas.js';
 import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from './route-schemas.js';
 
@@ -40,13 +41,16 @@ function windowOf(q: Parameters<typeof resolveWindow>[0]) {
 
 export async function apiRoutes(instance: FastifyInstance, options: { db: Db; report: ReportContext }): Promise<void> {
   const app = instance.withTypeProvider<ZodTypeProvider>();
+  await instance.register(reportKeysRoute, options);
   app.get(
     '/api/reports/top-tickets',
     {
       schema: {
         tags: ['reports'],
         summary: 'The top-tickets report',
-        description: 'Request types and labels ranked by unmet automatable demand over a window (auditor). The same JSON as `deflect report --format json`.',
+        description:
+          'Request types and labels ranked by unmet automatable demand over a window (auditor). The same JSON as `deflect report --format json --keys first`: ' +
+          'each row lists its newest 1,000 member keys, `keyCount` says how many it has, and `keysNext` is the path of the next page of keys (null when all are listed).',
         security: AUTHENTICATED,
         querystring: reportQuery,
         response: { 200: topTicketsReport, ...errorResponses(400, ...AUTH_ERRORS) },
@@ -54,7 +58,7 @@ export async function apiRoutes(instance: FastifyInstance, options: { db: Db; re
     },
     async (request) => {
       const q = request.query;
-      return buildTopTicketsReport(options.db, { window: windowOf(q), top: q.top, project: q.project, trackers: q.tracker }, options.report);
+      return buildTopTicketsReport(options.db, { window: windowOf(q), top: q.top, project: q.project, trackers: q.tracker, keys: 'first' }, options.report);
     },
   );
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../db/runs.js';
 import { durationSchema } from '../duration.js';
+import { KEYS_PER_PAGE, MAX_KEYS_PAGE } from '../reports/report-keys.js';
 import { trackerQuery } from '../reports/tracker-filter.js';
 import { TRACKER_NAMES } from '../trackers/tracker.js';
 
@@ -35,6 +36,17 @@ export const reportQuery = z.object({
   top: z.coerce.number().int().min(1).max(1000).default(10).describe('How many rows.'),
   project: z.string().trim().min(1).max(200).optional().describe('Only this project key (Jira) or repository (`owner/name`).'),
   tracker,
+});
+
+/** `GET /api/reports/top-tickets/groups/:id/keys` query: the report's own parameters (which report's row), and the page. */
+export const reportKeysQuery = reportQuery.extend({
+  cursor: z
+    .string()
+    .min(1)
+    .max(8000)
+    .optional()
+    .describe("Continue a listing: a row's `keysNext` or a page's `next` holds it. With a cursor the page continues that listing (its window, filters and row); the other parameters are then ignored."),
+  limit: z.coerce.number().int().min(1).max(MAX_KEYS_PAGE).default(KEYS_PER_PAGE).describe(`Keys per page, 1–${MAX_KEYS_PAGE} (default ${KEYS_PER_PAGE}).`),
 });
 
 /**
@@ -103,6 +115,7 @@ export const runTrace = z
 const trackerCounts = z
   .object(Object.fromEntries(TRACKER_NAMES.map((name) => [name, count.optional()])) as Record<(typeof TRACKER_NAMES)[number], z.ZodOptional<typeof count>>)
   .describe('Tickets per tracker; trackers without tickets left out.');
+const ticketLink = z.object({ key: z.string(), tracker: trackerName, url: z.string().nullable() });
 const seriesPoint = z.object({ period: z.string().describe('Period start, `YYYY-MM-DD`.'), count });
 
 const reportGroup = z
@@ -131,10 +144,15 @@ const reportGroup = z
     burstReason: z.string().nullable(),
     labels: z.array(z.object({ label: z.string(), count })),
     dominantLabel: z.string().nullable(),
-    keys: z.array(z.string()),
-    links: z.array(z.object({ key: z.string(), tracker: trackerName, url: z.string().nullable() })),
+    keyCount: count.describe('How many member keys the row has (= count).'),
+    keys: z.array(z.string()).describe('The newest 1,000 member keys at most (`created` descending, then key); the rest from `keysNext`.'),
+    keysNext: z
+      .string()
+      .nullable()
+      .describe('The path of the next page of keys, `/api/reports/top-tickets/groups/<id>/keys?cursor=…`; null when `keys` lists them all.'),
+    links: z.array(ticketLink).describe('Each key of `keys` with its tracker and web address, in that order.'),
     exampleKeys: z.array(z.string()),
-    variants: z.array(z.object({ id: z.string().nullable(), template: z.string(), count, keys: z.array(z.string()) })),
+    variants: z.array(z.object({ id: z.string().nullable(), template: z.string(), count, keys: z.array(z.string()).describe('Its keys among the row’s `keys`.') })),
     handler: z.string().nullable(),
   })
   .describe('One row: a request type found by text, or a label group.');
@@ -156,6 +174,20 @@ export const topTicketsReport = z
     jiraBaseUrl: z.string().nullable(),
   })
   .describe('The top-tickets report (the JSON of `deflect report --format json`).');
+
+/** A page of a report row's member keys (src/reports/report-keys-page.ts `ReportKeysPage`). */
+export const reportKeysPage = z
+  .object({
+    id: z.string().describe('The row: `type:<hash>` or `label:<label>`.'),
+    keyCount: count.describe('How many member keys the row has in all.'),
+    keys: z.array(z.string()).describe('This page: `created` descending, then key, as the row’s own `keys`.'),
+    links: z.array(ticketLink).describe('Each key of `keys` with its tracker and web address, in that order.'),
+    variants: z
+      .array(z.object({ id: z.string().nullable().describe('The variant (null: its wording repeats nothing).'), keys: z.array(z.string()) }))
+      .describe("The page's keys by variant, as the row's `variants[].keys`."),
+    next: z.string().nullable().describe('The path of the next page; null after the last key.'),
+  })
+  .describe("A page of a report row's member keys.");
 
 const auditRun = z.object({
   id: z.number().int(),

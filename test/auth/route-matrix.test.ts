@@ -18,6 +18,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { insertDeliveries } from '../../src/db/deliveries.js';
 import { enqueueRun, finishRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
+import { encodeKeysCursor } from '../../src/reports/report-keys.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { createTestToken } from '../support/api-token.js';
 import { freshDir } from '../support/deflect-under-test.js';
@@ -67,6 +68,11 @@ function requestFor(route: string): InjectOptions {
     }
     case 'POST /signin':
       return { method, url, payload: { token: 'not-a-token' } };
+    case 'GET /api/reports/top-tickets/groups/:id/keys': {
+      // A row's next page continues from its cursor (this database has no tickets: an empty page).
+      const cursor = encodeKeysCursor({ group: 'label:mx', scope: { from: null, to: Date.now(), project: null, trackers: null }, source: { label: 'mx', typeIds: [] }, keyCount: 0, after: { created: 1, key: 'MX-1', id: 'jira:MX-1' } });
+      return { method, url: `${url.replace(':id', 'label%3Amx')}?cursor=${cursor}` };
+    }
     default:
       return { method, url: url.replace(':name', 'grant-repo-access') };
   }

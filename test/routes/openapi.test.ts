@@ -186,6 +186,12 @@ describe('real answers match their declared schemas', () => {
     expect(report.json().totalTickets).toBe(3);
     expect(report.json().groups.length).toBeGreaterThan(0);
     expectDeclared('GET /api/reports/top-tickets', report);
+    const keysRoute = 'GET /api/reports/top-tickets/groups/:id/keys';
+    const rowKeys = await call(keysRoute, { url: `/api/reports/top-tickets/groups/${encodeURIComponent(report.json().groups[0].id)}/keys?since=all` });
+    expect(rowKeys.json().keys).toEqual(report.json().groups[0].keys);
+    expectDeclared(keysRoute, rowKeys);
+    expectDeclared(keysRoute, await call(keysRoute, { url: '/api/reports/top-tickets/groups/label%3Anone/keys?since=all' }));
+    expectDeclared(keysRoute, await call(keysRoute, { url: '/api/reports/top-tickets/groups/label%3Anone/keys?cursor=x&limit=0' }));
     const bad = await call('GET /api/reports/top-tickets', { url: '/api/reports/top-tickets?since=soon&top=0' });
     expect(bad.json().message).toMatch(/^invalid query: since: "soon" is not a duration: use .*30m, 12h, 30d, 2w, or all; top: /);
     expectDeclared('GET /api/reports/top-tickets', bad);

@@ -2,16 +2,19 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { asUsage, UsageError } from '../cli-errors.js';
-import { remoteJson, remoteOf, urlOption } from '../remote.js';
+import { remoteJson, remoteOf, urlOption, type Remote } from '../remote.js';
 import { reportContextFor } from '../../reports/report-context.js';
 import type { ReportGroup, TopTicketsReport } from '../../reports/report-types.js';
 import { durationOption } from '../../duration.js';
+import { keyFields, listAllKeys, MAX_KEYS_PAGE, membersOf, type KeysMode } from '../../reports/report-keys.js';
+import type { ReportKeysPage } from '../../reports/report-keys-page.js';
 import { resolveWindow } from '../../reports/report-window.js';
 import { buildTopTicketsReport } from '../../reports/top-tickets-report.js';
 import { parseFormat, percent, renderCsv, renderTable } from '../output.js';
 import { addTrackerOption, parseTrackerOption } from './tracker-option.js';
 
 const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
+const KEYS = ['all', 'first'] as const;
 const HEAD = ['#', 'request type / label', 'kind', 'count', 'trackers', 'share', 'change', 'automated', 'median TTR h', 'p90 TTR h', 'hours spent', 'unmet demand h', 'label', 'keys'];
 /** Variants shown under each type in the table and markdown formats. */
 const SHOWN_VARIANTS = 3;
@@ -20,7 +23,10 @@ const change = (g: ReportGroup) => (g.change === null ? '—' : `${g.change >= 0
 const hours = (value: number | null) => (value === null ? '—' : value.toFixed(1));
 /** `jira 3` / `github 2`, one tracker a line (the table stays narrow). */
 const trackersOf = (g: ReportGroup) => Object.entries(g.trackers).map(([t, n]) => `${t} ${n}`);
-const keysOf = (g: ReportGroup, n = 4) => (g.keys.length > n ? `${g.keys.slice(0, n).join(' ')} … (${g.keys.length})` : g.keys.join(' '));
+const keysOf = (g: ReportGroup, n = 4) => {
+  const total = g.keyCount ?? g.keys.length;
+  return total > n ? `${g.keys.slice(0, n).join(' ')} … (${total})` : g.keys.join(' ');
+};
 /** `type`, `label`, or `type+label` for a type and a label shown as one row. */
 const kindOf = (g: ReportGroup) => (g.merged ? 'type+label' : g.kind);
 /** The row's title: the type's name (with the label folded into it) or the label, and `[burst]`. */
@@ -89,6 +95,29 @@ function renderCsvReport(report: TopTicketsReport): string {
   return renderCsv(head, rows);
 }
 
+/**
+ * Every key of every row of a report the API answered (its first pages): the rest fetched page by page from each
+ * row's `keysNext` ({@link MAX_KEYS_PAGE} a request), then sorted by key as the local report lists them.
+ */
+async function completeRemoteKeys(remote: Remote, report: TopTicketsReport): Promise<TopTicketsReport> {
+  const groups: ReportGroup[] = [];
+  for (const g of report.groups) {
+    if (!g.keysNext) {
+      groups.push(g);
+      continue;
+    }
+    const members = membersOf(g);
+    for (let next: string | null = g.keysNext; next; ) {
+      const page: ReportKeysPage = await remoteJson<ReportKeysPage>(remote, 'GET', next, { limit: MAX_KEYS_PAGE });
+      members.push(...membersOf(page));
+      next = page.next;
+    }
+    const all = listAllKeys(members);
+    groups.push({ ...g, ...keyFields(all, g.variants), keysNext: null });
+  }
+  return { ...report, groups };
+}
+
 /** `deflect report`: the most repeated requests — request types (with their variants) and labels — ranked by unmet automatable demand. */
 export function registerReportCommand(program: Command): void {
   const command = program
@@ -100,10 +129,14 @@ export function registerReportCommand(program: Command): void {
     .option('--top <n>', 'number of rows (request types or labels)', '10')
     .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
     .option('--format <format>', FORMATS.join(', '), 'table')
+    .option('--keys <which>', 'member keys per row in json and csv: all (sorted by key) or first (the newest 1,000, with keysNext, as the HTTP API)', 'all')
     .addOption(urlOption());
   addTrackerOption(command, 'tickets')
-    .action(async (options: { since: number | 'all'; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string; url?: string }) => {
+    .action(async (options: { since: number | 'all'; from?: string; to?: string; top: string; project?: string; tracker?: string[]; format: string; keys: string; url?: string }) => {
       const format = parseFormat(options.format, FORMATS);
+      if (!(KEYS as readonly string[]).includes(options.keys)) throw new UsageError(`invalid --keys "${options.keys.slice(0, 40)}": use all or first`);
+      // The table and markdown show four keys and the count: the first page has them.
+      const keys: KeysMode = format === 'json' || format === 'csv' ? (options.keys as KeysMode) : 'first';
       const trackers = parseTrackerOption(options.tracker);
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`invalid --top "${options.top}": use a whole number ≥ 1`);
@@ -114,10 +147,11 @@ export function registerReportCommand(program: Command): void {
         report = await remoteJson<TopTicketsReport>(remote, 'GET', '/api/reports/top-tickets', {
           since: options.since === 'all' ? 'all' : `${Math.round(options.since / 1000)}s`, from: options.from, to: options.to, top, project: options.project, tracker: trackers ?? undefined,
         });
+        if (keys === 'all') report = await completeRemoteKeys(remote, report);
       } else {
         const config = cliConfig();
         const db = openReadDatabase(config.dbPath);
-        report = buildTopTicketsReport(db, { window, top, project: options.project, trackers }, reportContextFor(config));
+        report = buildTopTicketsReport(db, { window, top, project: options.project, trackers, keys }, reportContextFor(config));
         db.$client.close();
       }
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));

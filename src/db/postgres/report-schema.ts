@@ -48,7 +48,7 @@ export const ticketGroups = pgTable(
     computedAt: int('computed_at').notNull(),
   },
   (t) => [
-    index('ticket_groups_type_idx').on(t.typeId, t.created),
+    index('ticket_groups_type_idx').on(t.typeId, t.created, t.ticketId),
     index('ticket_groups_variant_idx').on(t.variantId),
     index('ticket_groups_created_type_idx').on(t.created, t.typeId),
   ],

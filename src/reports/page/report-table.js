@@ -49,10 +49,39 @@ function labelsCell(g) {
 function ticketsCell(g, list) {
   const shown = g.exampleKeys.slice(0, SHOWN_KEYS);
   const cell = el('div', 'tickets', el('ul', 'ticket-list', ...list(shown)));
-  if (g.keys.length > shown.length) {
-    cell.append(el('details', 'all-tickets', el('summary', null, 'all ' + number(g.keys.length)), el('ul', 'ticket-list', ...list(g.keys))));
+  const total = typeof g.keyCount === 'number' ? g.keyCount : g.keys.length;
+  if (total > shown.length) {
+    const all = el('ul', 'ticket-list', ...list(g.keys));
+    const details = el('details', 'all-tickets', el('summary', null, 'all ' + number(total)), all);
+    if (typeof g.keysNext === 'string' && g.keysNext.startsWith('/api/')) details.append(moreTickets(g.keysNext, all));
+    cell.append(details);
   }
   return cell;
+}
+
+/**
+ * A row lists its newest 1,000 tickets; this button appends the next page (the row's `keysNext`, then each page's
+ * `next`: GET /api/reports/top-tickets/groups/<id>/keys?cursor=…) while there is one.
+ */
+function moreTickets(first, list) {
+  const button = el('button', 'more-tickets', 'more tickets');
+  button.type = 'button';
+  let next = first;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch(next, { headers: { accept: 'application/json' } });
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      const page = await response.json();
+      list.append(...ticketLister(page, null)(Array.isArray(page.keys) ? page.keys : []));
+      next = typeof page.next === 'string' && page.next.startsWith('/api/') ? page.next : null;
+      if (next) button.disabled = false;
+      else button.remove();
+    } catch (error) {
+      button.textContent = 'could not load more tickets (' + error.message + '): reload the page';
+    }
+  });
+  return button;
 }
 
 /** One variant: its template (placeholders marked), its count, and its first tickets. */
@@ -61,7 +90,8 @@ function variantItem(v, list) {
   const keys = Array.isArray(v.keys) ? v.keys : [];
   if (keys.length) {
     const shown = el('ul', 'ticket-list ticket-list-inline', ...list(keys.slice(0, SHOWN_KEYS)));
-    if (keys.length > SHOWN_KEYS) shown.append(el('li', 'more', '+' + (keys.length - SHOWN_KEYS)));
+    const count = typeof v.count === 'number' ? v.count : keys.length;
+    if (count > SHOWN_KEYS) shown.append(el('li', 'more', '+' + (count - SHOWN_KEYS)));
     item.append(shown);
   }
   return item;

@@ -1,0 +1,2 @@
+DROP INDEX "ticket_groups_type_idx";--> statement-breakpoint
+CREATE INDEX "ticket_groups_type_idx" ON "ticket_groups" USING btree ("type_id","created","ticket_id");
