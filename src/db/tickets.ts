@@ -109,7 +109,8 @@ export function upsertTickets(
       last_event_at = COALESCE(excluded.last_event_at, tickets.last_event_at),
       recorded_at = excluded.recorded_at`);
   const deleteLabels = statement(db, 'DELETE FROM ticket_labels WHERE ticket_id = ?');
-  const insertLabel = statement(db, 'INSERT OR IGNORE INTO ticket_labels (ticket_id, label, created) VALUES (?, ?, ?)');
+  // `created` copied from the row just upserted: the stored value (a snapshot without `created` keeps the earlier one).
+  const insertLabel = statement(db, 'INSERT OR IGNORE INTO ticket_labels (ticket_id, label, created) VALUES (?, ?, (SELECT created FROM tickets WHERE id = ?))');
   const setLabelCreated = statement(db, 'UPDATE ticket_labels SET created = ? WHERE ticket_id = ?');
   const setGroupCreated = statement(db, 'UPDATE ticket_groups SET created = ? WHERE ticket_id = ?');
 
@@ -167,7 +168,7 @@ export function upsertTickets(
       });
       if (ticket.labels !== null) {
         deleteLabels.run(row.id);
-        for (const label of new Set(ticket.labels.map((l) => l.toLowerCase()))) insertLabel.run(row.id, label, ticket.created);
+        for (const label of new Set(ticket.labels.map((l) => l.toLowerCase()))) insertLabel.run(row.id, label, row.id);
       } else if (ticket.created !== null) {
         setLabelCreated.run(ticket.created, row.id);
       }

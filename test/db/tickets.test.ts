@@ -48,6 +48,15 @@ describe('upsertTickets', () => {
     expect(labelsOf('acme.atlassian.net:502')).toEqual(['vpn']);
   });
 
+  it('a snapshot with labels but no created time keeps the stored created on its label rows (the report reads both)', () => {
+    const ticket = ticketWith('form', { id: '503', key: 'T1-3', labels: ['vpn'], created: 5_000 });
+    upsertTickets(db, [{ ticket, eventAt: 1_000 }], 'webhook');
+    upsertTickets(db, [{ ticket: { ...ticket, labels: ['vpn', 'repo-access'], created: null }, eventAt: 2_000 }], 'webhook');
+    expect(findTicketByKey(db, 'T1-3')).toMatchObject({ created: 5_000 });
+    const rows = db.$client.prepare('SELECT label, created FROM ticket_labels WHERE ticket_id = ? ORDER BY label').all('acme.atlassian.net:503');
+    expect(rows).toEqual([{ label: 'repo-access', created: 5_000 }, { label: 'vpn', created: 5_000 }]);
+  });
+
   it('never lets one site overwrite another, and prefers the asked site when keys collide', () => {
     upsertTickets(db, [{ ticket: ticketWith('a', { id: '503', key: 'T1-3', siteUrl: SITE }) }], 'import', 1);
     upsertTickets(db, [{ ticket: ticketWith('b', { id: '503', key: 'T1-3', siteUrl: 'https://other.atlassian.net' }) }], 'import', 2);
