@@ -34,7 +34,7 @@ export const DOCS_PREFIX = '/docs';
 
 /** Tags grouping the operations in the UI, in display order. */
 const TAGS = [
-  { name: 'webhooks', description: 'Deliveries from Jira, GitHub and Linear, authenticated by their signature or token.' },
+  { name: 'webhooks', description: 'Deliveries from Jira, GitHub, Linear and Trello, and Slack requests, each authenticated by its signature or token.' },
   { name: 'reports', description: 'The top-tickets report and the audit trail (auditor).' },
   { name: 'handlers', description: 'Handler health, pausing and the kill switch (auditor reads, operator changes).' },
   { name: 'runs', description: 'Re-running runs and replaying deliveries (operator).' },
