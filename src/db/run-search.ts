@@ -104,8 +104,8 @@ function conditions(filter: RunFilter): SQL[] {
 
 const { ticketSnapshot: _snapshot, ...RUN_COLUMNS } = getTableColumns(runs);
 
-/** The rows of one keyset step: `limit` rows after `cursor` in its direction (newer steps come back oldest first). */
-function selectStep(db: Db, filter: RunFilter, cursor: RunCursor | null, limit: number): SearchedRun[] {
+/** The rows of one keyset step: `limit` rows after `cursor` in its direction (newer steps come back oldest first); the Store's callers page with it (`reports/audit.ts`). */
+export function selectRunStep(db: Db, filter: RunFilter, cursor: RunCursor | null, limit: number): SearchedRun[] {
   const where = conditions(filter);
   const newer = cursor?.direction === 'newer';
   if (cursor) {
@@ -128,7 +128,7 @@ function selectStep(db: Db, filter: RunFilter, cursor: RunCursor | null, limit: 
  */
 export function findRunPage(db: Db, filter: RunFilter, cursor: RunCursor | null, limit: number): RunPage {
   const size = Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(limit)));
-  const rows = selectStep(db, filter, cursor, size + 1);
+  const rows = selectRunStep(db, filter, cursor, size + 1);
   const more = rows.length > size;
   const page = rows.slice(0, size);
   if (cursor?.direction === 'newer') page.reverse();
@@ -156,7 +156,7 @@ export function* iterateRunPages(db: Db, filter: RunFilter, options: { pageSize?
   let cursor: RunCursor | null = options.after ? { ...options.after, direction: 'older' } : null;
   while (remaining > 0) {
     const want = Math.min(pageSize, remaining);
-    const rows = selectStep(db, filter, cursor, want);
+    const rows = selectRunStep(db, filter, cursor, want);
     if (rows.length) yield rows;
     remaining -= rows.length;
     if (rows.length < want) return;

@@ -1,0 +1,4 @@
+/** PostgreSQL twin of `../../retention.ts` (not written yet: every function rejects, see `not-yet.ts`). */
+import { notOnPostgresYet } from './not-yet.js';
+
+export const retention = notOnPostgresYet('retention');

@@ -1,0 +1,123 @@
+/**
+ * The Store: the one asynchronous interface between deflect and its database (decision 018, step 1), so the rest of
+ * the code does not know whether it runs on the embedded SQLite default or on PostgreSQL (`DATABASE_URL`).
+ *
+ * Shape: one flat object whose repository functions are those of the SQL modules in this folder (`deliveries.ts`,
+ * `runs.ts`, …) without their first `db` argument, each returning a Promise:
+ * `insertDeliveries(db, batch)` → `await store.insertDeliveries(batch)`. The SQLite modules stay the reference: a
+ * function's arguments, result and errors are documented there once, and {@link AsyncRepository} derives the Store's
+ * signatures from them, so both implementations are checked against the same contract by the compiler:
+ * - `sqlite-store.ts` binds the synchronous better-sqlite3 functions (behaviour unchanged: group commit,
+ *   `BEGIN IMMEDIATE`, savepoints);
+ * - `postgres/pg-store.ts` implements each module with drizzle's node-postgres driver.
+ *
+ * Transactions are ambient: code inside `store.transaction(async () => …)` keeps calling `store.x()`, and every call
+ * made in that async context (AsyncLocalStorage) runs in the transaction; a nested `transaction` is a savepoint. A
+ * transaction's work must only await the store (and pure code): on SQLite the connection is held for its duration.
+ */
+import type * as actions from './actions.js';
+import type * as apiTokens from './api-tokens.js';
+import type * as approvals from './approvals.js';
+import type * as auditChain from './audit-chain.js';
+import type * as auditRetention from './audit-retention.js';
+import type * as authSessions from './auth-sessions.js';
+import type { Db } from './client.js';
+import type * as deliveries from './deliveries.js';
+import type * as handlerModes from './handler-modes.js';
+import type * as handlerStates from './handler-states.js';
+import type * as healthProbe from './health-probe.js';
+import type * as impactQueries from './impact-queries.js';
+import type * as importCheckpoints from './import-checkpoints.js';
+import type * as reportQueries from './report-queries.js';
+import type * as reportScan from './report-scan.js';
+import type * as retention from './retention.js';
+import type * as runSearch from './run-search.js';
+import type * as runVerifications from './run-verifications.js';
+import type * as runs from './runs.js';
+import type * as scratchRuns from './scratch-runs.js';
+import type * as slackRequests from './slack-requests.js';
+import type * as textGroups from './text-groups.js';
+import type * as tickets from './tickets.js';
+
+/**
+ * The asynchronous form of a repository module `M`: every exported function whose first parameter is the SQLite
+ * `Db`, without that parameter, returning a Promise of its result. Functions that take no `db` (pure helpers such
+ * as `ticketRowId`) are left out.
+ */
+export type AsyncRepository<M> = {
+  [K in keyof M as M[K] extends (db: Db, ...args: never[]) => unknown ? K : never]: M[K] extends (db: Db, ...args: infer A) => infer R
+    ? (...args: A) => Promise<R>
+    : never;
+};
+
+/**
+ * Functions of the modules that are not part of the Store: internals that take a synchronous callback or run only
+ * while opening the database (`writeAudited`, `recordAuditState`, `sealRowsAtUpgrade`, `inWriteTransaction`), and
+ * the synchronous page iterator (the Store's callers page with `selectRunStep`, see `reports/audit.ts`).
+ */
+type Internal = 'writeAudited' | 'recordAuditState' | 'sealRowsAtUpgrade' | 'inWriteTransaction' | 'iterateRunPages';
+
+/** Every repository function of the Store, by the module that defines it (the PostgreSQL store implements them per module). */
+export interface Repositories {
+  actions: AsyncRepository<typeof actions>;
+  apiTokens: AsyncRepository<typeof apiTokens>;
+  approvals: AsyncRepository<typeof approvals>;
+  auditChain: Omit<AsyncRepository<typeof auditChain>, Internal>;
+  auditRetention: Omit<AsyncRepository<typeof auditRetention>, Internal>;
+  authSessions: AsyncRepository<typeof authSessions>;
+  deliveries: AsyncRepository<typeof deliveries>;
+  handlerModes: AsyncRepository<typeof handlerModes>;
+  handlerStates: AsyncRepository<typeof handlerStates>;
+  healthProbe: AsyncRepository<typeof healthProbe>;
+  impactQueries: AsyncRepository<typeof impactQueries>;
+  importCheckpoints: AsyncRepository<typeof importCheckpoints>;
+  reportQueries: AsyncRepository<typeof reportQueries>;
+  reportScan: AsyncRepository<typeof reportScan>;
+  retention: AsyncRepository<typeof retention>;
+  runSearch: Omit<AsyncRepository<typeof runSearch>, Internal>;
+  runVerifications: AsyncRepository<typeof runVerifications>;
+  runs: AsyncRepository<typeof runs>;
+  scratchRuns: AsyncRepository<typeof scratchRuns>;
+  slackRequests: AsyncRepository<typeof slackRequests>;
+  textGroups: AsyncRepository<typeof textGroups>;
+  tickets: AsyncRepository<typeof tickets>;
+}
+
+/** Which database a Store runs on. */
+export type Backend = 'sqlite' | 'postgres';
+
+/** What every Store has besides its repository functions. */
+export interface StoreCore {
+  readonly backend: Backend;
+  /**
+   * Runs `work` in one write transaction and resolves with its result once committed (SQLite: `BEGIN IMMEDIATE`,
+   * `synchronous=FULL`, so committed = on disk; PostgreSQL: `BEGIN … COMMIT`). Every store call made in `work`'s async
+   * context runs inside it; a nested `transaction` is a savepoint (its failure rolls back only its own writes when
+   * the caller catches it).
+   * @throws (rejects) what `work` throws, after rolling back; or the database's error when BEGIN/COMMIT fails.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one read snapshot (SQLite: a deferred read transaction; PostgreSQL: `REPEATABLE READ READ ONLY`),
+   * so a report's several queries see one state of the database. Writes inside it fail on PostgreSQL.
+   */
+  snapshot<T>(work: () => Promise<T>): Promise<T>;
+  /** Count of migrations applied to the database and shipped with this build (`/readyz`, `deflect migrate`). */
+  migrationStatus(): Promise<{ applied: number; shipped: number }>;
+  /** Closes the connection (SQLite) or the pool (PostgreSQL). Idempotent. */
+  close(): Promise<void>;
+  /**
+   * The SQLite database beneath, for work that only exists on SQLite (the file's backup, its volume's free space);
+   * null on PostgreSQL.
+   */
+  readonly sqlite: Db | null;
+}
+
+type Flatten<R> = { [M in keyof R]: R[M] }[keyof R];
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every repository function, flat: `store.insertDeliveries(batch)`, `store.claimDueRuns(…)`, … */
+export type RepositoryFunctions = UnionToIntersection<Flatten<Repositories>>;
+
+/** The database as deflect's code sees it. */
+export type Store = StoreCore & RepositoryFunctions;
