@@ -42,6 +42,12 @@ export interface PgSession {
   execute(text: string, params?: readonly unknown[]): Promise<number>;
   /** True inside `store.transaction` / `store.snapshot`. */
   readonly inTransaction: boolean;
+  /**
+   * Runs `work` atomically: a new transaction (`BEGIN … COMMIT`), or a savepoint when one is already open (what a
+   * SQLite function's own `db.transaction(…)` block is on that side).
+   * @throws (rejects) what `work` throws, after rolling back.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
 }
 
 interface OpenTransaction {
@@ -83,6 +89,7 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
       const result = await queryable().query({ text, values: params as unknown[], types: NUMBER_TYPES });
       return result.rowCount ?? 0;
     },
+    transaction: (work) => transaction(work, 'write'),
   };
 
   async function transaction<T>(work: () => Promise<T>, mode: 'write' | 'read'): Promise<T> {
