@@ -21,7 +21,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { revokeApiToken } from '../src/db/api-tokens.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -98,9 +97,7 @@ function operationOf(body: unknown): string {
 async function waitForWorker(): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const pending = server.db.$client
-      .prepare("SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') + (SELECT count(*) FROM runs WHERE status IN ('queued','running')) AS n")
-      .get() as { n: number };
+    const pending = { n: (await server.db.countPendingDeliveries()) + ((await server.db.countRuns()).byStatus.queued ?? 0) + ((await server.db.countRuns()).byStatus.running ?? 0) };
     if (pending.n === 0 && server.worker.busy === 0) break;
     if (Date.now() - started > 30_000) throw new Error(`the worker did not finish within 30 s (${pending.n} left)`);
     await new Promise((r) => setTimeout(r, 50));
@@ -145,7 +142,7 @@ try {
   process.stdout.write(await deflect('audit', '--limit', '10'));
 
   step('$ deflect tokens create --name demo-lead --role auditor --format json   (the HTTP API and the pages need a token)');
-  revokeApiToken(server.db, 'demo-lead'); // left over from an interrupted run
+  await server.db.revokeApiToken('demo-lead'); // left over from an interrupted run
   const issued = JSON.parse(await deflect('tokens', 'create', '--name', 'demo-lead', '--role', 'auditor', '--format', 'json')) as { token: string };
   console.log(`token created for demo-lead (auditor), shown once: ${issued.token.slice(0, 8)}…`);
   const anonymous = await fetch(`${server.url}/api/runs?limit=3`);

@@ -22,7 +22,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { issueApiToken } from '../src/auth/issue-token.js';
-import { findActiveApiToken, revokeApiToken } from '../src/db/api-tokens.js';
 import { hashSecret } from '../src/auth/secrets.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -84,9 +83,9 @@ const server = await startServer(config, createLogger(config.logLevel)).catch(as
 const tokenFile = `${dbPath}.admin-token`;
 const kept = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
 let adminToken = kept;
-if (!kept || findActiveApiToken(server.db, hashSecret(kept))?.name !== 'dev-admin') {
-  revokeApiToken(server.db, 'dev-admin');
-  adminToken = issueApiToken(server.db, 'dev-admin', 'admin').token;
+if (!kept || (await server.db.findActiveApiToken(hashSecret(kept)))?.name !== 'dev-admin') {
+  await server.db.revokeApiToken('dev-admin');
+  adminToken = (await issueApiToken(server.db, 'dev-admin', 'admin')).token;
   writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
 }
 

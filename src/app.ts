@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { AuthError, installAuth } from './auth/auth-plugin.js';
 import { signInRoutes } from './auth/signin-routes.js';
 import { loadConfig, RECEIVER_LIMITS, type Config } from './config.js';
-import { PACKAGE_ROOT, type Db } from './db/client.js';
+import { PACKAGE_ROOT } from './db/client.js';
+import type { Store } from './db/store.js';
 import { RecordAndRoute } from './pipeline/record-and-route.js';
 import type { RoutingOptions } from './pipeline/route-event.js';
 import type { ReportContext } from './reports/top-tickets-report.js';
@@ -35,7 +36,7 @@ import { slackRoute } from './slack/slack-route.js';
 export interface BuildAppOptions {
   /** `auth` defaults to the defaults of the environment schema (tokens and sessions only, no proxy). */
   config: Pick<Config, 'webhookSecrets' | 'webhookTokens' | 'bodyLimitBytes'> & Partial<Pick<Config, 'githubWebhookSecrets' | 'linearWebhookSecrets' | 'trelloWebhookSecrets' | 'trello' | 'maxQueueLag' | 'auth' | 'minFreeBytes' | 'insecureNoAuth' | 'maxEventAgeMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'bodyBytesInFlight' | 'slack'>>;
-  db: Db;
+  db: Store;
   logger: Logger;
   /** Called after a new delivery is committed (the server wakes the worker with it). */
   onDeliveryStored?: () => void;

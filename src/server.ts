@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { handlers } from '../handlers/index.js';
 import { buildApp } from './app.js';
 import { PostgresNotServedError, type Config } from './config.js';
-import { openDatabase, type Db } from './db/client.js';
+import { openStore } from './db/open-store.js';
+import type { Store } from './db/store.js';
 import { jiraApiFor } from './jira/jira-api-for.js';
 import { describeJiraError } from './jira/jira-client.js';
 import type { JiraApi } from './jira/jira-actions.js';
@@ -31,7 +32,7 @@ import { createSlackNotifier } from './slack/slack-notifier.js';
 export interface RunningServer {
   app: FastifyInstance;
   worker: Worker;
-  db: Db;
+  db: Store;
   /** The rules in force, reloaded when the file changes or on SIGHUP (`rules.reload()` to force). */
   rules: LiveRules;
   /** Scheduled reconcile (`DEFLECT_RECONCILE_EVERY`), or null when off or no tracker has credentials. */
@@ -111,7 +112,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const initialRules = loadConfiguredRules(config, logger);
   const { rules } = initialRules;
   const liveRules = new LiveRules(initialRules, { path: config.rulesPath, knownHandlers: handlers, logger });
-  const db = openDatabase(config.dbPath);
+  const db = await openStore(config);
   logger.info({ db: config.dbPath }, 'database open and migrated');
 
   let api: JiraApi | null = null;
@@ -211,7 +212,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       jiraBaseUrl: config.jira?.baseUrl ?? null,
     },
   });
-  worker.start();
+  await worker.start();
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, handlers: handlers.map((h) => h.name) }, 'deflect listening');
   // Live reload: the file's directory is watched, and SIGHUP re-reads it (the usual "reload your config" signal).
@@ -238,7 +239,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await app.close();
         const { finished, released } = await worker.stop(graceMs);
         logger.info({ finished, released }, 'worker stopped');
-        db.$client.close();
+        await db.close();
       })();
       return closing;
     },

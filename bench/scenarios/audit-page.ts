@@ -20,6 +20,7 @@ import { launcher as getLauncher, serveArgs } from '../lib/build.js';
 import { baseEnv, freePort, spawnService, tempDir } from '../lib/processes.js';
 import type { Settings } from '../lib/settings.js';
 import { check, fmt, info, type ScenarioResult } from '../lib/table.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const TARGET_MS = 300;
 const BATCH = 5_000;
@@ -117,7 +118,7 @@ export async function runAuditPage(settings: Settings): Promise<ScenarioResult> 
   try {
     const seeded = seedRuns(dbPath, count);
     const tokenDb = openDatabase(dbPath);
-    const { token } = issueApiToken(tokenDb, 'bench', 'auditor');
+    const { token } = await issueApiToken(sqliteStore(tokenDb), 'bench', 'auditor');
     tokenDb.$client.close();
 
     const launcher = await getLauncher();

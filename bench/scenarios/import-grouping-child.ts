@@ -14,6 +14,7 @@
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const [mode, file, dir] = process.argv.slice(2);
 const openLines = () => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -30,7 +31,7 @@ async function runImport(): Promise<Record<string, unknown>> {
 
   const db = openDatabase(join(dir, `${basename(file)}.db`));
   t = performance.now();
-  const result = await importParsedRows(db, parseJsonlLines(openLines()), { source: `jsonl:${file}`, fingerprint: 'bench' });
+  const result = await importParsedRows(sqliteStore(db), parseJsonlLines(openLines()), { source: `jsonl:${file}`, fingerprint: 'bench' });
   const seconds = (performance.now() - t) / 1000;
   db.$client.close();
   return {

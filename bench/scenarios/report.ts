@@ -25,6 +25,7 @@ import { launcher as getLauncher, serveArgs } from '../lib/build.js';
 import { baseEnv, freePort, runNode, spawnService, tempDir, tsNode, REPO_ROOT } from '../lib/processes.js';
 import type { Settings } from '../lib/settings.js';
 import { check, fmt, info, type ScenarioResult } from '../lib/table.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const RSS_PRELOAD = join(REPO_ROOT, 'bench/lib/rss-on-exit.mjs');
 
@@ -97,7 +98,7 @@ export async function runReport(settings: Settings): Promise<ScenarioResult> {
     // The report API needs an auditor token (the same as `deflect tokens create`); a rerun on a kept database replaces it.
     const tokenDb = openDatabase(dbPath);
     revokeApiToken(tokenDb, 'bench');
-    const { token } = issueApiToken(tokenDb, 'bench', 'auditor');
+    const { token } = await issueApiToken(sqliteStore(tokenDb), 'bench', 'auditor');
     tokenDb.$client.close();
     const port = await freePort();
     const server = await spawnService({

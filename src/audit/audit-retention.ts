@@ -14,12 +14,12 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import {
   AUDIT_PRUNE_BATCH,
   applyAuditPrune,
   checkpointFor,
-  inWriteTransaction,
+  
   planAuditPrune,
   readAuditPruneRows,
   type AuditPrunePlan,
@@ -100,15 +100,15 @@ function writeDurably(path: string, dir: string, lines: Iterable<string>): void 
  * @returns the checkpoint and the archive path, or null when nothing could be pruned.
  * @throws the file or database error (the transaction is rolled back: nothing deleted).
  */
-export function pruneAuditBatch(db: Db, before: number, archiveDir: string | null, batchSize = AUDIT_PRUNE_BATCH, now = Date.now()): { checkpoint: AuditCheckpointRow; archive: string | null } | null {
-  return inWriteTransaction(db, () => {
-    const plan = planAuditPrune(db, before, batchSize);
+export async function pruneAuditBatch(db: Store, before: number, archiveDir: string | null, batchSize = AUDIT_PRUNE_BATCH, now = Date.now()): Promise<{ checkpoint: AuditCheckpointRow; archive: string | null } | null> {
+  return db.transaction(async () => {
+    const plan = await db.planAuditPrune(before, batchSize);
     if (!plan) return null;
-    const draft = checkpointFor(db, plan, null, now);
+    const draft = await db.checkpointFor(plan, null, now);
     const name = archiveDir === null ? null : archiveFileName(plan, draft.id);
-    const checkpoint = name === null ? draft : checkpointFor(db, plan, name, now);
-    if (archiveDir !== null && name !== null) writeDurably(join(archiveDir, name), archiveDir, archiveLines(checkpoint, readAuditPruneRows(db, plan)));
-    applyAuditPrune(db, plan, checkpoint);
+    const checkpoint = name === null ? draft : await db.checkpointFor(plan, name, now);
+    if (archiveDir !== null && name !== null) writeDurably(join(archiveDir, name), archiveDir, archiveLines(checkpoint, await db.readAuditPruneRows(plan)));
+    await db.applyAuditPrune(plan, checkpoint);
     return { checkpoint, archive: archiveDir !== null && name !== null ? join(archiveDir, name) : null };
   });
 }
@@ -118,12 +118,12 @@ export function pruneAuditBatch(db: Db, before: number, archiveDir: string | nul
  * event loop between batches.
  * @throws the error of a failing batch (earlier batches stay committed, with their archives).
  */
-export async function pruneAuditRecords(db: Db, options: AuditPruneOptions): Promise<AuditPruneResult> {
+export async function pruneAuditRecords(db: Store, options: AuditPruneOptions): Promise<AuditPruneResult> {
   const { retentionMs, archiveDir, now = Date.now(), batchSize = AUDIT_PRUNE_BATCH, keepGoing = () => true } = options;
   if (archiveDir !== null) mkdirSync(archiveDir, { recursive: true });
   const total: AuditPruneResult = { runs: 0, actions: 0, entries: 0, checkpoints: 0, archives: [], throughSeq: null };
   for (;;) {
-    const batch = pruneAuditBatch(db, now - retentionMs, archiveDir, batchSize, now);
+    const batch = await pruneAuditBatch(db, now - retentionMs, archiveDir, batchSize, now);
     if (!batch) return total;
     total.runs += batch.checkpoint.runs;
     total.actions += batch.checkpoint.actions;

@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { findCheckpoint, findLatestEntrySeq } from '../db/audit-chain.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { AuditCheckpointRow } from '../db/audit-schema.js';
 import { hashCheckpoint, hashEntry, hashRow, isFinalStatus, type AuditEntryKind, type AuditTable } from './audit-chain.js';
 import type { ChainProblem, ChainReport } from './verify-chain.js';
@@ -25,7 +25,7 @@ interface ArchivedEntry {
  * @returns a report like {@link ChainReport} (`checkpoints` is 1, `head` the checkpoint's end).
  * @throws when the file cannot be read.
  */
-export async function verifyAuditArchive(path: string, db?: Db): Promise<ChainReport> {
+export async function verifyAuditArchive(path: string, db?: Store): Promise<ChainReport> {
   const counts = { runs: 0, actions: 0, entries: 0, checkpoints: 0 };
   let checkpoint: AuditCheckpointRow | null = null;
   const latest = new Map<string, ArchivedEntry>();
@@ -58,7 +58,7 @@ export async function verifyAuditArchive(path: string, db?: Db): Promise<ChainRe
       checkpoint = line.checkpoint as AuditCheckpointRow;
       const computed = hashCheckpoint(checkpoint);
       if (computed !== checkpoint.hash) return bad('runs', '-', `changed: checkpoint #${checkpoint.id} (recorded hash ${checkpoint.hash.slice(0, 16)}…, computed ${computed.slice(0, 16)}…)`);
-      const stored = db ? findCheckpoint(db, checkpoint.id) : undefined;
+      const stored = db ? await db.findCheckpoint(checkpoint.id) : undefined;
       if (db && (!stored || stored.hash !== checkpoint.hash)) {
         return bad('runs', '-', `changed: checkpoint #${checkpoint.id} ${stored ? 'differs from' : 'is not'} the one in the database`);
       }
@@ -103,7 +103,7 @@ export async function verifyAuditArchive(path: string, db?: Db): Promise<ChainRe
   for (const [key, entry] of latest) {
     if (archived.has(key)) continue;
     const [table, id] = key.split(':') as [AuditTable, string];
-    if (db && (findLatestEntrySeq(db, table, Number(id)) ?? 0) <= checkpoint.throughSeq) {
+    if (db && (await db.findLatestEntrySeq(table, Number(id)) ?? 0) <= checkpoint.throughSeq) {
       return bad(table, id, `missing: sealed by archived entry ${entry.seq}, neither in the archive nor sealed again in the database`);
     }
   }

@@ -3,7 +3,7 @@
  * Reads only; in batches of {@link VERIFY_BATCH} entries by seq, so memory stays constant however long the chain.
  * Used by `deflect audit verify`, `GET /api/audit/chain` and the tests.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import {
   countChain,
   findChainHead,
@@ -49,12 +49,12 @@ export type VerifyProgress = (walked: number, total: number) => void;
 const short = (hash: string) => hash.slice(0, 16);
 
 /**
- * The walk as a generator that yields after each batch (so an async caller can give the event loop a turn) and returns
+ * The walk as an async generator that yields after each batch (so an async caller can give the event loop a turn) and returns
  * the report. Prefer {@link verifyAuditChain} or {@link verifyAuditChainAsync}.
  */
-export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<void, ChainReport, void> {
-  const head = findChainHead(db);
-  const total = countChain(db);
+export async function* walkAuditChain(db: Store, onProgress?: VerifyProgress): AsyncGenerator<void, ChainReport, void> {
+  const head = await db.findChainHead();
+  const total = await db.countChain();
   const counts = { runs: 0, actions: 0, entries: 0, checkpoints: 0 };
   const report = (firstBad: ChainProblem | null): ChainReport => {
     const checkedRows = counts.runs + counts.actions;
@@ -66,7 +66,7 @@ export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let prevCheckpointHash = GENESIS_HASH;
-  const checkpoints = listCheckpoints(db);
+  const checkpoints = await db.listCheckpoints();
   for (const checkpoint of checkpoints) {
     const computed = hashCheckpoint(checkpoint);
     const problem =
@@ -75,7 +75,7 @@ export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<
         : checkpoint.prevHash !== prevCheckpointHash || checkpoint.firstSeq !== expectedSeq || checkpoint.fromHash !== prevHash
           ? `out of order: checkpoint #${checkpoint.id} does not continue the checkpoint before it (entries ${checkpoint.firstSeq}…${checkpoint.throughSeq})`
           : null;
-    if (problem) return report(firstRowAfter(db, checkpoint.throughSeq, problem));
+    if (problem) return report(await firstRowAfter(db, checkpoint.throughSeq, problem));
     counts.checkpoints++;
     prevCheckpointHash = checkpoint.hash;
     expectedSeq = checkpoint.throughSeq + 1;
@@ -84,13 +84,13 @@ export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<
 
   // 2. Entries after the last checkpoint: contiguous, linked, each hashing to itself; each row matches its latest entry.
   for (let after = expectedSeq - 1; ; ) {
-    const batch = listChainEntries(db, after, VERIFY_BATCH);
+    const batch = await db.listChainEntries(after, VERIFY_BATCH);
     if (batch.length === 0) break;
     for (const entry of batch) {
       const bad = checkEntry(entry, expectedSeq, prevHash);
       if (bad) return report(bad);
-      if (findLatestEntrySeq(db, entry.rowTable as AuditTable, entry.rowId) === entry.seq) {
-        const rowBad = checkRow(db, entry);
+      if (await db.findLatestEntrySeq(entry.rowTable as AuditTable, entry.rowId) === entry.seq) {
+        const rowBad = await checkRow(db, entry);
         if (rowBad) return report(rowBad);
         counts[entry.rowTable as AuditTable]++;
       }
@@ -105,7 +105,7 @@ export function* walkAuditChain(db: Db, onProgress?: VerifyProgress): Generator<
 
   // 3. Every final row must be in the chain: one that is not was written outside deflect.
   for (const table of ['runs', 'actions'] as const) {
-    const [row] = listUnchainedFinalRows(db, table, 0, 1);
+    const [row] = await db.listUnchainedFinalRows(table, 0, 1);
     if (row) return report({ table, id: String(row.id), problem: `out of order: a ${row.status} row the chain never sealed (written outside deflect)` });
   }
   return report(null);
@@ -125,10 +125,10 @@ function checkEntry(entry: AuditEntryRow, expectedSeq: number, prevHash: string)
   return null;
 }
 
-function checkRow(db: Db, entry: AuditEntryRow): ChainProblem | null {
+async function checkRow(db: Store, entry: AuditEntryRow): Promise<ChainProblem | null> {
   const table = entry.rowTable as AuditTable;
   const at = { table, id: String(entry.rowId) };
-  const row = findRecordedRow(db, table, entry.rowId);
+  const row = await db.findRecordedRow(table, entry.rowId);
   const when = new Date(entry.sealedAt).toISOString();
   if (!row) return { ...at, problem: `missing: ${entry.kind === 'reopen' ? 'reopened' : 'sealed'} by chain entry ${entry.seq} at ${when}, no longer in the table` };
   if (entry.kind === 'reopen') {
@@ -153,23 +153,23 @@ export type RowSealState =
  * (not final yet, or reopened and in progress), or `broken` with the problem, worded as `audit verify` words it. Two
  * indexed reads; it does not walk the chain's links (that is {@link verifyAuditChain}'s job).
  */
-export function checkRowSeal(db: Db, table: AuditTable, id: number): RowSealState {
-  const seq = findLatestEntrySeq(db, table, id);
-  const row = findRecordedRow(db, table, id);
+export async function checkRowSeal(db: Store, table: AuditTable, id: number): Promise<RowSealState> {
+  const seq = await db.findLatestEntrySeq(table, id);
+  const row = await db.findRecordedRow(table, id);
   if (seq === null) {
     return row && isFinalStatus(table, row.status) ? { state: 'broken', problem: `out of order: a ${row.status} row the chain never sealed (written outside deflect)` } : { state: 'unsealed' };
   }
-  const [entry] = listChainEntries(db, seq - 1, 1);
+  const [entry] = await db.listChainEntries(seq - 1, 1);
   const computed = hashEntry({ ...entry, kind: entry.kind as 'seal', rowTable: table });
   if (computed !== entry.hash) return { state: 'broken', problem: `changed: chain entry ${entry.seq} (recorded hash ${short(entry.hash)}…, computed ${short(computed)}…)` };
-  const bad = checkRow(db, entry);
+  const bad = await checkRow(db, entry);
   if (bad) return { state: 'broken', problem: bad.problem };
   return entry.kind === 'reopen' ? { state: 'unsealed' } : { state: 'sealed', seq: entry.seq, sealedAt: new Date(entry.sealedAt).toISOString(), sealedBy: entry.sealedBy };
 }
 
 /** A checkpoint problem is reported against the first row the chain names after it (the rows whose proof it breaks). */
-function firstRowAfter(db: Db, throughSeq: number, problem: string): ChainProblem {
-  const [entry] = listChainEntries(db, throughSeq, 1);
+async function firstRowAfter(db: Store, throughSeq: number, problem: string): Promise<ChainProblem> {
+  const [entry] = await db.listChainEntries(throughSeq, 1);
   return { table: (entry?.rowTable as AuditTable | undefined) ?? 'runs', id: entry ? String(entry.rowId) : '-', problem };
 }
 
@@ -177,14 +177,14 @@ function firstRowAfter(db: Db, throughSeq: number, problem: string): ChainProble
  * Walks the whole chain at once, inside one read transaction (one consistent snapshot, even while other processes
  * write: WAL readers see the database as of their first read). The CLI; and the server's confirmation of a problem.
  */
-export function verifyAuditChain(db: Db, onProgress?: VerifyProgress): ChainReport {
-  return db.$client.transaction(() => {
-    const walk = walkAuditChain(db, onProgress);
+export async function verifyAuditChain(db: Store, onProgress?: VerifyProgress): Promise<ChainReport> {
+  return await db.snapshot(async () => {
+    const walk = await walkAuditChain(db, onProgress);
     for (;;) {
-      const step = walk.next();
+      const step = await walk.next();
       if (step.done) return step.value;
     }
-  })();
+  });
 }
 
 /**
@@ -192,11 +192,11 @@ export function verifyAuditChain(db: Db, onProgress?: VerifyProgress): ChainRepo
  * land between two batches (a prune, a seal) can make such a walk see a chain that never existed, so a problem it
  * finds is confirmed by {@link verifyAuditChain} on one snapshot before it is reported.
  */
-export async function verifyAuditChainAsync(db: Db): Promise<ChainReport> {
-  const walk = walkAuditChain(db);
+export async function verifyAuditChainAsync(db: Store): Promise<ChainReport> {
+  const walk = await walkAuditChain(db);
   for (;;) {
-    const step = walk.next();
-    if (step.done) return step.value.state === 'broken' ? verifyAuditChain(db) : step.value;
+    const step = await walk.next();
+    if (step.done) return step.value.state === 'broken' ? await verifyAuditChain(db) : step.value;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -26,7 +26,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { AuthConfig } from '../config.js';
 import { findActiveApiToken, touchApiToken, type ApiTokenInfo } from '../db/api-tokens.js';
 import { findSessionToken } from '../db/auth-sessions.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { roleAllows, isRole, type Role } from './roles.js';
 import { requiredRole, routeAccess, type RouteAccess } from './route-access.js';
 import { hashSecret } from './secrets.js';
@@ -67,7 +67,7 @@ export class AuthError extends Error {
 }
 
 export interface AuthOptions {
-  db: Db;
+  db: Store;
   auth: AuthConfig;
 }
 
@@ -114,9 +114,9 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
   app.decorateRequest('identity', null);
   app.decorateRequest('authProblem', null);
 
-  const asIdentity = (request: FastifyRequest, token: ApiTokenInfo, via: Identity['via']): void => {
+  const asIdentity = async (request: FastifyRequest, token: ApiTokenInfo, via: Identity['via']): Promise<void> => {
     request.identity = { name: token.name, role: isRole(token.role) ? token.role : null, via };
-    touchApiToken(db, token);
+    await db.touchApiToken(token);
   };
 
   await app.register(fastifyBearerAuth, {
@@ -124,13 +124,13 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
     keys: [],
     verifyErrorLogLevel: 'debug',
     // Looked up by SHA-256: no secret is compared, and the token is never stored or logged.
-    auth: (key: string, request: FastifyRequest) => {
-      const token = key.length <= 200 ? findActiveApiToken(db, hashSecret(key)) : undefined;
+    auth: async (key: string, request: FastifyRequest) => {
+      const token = key.length <= 200 ? await db.findActiveApiToken(hashSecret(key)) : undefined;
       if (!token) {
         request.authProblem = 'invalid or revoked API token (deflect tokens list shows the active ones)';
         return false;
       }
-      asIdentity(request, token, 'token');
+      await asIdentity(request, token, 'token');
       return true;
     },
   });
@@ -138,12 +138,12 @@ export async function installAuth(app: FastifyInstance, options: AuthOptions): P
   const fromSession = async (request: FastifyRequest) => {
     const id = request.cookies[SESSION_COOKIE];
     if (!id) throw new AuthError(401, NO_CREDENTIAL);
-    const token = id.length <= 100 ? findSessionToken(db, hashSecret(id)) : undefined;
+    const token = id.length <= 100 ? await db.findSessionToken(hashSecret(id)) : undefined;
     if (!token) {
       request.authProblem ??= 'session expired, signed out or its token revoked: sign in again at /signin';
       throw new AuthError(401, request.authProblem);
     }
-    asIdentity(request, token, 'session');
+    await asIdentity(request, token, 'session');
   };
 
   const trustedPeer = proxyAddr.compile(auth.trustedProxies);

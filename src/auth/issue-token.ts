@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { createApiToken, listApiTokens } from '../db/api-tokens.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { ROLES, type Role } from './roles.js';
 import { generateToken, hashSecret } from './secrets.js';
 
@@ -26,10 +26,10 @@ export interface IssuedToken {
  * Creates a token with `role` under `name` and stores only its SHA-256.
  * @throws ZodError for a bad name or role; DuplicateTokenNameError (src/db/api-tokens.ts) when the name is taken.
  */
-export function issueApiToken(db: Db, name: string, role: string): IssuedToken {
+export async function issueApiToken(db: Store, name: string, role: string): Promise<IssuedToken> {
   const parsed = z.object({ name: tokenNameSchema, role: roleSchema }).parse({ name, role });
   const token = generateToken();
-  createApiToken(db, { name: parsed.name, role: parsed.role, tokenHash: hashSecret(token) });
+  await db.createApiToken({ name: parsed.name, role: parsed.role, tokenHash: hashSecret(token) });
   return { name: parsed.name, role: parsed.role, token };
 }
 
@@ -43,7 +43,7 @@ export interface TokenListing {
 }
 
 /** Every token, oldest first, revoked ones included. */
-export function listTokens(db: Db): TokenListing[] {
+export async function listTokens(db: Store): Promise<TokenListing[]> {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return listApiTokens(db).map((t) => ({ name: t.name, role: t.role, createdAt: iso(t.createdAt)!, lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) }));
+  return (await db.listApiTokens()).map((t) => ({ name: t.name, role: t.role, createdAt: iso(t.createdAt)!, lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) }));
 }

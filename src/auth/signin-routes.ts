@@ -17,7 +17,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findActiveApiToken } from '../db/api-tokens.js';
 import { createAuthSession, deleteAuthSession } from '../db/auth-sessions.js';
-import { PACKAGE_ROOT, type Db } from '../db/client.js';
+import { PACKAGE_ROOT } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { errorResponses, errorSchema, htmlResponse, redirectResponse } from '../routes/route-schemas.js';
 import { safeNextPath, SESSION_COOKIE } from './auth-plugin.js';
 import { generateSessionId, hashSecret } from './secrets.js';
@@ -26,7 +27,7 @@ const PAGE_DIR = join(PACKAGE_ROOT, 'src/auth/page');
 const signInBody = z.object({ token: z.string().trim().min(1).max(200), next: z.string().max(600).optional() });
 
 export interface SignInRoutesOptions {
-  db: Db;
+  db: Store;
   /** Session lifetime, ms. */
   sessionTtlMs: number;
 }
@@ -73,7 +74,7 @@ export async function signInRoutes(instance: FastifyInstance, options: SignInRou
   app.post('/signin', { bodyLimit: 4096, schema: signInSchema }, async (request, reply) => {
     const parsed = signInBody.safeParse(request.body ?? {});
     const next = safeNextPath(parsed.success ? parsed.data.next : undefined);
-    const token = parsed.success ? findActiveApiToken(options.db, hashSecret(parsed.data.token)) : undefined;
+    const token = parsed.success ? await options.db.findActiveApiToken(hashSecret(parsed.data.token)) : undefined;
     if (!token) {
       const message = parsed.success ? 'That token is not valid, or it was revoked.' : 'Enter an API token.';
       if (wantsJson(request)) return reply.code(parsed.success ? 401 : 400).send({ message });
@@ -81,7 +82,7 @@ export async function signInRoutes(instance: FastifyInstance, options: SignInRou
     }
     const id = generateSessionId();
     const expiresAt = Date.now() + options.sessionTtlMs;
-    createAuthSession(options.db, { idHash: hashSecret(id), tokenId: token.id, expiresAt });
+    await options.db.createAuthSession({ idHash: hashSecret(id), tokenId: token.id, expiresAt });
     request.log.info({ token: token.name, role: token.role }, 'signed in');
     reply.setCookie(SESSION_COOKIE, id, {
       httpOnly: true,
@@ -96,7 +97,7 @@ export async function signInRoutes(instance: FastifyInstance, options: SignInRou
 
   app.post('/signout', { schema: { tags: ['sign-in'], summary: 'Sign out', description: 'Ends the session the cookie names and clears the cookie.', response: { 303: redirectResponse('To /signin.'), ...errorResponses(429) } } }, async (request, reply) => {
     const id = request.cookies[SESSION_COOKIE];
-    if (id && id.length <= 100) deleteAuthSession(options.db, hashSecret(id));
+    if (id && id.length <= 100) await options.db.deleteAuthSession(hashSecret(id));
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });
     return reply.redirect('/signin', 303);
   });

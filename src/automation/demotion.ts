@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { VerifySettings } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { currentHandlerModes, recordHandlerModeChange } from '../db/handler-modes.js';
 import { lastResolutionStates } from '../db/run-verifications.js';
 
@@ -18,12 +18,12 @@ import { lastResolutionStates } from '../db/run-verifications.js';
 const FAILED = new Set(['reopened', 'refiled', 'overridden']);
 
 /** What {@link evaluateDemotion} decided: the reason of a new demotion, or null (nothing changed). */
-export function evaluateDemotion(db: Db, handler: string, settings: Pick<VerifySettings, 'minResolutions' | 'demoteBelow'>, logger?: Logger, now = Date.now()): string | null {
+export async function evaluateDemotion(db: Store, handler: string, settings: Pick<VerifySettings, 'minResolutions' | 'demoteBelow'>, logger?: Logger, now = Date.now()): Promise<string | null> {
   if (settings.demoteBelow === null) return null;
-  const current = currentHandlerModes(db).get(handler);
+  const current = (await db.currentHandlerModes()).get(handler);
   if (current?.mode === 'shadow') return null;
   const since = current?.mode === 'live' ? current.at : 0;
-  const states = lastResolutionStates(db, handler, settings.minResolutions, since);
+  const states = await db.lastResolutionStates(handler, settings.minResolutions, since);
   if (states.length < settings.minResolutions) return null;
   const failed = states.filter((s) => FAILED.has(s)).length;
   const best = (states.length - failed) / states.length;
@@ -33,14 +33,14 @@ export function evaluateDemotion(db: Db, handler: string, settings: Pick<VerifyS
     `verified rate over its last ${states.length} resolutions is at most ${best.toFixed(2)} ` +
     `(${count('reopened')} reopened, ${count('refiled')} re-filed, ${count('overridden')} overridden), below DEFLECT_VERIFY_DEMOTE_BELOW=${settings.demoteBelow}; ` +
     `its rules run in shadow until a person puts it back: deflect handlers live ${handler}`;
-  recordHandlerModeChange(db, { handler, mode: 'shadow', by: 'deflect', reason }, now);
+  await db.recordHandlerModeChange({ handler, mode: 'shadow', by: 'deflect', reason }, now);
   logger?.warn({ handler, verifiedRateAtMost: best, resolutions: states.length, failed }, `handler ${handler} demoted to shadow: ${reason}`);
   return reason;
 }
 
 /** Handlers demoted now (their latest mode change is `shadow`), with when and why. */
-export function listDemotedHandlers(db: Db): Array<{ handler: string; demotedAt: string; reason: string }> {
-  return [...currentHandlerModes(db).values()]
+export async function listDemotedHandlers(db: Store): Promise<Array<{ handler: string; demotedAt: string; reason: string }>> {
+  return [...(await db.currentHandlerModes()).values()]
     .filter((m) => m.mode === 'shadow')
     .map((m) => ({ handler: m.handler, demotedAt: new Date(m.at).toISOString(), reason: m.reason }));
 }
@@ -49,8 +49,8 @@ export function listDemotedHandlers(db: Db): Array<{ handler: string; demotedAt:
  * Puts a demoted handler back live (a person's decision). @returns false when it was not demoted (nothing recorded).
  * @param by who did it (their token name or user), for the audit.
  */
-export function restoreHandlerLive(db: Db, handler: string, by: string, now = Date.now()): boolean {
-  if (currentHandlerModes(db).get(handler)?.mode !== 'shadow') return false;
-  recordHandlerModeChange(db, { handler, mode: 'live', by, reason: `put back live by ${by}; resolutions from now on count towards the next demotion` }, now);
+export async function restoreHandlerLive(db: Store, handler: string, by: string, now = Date.now()): Promise<boolean> {
+  if ((await db.currentHandlerModes()).get(handler)?.mode !== 'shadow') return false;
+  await db.recordHandlerModeChange({ handler, mode: 'live', by, reason: `put back live by ${by}; resolutions from now on count towards the next demotion` }, now);
   return true;
 }

@@ -4,7 +4,7 @@
  * row in `handler_states` and shows as active with 0 failures).
  */
 import { handlers } from '../../handlers/index.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listHandlerStates } from '../db/handler-states.js';
 
 export interface HandlerHealth {
@@ -30,8 +30,8 @@ export function assertInstalledHandler(name: string): void {
 }
 
 /** One {@link HandlerHealth} row per installed handler. */
-export function listHandlerHealth(db: Db): HandlerHealth[] {
-  const states = new Map(listHandlerStates(db).map((s) => [s.handler, s]));
+export async function listHandlerHealth(db: Store): Promise<HandlerHealth[]> {
+  const states = new Map((await db.listHandlerStates()).map((s) => [s.handler, s]));
   return handlers.map((h) => {
     const state = states.get(h.name);
     return {

@@ -12,7 +12,7 @@
  * `live,shadow`), a live rule counted as `shadow` while the handler is demoted; `none` when no rule names it.
  */
 import { handlers } from '../../handlers/index.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { countHandlerVerifications, type HandlerVerificationCounts } from '../db/run-verifications.js';
 import type { Rule } from '../rules/rules-file.js';
 import { listDemotedHandlers } from './demotion.js';
@@ -34,10 +34,10 @@ export interface HandlerVerificationRow
 const rate = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 1000) / 1000 : null);
 
 /** One row per installed handler (registry order). `rules`: the rules in force (for `mode`). */
-export function listHandlerVerification(db: Db, rules: readonly Rule[], now = Date.now()): HandlerVerificationRow[] {
-  const counts = new Map(countHandlerVerifications(db, now).map((c) => [c.handler, c]));
-  const demoted = new Map(listDemotedHandlers(db).map((d) => [d.handler, d]));
-  const health = new Map(listHandlerHealth(db).map((h) => [h.name, h]));
+export async function listHandlerVerification(db: Store, rules: readonly Rule[], now = Date.now()): Promise<HandlerVerificationRow[]> {
+  const counts = new Map((await db.countHandlerVerifications(now)).map((c) => [c.handler, c]));
+  const demoted = new Map((await listDemotedHandlers(db)).map((d) => [d.handler, d]));
+  const health = new Map((await listHandlerHealth(db)).map((h) => [h.name, h]));
   return handlers.map((h) => {
     const c: HandlerVerificationCounts = counts.get(h.name) ?? { handler: h.name, runs: 0, resolved: 0, verifiedResolved: 0, pending: 0, reopened: 0, refiled: 0, overridden: 0, thanks: 0, reopenAnswers: 0, feedbackInvited: 0 };
     const d = demoted.get(h.name);

@@ -5,7 +5,7 @@
  * `queued` — nothing is dropped — and a running deflect picks them up again within its poll interval of a resume.
  */
 import { handlers } from '../../handlers/index.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 
 /** What one switch did. */
@@ -24,21 +24,21 @@ export interface KillSwitchState {
 }
 
 /** Pauses every installed handler with `reason` (max 500 characters kept), in one transaction. */
-export function pauseAllHandlers(db: Db, reason: string, now = Date.now()): KillSwitchResult {
-  return db.$client.transaction(() => split(handlers.map((h) => [h.name, pauseHandler(db, h.name, reason.slice(0, 500), now)] as const)))();
+export async function pauseAllHandlers(db: Store, reason: string, now = Date.now()): Promise<KillSwitchResult> {
+  return await db.transaction(async () => split(await Promise.all(handlers.map(async (h) => [h.name, await db.pauseHandler(h.name, reason.slice(0, 500), now)] as const))));
 }
 
 /**
  * Resumes every paused installed handler (also those paused automatically after failures: the result names them),
  * resetting their failure streaks, in one transaction.
  */
-export function resumeAllHandlers(db: Db, now = Date.now()): KillSwitchResult {
-  return db.$client.transaction(() => split(handlers.map((h) => [h.name, resumeHandler(db, h.name, now)] as const)))();
+export async function resumeAllHandlers(db: Store, now = Date.now()): Promise<KillSwitchResult> {
+  return await db.transaction(async () => split(await Promise.all(handlers.map(async (h) => [h.name, await db.resumeHandler(h.name, now)] as const))));
 }
 
 /** Which installed handlers are paused now. */
-export function killSwitchState(db: Db): KillSwitchState {
-  const pausedNow = listPausedHandlers(db);
+export async function killSwitchState(db: Store): Promise<KillSwitchState> {
+  const pausedNow = await db.listPausedHandlers();
   const paused = handlers.map((h) => h.name).filter((name) => pausedNow.has(name));
   const state = paused.length === 0 ? 'active' : paused.length === handlers.length ? 'paused' : 'partial';
   return { state, paused, total: handlers.length };

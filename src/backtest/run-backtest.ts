@@ -18,7 +18,9 @@ import type { AnyHandler } from '../automation/define-handler.js';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import type { Config } from '../config.js';
 import { listActionsForRuns } from '../db/actions.js';
-import { openDatabase, type Db } from '../db/client.js';
+import { openDatabase } from '../db/client.js';
+import { sqliteStore } from '../db/sqlite-store.js';
+import type { Store } from '../db/store.js';
 import { insertDeliveries } from '../db/deliveries.js';
 import { claimDueRuns, enqueueRun, findRun } from '../db/runs.js';
 import { clearScratchRuns } from '../db/scratch-runs.js';
@@ -41,7 +43,7 @@ const NOT_MATCHED_SHOWN = 10;
 
 export interface BacktestOptions {
   /** The stored database (opened read-only by the CLI); only read. */
-  db: Db;
+  db: Store;
   handler: AnyHandler;
   /** The rules file as loaded (with every handler's options schema, so `with:` has its defaults). */
   rules: readonly Rule[];
@@ -75,7 +77,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const targets = targetRulesOf(rules, handler.name, options.ruleName);
   const typeId = options.typeId ?? null;
-  const requestType = typeId === null ? null : listRequestTypes(options.db).find((t) => t.id === typeId);
+  const requestType = typeId === null ? null : (await options.db.listRequestTypes()).find((t) => t.id === typeId);
   if (requestType === undefined) {
     throw new BacktestUsageError(`no request type "${typeId!.slice(0, 100)}" is stored: take an id from deflect report --format json (groups[].id, kind type), after deflect group`);
   }
@@ -83,8 +85,8 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const matcher = createTicketMatcher(rules, handler.name, targets, assumedLabel);
   const integrationsKind = options.integrations ?? 'stand-in';
   const integrations = backtestIntegrations(options.config, integrationsKind, logger);
-  const tickets = listTicketsCreatedIn(options.db, options.window, typeId);
-  const scratch = openDatabase(':memory:');
+  const tickets = await options.db.listTicketsCreatedIn(options.window, typeId);
+  const scratch = sqliteStore(openDatabase(':memory:'));
   const results: BacktestTicket[] = [];
   const notMatched = new Map<string, number>();
   const keysSeen = new Map<string, number>();
@@ -103,7 +105,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
       options.onProgress?.(i + 1, tickets.length, results.length);
     }
   } finally {
-    scratch.$client.close();
+    await scratch.close();
   }
   return {
     handler: handler.name,
@@ -132,18 +134,17 @@ interface RunParts {
 }
 
 /** Queues, claims and executes one dry run on the scratch database; reads back its outcome and planned actions. */
-async function runOne(scratch: Db, ticket: Ticket, match: TicketMatch, parts: RunParts): Promise<BacktestTicket> {
+async function runOne(scratch: Store, ticket: Ticket, match: TicketMatch, parts: RunParts): Promise<BacktestTicket> {
   const { handler, now } = parts;
-  const [delivery] = insertDeliveries(scratch, [
+  const [delivery] = await scratch.insertDeliveries([
     { source: ticket.tracker ?? 'jira', deliveryKey: parts.runKey, webhookIdentifier: null, event: `backtest:${match.matchedAs}`, issueKey: ticket.key, headers: {}, body: '', eventTimestamp: null, receivedAt: now },
   ]);
-  const runId = enqueueRun(
-    scratch,
+  const runId = (await scratch.enqueueRun(
     { deliveryId: delivery.id, ticketKey: ticket.key, handler: handler.name, reason: match.reason, dryRun: true, shadow: false, rulesVersion: parts.rulesVersion, idempotencyKey: parts.runKey, maxAttempts: 1, ticket },
     now,
-  )!;
-  recordRunRule(scratch, runId, match.rule);
-  const [run] = claimDueRuns(scratch, 1, new Set(), { owner: OWNER, leaseMs: parts.timeoutMs + 60_000 }, now);
+  ))!;
+  await recordRunRule(scratch, runId, match.rule);
+  const [run] = await scratch.claimDueRuns(1, new Set(), { owner: OWNER, leaseMs: parts.timeoutMs + 60_000 }, now);
   await executeRun(run, {
     db: scratch,
     handlers: new Map([[handler.name, handler]]),
@@ -157,7 +158,7 @@ async function runOne(scratch: Db, ticket: Ticket, match: TicketMatch, parts: Ru
     maxActionsPerHour: 0,
     pauseAfterFailures: 0,
   });
-  const finished = findRun(scratch, runId)!;
+  const finished = (await scratch.findRun(runId))!;
   const parsed = parseTicketInput(ticket, handler.input);
   const result: BacktestTicket = {
     key: ticket.key,
@@ -173,10 +174,10 @@ async function runOne(scratch: Db, ticket: Ticket, match: TicketMatch, parts: Ru
     applied: finished.status === 'planned' && finished.applied,
     runSummary: finished.summary,
     error: finished.error,
-    actions: listActionsForRuns(scratch, [runId]).map((row) => actionOf(row.kind, ticket.key, JSON.parse(row.request) as Record<string, unknown>)),
+    actions: (await scratch.listActionsForRuns([runId])).map((row) => actionOf(row.kind, ticket.key, JSON.parse(row.request) as Record<string, unknown>)),
     problems: parsed.ok ? [] : parsed.problems.map((p) => ({ field: p.field, message: p.message })),
   };
-  clearScratchRuns(scratch);
+  await scratch.clearScratchRuns();
   return result;
 }
 

@@ -11,7 +11,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, SERVER_ONLY_VARIABLES, type Config } from '../config.js';
-import { migrationStatus, openDatabase, type Db } from '../db/client.js';
+import { openDatabase } from '../db/client.js';
+import { sqliteStore } from '../db/sqlite-store.js';
+import type { Store } from '../db/store.js';
 
 /** The process's configuration for a command that does not listen. @throws ConfigError listing every bad variable. */
 export function cliConfig(): Config {
@@ -23,32 +25,32 @@ export function cliConfig(): Config {
  * @throws Error (exit 1) when the file does not exist (names the path and `DEFLECT_DB`), or when the database needs
  * migrations this deflect ships (run `deflect migrate`).
  */
-export function openReadDatabase(path: string): Db {
+export async function openReadDatabase(path: string): Promise<Store> {
   if (path !== ':memory:' && !existsSync(path)) {
     throw new Error(
       `no database at ${resolve(path)}: check DEFLECT_DB (create one with \`deflect migrate\`, or fill it with \`deflect import\`)`,
     );
   }
-  const db = openDatabase(path, { readonly: true });
-  const { applied, shipped } = migrationStatus(db);
+  const db = sqliteStore(openDatabase(path, { readonly: true }));
+  const { applied, shipped } = await db.migrationStatus();
   if (applied < shipped) {
-    db.$client.close();
+    await db.close();
     throw new Error(`the database at ${resolve(path)} is at migration ${applied} of ${shipped}: run \`deflect migrate\` first`);
   }
   return db;
 }
 
 /** Opens (creating and migrating when needed) the database at `path` for a command that writes. */
-export function openWriteDatabase(path: string): Db {
-  return openDatabase(path);
+export function openWriteDatabase(path: string): Store {
+  return sqliteStore(openDatabase(path));
 }
 
 /** Runs `work` on a read-only connection to `path` and closes it afterwards. */
-export function withReadDatabase<T>(path: string, work: (db: Db) => T): T {
-  const db = openReadDatabase(path);
+export async function withReadDatabase<T>(path: string, work: (db: Store) => Promise<T> | T): Promise<T> {
+  const db = await openReadDatabase(path);
   try {
-    return work(db);
+    return await work(db);
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }

@@ -143,28 +143,6 @@ export function findRunPage(db: Db, filter: RunFilter, cursor: RunCursor | null,
   return { runs: page, older: more ? key(last, 'older') : null, newer: cursor ? key(first, 'newer') ?? { ...cursor, direction: 'newer' } : null };
 }
 
-/**
- * Every run matching `filter`, newest first, read in keyset pages of `pageSize` (default 500) so memory stays constant
- * whatever the count: each page is a fresh indexed seek, and no statement stays open between pages, so the caller may
- * await between pages (e.g. for stdout backpressure) while the server writes.
- * @param options.limit stop after this many runs (default: all).
- * @param options.after start below this run (an `older` cursor of a page); default: the newest run.
- */
-export function* iterateRunPages(db: Db, filter: RunFilter, options: { pageSize?: number; limit?: number; after?: RunCursor | null } = {}): Generator<SearchedRun[]> {
-  const pageSize = Math.max(1, Math.min(MAX_PAGE_LIMIT, options.pageSize ?? 500));
-  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-  let cursor: RunCursor | null = options.after ? { ...options.after, direction: 'older' } : null;
-  while (remaining > 0) {
-    const want = Math.min(pageSize, remaining);
-    const rows = selectRunStep(db, filter, cursor, want);
-    if (rows.length) yield rows;
-    remaining -= rows.length;
-    if (rows.length < want) return;
-    const last = rows[rows.length - 1];
-    cursor = { direction: 'older', createdAt: last.createdAt, id: last.id };
-  }
-}
-
 /** The run's ticket snapshot (JSON text) and rule settings row, for the trace. */
 export function findRunTraceExtras(db: Db, runId: number): { ticketSnapshot: string | null; ruleName: string | null; ruleOptions: string | null } | undefined {
   return statement(

@@ -52,10 +52,9 @@ export type AsyncRepository<M> = {
 
 /**
  * Functions of the modules that are not part of the Store: internals that take a synchronous callback or run only
- * while opening the database (`writeAudited`, `recordAuditState`, `sealRowsAtUpgrade`, `inWriteTransaction`), and
- * the synchronous page iterator (the Store's callers page with `selectRunStep`, see `reports/audit.ts`).
+ * while opening the database (`writeAudited`, `recordAuditState`, `sealRowsAtUpgrade`, `inWriteTransaction`).
  */
-type Internal = 'writeAudited' | 'recordAuditState' | 'sealRowsAtUpgrade' | 'inWriteTransaction' | 'iterateRunPages';
+type Internal = 'writeAudited' | 'recordAuditState' | 'sealRowsAtUpgrade' | 'inWriteTransaction';
 
 /** Every repository function of the Store, by the module that defines it (the PostgreSQL store implements them per module). */
 export interface Repositories {

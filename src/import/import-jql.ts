@@ -8,12 +8,12 @@
  * `Retry-After` (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/), 5xx and connection errors
  * with backoff; after `maxRetries` the import stops with the error, keeping what it wrote.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { upsertTickets } from '../db/tickets.js';
 import { JiraRequestError, type JiraApi } from '../jira/jira-actions.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from '../worker/backoff.js';
-import { findCheckpoint, saveCheckpoint } from './import-tickets.js';
+import { findImportCheckpoint, saveImportCheckpoint } from '../db/import-checkpoints.js';
 import { jiraTracker } from '../trackers/jira/jira-tracker.js';
 import { InvalidIssueError } from '../trackers/tracker.js';
 
@@ -53,12 +53,12 @@ export function jqlDate(ms: number): string {
  * @throws Error when the JQL has its own ORDER BY (deflect orders by updated to be able to resume), or the last
  *   error of a page that kept failing (everything before it stays imported and the checkpoint allows resuming).
  */
-export async function importFromJql(db: Db, api: JiraApi, jql: string, options: JqlImportOptions = {}): Promise<JqlImportResult> {
+export async function importFromJql(db: Store, api: JiraApi, jql: string, options: JqlImportOptions = {}): Promise<JqlImportResult> {
   if (/\border\s+by\b/i.test(jql)) throw new Error('leave ORDER BY out of --jql: deflect orders by updated so that an interrupted import can resume');
   const started = performance.now();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const source = `jql:${jql.trim()}`;
-  const previous = findCheckpoint(db, source);
+  const previous = await db.findImportCheckpoint(source);
   const resumedFrom = previous?.status === 'running' && previous.cursor ? Number(previous.cursor) : null;
   const query = `(${jql.trim()})${resumedFrom === null ? '' : ` AND updated >= ${jqlDate(resumedFrom)}`} ORDER BY updated ASC`;
   let imported = 0;
@@ -68,9 +68,9 @@ export async function importFromJql(db: Db, api: JiraApi, jql: string, options: 
   let index = 0;
   let newest = resumedFrom ?? 0;
   let token: string | null = null;
-  const save = (status: 'running' | 'done') =>
-    saveCheckpoint(db, source, { cursor: newest ? String(newest) : null, imported: (resumedFrom !== null ? previous!.imported : 0) + imported, skipped, status, fingerprint: null });
-  save('running');
+  const save = async (status: 'running' | 'done') =>
+    await db.saveImportCheckpoint(source, { cursor: newest ? String(newest) : null, imported: (resumedFrom !== null ? previous!.imported : 0) + imported, skipped, status, fingerprint: null });
+  await save('running');
   do {
     const page = await fetchPage(api, query, token, options, sleep, () => retries++);
     const tickets: Ticket[] = [];
@@ -86,16 +86,16 @@ export async function importFromJql(db: Db, api: JiraApi, jql: string, options: 
         options.onBadRow?.({ index, key: typeof issue.key === 'string' ? issue.key : null, error: error.message });
       }
     }
-    db.$client.transaction(() => {
-      upsertTickets(db, tickets.map((ticket) => ({ ticket })), 'import');
+    await db.transaction(async () => {
+      await db.upsertTickets(tickets.map((ticket) => ({ ticket })), 'import');
       imported += tickets.length;
-      save('running');
-    })();
+      await save('running');
+    });
     pages++;
     options.onPage?.({ imported, skipped, pages });
     token = page.nextPageToken;
   } while (token);
-  save('done');
+  await save('done');
   return { imported, skipped, pages, resumedFrom, retries, ms: Math.round(performance.now() - started) };
 }
 

@@ -3,7 +3,7 @@
  * transaction together with the import's checkpoint, so an interrupted import never leaves a half-written batch and
  * resumes after the last committed line (`import_checkpoints`).
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { upsertTickets } from '../db/tickets.js';
 import type { Ticket } from '../ticket.js';
 import type { ParsedTicketRow } from './parse-jsonl.js';
@@ -31,41 +31,14 @@ export interface ImportResult {
   ms: number;
 }
 
-interface Checkpoint {
-  cursor: string | null;
-  imported: number;
-  skipped: number;
-  status: string;
-  fingerprint: string | null;
-}
-
-/** The stored checkpoint of `source`, if any. */
-export function findCheckpoint(db: Db, source: string): Checkpoint | undefined {
-  return db.$client.prepare('SELECT cursor, imported, skipped, status, fingerprint FROM import_checkpoints WHERE source = ?').get(source) as
-    | Checkpoint
-    | undefined;
-}
-
-/** Writes a checkpoint (inside the caller's transaction when there is one). */
-export function saveCheckpoint(db: Db, source: string, value: Checkpoint, now = Date.now()): void {
-  db.$client
-    .prepare(
-      `INSERT INTO import_checkpoints (source, cursor, imported, skipped, status, fingerprint, started_at, updated_at)
-       VALUES (@source, @cursor, @imported, @skipped, @status, @fingerprint, @now, @now)
-       ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, imported = excluded.imported, skipped = excluded.skipped,
-         status = excluded.status, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`,
-    )
-    .run({ source, ...value, now });
-}
-
 /**
  * Imports parsed rows. An unfinished earlier import of the same source (same fingerprint) is resumed: rows up to its
  * last committed line are skipped. A finished one is imported again from the start (upserts make that safe).
  */
-export async function importParsedRows(db: Db, rows: AsyncIterable<ParsedTicketRow>, options: ImportOptions): Promise<ImportResult> {
+export async function importParsedRows(db: Store, rows: AsyncIterable<ParsedTicketRow>, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   const batchSize = options.batchSize ?? 2000;
-  const previous = findCheckpoint(db, options.source);
+  const previous = await db.findImportCheckpoint(options.source);
   const resume = previous && previous.status === 'running' && previous.fingerprint === (options.fingerprint ?? null);
   const resumedAfterLine = resume ? Number(previous.cursor ?? 0) : 0;
   let imported = resume ? previous.imported : 0;
@@ -73,17 +46,17 @@ export async function importParsedRows(db: Db, rows: AsyncIterable<ParsedTicketR
   let batch: Ticket[] = [];
   let lastLine = resumedAfterLine;
 
-  const commit = (status: 'running' | 'done') => {
-    db.$client.transaction(() => {
-      if (batch.length > 0) upsertTickets(db, batch.map((ticket) => ({ ticket })), 'import');
+  const commit = async (status: 'running' | 'done') => {
+    await db.transaction(async () => {
+      if (batch.length > 0) await db.upsertTickets(batch.map((ticket) => ({ ticket })), 'import');
       imported += batch.length;
-      saveCheckpoint(db, options.source, { cursor: String(lastLine), imported, skipped, status, fingerprint: options.fingerprint ?? null });
-    })();
+      await db.saveImportCheckpoint(options.source, { cursor: String(lastLine), imported, skipped, status, fingerprint: options.fingerprint ?? null });
+    });
     batch = [];
     options.onProgress?.({ imported, skipped, line: lastLine });
   };
 
-  saveCheckpoint(db, options.source, { cursor: String(resumedAfterLine), imported, skipped, status: 'running', fingerprint: options.fingerprint ?? null });
+  await db.saveImportCheckpoint(options.source, { cursor: String(resumedAfterLine), imported, skipped, status: 'running', fingerprint: options.fingerprint ?? null });
   for await (const row of rows) {
     if (row.line <= resumedAfterLine) continue;
     lastLine = row.line;
@@ -91,9 +64,9 @@ export async function importParsedRows(db: Db, rows: AsyncIterable<ParsedTicketR
       skipped++;
       options.onBadRow?.({ line: row.line, error: row.error ?? 'no ticket' });
     } else batch.push(row.ticket);
-    if (batch.length >= batchSize) commit('running');
+    if (batch.length >= batchSize) await commit('running');
   }
-  commit('done');
+  await commit('done');
   return {
     imported: imported - (resume ? previous.imported : 0),
     skipped: skipped - (resume ? previous.skipped : 0),

@@ -16,7 +16,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { countCheckpoints, findChainHead } from '../db/audit-chain.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
@@ -26,41 +26,42 @@ import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from '../routes/route-sche
 import { metricsRegistry } from './metrics.js';
 
 export interface MetricsRouteOptions {
-  db: Db;
+  db: Store;
 }
 
 export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const { db } = options;
   // The database gauges belong to this app's database, so they live in a registry of their own.
   const databaseRegistry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
+  // prom-client awaits an async collect() while gathering (https://github.com/siimon/prom-client#usage-with-async-collect).
+  const gauge = (name: string, help: string, read: () => Promise<number>) =>
     new Gauge({
       name,
       help,
       registers: [databaseRegistry],
-      collect() {
-        this.set(read());
+      async collect() {
+        this.set(await read());
       },
     });
-  gauge('deflect_queue_lag', 'Deliveries waiting to be routed plus runs due now (runs of paused handlers not counted).', () => countPendingDeliveries(db) + countRuns(db).due);
-  gauge('deflect_dead_letters', 'Runs in the dead-letter state (attempts exhausted), waiting for deflect runs retry.', () => countRuns(db).byStatus.dead ?? 0);
-  gauge('deflect_paused_handlers', 'Handlers paused (after repeated failures or by an operator).', () => listPausedHandlers(db).size);
-  gauge('deflect_demoted_handlers', 'Handlers demoted to shadow because their verified rate fell below DEFLECT_VERIFY_DEMOTE_BELOW.', () => listDemotedHandlers(db).length);
-  gauge('deflect_oldest_pending_delivery_seconds', 'Age of the oldest delivery not yet routed, seconds; 0 when none waits.', () => {
-    const oldest = oldestPendingDeliveryAt(db);
+  gauge('deflect_queue_lag', 'Deliveries waiting to be routed plus runs due now (runs of paused handlers not counted).', async () => await db.countPendingDeliveries() + (await db.countRuns()).due);
+  gauge('deflect_dead_letters', 'Runs in the dead-letter state (attempts exhausted), waiting for deflect runs retry.', async () => (await db.countRuns()).byStatus.dead ?? 0);
+  gauge('deflect_paused_handlers', 'Handlers paused (after repeated failures or by an operator).', async () => (await db.listPausedHandlers()).size);
+  gauge('deflect_demoted_handlers', 'Handlers demoted to shadow because their verified rate fell below DEFLECT_VERIFY_DEMOTE_BELOW.', async () => (await listDemotedHandlers(db)).length);
+  gauge('deflect_oldest_pending_delivery_seconds', 'Age of the oldest delivery not yet routed, seconds; 0 when none waits.', async () => {
+    const oldest = await db.oldestPendingDeliveryAt();
     return oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
   });
 
-  gauge('deflect_audit_chain_head_seq', 'Sequence number of the newest audit chain entry (0 when none).', () => findChainHead(db).seq);
-  gauge('deflect_audit_chain_checkpoints', 'Audit chain checkpoints written by retention (DEFLECT_AUDIT_RETENTION).', () => countCheckpoints(db));
+  gauge('deflect_audit_chain_head_seq', 'Sequence number of the newest audit chain entry (0 when none).', async () => (await db.findChainHead()).seq);
+  gauge('deflect_audit_chain_checkpoints', 'Audit chain checkpoints written by retention (DEFLECT_AUDIT_RETENTION).', async () => await db.countCheckpoints());
   new Gauge({
     name: 'deflect_audit_chain_head_info',
     help: 'The newest audit chain entry hash (label hash, SHA-256 hex), value 1: copy it elsewhere to anchor the chain.',
     labelNames: ['hash'] as const,
     registers: [databaseRegistry],
-    collect() {
+    async collect() {
       this.reset();
-      this.set({ hash: findChainHead(db).hash }, 1);
+      this.set({ hash: (await db.findChainHead()).hash }, 1);
     },
   });
 

@@ -10,7 +10,7 @@
  * deflect itself (its own account, `selfAccountId`); otherwise it is ignored, with the reason on the delivery.
  */
 import { decideAwaitingRun, findRunsAwaitingApproval, isApprovalCommentRecorded, recordRunRuleSettings } from '../db/approvals.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { TrackerEvent } from '../trackers/tracker.js';
 
@@ -42,13 +42,13 @@ export function decisionOf(body: string): 'approve' | 'deny' | null {
  * @returns null when the event adds no `/approve` or `/deny` comment on a known ticket; otherwise what was decided or
  *   why the comment was ignored.
  */
-export function applyApprovalDecision(
-  db: Db,
+export async function applyApprovalDecision(
+  db: Store,
   deliveryId: number,
   event: TrackerEvent,
   options: { selfAccountId: string | null },
   now = Date.now(),
-): ApprovalNote | null {
+): Promise<ApprovalNote | null> {
   const comment = event.comment;
   const key = event.ticket?.key;
   if (!comment || !key) return null;
@@ -61,8 +61,8 @@ export function applyApprovalDecision(
   const self = options.selfAccountId?.toLowerCase();
   if (self && (author === self || event.actor?.toLowerCase() === self)) return ignored("it is deflect's own comment");
   if (!author && !email) return ignored('the comment names no author');
-  if (comment.id && isApprovalCommentRecorded(db, comment.id)) return ignored(`comment ${comment.id} was already counted`);
-  const waiting = findRunsAwaitingApproval(db, key);
+  if (comment.id && await db.isApprovalCommentRecorded(comment.id)) return ignored(`comment ${comment.id} was already counted`);
+  const waiting = await db.findRunsAwaitingApproval(key);
   if (waiting.length === 0) return ignored(`no run of ${key} awaits approval`);
   const reasons: string[] = [];
   let decided = false;
@@ -78,7 +78,7 @@ export function applyApprovalDecision(
       continue;
     }
     const step = { runId: run.runId, decision: decision === 'approve' ? ('approved' as const) : ('denied' as const), by: who, commentId: comment.id, deliveryId };
-    if (decideAwaitingRun(db, step, now)) {
+    if (await db.decideAwaitingRun(step, now)) {
       decided = true;
       reasons.push(`run #${run.runId} (${run.handler}) ${step.decision} by ${who}`);
     }
@@ -87,6 +87,6 @@ export function applyApprovalDecision(
 }
 
 /** Stores the rule a newly queued run was routed by (its parsed options and approval settings). */
-export function recordRunRule(db: Db, runId: number, rule: Rule): void {
-  recordRunRuleSettings(db, runId, { ruleName: rule.name, options: rule.with ?? {}, approval: rule.approval ?? null, feedback: rule.feedback ?? false });
+export async function recordRunRule(db: Store, runId: number, rule: Rule): Promise<void> {
+  await db.recordRunRuleSettings(runId, { ruleName: rule.name, options: rule.with ?? {}, approval: rule.approval ?? null, feedback: rule.feedback ?? false });
 }

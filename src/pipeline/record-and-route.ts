@@ -13,7 +13,7 @@
  *
  * Without routing options (tests, or no worker in the process) deliveries are only recorded and stay `pending`.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { insertDeliveries, type NewDelivery, type RecordedDelivery } from '../db/deliveries.js';
 import type { TrackerEvent } from '../trackers/tracker.js';
 import { routeEvent, type RoutingOptions } from './route-event.js';
@@ -37,7 +37,7 @@ export class RecordAndRoute {
   private scheduled = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Store,
     private readonly options: RecordAndRouteOptions = {},
   ) {}
 
@@ -51,26 +51,22 @@ export class RecordAndRoute {
       this.queue.push({ delivery, event, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(async () => void await this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      const results = this.db.$client
-        .transaction(() => {
-          const recorded = insertDeliveries(this.db, batch.map((b) => b.delivery));
-          recorded.forEach((result, i) => {
-            if (!result.duplicate) this.route(result.id, batch[i]);
-          });
-          return recorded;
-        })
-        .immediate();
+      const results = await this.db.transaction(async () => {
+        const recorded = await this.db.insertDeliveries(batch.map((b) => b.delivery));
+        for (const [i, result] of recorded.entries()) if (!result.duplicate) await this.route(result.id, batch[i]);
+        return recorded;
+      });
       batch.forEach((b, i) => b.resolve(results[i]));
       if (results.some((r) => !r.duplicate)) this.options.onCommitted?.();
     } catch (error) {
@@ -79,11 +75,11 @@ export class RecordAndRoute {
   }
 
   /** Routes one new delivery (its own savepoint); a failure leaves it `pending` for the worker, which records it. */
-  private route(id: number, { delivery, event }: Pending): void {
+  private async route(id: number, { delivery, event }: Pending): Promise<void> {
     const routing = this.options.routing;
     if (!routing) return;
     try {
-      routeEvent(this.db, { id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp, receivedAt: delivery.receivedAt }, event, routing);
+      await routeEvent(this.db, { id, deliveryKey: delivery.deliveryKey, issueKey: delivery.issueKey, eventTimestamp: delivery.eventTimestamp, receivedAt: delivery.receivedAt }, event, routing);
     } catch (error) {
       routing.logger.warn({ err: error, deliveryId: id }, 'routing at receipt failed; the delivery stays pending and the worker routes it');
     }

@@ -5,7 +5,7 @@
  * deliveries still `pending` (`worker/route-deliveries.ts`). Handlers never run here.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { markDeliveryRouted } from '../db/deliveries.js';
 import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
@@ -79,7 +79,7 @@ export type RoutableDelivery = Pick<DeliveryRow, 'id' | 'deliveryKey' | 'issueKe
  * transaction (a savepoint when called inside another transaction, as record-and-route's group commit does).
  * @throws whatever the database throws; nothing of this delivery's routing is then kept.
  */
-export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): RouteOutcome {
+export async function routeEvent(db: Store, delivery: RoutableDelivery, event: TrackerEvent, options: RoutingOptions, now = Date.now()): Promise<RouteOutcome> {
   const log = options.logger.child({ deliveryId: delivery.id, issueKey: delivery.issueKey ?? undefined });
   const tracker: TrackerName = event.ticket?.tracker ?? 'jira';
   const membership = options.membership ?? null;
@@ -100,10 +100,10 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
     log.debug({ groups: unresolved.map((q) => q.group) }, 'delivery waits for group membership lookups');
     return 'deferred';
   }
-  db.$client.transaction(() => {
+  await db.transaction(async () => {
     if (foreign || decision === null) {
       const reason = `ignored: event from https://${foreign}, deflect acts on ${options.siteUrl} (JIRA_SITE_URL or JIRA_BASE_URL)`;
-      markDeliveryRouted(db, delivery.id, 'ignored', reason, now);
+      await db.markDeliveryRouted(delivery.id, 'ignored', reason, now);
       log.warn({ event: event.event, site: foreign }, reason);
       return;
     }
@@ -119,18 +119,17 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
       // would otherwise make every later event look older and freeze the snapshot. No timestamp (Automation) →
       // receipt time.
       eventAt = Math.min(event.timestamp ?? delivery.eventTimestamp ?? delivery.receivedAt, delivery.receivedAt);
-      stale = upsertTickets(db, [{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null }).stale > 0;
+      stale = (await db.upsertTickets([{ ticket, eventAt }], 'webhook', now, { defaultSiteUrl: tracker === 'jira' ? (options.siteUrl ?? null) : null })).stale > 0;
     }
     const dryRun = options.dryRun || (options.liveTrackers !== undefined && !options.liveTrackers.has(tracker));
     let queued = 0;
     // (verified resolution) a handler demoted for resolutions that did not hold runs in shadow, whatever its rule says.
-    const modes = decision.matches.length > 0 ? currentHandlerModes(db) : new Map();
+    const modes = decision.matches.length > 0 ? await db.currentHandlerModes() : new Map();
     for (const found of decision.matches) {
       const demoted = modes.get(found.handler)?.mode === 'shadow' && found.rule.mode !== 'shadow';
       const match = demoted ? { ...found, reason: `${found.reason} (handler demoted)`, rule: { ...found.rule, mode: 'shadow' as const } } : found;
       // classify matches only events that carry a ticket with its labels, so `ticket` is the event's full issue.
-      const id = enqueueRun(
-        db,
+      const id = await db.enqueueRun(
         {
           deliveryId: delivery.id,
           ticketKey: ticket!.key,
@@ -147,13 +146,13 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
         now,
       );
       if (id !== null) queued++;
-      if (id !== null) recordRunRule(db, id, match.rule); // (approvals)
+      if (id !== null) await recordRunRule(db, id, match.rule); // (approvals)
     }
-    const notices = ticket && decision.matches.length === 0 ? queueScopeMessages(db, delivery, ticket, decision.outOfScope, dryRun, options.maxAttempts, now) : 0;
+    const notices = ticket && decision.matches.length === 0 ? await queueScopeMessages(db, delivery, ticket, decision.outOfScope, dryRun, options.maxAttempts, now) : 0;
     const withNotices = notices > 0 ? `${decision.reason}; early-access comment queued (scopeMessage)` : decision.reason;
     // (approvals) an `/approve` or `/deny` comment decides the ticket's runs awaiting approval.
-    const approval = applyApprovalDecision(db, delivery.id, event, { selfAccountId: self }, now);
-    const signals = applyVerificationSignals(
+    const approval = await applyApprovalDecision(db, delivery.id, event, { selfAccountId: self }, now);
+    const signals = await applyVerificationSignals(
       db,
       event,
       { deliveryId: delivery.id, eventAt, ticket, stale, matchedHandlers: decision.matches.map((m) => m.handler), selfAccountId: self, settings: options.verify, logger: log },
@@ -162,9 +161,9 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
     const withSignals = signals ? `${withNotices}; ${signals}` : withNotices;
     const classified = approval ? `${approval.reason}; ${withSignals}` : withSignals;
     const reason = stale ? `${classified} (older than the stored snapshot; ticket state not overwritten)` : classified;
-    markDeliveryRouted(db, delivery.id, decision.matches.length > 0 || approval?.decided || signals ? 'routed' : 'ignored', reason, now);
+    await db.markDeliveryRouted(delivery.id, decision.matches.length > 0 || approval?.decided || signals ? 'routed' : 'ignored', reason, now);
     log.info({ event: event.event, queued, reason }, decision.matches.length > 0 ? 'delivery routed' : 'delivery ignored');
-  })();
+  });
   return 'routed';
 }
 
@@ -174,20 +173,19 @@ export function routeEvent(db: Db, delivery: RoutableDelivery, event: TrackerEve
  * delivery (UNIQUE delivery + handler: a second rule's message goes with the ticket's next delivery). Only when no rule
  * matched: a reporter some rule serves is not told they are out of another's scope. Returns how many were queued.
  */
-function queueScopeMessages(
-  db: Db,
+async function queueScopeMessages(
+  db: Store,
   delivery: RoutableDelivery,
   ticket: Ticket,
   outOfScope: Classification['outOfScope'],
   dryRun: boolean,
   maxAttempts: number,
   now: number,
-): number {
+): Promise<number> {
   let queued = 0;
   for (const { rule, reason } of outOfScope) {
     if (!rule.scopeMessage) continue;
-    const id = enqueueRun(
-      db,
+    const id = await db.enqueueRun(
       { deliveryId: delivery.id, ticketKey: ticket.key, handler: SCOPE_MESSAGE_HANDLER, reason: `${reason}: early-access comment (scopeMessage)`, dryRun, idempotencyKey: scopeMessageKey(ticket.key, rule.name), maxAttempts, ticket },
       now,
     );

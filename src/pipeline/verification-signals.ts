@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { VerifySettings } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { decideVerification, findPendingOfReporter, findWatchedResolutions, recordFeedback, type RunVerification, type SignalState } from '../db/run-verifications.js';
 import { evaluateDemotion } from '../automation/demotion.js';
 import type { Ticket } from '../ticket.js';
@@ -67,42 +67,42 @@ export interface SignalContext {
  * Applies the event's verification signals and feedback; demotes a handler whose rate fell below the threshold.
  * @returns a note for the delivery's reason (`run #4 (answer-with-runbook) reopened: status Done → To Do by …`), or null.
  */
-export function applyVerificationSignals(db: Db, event: TrackerEvent, c: SignalContext, now = Date.now()): string | null {
+export async function applyVerificationSignals(db: Store, event: TrackerEvent, c: SignalContext, now = Date.now()): Promise<string | null> {
   const self = c.selfAccountId?.toLowerCase() ?? null;
   const actor = event.actor?.toLowerCase() ?? null;
   if (self && actor === self) return null;
   const notes: string[] = [];
   const decided = new Set<string>();
-  const decide = (v: RunVerification, state: SignalState, evidence: string) => {
-    if (decideVerification(db, v.runId, state, evidence, c.deliveryId, now)) {
+  const decide = async (v: RunVerification, state: SignalState, evidence: string) => {
+    if (await db.decideVerification(v.runId, state, evidence, c.deliveryId, now)) {
       notes.push(`run #${v.runId} (${v.handler}) ${state}: ${evidence}`);
       decided.add(v.handler);
     }
   };
   const by = event.actor ? `by ${event.actor}` : 'seen by reconcile';
   const key = c.ticket?.key ?? null;
-  for (const v of key ? findWatchedResolutions(db, key, c.eventAt) : []) {
+  for (const v of key ? await db.findWatchedResolutions(key, c.eventAt) : []) {
     if (v.resolvedAt >= c.eventAt) continue;
-    commentSignal(db, event, v, self, decide, notes, now);
+    await commentSignal(db, event, v, self, decide, notes, now);
     if (v.state !== 'pending') continue;
     const status = c.stale ? null : (c.ticket?.status ?? null);
-    if (status !== null && !isDoneStatus(status)) decide(v, 'reopened', `status ${v.resolvedStatus} → ${status} ${by}`);
-    else if (status !== null && !sameDoneStatus(c.ticket!, status, v.resolvedStatus)) decide(v, 'overridden', `status changed from ${v.resolvedStatus} to ${status} ${by}`);
+    if (status !== null && !isDoneStatus(status)) await decide(v, 'reopened', `status ${v.resolvedStatus} → ${status} ${by}`);
+    else if (status !== null && !sameDoneStatus(c.ticket!, status, v.resolvedStatus)) await decide(v, 'overridden', `status changed from ${v.resolvedStatus} to ${status} ${by}`);
     const removed = event.labelsRemoved.filter((l) => v.labelsAdded.includes(l));
-    if (removed.length > 0) decide(v, 'overridden', `label${removed.length > 1 ? 's' : ''} ${removed.join(', ')} set by deflect removed ${by}`);
+    if (removed.length > 0) await decide(v, 'overridden', `label${removed.length > 1 ? 's' : ''} ${removed.join(', ')} set by deflect removed ${by}`);
   }
   // The same request (same summary or description) filed again by the same reporter for the same handler: the first
   // answer did not do. A different request of the same kind (access to another repository) is no re-file.
   const reporter = c.ticket ? reporterOf(c.ticket) : null;
   if (event.kind === 'created' && reporter && key) {
     const request = { summary: c.ticket?.summary ?? null, description: c.ticket?.description ?? null };
-    for (const v of findPendingOfReporter(db, reporter, c.matchedHandlers, key, c.eventAt, request)) {
-      decide(v, 'refiled', `re-filed as ${key} by the same reporter (routed to ${v.handler} again)`);
+    for (const v of await db.findPendingOfReporter(reporter, c.matchedHandlers, key, c.eventAt, request)) {
+      await decide(v, 'refiled', `re-filed as ${key} by the same reporter (routed to ${v.handler} again)`);
     }
   }
   if (c.settings) {
     for (const handler of decided) {
-      const demoted = evaluateDemotion(db, handler, c.settings, c.logger, now);
+      const demoted = await evaluateDemotion(db, handler, c.settings, c.logger, now);
       if (demoted) notes.push(`${handler} demoted to shadow: ${demoted}`);
     }
   }
@@ -110,15 +110,15 @@ export function applyVerificationSignals(db: Db, event: TrackerEvent, c: SignalC
 }
 
 /** The reporter's `/thanks` or `/reopen` on a watched resolution (others' are ignored, with a note). */
-function commentSignal(
-  db: Db,
+async function commentSignal(
+  db: Store,
   event: TrackerEvent,
   v: RunVerification,
   self: string | null,
   decide: (v: RunVerification, state: SignalState, evidence: string) => void,
   notes: string[],
   now: number,
-): void {
+): Promise<void> {
   const comment = event.comment;
   if (!comment) return;
   const command = commentCommandOf(comment.body, ['thanks', 'reopen'] as const);
@@ -130,7 +130,7 @@ function commentSignal(
     notes.push(`/${command} by ${comment.authorId ?? comment.authorEmail ?? 'an unknown author'} ignored: only the reporter's answer counts (run #${v.runId})`);
     return;
   }
-  recordFeedback(db, v.runId, command, now);
+  await db.recordFeedback(v.runId, command, now);
   if (command === 'reopen') decide(v, 'reopened', `the reporter commented /reopen`);
   else notes.push(`run #${v.runId} (${v.handler}): the reporter said /thanks`);
 }

@@ -1,6 +1,6 @@
 /**
  * Streamed exports of the audit view (`deflect audit --format csv|json|jsonl`): the filtered runs are read a keyset
- * page at a time (db/run-search.ts `iterateRunPages`, 500 runs a page) and written to `out` as they are read; when
+ * page at a time (`iterateAudit` in reports/audit.ts, 500 runs a page) and written to `out` as they are read; when
  * `out` signals backpressure (`write` returns false) the export waits for `drain` before reading the next page. Memory
  * therefore stays constant whatever the number of runs (a year of runs exports like a day's).
  *
@@ -12,7 +12,7 @@
  */
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { RunCursor, RunFilter } from '../db/run-search.js';
 import { iterateAudit, listPausedHandlers, type AuditRun, type AuditVerification } from './audit.js';
 
@@ -94,9 +94,9 @@ export interface ExportAuditOptions {
  * @returns the number of runs written.
  * @throws what `out` emits as an error (e.g. EPIPE when the reader went away).
  */
-export async function exportAudit(db: Db, filter: RunFilter, out: Writable, options: ExportAuditOptions): Promise<number> {
-  const pages = iterateAudit(db, filter, { limit: options.limit, jiraBaseUrl: options.jiraBaseUrl, pageSize: options.pageSize, after: options.after });
-  return writeAuditExport(pages, listPausedHandlers(db), out, options);
+export async function exportAudit(db: Store, filter: RunFilter, out: Writable, options: ExportAuditOptions): Promise<number> {
+  const pages = await iterateAudit(db, filter, { limit: options.limit, jiraBaseUrl: options.jiraBaseUrl, pageSize: options.pageSize, after: options.after });
+  return writeAuditExport(pages, await listPausedHandlers(db), out, options);
 }
 
 /**

@@ -5,10 +5,10 @@
  */
 import { listActionsForRuns } from '../db/actions.js';
 import { listApprovalSteps } from '../db/approvals.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { replayOrigins } from '../db/deliveries.js';
 import { listHandlerStates } from '../db/handler-states.js';
-import { findRunPage, iterateRunPages, type RunCursor, type RunFilter, type SearchedRun } from '../db/run-search.js';
+import { MAX_PAGE_LIMIT, type RunCursor, type RunFilter, type SearchedRun } from '../db/run-search.js';
 import type { ApprovalRow } from '../db/schema.js';
 import { findRunVerificationStates, type RunVerificationState } from '../db/run-verifications.js';
 import { listHandlerModeChanges } from '../db/handler-modes.js';
@@ -129,8 +129,8 @@ export interface ListAuditOptions extends RunFilter {
 }
 
 /** The handlers paused now (their queued runs wait). */
-export function listPausedHandlers(db: Db): PausedHandler[] {
-  return listHandlerStates(db)
+export async function listPausedHandlers(db: Store): Promise<PausedHandler[]> {
+  return (await db.listHandlerStates())
     .filter((s) => s.pausedAt !== null)
     .map((s) => ({ handler: s.handler, pausedAt: new Date(s.pausedAt!).toISOString(), reason: s.pausedReason }));
 }
@@ -139,24 +139,24 @@ export function listPausedHandlers(db: Db): PausedHandler[] {
  * One page of runs matching `options` (newest first, default 100) with their actions and approvals, the handlers
  * paused now, and the cursors of the neighbouring pages.
  */
-export function listAudit(
-  db: Db,
+export async function listAudit(
+  db: Store,
   options: ListAuditOptions = {},
-): {
+): Promise<{
   runs: AuditRun[];
   pausedHandlers: PausedHandler[];
   demotedHandlers: Array<{ handler: string; demotedAt: string; reason: string }>;
   modeChanges: AuditModeChange[];
   page: AuditPageCursors;
-} {
+}> {
   const { cursor = null, limit = 100, jiraBaseUrl = null, ...filter } = options;
-  const page = findRunPage(db, filter, cursor, limit);
-  const modeChanges = listHandlerModeChanges(db, { handler: filter.handler, limit: 50 }).map((m) => ({ handler: m.handler, mode: m.mode, at: iso(m.at)!, by: m.by, reason: m.reason }));
+  const page = await db.findRunPage(filter, cursor, limit);
+  const modeChanges = (await db.listHandlerModeChanges({ handler: filter.handler, limit: 50 })).map((m) => ({ handler: m.handler, mode: m.mode, at: iso(m.at)!, by: m.by, reason: m.reason }));
   return {
-    pausedHandlers: listPausedHandlers(db),
-    demotedHandlers: listDemotedHandlers(db),
+    pausedHandlers: await listPausedHandlers(db),
+    demotedHandlers: await listDemotedHandlers(db),
     modeChanges,
-    runs: toAuditRuns(db, page.runs, jiraBaseUrl),
+    runs: await toAuditRuns(db, page.runs, jiraBaseUrl),
     page: { older: page.older && encodeCursor(page.older), newer: page.newer && encodeCursor(page.newer) },
   };
 }
@@ -165,23 +165,34 @@ export function listAudit(
  * Every run matching `filter`, newest first, as {@link AuditRun}s, read a keyset page at a time (constant memory):
  * yields one array per page so the caller can wait for its output to drain between pages.
  */
-export function* iterateAudit(
-  db: Db,
+export async function* iterateAudit(
+  db: Store,
   filter: RunFilter,
   options: { limit?: number; jiraBaseUrl?: string | null; pageSize?: number; after?: RunCursor | null } = {},
-): Generator<AuditRun[]> {
-  for (const page of iterateRunPages(db, filter, { limit: options.limit, pageSize: options.pageSize, after: options.after })) yield toAuditRuns(db, page, options.jiraBaseUrl ?? null);
+): AsyncGenerator<AuditRun[]> {
+  const pageSize = Math.max(1, Math.min(MAX_PAGE_LIMIT, options.pageSize ?? 500));
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  let cursor: RunCursor | null = options.after ? { ...options.after, direction: 'older' } : null;
+  while (remaining > 0) {
+    const want = Math.min(pageSize, remaining);
+    const rows = await db.selectRunStep(filter, cursor, want);
+    if (rows.length) yield await toAuditRuns(db, rows, options.jiraBaseUrl ?? null);
+    remaining -= rows.length;
+    if (rows.length < want) return;
+    const last = rows[rows.length - 1];
+    cursor = { direction: 'older', createdAt: last.createdAt, id: last.id };
+  }
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Runs as the audit shows them: with their actions (secrets masked), approvals, replay origin and ticket link. */
-export function toAuditRuns(db: Db, runs: readonly SearchedRun[], jiraBaseUrl: string | null): AuditRun[] {
+export async function toAuditRuns(db: Store, runs: readonly SearchedRun[], jiraBaseUrl: string | null): Promise<AuditRun[]> {
   const ids = runs.map((r) => r.id);
-  const replays = replayOrigins(db, runs.map((r) => r.deliveryId));
-  const actions = byRun(listActionsForRuns(db, ids));
-  const approvals = byRun(listApprovalSteps(db, ids));
-  const verifications = findRunVerificationStates(db, ids);
+  const replays = await db.replayOrigins(runs.map((r) => r.deliveryId));
+  const actions = byRun(await db.listActionsForRuns(ids));
+  const approvals = byRun(await db.listApprovalSteps(ids));
+  const verifications = await db.findRunVerificationStates(ids);
   return runs.map((run) => ({
     id: run.id,
     deliveryId: run.deliveryId,

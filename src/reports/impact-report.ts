@@ -22,7 +22,7 @@
  *
  * Reads only; safe next to a live server.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { impactTicketRows, type ImpactTicketRow } from '../db/impact-queries.js';
 import { labelAggregates, repeatedPerPeriod, typeAggregates, type ReportScope } from '../db/report-queries.js';
 import { groupingMeta } from '../db/text-groups.js';
@@ -52,14 +52,14 @@ const round1 = (value: number) => Math.round(value * 10) / 10;
 const roundOrNull = (value: number | null) => (value === null ? null : round1(value));
 
 /** Builds the impact report. @throws nothing for empty data: no automated run gives `types: []` and an `emptyHint`. */
-export function buildImpactReport(db: Db, options: ImpactOptions, context: ReportContext): ImpactReport {
+export async function buildImpactReport(db: Store, options: ImpactOptions, context: ReportContext): Promise<ImpactReport> {
   const project = options.project ?? null;
   const trackers = options.trackers?.length ? [...options.trackers] : null;
   const typeFilter = options.typeId ?? null;
-  const report = buildTopTicketsReport(db, { window: options.window, top: MAX_IMPACT_ROWS, project, trackers }, context);
+  const report = await buildTopTicketsReport(db, { window: options.window, top: MAX_IMPACT_ROWS, project, trackers }, context);
   const automatedRows = report.groups.filter((g) => g.automated > 0);
   const chosen = typeFilter === null ? automatedRows : automatedRows.filter((g) => g.id === typeFilter);
-  const rows = impactTicketRows(db, chosen.flatMap((g) => g.links));
+  const rows = await db.impactTicketRows(chosen.flatMap((g) => g.links));
   const byRef = new Map<string, ImpactTicketRow[]>();
   for (const row of rows) {
     const ref = `${row.tracker} ${row.key}`;
@@ -75,9 +75,9 @@ export function buildImpactReport(db: Db, options: ImpactOptions, context: Repor
     .sort((a, b) => (a.automationStart < b.automationStart ? -1 : a.automationStart > b.automationStart ? 1 : a.id < b.id ? -1 : 1));
 
   const scope: ReportScope = { from, to, project, trackers };
-  const meta = groupingMeta(db);
-  const typeIds = meta.algorithm === GROUPING_VERSION ? typeAggregates(db, scope).map((t) => t.typeId) : [];
-  const byWeek = repeatedPerPeriod(db, scope, 'week', labelAggregates(db, scope).map((l) => l.label), typeIds, 'resolved-by-people');
+  const meta = await db.groupingMeta();
+  const typeIds = meta.algorithm === GROUPING_VERSION ? (await db.typeAggregates(scope)).map((t) => t.typeId) : [];
+  const byWeek = await db.repeatedPerPeriod(scope, 'week', (await db.labelAggregates(scope)).map((l) => l.label), typeIds, 'resolved-by-people');
   const start = from ?? (report.window.from === null ? firstWeekOf(byWeek, to) : Date.parse(report.window.from));
   const without = report.groups.filter((g) => g.automated === 0).sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1));
 

@@ -2,7 +2,7 @@
  * Recomputes the stored text grouping over every ticket in the database, of every tracker (`deflect group`, and after
  * imports): a request filed in Jira and again in GitHub or Linear lands in one request type.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listGroupableTickets } from '../db/report-queries.js';
 import { saveGrouping } from '../db/text-groups.js';
 import { groupTickets } from '../grouping/group-tickets.js';
@@ -27,14 +27,14 @@ export interface RegroupResult {
  * grouping) in one transaction. Grouping keys tickets by their display key; a key two rows share (Jira's `ENG-12` and
  * Linear's `ENG-12`, or one key on two Jira sites) would count once there, so those rows are keyed by row id instead.
  */
-export function regroupTickets(db: Db, now = Date.now()): RegroupResult {
+export async function regroupTickets(db: Store, now = Date.now()): Promise<RegroupResult> {
   const started = performance.now();
-  const rows = listGroupableTickets(db);
+  const rows = await db.listGroupableTickets();
   const uses = new Map<string, number>();
   for (const r of rows) uses.set(r.key, (uses.get(r.key) ?? 0) + 1);
   const keyOf = (r: { id: string; key: string }) => (uses.get(r.key) === 1 ? r.key : r.id);
   const grouping = groupTickets(rows.map((r) => ({ key: keyOf(r), summary: r.summary, description: r.description, labels: JSON.parse(r.labels) as string[], created: r.created })));
-  saveGrouping(db, grouping, new Map(rows.map((r) => [keyOf(r), r.id])), now);
+  await db.saveGrouping(grouping, new Map(rows.map((r) => [keyOf(r), r.id])), now);
   return {
     tickets: rows.length,
     types: grouping.types.length,

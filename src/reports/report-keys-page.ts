@@ -3,7 +3,7 @@
  * cursors: report-keys.ts). The first page (no cursor) finds the row in the report the parameters ask for; later
  * pages continue from their cursor alone, so a listing reads one fixed set of tickets however long it takes.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { memberKeys, type KeyPosition, type MemberSource, type ReportScope } from '../db/report-queries.js';
 import { variantTemplates } from '../db/text-groups.js';
 import { encodeKeysCursor, keyFields, keysPagePath, listMembers, type KeysCursor } from './report-keys.js';
@@ -24,24 +24,24 @@ export interface ReportKeysPage {
  * The page of row `id` after `cursor` (or its first page, of the report `options` asks for), at most `limit` keys.
  * @returns null when there is no cursor and no row `id` in that report (the route's 404).
  */
-export function buildKeysPage(
-  db: Db,
+export async function buildKeysPage(
+  db: Store,
   context: ReportContext,
   request: { id: string; cursor: KeysCursor | null; options: ReportOptions; limit: number },
-): ReportKeysPage | null {
-  return db.$client.transaction(() => {
+): Promise<ReportKeysPage | null> {
+  return await db.snapshot(async () => {
     let listing: { scope: ReportScope; source: MemberSource; keyCount: number; after: KeyPosition | null };
     if (request.cursor) {
       listing = request.cursor;
     } else {
-      const row = findReportRow(db, request.options, context, request.id);
+      const row = await findReportRow(db, request.options, context, request.id);
       if (!row) return null;
       listing = { scope: row.scope, source: row.source, keyCount: row.count, after: null };
     }
     // One more than asked tells whether a next page exists.
-    const members = memberKeys(db, listing.scope, listing.source, listing.after, request.limit + 1);
+    const members = await db.memberKeys(listing.scope, listing.source, listing.after, request.limit + 1);
     const page = members.slice(0, request.limit);
-    const templates = variantTemplates(db, [...new Set(page.flatMap((m) => (m.variantId ? [m.variantId] : [])))]);
+    const templates = await db.variantTemplates([...new Set(page.flatMap((m) => (m.variantId ? [m.variantId] : [])))]);
     const listed = listMembers(page, templates, context.jiraBaseUrl);
     const variantIds = [...new Set(listed.map((m) => m.variantId))];
     const fields = keyFields(listed, variantIds.map((id) => ({ id, template: '', count: 0, keys: [] })));
@@ -57,5 +57,5 @@ export function buildKeysPage(
           ? keysPagePath(request.id, encodeKeysCursor({ group: request.id, scope: listing.scope, source: listing.source, keyCount: listing.keyCount, after: last }))
           : null,
     };
-  })();
+  });
 }

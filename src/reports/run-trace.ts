@@ -8,7 +8,7 @@
  * its window ends, `verified`, `reopened`, `refiled` or `overridden`, with the evidence; null when it resolved nothing.
  */
 import type { ActionRow } from '../db/schema.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listActionsForRuns } from '../db/actions.js';
 import { findRunVerificationStates } from '../db/run-verifications.js';
 import { listApprovalSteps } from '../db/approvals.js';
@@ -144,11 +144,11 @@ function httpStatusOf(response: unknown, error: string | null): number | null {
 }
 
 /** The trace of run `id`, or null when there is no such run. */
-export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: string | null } = {}): RunTrace | null {
-  const run = findRun(db, id);
+export async function buildRunTrace(db: Store, id: number, options: { jiraBaseUrl?: string | null } = {}): Promise<RunTrace | null> {
+  const run = await db.findRun(id);
   if (!run) return null;
-  const extras = findRunTraceExtras(db, id);
-  const delivery = findDelivery(db, run.deliveryId);
+  const extras = await db.findRunTraceExtras(id);
+  const delivery = await db.findDelivery(run.deliveryId);
   let snapshot: Record<string, unknown> | null = null;
   try {
     snapshot = extras?.ticketSnapshot ? (JSON.parse(extras.ticketSnapshot) as Record<string, unknown>) : null;
@@ -158,7 +158,7 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
   // The same rule as db/runs.ts runTrackerSql: a snapshot naming no tracker is Jira's.
   const tracker = typeof snapshot?.tracker === 'string' ? snapshot.tracker : 'jira';
   const siteUrl = typeof snapshot?.siteUrl === 'string' ? snapshot.siteUrl : null;
-  const actions = listActionsForRuns(db, [id]).map((a): TraceAction => {
+  const actions = (await db.listActionsForRuns([id])).map((a): TraceAction => {
     const response = maskStoredJson(a.response);
     return {
       seq: a.seq,
@@ -179,7 +179,7 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
     ...(run.error ? [{ source: 'run', at: iso(run.finishedAt), message: maskText(run.error) }] : []),
     ...actions.filter((a) => a.error).map((a) => ({ source: `action ${a.seq} (${a.kind})`, at: a.finishedAt, message: a.error! })),
   ];
-  const verification = findRunVerificationStates(db, [id]).get(id);
+  const verification = (await db.findRunVerificationStates([id])).get(id);
   return {
     run: {
       id: run.id,
@@ -214,7 +214,7 @@ export function buildRunTrace(db: Db, id: number, options: { jiraBaseUrl?: strin
     decision: { reason: run.reason, rule: extras?.ruleName ?? /\(rule (\S+) #\d+/.exec(run.reason)?.[1] ?? null, rulesVersion: run.rulesVersion },
     input: { ticket: snapshot && maskSecrets(snapshot), options: extras?.ruleOptions ? maskStoredJson(extras.ruleOptions) : null },
     actions,
-    approvals: listApprovalSteps(db, [id]).map(toAuditApproval),
+    approvals: (await db.listApprovalSteps([id])).map(toAuditApproval),
     attempts: { count: run.attempts, max: run.maxAttempts, manualRetries: run.manualRetries },
     errors,
     verification: verification

@@ -17,7 +17,7 @@
  * 'first'`, the API's; report-keys.ts). Reads only, in one read transaction (a consistent snapshot), so it is safe
  * next to a live server.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { countMembers, memberKeys, newestCreated, type MemberSource, type ReportScope } from '../db/report-queries.js';
 import { requestTypeNames, scanScopeTickets } from '../db/report-scan.js';
 import { groupingMeta, variantTemplates } from '../db/text-groups.js';
@@ -60,33 +60,33 @@ interface Ranking {
 }
 
 /** Builds the report. @throws nothing for empty data: an empty database gives zero rows. */
-export function buildTopTicketsReport(db: Db, options: ReportOptions, context: ReportContext): TopTicketsReport {
-  return db.$client.transaction(() => reportOf(db, options, context))();
+export async function buildTopTicketsReport(db: Store, options: ReportOptions, context: ReportContext): Promise<TopTicketsReport> {
+  return await db.snapshot(async () => await reportOf(db, options, context));
 }
 
 /**
  * The members of row `id` of the report `options` asks for (the same window, filters and `top`): its label and types,
  * and how many tickets it has; null when no row of that report has this id (not even beyond `top`).
  */
-export function findReportRow(db: Db, options: ReportOptions, context: ReportContext, id: string): { source: MemberSource; count: number; scope: ReportScope } | null {
-  return db.$client.transaction(() => {
-    const ranking = rankCandidates(db, options, context);
+export async function findReportRow(db: Store, options: ReportOptions, context: ReportContext, id: string): Promise<{ source: MemberSource; count: number; scope: ReportScope } | null> {
+  return await db.snapshot(async () => {
+    const ranking = await rankCandidates(db, options, context);
     const row = ranking.ranked.find((c) => c.id === id);
     return row ? { source: row.source, count: row.count, scope: ranking.scope } : null;
-  })();
+  });
 }
 
-function rankCandidates(db: Db, options: ReportOptions, context: ReportContext): Ranking {
+async function rankCandidates(db: Store, options: ReportOptions, context: ReportContext): Promise<Ranking> {
   const top = options.top ?? 10;
   const trackers = options.trackers?.length ? [...options.trackers] : null;
   const scope: ReportScope = { from: options.window.from, to: options.window.to, project: options.project ?? null, trackers };
-  const aggregates = aggregateScope(scanScopeTickets(db, scope));
-  const meta = groupingMeta(db);
+  const aggregates = aggregateScope(await db.scanScopeTickets(scope));
+  const meta = await db.groupingMeta();
   const estimate = estimator(context);
   const labels = [...aggregates.labels].filter(([, l]) => l.count >= 2).map(([label]) => label);
   // Types of another algorithm's grouping are not shown (the notice asks for `deflect group`); a type no longer
   // stored (no name) is not a row.
-  const names = meta.algorithm === GROUPING_VERSION ? requestTypeNames(db, [...aggregates.types].filter(([, t]) => t.count >= 2).map(([id]) => id)) : new Map<string, string>();
+  const names = meta.algorithm === GROUPING_VERSION ? await db.requestTypeNames([...aggregates.types].filter(([, t]) => t.count >= 2).map(([id]) => id)) : new Map<string, string>();
   const typeIds = [...names.keys()];
 
   const rank = (xs: Array<{ c: Candidate; burst: boolean; unmet: number }>) =>
@@ -111,9 +111,9 @@ function rankCandidates(db: Db, options: ReportOptions, context: ReportContext):
   return { scope, aggregates, meta, labels, typeIds, ranked: rank(candidates.map(score)).map((x) => x.c), estimate };
 }
 
-function reportOf(db: Db, options: ReportOptions, context: ReportContext): TopTicketsReport {
+async function reportOf(db: Store, options: ReportOptions, context: ReportContext): Promise<TopTicketsReport> {
   const top = options.top ?? 10;
-  const { scope, aggregates, meta, labels, typeIds, ranked, estimate } = rankCandidates(db, options, context);
+  const { scope, aggregates, meta, labels, typeIds, ranked, estimate } = await rankCandidates(db, options, context);
   const { from, to, project, trackers } = scope;
   const { tickets } = aggregates;
   const totalTickets = tickets.size;
@@ -125,18 +125,18 @@ function reportOf(db: Db, options: ReportOptions, context: ReportContext): TopTi
   const previous = previousWindow(options.window);
   const stats = shown.map((c) => memberStats(tickets, sourceMembers(aggregates, c.source), granularity));
   const variantIds = new Set(stats.flatMap((s) => [...s.variants.keys()].filter((v): v is string => v !== null)));
-  const templates = variantTemplates(db, [...variantIds]);
+  const templates = await db.variantTemplates([...variantIds]);
 
-  const rows = shown.map((c, i) => {
-    const previousCount = previous ? countMembers(db, { ...previous, project, trackers }, c.source) : null;
-    const keys = rowKeys(db, scope, c, stats[i].count, options.keys ?? 'all', templates, context.jiraBaseUrl);
+  const rows = await Promise.all(shown.map(async (c, i) => {
+    const previousCount = previous ? await db.countMembers({ ...previous, project, trackers }, c.source) : null;
+    const keys = await rowKeys(db, scope, c, stats[i].count, options.keys ?? 'all', templates, context.jiraBaseUrl);
     return buildRow(c, stats[i], keys, { totalTickets, previousCount, periods, templates, estimate });
-  });
+  }));
   // Merged rows now have exact counts: rank the rows shown again.
   const groups = rows.sort((x, y) => byDemand({ id: x.id, burst: x.burst, unmet: x.unmetDemandMinutes, count: x.count }, { id: y.id, burst: y.burst, unmet: y.unmetDemandMinutes, count: y.count }));
 
   const byPeriod = repeatedPerPeriod(tickets, granularity, labels, typeIds);
-  const newest = newestCreated(db, scope);
+  const newest = await db.newestCreated(scope);
   const scopeWords = [project, trackers?.join(' or ')].filter(Boolean).join(' ');
   const notice =
     meta.algorithm === null
@@ -176,8 +176,8 @@ function reportOf(db: Db, options: ReportOptions, context: ReportContext): TopTi
 }
 
 /** A row's keys: all of them sorted by key, or the newest page with the path of the next (null when none is left). */
-function rowKeys(db: Db, scope: ReportScope, c: Candidate, count: number, mode: KeysMode, templates: ReadonlyMap<string, string>, jiraBaseUrl: string | null): RowKeys {
-  const members = memberKeys(db, scope, c.source, null, mode === 'all' ? null : KEYS_PER_PAGE);
+async function rowKeys(db: Store, scope: ReportScope, c: Candidate, count: number, mode: KeysMode, templates: ReadonlyMap<string, string>, jiraBaseUrl: string | null): Promise<RowKeys> {
+  const members = await db.memberKeys(scope, c.source, null, mode === 'all' ? null : KEYS_PER_PAGE);
   const listed = listMembers(members, templates, jiraBaseUrl);
   const exampleKeys = exampleKeysOf(members);
   if (mode === 'all') return { members: listAllKeys(listed), exampleKeys, next: null };

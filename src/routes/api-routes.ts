@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { roleAllows } from '../auth/roles.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listAudit } from '../reports/audit.js';
 import { AuditQueryError, parseAuditQuery } from '../reports/audit-filter.js';
 import { buildImpactReport, REPORT_ROW_ID } from '../reports/impact-report.js';
@@ -39,7 +39,7 @@ function windowOf(q: Parameters<typeof resolveWindow>[0]) {
   }
 }
 
-export async function apiRoutes(instance: FastifyInstance, options: { db: Db; report: ReportContext }): Promise<void> {
+export async function apiRoutes(instance: FastifyInstance, options: { db: Store; report: ReportContext }): Promise<void> {
   const app = instance.withTypeProvider<ZodTypeProvider>();
   await instance.register(reportKeysRoute, options);
   app.get(
@@ -58,7 +58,7 @@ export async function apiRoutes(instance: FastifyInstance, options: { db: Db; re
     },
     async (request) => {
       const q = request.query;
-      return buildTopTicketsReport(options.db, { window: windowOf(q), top: q.top, project: q.project, trackers: q.tracker, keys: 'first' }, options.report);
+      return await buildTopTicketsReport(options.db, { window: windowOf(q), top: q.top, project: q.project, trackers: q.tracker, keys: 'first' }, options.report);
     },
   );
 
@@ -77,7 +77,7 @@ export async function apiRoutes(instance: FastifyInstance, options: { db: Db; re
     async (request) => {
       const q = request.query;
       if (q.type !== undefined && !REPORT_ROW_ID.test(q.type)) throw httpError(400, 'invalid query: type: use a report row id like type:1a2b3c4d5e6f or label:access-request');
-      return documented(impactReport, buildImpactReport(options.db, { window: windowOf(q), typeId: q.type, project: q.project, trackers: q.tracker }, options.report));
+      return documented(impactReport, await buildImpactReport(options.db, { window: windowOf(q), typeId: q.type, project: q.project, trackers: q.tracker }, options.report));
     },
   );
 
@@ -103,7 +103,7 @@ export async function apiRoutes(instance: FastifyInstance, options: { db: Db; re
       }
       const role = request.identity?.role ?? null;
       return {
-        ...listAudit(options.db, { ...query.filter, cursor: query.cursor, limit: query.limit ?? 100, jiraBaseUrl: options.report.jiraBaseUrl }),
+        ...await listAudit(options.db, { ...query.filter, cursor: query.cursor, limit: query.limit ?? 100, jiraBaseUrl: options.report.jiraBaseUrl }),
         viewer: { role, canOperate: role !== null && roleAllows(role, 'operator') },
       };
     },
@@ -125,7 +125,7 @@ export async function apiRoutes(instance: FastifyInstance, options: { db: Db; re
       if (!/^\d{1,15}$/.test(request.params.id) || Number(request.params.id) < 1) {
         throw httpError(400, `invalid run id "${request.params.id.slice(0, 30)}": use the number shown by deflect audit`);
       }
-      const trace = buildRunTrace(options.db, Number(request.params.id), { jiraBaseUrl: options.report.jiraBaseUrl });
+      const trace = await buildRunTrace(options.db, Number(request.params.id), { jiraBaseUrl: options.report.jiraBaseUrl });
       if (!trace) throw httpError(404, `no run #${request.params.id}`);
       return documented(runTrace, trace);
     },

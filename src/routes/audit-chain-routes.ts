@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { verifyAuditChainAsync, type ChainReport } from '../audit/verify-chain.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { z } from 'zod';
 import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from './route-schemas.js';
 
@@ -27,7 +27,7 @@ export const CHAIN_CHECK_REUSE_MS = 60_000;
 export type ChainStateAnswer = Pick<ChainReport, 'state' | 'checkedRows' | 'firstBad' | 'checkedAt'>;
 
 /** Registers `GET /api/audit/chain` on `app` for the database `options.db`. */
-export async function auditChainRoutes(app: FastifyInstance, options: { db: Db }): Promise<void> {
+export async function auditChainRoutes(app: FastifyInstance, options: { db: Store }): Promise<void> {
   let last: { at: number; answer: ChainStateAnswer } | null = null;
   let walking: Promise<ChainStateAnswer> | null = null;
 

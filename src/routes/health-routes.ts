@@ -20,7 +20,8 @@ import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { migrationStatus, type Db } from '../db/client.js';
+import { migrationStatus } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { recordHealthProbe } from '../db/health-probe.js';
@@ -28,7 +29,7 @@ import { countRuns } from '../db/runs.js';
 import { listDemotedHandlers } from '../automation/demotion.js';
 
 export interface HealthRoutesOptions {
-  db: Db;
+  db: Store;
   /** Largest queue lag still ready (`DEFLECT_MAX_QUEUE_LAG`, default 1000). */
   maxQueueLag?: number;
   /** Least free space on the database's filesystem, bytes (`DEFLECT_MIN_FREE_BYTES`); 0 or absent = no check. */
@@ -79,27 +80,28 @@ export async function healthRoutes(instance: FastifyInstance, options: HealthRou
     let queueLag = 0;
     let oldestPendingMs: number | null = null;
     let pausedHandlers: string[] = [];
-    let demotedHandlers: ReturnType<typeof listDemotedHandlers> = [];
+    let demotedHandlers: Awaited<ReturnType<typeof listDemotedHandlers>> = [];
     try {
-      recordHealthProbe(options.db);
+      await options.db.recordHealthProbe();
     } catch (error) {
       problems.push(`database not writable: ${(error as Error).message}`);
     }
-    const freeBytes = freeBytesAt(options.db.$client.name);
+    // Free space matters where a SQLite file lives; a PostgreSQL server watches its own disk.
+    const freeBytes = options.db.sqlite ? freeBytesAt(options.db.sqlite.$client.name) : null;
     const minFree = options.minFreeBytes ?? 0;
     if (freeBytes !== null && minFree > 0 && freeBytes < minFree) {
       problems.push(`disk nearly full: ${freeBytes} bytes free where the database lives, under ${minFree} (DEFLECT_MIN_FREE_BYTES)`);
     }
     try {
-      const { applied, shipped } = migrationStatus(options.db);
+      const { applied, shipped } = await options.db.migrationStatus();
       if (applied < shipped) problems.push(`migrations pending: ${applied} of ${shipped} applied (run deflect migrate)`);
-      queueLag = countPendingDeliveries(options.db) + countRuns(options.db).due;
+      queueLag = await options.db.countPendingDeliveries() + (await options.db.countRuns()).due;
       const max = options.maxQueueLag ?? 1000;
       if (queueLag > max) problems.push(`queue lag ${queueLag} is over ${max} (DEFLECT_MAX_QUEUE_LAG)`);
-      const oldest = oldestPendingDeliveryAt(options.db);
+      const oldest = await options.db.oldestPendingDeliveryAt();
       oldestPendingMs = oldest === null ? null : Math.max(0, Date.now() - oldest);
-      pausedHandlers = [...listPausedHandlers(options.db)];
-      demotedHandlers = listDemotedHandlers(options.db);
+      pausedHandlers = [...await options.db.listPausedHandlers()];
+      demotedHandlers = await listDemotedHandlers(options.db);
     } catch (error) {
       problems.push(`database not readable: ${(error as Error).message}`);
     }

@@ -23,7 +23,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { assertInstalledHandler, UnknownHandlerError } from '../automation/handler-health.js';
 import { restoreHandlerLive } from '../automation/demotion.js';
 import { listHandlerVerification } from '../automation/handler-verification.js';
@@ -37,7 +37,7 @@ import { AUTH_ERRORS, AUTHENTICATED, errorResponses, idParam } from './route-sch
 import { documented } from './api-schemas.js';
 
 export interface OperatorRoutesOptions {
-  db: Db;
+  db: Store;
   /** Wakes the worker so a resumed handler or a retried run runs now rather than at the next poll. */
   wakeWorker?: () => void;
   /** The rules in force (live reload), for each handler's `mode`; absent = none. */
@@ -113,7 +113,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
         response: { 200: handlers, ...errorResponses(...AUTH_ERRORS) },
       },
     },
-    async () => documented(handlers, { handlers: listHandlerVerification(db, options.rules?.() ?? []) }),
+    async () => documented(handlers, { handlers: await listHandlerVerification(db, options.rules?.() ?? []) }),
   );
 
   app.post(
@@ -130,7 +130,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     },
     async (request) => {
       checkHandler(request.params.name);
-      const changed = restoreHandlerLive(db, request.params.name, `${caller(request)} over the API`);
+      const changed = await restoreHandlerLive(db, request.params.name, `${caller(request)} over the API`);
       request.log.warn({ handler: request.params.name, by: caller(request), changed }, 'demoted handler put back live over the API');
       return { handler: request.params.name, mode: 'live' as const, changed };
     },
@@ -141,7 +141,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     { schema: { ...operate, tags: ['handlers'], summary: 'Kill switch state', description: 'Which handlers are paused, for the report page panel (auditor).', response: { 200: killSwitch, ...errorResponses(...AUTH_ERRORS) } } },
     async (request) => {
       const role = request.identity?.role ?? null;
-      return { ...killSwitchState(db), canOperate: role !== null && roleAllows(role, 'operator') };
+      return { ...await killSwitchState(db), canOperate: role !== null && roleAllows(role, 'operator') };
     },
   );
 
@@ -153,7 +153,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     },
     async (request) => {
       const reason = request.body?.reason ?? `kill switch: every handler paused by ${caller(request)} over the API`;
-      const result = pauseAllHandlers(db, reason);
+      const result = await pauseAllHandlers(db, reason);
       request.log.warn({ by: caller(request), paused: result.changed }, 'kill switch: every handler paused over the API');
       return { state: 'paused' as const, ...result };
     },
@@ -163,7 +163,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     '/api/handlers/resume-all',
     { schema: { ...operate, tags: ['handlers'], summary: 'Resume every handler', description: 'Also those paused automatically after failures (operator).', response: { 200: killSwitchResult('active'), ...errorResponses(...AUTH_ERRORS) } } },
     async (request) => {
-      const result = resumeAllHandlers(db);
+      const result = await resumeAllHandlers(db);
       request.log.warn({ by: caller(request), resumed: result.changed }, 'kill switch: every handler resumed over the API');
       if (result.changed.length > 0) options.wakeWorker?.();
       return { state: 'active' as const, ...result };
@@ -180,7 +180,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
       const { name } = request.params;
       checkHandler(name);
       const reason = request.body?.reason ?? `paused by ${caller(request)} over the API`;
-      const changed = pauseHandler(db, name, reason);
+      const changed = await db.pauseHandler(name, reason);
       request.log.info({ handler: name, by: caller(request), changed }, 'handler paused over the API');
       return { handler: name, state: 'paused' as const, changed };
     },
@@ -192,7 +192,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     async (request) => {
       const { name } = request.params;
       checkHandler(name);
-      const changed = resumeHandler(db, name);
+      const changed = await db.resumeHandler(name);
       request.log.info({ handler: name, by: caller(request), changed }, 'handler resumed over the API');
       if (changed) options.wakeWorker?.();
       return { handler: name, state: 'active' as const, changed };
@@ -216,14 +216,14 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     },
     async (request) => {
       const { id } = request.params;
-      const run = findRun(db, id);
+      const run = await db.findRun(id);
       if (!run) throw httpError(404, `no run #${id}`);
-      if (!retryRun(db, id)) {
+      if (!await db.retryRun(id)) {
         throw httpError(409, `run #${id} is ${run.status}; only failed or dead runs can be retried (replay its delivery ${run.deliveryId} instead)`);
       }
       request.log.info({ run: id, by: caller(request) }, 'run re-queued over the API');
       options.wakeWorker?.();
-      return { run: id, status: 'queued' as const, was: run.status, handlerPaused: listPausedHandlers(db).has(run.handler) };
+      return { run: id, status: 'queued' as const, was: run.status, handlerPaused: (await db.listPausedHandlers()).has(run.handler) };
     },
   );
 
@@ -245,7 +245,7 @@ export async function operatorRoutes(instance: FastifyInstance, options: Operato
     async (request, reply) => {
       const { id } = request.params;
       try {
-        const replay = replayStoredDelivery(db, id);
+        const replay = await replayStoredDelivery(db, id);
         request.log.info({ delivery: id, replay: replay.id, by: caller(request) }, 'delivery replayed over the API');
         options.wakeWorker?.();
         return reply.code(202).send({ delivery: replay.id, replayOf: id });

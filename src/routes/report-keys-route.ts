@@ -11,7 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { decodeKeysCursor, KeysCursorError, type KeysCursor } from '../reports/report-keys.js';
 import { buildKeysPage } from '../reports/report-keys-page.js';
 import { resolveWindow } from '../reports/report-window.js';
@@ -21,7 +21,7 @@ import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from './route-schemas.js';
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
 
-export async function reportKeysRoute(instance: FastifyInstance, options: { db: Db; report: ReportContext }): Promise<void> {
+export async function reportKeysRoute(instance: FastifyInstance, options: { db: Store; report: ReportContext }): Promise<void> {
   const app = instance.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/api/reports/top-tickets/groups/:id/keys',
@@ -57,7 +57,7 @@ export async function reportKeysRoute(instance: FastifyInstance, options: { db: 
       } catch (error) {
         throw httpError(400, `invalid query: ${(error as Error).message.replace(/--/g, '')}`);
       }
-      const page = buildKeysPage(options.db, options.report, { id, cursor, limit: q.limit, options: { window, top: q.top, project: q.project, trackers: q.tracker } });
+      const page = await buildKeysPage(options.db, options.report, { id, cursor, limit: q.limit, options: { window, top: q.top, project: q.project, trackers: q.tracker } });
       if (!page) throw httpError(404, `no row "${id.slice(0, 200)}" in the top-tickets report for this window and filters (ids come from GET /api/reports/top-tickets)`);
       return page;
     },

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DuplicateTokenNameError, revokeApiToken } from '../db/api-tokens.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { issueApiToken, listTokens, roleSchema, tokenNameSchema } from '../auth/issue-token.js';
 import { ROLES } from '../auth/roles.js';
 import { AUTH_ERRORS, AUTHENTICATED, errorResponses } from './route-schemas.js';
@@ -28,12 +28,12 @@ const tokenListing = z.object({
 });
 const admin = { tags: ['tokens'], security: AUTHENTICATED };
 
-export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }): Promise<void> {
+export async function tokenRoutes(instance: FastifyInstance, options: { db: Store }): Promise<void> {
   const app = instance.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/api/tokens',
     { schema: { ...admin, summary: 'List API tokens', description: 'Every token, oldest first, revoked ones included; never the token or its hash (admin).', response: { 200: z.object({ tokens: z.array(tokenListing) }).describe('Every token.'), ...errorResponses(...AUTH_ERRORS) } } },
-    async () => ({ tokens: listTokens(options.db) }),
+    async () => ({ tokens: await listTokens(options.db) }),
   );
 
   app.post(
@@ -53,7 +53,7 @@ export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }
     },
     async (request, reply) => {
       try {
-        const issued = issueApiToken(options.db, request.body.name, request.body.role);
+        const issued = await issueApiToken(options.db, request.body.name, request.body.role);
         request.log.info({ token: issued.name, role: issued.role, by: request.identity?.name }, 'API token created');
         return reply.code(201).send(issued);
       } catch (error) {
@@ -75,7 +75,7 @@ export async function tokenRoutes(instance: FastifyInstance, options: { db: Db }
       },
     },
     async (request) => {
-      if (!revokeApiToken(options.db, request.params.name)) throw httpError(404, `no active token named "${request.params.name.slice(0, 64)}"`);
+      if (!await options.db.revokeApiToken(request.params.name)) throw httpError(404, `no active token named "${request.params.name.slice(0, 64)}"`);
       request.log.info({ token: request.params.name, by: request.identity?.name }, 'API token revoked');
       return { revoked: request.params.name };
     },

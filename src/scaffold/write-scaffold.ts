@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseTicketInput } from '../automation/ticket-input.js';
 import { labelSizes, listGroupMembers } from '../db/tickets.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { groupingMeta, listRequestTypes, listVariants, memberVariants } from '../db/text-groups.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import { parseRulesConfig, type Rule } from '../rules/rules-file.js';
@@ -77,10 +77,10 @@ export interface GroupCandidate {
  * @throws Error for an unknown or ambiguous group (listing the closest candidates), a handler name that is taken
  *   (without `force`), a registry or rules file that cannot be updated safely.
  */
-export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
+export async function planScaffold(db: Store, options: ScaffoldOptions): Promise<ScaffoldPlan> {
   const dir = resolve(options.dir);
   const rulesPath = resolve(options.rulesPath);
-  const { group, members, variantOf } = resolveGroup(db, options.group);
+  const { group, members, variantOf } = await resolveGroup(db, options.group);
   const name = options.name ?? deriveHandlerName(group.name);
   checkHandlerName(name);
 
@@ -126,7 +126,7 @@ export function planScaffold(db: Db, options: ScaffoldOptions): ScaffoldPlan {
   }
   if (redacted > 0) notes.push(`${redacted} credential-shaped word(s) in the fixtures were replaced by <redacted>`);
   if (group.kind === 'type') {
-    const meta = groupingMeta(db);
+    const meta = await db.groupingMeta();
     if (meta.algorithm !== GROUPING_VERSION || meta.ticketsSince > 0) notes.push('the stored text grouping is not current: run `deflect group` to refresh it');
   }
 
@@ -154,8 +154,8 @@ export function writeScaffold(plan: ScaffoldPlan): void {
 }
 
 /** {@link planScaffold}, then {@link writeScaffold} unless `dryRun`. */
-export function scaffoldHandler(db: Db, options: ScaffoldOptions & { dryRun?: boolean }): ScaffoldPlan {
-  const plan = planScaffold(db, options);
+export async function scaffoldHandler(db: Store, options: ScaffoldOptions & { dryRun?: boolean }): Promise<ScaffoldPlan> {
+  const plan = await planScaffold(db, options);
   if (!options.dryRun) writeScaffold(plan);
   return plan;
 }
@@ -201,16 +201,16 @@ function planRules(path: string, spec: ScaffoldSpec, knownHandlers: string[], no
  * (all variants of a type).
  * @throws Error listing the closest groups (id, size, name) when no group or several groups match.
  */
-export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; members: Ticket[]; variantOf: (ticket: Ticket) => string | null } {
+export async function resolveGroup(db: Store, query: string): Promise<{ group: ScaffoldGroup; members: Ticket[]; variantOf: (ticket: Ticket) => string | null }> {
   const q = query.trim();
   const lower = q.toLowerCase();
-  const types = listRequestTypes(db);
-  const variants = listVariants(db);
-  const labels = labelSizes(db);
+  const types = await db.listRequestTypes();
+  const variants = await db.listVariants();
+  const labels = await db.labelSizes();
   const variantsOf = (typeId: string) => variants.filter((v) => v.typeId === typeId);
-  const typeGroup = (t: { id: string; name: string }) => {
-    const members = listGroupMembers(db, 'type', t.id);
-    const byKey = memberVariants(db, t.id);
+  const typeGroup = async (t: { id: string; name: string }) => {
+    const members = await db.listGroupMembers('type', t.id);
+    const byKey = await db.memberVariants(t.id);
     const group: ScaffoldGroup = {
       id: t.id,
       kind: 'type',
@@ -221,8 +221,8 @@ export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; mem
     };
     return { group, members, variantOf: (ticket: Ticket) => byKey.get(ticket.key) ?? null };
   };
-  const labelGroup = (label: string) => {
-    const members = listGroupMembers(db, 'label', label);
+  const labelGroup = async (label: string) => {
+    const members = await db.listGroupMembers('label', label);
     const group: ScaffoldGroup = { id: `label:${label}`, kind: 'label', name: label, size: members.length, dominantLabel: label, variants: [] };
     return { group, members, variantOf: () => null };
   };
@@ -233,17 +233,17 @@ export function resolveGroup(db: Db, query: string): { group: ScaffoldGroup; mem
 
   if (q.startsWith('type:')) {
     const found = types.find((t) => t.id === q);
-    if (found) return typeGroup(found);
+    if (found) return await typeGroup(found);
   } else if (q.startsWith('label:') && labels.has(q.slice('label:'.length).toLowerCase())) {
-    return labelGroup(q.slice('label:'.length).toLowerCase());
+    return await labelGroup(q.slice('label:'.length).toLowerCase());
   } else if (q && labels.has(lower)) {
-    return labelGroup(lower);
+    return await labelGroup(lower);
   } else if (q) {
     // A name without its `…` (what varies) also counts as exact: "Add members" is the type "Add members …".
     const bare = (text: string) => text.replace(/…/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase();
     const exact = types.filter((t) => t.name.toLowerCase() === lower || bare(t.name) === bare(q));
     const matches = types.filter((t) => t.name.toLowerCase().includes(lower) || variantsOf(t.id).some((v) => v.template.toLowerCase().includes(lower)));
-    if (exact.length === 1 || matches.length === 1) return typeGroup(exact[0] ?? matches[0]);
+    if (exact.length === 1 || matches.length === 1) return await typeGroup(exact[0] ?? matches[0]);
     if (matches.length > 1) {
       const listed = candidates.filter((c) => matches.some((m) => m.id === c.id));
       throw new Error(`"${q}" matches ${matches.length} request types:\n${formatCandidates(listed)}\nPass the type id, or more of its name.`);

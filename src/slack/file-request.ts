@@ -13,7 +13,7 @@
  *    webhook could route it a second time, so filing is refused then.
  */
 import { parseTicketInput, writeDescriptionForm, type InputProblem } from '../automation/ticket-input.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { markSlackRequest } from '../db/slack-requests.js';
 import type { AdfDocument, JiraApi } from '../jira/jira-actions.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
@@ -75,7 +75,7 @@ export function descriptionAdf(lines: readonly string[]): AdfDocument {
 }
 
 export interface FileRequestOptions {
-  db: Db;
+  db: Store;
   jira: JiraApi;
   intake: RecordAndRoute;
   /** Jira site URL for the ticket link (`JIRA_BASE_URL`). */
@@ -98,7 +98,7 @@ export async function fileRequest(options: FileRequestOptions, requestId: number
   });
   const issue = await options.jira.getIssue(created.key);
   const url = `${options.jiraBaseUrl}/browse/${encodeURIComponent(created.key)}`;
-  markSlackRequest(options.db, requestId, { status: 'filed', ticketKey: created.key, ticketUrl: url }, now);
+  await options.db.markSlackRequest(requestId, { status: 'filed', ticketKey: created.key, ticketUrl: url }, now);
   // The requester is the reporter deflect routes with (rule scope, "nobody approves their own request"); Jira's record
   // names deflect's account, which filed it.
   const reporter = { accountId: reporterIdOf(user), displayName: user.name, emailAddress: user.email };

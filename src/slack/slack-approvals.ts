@@ -27,7 +27,7 @@ const SLACK_USER_ID = /^[uw][a-z0-9]{6,}$/i;
 
 /** Sends Approve / Deny buttons for `run` to each approver of its rule that has a Slack user. Returns how many got them. */
 export async function askApproversInSlack(slack: SlackApi, options: Pick<FrontDoorOptions, 'db' | 'logger'>, run: RunRow, ticketUrl: string | null): Promise<number> {
-  const approvers = findRunRuleSettings(options.db, run.id)?.approval?.approvers ?? [];
+  const approvers = (await options.db.findRunRuleSettings(run.id))?.approval?.approvers ?? [];
   const text = `Approval needed for ${run.ticketKey} (${run.handler}): ${run.summary ?? 'the rule asks for approval'}.${ticketUrl ? ` ${ticketUrl}` : ''}`;
   let sent = 0;
   for (const approver of approvers) {
@@ -54,8 +54,8 @@ export async function decideFromSlack(options: FrontDoorOptions, payload: Record
   };
   try {
     const user = await slack.user(String(payload.user?.id ?? ''));
-    const run = Number.isSafeInteger(runId) ? findRun(options.db, runId) : undefined;
-    const ticket = run ? findRunTicketSnapshot(options.db, run.id) : null;
+    const run = Number.isSafeInteger(runId) ? await options.db.findRun(runId) : undefined;
+    const ticket = run ? await options.db.findRunTicketSnapshot(run.id) : null;
     if (!run || !ticket) return update(`Run #${payload.actions?.[0]?.value} is not known to deflect.`);
     if (run.status !== 'awaiting-approval') return update(`${run.ticketKey}: this request no longer waits for approval (it is ${run.status}).`);
     const commentId = `slack:${String(payload.actions?.[0]?.action_ts ?? Date.now())}:${user.id}`;
@@ -71,11 +71,11 @@ export async function decideFromSlack(options: FrontDoorOptions, payload: Record
       { source: 'jira', deliveryKey: `slack:${commentId}`, webhookIdentifier: null, event: 'comment_created', issueKey: ticket.key, headers: { 'x-deflect-origin': 'slack' }, body: JSON.stringify(body), eventTimestamp: now, timestampSource: 'event', receivedAt: now },
       parseJiraEvent(body),
     );
-    const latest = findLatestApprovalStep(options.db, run.id);
+    const latest = await options.db.findLatestApprovalStep(run.id);
     if (latest && latest.deliveryId === recorded.id) {
       await update(`${run.ticketKey} (${run.handler}): ${latest.decision} by ${user.name} in Slack at ${new Date(latest.at).toISOString()}.`);
     } else {
-      const reason = findDelivery(options.db, recorded.id)?.reason ?? 'not counted';
+      const reason = (await options.db.findDelivery(recorded.id))?.reason ?? 'not counted';
       await update(`${run.ticketKey}: your ${decision} was not counted: ${reason}`);
     }
   } catch (error) {

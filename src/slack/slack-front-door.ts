@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import { formFieldsOf } from '../automation/ticket-input.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { markSlackRequest, recordSlackRequest } from '../db/slack-requests.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import { describeJiraError } from '../jira/jira-client.js';
@@ -33,7 +33,7 @@ export interface SlackAnswer {
 }
 
 export interface FrontDoorOptions {
-  db: Db;
+  db: Store;
   logger: Logger;
   /** Null without `SLACK_BOT_TOKEN`: commands answer how to configure it. */
   slack: SlackApi | null;
@@ -137,7 +137,7 @@ export class SlackFrontDoor {
     const { summary, values } = readRequestValues(view.state, fields);
     const checked = checkRequest(type, user, summary, values);
     if (!checked.ok) return { reply: modalErrors(checked.problems, fields) };
-    const requestId = recordSlackRequest(this.options.db, { viewId: String(view.id), teamId: payload.team?.id ?? null, userId: user.id, ruleName: type.rule, handler: type.handler });
+    const requestId = await this.options.db.recordSlackRequest({ viewId: String(view.id), teamId: payload.team?.id ?? null, userId: user.id, ruleName: type.rule, handler: type.handler });
     if (requestId === null) return { reply: null }; // this view was submitted before: filed once
     return { reply: null, later: () => this.file(requestId, String(view.id), user, type, checked.request) };
   }
@@ -148,13 +148,13 @@ export class SlackFrontDoor {
     const where = `${request.project} ${request.issueType} labelled ${request.label}`;
     const tell = (text: string) => slack.postMessage(user.id, text, plainMessage(text)).catch((error) => logger.warn({ err: error }, 'Slack: could not message the requester'));
     if (!jira || !jiraBaseUrl) {
-      markSlackRequest(db, requestId, { status: 'dry-run' });
+      await db.markSlackRequest(requestId, { status: 'dry-run' });
       await tell(`Dry run: deflect has no Jira credentials, so nothing was filed. It would file a ${where} titled "${request.summary}" with this description:\n${request.lines.join('\n')}`);
       return;
     }
     if (!selfAccountId) {
       const error = "deflect does not know its own Jira account, so Jira's webhook for the new ticket could run the handler a second time: set JIRA_ACCOUNT_ID";
-      markSlackRequest(db, requestId, { status: 'failed', error });
+      await db.markSlackRequest(requestId, { status: 'failed', error });
       await tell(`Your ${type.rule} request was not filed: ${error}.`);
       return;
     }
@@ -164,7 +164,7 @@ export class SlackFrontDoor {
       await tell(`Filed ${key} (${where}): ${url}\ndeflect is working on it; you will get the outcome here.`);
     } catch (error) {
       const message = describeJiraError(error);
-      markSlackRequest(db, requestId, { status: 'failed', error: message });
+      await db.markSlackRequest(requestId, { status: 'failed', error: message });
       logger.error({ err: error, slackUser: user.id, rule: type.rule }, 'Slack request could not be filed in Jira');
       await tell(`Your ${type.rule} request could not be filed in Jira (${message}). Nothing was created; try again or file it in Jira.`);
     }

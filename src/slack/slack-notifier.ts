@@ -5,7 +5,7 @@
  * is logged (the outcome is in the audit either way).
  */
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { findRun } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { findSlackRequestByTicket } from '../db/slack-requests.js';
@@ -44,11 +44,11 @@ export function outcomeText(run: RunRow, status: string, ticketUrl: string | nul
 }
 
 /** The listener: messages the requester (DM) and, for `awaiting-approval`, sends the approvers their buttons. */
-export function createSlackNotifier(options: { db: Db; slack: SlackApi; logger: Logger }): RunListener {
-  return (runId, status) => {
-    const run = findRun(options.db, runId);
+export function createSlackNotifier(options: { db: Store; slack: SlackApi; logger: Logger }): RunListener {
+  return async (runId, status) => {
+    const run = await options.db.findRun(runId);
     if (!run || run.handler === SCOPE_MESSAGE_HANDLER) return;
-    const request = findSlackRequestByTicket(options.db, run.ticketKey);
+    const request = await options.db.findSlackRequestByTicket(run.ticketKey);
     if (!request) return;
     const text = outcomeText(run, status, request.ticketUrl);
     if (!text) return;

@@ -72,7 +72,7 @@ export const slackRoute: FastifyPluginAsync<SlackRouteOptions> = async (app: Fas
     const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     let answer: SlackAnswer;
     if (type === 'application/json') {
-      answer = eventsApi(parseBody(raw), frontDoor, options.command);
+      answer = await eventsApi(parseBody(raw), frontDoor, options.command);
     } else {
       const form = Object.fromEntries(new URLSearchParams(raw));
       if (form.payload !== undefined) {
@@ -136,11 +136,11 @@ function parseBody(text: string): unknown {
 }
 
 /** Events API bodies: the URL check, and `event_callback`s (once per `event_id`). */
-function eventsApi(body: unknown, frontDoor: SlackFrontDoor, command: string): SlackAnswer {
+async function eventsApi(body: unknown, frontDoor: SlackFrontDoor, command: string): Promise<SlackAnswer> {
   const envelope = (typeof body === 'object' && body !== null ? body : {}) as Record<string, any>;
   if (envelope.type === 'url_verification') return { reply: { challenge: String(envelope.challenge ?? '') } };
   if (envelope.type !== 'event_callback' || typeof envelope.event_id !== 'string') return { reply: null };
-  if (!claimSlackEvent(frontDoor.options.db, envelope.event_id)) return { reply: null }; // a retry or duplicate: done once
+  if (!await frontDoor.options.db.claimSlackEvent(envelope.event_id)) return { reply: null }; // a retry or duplicate: done once
   const event = envelope.event ?? {};
   const slack = frontDoor.options.slack;
   if (event.type === 'app_mention' && slack && typeof event.channel === 'string') {

@@ -3,7 +3,7 @@
  * tracker minus an overlap (deliveries arrive out of order, and a webhook received just before may describe a change
  * made earlier than one that never arrived).
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { newestDeliveryAt } from '../db/deliveries.js';
 
 /** How far before the newest stored delivery the default window starts, ms. */
@@ -23,9 +23,9 @@ export interface WindowedReconcileResult<Missed> {
  * The window start, ms.
  * @throws Error naming the tracker when no time is given and none of its deliveries is stored yet.
  */
-export function reconcileWindowStart(db: Db, tracker: { name: string; title: string }, since: number | null | undefined): number {
+export async function reconcileWindowStart(db: Store, tracker: { name: string; title: string }, since: number | null | undefined): Promise<number> {
   if (since != null) return since;
-  const newest = newestDeliveryAt(db, tracker.name);
+  const newest = await db.newestDeliveryAt(tracker.name);
   if (newest === null) throw new Error(`no ${tracker.title} delivery is stored yet: give the window start (--since)`);
   return newest - DEFAULT_OVERLAP_MS;
 }

@@ -28,7 +28,7 @@
 import type { Logger } from 'pino';
 import { countAction } from '../metrics/run-metrics.js';
 import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { TicketActions, TicketActionsOptions, TicketOps } from './tracker.js';
 
 /** One hour, ms: the loop guard's window. */
@@ -116,7 +116,7 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
     seq += 1;
     const actionSeq = seq;
     const idempotencyKey = `${runKey}:${actionSeq}:${kind}`;
-    const previous = findAction(db, idempotencyKey);
+    const previous = await db.findAction(idempotencyKey);
     if (previous?.status === 'applied') {
       log.info({ action: kind, idempotencyKey }, 'action already applied by an earlier attempt; skipped');
       countAction(kind, 'already_applied');
@@ -124,21 +124,21 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
     }
     throwIfAborted();
     if (dryRun || api === null) {
-      beginAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'planned' });
+      await db.beginAction({ runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'planned' });
       log.info({ action: kind, request }, 'dry run: action planned, nothing sent');
       countAction(kind, 'planned');
       return undefined;
     }
     const max = options.maxActionsPerHour ?? 0;
     if (max > 0) {
-      const recent = countRecentActions(db, ticketKey, now() - HOUR_MS, idempotencyKey);
+      const recent = await db.countRecentActions(ticketKey, now() - HOUR_MS, idempotencyKey);
       if (recent >= max) throw new LoopGuardError(ticketKey, recent, max);
     }
     if (previous && verify) {
       // The earlier attempt may have reached the tracker (crash or timeout mid-call): ask it before sending again.
       const found = await track(verify(api, idempotencyKey));
       if (found) {
-        recordVerifiedAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, response: { ...found, verifiedInTracker: true } });
+        await db.recordVerifiedAction({ runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, response: { ...found, verifiedInTracker: true } });
         log.warn({ action: kind, idempotencyKey, previousStatus: previous.status }, 'action found already applied in the tracker; recorded, not sent again');
         countAction(kind, 'verified');
         return undefined;
@@ -146,10 +146,10 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
       throwIfAborted();
     }
     if (previous && !verify) log.warn({ action: kind, idempotencyKey, previousStatus: previous.status }, 'earlier attempt of this action has an unknown outcome; calling again');
-    const id = beginAction(db, { runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'started' });
+    const id = await db.beginAction({ runId, seq: actionSeq, kind, ticketKey, idempotencyKey, request, status: 'started' });
     try {
       const response = await track(call(api, idempotencyKey));
-      finishAction(db, id, { status: 'applied', response: response ?? undefined });
+      await db.finishAction(id, { status: 'applied', response: response ?? undefined });
       log.info({ action: kind }, 'action applied');
       countAction(kind, 'applied');
       return response;
@@ -157,7 +157,7 @@ export function recordTicketActions(options: RecordTicketActionsOptions): Record
       // No answer (timeout, reset) or a 5xx: the tracker may still have applied the write, or may yet apply it.
       // (Another system's call is simply made again on the retry, so it needs no extra wait.)
       lastFailureAmbiguous = !EXTERNAL_KIND.test(kind) && api.isAmbiguous(error);
-      finishAction(db, id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      await db.finishAction(id, { status: 'failed', error: error instanceof Error ? error.message : String(error) });
       countAction(kind, 'failed');
       throw error;
     }

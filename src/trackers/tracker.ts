@@ -9,7 +9,7 @@
  * on) → worker → handler → `tracker.createActions` (comment, transition, labels, assign), recorded as actions.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { Markdown } from '../jira/comment-markdown.js';
 import type { Ticket } from '../ticket.js';
 
@@ -139,7 +139,7 @@ export interface TicketActions {
 
 /** What an adapter needs to build the recorded actions of one run. `client` is the tracker's API client (null = dry run). */
 export interface TicketActionsOptions<Client> {
-  db: Db;
+  db: Store;
   client: Client | null;
   runId: number;
   /** The run's idempotency key. */

@@ -11,7 +11,7 @@
  * behind an authenticated role can call it too. Nothing a webhook sender puts in a header can mark a replay.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { findDelivery, insertDeliveries } from '../db/deliveries.js';
 
 /** No stored delivery has the requested id. */
@@ -31,8 +31,8 @@ export class DeliveryPrunedError extends Error {
  * @throws DeliveryNotFoundError when there is no such delivery.
  * @throws DeliveryPrunedError when its body was pruned by retention.
  */
-export function replayStoredDelivery(db: Db, deliveryId: number, now = Date.now()): { id: number; deliveryKey: string } {
-  const original = findDelivery(db, deliveryId);
+export async function replayStoredDelivery(db: Store, deliveryId: number, now = Date.now()): Promise<{ id: number; deliveryKey: string }> {
+  const original = await db.findDelivery(deliveryId);
   if (!original) throw new DeliveryNotFoundError(`no delivery #${deliveryId}`);
   if (original.bodyPrunedAt !== null) {
     throw new DeliveryPrunedError(
@@ -40,7 +40,7 @@ export function replayStoredDelivery(db: Db, deliveryId: number, now = Date.now(
     );
   }
   const deliveryKey = `replay:${deliveryId}:${randomUUID()}`;
-  const [stored] = insertDeliveries(db, [
+  const [stored] = await db.insertDeliveries([
     {
       deliveryKey,
       webhookIdentifier: null,

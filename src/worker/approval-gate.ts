@@ -14,7 +14,7 @@ import type { AnyHandler } from '../automation/define-handler.js';
 import type { ApprovalGrant } from '../automation/approval.js';
 import { conditionRequiresApproval, type ApprovalSettings } from '../automation/approval-rule.js';
 import { decideAwaitingRun, findExpiredApprovalRuns, findLatestApprovalStep, findRunRuleSettings, parkRunForApproval } from '../db/approvals.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { md } from '../jira/comment-markdown.js';
@@ -38,10 +38,10 @@ export interface RunGate {
  * The gate of run `run` of `handler`.
  * @throws Error when the handler's options schema refuses its defaults (a handler bug: the run fails).
  */
-export function runGateOf(db: Db, run: RunRow, handler: AnyHandler): RunGate {
-  const settings = findRunRuleSettings(db, run.id);
+export async function runGateOf(db: Store, run: RunRow, handler: AnyHandler): Promise<RunGate> {
+  const settings = await db.findRunRuleSettings(run.id);
   const options = settings?.options ?? (handler.options ? ((handler.options.parse({}) ?? {}) as Record<string, unknown>) : {});
-  const latest = findLatestApprovalStep(db, run.id);
+  const latest = await db.findLatestApprovalStep(run.id);
   return {
     ruleName: settings?.ruleName ?? null,
     options,
@@ -59,7 +59,7 @@ export function ruleRequiresApproval(gate: RunGate, input: unknown): string | nu
 
 /** What asking for approval or closing a decided run needs. */
 export interface GateActionParts {
-  db: Db;
+  db: Store;
   run: RunRow;
   gate: RunGate;
   /** Recorded ticket actions under the run key plus `suffix` (`:approval`, `:approval-end`). */
@@ -67,7 +67,7 @@ export interface GateActionParts {
   owner: string;
   durationMs: number;
   log: Logger;
-  finish: (outcome: RunOutcomeRecord) => boolean;
+  finish: (outcome: RunOutcomeRecord) => Promise<boolean>;
   now?: number;
 }
 
@@ -88,7 +88,7 @@ export async function askForApproval(parts: GateActionParts, reason: string): Pr
         md`A platform engineer can apply it by hand, or add \`approval.approvers\` to rule \`${gate.ruleName ?? run.handler}\` in the rules file. ${requestId}`,
       ]),
     );
-    if (!parts.finish({ status: 'skipped', summary: `needs approval (${reason}); the rule names no approvers`, applied: false, durationMs: parts.durationMs })) return 'lost';
+    if (!(await parts.finish({ status: 'skipped', summary: `needs approval (${reason}); the rule names no approvers`, applied: false, durationMs: parts.durationMs }))) return 'lost';
     log.info({ reason }, 'approval needed but the rule names no approvers; run skipped');
     return 'skipped';
   }
@@ -109,11 +109,11 @@ export async function askForApproval(parts: GateActionParts, reason: string): Pr
   if (run.dryRun || run.shadow) {
     const status = run.shadow ? 'shadow' : 'planned';
     const summary = `would wait for approval (${reason}) by ${gate.approval.approvers.join(', ')}`;
-    if (!parts.finish({ status, summary, applied: false, durationMs: parts.durationMs })) return 'lost';
+    if (!(await parts.finish({ status, summary, applied: false, durationMs: parts.durationMs }))) return 'lost';
     log.info({ reason }, `${status} run: approval would be asked; nothing sent`);
     return status;
   }
-  if (!parkRunForApproval(parts.db, run.id, parts.owner, reason, expiresAt, parts.durationMs, now)) return 'lost';
+  if (!await parts.db.parkRunForApproval(run.id, parts.owner, reason, expiresAt, parts.durationMs, now)) return 'lost';
   log.info({ reason, approvers: gate.approval.approvers, expiresAt }, 'run awaits approval');
   return 'awaiting-approval';
 }
@@ -130,7 +130,7 @@ export async function closeDecidedRun(parts: GateActionParts): Promise<string> {
       : md`Nobody approved this request in time, so it expired and deflect did not act on it. File a new ticket if it is still needed. ${requestId}`;
   await actions.comment(text);
   const summary = ended.decision === 'denied' ? `denied by ${ended.by ?? 'an approver'}` : 'approval expired';
-  if (!parts.finish({ status: ended.decision, summary, applied: false, durationMs: parts.durationMs })) return 'lost';
+  if (!(await parts.finish({ status: ended.decision, summary, applied: false, durationMs: parts.durationMs }))) return 'lost';
   parts.log.info({ decision: ended.decision, by: ended.by }, `run ${ended.decision}`);
   return ended.decision;
 }
@@ -139,6 +139,10 @@ export async function closeDecidedRun(parts: GateActionParts): Promise<string> {
  * Records `expired` on every `awaiting-approval` run whose request expired at or before `now` (ms) and requeues it, so
  * the worker comments and ends it. Called periodically by the worker. Returns the run ids.
  */
-export function expireApprovals(db: Db, now = Date.now()): number[] {
-  return findExpiredApprovalRuns(db, now).filter((runId) => decideAwaitingRun(db, { runId, decision: 'expired', reason: 'no decision before expiresAfter' }, now));
+export async function expireApprovals(db: Store, now = Date.now()): Promise<number[]> {
+  const expired: number[] = [];
+  for (const runId of await db.findExpiredApprovalRuns(now)) {
+    if (await db.decideAwaitingRun({ runId, decision: 'expired', reason: 'no decision before expiresAfter' }, now)) expired.push(runId);
+  }
+  return expired;
 }

@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import { buildHandlerContext } from '../automation/handler-context.js';
 import { parseTicketInput } from '../automation/ticket-input.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { recordHandlerOutcome } from '../db/handler-states.js';
 import { findRunTicketSnapshot, finishOwnedRun, requeueOwnedRun, type RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
@@ -41,7 +41,7 @@ import { FEEDBACK_INVITATION, resolutionOfRun, watchResolution } from './record-
 import { askForApproval, closeDecidedRun, ruleRequiresApproval, runGateOf, type GateActionParts } from './approval-gate.js';
 
 export interface ExecuteRunOptions {
-  db: Db;
+  db: Store;
   handlers: ReadonlyMap<string, AnyHandler>;
   /** Jira's client (null = not configured). */
   api: JiraApi | null;
@@ -145,20 +145,20 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   const elapsed = () => Date.now() - started;
 
   /** Writes the outcome if this process still owns the run; otherwise logs that the takeover's result stands. */
-  const finish = (outcome: RunOutcomeRecord): boolean => {
-    const written = finishOwnedRun(db, run.id, options.owner, outcome);
+  const finish = async (outcome: RunOutcomeRecord): Promise<boolean> => {
+    const written = await db.finishOwnedRun(run.id, options.owner, outcome);
     if (!written) log.warn({ status: outcome.status, owner: options.owner }, 'run outcome not recorded: another process owns the run now (lease lost)');
     return written;
   };
 
   const handler = options.handlers.get(run.handler);
   if (!handler) {
-    finish({ status: 'failed', error: `handler "${run.handler}" is not installed (check handlers/index.ts)`, durationMs: 0 });
+    await finish({ status: 'failed', error: `handler "${run.handler}" is not installed (check handlers/index.ts)`, durationMs: 0 });
     return 'failed';
   }
-  const loaded = loadTicket(db, run);
+  const loaded = await loadTicket(db, run);
   if (!loaded) {
-    finish({ status: 'failed', error: `no snapshot of ${run.ticketKey} to run on`, durationMs: 0 });
+    await finish({ status: 'failed', error: `no snapshot of ${run.ticketKey} to run on`, durationMs: 0 });
     return 'failed';
   }
   let ticket: Ticket = loaded;
@@ -194,9 +194,9 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     // the fresh state is also the ticket's snapshot (the report sees its labels), as of the time it was read.
     if (tracker.refreshTicket && client) {
       ticket = await tracker.refreshTicket(client, ticket);
-      upsertTickets(db, [{ ticket, eventAt: Date.now() }], 'webhook');
+      await db.upsertTickets([{ ticket, eventAt: Date.now() }], 'webhook');
     }
-    const gate = runGateOf(db, run, handler);
+    const gate = await runGateOf(db, run, handler);
     gateParts = { db, run, gate, actionsFor, owner: options.owner, durationMs: 0, log, finish };
     if (gate.ended) return await closeDecidedRun({ ...gateParts, durationMs: elapsed() });
     const parsed = parseTicketInput(ticket, handler.input);
@@ -206,7 +206,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
       const fields = parsed.problems.map((p) => p.field).join(', ');
       const status = run.shadow ? 'shadow' : 'skipped';
       const summary = run.shadow ? `shadow: input incomplete (${fields}); would ask the reporter` : `input incomplete (${fields}): asked the reporter`;
-      if (!finish({ status, summary, durationMs: elapsed() })) return 'lost';
+      if (!await finish({ status, summary, durationMs: elapsed() })) return 'lost';
       log.info({ problems: parsed.problems, shadow: run.shadow }, run.shadow ? 'shadow run: input incomplete; nothing sent' : 'input incomplete; reporter asked, no other action');
       return status;
     }
@@ -232,15 +232,15 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     const result = await Promise.race([handler.run(ctx), timeoutOrAbort]);
     const status = run.shadow ? 'shadow' : run.dryRun ? 'planned' : 'succeeded';
     // (verified resolution) a live run that moved its ticket to a done status is watched; the rule may invite feedback.
-    const resolution = status === 'succeeded' && result?.applied !== false ? resolutionOfRun(db, run.id) : null;
+    const resolution = status === 'succeeded' && result?.applied !== false ? await resolutionOfRun(db, run.id) : null;
     if (resolution && gate.feedback) await actions.comment(FEEDBACK_INVITATION);
-    if (!finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
+    if (!await finish({ status, summary: result?.summary ?? null, applied: result?.applied, durationMs: elapsed() })) return 'lost';
     if (resolution) {
-      watchResolution(db, run, ticket, resolution, { windowMs: options.verify?.windowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
-      if (options.verify) evaluateDemotion(db, run.handler, options.verify, log);
+      await watchResolution(db, run, ticket, resolution, { windowMs: options.verify?.windowMs ?? DEFAULT_VERIFY_WINDOW_MS, feedbackInvited: gate.feedback });
+      if (options.verify) await evaluateDemotion(db, run.handler, options.verify, log);
     }
     // A shadow run says nothing about the live handler's health: it neither ends nor extends a failure streak.
-    if (!run.shadow) recordHandlerOutcome(db, run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
+    if (!run.shadow) await db.recordHandlerOutcome(run.handler, 'success', { pauseAfter: options.pauseAfterFailures ?? 0 });
     log.info({ status, durationMs: elapsed() }, 'run finished');
     return status;
   } catch (error) {
@@ -258,7 +258,7 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
     controller.abort(error);
     const callTimeoutMs = Math.max(options.jiraTimeoutMs ?? 10_000, options.integrations ? longestCallTimeoutMs(options.integrations) : 0);
     await settle(actions, options.shutdownSignal.aborted ? 2_000 : callTimeoutMs + 1_000);
-    return recordFailure(run, error, elapsed(), options, log, actions.lastFailureAmbiguous, finish);
+    return await recordFailure(run, error, elapsed(), options, log, actions.lastFailureAmbiguous, finish);
   } finally {
     clearTimeout(timer);
     options.shutdownSignal.removeEventListener('abort', onShutdown);
@@ -266,15 +266,15 @@ export async function executeRun(run: RunRow, options: ExecuteRunOptions): Promi
   }
 }
 
-function recordFailure(
+async function recordFailure(
   run: RunRow,
   error: unknown,
   durationMs: number,
   options: ExecuteRunOptions,
   log: Logger,
   ambiguous: boolean,
-  finish: (outcome: RunOutcomeRecord) => boolean,
-): string {
+  finish: (outcome: RunOutcomeRecord) => Promise<boolean>,
+): Promise<string> {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof LeaseLostError || options.leaseSignal?.aborted) {
     log.error({ err: error }, 'run stopped: its lease was lost to another process; this attempt records nothing');
@@ -289,7 +289,7 @@ function recordFailure(
     if (run.attempts < run.maxAttempts) {
       const backoff = retryDelayMs(run.attempts, retryAfterOf(error), options.random, options.retryBaseMs);
       const delay = Math.max(backoff, ambiguous ? (options.jiraTimeoutMs ?? 0) : 0);
-      if (!requeueOwnedRun(options.db, run.id, options.owner, Date.now() + delay, message, durationMs)) {
+      if (!await options.db.requeueOwnedRun(run.id, options.owner, Date.now() + delay, message, durationMs)) {
         log.warn({ owner: options.owner }, 'run not requeued: another process owns it now (lease lost)');
         return 'lost';
       }
@@ -297,22 +297,22 @@ function recordFailure(
       return 'queued';
     }
     const dead = `${message} (gave up after ${run.attempts} attempts)`;
-    if (!finish({ status: 'dead', error: dead, durationMs })) return 'lost';
+    if (!(await finish({ status: 'dead', error: dead, durationMs }))) return 'lost';
     log.error({ err: error, attempts: run.attempts }, 'run dead-lettered (deflect runs retry re-queues it)');
-    countFailure(run, dead, options, log);
+    await countFailure(run, dead, options, log);
     return 'dead';
   }
-  if (!finish({ status: 'failed', error: message, durationMs })) return 'lost';
+  if (!(await finish({ status: 'failed', error: message, durationMs }))) return 'lost';
   log.error({ err: error }, 'run failed (permanent error, not retried)');
   // The loop guard stopping a run is not the handler failing.
-  if (!(error instanceof LoopGuardError)) countFailure(run, message, options, log);
+  if (!(error instanceof LoopGuardError)) await countFailure(run, message, options, log);
   return 'failed';
 }
 
 /** Extends the handler's failure streak; logs loudly when this failure pauses it. */
-function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, log: Logger): void {
+async function countFailure(run: RunRow, error: string, options: ExecuteRunOptions, log: Logger): Promise<void> {
   if (run.shadow) return;
-  const result = recordHandlerOutcome(options.db, run.handler, 'failure', { pauseAfter: options.pauseAfterFailures ?? 0, error });
+  const result = await options.db.recordHandlerOutcome(run.handler, 'failure', { pauseAfter: options.pauseAfterFailures ?? 0, error });
   if (result.pausedNow) {
     log.error(
       { handler: run.handler, consecutiveFailures: result.consecutiveFailures },
@@ -333,10 +333,10 @@ async function settle(actions: RecordedActions, ms: number): Promise<void> {
  * issue), so the delivery body is never parsed again and retention may prune it. Runs queued before the snapshot
  * column existed (migration `run_ticket_snapshot`) fall back to the latest `tickets` row of their key.
  */
-function loadTicket(db: Db, run: RunRow): Ticket | null {
-  const snapshot = findRunTicketSnapshot(db, run.id);
+async function loadTicket(db: Store, run: RunRow): Promise<Ticket | null> {
+  const snapshot = await db.findRunTicketSnapshot(run.id);
   if (snapshot) return snapshot;
-  const stored = findTicketByKey(db, run.ticketKey);
+  const stored = await db.findTicketByKey(run.ticketKey);
   if (!stored) return null;
   return {
     tracker: stored.tracker as TrackerName,

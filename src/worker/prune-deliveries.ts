@@ -6,7 +6,7 @@
  * event loop between batches so webhooks keep being received while it works.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { pruneAuditRecords, type AuditPruneResult } from '../audit/audit-retention.js';
 import { PRUNE_BATCH, pruneDeliveryBodies, type PruneResult } from '../db/retention.js';
 
@@ -20,14 +20,14 @@ export const PRUNE_INTERVAL_MS = 3_600_000;
  * @throws the database error of a failing batch (earlier batches stay committed).
  */
 export async function pruneAllDeliveryBodies(
-  db: Db,
+  db: Store,
   retentionMs: number,
   options: { batchSize?: number; now?: number; keepGoing?: () => boolean } = {},
 ): Promise<PruneResult> {
   const { batchSize = PRUNE_BATCH, now = Date.now(), keepGoing = () => true } = options;
   const total: PruneResult = { deliveries: 0, bytes: 0, oldestReceivedAt: null, newestReceivedAt: null };
   for (;;) {
-    const batch = pruneDeliveryBodies(db, now - retentionMs, batchSize, now);
+    const batch = await db.pruneDeliveryBodies(now - retentionMs, batchSize, now);
     total.deliveries += batch.deliveries;
     total.bytes += batch.bytes;
     total.oldestReceivedAt ??= batch.oldestReceivedAt;
@@ -38,7 +38,7 @@ export async function pruneAllDeliveryBodies(
 }
 
 export interface DeliveryPrunerOptions {
-  db: Db;
+  db: Store;
   logger: Logger;
   /** Deliveries older than this are pruned, ms; null = delivery bodies are kept. */
   retentionMs: number | null;

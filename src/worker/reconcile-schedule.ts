@@ -22,7 +22,7 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { newestDeliveryAt } from '../db/deliveries.js';
 import { jiraApiFor } from '../jira/jira-api-for.js';
 import { describeJiraError } from '../jira/jira-client.js';
@@ -56,7 +56,7 @@ export interface ReconcileTarget {
 }
 
 export interface ReconcileScheduleOptions {
-  db: Db;
+  db: Store;
   logger: Logger;
   /** Period, ms (croner's granularity is 1 s: rounded to whole seconds, at least 1). */
   everyMs: number;
@@ -123,7 +123,7 @@ export class ReconcileSchedule {
     for (const target of o.targets) {
       const now = o.now?.() ?? Date.now();
       try {
-        const counts = await target.run(this.windowStart(target, now), now);
+        const counts = await target.run(await this.windowStart(target, now), now);
         this.windowEnd.set(target.tracker, now - target.settleMs);
         results[target.tracker] = counts;
         reconcileRunsTotal.labels(target.tracker, 'success').inc();
@@ -138,11 +138,11 @@ export class ReconcileSchedule {
     o.logger[failed ? 'warn' : 'info']({ results }, failed ? 'reconcile tick: a tracker failed' : 'reconcile tick');
   }
 
-  private windowStart(target: ReconcileTarget, now: number): number {
+  private async windowStart(target: ReconcileTarget, now: number): Promise<number> {
     const previous = this.windowEnd.get(target.tracker);
     if (previous !== undefined) return previous - WINDOW_OVERLAP_MS;
     const oneWindow = now - this.options.everyMs - target.settleMs;
-    const newest = newestDeliveryAt(this.options.db, target.tracker);
+    const newest = await this.options.db.newestDeliveryAt(target.tracker);
     const start = newest === null ? oneWindow : Math.max(Math.min(newest, oneWindow), now - MAX_FIRST_LOOKBACK_MS);
     return start - WINDOW_OVERLAP_MS;
   }
@@ -152,7 +152,7 @@ export class ReconcileSchedule {
  * The trackers to reconcile under `config`, logging one line for each tracker that is left out and why.
  * Builds the API clients (sends no request).
  */
-export function reconcileTargets(config: Config, db: Db, logger: Logger): ReconcileTarget[] {
+export function reconcileTargets(config: Config, db: Store, logger: Logger): ReconcileTarget[] {
   const targets: ReconcileTarget[] = [];
   const counts = (result: { scanned: number; upToDate: number; skipped: number; missed: Array<{ duplicate: boolean }> }): ReconcileCounts => ({
     scanned: result.scanned,
@@ -192,7 +192,7 @@ export function reconcileTargets(config: Config, db: Db, logger: Logger): Reconc
 /**
  * Starts scheduled reconcile for `config`, or returns null (and says why once) when it is off or no tracker qualifies.
  */
-export function startReconcileSchedule(config: Config, db: Db, logger: Logger): ReconcileSchedule | null {
+export function startReconcileSchedule(config: Config, db: Store, logger: Logger): ReconcileSchedule | null {
   if (config.reconcileEveryMs === null) {
     logger.info('scheduled reconcile off (DEFLECT_RECONCILE_EVERY=off)');
     return null;

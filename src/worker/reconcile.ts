@@ -17,7 +17,7 @@
  * updated in the last `settleMs` are left alone: their webhook may still come, and processing both would run twice.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { insertDeliveries, type NewDelivery } from '../db/deliveries.js';
 import { findTicketByKey } from '../db/tickets.js';
 import type { JiraApi } from '../jira/jira-actions.js';
@@ -32,7 +32,7 @@ export const RECONCILE_FIELDS = ['summary', 'description', 'labels', 'issuetype'
 export const DEFAULT_SETTLE_MS = 30 * 60_000;
 
 export interface ReconcileOptions {
-  db: Db;
+  db: Store;
   api: JiraApi;
   /** Start of the window (ms): issues updated at or after it are checked. */
   since: number;
@@ -109,7 +109,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         result.skipped++;
         continue;
       }
-      const missed = classifyMissed(options.db, ticket, options.since);
+      const missed = await classifyMissed(options.db, ticket, options.since);
       if (!missed) {
         result.upToDate++;
         continue;
@@ -119,8 +119,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     if (options.dryRun) {
       for (const b of batch) result.missed.push({ key: b.missed.key, event: b.missed.event, why: b.missed.why, deliveryId: null, duplicate: false });
     } else if (batch.length > 0) {
-      const stored = insertDeliveries(
-        options.db,
+      const stored = await options.db.insertDeliveries(
         batch.map((b) => b.delivery),
       );
       batch.forEach((b, i) =>
@@ -134,12 +133,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
 }
 
 /** Whether (and how) `ticket` was missed; null when the stored snapshot is current. */
-function classifyMissed(
-  db: Db,
+async function classifyMissed(
+  db: Store,
   ticket: Ticket,
   since: number,
-): { key: string; event: MissedTicket['event']; why: string; labelsFrom: string[] | null } | null {
-  const stored = findTicketByKey(db, ticket.key);
+): Promise<{ key: string; event: MissedTicket['event']; why: string; labelsFrom: string[] | null } | null> {
+  const stored = await db.findTicketByKey(ticket.key);
   const iso = (ms: number | null) => (ms === null ? '?' : new Date(ms).toISOString());
   if (!stored) {
     const createdInWindow = ticket.created !== null && ticket.created >= since;

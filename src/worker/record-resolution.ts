@@ -4,7 +4,7 @@
  * (`feedback: true`), and the `run_verifications` row that starts the watch window. Decision record:
  * docs/decisions/010-verified-resolution.md.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listActionsForRuns } from '../db/actions.js';
 import { recordResolution } from '../db/run-verifications.js';
 import type { RunRow } from '../db/schema.js';
@@ -20,8 +20,8 @@ export interface RunResolution {
 }
 
 /** The resolution run `runId` made, from its applied actions, or null when it moved no ticket to a done status. */
-export function resolutionOfRun(db: Db, runId: number): RunResolution | null {
-  const actions = listActionsForRuns(db, [runId]).filter((a) => a.status === 'applied');
+export async function resolutionOfRun(db: Store, runId: number): Promise<RunResolution | null> {
+  const actions = (await db.listActionsForRuns([runId])).filter((a) => a.status === 'applied');
   const request = (json: string) => JSON.parse(json) as { status?: unknown; labels?: unknown };
   const statuses = actions.filter((a) => a.kind === 'transition').map((a) => request(a.request).status);
   const last = statuses.at(-1);
@@ -37,9 +37,8 @@ export function resolutionOfRun(db: Db, runId: number): RunResolution | null {
 export const FEEDBACK_INVITATION = md`Did this solve your request? Reply \`/thanks\` if it did, or \`/reopen\` if it did not and a person will take it over.`;
 
 /** Starts the watch of a resolution (see `db/run-verifications.ts`). */
-export function watchResolution(db: Db, run: RunRow, ticket: Ticket, resolution: RunResolution, options: { windowMs: number; feedbackInvited: boolean }, now = Date.now()): void {
-  recordResolution(
-    db,
+export async function watchResolution(db: Store, run: RunRow, ticket: Ticket, resolution: RunResolution, options: { windowMs: number; feedbackInvited: boolean }, now = Date.now()): Promise<void> {
+  await db.recordResolution(
     {
       runId: run.id,
       handler: run.handler,

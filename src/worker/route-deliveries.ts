@@ -5,7 +5,7 @@
  * through the same `routeEvent`. Either way a delivery is routed in one transaction: untouched (`pending`) or fully
  * routed. Handlers never run here.
  */
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { routeEvent, type RouteOutcome, type RoutingOptions } from '../pipeline/route-event.js';
@@ -21,21 +21,21 @@ export const ROUTE_BATCH = 25;
  * lookup (rule `groups`, decision 008) stays `pending` and is not counted: the cache wakes the worker when the answer
  * is in. Returns how many were handled (so a batch of waiting deliveries does not make the worker spin).
  */
-export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = ROUTE_BATCH): number {
-  const pending = findPendingDeliveries(db, limit);
+export async function routePendingDeliveries(db: Store, options: RoutingOptions, limit = ROUTE_BATCH): Promise<number> {
+  const pending = await db.findPendingDeliveries(limit);
   if (pending.length === 0) return 0;
   let deferred = 0;
-  db.$client.transaction(() => {
+  await db.transaction(async () => {
     for (const delivery of pending) {
       try {
-        if (routeDelivery(db, delivery, options) === 'deferred') deferred++;
+        if (await routeDelivery(db, delivery, options) === 'deferred') deferred++;
       } catch (error) {
         // One bad delivery must not block the others: keep it, marked failed with the error, for replay.
-        markDeliveryRouted(db, delivery.id, 'failed', `routing failed: ${(error as Error).message}`);
+        await db.markDeliveryRouted(delivery.id, 'failed', `routing failed: ${(error as Error).message}`);
         options.logger.error({ err: error, deliveryId: delivery.id }, 'routing a delivery failed; marked failed (deflect replay --delivery re-runs it)');
       }
     }
-  })();
+  });
   return pending.length - deferred;
 }
 
@@ -44,14 +44,14 @@ export function routePendingDeliveries(db: Db, options: RoutingOptions, limit = 
  * tracker it came from (`deliveries.source`). A body that no longer parses (it did at receipt) is marked ignored with
  * the reason.
  */
-export function routeDelivery(db: Db, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): RouteOutcome {
+export async function routeDelivery(db: Store, delivery: DeliveryRow, options: RoutingOptions, now = Date.now()): Promise<RouteOutcome> {
   let event;
   try {
     event = trackerNamed(delivery.source).parseEvent(JSON.parse(delivery.body), JSON.parse(delivery.headers || '{}') as Record<string, string>);
   } catch (error) {
-    markDeliveryRouted(db, delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
+    await db.markDeliveryRouted(delivery.id, 'ignored', `ignored: stored body does not parse: ${(error as Error).message}`, now);
     options.logger.warn({ err: error, deliveryId: delivery.id }, 'stored delivery does not parse; marked ignored');
     return 'routed';
   }
-  return routeEvent(db, delivery, event, options, now);
+  return await routeEvent(db, delivery, event, options, now);
 }

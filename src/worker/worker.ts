@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { listPausedHandlers } from '../db/handler-states.js';
 import { expireApprovals } from './approval-gate.js';
 import { claimDueRuns, nextRunDueAt, releaseOwnedRuns, renewRunLeases, requeueExpiredRuns } from '../db/runs.js';
@@ -39,7 +39,7 @@ import type { TrackerClients } from '../trackers/index.js';
 import type { TrackerName } from '../trackers/tracker.js';
 
 export interface WorkerOptions {
-  db: Db;
+  db: Store;
   rules: readonly Rule[];
   /** The process's reloadable rules; when set, pending deliveries are routed by its current rules (see RoutingOptions). */
   liveRules?: Pick<LiveRules, 'current'>;
@@ -138,11 +138,11 @@ export class Worker {
    * Starts the loop. Runs left `running` by a process whose lease expired (it crashed) are put back in the queue
    * first; runs another live process holds are left to it.
    */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
     this.options.logger.info({ owner: this.owner, leaseMs: this.leaseMs }, 'worker started');
-    this.maintainLeases();
-    this.leaseTimer = setInterval(() => this.maintainLeases(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    await this.maintainLeases();
+    this.leaseTimer = setInterval(async () => await this.maintainLeases(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.pruner?.start();
     this.wake();
   }
@@ -151,11 +151,11 @@ export class Worker {
    * Renews the leases of this worker's in-flight runs (aborting any it lost) and requeues runs whose lease expired.
    * A database error is logged and retried on the next tick: the leases are long enough to miss two renewals.
    */
-  private maintainLeases(): void {
+  private async maintainLeases(): Promise<void> {
     const o = this.options;
     try {
       const ids = [...this.inFlight.keys()];
-      const owned = renewRunLeases(o.db, this.owner, ids, Date.now() + this.leaseMs);
+      const owned = await o.db.renewRunLeases(this.owner, ids, Date.now() + this.leaseMs);
       for (const id of ids) {
         if (owned.has(id)) continue;
         const run = this.inFlight.get(id);
@@ -165,7 +165,7 @@ export class Worker {
         }
       }
       if (this.stopped) return;
-      const requeued = requeueExpiredRuns(o.db);
+      const requeued = await o.db.requeueExpiredRuns();
       if (requeued.length > 0) {
         o.logger.warn(
           { requeued: requeued.length, runIds: requeued.map((r) => r.id), previousOwners: [...new Set(requeued.map((r) => r.owner))] },
@@ -184,7 +184,7 @@ export class Worker {
     this.turnScheduled = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    setImmediate(() => this.turn());
+    setImmediate(async () => await this.turn());
   }
 
   private lastSettledAt = 0;
@@ -193,13 +193,13 @@ export class Worker {
    * (verified resolution) Once a minute: windows that ended become `verified`, re-files found by the grouping become
    * `refiled` (reads settle too: this keeps demotion current when nobody reads), and those handlers' demotion is re-evaluated.
    */
-  private settleVerificationsEveryMinute(): void {
+  private async settleVerificationsEveryMinute(): Promise<void> {
     const o = this.options;
     const now = Date.now();
     if (now - this.lastSettledAt < 60_000) return;
     this.lastSettledAt = now;
-    const { refiledHandlers } = settleVerifications(o.db, now);
-    if (o.verify) for (const handler of refiledHandlers) evaluateDemotion(o.db, handler, o.verify, o.logger, now);
+    const { refiledHandlers } = await o.db.settleVerifications(now);
+    if (o.verify) for (const handler of refiledHandlers) await evaluateDemotion(o.db, handler, o.verify, o.logger, now);
   }
 
   /** Number of runs executing now. */
@@ -207,23 +207,23 @@ export class Worker {
     return this.inFlight.size;
   }
 
-  private turn(): void {
+  private async turn(): Promise<void> {
     this.turnScheduled = false;
     if (this.stopped) return;
     const o = this.options;
     let moreWork = false;
     let sleepMs = o.pollMs ?? 1000;
     try {
-      moreWork = routePendingDeliveries(o.db, o) === ROUTE_BATCH;
+      moreWork = await routePendingDeliveries(o.db, o) === ROUTE_BATCH;
       // (approvals) requests past their expiresAfter go back to the queue to be commented and ended `expired`.
-      this.settleVerificationsEveryMinute();
-      const expired = expireApprovals(o.db);
+      await this.settleVerificationsEveryMinute();
+      const expired = await expireApprovals(o.db);
       if (expired.length > 0) o.logger.info({ runIds: expired }, 'approval requests expired; runs requeued to end them');
       const free = o.concurrency - this.inFlight.size;
       if (free > 0) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));
         const claimant = { owner: this.owner, leaseMs: this.leaseMs };
-        for (const run of claimDueRuns(o.db, free, busyTickets, claimant, Date.now(), listPausedHandlers(o.db))) {
+        for (const run of await o.db.claimDueRuns(free, busyTickets, claimant, Date.now(), await o.db.listPausedHandlers())) {
           const lease = new AbortController();
           const startedAt = performance.now();
           const done = executeRun(run, {
@@ -263,7 +263,7 @@ export class Worker {
       }
       // Sleep until the next retry is due when that comes before the next poll. Runs already due but not claimed wait
       // for a busy ticket or a free slot; a finishing run wakes the worker, so no busy loop for them.
-      const nextDue = nextRunDueAt(o.db, Date.now());
+      const nextDue = await o.db.nextRunDueAt(Date.now());
       if (nextDue !== null) sleepMs = Math.max(1, Math.min(sleepMs, nextDue - Date.now()));
     } catch (error) {
       o.logger.error({ err: error }, 'worker turn failed; retrying shortly');
@@ -295,7 +295,7 @@ export class Worker {
     this.shutdown.abort(new Error('deflect is shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((r) => r.done));
     this.stopLeases();
-    const released = releaseOwnedRuns(this.options.db, this.owner, unfinished);
+    const released = await this.options.db.releaseOwnedRuns(this.owner, unfinished);
     return { finished: pending.length - unfinished.length, released };
   }
 

@@ -36,7 +36,7 @@ interface AuditOptions {
 }
 
 /** One page of `GET /api/runs`, the same object `listAudit` returns. */
-type AuditPage = ReturnType<typeof listAudit>;
+type AuditPage = Awaited<ReturnType<typeof listAudit>>;
 
 /** Runs a remote export reads per request. */
 const REMOTE_PAGE_SIZE = 500;
@@ -93,7 +93,7 @@ export function registerAuditCommand(program: Command): void {
     const remote = remoteOf(options.url);
     if (remote) return auditRemote(remote, options, format);
     const config = cliConfig();
-    const db = openReadDatabase(config.dbPath);
+    const db = await openReadDatabase(config.dbPath);
     const jiraBaseUrl = config.jira?.baseUrl ?? null;
     try {
       if (format !== 'table') {
@@ -101,9 +101,9 @@ export function registerAuditCommand(program: Command): void {
         await exportAudit(db, query.filter, process.stdout, { format: format as AuditExportFormat, limit, jiraBaseUrl, after: query.cursor });
         return;
       }
-      printTable(listAudit(db, { ...query.filter, cursor: query.cursor, limit: query.limit, jiraBaseUrl }), query.cursor !== null && query.cursor !== undefined);
+      printTable(await listAudit(db, { ...query.filter, cursor: query.cursor, limit: query.limit, jiraBaseUrl }), query.cursor !== null && query.cursor !== undefined);
     } finally {
-      db.$client.close();
+      await db.close();
     }
   });
 }

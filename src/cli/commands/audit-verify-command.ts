@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
 import { UsageError } from '../cli-errors.js';
 import { verifyAuditArchive } from '../../audit/verify-archive.js';
@@ -33,12 +33,11 @@ export function registerAuditVerifyCommand(audit: Command): void {
         console.error(`deflect: no database at ${config.dbPath}: the archive's checkpoint is not compared with the database's`);
         return printReport(await verifyAuditArchive(options.archive), format);
       }
-      const db = openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config.dbPath);
       try {
-        assertChainTables(db);
-        printReport(options.archive ? await verifyAuditArchive(options.archive, db) : verifyAuditChain(db, progressOnStderr()), format);
+        printReport(options.archive ? await verifyAuditArchive(options.archive, db) : await verifyAuditChain(db, progressOnStderr()), format);
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }
@@ -47,11 +46,6 @@ export function registerAuditVerifyCommand(audit: Command): void {
 function printReport(report: ChainReport, format: 'text' | 'json'): void {
   console.log(format === 'json' ? JSON.stringify(report, null, 2) : describeReport(report));
   if (report.state === 'broken') process.exitCode = 1;
-}
-
-function assertChainTables(db: Db): void {
-  const found = db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('audit_chain', 'audit_checkpoints')").get() as { n: number };
-  if (found.n < 2) throw new Error('this database has no audit chain yet: run `deflect migrate` (or start `deflect serve`) once with this version');
 }
 
 /** One line: `chain intact: …` or `<table> <id>: <problem>`. */

@@ -85,7 +85,7 @@ export function registerBacktestCommand(program: Command): void {
     // Read before the run: a missing or malformed saved file fails fast.
     const before = options.compare ? readSavedBacktest(options.compare) : null;
 
-    const db = openReadDatabase(config.dbPath);
+    const db = await openReadDatabase(config.dbPath);
     let progress: ReturnType<typeof startProgress> | null = null;
     const started = Date.now();
     let backtest: Backtest;
@@ -114,7 +114,7 @@ export function registerBacktestCommand(program: Command): void {
       throw error;
     } finally {
       (progress as ReturnType<typeof startProgress> | null)?.stop();
-      db.$client.close();
+      await db.close();
     }
     if (options.save) {
       writeFileSync(options.save, `${JSON.stringify(backtest, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { backupDatabase } from '../../db/backup.js';
 import { openDatabase } from '../../db/client.js';
+import { sqliteStore } from '../../db/sqlite-store.js';
 import { verifyAuditChain } from '../../audit/verify-chain.js';
 import { describeReport } from './audit-verify-command.js';
 import { commandDescription } from '../command-manifest.js';
@@ -24,24 +25,25 @@ export function registerBackupCommand(program: Command): void {
     .addOption(formatOption(['text', 'json']))
     .action(async (file: string, options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
-      const db = openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config.dbPath);
       let result;
       try {
         let last = Date.now();
-        result = await backupDatabase(db, file, (copied, total) => {
+        if (!db.sqlite) throw new Error('deflect backup copies the SQLite file; on PostgreSQL use its own backups (pg_dump, point-in-time recovery: docs/deploy.md)');
+        result = await backupDatabase(db.sqlite, file, (copied, total) => {
           if (Date.now() - last < PLAIN_LINE_EVERY_MS) return;
           last = Date.now();
           process.stderr.write(`backing up: ${Math.round((copied / Math.max(total, 1)) * 100)}% (${copied} of ${total} pages)\n`);
         });
       } finally {
-        db.$client.close();
+        await db.close();
       }
-      const copy = openDatabase(file, { readonly: true });
+      const copy = sqliteStore(openDatabase(file, { readonly: true }));
       let chain;
       try {
-        chain = verifyAuditChain(copy);
+        chain = await verifyAuditChain(copy);
       } finally {
-        copy.$client.close();
+        await copy.close();
       }
       if (chain.state === 'broken') process.exitCode = 1;
       if (options.format === 'json') {

@@ -77,12 +77,12 @@ export function registerGroupCommand(program: Command): void {
     .command('group')
     .description(`group every ticket by the text of its summary (${GROUPING_VERSION}) and store the result for the report`)
     .addOption(formatOption(['text', 'json']))
-    .action((options: { format: 'text' | 'json' }) => {
+    .action(async (options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
       const db = openWriteDatabase(config.dbPath);
-      const before = groupingMeta(db);
-      const result = regroupTickets(db);
-      db.$client.close();
+      const before = await db.groupingMeta();
+      const result = await regroupTickets(db);
+      await db.close();
       const replaced = before.algorithm && before.algorithm !== result.algorithm ? before.algorithm : null;
       if (options.format === 'json') return void console.log(JSON.stringify({ ...groupedJson(result), replaced }, null, 2));
       if (replaced) console.log(`replaced a grouping made by ${replaced}`);
@@ -94,24 +94,24 @@ export function registerGroupCommand(program: Command): void {
     .argument('<key>', 'an issue key, e.g. PLAT-123')
     .description(commandDescription('explain'))
     .addOption(formatOption(['text', 'json']))
-    .action((key: string, options: { format: 'text' | 'json' }) => {
+    .action(async (key: string, options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
-      const db = openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config.dbPath);
       try {
-        const ticket = findTicketByKey(db, key);
+        const ticket = await db.findTicketByKey(key);
         if (!ticket) throw new Error(`no ticket ${key} in ${config.dbPath} (import it or wait for its webhook)`);
-        if (options.format === 'json') return void console.log(JSON.stringify(explainJson(ticket, findTicketGroup(db, key) ?? null), null, 2));
+        if (options.format === 'json') return void console.log(JSON.stringify(explainJson(ticket, await db.findTicketGroup(key) ?? null), null, 2));
         console.log(`${ticket.key} "${ticket.summary ?? ''}"`);
         console.log(`labels: ${ticket.labels.length ? ticket.labels.join(', ') : 'none'}`);
         if (ticket.labels.length) console.log(`label groups: ${ticket.labels.map((l) => l.toLowerCase()).join(', ')} (a labelled ticket always counts in its label groups)`);
-        const stored = findTicketGroup(db, key);
+        const stored = await db.findTicketGroup(key);
         if (!stored) {
           console.log('request type: not grouped yet — run `deflect group`');
           return;
         }
         for (const line of explainLines(stored)) console.log(line);
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }

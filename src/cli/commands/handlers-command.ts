@@ -30,15 +30,15 @@ export function registerHandlersCommand(program: Command): void {
     .action(async (options: { format: string; url?: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
       const remote = remoteOf(options.url);
-      let rows: ReturnType<typeof listHandlerVerification>;
+      let rows: Awaited<ReturnType<typeof listHandlerVerification>>;
       if (remote) {
-        rows = (await remoteJson<{ handlers: ReturnType<typeof listHandlerVerification> }>(remote, 'GET', '/api/handlers')).handlers;
+        rows = (await remoteJson<{ handlers: Awaited<ReturnType<typeof listHandlerVerification>> }>(remote, 'GET', '/api/handlers')).handlers;
       } else {
         const config = cliConfig();
         const rules = rulesInForce(config.rulesPath);
-        const db = openReadDatabase(config.dbPath);
-        rows = listHandlerVerification(db, rules);
-        db.$client.close();
+        const db = await openReadDatabase(config.dbPath);
+        rows = await listHandlerVerification(db, rules);
+        await db.close();
       }
       // The interface other tools read: an array of { name, runs, resolved, verifiedResolved, reopened, refiled, overridden, verifiedRate, mode, ... }.
       if (format === 'json') return void console.log(JSON.stringify(rows, null, 2));
@@ -70,12 +70,12 @@ export function registerHandlersCommand(program: Command): void {
     .command('live')
     .argument('<name>', 'the handler name')
     .description('put a handler deflect demoted to shadow back live (its rules act again as the rules file says)')
-    .action((name: string) => {
+    .action(async (name: string) => {
       asUsage(() => assertInstalledHandler(name));
       const config = cliConfig();
       const db = openWriteDatabase(config.dbPath);
-      const changed = restoreHandlerLive(db, name, `${osUser()} (deflect handlers live)`);
-      db.$client.close();
+      const changed = await restoreHandlerLive(db, name, `${osUser()} (deflect handlers live)`);
+      await db.close();
       console.log(changed ? `${name} is live again; resolutions from now on count towards the next demotion.` : `${name} was not demoted.`);
     });
 
@@ -84,18 +84,18 @@ export function registerHandlersCommand(program: Command): void {
     .argument('[name]', 'the handler name (its file name in handlers/)')
     .option('--all', 'resume every paused handler (also those paused after failures)')
     .description('resume a paused handler (or --all): its queued runs run again')
-    .action((name: string | undefined, options: { all?: boolean }) => {
+    .action(async (name: string | undefined, options: { all?: boolean }) => {
       checkTarget(name, options.all);
       const config = cliConfig();
       const db = openWriteDatabase(config.dbPath);
       if (options.all) {
-        const result = resumeAllHandlers(db);
-        db.$client.close();
+        const result = await resumeAllHandlers(db);
+        await db.close();
         console.log(result.changed.length ? `Resumed ${result.changed.join(', ')}; their queued runs will run again.` : 'No handler was paused.');
         return;
       }
-      const resumed = resumeHandler(db, name!);
-      db.$client.close();
+      const resumed = await db.resumeHandler(name!);
+      await db.close();
       console.log(resumed ? `Resumed ${name}; its queued runs will run again.` : `${name} was not paused.`);
     });
 
@@ -105,20 +105,20 @@ export function registerHandlersCommand(program: Command): void {
     .option('--all', 'the kill switch: pause every installed handler')
     .option('--reason <text>', 'why (shown in deflect handlers and deflect audit)')
     .description('pause a handler (or --all) by hand: its runs wait in the queue until resumed')
-    .action((name: string | undefined, options: { all?: boolean; reason?: string }) => {
+    .action(async (name: string | undefined, options: { all?: boolean; reason?: string }) => {
       checkTarget(name, options.all);
       const config = cliConfig();
       const db = openWriteDatabase(config.dbPath);
       if (options.all) {
-        const result = pauseAllHandlers(db, options.reason ?? 'kill switch: every handler paused by an operator (deflect handlers pause --all)');
-        db.$client.close();
+        const result = await pauseAllHandlers(db, options.reason ?? 'kill switch: every handler paused by an operator (deflect handlers pause --all)');
+        await db.close();
         console.log(
           `Paused every handler (${result.changed.length} now${result.unchanged.length ? `, ${result.unchanged.length} already paused` : ''}); their runs wait in the queue until deflect handlers resume --all.`,
         );
         return;
       }
-      const paused = pauseHandler(db, name!, options.reason ?? 'paused by an operator');
-      db.$client.close();
+      const paused = await db.pauseHandler(name!, options.reason ?? 'paused by an operator');
+      await db.close();
       console.log(paused ? `Paused ${name}.` : `${name} was already paused.`);
     });
 }

@@ -73,7 +73,7 @@ export function registerImpactCommand(program: Command): void {
     .option('--project <key>', 'only this project (Jira project, GitHub owner/repo, Linear team)')
     .option('--format <format>', FORMATS.join(', '), 'table');
   addTrackerOption(command, 'tickets').action(
-    (options: { since: string; from?: string; to?: string; type?: string; project?: string; tracker?: string[]; format: string }) => {
+    async (options: { since: string; from?: string; to?: string; type?: string; project?: string; tracker?: string[]; format: string }) => {
       const format = parseFormat(options.format, FORMATS);
       const trackers = parseTrackerOption(options.tracker);
       if (options.type !== undefined && !REPORT_ROW_ID.test(options.type)) {
@@ -82,13 +82,13 @@ export function registerImpactCommand(program: Command): void {
       const window = asUsage(() => resolveWindow(options));
       const config = cliConfig();
       const context = reportContextFor(config);
-      const db = openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config.dbPath);
       try {
-        const report = buildImpactReport(db, { window, typeId: options.type ?? null, project: options.project, trackers }, context);
+        const report = await buildImpactReport(db, { window, typeId: options.type ?? null, project: options.project, trackers }, context);
         if (format === 'json') console.log(JSON.stringify(report, null, 2));
         else process.stdout.write(renderImpactText(report));
       } finally {
-        db.$client.close();
+        await db.close();
       }
     },
   );

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { formatOption, wholeNumber } from '../options.js';
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { importFromJql } from '../../import/import-jql.js';
 import { importParsedRows, type ImportResult } from '../../import/import-tickets.js';
 import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
@@ -78,19 +78,19 @@ async function importFile(kind: 'jsonl' | 'csv', file: string, options: ImportOp
     console.log(`imported ${result.imported} tickets from ${summary.source} in ${(result.ms / 1000).toFixed(1)} s (${rate} tickets/s); ${result.skipped} bad rows skipped`);
     if (result.skipped > MAX_BAD_ROWS_SHOWN) console.log(`(${result.skipped - MAX_BAD_ROWS_SHOWN} more bad rows not shown)`);
   }
-  finish(db, summary, options);
+  await finish(db, summary, options);
 }
 
 /** Regroups (unless `--no-group`), closes the database and prints the JSON summary when asked for. */
-function finish(db: Db, summary: ImportSummary, options: ImportOptions): void {
+async function finish(db: Store, summary: ImportSummary, options: ImportOptions): Promise<void> {
   try {
     if (options.group) {
-      const grouped = regroupTickets(db);
+      const grouped = await regroupTickets(db);
       summary.grouped = groupedJson(grouped);
       if (options.format === 'text') console.log(groupedLine(grouped));
     }
   } finally {
-    db.$client.close();
+    await db.close();
   }
   if (options.format === 'json') console.log(JSON.stringify(summary, null, 2));
 }
@@ -117,7 +117,7 @@ async function importJql(jql: string, options: ImportOptions & { pageSize: numbe
       `imported ${result.imported} tickets from Jira (${result.pages} pages, ${result.retries} retries after 429/5xx) in ${(result.ms / 1000).toFixed(1)} s; ${result.skipped} bad issues skipped`,
     );
   }
-  finish(db, { source: 'jira', imported: result.imported, skipped: result.skipped, ms: result.ms, pages: result.pages, retries: result.retries, grouped: null }, options);
+  await finish(db, { source: 'jira', imported: result.imported, skipped: result.skipped, ms: result.ms, pages: result.pages, retries: result.retries, grouped: null }, options);
 }
 
 /** `deflect import jsonl|csv|jql|github`: load ticket history, then regroup by text. */

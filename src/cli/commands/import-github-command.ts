@@ -7,8 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { GitHubRequestError } from '../../integrations/github.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { createGitHubIssuesClient, parseRepository } from '../../trackers/github/github-client.js';
@@ -29,7 +28,7 @@ export function registerImportGitHubCommand(importCommand: Command): void {
       checkRepository(options.repo);
       const since = options.since === undefined ? null : parseIso(options.since);
       const config = cliConfig();
-      const db = openDatabase(config.dbPath);
+      const db = openWriteDatabase(config.dbPath);
       try {
         const result = await explained(options.repo, config, () =>
           importGitHubIssues(db, clientFor(config), options.repo, {
@@ -41,9 +40,9 @@ export function registerImportGitHubCommand(importCommand: Command): void {
           `imported ${result.imported} issues from ${result.repository} in ${(result.ms / 1000).toFixed(1)} s; ` +
             `${result.pullRequests} pull requests skipped, ${result.skipped} bad issues skipped`,
         );
-        if (options.group) console.log(groupedLine(regroupTickets(db)));
+        if (options.group) console.log(groupedLine(await regroupTickets(db)));
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }
@@ -58,7 +57,7 @@ export async function reconcileGitHubCommand(options: { repo?: string[]; since?:
   const since = options.since === undefined ? null : now - options.since;
   const settleMs = options.settle ?? DEFAULT_GITHUB_SETTLE_MS;
   const config = cliConfig();
-  const db = openDatabase(config.dbPath);
+  const db = openWriteDatabase(config.dbPath);
   try {
     const result = await explained(repositories.join(', '), config, () =>
       reconcileGitHub({ db, client: clientFor(config), repositories, since, settleMs, dryRun: options.dryRun, now }),
@@ -75,7 +74,7 @@ export async function reconcileGitHubCommand(options: { repo?: string[]; since?:
       console.log(renderTable(['issue', 'processed as', 'why', 'delivery'], result.missed.map((m) => [m.key, m.event, m.why, m.deliveryId ?? '—'])));
     }
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 

@@ -4,8 +4,7 @@
  * The paging and mapping live with the adapter (`trackers/linear/linear-import.ts`).
  */
 import type { Command } from 'commander';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { createLinearApi, LinearRequestError } from '../../trackers/linear/linear-api.js';
 import { importLinearTeam } from '../../trackers/linear/linear-import.js';
@@ -34,7 +33,7 @@ async function importLinear(flags: LinearImportFlags): Promise<void> {
   const since = parseSince(flags.since);
   const pageSize = Number(flags.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 250) throw new Error('--page-size must be a whole number from 1 to 250');
-  const db = openDatabase(config.dbPath);
+  const db = openWriteDatabase(config.dbPath);
   try {
     const result = await importLinearTeam(db, createLinearApi(config.linear), {
       team,
@@ -47,14 +46,14 @@ async function importLinear(flags: LinearImportFlags): Promise<void> {
     console.log(
       `imported ${result.imported} tickets from Linear team ${team.toUpperCase()} (${result.pages} pages, ${result.retries} retries after rate limits/5xx) in ${(result.ms / 1000).toFixed(1)} s; ${result.skipped} bad issues skipped`,
     );
-    if (flags.group) console.log(groupedLine(regroupTickets(db)));
+    if (flags.group) console.log(groupedLine(await regroupTickets(db)));
   } catch (error) {
     if (error instanceof LinearRequestError && (error.status === 401 || error.code === 'AUTHENTICATION_ERROR')) {
       throw new Error(`Linear refused LINEAR_API_KEY (HTTP ${error.status}): check the key and that it can read team ${team}`);
     }
     throw error;
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 

@@ -6,8 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { regroupTickets } from '../../reports/regroup.js';
 import { createTrelloClient, TrelloRequestError } from '../../trackers/trello/trello-client.js';
 import { importTrelloBoard } from '../../trackers/trello/trello-import.js';
@@ -42,7 +41,7 @@ async function importTrello(flags: TrelloImportFlags): Promise<void> {
   const board = checkBoard(flags.board);
   const pageSize = Number(flags.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('--page-size must be a whole number from 1 to 1000');
-  const db = openDatabase(config.dbPath);
+  const db = openWriteDatabase(config.dbPath);
   try {
     const result = await importTrelloBoard(db, client, {
       board,
@@ -54,13 +53,13 @@ async function importTrello(flags: TrelloImportFlags): Promise<void> {
     console.log(
       `imported ${result.imported} tickets from Trello board ${result.boardId} (${result.pages} pages, ${result.retries} retries after rate limits/5xx) in ${(result.ms / 1000).toFixed(1)} s; ${result.skipped} bad cards skipped`,
     );
-    if (flags.group) console.log(groupedLine(regroupTickets(db)));
+    if (flags.group) console.log(groupedLine(await regroupTickets(db)));
   } catch (error) {
     if (error instanceof TrelloRequestError && error.status === 401) throw new Error(`Trello refused TRELLO_API_KEY/TRELLO_TOKEN (HTTP 401): check both and that the token can read board ${board}`);
     if (error instanceof TrelloRequestError && error.status === 404) throw new Error(`no Trello board "${board}" (or TRELLO_TOKEN cannot see it)`);
     throw error;
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 
@@ -74,7 +73,7 @@ export async function reconcileTrelloCommand(options: { board?: string[]; since?
   const settleMs = options.settle ?? DEFAULT_TRELLO_SETTLE_MS;
   const config = cliConfig();
   const client = trelloClientOf(config, 'reconcile --tracker trello');
-  const db = openDatabase(config.dbPath);
+  const db = openWriteDatabase(config.dbPath);
   try {
     const result = await reconcileTrello({ db, client, boards, since, settleMs, dryRun: options.dryRun, now });
     if (format === 'json') return void console.log(JSON.stringify(result, null, 2));
@@ -89,7 +88,7 @@ export async function reconcileTrelloCommand(options: { board?: string[]; since?
       console.log(renderTable(['card', 'action', 'why', 'delivery'], result.missed.map((m) => [m.key ?? '—', m.event, m.why, m.deliveryId ?? '—'])));
     }
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 

@@ -50,7 +50,7 @@ export function registerMigrateCommand(program: Command): void {
         const { before, after, shipped } = await applyPostgresMigrations(config.databaseUrl);
         return printMigration(options.format, { database: config.databaseUrl.display, backend: 'postgres', created: false, before, after, shipped });
       }
-      migrateSqlite(config.dbPath, options.format);
+      await migrateSqlite(config.dbPath, options.format);
     });
 }
 
@@ -64,12 +64,12 @@ function checkCombination(options: MigrateOptions): void {
   if (options.replace && options.verifyOnly) throw new UsageError('--replace and --verify-only do not go together: --verify-only copies nothing');
 }
 
-function migrateSqlite(path: string, format: 'text' | 'json'): void {
+async function migrateSqlite(path: string, format: 'text' | 'json'): Promise<void> {
   const created = path !== ':memory:' && !existsSync(path);
-  const before = created ? 0 : migrationsApplied(path);
+  const before = created ? 0 : await migrationsApplied(path);
   const db = openWriteDatabase(path);
-  const { applied: after, shipped } = migrationStatus(db);
-  db.$client.close();
+  const { applied: after, shipped } = await db.migrationStatus();
+  await db.close();
   printMigration(format, { database: path, created, before, after, shipped });
 }
 
@@ -93,7 +93,7 @@ function printMigration(format: 'text' | 'json', m: MigrationDone): void {
 }
 
 /** Migrations already applied to the database at `path`, read without migrating it. */
-function migrationsApplied(path: string): number {
+async function migrationsApplied(path: string): Promise<number> {
   const db = openDatabase(path, { readonly: true });
   try {
     return migrationStatus(db).applied;

@@ -36,7 +36,7 @@ export async function copyToPostgres(
   file: string,
   options: { replace: boolean; verifyOnly: boolean; format: 'text' | 'json' },
 ): Promise<void> {
-  const sqlite = openSource(file);
+  const sqlite = await openSource(file);
   let database: PostgresDatabase | null = null;
   try {
     database = await openPostgres(target, { max: 1 });
@@ -85,7 +85,7 @@ export async function copyToPostgres(
 }
 
 /** Opens FILE read-only. @throws Error when it does not exist or is not at the latest SQLite migration. */
-function openSource(file: string) {
+async function openSource(file: string) {
   const path = resolve(file);
   if (!existsSync(path)) throw new Error(`no SQLite database at ${path} (check --from)`);
   const db = openDatabase(path, { readonly: true });

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
-import { cliConfig } from '../cli-database.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { pruneAuditRecords } from '../../audit/audit-retention.js';
 import { countPrunableRuns } from '../../db/audit-retention.js';
-import { openDatabase, type Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
 import { durationOption } from '../../duration.js';
@@ -29,14 +29,14 @@ export function registerPruneCommand(program: Command): void {
       const retentionMs = options.olderThan ?? config.deliveryRetentionMs;
       const auditRetentionMs = options.auditOlderThan ?? config.auditRetentionMs;
       const now = Date.now();
-      const db = openDatabase(config.dbPath);
+      const db = openWriteDatabase(config.dbPath);
       try {
         if (retentionMs === null) {
           console.log('Delivery retention is off (DEFLECT_DELIVERY_RETENTION=off): no delivery body pruned. Use --older-than to prune anyway.');
         } else {
           const before = new Date(now - retentionMs).toISOString();
           if (options.dryRun) {
-            console.log(`Dry run: would prune ${describe(countPrunableDeliveries(db, now - retentionMs))} received before ${before}; nothing changed.`);
+            console.log(`Dry run: would prune ${describe(await db.countPrunableDeliveries(now - retentionMs))} received before ${before}; nothing changed.`);
           } else {
             const result = await pruneAllDeliveryBodies(db, retentionMs, { now });
             console.log(`Pruned ${describe(result)} received before ${before}; delivery rows, runs and actions kept.`);
@@ -44,15 +44,15 @@ export function registerPruneCommand(program: Command): void {
         }
         if (auditRetentionMs !== null) await pruneAudit(db, auditRetentionMs, config.auditArchiveDir, now, options.dryRun === true);
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }
 
-async function pruneAudit(db: Db, retentionMs: number, archiveDir: string | null, now: number, dryRun: boolean): Promise<void> {
+async function pruneAudit(db: Store, retentionMs: number, archiveDir: string | null, now: number, dryRun: boolean): Promise<void> {
   const before = new Date(now - retentionMs).toISOString();
   if (dryRun) {
-    console.log(`Dry run: would prune up to ${countPrunableRuns(db, now - retentionMs)} finished runs created before ${before} (with their actions and approvals); nothing changed.`);
+    console.log(`Dry run: would prune up to ${await db.countPrunableRuns(now - retentionMs)} finished runs created before ${before} (with their actions and approvals); nothing changed.`);
     return;
   }
   const result = await pruneAuditRecords(db, { retentionMs, archiveDir, now });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { JIRA_CREDENTIAL_HELP, jiraApiFor } from '../../jira/jira-api-for.js';
 import { DEFAULT_SETTLE_MS, reconcile } from '../../worker/reconcile.js';
 import { parseFormat, renderTable } from '../output.js';
@@ -38,7 +37,7 @@ export function registerReconcileCommand(program: Command): void {
       const config = cliConfig();
       if (!config.jira) throw new Error(`reconcile asks Jira: set ${JIRA_CREDENTIAL_HELP}`);
       const api = jiraApiFor(config.jira, config.jiraTimeoutMs);
-      const db = openDatabase(config.dbPath);
+      const db = openWriteDatabase(config.dbPath);
       try {
         // One "now" for the window start and the JQL, so `--since 2h` is exactly `updated >= -120m`.
         const now = Date.now();
@@ -64,7 +63,7 @@ export function registerReconcileCommand(program: Command): void {
           console.log(renderTable(['ticket', 'processed as', 'why', 'delivery'], result.missed.map((m) => [m.key, m.event, m.why, m.deliveryId ?? '—'])));
         }
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { TRACKER_NAMES, type TrackerName } from '../../trackers/tracker.js';
 import { deliveryHeaders, refreshedBody } from '../../webhooks/sign-delivery.js';
 import { DeliveryNotFoundError, replayStoredDelivery } from '../../webhooks/replay-delivery.js';
@@ -59,15 +58,15 @@ export function registerReplayCommand(program: Command): void {
       if (options.delivery !== undefined) {
         const id = Number(options.delivery);
         if (!Number.isInteger(id) || id < 1) throw new Error(`invalid --delivery "${options.delivery}": use a delivery id`);
-        const db = openDatabase(config.dbPath);
+        const db = openWriteDatabase(config.dbPath);
         try {
-          const replay = replayStoredDelivery(db, id);
+          const replay = await replayStoredDelivery(db, id);
           console.log(`delivery #${id} → replay stored as delivery #${replay.id}; a running deflect routes it within a second`);
         } catch (error) {
           if (error instanceof DeliveryNotFoundError) throw new Error(`no delivery #${id} in ${config.dbPath}`);
           throw error;
         } finally {
-          db.$client.close();
+          await db.close();
         }
         return;
       }

@@ -150,9 +150,9 @@ export function registerReportCommand(program: Command): void {
         if (keys === 'all') report = await completeRemoteKeys(remote, report);
       } else {
         const config = cliConfig();
-        const db = openReadDatabase(config.dbPath);
-        report = buildTopTicketsReport(db, { window, top, project: options.project, trackers, keys }, reportContextFor(config));
-        db.$client.close();
+        const db = await openReadDatabase(config.dbPath);
+        report = await buildTopTicketsReport(db, { window, top, project: options.project, trackers, keys }, reportContextFor(config));
+        await db.close();
       }
       if (format === 'json') return void console.log(JSON.stringify(report, null, 2));
       if (format === 'markdown') return void process.stdout.write(renderMarkdown(report));

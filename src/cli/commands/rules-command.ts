@@ -60,7 +60,7 @@ export function registerRulesCommand(program: Command): void {
       const rulesPath = options.rules ?? config.rulesPath;
       if (!rulesPath) throw new Error('no rules file: pass --rules <file> or set DEFLECT_RULES');
       const ruleList = loadRulesFile(rulesPath, handlers.map((h) => h.name));
-      const { event, source } = readEvent(payload, options, config.dbPath);
+      const { event, source } = await readEvent(payload, options, config.dbPath);
 
       let membershipOf;
       if (options.lookup) {
@@ -76,7 +76,7 @@ export function registerRulesCommand(program: Command): void {
 }
 
 /** The event to test and a one-line description of where it came from. @throws Error with a one-line message. */
-function readEvent(payload: string | undefined, options: RulesTestOptions, dbPath: string): { event: TrackerEvent; source: string } {
+async function readEvent(payload: string | undefined, options: RulesTestOptions, dbPath: string): Promise<{ event: TrackerEvent; source: string }> {
   if (payload !== undefined) {
     if (!(TRACKER_NAMES as readonly string[]).includes(options.tracker)) throw new Error(`unknown --tracker "${options.tracker}": use one of ${TRACKER_NAMES.join(', ')}`);
     const size = statSync(payload, { throwIfNoEntry: false })?.size;
@@ -89,17 +89,17 @@ function readEvent(payload: string | undefined, options: RulesTestOptions, dbPat
     }
     return { event: trackerNamed(options.tracker).parseEvent(body, headers), source: `payload ${payload} (${options.tracker})` };
   }
-  const db = openReadDatabase(dbPath);
+  const db = await openReadDatabase(dbPath);
   try {
     if (options.delivery !== undefined) {
       const id = Number(options.delivery);
       if (!Number.isInteger(id) || id < 1) throw new Error(`invalid --delivery "${options.delivery}": use a delivery id`);
-      const row = findDelivery(db, id);
+      const row = await db.findDelivery(id);
       if (!row) throw new Error(`no delivery #${id} in ${dbPath}`);
       const headers = parseJson(row.headers || '{}', `delivery #${id} headers`) as Record<string, string>;
       return { event: trackerNamed(row.source).parseEvent(parseJson(row.body, `delivery #${id}`), headers), source: `delivery #${id} (${row.source})` };
     }
-    const row = findTicketByKey(db, options.ticket!);
+    const row = await db.findTicketByKey(options.ticket!);
     if (!row) throw new Error(`no ticket ${options.ticket} in ${dbPath}`);
     const ticket: Ticket = {
       tracker: row.tracker as TrackerName,
@@ -132,7 +132,7 @@ function readEvent(payload: string | undefined, options: RulesTestOptions, dbPat
     };
     return { event, source: `ticket ${row.key} (stored snapshot, tested as a "created" event)` };
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
-import { cliConfig } from '../cli-database.js';
-import { openDatabase, type Db } from '../../db/client.js';
+import { cliConfig, openWriteDatabase } from '../cli-database.js';
+import type { Store } from '../../db/store.js';
 import { listPausedHandlers } from '../../db/handler-states.js';
 import { findRetryableRuns, findRun, retryRun } from '../../db/runs.js';
 import { durationOption, sinceStart } from '../../duration.js';
@@ -34,20 +34,21 @@ export function registerRunsCommand(program: Command): void {
         return;
       }
       const config = cliConfig();
-      const db = openDatabase(config.dbPath);
+      const db = openWriteDatabase(config.dbPath);
       try {
-        if (id !== undefined) return void console.log(retryOne(db, id));
+        if (id !== undefined) return void console.log(await retryOne(db, id));
         const since = sinceStart(options.since);
-        const candidates = findRetryableRuns(db, since);
-        const retried = candidates.filter((run) => retryRun(db, run.id));
+        const candidates = await db.findRetryableRuns(since);
+        const retried: typeof candidates = [];
+        for (const run of candidates) if (await db.retryRun(run.id)) retried.push(run);
         console.log(
           retried.length === 0
             ? `No failed or dead runs ${since === null ? '' : `since ${new Date(since).toISOString()} `}to retry.`
             : `Re-queued ${retried.length} run(s): ${retried.map((r) => `#${r.id} ${r.ticketKey} ${r.handler} (${r.status})`).join(', ')}`,
         );
-        warnPaused(db, retried.map((r) => r.handler));
+        await warnPaused(db, retried.map((r) => r.handler));
       } finally {
-        db.$client.close();
+        await db.close();
       }
     });
 }
@@ -59,19 +60,19 @@ function runIdOf(idText: string): number {
   return id;
 }
 
-function retryOne(db: Db, idText: string): string {
+async function retryOne(db: Store, idText: string): Promise<string> {
   const id = runIdOf(idText);
-  const run = findRun(db, id);
+  const run = await db.findRun(id);
   if (!run) throw new Error(`no run #${id}`);
-  if (!retryRun(db, id)) {
+  if (!await db.retryRun(id)) {
     throw new Error(`run #${id} is ${run.status}; only failed or dead runs can be retried (replay its delivery with deflect replay --delivery ${run.deliveryId})`);
   }
-  warnPaused(db, [run.handler]);
+  await warnPaused(db, [run.handler]);
   return `Re-queued run #${id} (${run.ticketKey}, ${run.handler}, was ${run.status}${run.error ? `: ${run.error}` : ''}).`;
 }
 
-function warnPaused(db: Db, handlers: string[]): void {
-  const paused = listPausedHandlers(db);
+async function warnPaused(db: Store, handlers: string[]): Promise<void> {
+  const paused = await db.listPausedHandlers();
   for (const name of new Set(handlers)) {
     if (paused.has(name)) console.warn(`note: handler ${name} is paused; its runs wait until deflect handlers resume ${name}`);
   }

@@ -30,12 +30,12 @@ export function registerScaffoldCommand(program: Command): void {
     .option('--dir <project root>', 'project root holding handlers/ and test/', PACKAGE_ROOT)
     .option('--dry-run', 'print every file it would write and the rule; write nothing')
     .option('--force', 'overwrite an existing handler (and its test and fixtures)')
-    .action((group: string, options: ScaffoldCommandOptions) => {
+    .action(async (group: string, options: ScaffoldCommandOptions) => {
       const config = cliConfig();
-      const db = openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config.dbPath);
       let plan: ScaffoldPlan;
       try {
-        plan = scaffoldHandler(db, {
+        plan = await scaffoldHandler(db, {
           group,
           name: options.name,
           label: options.label,
@@ -45,7 +45,7 @@ export function registerScaffoldCommand(program: Command): void {
           dryRun: options.dryRun ?? false,
         });
       } finally {
-        db.$client.close();
+        await db.close();
       }
       console.log(options.dryRun ? describeDryRun(plan) : describeWritten(plan));
     });

@@ -3,10 +3,10 @@ import { commandDescription } from '../command-manifest.js';
 import { ZodError } from 'zod';
 import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
-import { cliConfig, withReadDatabase } from '../cli-database.js';
+import { cliConfig, withReadDatabase, openWriteDatabase } from '../cli-database.js';
 import { UsageError } from '../cli-errors.js';
 import { revokeApiToken } from '../../db/api-tokens.js';
-import { openDatabase, type Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { parseFormat, renderTable } from '../output.js';
 
 /**
@@ -24,11 +24,11 @@ export function registerTokensCommand(program: Command): void {
     .requiredOption('--name <name>', 'who or what uses it, e.g. maya or grafana (unique among active tokens)')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--format <format>', 'text or json', 'text')
-    .action((options: { name: string; role: string; format: string }) => {
+    .action(async (options: { name: string; role: string; format: string }) => {
       const format = parseFormat(options.format, ['text', 'json']);
-      const issued = withDb((db) => {
+      const issued = await withDb(async (db) => {
         try {
-          return issueApiToken(db, options.name, options.role);
+          return await issueApiToken(db, options.name, options.role);
         } catch (error) {
           if (error instanceof ZodError) throw new UsageError(error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
           throw error;
@@ -43,9 +43,9 @@ export function registerTokensCommand(program: Command): void {
     .command('list')
     .description('list tokens (names, roles, dates; never the tokens)')
     .option('--format <format>', 'table or json', 'table')
-    .action((options: { format: string }) => {
+    .action(async (options: { format: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const rows = withReadDatabase(cliConfig().dbPath, listTokens);
+      const rows = await withReadDatabase(cliConfig().dbPath, listTokens);
       if (format === 'json') return void console.log(JSON.stringify({ tokens: rows }, null, 2));
       if (rows.length === 0) return void console.log('No tokens. Create one with deflect tokens create --name NAME --role auditor|operator|admin');
       console.log(
@@ -60,17 +60,17 @@ export function registerTokensCommand(program: Command): void {
     .command('revoke')
     .argument('<name>', 'the token name (from deflect tokens list)')
     .description('revoke a token: requests and sessions using it get 401 from now on')
-    .action((name: string) => {
-      if (!withDb((db) => revokeApiToken(db, name))) throw new Error(`no active token named "${name}" (see deflect tokens list)`);
+    .action(async (name: string) => {
+      if (!await withDb(async (db) => await db.revokeApiToken(name))) throw new Error(`no active token named "${name}" (see deflect tokens list)`);
       console.log(`Revoked "${name}"; its sign-in sessions are closed.`);
     });
 }
 
-function withDb<T>(work: (db: Db) => T): T {
-  const db = openDatabase(cliConfig().dbPath);
+async function withDb<T>(work: (db: Store) => T): Promise<T> {
+  const db = openWriteDatabase(cliConfig().dbPath);
   try {
     return work(db);
   } finally {
-    db.$client.close();
+    await db.close();
   }
 }

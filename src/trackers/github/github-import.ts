@@ -5,7 +5,7 @@
  * skipped (the endpoint lists them too, with `pull_request`), mapped by the adapter's `issueToTicket` and stored with
  * `upsertTickets(…, 'import')` in one transaction per page. Safe to run twice (rows are keyed `github:<site>:<id>`).
  */
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { upsertTickets } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
 import { InvalidIssueError } from '../tracker.js';
@@ -34,7 +34,7 @@ export interface GitHubImportResult {
  * @throws GitHubRequestError for a bad repository name (permanent, before any request) or a failed listing
  *   (401: bad GITHUB_TOKEN; 404: repository not found or not visible to the token). Nothing is stored then.
  */
-export async function importGitHubIssues(db: Db, client: GitHubIssuesClient, repository: string, options: GitHubImportOptions = {}): Promise<GitHubImportResult> {
+export async function importGitHubIssues(db: Store, client: GitHubIssuesClient, repository: string, options: GitHubImportOptions = {}): Promise<GitHubImportResult> {
   const started = Date.now();
   const { owner, repo } = parseRepository(repository);
   const items = await client.paginate<Record<string, unknown>>('GET /repos/{owner}/{repo}/issues', {
@@ -61,7 +61,7 @@ export async function importGitHubIssues(db: Db, client: GitHubIssuesClient, rep
     }
   }
   for (let at = 0; at < tickets.length; at += 500) {
-    upsertTickets(db, tickets.slice(at, at + 500).map((ticket) => ({ ticket })), 'import');
+    await db.upsertTickets(tickets.slice(at, at + 500).map((ticket) => ({ ticket })), 'import');
   }
   result.imported = tickets.length;
   result.ms = Date.now() - started;

@@ -16,7 +16,7 @@
  * Issues updated in the last `settleMs` are left alone: their webhook may still be on its way.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { insertDeliveries, type NewDelivery } from '../../db/deliveries.js';
 import { reconcileWindowStart, type WindowedReconcileResult } from '../reconcile-window.js';
 import { findTicketByKey } from '../../db/tickets.js';
@@ -32,7 +32,7 @@ export const DEFAULT_GITHUB_SETTLE_MS = 60_000;
 export { DEFAULT_OVERLAP_MS } from '../reconcile-window.js';
 
 export interface GitHubReconcileOptions {
-  db: Db;
+  db: Store;
   client: GitHubIssuesClient;
   /** Repositories to check, `owner/name`. */
   repositories: readonly string[];
@@ -66,7 +66,7 @@ export type GitHubReconcileResult = WindowedReconcileResult<GitHubMissed>;
 export async function reconcileGitHub(options: GitHubReconcileOptions): Promise<GitHubReconcileResult> {
   const now = options.now ?? Date.now();
   const settleMs = options.settleMs ?? DEFAULT_GITHUB_SETTLE_MS;
-  const since = reconcileWindowStart(options.db, { name: 'github', title: 'GitHub' }, options.since);
+  const since = await reconcileWindowStart(options.db, { name: 'github', title: 'GitHub' }, options.since);
   const result: GitHubReconcileResult = { since, scanned: 0, upToDate: 0, skipped: 0, missed: [] };
   for (const repository of options.repositories) {
     const { owner, repo } = parseRepository(repository);
@@ -95,14 +95,14 @@ export async function reconcileGitHub(options: GitHubReconcileOptions): Promise<
         result.skipped++;
         continue;
       }
-      const missed = classifyMissed(options.db, ticket, since);
+      const missed = await classifyMissed(options.db, ticket, since);
       if (missed.length === 0) result.upToDate++;
       for (const m of missed) batch.push({ missed: m, delivery: toDelivery(item, ticket, m.event, m.label, now) });
     }
     if (options.dryRun) {
       for (const b of batch) result.missed.push({ ...b.missed, deliveryId: null, duplicate: false });
     } else if (batch.length > 0) {
-      const stored = insertDeliveries(options.db, batch.map((b) => b.delivery));
+      const stored = await options.db.insertDeliveries(batch.map((b) => b.delivery));
       batch.forEach((b, i) => result.missed.push({ ...b.missed, deliveryId: stored[i].id, duplicate: stored[i].duplicate }));
     }
   }
@@ -111,8 +111,8 @@ export async function reconcileGitHub(options: GitHubReconcileOptions): Promise<
 }
 
 /** What was missed of `ticket` (empty when its snapshot is current). */
-function classifyMissed(db: Db, ticket: Ticket, since: number): Array<Omit<GitHubMissed, 'deliveryId' | 'duplicate'>> {
-  const stored = findTicketByKey(db, ticket.key, ticket.siteUrl);
+async function classifyMissed(db: Store, ticket: Ticket, since: number): Promise<Array<Omit<GitHubMissed, 'deliveryId' | 'duplicate'>>> {
+  const stored = await db.findTicketByKey(ticket.key, ticket.siteUrl);
   const iso = (ms: number | null) => (ms === null ? '?' : new Date(ms).toISOString());
   if (!stored || stored.tracker !== 'github') {
     const inWindow = ticket.created !== null && ticket.created >= since;

@@ -9,10 +9,10 @@
  * starts afresh once the checkpoint is `done`, picks them up). A transient failure (rate limit, 5xx, no answer) is retried with backoff, honouring the rate limit's reset
  * time; after `maxRetries` the import stops with the error, keeping the pages it wrote.
  */
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { upsertTickets } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
-import { findCheckpoint, saveCheckpoint } from '../../import/import-tickets.js';
+import { findImportCheckpoint, saveImportCheckpoint } from '../../db/import-checkpoints.js';
 import { retryDelayMs } from '../../worker/backoff.js';
 import { InvalidIssueError } from '../tracker.js';
 import { LinearRequestError, type LinearApi } from './linear-api.js';
@@ -68,7 +68,7 @@ interface Page {
  * @throws Error when the team does not exist (naming it), or the last {@link LinearRequestError} of a page that kept
  *   failing (401: a bad LINEAR_API_KEY).
  */
-export async function importLinearTeam(db: Db, linear: LinearApi, options: LinearImportOptions): Promise<LinearImportResult> {
+export async function importLinearTeam(db: Store, linear: LinearApi, options: LinearImportOptions): Promise<LinearImportResult> {
   const started = performance.now();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const query = teamIssuesQuery(options.since != null);
@@ -79,12 +79,12 @@ export async function importLinearTeam(db: Db, linear: LinearApi, options: Linea
   let retries = 0;
   let index = 0;
   const source = `linear:${options.team.toUpperCase()}${options.since != null ? `:since=${new Date(options.since).toISOString()}` : ''}`;
-  const previous = findCheckpoint(db, source);
+  const previous = await db.findImportCheckpoint(source);
   const resumedAfter = previous?.status === 'running' && previous.cursor ? previous.cursor : null;
   const carried = resumedAfter !== null ? previous! : { imported: 0, skipped: 0 };
   let after: string | null = resumedAfter;
-  const save = (status: 'running' | 'done') =>
-    saveCheckpoint(db, source, { cursor: after, imported: carried.imported + imported, skipped: carried.skipped + skipped, status, fingerprint: null });
+  const save = async (status: 'running' | 'done') =>
+    await db.saveImportCheckpoint(source, { cursor: after, imported: carried.imported + imported, skipped: carried.skipped + skipped, status, fingerprint: null });
   for (;;) {
     const variables: Record<string, unknown> = { team: options.team, first, after };
     if (options.since != null) variables.since = new Date(options.since).toISOString();
@@ -102,12 +102,12 @@ export async function importLinearTeam(db: Db, linear: LinearApi, options: Linea
       }
     }
     const more = page.issues.pageInfo.hasNextPage && !!page.issues.pageInfo.endCursor;
-    db.$client.transaction(() => {
-      upsertTickets(db, tickets.map((ticket) => ({ ticket })), 'import');
+    await db.transaction(async () => {
+      await db.upsertTickets(tickets.map((ticket) => ({ ticket })), 'import');
       imported += tickets.length;
       if (more) after = page.issues.pageInfo.endCursor;
-      save(more ? 'running' : 'done');
-    })();
+      await save(more ? 'running' : 'done');
+    });
     pages++;
     options.onPage?.({ imported, skipped, pages });
     if (!more) break;

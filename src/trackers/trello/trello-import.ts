@@ -12,9 +12,9 @@
  * after `maxRetries` the import stops with the error, keeping the pages it wrote. The card's creator is not read
  * (one more request per card): imported tickets have no reporter until a webhook or a run reads it.
  */
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { upsertTickets } from '../../db/tickets.js';
-import { findCheckpoint, saveCheckpoint } from '../../import/import-tickets.js';
+import { findImportCheckpoint, saveImportCheckpoint } from '../../db/import-checkpoints.js';
 import type { Ticket } from '../../ticket.js';
 import { retryDelayMs } from '../../worker/backoff.js';
 import { InvalidIssueError } from '../tracker.js';
@@ -51,7 +51,7 @@ export interface TrelloImportResult {
  * @throws TrelloRequestError (404: no such board, or the token cannot see it; 401: bad TRELLO_API_KEY/TRELLO_TOKEN),
  *   the last one of a request that kept failing.
  */
-export async function importTrelloBoard(db: Db, trello: TrelloClient, options: TrelloImportOptions): Promise<TrelloImportResult> {
+export async function importTrelloBoard(db: Store, trello: TrelloClient, options: TrelloImportOptions): Promise<TrelloImportResult> {
   const started = performance.now();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const limit = Math.min(1000, Math.max(1, options.pageSize ?? 500));
@@ -64,7 +64,7 @@ export async function importTrelloBoard(db: Db, trello: TrelloClient, options: T
   const context = { boardId: board.id, listName: (id: string) => names.get(id) ?? null, isDoneList: doneListTest(trello.lists) };
 
   const source = `trello:${board.id}`;
-  const previous = findCheckpoint(db, source);
+  const previous = await db.findImportCheckpoint(source);
   const resumedBefore = previous?.status === 'running' && previous.cursor ? previous.cursor : null;
   const carried = resumedBefore !== null ? previous! : { imported: 0, skipped: 0 };
   let before: string | null = resumedBefore;
@@ -87,12 +87,12 @@ export async function importTrelloBoard(db: Db, trello: TrelloClient, options: T
     }
     const oldest = cards.map((c) => c.id).filter((id): id is string => typeof id === 'string').sort()[0] ?? null;
     const more = cards.length >= limit && oldest !== null && oldest !== before;
-    db.$client.transaction(() => {
-      upsertTickets(db, tickets.map((ticket) => ({ ticket })), 'import');
+    await db.transaction(async () => {
+      await db.upsertTickets(tickets.map((ticket) => ({ ticket })), 'import');
       imported += tickets.length;
       if (more) before = oldest;
-      saveCheckpoint(db, source, { cursor: before, imported: carried.imported + imported, skipped: carried.skipped + skipped, status: more ? 'running' : 'done', fingerprint: null });
-    })();
+      await db.saveImportCheckpoint(source, { cursor: before, imported: carried.imported + imported, skipped: carried.skipped + skipped, status: more ? 'running' : 'done', fingerprint: null });
+    });
     pages++;
     options.onPage?.({ imported, skipped, pages });
     if (!more) break;

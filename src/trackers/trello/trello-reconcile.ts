@@ -10,7 +10,7 @@
  * reverse). Actions from the last `settleMs` are left alone: their webhook may still be on its way.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../db/client.js';
+import type { Store } from '../../db/store.js';
 import { insertDeliveries, storedDeliveryKeys, type NewDelivery } from '../../db/deliveries.js';
 import { reconcileWindowStart, type WindowedReconcileResult } from '../reconcile-window.js';
 import { InvalidEventError } from '../tracker.js';
@@ -25,7 +25,7 @@ const PAGE = 1000;
 const MAX_PAGES = 20;
 
 export interface TrelloReconcileOptions {
-  db: Db;
+  db: Store;
   client: TrelloClient;
   /** Board ids or shortLinks. */
   boards: readonly string[];
@@ -57,7 +57,7 @@ export type TrelloReconcileResult = WindowedReconcileResult<TrelloMissed>;
 export async function reconcileTrello(options: TrelloReconcileOptions): Promise<TrelloReconcileResult> {
   const now = options.now ?? Date.now();
   const settleMs = options.settleMs ?? DEFAULT_TRELLO_SETTLE_MS;
-  const since = reconcileWindowStart(options.db, { name: 'trello', title: 'Trello' }, options.since);
+  const since = await reconcileWindowStart(options.db, { name: 'trello', title: 'Trello' }, options.since);
   const result: TrelloReconcileResult = { since, scanned: 0, upToDate: 0, skipped: 0, missed: [] };
   for (const board of options.boards) {
     const found = await boardActions(options.client, board, since);
@@ -81,7 +81,7 @@ export async function reconcileTrello(options: TrelloReconcileOptions): Promise<
       }
       candidates.push({ action, body, key: `trello:${event.deliveryId}`, event });
     }
-    const stored = storedDeliveryKeys(options.db, candidates.map((c) => c.key));
+    const stored = await options.db.storedDeliveryKeys(candidates.map((c) => c.key));
     for (const c of candidates) {
       if (stored.has(c.key)) {
         result.upToDate++;
@@ -106,7 +106,7 @@ export async function reconcileTrello(options: TrelloReconcileOptions): Promise<
     if (options.dryRun) {
       for (const b of batch) result.missed.push({ ...b.missed, deliveryId: null, duplicate: false });
     } else if (batch.length > 0) {
-      const written = insertDeliveries(options.db, batch.map((b) => b.delivery));
+      const written = await options.db.insertDeliveries(batch.map((b) => b.delivery));
       batch.forEach((b, i) => result.missed.push({ ...b.missed, deliveryId: written[i].id, duplicate: written[i].duplicate }));
     }
   }
