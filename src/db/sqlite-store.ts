@@ -57,8 +57,19 @@ interface OpenTransaction {
   savepoints: number;
 }
 
-/** A Store over `db` (opened by `openDatabase`). `close()` closes `db`. */
+const stores = new WeakMap<Db, Store>();
+
+/**
+ * The Store over `db` (opened by `openDatabase`). One per connection: asking again for the same `db` gives the same
+ * Store, so every caller shares its transaction gate. `close()` closes `db`.
+ */
 export function sqliteStore(db: Db): Store {
+  let store = stores.get(db);
+  if (!store) stores.set(db, (store = bindStore(db)));
+  return store;
+}
+
+function bindStore(db: Db): Store {
   const context = new AsyncLocalStorage<OpenTransaction>();
   let open: OpenTransaction | null = null;
   let closed = false;

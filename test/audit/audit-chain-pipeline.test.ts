@@ -26,6 +26,7 @@ import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 let jira: FakeJira;
 let db: Db;
@@ -50,14 +51,14 @@ function deliver(key: string, label: string): void {
   worker?.wake();
 }
 
-function startWorker(handlers: AnyHandler[], rules: Rule[], options: Partial<WorkerOptions> = {}): Worker {
+async function startWorker(handlers: AnyHandler[], rules: Rule[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
   worker = new Worker({
-    db, rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 2, handlerTimeoutMs: 5_000, concurrency: 2,
+    db: sqliteStore(db), rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 2, handlerTimeoutMs: 5_000, concurrency: 2,
     selfAccountId: 'deflect-bot', pollMs: 30, retryBaseMs: 10, jiraTimeoutMs: 300, pauseAfterFailures: 0,
     api: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }),
     ...options,
   });
-  worker.start();
+  await worker.start();
   return worker;
 }
 
@@ -92,8 +93,8 @@ function expectEveryFinalRowSealed(): number {
   return sealed;
 }
 
-function expectChainIntact(): void {
-  const report = verifyAuditChain(db);
+async function expectChainIntact(): Promise<void> {
+  const report = await verifyAuditChain(sqliteStore(db));
   expect(report.firstBad).toBeNull();
   expect(report.state).toBe('intact');
 }
@@ -108,7 +109,7 @@ afterEach(async () => {
   jira.setFault(undefined);
   // After every scenario: every final row is sealed and the whole chain verifies.
   expect(expectEveryFinalRowSealed()).toBeGreaterThan(0);
-  expectChainIntact();
+  await expectChainIntact();
 });
 afterAll(async () => {
   db.$client.close();
@@ -116,20 +117,20 @@ afterAll(async () => {
 });
 
 describe('the audit chain over the pipeline', () => {
-  it('is empty and verifies on a fresh database', () => {
+  it('is empty and verifies on a fresh database', async () => {
     const fresh = openDatabase(':memory:');
-    expect(verifyAuditChain(fresh)).toMatchObject({ state: 'empty', checkedRows: 0, firstBad: null });
+    expect(await verifyAuditChain(sqliteStore(fresh))).toMatchObject({ state: 'empty', checkedRows: 0, firstBad: null });
     fresh.$client.close();
     // The afterEach needs one sealed row: a succeeded run.
     jira.seedIssue({ key: 'AUD-0' });
-    startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
+    await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
     deliver('AUD-0', 'audit-ok');
     return waitFor('AUD-0 to succeed', () => statusIs('AUD-0', 'succeeded'));
   });
 
   it('seals a succeeded run and its applied comment', async () => {
     jira.seedIssue({ key: 'AUD-1' });
-    startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
+    await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
     deliver('AUD-1', 'audit-ok');
     const run = await waitFor('AUD-1 to succeed', () => statusIs('AUD-1', 'succeeded'));
     expect(actionsOf(run.id).map((a) => a.status)).toEqual(['applied']);
@@ -138,7 +139,7 @@ describe('the audit chain over the pipeline', () => {
   it('seals a failed comment, reopens it on the retry, and seals the dead run', async () => {
     jira.seedIssue({ key: 'AUD-2' });
     jira.setFault((req) => (req.method === 'POST' && req.path.includes('/comment') ? { status: 503, body: { errorMessages: ['down'] } } : undefined));
-    startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
+    await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
     deliver('AUD-2', 'audit-ok');
     const run = await waitFor('AUD-2 to be dead-lettered', () => statusIs('AUD-2', 'dead', 'failed'));
     const [action] = actionsOf(run.id);
@@ -152,7 +153,7 @@ describe('the audit chain over the pipeline', () => {
     const dead = runOf('AUD-2')!;
     expect(retryRun(db, dead.id)).toBe(true);
     expect(findLatestEntry(db, 'runs', dead.id)!.kind).toBe('reopen');
-    startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
+    await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
     worker!.wake();
     await waitFor('AUD-2 to succeed on the retry', () => statusIs('AUD-2', 'succeeded'));
   });
@@ -164,7 +165,7 @@ describe('the audit chain over the pipeline', () => {
     const flaky = handler('audit-flaky', async () => {
       throw new JiraRequestError('Jira POST /x → 503', { status: 503, transient: true });
     });
-    startWorker([broken, flaky], [rule('audit-broken', 'audit-broken'), rule('audit-flaky', 'audit-flaky')]);
+    await startWorker([broken, flaky], [rule('audit-broken', 'audit-broken'), rule('audit-flaky', 'audit-flaky')]);
     deliver('AUD-3', 'audit-broken');
     deliver('AUD-4', 'audit-flaky');
     await waitFor('AUD-3 to fail', () => statusIs('AUD-3', 'failed'));
@@ -172,12 +173,12 @@ describe('the audit chain over the pipeline', () => {
   });
 
   it('seals a shadow run and a dry run with their planned actions', async () => {
-    startWorker([commenter], [rule('audit-shadow', 'audit-commenter', { mode: 'shadow' })]);
+    await startWorker([commenter], [rule('audit-shadow', 'audit-commenter', { mode: 'shadow' })]);
     deliver('AUD-5', 'audit-shadow');
     const shadow = await waitFor('AUD-5 to end shadow', () => statusIs('AUD-5', 'shadow'));
     expect(actionsOf(shadow.id).map((a) => a.status)).toEqual(['planned']);
     await worker!.stop(500);
-    startWorker([commenter], [rule('audit-dry', 'audit-commenter')], { dryRun: true });
+    await startWorker([commenter], [rule('audit-dry', 'audit-commenter')], { dryRun: true });
     deliver('AUD-6', 'audit-dry');
     const planned = await waitFor('AUD-6 to end planned', () => statusIs('AUD-6', 'planned'));
     expect(actionsOf(planned.id).map((a) => a.status)).toEqual(['planned']);
@@ -186,7 +187,7 @@ describe('the audit chain over the pipeline', () => {
   it('leaves a run awaiting approval unsealed, and seals it once approved and done', async () => {
     jira.seedIssue({ key: 'AUD-7' });
     const approval = { approvers: ['lead-1'], when: 'always' as const, expiresAfterMs: 60_000 };
-    startWorker([commenter], [rule('audit-approve', 'audit-commenter', { approval })]);
+    await startWorker([commenter], [rule('audit-approve', 'audit-commenter', { approval })]);
     deliver('AUD-7', 'audit-approve');
     const waiting = await waitFor('AUD-7 to await approval', () => statusIs('AUD-7', 'awaiting-approval'));
     expect(findLatestEntry(db, 'runs', waiting.id)).toBeUndefined();
@@ -200,7 +201,7 @@ describe('the audit chain over the pipeline', () => {
     // Routing queues the run while its handler is paused; then a process claims it, records the comment as started,
     // and dies before the answer (its lease expires at once).
     pauseHandler(db, 'audit-commenter', 'test: hold the run in the queue');
-    const router = startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
+    const router = await startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
     deliver('AUD-8', 'audit-crash');
     await waitFor('AUD-8 to be queued', () => statusIs('AUD-8', 'queued'));
     await router.stop(500);
@@ -211,7 +212,7 @@ describe('the audit chain over the pipeline', () => {
     const idem = `${claimed.idempotencyKey}:1:comment`;
     beginAction(db, { runId: claimed.id, seq: 1, kind: 'comment', ticketKey: 'AUD-8', idempotencyKey: idem, request: {}, status: 'started' });
     await new Promise((resolve) => setTimeout(resolve, 10)); // the 1 ms lease is over: the next worker takes the run back
-    startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
+    await startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
     await waitFor('AUD-8 to succeed after the takeover', () => statusIs('AUD-8', 'succeeded'));
     expect(actionsOf(claimed.id).map((a) => a.status)).toEqual(['applied']);
     expect(jira.commentsFor('AUD-8')).toHaveLength(1);

@@ -19,6 +19,7 @@ import { DeliveryPruner } from '../../src/worker/prune-deliveries.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { runCli } from '../reliability/helpers.js';
 import { seedAuditRun } from './seed-audit-runs.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -45,13 +46,13 @@ describe('audit retention', () => {
     const runs = seed(db);
     const old1Actions = ids(db, `SELECT id FROM actions WHERE run_id = ${runs.old1} ORDER BY id`);
 
-    const result = await pruneAuditRecords(db, { retentionMs: RETENTION, archiveDir, now: NOW });
+    const result = await pruneAuditRecords(sqliteStore(db), { retentionMs: RETENTION, archiveDir, now: NOW });
     // The stretch stops at the queued run's sealed action: OLD-4 (behind it) waits, OLD-3 and NEW-1 stay.
     expect(result).toMatchObject({ runs: 2, actions: 3, checkpoints: 1 });
     expect(ids(db, 'SELECT id FROM runs ORDER BY id')).toEqual([runs.waiting, runs.old4, runs.recent]);
     expect(ids(db, `SELECT run_id AS id FROM approvals ORDER BY run_id`)).toEqual([runs.waiting, runs.old4, runs.recent]);
     expect(ids(db, `SELECT run_id AS id FROM run_rule_settings ORDER BY run_id`)).toEqual([runs.waiting, runs.old4, runs.recent]);
-    const report = verifyAuditChain(db);
+    const report = await verifyAuditChain(sqliteStore(db));
     expect(report).toMatchObject({ state: 'intact', checkpoints: 1, firstBad: null });
 
     // The archive: one valid JSONL file named by the date range, holding the pruned runs with their actions.
@@ -70,7 +71,7 @@ describe('audit retention', () => {
 
     // The archive re-verifies against its checkpoint, alone and against the database.
     expect(await verifyAuditArchive(join(archiveDir, files[0]))).toMatchObject({ state: 'intact', runs: 2, actions: 3 });
-    expect(await verifyAuditArchive(join(archiveDir, files[0]), db)).toMatchObject({ state: 'intact' });
+    expect(await verifyAuditArchive(join(archiveDir, files[0]), sqliteStore(db))).toMatchObject({ state: 'intact' });
     db.$client.close();
 
     const cli = await runCli(['audit', 'verify'], { DEFLECT_DB: dbPath });
@@ -97,16 +98,16 @@ describe('audit retention', () => {
     const dbPath = join(dir, 'audit.db');
     const db = openDatabase(dbPath);
     const runs = seed(db);
-    await pruneAuditRecords(db, { retentionMs: RETENTION, archiveDir: null, now: NOW });
+    await pruneAuditRecords(sqliteStore(db), { retentionMs: RETENTION, archiveDir: null, now: NOW });
     db.$client.close();
     const raw = new Database(dbPath);
     raw.prepare("UPDATE runs SET summary = 'edited' WHERE id = ?").run(runs.recent);
     const readonly = openDatabase(dbPath, { readonly: true });
-    expect(verifyAuditChain(readonly)).toMatchObject({ state: 'broken', firstBad: { table: 'runs', id: String(runs.recent) } });
+    expect(await verifyAuditChain(sqliteStore(readonly))).toMatchObject({ state: 'broken', firstBad: { table: 'runs', id: String(runs.recent) } });
     raw.prepare("UPDATE runs SET summary = 'done NEW-1' WHERE id = ?").run(runs.recent);
-    expect(verifyAuditChain(readonly).state).toBe('intact');
+    expect((await verifyAuditChain(sqliteStore(readonly))).state).toBe('intact');
     raw.prepare('UPDATE audit_checkpoints SET runs = 1').run();
-    expect(verifyAuditChain(readonly).firstBad?.problem).toMatch(/^changed: checkpoint #1/);
+    expect((await verifyAuditChain(sqliteStore(readonly))).firstBad?.problem).toMatch(/^changed: checkpoint #1/);
     readonly.$client.close();
     raw.close();
   });
@@ -115,18 +116,18 @@ describe('audit retention', () => {
     const db = openDatabase(join(freshDir('deflect-audit-retention-'), 'audit.db'));
     const runs = seed(db);
     // Batches of 3 entries: OLD-1 (3 entries) and OLD-2 (2) go in one checkpoint each.
-    const first = await pruneAuditRecords(db, { retentionMs: RETENTION, archiveDir: null, now: NOW, batchSize: 3 });
+    const first = await pruneAuditRecords(sqliteStore(db), { retentionMs: RETENTION, archiveDir: null, now: NOW, batchSize: 3 });
     expect(first).toMatchObject({ runs: 2, checkpoints: 2 });
     // Nothing more while OLD-3 waits.
-    expect(await pruneAuditRecords(db, { retentionMs: RETENTION, archiveDir: null, now: NOW })).toMatchObject({ runs: 0, checkpoints: 0 });
+    expect(await pruneAuditRecords(sqliteStore(db), { retentionMs: RETENTION, archiveDir: null, now: NOW })).toMatchObject({ runs: 0, checkpoints: 0 });
     expect(ids(db, 'SELECT id FROM runs ORDER BY id')).toContain(runs.waiting);
     // With a 1-day window everything goes once OLD-3 has ended: its run entry is the newest, so the batch widens to
     // take it with the action it sealed first.
     finishRun(db, runs.waiting, { status: 'succeeded', durationMs: 1 }, NOW - 2 * DAY);
-    const second = await pruneAuditRecords(db, { retentionMs: DAY, archiveDir: null, now: NOW, batchSize: 3 });
+    const second = await pruneAuditRecords(sqliteStore(db), { retentionMs: DAY, archiveDir: null, now: NOW, batchSize: 3 });
     expect(second).toMatchObject({ runs: 3, checkpoints: 1 });
     expect(ids(db, 'SELECT id FROM runs')).toEqual([]);
-    expect(verifyAuditChain(db)).toMatchObject({ state: 'intact', runs: 0, checkpoints: 3 });
+    expect(await verifyAuditChain(sqliteStore(db))).toMatchObject({ state: 'intact', runs: 0, checkpoints: 3 });
     db.$client.close();
   });
 
@@ -143,12 +144,12 @@ describe('audit retention', () => {
     const dir = freshDir('deflect-audit-retention-');
     const db = openDatabase(join(dir, 'audit.db'));
     seed(db);
-    const pruner = new DeliveryPruner({ db, logger: pino({ level: 'silent' }), retentionMs: null, auditRetentionMs: RETENTION, auditArchiveDir: join(dir, 'archive') });
+    const pruner = new DeliveryPruner({ db: sqliteStore(db), logger: pino({ level: 'silent' }), retentionMs: null, auditRetentionMs: RETENTION, auditArchiveDir: join(dir, 'archive') });
     const { deliveries, audit } = await pruner.pruneOnce();
     expect(deliveries).toBeNull();
     expect(audit).toMatchObject({ runs: 2, checkpoints: 1 });
     expect(readdirSync(join(dir, 'archive'))).toHaveLength(1);
-    expect(verifyAuditChain(db).state).toBe('intact');
+    expect((await verifyAuditChain(sqliteStore(db))).state).toBe('intact');
     db.$client.close();
   });
 });

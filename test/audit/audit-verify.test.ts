@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/db/client.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { runCli } from '../reliability/helpers.js';
 import { seedAuditRun } from './seed-audit-runs.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const NOW = Date.now();
 
@@ -95,7 +96,7 @@ describe('deflect audit verify', () => {
     expect(forged.stdout).toMatch(/^runs 5: out of order: a succeeded row the chain never sealed \(written outside deflect\)$/m);
   });
 
-  it('reports a run whose status was set back to hide a change, a removed chain entry and a forged entry hash', () => {
+  it('reports a run whose status was set back to hide a change, a removed chain entry and a forged entry hash', async () => {
     const cases: Array<[string, (p: { path: string; runs: number[] }) => void, RegExp, string]> = [
       ['status rewritten', (p) => tamper(p.path, "UPDATE runs SET status = 'queued' WHERE id = ?", p.runs[2]), /^changed/, 'runs'],
       ['entry removed', (p) => tamper(p.path, 'DELETE FROM audit_chain WHERE seq = 4'), /^out of order: chain entry 5 follows entry 3/, 'actions'],
@@ -106,7 +107,7 @@ describe('deflect audit verify', () => {
       const seeded = seededDatabase();
       change(seeded);
       const db = openDatabase(seeded.path, { readonly: true });
-      const report = verifyAuditChain(db);
+      const report = await verifyAuditChain(sqliteStore(db));
       db.$client.close();
       expect(report.state, what).toBe('broken');
       expect(report.firstBad?.table, what).toBe(table);
@@ -114,26 +115,26 @@ describe('deflect audit verify', () => {
     }
   });
 
-  it('tells the seal state of one row for a trace: sealed, unsealed, or broken with the problem', () => {
+  it('tells the seal state of one row for a trace: sealed, unsealed, or broken with the problem', async () => {
     const { path, runs } = seededDatabase();
     const [action] = actionIdsOf(path, runs[0]);
     tamper(path, "UPDATE runs SET error = 'rewritten' WHERE id = ?", runs[1]);
     const db = openDatabase(path, { readonly: true });
-    expect(checkRowSeal(db, 'runs', runs[0])).toMatchObject({ state: 'sealed', seq: expect.any(Number), sealedBy: expect.stringMatching(/:\d+$/) });
-    expect(checkRowSeal(db, 'actions', action)).toMatchObject({ state: 'sealed' });
-    expect(checkRowSeal(db, 'runs', runs[3])).toEqual({ state: 'unsealed' }); // still queued
-    expect(checkRowSeal(db, 'runs', runs[1])).toEqual({ state: 'broken', problem: expect.stringMatching(/^changed \(recorded hash/) });
+    expect(await checkRowSeal(sqliteStore(db), 'runs', runs[0])).toMatchObject({ state: 'sealed', seq: expect.any(Number), sealedBy: expect.stringMatching(/:\d+$/) });
+    expect(await checkRowSeal(sqliteStore(db), 'actions', action)).toMatchObject({ state: 'sealed' });
+    expect(await checkRowSeal(sqliteStore(db), 'runs', runs[3])).toEqual({ state: 'unsealed' }); // still queued
+    expect(await checkRowSeal(sqliteStore(db), 'runs', runs[1])).toEqual({ state: 'broken', problem: expect.stringMatching(/^changed \(recorded hash/) });
     db.$client.close();
   });
 
-  it('seals rows recorded before the upgrade in one genesis pass, and then verifies', () => {
+  it('seals rows recorded before the upgrade in one genesis pass, and then verifies', async () => {
     const { path } = seededDatabase();
     // A database from before the chain: the rows, no entries.
     tamper(path, 'DELETE FROM audit_chain');
     const db = openDatabase(path);
     const kinds = db.$client.prepare('SELECT kind, count(*) AS n FROM audit_chain GROUP BY kind').all();
     expect(kinds).toEqual([{ kind: 'genesis', n: 9 }]);
-    expect(verifyAuditChain(db)).toMatchObject({ state: 'intact', runs: 3, actions: 6 });
+    expect(await verifyAuditChain(sqliteStore(db))).toMatchObject({ state: 'intact', runs: 3, actions: 6 });
     db.$client.close();
     // The pass runs once: a second open writes nothing.
     const again = openDatabase(path);

@@ -23,12 +23,12 @@ describe('rate limit on authentication failures', () => {
   });
 
   it('does not count successful requests', async () => {
-    const headers = authHeader(api.db, 'auditor');
+    const headers = await authHeader(api.db.sqlite!, 'auditor');
     for (let i = 0; i < LIMIT * 3; i++) expect((await fetch(`${api.url}/api/runs`, { headers })).status).toBe(200);
   });
 
   it('answers 429 with Retry-After after the limit of API 401s, even to a valid token; probes stay open', async () => {
-    const good = authHeader(api.db, 'auditor');
+    const good = await authHeader(api.db.sqlite!, 'auditor');
     for (let i = 0; i < LIMIT; i++) {
       expect((await fetch(`${api.url}/api/runs`, { headers: { authorization: `Bearer dfl_guess${i}` } })).status).toBe(401);
     }
@@ -50,7 +50,7 @@ describe('rate limit on authentication failures', () => {
     expect(limited.status).toBe(429);
     expect(limited.json.message).toMatch(/too many failed authentication attempts/);
     // Nothing was stored from the refused deliveries.
-    expect(hooks.db.$client.prepare('SELECT count(*) AS n FROM deliveries').get()).toEqual({ n: 0 });
+    expect(hooks.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM deliveries').get()).toEqual({ n: 0 });
     expect((await postWebhook(hooks.url, body(), { identifier: randomUUID() })).status).toBe(429);
   });
 });

@@ -22,6 +22,7 @@ import { encodeKeysCursor } from '../../src/reports/report-keys.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { createTestToken } from '../support/api-token.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SECRET = 'matrix-secret';
 type Caller = 'none' | 'bad' | 'revoked' | Role;
@@ -44,7 +45,7 @@ function failedRun(): number {
 }
 
 /** A concrete request for a table row (placeholders filled, a body where the route needs one). */
-function requestFor(route: string): InjectOptions {
+async function requestFor(route: string): Promise<InjectOptions> {
   const [method, url] = route.split(' ') as [InjectOptions['method'], string];
   const webhookBody = JSON.stringify({ timestamp: Date.now(), webhookEvent: 'jira:issue_created', issue: { id: '9', key: 'MX-9', fields: { summary: 'x', labels: [] } } });
   switch (route) {
@@ -63,7 +64,7 @@ function requestFor(route: string): InjectOptions {
       return { method, url, payload: { name: `made-${randomUUID().slice(0, 8)}`, role: 'auditor' } };
     case 'DELETE /api/tokens/:name': {
       const name = `victim-${randomUUID().slice(0, 8)}`;
-      createTestToken(db, 'auditor', name);
+      await createTestToken(db, 'auditor', name);
       return { method, url: url.replace(':name', name) };
     }
     case 'POST /signin':
@@ -105,10 +106,10 @@ async function signIn(token: string): Promise<string> {
 beforeAll(async () => {
   db = openDatabase(join(freshDir('matrix-'), 'matrix.db'));
   const auth = { ...loadConfig({}).auth, failureLimit: 0 };
-  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth }, db, logger: createLogger('silent') });
-  for (const role of ROLES) tokens.set(role, createTestToken(db, role));
+  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth }, db: sqliteStore(db), logger: createLogger('silent') });
+  for (const role of ROLES) tokens.set(role, await createTestToken(db, role));
   tokens.set('bad', `dfl_${'x'.repeat(43)}`);
-  tokens.set('revoked', createTestToken(db, 'admin', 'soon-revoked'));
+  tokens.set('revoked', await createTestToken(db, 'admin', 'soon-revoked'));
   // Sessions are opened through the real sign-in route; the revoked token's session is opened before the revoke.
   for (const caller of [...ROLES, 'revoked'] as const) cookies.set(caller, await signIn(tokens.get(caller)!));
   cookies.set('bad', 'no-such-session');
@@ -128,7 +129,7 @@ describe('route access table', () => {
   });
 
   it('refuses to build an app with a route that has no row', async () => {
-    const probe = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 1024 }, db, logger: createLogger('silent') });
+    const probe = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 1024 }, db: sqliteStore(db), logger: createLogger('silent') });
     expect(() => probe.get('/api/secret-stuff', async () => ({}))).toThrow(/GET \/api\/secret-stuff has no auth decision: add a row for it to ROUTE_ACCESS/);
     await probe.close();
   });
@@ -139,7 +140,7 @@ describe.each(['bearer', 'cookie'] as const)('every route × every caller (%s)',
     it.each(CALLERS)(`${route} (${access}) as %s`, async (caller) => {
       // Signing out ends the session it is sent with: give it a session of its own, not the shared one.
       const own = route === 'POST /signout' && mode === 'cookie' && (ROLES as readonly string[]).includes(caller) ? await signIn(tokens.get(caller)!) : null;
-      const request = withCredential(requestFor(route), caller, mode);
+      const request = withCredential(await requestFor(route), caller, mode);
       if (own) request.headers = { ...request.headers, cookie: `deflect_session=${own}` };
       const answer = await app.inject(request);
       const want = expected(route, access, caller);
@@ -152,7 +153,7 @@ describe.each(['bearer', 'cookie'] as const)('every route × every caller (%s)',
         expect(answer.statusCode, context).toBeLessThan(500);
       } else {
         expect(answer.statusCode, context).toBe(want);
-        if (want === 303) expect(answer.headers.location).toBe(`/signin?next=${encodeURIComponent(requestFor(route).url as string)}`);
+        if (want === 303) expect(answer.headers.location).toBe(`/signin?next=${encodeURIComponent((await requestFor(route)).url as string)}`);
         else expect(answer.json().message, context).toEqual(expect.any(String));
       }
     });
@@ -165,7 +166,7 @@ describe('HEAD routes fastify adds for GET routes', () => {
       const [method, template] = route.split(' ');
       const needed = requiredRole(access);
       if (method !== 'GET' || !needed) continue;
-      const url = template.includes(':') ? requestFor(route).url! as string : template;
+      const url = template.includes(':') ? (await requestFor(route)).url! as string : template;
       const answer = await app.inject({ method: 'HEAD', url });
       expect(answer.statusCode, `HEAD ${url}`).toBe(needed.page ? 303 : 401);
       const allowed = await app.inject({ method: 'HEAD', url, headers: { authorization: `Bearer ${tokens.get(needed.role)}` } });
@@ -176,10 +177,10 @@ describe('HEAD routes fastify adds for GET routes', () => {
 
 describe('the webhook', () => {
   it('accepts a signed delivery with no API credential, and refuses an unsigned one even from an admin', async () => {
-    const request = requestFor('POST /webhooks/jira');
+    const request = await requestFor('POST /webhooks/jira');
     const signed = await app.inject({ ...request, headers: { ...request.headers, 'x-hub-signature': signBody(request.payload as string, SECRET) } });
     expect(signed.statusCode).toBe(200);
-    const admin = await app.inject(withCredential(requestFor('POST /webhooks/jira'), 'admin', 'bearer'));
+    const admin = await app.inject(withCredential(await requestFor('POST /webhooks/jira'), 'admin', 'bearer'));
     expect(admin.statusCode).toBe(401);
   });
 });

@@ -46,7 +46,7 @@ describe('deflect tokens', () => {
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toContain('lead-maya');
     expect(list.stdout).toContain('operator');
-    const hash = (deflect.db.$client.prepare("SELECT token_hash AS h FROM api_tokens WHERE name = 'lead-maya'").get() as { h: string }).h;
+    const hash = (deflect.db.sqlite!.$client.prepare("SELECT token_hash AS h FROM api_tokens WHERE name = 'lead-maya'").get() as { h: string }).h;
     const listJson = await cli('list', '--format', 'json');
     for (const output of [list.stdout, listJson.stdout]) {
       expect(output).not.toContain(issued.token);

@@ -20,6 +20,7 @@ import { readRulesSnapshot } from '../../src/rules/live-rules.js';
 import { parseRules } from '../../src/rules/rules-file.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { writeHistory, writeRules } from './backtest-fixture.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const config = loadConfig({});
 const grantRepoAccess = findHandler('grant-repo-access')!;
@@ -30,7 +31,7 @@ async function storedHistory() {
   const dbPath = join(dir, 'deflect.db');
   const writable = openDatabase(dbPath);
   const lines = readFileSync(writeHistory(dir), 'utf8').split('\n');
-  const result = await importParsedRows(writable, parseJsonlLines(lines), { source: 'jsonl:history' });
+  const result = await importParsedRows(sqliteStore(writable), parseJsonlLines(lines), { source: 'jsonl:history' });
   expect(result.imported).toBe(6);
   writable.$client.close();
   const backtest = async (rulesFile: string, extra: Partial<BacktestOptions> = {}) => {
@@ -38,7 +39,7 @@ async function storedHistory() {
     const db = openDatabase(dbPath, { readonly: true });
     try {
       return await runBacktest({
-        db,
+        db: sqliteStore(db),
         handler: grantRepoAccess,
         rules: snapshot.rules,
         rulesFile,
@@ -130,7 +131,7 @@ describe('runBacktest', () => {
     });
     const rules = parseRules('rules:\n  - labels: [access-request]\n    handler: direct-caller\n', 'direct.yaml', [...handlers, direct]);
     const db = openDatabase(dbPath, { readonly: true });
-    const result = await runBacktest({ db, handler: direct, rules, rulesFile: 'direct.yaml', rulesVersion: 'test', ruleName: null, window: { from: null, to: Date.now() }, since: 'all', config });
+    const result = await runBacktest({ db: sqliteStore(db), handler: direct, rules, rulesFile: 'direct.yaml', rulesVersion: 'test', ruleName: null, window: { from: null, to: Date.now() }, since: 'all', config });
     db.$client.close();
     expect(result.tickets).toHaveLength(4);
     for (const ticket of result.tickets) {

@@ -15,14 +15,14 @@ const nowhere = join(freshDir('deflect-remote-'), 'absent', 'deflect.db');
 
 beforeAll(async () => {
   deflect = await startDeflect();
-  auditorToken = createTestToken(deflect.db, 'auditor');
+  auditorToken = await createTestToken(deflect.db.sqlite!, 'auditor');
   const imported = await runCli(['import', 'jsonl', join(REPO_ROOT, 'examples/history/platform-requests.jsonl')], { DEFLECT_DB: deflect.dbPath });
   expect(imported.code, imported.stderr).toBe(0);
   const payloadDir = join(REPO_ROOT, 'examples/payloads');
   const payload = JSON.parse(readFileSync(join(payloadDir, readdirSync(payloadDir).filter((f) => f.endsWith('.json')).sort()[0]), 'utf8')) as { timestamp?: number };
   payload.timestamp = Date.now();
   expect((await postWebhook(deflect.url, payload)).status).toBe(200);
-  await waitFor('a run to finish', () => (deflect.db.$client.prepare("SELECT count(*) AS n FROM runs WHERE status NOT IN ('queued','running')").get() as { n: number }).n > 0);
+  await waitFor('a run to finish', () => (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM runs WHERE status NOT IN ('queued','running')").get() as { n: number }).n > 0);
 });
 afterAll(async () => deflect?.close(1000));
 
@@ -50,7 +50,7 @@ describe('remote mode (--url, DEFLECT_TOKEN)', () => {
   });
 
   it('deflect runs retry --url asks the server, and its refusal is the API message (exit 1)', async () => {
-    const operator = createTestToken(deflect.db, 'operator');
+    const operator = await createTestToken(deflect.db.sqlite!, 'operator');
     const missing = await runCli(['runs', 'retry', '987654', '--url', deflect.url], remoteEnv(operator));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404/);

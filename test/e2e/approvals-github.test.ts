@@ -40,7 +40,7 @@ describe('approvals on GitHub Issues', () => {
     const repository = { id: 1, full_name: 'acme/web', html_url: 'https://github.com/acme/web' };
     await postGitHubWebhook(deflect.url, { action: 'labeled', issue: fetched, label: { id: 1, name: 'access-request' }, repository, sender: { login: 'reporter-1' } });
     const key = `acme/web#${issue.number}`;
-    const runOf = () => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
+    const runOf = () => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
     await waitFor('the run to await approval', () => (runOf()?.status === 'awaiting-approval' ? true : null));
     expect(github.invitations('acme/payments-api')).toEqual([]);
     const posted = github.issue('acme/web', issue.number)!.comments;
@@ -48,7 +48,7 @@ describe('approvals on GitHub Issues', () => {
     expect(posted[0].body).toContain('maintainer-1');
 
     const comment = (login: string, body: string, id: number) => ({ action: 'created', issue: fetched, comment: { id, body, user: { login } }, repository, sender: { login } });
-    const reasonOf = (delivery: string) => (deflect.db.$client.prepare('SELECT reason FROM deliveries WHERE delivery_key = ?').get(`github:${delivery}`) as { reason: string }).reason;
+    const reasonOf = (delivery: string) => (deflect.db.sqlite!.$client.prepare('SELECT reason FROM deliveries WHERE delivery_key = ?').get(`github:${delivery}`) as { reason: string }).reason;
     await postGitHubWebhook(deflect.url, comment('reporter-1', '/approve', 501), { event: 'issue_comment', delivery: 'gh-approve-reporter' });
     await postGitHubWebhook(deflect.url, comment('maintainer-1', posted[0].body, 502), { event: 'issue_comment', delivery: 'gh-echo' });
     expect(reasonOf('gh-approve-reporter')).toContain('the reporter cannot approve or deny their own request');

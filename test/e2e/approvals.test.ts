@@ -57,13 +57,13 @@ describe('approvals end to end', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
   let deflect: DeflectUnderTest;
-  const runOf = (key: string) => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').get(key) as Record<string, any> | undefined;
+  const runOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').get(key) as Record<string, any> | undefined;
   const statusIs = (key: string, status: string) => (runOf(key)?.status === status ? runOf(key) : null);
   const stepsOf = (runId: number) =>
-    deflect.db.$client.prepare('SELECT decision, by, comment_id AS commentId FROM approvals WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, any>>;
+    deflect.db.sqlite!.$client.prepare('SELECT decision, by, comment_id AS commentId FROM approvals WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, any>>;
   const commentText = (key: string) => jira.commentsFor(key).map((c) => JSON.stringify(c.body));
   const deliveryReason = (identifier: string) =>
-    (deflect.db.$client.prepare('SELECT status, reason FROM deliveries WHERE webhook_identifier = ?').get(identifier) as { status: string; reason: string } | undefined);
+    (deflect.db.sqlite!.$client.prepare('SELECT status, reason FROM deliveries WHERE webhook_identifier = ?').get(identifier) as { status: string; reason: string } | undefined);
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -93,7 +93,7 @@ describe('approvals end to end', () => {
     expect(asked[0]).toContain('/approve');
     expect(jira.issue('PLAT-201')!.fields.status).toMatchObject({ name: 'To Do' });
 
-    const api = await fetch(`${deflect.url}/api/runs?status=awaiting-approval`, { headers: authHeader(deflect.db) });
+    const api = await fetch(`${deflect.url}/api/runs?status=awaiting-approval`, { headers: await authHeader(deflect.db.sqlite!) });
     expect(api.status).toBe(200);
     expect(JSON.stringify(await api.json())).toContain('PLAT-201');
 
@@ -116,7 +116,7 @@ describe('approvals end to end', () => {
       { decision: 'requested', by: null, commentId: null },
       { decision: 'approved', by: 'lead-1', commentId: 'c-3' },
     ]);
-    const audit = await (await fetch(`${deflect.url}/api/runs?ticket=PLAT-201`, { headers: authHeader(deflect.db) })).json();
+    const audit = await (await fetch(`${deflect.url}/api/runs?ticket=PLAT-201`, { headers: await authHeader(deflect.db.sqlite!) })).json();
     expect(audit.runs[0].approvals).toEqual([
       expect.objectContaining({ decision: 'requested', by: null, expiresAt: expect.any(String) }),
       expect.objectContaining({ decision: 'approved', by: 'lead-1', commentId: 'c-3' }),
@@ -167,7 +167,7 @@ describe('approvals end to end', () => {
     const run = await waitFor('the shadow run', () => statusIs('PLAT-206', 'shadow'));
     expect(run.summary).toMatch(/^would wait for approval \(.*\) by lead-1$/);
     expect(jira.commentsFor('PLAT-206')).toHaveLength(0);
-    const planned = deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ?').all(run.id);
+    const planned = deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ?').all(run.id);
     expect(planned).toEqual([{ kind: 'comment', status: 'planned' }]);
   });
 });

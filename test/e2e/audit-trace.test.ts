@@ -34,7 +34,7 @@ describe('audit trace of a pipeline run', () => {
     github = await startFakeGitHub();
     jira.seedIssue({ key: 'PLAT-101' });
     deflect = await startDeflect({ fakeJira: jira, env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, DEFLECT_RETRY_BASE_MS: '50' } });
-    auditor = authHeader(deflect.db, 'auditor');
+    auditor = await authHeader(deflect.db.sqlite!, 'auditor');
   });
   afterAll(async () => {
     await deflect?.close(1000);
@@ -69,7 +69,7 @@ describe('audit trace of a pipeline run', () => {
   it('a replayed delivery is traced as a replay of the original', { timeout: 60_000 }, async () => {
     const [original] = (await finishedRuns('PLAT-101', 1))!;
     const deliveryId = JSON.parse((await api(`/api/runs/${original.id}`)).text).delivery.id as number;
-    const replay = await api(`/api/deliveries/${deliveryId}/replay`, { method: 'POST', headers: authHeader(deflect.db, 'operator') });
+    const replay = await api(`/api/deliveries/${deliveryId}/replay`, { method: 'POST', headers: await authHeader(deflect.db.sqlite!, 'operator') });
     expect(replay.status).toBe(202);
     const runs = await waitFor('the replayed run to finish', () => finishedRuns('PLAT-101', 2));
     const trace = JSON.parse((await api(`/api/runs/${runs[0].id}`)).text);

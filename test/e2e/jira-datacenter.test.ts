@@ -78,7 +78,7 @@ describe.skipIf(!existsSync(FIXTURE))('Jira Data Center end to end (needs ../sha
     expect(answer.json.status).toBe('accepted');
 
     const run = await waitFor('the TEST-44 run to finish', () => {
-      const rows = deflect.server.db.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'TEST-44'").all() as Array<Record<string, any>>;
+      const rows = deflect.server.db.sqlite!.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'TEST-44'").all() as Array<Record<string, any>>;
       return rows.length === 1 && !['queued', 'running'].includes(rows[0].status) ? rows[0] : null;
     });
     expect(run.status).toBe('succeeded');
@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(FIXTURE))('Jira Data Center end to end (needs ../sha
     expect(again.json.status).toBe('duplicate');
     expect(jira.commentsFor('TEST-44')).toHaveLength(1);
 
-    const ticket = deflect.server.db.$client.prepare("SELECT site, key FROM tickets WHERE key = 'TEST-44'").get() as { site: string };
+    const ticket = deflect.server.db.sqlite!.$client.prepare("SELECT site, key FROM tickets WHERE key = 'TEST-44'").get() as { site: string };
     expect(ticket.site).toBe('localhost:2990');
   });
 

@@ -36,7 +36,7 @@ describe('kill switch: pause and resume every handler', () => {
         (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
-  const statusOf = (key: string) => (deflect.db.$client.prepare('SELECT status FROM runs WHERE ticket_key = ?').get(key) as { status: string } | undefined)?.status;
+  const statusOf = (key: string) => (deflect.db.sqlite!.$client.prepare('SELECT status FROM runs WHERE ticket_key = ?').get(key) as { status: string } | undefined)?.status;
   const post = async (path: string, headers: Record<string, string>, body?: unknown) => {
     const response = await fetch(`${deflect.url}${path}`, {
       method: 'POST',
@@ -59,16 +59,16 @@ describe('kill switch: pause and resume every handler', () => {
   });
 
   it('an auditor may read the switch but not press it (403); an operator pauses every handler and runs wait in the queue', async () => {
-    const auditor = authHeader(deflect.db, 'auditor');
+    const auditor = await authHeader(deflect.db.sqlite!, 'auditor');
     const refused = await post('/api/handlers/pause-all', auditor);
     expect(refused.status).toBe(403);
     expect(refused.json.message).toMatch(/the operator role is required/);
     expect((await post('/api/handlers/resume-all', auditor)).status).toBe(403);
-    expect(listPausedHandlers(deflect.db).size).toBe(0);
+    expect(listPausedHandlers(deflect.db.sqlite!).size).toBe(0);
     const read = await fetch(`${deflect.url}/api/handlers/kill-switch`, { headers: auditor });
     expect(await read.json()).toEqual({ state: 'active', paused: [], total: ALL.length, canOperate: false });
 
-    const operator = authHeader(deflect.db, 'operator');
+    const operator = await authHeader(deflect.db.sqlite!, 'operator');
     const bad = await post('/api/handlers/pause-all', operator, { reason: 'x'.repeat(501) });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toMatch(/^invalid body: reason/);
@@ -97,7 +97,7 @@ describe('kill switch: pause and resume every handler', () => {
     const paused = await cli('pause', '--all', '--reason', 'change freeze');
     expect(paused.status, paused.stderr).toBe(0);
     expect(paused.stdout).toMatch(new RegExp(`^Paused every handler \\(${ALL.length} now\\)`));
-    expect([...listPausedHandlers(deflect.db)].sort()).toEqual([...ALL].sort());
+    expect([...listPausedHandlers(deflect.db.sqlite!)].sort()).toEqual([...ALL].sort());
     await postWebhook(deflect.url, accessRequest('PLAT-302', '30302'));
     await waitFor('the PLAT-302 run to be queued', () => statusOf('PLAT-302') === 'queued');
 
@@ -108,7 +108,7 @@ describe('kill switch: pause and resume every handler', () => {
     expect(neither.status).toBe(2); // bad usage
     expect(neither.stderr).toMatch(/give a handler name, or --all/);
 
-    const operator = authHeader(deflect.db, 'operator');
+    const operator = await authHeader(deflect.db.sqlite!, 'operator');
     const api = await post('/api/handlers/resume-all', operator);
     expect(api).toEqual({ status: 200, json: { state: 'active', changed: ALL, unchanged: [] } });
     await waitFor('the PLAT-302 run to finish', () => statusOf('PLAT-302') === 'succeeded', 10_000);

@@ -13,15 +13,15 @@ import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } 
 
 /** An example payload with its `timestamp` set to now (stored examples are older than DEFLECT_MAX_EVENT_AGE). */
 const payload = (name: string) => ({ ...JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads', name), 'utf8')), timestamp: Date.now() });
-const count = (d: DeflectUnderTest, table: string) => (d.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (d: DeflectUnderTest, table: string) => (d.db.sqlite!.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 const runsOf = (d: DeflectUnderTest, key: string) =>
-  d.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+  d.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
 const finished = (d: DeflectUnderTest, key: string) => {
   const rows = runsOf(d, key);
   return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
 };
 const actionsOf = (d: DeflectUnderTest, runId: number) =>
-  d.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
+  d.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
 /** The example access request (acme/payments-api, write) as ticket `key`/`id`, for GitHub user `user`. */
 function accessRequest(key: string, id: string, user = 'jdoe-acme') {
   const body = payload('01-access-request-created.json');
@@ -121,7 +121,7 @@ describe('core pipeline end to end', () => {
     await postWebhook(deflect.url, payload('04-unlabelled-question.json'), { identifier: 'e2e-unlabelled' });
     await postWebhook(deflect.url, payload('05-comment-created.json'), { identifier: 'e2e-comment' });
     const rows = await waitFor('both deliveries to be routed', () => {
-      const r = deflect.db.$client
+      const r = deflect.db.sqlite!.$client
         .prepare("SELECT webhook_identifier AS id, status, reason FROM deliveries WHERE webhook_identifier IN ('e2e-unlabelled','e2e-comment') AND status != 'pending' ORDER BY id")
         .all() as Array<{ id: string; status: string; reason: string }>;
       return r.length === 2 ? r : null;
@@ -137,7 +137,7 @@ describe('core pipeline end to end', () => {
     own.user.accountId = 'deflect-bot';
     await postWebhook(deflect.url, own, { identifier: 'e2e-own-event' });
     const row = await waitFor('the delivery to be routed', () =>
-      deflect.db.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'e2e-own-event' AND status != 'pending'").get() as
+      deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'e2e-own-event' AND status != 'pending'").get() as
         | { status: string; reason: string }
         | undefined,
     );
@@ -179,7 +179,7 @@ describe('core pipeline end to end', () => {
     jira.seedIssue({ key: 'PLAT-106' });
     await postWebhook(deflect.url, accessRequest('PLAT-106', '10106'));
     await waitFor('the PLAT-106 run to finish', () => finished(deflect, 'PLAT-106'));
-    const headers = authHeader(deflect.db, 'auditor');
+    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
     expect((await fetch(`${deflect.url}/api/runs`)).status).toBe(401);
     const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`, { headers })).json();
     // The label's row (a request type of the same tickets would be folded into it: one row, each ticket once).

@@ -46,13 +46,13 @@ describe('rule modes and live reload', () => {
   let deflect: RunningServer;
   let rulesPath: string;
   const lines: string[] = [];
-  const runsOf = (key: string) => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+  const runsOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
   const finished = (key: string) => {
     const rows = runsOf(key);
     return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
   };
   const actionsOf = (runId: number) =>
-    deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
+    deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
   const logged = (msg: RegExp) => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => msg.test(String(l.msg)));
 
   beforeAll(async () => {
@@ -116,7 +116,7 @@ describe('rule modes and live reload', () => {
   });
 
   it('the audit API shows the shadow status and the rules version', async () => {
-    const headers = authHeader(deflect.db, 'auditor');
+    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
     const runs = (await (await fetch(`${deflect.url}/api/runs?status=shadow`, { headers })).json()) as { runs: Array<Record<string, any>> };
     expect(runs.runs.map((r) => r.ticketKey).sort()).toEqual(['PLAT-103', 'PLAT-201']);
     expect(runs.runs.every((r) => r.shadow === true && /^[0-9a-f]{12}$/.test(r.rulesVersion))).toBe(true);
@@ -139,7 +139,7 @@ describe('rule modes and live reload', () => {
     expect(jira.commentsFor('PLAT-202')).toHaveLength(1);
 
     // The report counts the live run as automated, never the shadow one (PLAT-201).
-    const headers = authHeader(deflect.db, 'auditor');
+    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
     const report = (await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`, { headers })).json()) as { groups: Array<Record<string, any>> };
     const access = report.groups.find((g) => g.label === 'access-request');
     expect(access, JSON.stringify(report.groups.map((g) => g.label))).toBeDefined();
@@ -182,7 +182,7 @@ describe('rule modes and live reload', () => {
 
     await postWebhook(deflect.url, accessRequest('PLAT-204', '20204'), { identifier: 'modes-off' });
     const row = await waitFor('the delivery to be routed', () =>
-      deflect.db.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'modes-off' AND status != 'pending'").get() as
+      deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'modes-off' AND status != 'pending'").get() as
         | { status: string; reason: string }
         | undefined,
     );

@@ -27,8 +27,8 @@ describe('rule scope end to end', () => {
   let jira: FakeJira;
   let deflect: DeflectUnderTest;
   const deliveryOf = (key: string) =>
-    deflect.db.$client.prepare('SELECT status, reason FROM deliveries WHERE issue_key = ? ORDER BY id').all(key) as Array<{ status: string; reason: string | null }>;
-  const runsOf = (key: string) => deflect.db.$client.prepare('SELECT handler, status FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<{ handler: string; status: string }>;
+    deflect.db.sqlite!.$client.prepare('SELECT status, reason FROM deliveries WHERE issue_key = ? ORDER BY id').all(key) as Array<{ status: string; reason: string | null }>;
+  const runsOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT handler, status FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<{ handler: string; status: string }>;
 
   beforeAll(async () => {
     jira = await startFakeJira();

@@ -49,12 +49,12 @@ describe('verified resolution end to end', () => {
   let jira: FakeJira;
   let deflect: DeflectUnderTest;
   let rulesPath: string;
-  const runOf = (key: string) => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id DESC').get(key) as Record<string, any> | undefined;
+  const runOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id DESC').get(key) as Record<string, any> | undefined;
   const finished = (key: string, status: string) => (runOf(key)?.status === status ? runOf(key) : null);
   const api = async (path: string, role: 'auditor' | 'operator' = 'auditor', method = 'GET') =>
-    (await fetch(`${deflect.url}${path}`, { method, headers: authHeader(deflect.db, role) })).json() as Promise<any>;
+    (await fetch(`${deflect.url}${path}`, { method, headers: await authHeader(deflect.db.sqlite!, role) })).json() as Promise<any>;
   const handlerRow = async () => (await api('/api/handlers')).handlers.find((h: { name: string }) => h.name === 'answer-with-runbook');
-  const stateOf = (runId: number) => (deflect.db.$client.prepare('SELECT state, evidence, feedback FROM run_verifications WHERE run_id = ?').get(runId) as Record<string, any> | undefined);
+  const stateOf = (runId: number) => (deflect.db.sqlite!.$client.prepare('SELECT state, evidence, feedback FROM run_verifications WHERE run_id = ?').get(runId) as Record<string, any> | undefined);
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -92,7 +92,7 @@ describe('verified resolution end to end', () => {
     const run = await waitFor('PLAT-302 to succeed', () => finished('PLAT-302', 'succeeded'));
     await postWebhook(deflect.url, comment('PLAT-302', '30302', 'someone-else', '/thanks', 'c-1'), { identifier: 'thanks-stranger' });
     await postWebhook(deflect.url, comment('PLAT-302', '30302', 'dev-b', '/thanks, that worked', 'c-2'), { identifier: 'thanks-reporter' });
-    const reason = (id: string) => (deflect.db.$client.prepare('SELECT reason FROM deliveries WHERE webhook_identifier = ?').get(id) as { reason: string }).reason;
+    const reason = (id: string) => (deflect.db.sqlite!.$client.prepare('SELECT reason FROM deliveries WHERE webhook_identifier = ?').get(id) as { reason: string }).reason;
     expect(reason('thanks-stranger')).toContain("only the reporter's answer counts");
     expect(reason('thanks-reporter')).toContain('the reporter said /thanks');
     expect(stateOf(run.id)).toMatchObject({ state: 'pending', feedback: 'thanks' });
@@ -113,7 +113,7 @@ describe('verified resolution end to end', () => {
     expect(row.feedback).toEqual({ invited: 2, thanks: 1, reopen: 0, satisfaction: 1 });
     expect(row.demoted.reason).toMatch(/^verified rate over its last 2 resolutions is at most 0\.50 \(1 reopened, 0 re-filed, 0 overridden\), below DEFLECT_VERIFY_DEMOTE_BELOW=0\.8/);
     // The same figures from the function `deflect handlers` prints.
-    expect(listHandlerVerification(deflect.db, []).find((h) => h.name === 'answer-with-runbook')).toMatchObject({ verifiedRate: 0, resolvedRate: 1 });
+    expect((await listHandlerVerification(deflect.db, [])).find((h) => h.name === 'answer-with-runbook')).toMatchObject({ verifiedRate: 0, resolvedRate: 1 });
 
     const audit = await api('/api/runs');
     expect(audit.demotedHandlers).toEqual([expect.objectContaining({ handler: 'answer-with-runbook' })]);

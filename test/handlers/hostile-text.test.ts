@@ -256,10 +256,10 @@ describe.each([
       answers.forEach((answer, i) => expect(answer.status, batch[i].key).toBe(200));
     }
     const pending = () =>
-      (deflect.db.$client.prepare("SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')").get() as { n: number }).n;
-    const total = () => (deflect.db.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+      (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')").get() as { n: number }).n;
+    const total = () => (deflect.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
     await waitFor('every hostile run to finish', () => total() === cases.length && pending() === 0, 60_000).catch((error: unknown) => {
-      const byStatus = deflect.db.$client.prepare('SELECT status, count(*) AS n, max(error) AS error FROM runs GROUP BY status').all();
+      const byStatus = deflect.db.sqlite!.$client.prepare('SELECT status, count(*) AS n, max(error) AS error FROM runs GROUP BY status').all();
       throw new Error(`${String(error)}: ${cases.length} cases, runs ${JSON.stringify(byStatus)}`);
     });
   }, 120_000);
@@ -271,7 +271,7 @@ describe.each([
   });
 
   it('runs every case to an outcome, and comments on each ticket', () => {
-    const statuses = deflect.db.$client.prepare('SELECT ticket_key AS key, status, error FROM runs').all() as Array<{ key: string; status: string; error: string | null }>;
+    const statuses = deflect.db.sqlite!.$client.prepare('SELECT ticket_key AS key, status, error FROM runs').all() as Array<{ key: string; status: string; error: string | null }>;
     expect(statuses).toHaveLength(cases.length);
     // With GitHub, a run may fail because GitHub refused it (a repository name already taken: 422; an organization
     // that does not exist: 404): those fail before commenting. Nothing else may fail.

@@ -7,9 +7,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { findCheckpoint, importParsedRows } from '../../src/import/import-tickets.js';
+import { importParsedRows } from '../../src/import/import-tickets.js';
+import { findImportCheckpoint } from '../../src/db/import-checkpoints.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../src/import/parse-jsonl.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const issue = (n: number, summary = `Reset token ${n}`) => JSON.stringify({ id: String(5000 + n), key: `OPS-${n}`, fields: { summary, labels: n % 2 ? ['token-reset'] : [], created: '2026-03-02T10:00:00.000+0000' } });
 const deflect = (dbPath: string, ...args: string[]) =>
@@ -63,14 +65,14 @@ describe('deflect import', () => {
         yield row;
       }
     }
-    await expect(importParsedRows(db, interrupted(), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 })).rejects.toThrow('disk unplugged');
-    expect(findCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'running', cursor: '15', imported: 15 });
+    await expect(importParsedRows(sqliteStore(db), interrupted(), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 })).rejects.toThrow('disk unplugged');
+    expect(findImportCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'running', cursor: '15', imported: 15 });
     expect((db.$client.prepare('SELECT count(*) AS n FROM tickets').get() as { n: number }).n).toBe(15);
-    const resumed = await importParsedRows(db, parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 });
+    const resumed = await importParsedRows(sqliteStore(db), parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 });
     expect(resumed).toMatchObject({ resumedAfterLine: 15, imported: 10, skipped: 0 });
-    expect(findCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'done', imported: 25 });
+    expect(findImportCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'done', imported: 25 });
     // A changed file (new fingerprint) starts over.
-    const again = await importParsedRows(db, parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f2', batchSize: 5 });
+    const again = await importParsedRows(sqliteStore(db), parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f2', batchSize: 5 });
     expect(again.resumedAfterLine).toBe(0);
     db.$client.close();
   });

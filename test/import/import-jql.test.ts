@@ -7,11 +7,12 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
-import { findCheckpoint } from '../../src/import/import-tickets.js';
+import { findImportCheckpoint } from '../../src/db/import-checkpoints.js';
 import { importFromJql, jqlDate } from '../../src/import/import-jql.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 describe('import jql', () => {
   let jira: FakeJira;
@@ -50,17 +51,17 @@ describe('import jql', () => {
     const db = openDatabase(join(freshDir(), 'd.db'));
     const api = createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't' });
     jira.setFault((req) => (req.path === '/rest/api/3/search/jql' && (req.body as { nextPageToken?: string }).nextPageToken ? { status: 400, body: { errorMessages: ['boom'] } } : undefined));
-    await expect(importFromJql(db, api, 'project = PLAT', { pageSize: 10, sleep: async () => {} })).rejects.toThrow(/400/);
+    await expect(importFromJql(sqliteStore(db), api, 'project = PLAT', { pageSize: 10, sleep: async () => {} })).rejects.toThrow(/400/);
     jira.setFault(undefined);
-    const checkpoint = findCheckpoint(db, 'jql:project = PLAT')!;
+    const checkpoint = findImportCheckpoint(db, 'jql:project = PLAT')!;
     expect(checkpoint.status).toBe('running');
     expect(checkpoint.imported).toBe(10);
-    const resumed = await importFromJql(db, api, 'project = PLAT', { pageSize: 10 });
+    const resumed = await importFromJql(sqliteStore(db), api, 'project = PLAT', { pageSize: 10 });
     expect(resumed.resumedFrom).toBe(Number(checkpoint.cursor));
     const last = jira.requestsTo('POST', '/rest/api/3/search/jql').at(-1)!;
     expect((last.body as { jql: string }).jql).toBe(`(project = PLAT) AND updated >= ${jqlDate(Number(checkpoint.cursor))} ORDER BY updated ASC`);
-    expect(findCheckpoint(db, 'jql:project = PLAT')).toMatchObject({ status: 'done' });
-    await expect(importFromJql(db, api, 'project = PLAT ORDER BY created')).rejects.toThrow(/leave ORDER BY out/);
+    expect(findImportCheckpoint(db, 'jql:project = PLAT')).toMatchObject({ status: 'done' });
+    await expect(importFromJql(sqliteStore(db), api, 'project = PLAT ORDER BY created')).rejects.toThrow(/leave ORDER BY out/);
     db.$client.close();
   });
 });

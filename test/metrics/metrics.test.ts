@@ -65,7 +65,7 @@ describe('GET /metrics', () => {
     jira = await startFakeJira();
     jira.seedIssue({ key: 'MET-1', id: '93001' });
     deflect = await startDeflect({ fakeJira: jira });
-    auditor = authHeader(deflect.db, 'auditor');
+    auditor = await authHeader(deflect.db.sqlite!, 'auditor');
   });
   afterAll(async () => {
     await deflect?.close();
@@ -133,8 +133,8 @@ describe('GET /metrics', () => {
     expect(valueOf(after, 'deflect_queue_lag')).toBe(0);
 
     // A dead run and a paused handler show up in the gauges read from the database at scrape time.
-    deflect.db.$client.prepare("UPDATE runs SET status = 'dead' WHERE handler = 'reset-ci-token'").run();
-    expect(pauseHandler(deflect.db, 'grant-repo-access', 'paused by the metrics test')).toBe(true);
+    deflect.db.sqlite!.$client.prepare("UPDATE runs SET status = 'dead' WHERE handler = 'reset-ci-token'").run();
+    expect(pauseHandler(deflect.db.sqlite!, 'grant-repo-access', 'paused by the metrics test')).toBe(true);
     const gauges = await scrape();
     expect(valueOf(gauges, 'deflect_dead_letters')).toBe(1);
     expect(valueOf(gauges, 'deflect_paused_handlers')).toBe(1);

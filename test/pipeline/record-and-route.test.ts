@@ -18,6 +18,7 @@ import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { routePendingDeliveries } from '../../src/worker/route-deliveries.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const rule: Rule = { name: 'tokens', index: 1, labels: ['ci-token'], handler: 'reset-ci-token', trackers: null, projects: null, issueTypes: null, on: ['created'], continue: false };
 const routing: RoutingOptions = { rules: [rule], dryRun: true, maxAttempts: 3, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE };
@@ -27,7 +28,7 @@ let db: Db;
 let reader: Database.Database;
 let seq = 0;
 let commits = 0;
-const intake = () => new RecordAndRoute(db, { routing, onCommitted: () => commits++ });
+const intake = () => new RecordAndRoute(sqliteStore(db), { routing, onCommitted: () => commits++ });
 
 /** A delivery and its parsed event for issue `key`, as the receiver hands them over. */
 function received(key: string, overrides: Parameters<typeof tokenResetEvent>[2] = {}): [NewDelivery, ReturnType<typeof jiraTracker.parseEvent>] {
@@ -107,7 +108,7 @@ describe('record-and-route', () => {
     expect(findTicketByKey(db, 'RR-5')).toBeUndefined(); // the snapshot update was rolled back with the routing
     expect(listRuns(db, { ticketKey: 'RR-5' })).toHaveLength(0);
 
-    expect(routePendingDeliveries(db, routing)).toBe(1);
+    expect(await routePendingDeliveries(sqliteStore(db), routing)).toBe(1);
     expect(findDelivery(db, recorded.id)?.status).toBe('routed');
     const [run] = listRuns(db, { ticketKey: 'RR-5' });
     expect(findRunTicketSnapshot(db, run.id)).toEqual(event.ticket);
@@ -123,7 +124,7 @@ describe('record-and-route', () => {
 
   it('records only, leaving deliveries pending, when it has no routing options', async () => {
     const [delivery, event] = received('RR-7');
-    const recorded = await new RecordAndRoute(db).record(delivery, event);
+    const recorded = await new RecordAndRoute(sqliteStore(db)).record(delivery, event);
     expect(findDelivery(db, recorded.id)?.status).toBe('pending');
     expect(listRuns(db, { ticketKey: 'RR-7' })).toHaveLength(0);
   });

@@ -17,6 +17,7 @@ import type { TrackerEvent } from '../../src/trackers/tracker.js';
 import type { Ticket } from '../../src/ticket.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { testTicket } from '../../src/automation/test-context.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 let db: Db;
@@ -38,8 +39,8 @@ function resolved(key: string, at: number, options: { handler?: string; reporter
 const event = (ticket: Partial<Ticket>, over: Partial<TrackerEvent> = {}): TrackerEvent => ({
   event: 'jira:issue_updated', kind: 'updated', eventType: null, timestamp: null, actor: 'lead-1', ticket: testTicket(ticket), labelsAdded: [], labelsRemoved: [], siteHost: null, selfHosts: [], ...over,
 });
-const signal = (e: TrackerEvent, at: number, over: { stale?: boolean; matched?: string[] } = {}) =>
-  applyVerificationSignals(db, e, { deliveryId: 1, eventAt: at, ticket: e.ticket, stale: over.stale ?? false, matchedHandlers: over.matched ?? [], selfAccountId: 'deflect-bot' }, at);
+const signal = async (e: TrackerEvent, at: number, over: { stale?: boolean; matched?: string[] } = {}) =>
+  await applyVerificationSignals(sqliteStore(db), e, { deliveryId: 1, eventAt: at, ticket: e.ticket, stale: over.stale ?? false, matchedHandlers: over.matched ?? [], selfAccountId: 'deflect-bot' }, at);
 const stateOf = (runId: number, at = Date.now()) => findRunVerificationStates(db, [runId], at).get(runId);
 
 describe('verification signals', () => {
@@ -50,59 +51,59 @@ describe('verification signals', () => {
     expect(['To Do', 'open', 'In Progress', 'Reopened'].some(isDoneStatus)).toBe(false);
   });
 
-  it('a not-done status by a person reopens; by deflect, stale, or older than the resolution it does not', () => {
+  it('a not-done status by a person reopens; by deflect, stale, or older than the resolution it does not', async () => {
     const run = resolved('V-1', t0);
-    expect(signal(event({ key: 'V-1', status: 'To Do' }, { actor: 'deflect-bot' }), t0 + 1000)).toBeNull();
-    signal(event({ key: 'V-1', status: 'To Do' }), t0 + 1000, { stale: true });
-    signal(event({ key: 'V-1', status: 'To Do' }), t0 - 1000);
+    expect(await signal(event({ key: 'V-1', status: 'To Do' }, { actor: 'deflect-bot' }), t0 + 1000)).toBeNull();
+    await signal(event({ key: 'V-1', status: 'To Do' }), t0 + 1000, { stale: true });
+    await signal(event({ key: 'V-1', status: 'To Do' }), t0 - 1000);
     expect(stateOf(run, t0 + 2000)!.state).toBe('pending');
-    expect(signal(event({ key: 'V-1', status: 'Reopened' }), t0 + 3000)).toContain('reopened: status Done → Reopened by lead-1');
+    expect(await signal(event({ key: 'V-1', status: 'Reopened' }), t0 + 3000)).toContain('reopened: status Done → Reopened by lead-1');
     expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → Reopened by lead-1' });
   });
 
-  it('a reconcile delivery (no actor) counts as a person', () => {
+  it('a reconcile delivery (no actor) counts as a person', async () => {
     const run = resolved('V-2', t0);
-    signal(event({ key: 'V-2', status: 'Open' }, { actor: null }), t0 + 1000);
+    await signal(event({ key: 'V-2', status: 'Open' }, { actor: null }), t0 + 1000);
     expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → Open seen by reconcile' });
   });
 
-  it("another done status, or removing deflect's label, is an override", () => {
+  it("another done status, or removing deflect's label, is an override", async () => {
     const a = resolved('V-3', t0);
     const b = resolved('V-4', t0, { labels: ['answered-by-runbook'] });
-    signal(event({ key: 'V-3', status: "Won't Do" }), t0 + 1000);
-    signal(event({ key: 'V-4', status: 'Done' }, { labelsRemoved: ['answered-by-runbook'] }), t0 + 1000);
+    await signal(event({ key: 'V-3', status: "Won't Do" }), t0 + 1000);
+    await signal(event({ key: 'V-4', status: 'Done' }, { labelsRemoved: ['answered-by-runbook'] }), t0 + 1000);
     expect(stateOf(a)).toMatchObject({ state: 'overridden', evidence: "status changed from Done to Won't Do by lead-1" });
     expect(stateOf(b)).toMatchObject({ state: 'overridden', evidence: 'label answered-by-runbook set by deflect removed by lead-1' });
   });
 
-  it('a closed GitHub issue is what deflect set (one done state), an open one is a reopen', () => {
+  it('a closed GitHub issue is what deflect set (one done state), an open one is a reopen', async () => {
     const run = resolved('acme/web#7', t0);
-    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'closed' }), t0 + 1000);
+    await signal(event({ key: 'acme/web#7', tracker: 'github', status: 'closed' }), t0 + 1000);
     expect(stateOf(run, t0 + 2000)!.state).toBe('pending');
-    signal(event({ key: 'acme/web#7', tracker: 'github', status: 'open' }), t0 + 3000);
+    await signal(event({ key: 'acme/web#7', tracker: 'github', status: 'open' }), t0 + 3000);
     expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'status Done → open by lead-1' });
   });
 
-  it('/reopen by the reporter reopens and counts as feedback; by someone else it is ignored', () => {
+  it('/reopen by the reporter reopens and counts as feedback; by someone else it is ignored', async () => {
     const run = resolved('V-5', t0);
     const said = (author: string) => event({ key: 'V-5', status: null }, { event: 'comment_created', kind: 'other', actor: author, comment: { id: `c-${author}`, authorId: author, authorEmail: null, body: '/reopen still broken' } as never });
-    expect(signal(said('stranger'), t0 + 1000)).toContain("only the reporter's answer counts");
+    expect(await signal(said('stranger'), t0 + 1000)).toContain("only the reporter's answer counts");
     expect(stateOf(run, t0 + 1500)!.state).toBe('pending');
-    signal(said('dev-a'), t0 + 2000);
+    await signal(said('dev-a'), t0 + 2000);
     expect(stateOf(run)).toMatchObject({ state: 'reopened', evidence: 'the reporter commented /reopen', feedback: 'reopen' });
   });
 
-  it('the same request filed again by the same reporter for the same handler is a re-file; another request is not', () => {
+  it('the same request filed again by the same reporter for the same handler is a re-file; another request is not', async () => {
     upsertTickets(db, [{ ticket: testTicket({ id: 'v-6', key: 'V-6', reporterId: 'dev-z', summary: 'How do I connect to the VPN?', created: t0 }), eventAt: t0 }], 'import', t0);
     const rowId = (db.$client.prepare("SELECT id FROM tickets WHERE key = 'V-6'").get() as { id: string }).id;
     const run = resolved('V-6', t0, { reporter: 'dev-z', ticketRowId: rowId });
-    const created = (key: string, handler: string, reporterId: string, summary = 'How do I connect to the VPN?') =>
-      signal(event({ key, status: 'To Do', reporterId, summary }, { event: 'jira:issue_created', kind: 'created' }), t0 + DAY, { matched: [handler] });
-    created('V-7', 'grant-repo-access', 'dev-z');
-    created('V-8', 'answer-with-runbook', 'someone-else');
-    created('V-10', 'answer-with-runbook', 'dev-z', 'How do I rotate my SSH key?');
+    const created = async (key: string, handler: string, reporterId: string, summary = 'How do I connect to the VPN?') =>
+      await signal(event({ key, status: 'To Do', reporterId, summary }, { event: 'jira:issue_created', kind: 'created' }), t0 + DAY, { matched: [handler] });
+    await created('V-7', 'grant-repo-access', 'dev-z');
+    await created('V-8', 'answer-with-runbook', 'someone-else');
+    await created('V-10', 'answer-with-runbook', 'dev-z', 'How do I rotate my SSH key?');
     expect(stateOf(run, t0 + DAY)!.state).toBe('pending');
-    created('V-9', 'answer-with-runbook', 'dev-z', '  how do I connect  to the VPN? ');
+    await created('V-9', 'answer-with-runbook', 'dev-z', '  how do I connect  to the VPN? ');
     expect(stateOf(run)).toMatchObject({ state: 'refiled', evidence: 're-filed as V-9 by the same reporter (routed to answer-with-runbook again)' });
   });
 
@@ -133,23 +134,23 @@ describe('demotion', () => {
   const settings = { minResolutions: 4, demoteBelow: 0.75 };
   const now = Date.now();
 
-  it('waits for N resolutions, demotes once the rate cannot reach the threshold, and counts afresh after a restore', () => {
+  it('waits for N resolutions, demotes once the rate cannot reach the threshold, and counts afresh after a restore', async () => {
     const h = 'reset-ci-token';
     const runs = [0, 1, 2, 3].map((i) => resolved(`D-${i}`, now - 10 * DAY + i, { handler: h }));
-    const reopen = (i: number) => signal(event({ key: `D-${i}`, status: 'To Do' }), now - 5 * DAY);
-    reopen(0);
-    expect(evaluateDemotion(db, h, settings, undefined, now)).toBeNull(); // 3 of 4 may still hold: 0.75 is not below
-    reopen(1);
-    expect(evaluateDemotion(db, h, settings, undefined, now)).toMatch(/at most 0\.50 \(2 reopened, 0 re-filed, 0 overridden\)/);
+    const reopen = async (i: number) => await signal(event({ key: `D-${i}`, status: 'To Do' }), now - 5 * DAY);
+    await reopen(0);
+    expect(await evaluateDemotion(sqliteStore(db), h, settings, undefined, now)).toBeNull(); // 3 of 4 may still hold: 0.75 is not below
+    await reopen(1);
+    expect(await evaluateDemotion(sqliteStore(db), h, settings, undefined, now)).toMatch(/at most 0\.50 \(2 reopened, 0 re-filed, 0 overridden\)/);
     expect(currentHandlerModes(db).get(h)).toMatchObject({ mode: 'shadow', by: 'deflect' });
-    expect(evaluateDemotion(db, h, settings, undefined, now)).toBeNull(); // already demoted
-    expect(restoreHandlerLive(db, h, 'maya', now + 1)).toBe(true);
-    expect(restoreHandlerLive(db, h, 'maya', now + 2)).toBe(false);
-    expect(evaluateDemotion(db, h, settings, undefined, now + 3)).toBeNull(); // the old resolutions no longer count
+    expect(await evaluateDemotion(sqliteStore(db), h, settings, undefined, now)).toBeNull(); // already demoted
+    expect(await restoreHandlerLive(sqliteStore(db), h, 'maya', now + 1)).toBe(true);
+    expect(await restoreHandlerLive(sqliteStore(db), h, 'maya', now + 2)).toBe(false);
+    expect(await evaluateDemotion(sqliteStore(db), h, settings, undefined, now + 3)).toBeNull(); // the old resolutions no longer count
     expect(runs).toHaveLength(4);
   });
 
-  it('never demotes when DEFLECT_VERIFY_DEMOTE_BELOW is off', () => {
-    expect(evaluateDemotion(db, 'answer-with-runbook', { minResolutions: 1, demoteBelow: null })).toBeNull();
+  it('never demotes when DEFLECT_VERIFY_DEMOTE_BELOW is off', async () => {
+    expect(await evaluateDemotion(sqliteStore(db), 'answer-with-runbook', { minResolutions: 1, demoteBelow: null })).toBeNull();
   });
 });

@@ -50,7 +50,7 @@ describe('duplicate storm', () => {
     expect(byStatus('duplicate')).toBe(COPIES - 1);
     expect(new Set(answers.map((a) => a.json.deliveryId)).size).toBe(1);
 
-    const sql = deflect.db.$client;
+    const sql = deflect.db.sqlite!.$client;
     const run = await waitFor('the run to finish', () =>
       sql.prepare("SELECT status FROM runs WHERE ticket_key = 'STORM-1' AND status NOT IN ('queued', 'running')").get(),
     );

@@ -96,7 +96,7 @@ describe('fault injection: 429 + Retry-After, 5xx, slow responses, connection re
       const answer = await postWebhook(deflect.url, accessRequestEvent(`FAULT-${i}`, String(40_000 + i)), { identifier: `fault-${i}` });
       expect(answer.status).toBe(200);
     }
-    const sql = deflect.db.$client;
+    const sql = deflect.db.sqlite!.$client;
     const runs = await waitFor(
       'every run to reach an outcome',
       () => {

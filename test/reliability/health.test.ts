@@ -14,6 +14,7 @@ import { pauseHandler } from '../../src/db/handler-states.js';
 import { enqueueRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const opened: Db[] = [];
 type AppConfig = Parameters<typeof buildApp>[0]['config'];
@@ -21,7 +22,7 @@ async function appOn(db: Db, maxQueueLag: number, config: Partial<AppConfig> = {
   opened.push(db);
   return buildApp({
     config: { webhookSecrets: ['s3cret'], webhookTokens: [], bodyLimitBytes: 1024, maxQueueLag, ...config },
-    db,
+    db: sqliteStore(db),
     logger: createLogger('silent'),
   });
 }

@@ -21,7 +21,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
   let nextId = 70_000;
 
   const runsOf = (key: string) =>
-    deflect.db.$client
+    deflect.db.sqlite!.$client
       .prepare(
         `SELECT id, delivery_id AS deliveryId, status, attempts, error, manual_retries AS manualRetries, idempotency_key AS idempotencyKey
          FROM runs WHERE ticket_key = ? ORDER BY id`,
@@ -114,7 +114,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     const rows = await waitFor('the replayed run', () => settled('REPLAY-1', 2));
     expect(rows[1].status).toBe('succeeded');
     expect(rows[1].idempotencyKey).not.toBe(rows[0].idempotencyKey);
-    const sql = deflect.db.$client;
+    const sql = deflect.db.sqlite!.$client;
     const replay = sql.prepare('SELECT replay_of AS replayOf, body, headers FROM deliveries WHERE id = ?').get(rows[1].deliveryId) as { replayOf: number; body: string; headers: string };
     const source = sql.prepare('SELECT body FROM deliveries WHERE id = ?').get(original.deliveryId) as { body: string };
     expect(replay.replayOf).toBe(original.deliveryId);
@@ -173,7 +173,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     jira.seedIssue({ key: 'REC-4', id: '71004', fields: { labels: ['ci-token'], created: minutesAgo(3 * 24 * 60), updated: minutesAgo(3), description: 'Token: OLD' } });
     await waitFor(
       'the two webhooks to be routed',
-      () => (deflect.db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier IN ('rec-2', 'rec-3') AND status != 'pending'").get() as { n: number }).n === 2,
+      () => (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier IN ('rec-2', 'rec-3') AND status != 'pending'").get() as { n: number }).n === 2,
     );
 
     const out = await cli('reconcile', '--since', '2h', '--settle', '0m', '--jql', 'project = REC');
@@ -186,9 +186,9 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     expect(jira.commentsFor('REC-3')).toHaveLength(1);
     expect(runsOf('REC-2')).toHaveLength(0);
     expect(runsOf('REC-4')).toHaveLength(0);
-    const rec4 = await waitFor('the REC-4 snapshot', () => deflect.db.$client.prepare("SELECT labels FROM tickets WHERE key = 'REC-4'").get() as { labels: string } | undefined);
+    const rec4 = await waitFor('the REC-4 snapshot', () => deflect.db.sqlite!.$client.prepare("SELECT labels FROM tickets WHERE key = 'REC-4'").get() as { labels: string } | undefined);
     expect(JSON.parse(rec4.labels)).toEqual(['ci-token']);
-    const reasons = deflect.db.$client.prepare("SELECT issue_key AS key, event, reason FROM deliveries WHERE delivery_key LIKE 'reconcile:%' ORDER BY issue_key").all();
+    const reasons = deflect.db.sqlite!.$client.prepare("SELECT issue_key AS key, event, reason FROM deliveries WHERE delivery_key LIKE 'reconcile:%' ORDER BY issue_key").all();
     expect(reasons).toMatchObject([
       { key: 'REC-1', event: 'jira:issue_created' },
       { key: 'REC-3', event: 'jira:issue_updated' },
@@ -199,7 +199,7 @@ describe('operations: retry, replay, pause/resume, reconcile, health', () => {
     // webhook for them), which only refreshes their snapshots.
     const again = JSON.parse(await cli('reconcile', '--since', '2h', '--settle', '0m', '--jql', 'project = REC', '--format', 'json'));
     expect(again.missed.map((m: { key: string; event: string }) => `${m.key} ${m.event}`)).toEqual(['REC-1 deflect:reconciled', 'REC-3 deflect:reconciled']);
-    await waitFor('the refreshes to be routed', () => (deflect.db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n === 0);
+    await waitFor('the refreshes to be routed', () => (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n === 0);
     expect(await cli('reconcile', '--since', '2h', '--settle', '0m', '--jql', 'project = REC')).toMatch(/4 tickets checked: 4 up to date/);
     expect(runsOf('REC-1')).toHaveLength(1);
     expect(runsOf('REC-3')).toHaveLength(1);

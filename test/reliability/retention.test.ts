@@ -15,6 +15,7 @@ import { enqueueRun, finishRun } from '../../src/db/runs.js';
 import { Worker } from '../../src/worker/worker.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { runCli } from './helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const opened: Db[] = [];
@@ -102,10 +103,10 @@ describe('delivery retention', () => {
     const old = store(db, 10);
     const kept = store(db, 1);
     const worker = new Worker({
-      db, rules: [], handlers: [], api: null, logger: pino({ level: 'silent' }), dryRun: true, maxAttempts: 3, handlerTimeoutMs: 1_000,
+      db: sqliteStore(db), rules: [], handlers: [], api: null, logger: pino({ level: 'silent' }), dryRun: true, maxAttempts: 3, handlerTimeoutMs: 1_000,
       concurrency: 1, selfAccountId: null, pollMs: 50, deliveryRetentionMs: 7 * DAY,
     });
-    worker.start();
+    await worker.start();
     try {
       await waitFor('the worker to prune', () => delivery(db, old).bodyPrunedAt !== null, 5_000);
       expect(delivery(db, kept).bodyPrunedAt).toBeNull();

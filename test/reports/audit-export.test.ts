@@ -11,6 +11,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { AUDIT_CSV_HEAD, exportAudit } from '../../src/reports/audit-export.js';
 import { seedRun } from '../support/audit-runs.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const RUNS = 50_000;
 const PAGE = 500;
@@ -45,7 +46,7 @@ describe('deflect audit exports stream', () => {
   it(`jsonl: ${RUNS} runs, one line each, each page written before the next is read, with backpressure`, { timeout: 120_000 }, async () => {
     const { out, state } = slowReader();
     const writtenWhenRead: number[] = [];
-    const count = await exportAudit(db, {}, out, { format: 'jsonl', pageSize: PAGE, onPage: () => writtenWhenRead.push(state.lines) });
+    const count = await exportAudit(sqliteStore(db), {}, out, { format: 'jsonl', pageSize: PAGE, onPage: () => writtenWhenRead.push(state.lines) });
     expect(count).toBe(RUNS);
     expect(state.lines).toBe(RUNS);
     expect(writtenWhenRead).toHaveLength(RUNS / PAGE);
@@ -58,7 +59,7 @@ describe('deflect audit exports stream', () => {
 
   it('csv: a header and one record per run of the filtered view', { timeout: 60_000 }, async () => {
     const { out, state } = slowReader();
-    const count = await exportAudit(db, { handler: 'reset-ci-token' }, out, { format: 'csv' });
+    const count = await exportAudit(sqliteStore(db), { handler: 'reset-ci-token' }, out, { format: 'csv' });
     const records = parse(state.chunks.join('')) as string[][];
     expect(count).toBe(RUNS / 10);
     expect(records[0]).toEqual(AUDIT_CSV_HEAD);
@@ -68,7 +69,7 @@ describe('deflect audit exports stream', () => {
 
   it('json: one document with the GET /api/runs shape ({ pausedHandlers, runs }), honouring the limit', async () => {
     const { out, state } = slowReader();
-    expect(await exportAudit(db, {}, out, { format: 'json', limit: 1234 })).toBe(1234);
+    expect(await exportAudit(sqliteStore(db), {}, out, { format: 'json', limit: 1234 })).toBe(1234);
     const doc = JSON.parse(state.chunks.join(''));
     expect(Object.keys(doc)).toEqual(['pausedHandlers', 'runs']);
     expect(doc.runs).toHaveLength(1234);

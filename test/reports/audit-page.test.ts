@@ -38,7 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     await page.goto(`${target.url}${path}`);
     expect(page.url()).toContain('/signin?next=');
-    await page.fill('#token', createTestToken(target.db, role));
+    await page.fill('#token', await createTestToken(target.db.sqlite!, role));
     await Promise.all([page.waitForURL(/\/audit/), page.click('button[type="submit"]')]);
     await page.waitForSelector('html[data-state="ready"]');
     await page.waitForFunction(() => document.getElementById('chain')?.dataset.state !== 'loading');
@@ -50,23 +50,23 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     empty = await startDeflect();
     // A run recorded by deflect, then edited directly in SQLite: the chain must name it.
     tampered = await startDeflect({ env: { DEFLECT_DRY_RUN: 'true' } });
-    tamperedRun = seedRun(tampered.db, { ticketKey: 'PLAT-42', status: 'succeeded', summary: 'granted read on acme/payments-api' });
-    tampered.db.$client.prepare("UPDATE runs SET summary = 'granted admin on acme/payments-api' WHERE id = ?").run(tamperedRun);
+    tamperedRun = seedRun(tampered.db.sqlite!, { ticketKey: 'PLAT-42', status: 'succeeded', summary: 'granted read on acme/payments-api' });
+    tampered.db.sqlite!.$client.prepare("UPDATE runs SET summary = 'granted admin on acme/payments-api' WHERE id = ?").run(tamperedRun);
     const now = Date.now();
-    for (let i = 0; i < 60; i++) seedRun(server.db, { ticketKey: `PLAT-${100 + i}`, createdAt: now - (60 - i) * HOUR - 10 * 24 * HOUR, summary: `granted read on acme/repo-${i}` });
-    seedRun(server.db, { ticketKey: 'PLAT-7', createdAt: now - 5 * HOUR, status: 'succeeded', summary: 'granted write on acme/payments-api', ticketSummary: '<img src=x onerror=alert(1)> need access' });
-    seedRun(server.db, { ticketKey: 'acme/api#12', tracker: 'github', siteUrl: 'https://github.com', createdAt: now - 4 * HOUR, handler: 'reset-ci-token', rule: 'ci-token-reset', status: 'dead', error: 'CI answered 503 three times' });
-    seedRun(server.db, { ticketKey: 'ENG-3', tracker: 'linear', siteUrl: 'https://linear.app/acme', createdAt: now - 3 * HOUR, status: 'shadow', shadow: true, summary: 'shadow: would grant write' });
+    for (let i = 0; i < 60; i++) seedRun(server.db.sqlite!, { ticketKey: `PLAT-${100 + i}`, createdAt: now - (60 - i) * HOUR - 10 * 24 * HOUR, summary: `granted read on acme/repo-${i}` });
+    seedRun(server.db.sqlite!, { ticketKey: 'PLAT-7', createdAt: now - 5 * HOUR, status: 'succeeded', summary: 'granted write on acme/payments-api', ticketSummary: '<img src=x onerror=alert(1)> need access' });
+    seedRun(server.db.sqlite!, { ticketKey: 'acme/api#12', tracker: 'github', siteUrl: 'https://github.com', createdAt: now - 4 * HOUR, handler: 'reset-ci-token', rule: 'ci-token-reset', status: 'dead', error: 'CI answered 503 three times' });
+    seedRun(server.db.sqlite!, { ticketKey: 'ENG-3', tracker: 'linear', siteUrl: 'https://linear.app/acme', createdAt: now - 3 * HOUR, status: 'shadow', shadow: true, summary: 'shadow: would grant write' });
     // PLAT-9 runs like the worker runs it: claimed (attempt 1), two actions, finished failed.
     const at = now - 2 * HOUR;
-    failedRun = seedRun(server.db, { ticketKey: 'PLAT-9', createdAt: at, handler: 'create-repository', rule: 'new-repository', status: 'queued', options: { apiToken: 'page-canary-secret' } });
-    expect(claimDueRuns(server.db, 1, new Set(), { owner: 'page-test', leaseMs: 60_000 }, at + 100).map((r) => r.id)).toEqual([failedRun]);
+    failedRun = seedRun(server.db.sqlite!, { ticketKey: 'PLAT-9', createdAt: at, handler: 'create-repository', rule: 'new-repository', status: 'queued', options: { apiToken: 'page-canary-secret' } });
+    expect(claimDueRuns(server.db.sqlite!, 1, new Set(), { owner: 'page-test', leaseMs: 60_000 }, at + 100).map((r) => r.id)).toEqual([failedRun]);
     const key = `PLAT-9:create-repository:page`;
-    const first = beginAction(server.db, { runId: failedRun, seq: 1, kind: 'comment', ticketKey: 'PLAT-9', idempotencyKey: `${key}:1:comment`, request: { markdown: 'Creating **acme/new-svc** <script>alert(1)</script>' }, status: 'started' }, at + 200);
-    finishAction(server.db, first, { status: 'applied', response: { commentId: '10001' } }, at + 450);
-    const second = beginAction(server.db, { runId: failedRun, seq: 2, kind: 'github.create_repository', ticketKey: 'PLAT-9', idempotencyKey: `${key}:2:github.create_repository`, request: { name: 'new-svc', token: 'page-canary-secret' }, status: 'started' }, at + 500);
-    finishAction(server.db, second, { status: 'failed', error: 'GitHub answered 422: name already exists' }, at + 900);
-    expect(finishOwnedRun(server.db, failedRun, 'page-test', { status: 'failed', error: 'GitHub answered 422: name already exists', durationMs: 850 }, at + 950)).toBe(true);
+    const first = beginAction(server.db.sqlite!, { runId: failedRun, seq: 1, kind: 'comment', ticketKey: 'PLAT-9', idempotencyKey: `${key}:1:comment`, request: { markdown: 'Creating **acme/new-svc** <script>alert(1)</script>' }, status: 'started' }, at + 200);
+    finishAction(server.db.sqlite!, first, { status: 'applied', response: { commentId: '10001' } }, at + 450);
+    const second = beginAction(server.db.sqlite!, { runId: failedRun, seq: 2, kind: 'github.create_repository', ticketKey: 'PLAT-9', idempotencyKey: `${key}:2:github.create_repository`, request: { name: 'new-svc', token: 'page-canary-secret' }, status: 'started' }, at + 500);
+    finishAction(server.db.sqlite!, second, { status: 'failed', error: 'GitHub answered 422: name already exists' }, at + 900);
+    expect(finishOwnedRun(server.db.sqlite!, failedRun, 'page-test', { status: 'failed', error: 'GitHub answered 422: name already exists', durationMs: 850 }, at + 950)).toBe(true);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     mkdirSync(join(REPO_ROOT, 'test/.tmp'), { recursive: true });
   }, 60_000);
@@ -144,19 +144,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the /audit page', () => {
     page.once('dialog', (d) => void d.dismiss());
     await page.click('.trace .pause-button');
     await page.waitForTimeout(200);
-    expect(listPausedHandlers(server.db).has('create-repository')).toBe(false);
+    expect(listPausedHandlers(server.db.sqlite!).has('create-repository')).toBe(false);
 
     const questions: string[] = [];
     page.once('dialog', (d) => (questions.push(d.message()), void d.accept()));
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/handlers/create-repository/pause')), page.click('.trace .pause-button')]);
     expect(questions).toEqual(['Pause handler create-repository? Its new runs wait in the queue until it is resumed.']);
-    expect(listPausedHandlers(server.db).has('create-repository')).toBe(true);
+    expect(listPausedHandlers(server.db.sqlite!).has('create-repository')).toBe(true);
 
     page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/api/runs/${failedRun}/retry`)), page.click('.trace .retry-button')]);
     await page.waitForFunction(() => /queued again/.test(document.querySelector('.operate-status')?.textContent ?? ''));
     expect(await page.textContent('.operate-status')).toBe(`Run #${failedRun} is queued again, but its handler is paused: it waits until the handler is resumed.`);
-    expect((server.db.$client.prepare('SELECT status FROM runs WHERE id = ?').get(failedRun) as { status: string }).status).toBe('queued');
+    expect((server.db.sqlite!.$client.prepare('SELECT status FROM runs WHERE id = ?').get(failedRun) as { status: string }).status).toBe('queued');
   });
 
   it('shows an empty state that says what to do, and one for filters that match nothing', { timeout: 60_000 }, async () => {

@@ -44,7 +44,7 @@ describe.skipIf(!existsSync(CHROMIUM))('impact page (headless Chromium)', () => 
 
   beforeAll(async () => {
     server = await startDeflect();
-    seedImpact(server.db);
+    await seedImpact(server.db.sqlite!);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('request', (request) => requests.push(request.url()));
@@ -52,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('impact page (headless Chromium)', () => 
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
-    const token = createTestToken(server.db, 'auditor', 'impact-reader');
+    const token = await createTestToken(server.db.sqlite!, 'auditor', 'impact-reader');
     auth = { authorization: `Bearer ${token}` };
     await page.goto(`${server.url}/reports/impact?since=70d`);
     expect(new URL(page.url()).pathname).toBe('/signin');

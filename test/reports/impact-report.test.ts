@@ -17,6 +17,7 @@ import type { ImpactReport, ImpactType } from '../../src/reports/impact-types.js
 import { authHeader } from '../support/api-token.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
 import { DAY, HOUR, IMPACT_CONTEXT, seedImpact, type ImpactSeed } from './impact-seed.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 let db: Db;
 let dbPath: string;
@@ -24,11 +25,11 @@ let seed: ImpactSeed;
 let report: ImpactReport;
 const byLabel = (r: ImpactReport, label: string) => r.types.find((t) => t.label === label || t.id === `label:${label}`) as ImpactType;
 
-beforeAll(() => {
+beforeAll(async () => {
   dbPath = join(freshDir('impact-'), 'impact.db');
   db = openDatabase(dbPath);
-  seed = seedImpact(db);
-  report = buildImpactReport(db, { window: { from: seed.now - 70 * DAY, to: seed.now } }, IMPACT_CONTEXT);
+  seed = await seedImpact(db);
+  report = await buildImpactReport(sqliteStore(db), { window: { from: seed.now - 70 * DAY, to: seed.now } }, IMPACT_CONTEXT);
 });
 afterAll(() => db.$client.close());
 
@@ -99,20 +100,20 @@ describe('impact per request type', () => {
     for (const w of report.repeatShare) expect(w.share).toBe(w.resolvedByPeople ? w.repeated / w.resolvedByPeople : null);
   });
 
-  it('selects one row with typeId, and says so when it has no automated runs', () => {
+  it('selects one row with typeId, and says so when it has no automated runs', async () => {
     const access = byLabel(report, 'access-request');
-    const one = buildImpactReport(db, { window: { from: seed.now - 70 * DAY, to: seed.now }, typeId: access.id }, IMPACT_CONTEXT);
+    const one = await buildImpactReport(sqliteStore(db), { window: { from: seed.now - 70 * DAY, to: seed.now }, typeId: access.id }, IMPACT_CONTEXT);
     expect(one.types.map((t) => t.id)).toEqual([access.id]);
-    const none = buildImpactReport(db, { window: { from: seed.now - 70 * DAY, to: seed.now }, typeId: 'label:vpn' }, IMPACT_CONTEXT);
+    const none = await buildImpactReport(sqliteStore(db), { window: { from: seed.now - 70 * DAY, to: seed.now }, typeId: 'label:vpn' }, IMPACT_CONTEXT);
     expect(none.types).toEqual([]);
     expect(none.emptyHint).toMatch(/^no automated runs yet for "label:vpn"/);
   });
 
-  it('says "no automated runs yet" on a database whose tickets have no automated run', () => {
+  it('says "no automated runs yet" on a database whose tickets have no automated run', async () => {
     const empty = openDatabase(join(freshDir('impact-empty-'), 'empty.db'));
     const created = seed.now - 3 * DAY;
     upsertTickets(empty, [0, 1].map((i) => ({ ticket: { id: String(i), key: `PLAT-${i}`, project: 'PLAT', issueType: 'Task', status: 'Done', labels: ['vpn'], summary: `VPN drops ${i}`, description: null, reporter: 'x', reporterId: 'x', created, updated: created, resolved: created + HOUR, siteUrl: null } })), 'import');
-    const r = buildImpactReport(empty, { window: { from: seed.now - 30 * DAY, to: seed.now } }, IMPACT_CONTEXT);
+    const r = await buildImpactReport(sqliteStore(empty), { window: { from: seed.now - 30 * DAY, to: seed.now } }, IMPACT_CONTEXT);
     expect(r.types).toEqual([]);
     expect(r.emptyHint).toMatch(/^no automated runs yet: .*Shadow and dry runs do not count/);
     expect(r.withoutAutomation.count).toBe(1);
@@ -123,23 +124,23 @@ describe('impact per request type', () => {
 describe('GET /api/reports/impact', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await buildApp({ config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth: loadConfig({}).auth }, db, logger: createLogger('silent'), report: IMPACT_CONTEXT });
+    app = await buildApp({ config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth: loadConfig({}).auth }, db: sqliteStore(db), logger: createLogger('silent'), report: IMPACT_CONTEXT });
   });
   afterAll(() => app.close());
 
   it('answers the report to an auditor token', async () => {
-    const res = await app.inject({ url: '/api/reports/impact?since=70d', headers: authHeader(db, 'auditor') });
+    const res = await app.inject({ url: '/api/reports/impact?since=70d', headers: await authHeader(db, 'auditor') });
     expect(res.statusCode).toBe(200);
     const body = res.json() as ImpactReport;
     const access = byLabel(body, 'access-request');
     expect([access.before.ttrP50Hours, access.hoursReturned, access.shareResolvedByDeflect]).toEqual([7, 21, 0.75]);
-    const one = await app.inject({ url: `/api/reports/impact?since=70d&type=${encodeURIComponent(access.id)}`, headers: authHeader(db, 'auditor') });
+    const one = await app.inject({ url: `/api/reports/impact?since=70d&type=${encodeURIComponent(access.id)}`, headers: await authHeader(db, 'auditor') });
     expect((one.json() as ImpactReport).types.map((t) => t.id)).toEqual([access.id]);
   });
 
   it('refuses a request without a token (401) and bad queries with a 400 naming the field', async () => {
     expect((await app.inject({ url: '/api/reports/impact' })).statusCode).toBe(401);
-    const headers = authHeader(db, 'auditor');
+    const headers = await authHeader(db, 'auditor');
     for (const [query, field] of [['since=forever', 'since'], ['type=robots', 'type'], ['from=2026-02-01&to=2026-01-01', 'from must be before to'], ['tracker=gitlab', 'tracker']]) {
       const res = await app.inject({ url: `/api/reports/impact?${query}`, headers });
       expect(res.statusCode, query).toBe(400);

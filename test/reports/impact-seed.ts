@@ -23,6 +23,7 @@ import { regroupTickets } from '../../src/reports/regroup.js';
 import { parseRulesConfig } from '../../src/rules/rules-file.js';
 import type { ReportContext } from '../../src/reports/top-tickets-report.js';
 import type { Ticket } from '../../src/ticket.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -63,7 +64,7 @@ export interface ImpactSeed {
 }
 
 /** Writes the seed into `db` (tickets created relative to `now`) and groups the tickets by text. */
-export function seedImpact(db: Db, now = Date.now()): ImpactSeed {
+export async function seedImpact(db: Db, now = Date.now()): Promise<ImpactSeed> {
   const seeds: Seed[] = [];
   const repos = ['payments-api', 'ledger', 'web-shop', 'search', 'billing', 'infra-docs', 'mobile-app', 'risk-engine', 'notifier', 'status-page'];
   [60, 52, 44, 36, 28, 20].forEach((daysAgo, i) =>
@@ -92,7 +93,7 @@ export function seedImpact(db: Db, now = Date.now()): ImpactSeed {
     if (s.automatedBy) recordRun(db, tickets[i], s.automatedBy, 'live');
     if (s.notAutomation) recordRun(db, tickets[i], 'grant-repo-access', s.notAutomation);
   });
-  regroupTickets(db, now);
+  await regroupTickets(sqliteStore(db), now);
   return { now, start };
 }
 

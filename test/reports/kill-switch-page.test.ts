@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     await page.goto(`${server.url}/reports/top-tickets`);
-    await page.fill('#token', createTestToken(server.db, role));
+    await page.fill('#token', await createTestToken(server.db.sqlite!, role));
     const settled = page.waitForResponse((r) => r.url().endsWith('/api/handlers/kill-switch'));
     await Promise.all([page.waitForURL(/\/reports\/top-tickets/), page.click('button[type="submit"]')]);
     await settled;
@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
     const page = await signedIn('auditor');
     expect(await page.locator('#kill-switch').isHidden()).toBe(true);
 
-    const operator = authHeader(server.db, 'operator');
+    const operator = await authHeader(server.db.sqlite!, 'operator');
     expect((await fetch(`${server.url}/api/handlers/pause-all`, { method: 'POST', headers: operator })).status).toBe(200);
     await page.reload();
     await page.locator('#kill-switch').waitFor({ state: 'visible' });
@@ -70,13 +70,13 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
     page.once('dialog', (d) => void d.dismiss());
     await button.click();
     await page.waitForTimeout(300);
-    expect(listPausedHandlers(server.db).size).toBe(0);
+    expect(listPausedHandlers(server.db.sqlite!).size).toBe(0);
 
     const questions: string[] = [];
     page.once('dialog', (d) => (questions.push(d.message()), void d.accept()));
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/handlers/kill-switch')), button.click()]);
     expect(questions).toEqual(['Pause every handler? Runs wait in the queue until they are resumed.']);
-    expect([...listPausedHandlers(server.db)].sort()).toEqual(handlers.map((h) => h.name).sort());
+    expect([...listPausedHandlers(server.db.sqlite!)].sort()).toEqual(handlers.map((h) => h.name).sort());
     // The panel re-renders once the state's body is read, just after the response arrives: wait for it.
     await textOf(page, (text) => text.startsWith('Every handler is paused'));
     expect(await page.textContent('#kill-switch-text')).toMatch(/^Every handler is paused/);
@@ -86,7 +86,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report page: kill switch', () => {
 
     page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/handlers/kill-switch')), button.click()]);
-    expect(listPausedHandlers(server.db).size).toBe(0);
+    expect(listPausedHandlers(server.db.sqlite!).size).toBe(0);
     await textOf(page, (text) => text.startsWith('All '));
     expect(await page.textContent('#kill-switch-text')).toBe(`All ${handlers.length} handlers are live.`);
     await page.screenshot({ path: shot('operator-live') });

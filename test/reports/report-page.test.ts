@@ -126,25 +126,25 @@ function seedDatabase(server: DeflectUnderTest, now: number): { byProject: Map<s
     };
   });
   const late = tickets.splice(-2); // arrive after the grouping: the page shows the staleness notice
-  upsertTickets(server.db, tickets.map(({ ticket }) => ({ ticket })), 'import', now - 120_000);
+  upsertTickets(server.db.sqlite!, tickets.map(({ ticket }) => ({ ticket })), 'import', now - 120_000);
 
   // A succeeded run per automated ticket, as the worker would have left it.
   for (const { ticket, seed } of tickets) {
     if (!seed.automatedBy) continue;
-    const [delivery] = insertDeliveries(server.db, [
+    const [delivery] = insertDeliveries(server.db.sqlite!, [
       { deliveryKey: `seed:${ticket.key}`, webhookIdentifier: null, event: 'jira:issue_created', issueKey: ticket.key, headers: {}, body: '{}', eventTimestamp: ticket.created, receivedAt: ticket.created! },
     ]);
-    markDeliveryRouted(server.db, delivery.id, 'routed', 'seeded by the report page test');
-    const runId = enqueueRun(server.db, { deliveryId: delivery.id, ticketKey: ticket.key, handler: seed.automatedBy, reason: 'seed', dryRun: false, idempotencyKey: `seed:${ticket.key}`, maxAttempts: 3 });
-    finishRun(server.db, runId!, { status: 'succeeded', summary: 'seeded', durationMs: 850 });
+    markDeliveryRouted(server.db.sqlite!, delivery.id, 'routed', 'seeded by the report page test');
+    const runId = enqueueRun(server.db.sqlite!, { deliveryId: delivery.id, ticketKey: ticket.key, handler: seed.automatedBy, reason: 'seed', dryRun: false, idempotencyKey: `seed:${ticket.key}`, maxAttempts: 3 });
+    finishRun(server.db.sqlite!, runId!, { status: 'succeeded', summary: 'seeded', durationMs: 850 });
   }
 
   // The text grouping of every ticket, as `deflect group` stores it.
   const all = tickets.map(({ ticket }) => ticket);
   const grouping = groupTickets(all.map((t) => ({ key: t.key, summary: t.summary, labels: t.labels ?? [], created: t.created })));
-  saveGrouping(server.db, grouping, new Map(all.map((t) => [t.key, ticketRowId(t).id])), now - 60_000);
+  saveGrouping(server.db.sqlite!, grouping, new Map(all.map((t) => [t.key, ticketRowId(t).id])), now - 60_000);
 
-  upsertTickets(server.db, late.map(({ ticket }) => ({ ticket })), 'import', now);
+  upsertTickets(server.db.sqlite!, late.map(({ ticket }) => ({ ticket })), 'import', now);
   const byProject = new Map<string, Seed[]>();
   for (const seed of seeds) byProject.set(seed.project, [...(byProject.get(seed.project) ?? []), seed]);
   return { byProject };
@@ -200,7 +200,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /reports/top-tickets in headless Chr
     });
     page.on('pageerror', (error) => consoleErrors.push({ text: `pageerror: ${error.message}`, url: page.url() }));
     // Sign in as a lead would: the page sends the browser to the sign-in form, which comes back to the page.
-    const token = createTestToken(server.db, 'auditor', 'report-reader');
+    const token = await createTestToken(server.db.sqlite!, 'auditor', 'report-reader');
     auth = { authorization: `Bearer ${token}` };
     await page.goto(`${server.url}/reports/top-tickets?since=all`);
     expect(new URL(page.url()).pathname).toBe('/signin');

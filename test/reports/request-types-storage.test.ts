@@ -18,6 +18,7 @@ import { buildTopTicketsReport } from '../../src/reports/top-tickets-report.js';
 import { DEFAULT_ESTIMATES, parseRulesConfig } from '../../src/rules/rules-file.js';
 import type { Ticket } from '../../src/ticket.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-03-02T12:00:00Z');
@@ -36,7 +37,7 @@ const ALL_TIME = { window: { from: null, to: NOW + DAY } };
 const context = { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: null };
 
 describe('stored request types', () => {
-  it('stores types, variants and each ticket’s type, variant, reason and deciding words, and explains both levels', () => {
+  it('stores types, variants and each ticket’s type, variant, reason and deciding words, and explains both levels', async () => {
     const db = freshDb([
       ticket(1, 'Add alice to the platform team'),
       ticket(2, 'Add bob to the platform team'),
@@ -44,7 +45,7 @@ describe('stored request types', () => {
       ticket(4, 'Add dan to the payments team'),
       ticket(5, 'The office coffee machine is broken'),
     ]);
-    const result = regroupTickets(db, NOW);
+    const result = await regroupTickets(sqliteStore(db), NOW);
     expect(result.algorithm).toBe('text-v2');
     expect(groupingMeta(db)).toMatchObject({ algorithm: 'text-v2', computedAt: NOW, types: result.types });
     const types = listRequestTypes(db);
@@ -67,7 +68,7 @@ describe('stored request types', () => {
     db.$client.close();
   });
 
-  it('explains a ticket that repeats nothing with its nearest type and why it stayed alone', () => {
+  it('explains a ticket that repeats nothing with its nearest type and why it stayed alone', async () => {
     const db = freshDb([ticket(1, 'Add alice to team a'), ticket(2, 'Add bob to team b'), ticket(3, 'Remove carol from team c')]);
     // A small hand-made grouping, so the singleton's nearest type is explicit.
     const grouping: Grouping = {
@@ -94,20 +95,20 @@ describe('stored request types', () => {
     ]);
     expect(explainLines(findTicketGroup(db, 'OPS-1')!)).toContain('variant: "Add <*> to team <*>" (2 tickets, variant:bbbbbbbbbbbb)');
     // The report: one type with its one variant.
-    const report = buildTopTicketsReport(db, ALL_TIME, context);
+    const report = await buildTopTicketsReport(sqliteStore(db), ALL_TIME, context);
     expect(report.groups).toHaveLength(1);
     expect(report.groups[0]).toMatchObject({ id: 'type:aaaaaaaaaaaa', kind: 'type', name: 'Add … to a team', count: 2, keys: ['OPS-1', 'OPS-2'] });
     expect(report.groups[0].variants).toEqual([{ id: 'variant:bbbbbbbbbbbb', template: 'Add <*> to team <*>', count: 2, keys: ['OPS-1', 'OPS-2'] }]);
     db.$client.close();
   });
 
-  it('reports a stored text-v1 grouping as stale, without types, until `deflect group` runs', () => {
+  it('reports a stored text-v1 grouping as stale, without types, until `deflect group` runs', async () => {
     const db = freshDb([ticket(1, 'Add alice to team a'), ticket(2, 'Add bob to team b'), ticket(3, 'Add carol to team c')]);
     // What the migration leaves of a text-v1 grouping: assignments with their algorithm, no type.
     for (const id of ['5001', '5002', '5003']) {
       db.$client.prepare("INSERT INTO ticket_groups (ticket_id, algorithm, reason, computed_at, created) VALUES (?, 'text-v1', 'joined [add team]', ?, ?)").run(id, NOW, NOW - DAY);
     }
-    const stale = buildTopTicketsReport(db, ALL_TIME, context);
+    const stale = await buildTopTicketsReport(sqliteStore(db), ALL_TIME, context);
     expect(stale.grouping.algorithm).toBe('text-v1');
     expect(stale.grouping.notice).toBe(
       'The stored text grouping was made by text-v1; this deflect uses text-v2, so request types are not shown. Run `deflect group` to regroup.',
@@ -121,13 +122,13 @@ describe('stored request types', () => {
       encoding: 'utf8',
     });
     expect(out).toMatch(/^replaced a grouping made by text-v1\ngrouped 3 tickets by text \(text-v2\) in \d+\.\d s: \d+ request types \(\d+ variants\) holding \d+ tickets\n$/);
-    const fresh = buildTopTicketsReport(db, ALL_TIME, context);
+    const fresh = await buildTopTicketsReport(sqliteStore(db), ALL_TIME, context);
     expect(fresh.grouping).toMatchObject({ algorithm: 'text-v2', notice: null });
     expect(fresh.groups.some((g) => g.kind === 'type')).toBe(true);
     db.$client.close();
   });
 
-  it('shows a label and the request types it holds as one row, each ticket once', () => {
+  it('shows a label and the request types it holds as one row, each ticket once', async () => {
     const db = freshDb([
       ticket(1, 'VPN drops every few minutes', ['vpn']),
       ticket(2, 'VPN drops at home', ['vpn']),
@@ -152,7 +153,7 @@ describe('stored request types', () => {
       const run = enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: 'vpn-fix', reason: 'test', dryRun: false, idempotencyKey: `run:${key}`, maxAttempts: 3 });
       finishRun(db, run!, { status: 'succeeded', summary: 'ok', applied: true, durationMs: 5 });
     }
-    const report = buildTopTicketsReport(db, ALL_TIME, context);
+    const report = await buildTopTicketsReport(sqliteStore(db), ALL_TIME, context);
     // Both types are mostly inside the label, and together they hold most of it: one row, the label, with both types.
     expect(report.groups).toHaveLength(1);
     const row = report.groups[0];
@@ -167,7 +168,7 @@ describe('stored request types', () => {
     db.$client.close();
   });
 
-  it('reports labels named like Object.prototype members as plain labels', () => {
+  it('reports labels named like Object.prototype members as plain labels', async () => {
     const db = freshDb([
       ticket(1, 'Rotate the kafka keystore', ['constructor']),
       ticket(2, 'Grafana alert routing for checkout', ['constructor']),
@@ -177,9 +178,9 @@ describe('stored request types', () => {
       ticket(6, 'Nightly e2e runs out of memory', ['hasOwnProperty', 'toString']),
       ticket(7, 'Printer on floor three offline', ['hasOwnProperty', 'toString']),
     ]);
-    regroupTickets(db, NOW);
+    await regroupTickets(sqliteStore(db), NOW);
     const { rules, estimates } = parseRulesConfig('rules: []\nestimates:\n  labels: { constructor: 20 }\n', 'rules.yaml', []);
-    const report = buildTopTicketsReport(db, ALL_TIME, { rules, estimates, jiraBaseUrl: null });
+    const report = await buildTopTicketsReport(sqliteStore(db), ALL_TIME, { rules, estimates, jiraBaseUrl: null });
     const byLabel = new Map(report.groups.map((g) => [g.label, g]));
     expect(byLabel.get('constructor')).toMatchObject({ count: 3, minutesPerTicket: 20, hoursSpent: 1, unmetDemandMinutes: 60 });
     expect(byLabel.get('__proto__')).toMatchObject({ count: 2, minutesPerTicket: 15, hoursSpent: 0.5, unmetDemandMinutes: 30 });

@@ -17,6 +17,7 @@ import { buildTopTicketsReport, type ReportContext } from '../../src/reports/top
 import { parseRulesConfig } from '../../src/rules/rules-file.js';
 import type { Ticket } from '../../src/ticket.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -56,7 +57,7 @@ function markAutomated(db: Db, key: string, applied = true): void {
 describe('top-tickets report', () => {
   let db: Db;
   const tickets: Ticket[] = [];
-  beforeAll(() => {
+  beforeAll(async () => {
     db = openDatabase(join(freshDir(), 'report.db'));
     // access-request: 8 in the last 28 days (6 automated), 2 in the 28 days before.
     for (let i = 0; i < 8; i++) tickets.push(ticket(`Access to repo ${i}`, ['access-request'], 1 + i * 3, 2 + i));
@@ -75,16 +76,16 @@ describe('top-tickets report', () => {
     for (const t of tickets.filter((t) => t.labels?.includes('access-request') && t.project === 'PLAT').slice(0, 6)) markAutomated(db, t.key);
     // A run that succeeded without carrying the request out (no integration) is not automation.
     markAutomated(db, tickets.find((t) => t.labels?.includes('dns-change'))!.key, false);
-    regroupTickets(db);
+    await regroupTickets(sqliteStore(db));
   });
 
-  const report = (since = 28, project: string | null = 'PLAT', top = 10) =>
-    buildTopTicketsReport(db, { window: { from: NOW - since * DAY, to: NOW }, top, project }, context);
+  const report = async (since = 28, project: string | null = 'PLAT', top = 10) =>
+    await buildTopTicketsReport(sqliteStore(db), { window: { from: NOW - since * DAY, to: NOW }, top, project }, context);
 
   const rowOfLabel = (r: TopTicketsReport, label: string) => r.groups.find((g) => g.label === label)!;
 
-  it('counts, shares and compares against the previous window', () => {
-    const r = report();
+  it('counts, shares and compares against the previous window', async () => {
+    const r = await report();
     expect(r.totalTickets).toBe(tickets.filter((t) => t.project === 'PLAT' && t.created! >= NOW - 28 * DAY).length);
     const access = rowOfLabel(r, 'access-request');
     expect(access).toMatchObject({ count: 8, previousCount: 2, change: 3, automated: 6, handler: 'grant-repo-access', minutesPerTicket: 10 });
@@ -93,8 +94,8 @@ describe('top-tickets report', () => {
     expect(access.keys).toEqual([...access.keys].sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1])));
   });
 
-  it('shows a label group and a request type that cover mostly the same tickets as one row that says both', () => {
-    const r = report();
+  it('shows a label group and a request type that cover mostly the same tickets as one row that says both', async () => {
+    const r = await report();
     const access = rowOfLabel(r, 'access-request');
     // "Access to repo <n>" is both a request type and the label access-request: one row, the type, naming the label.
     expect(access.kind).toBe('type');
@@ -109,8 +110,8 @@ describe('top-tickets report', () => {
     }
   });
 
-  it('ranks steady rows by unmet automatable demand, and puts bursts after them', () => {
-    const r = report();
+  it('ranks steady rows by unmet automatable demand, and puts bursts after them', async () => {
+    const r = await report();
     const order = r.groups.map((g) => g.id);
     const dns = rowOfLabel(r, 'dns-change');
     const access = rowOfLabel(r, 'access-request');
@@ -123,8 +124,8 @@ describe('top-tickets report', () => {
     expect(dns).toMatchObject({ unmetDemandMinutes: 120, hoursSpent: 2, hoursSaved: 0 });
   });
 
-  it('gives a zero-filled weekly series for a short window that sums to the count, and median/p90 time to resolution', () => {
-    const r = report();
+  it('gives a zero-filled weekly series for a short window that sums to the count, and median/p90 time to resolution', async () => {
+    const r = await report();
     expect(r.granularity).toBe('week');
     const access = rowOfLabel(r, 'access-request');
     expect(access.series.reduce((s, w) => s + w.count, 0)).toBe(8);
@@ -136,8 +137,8 @@ describe('top-tickets report', () => {
     expect(access.p90TimeToResolutionHours).toBe(8.3);
   });
 
-  it('buckets a window longer than ~6 months by month, every month present, with no ratio for a month without tickets', () => {
-    const r = report(400);
+  it('buckets a window longer than ~6 months by month, every month present, with no ratio for a month without tickets', async () => {
+    const r = await report(400);
     expect(r.granularity).toBe('month');
     const months = r.repeatRatio.map((p) => p.period);
     expect(months.length).toBeGreaterThanOrEqual(13);
@@ -149,8 +150,8 @@ describe('top-tickets report', () => {
     for (const g of r.groups) expect(g.series.reduce((s, p) => s + p.count, 0)).toBe(g.count);
   });
 
-  it('finds unlabelled repeats as a request type with its variants, and shows the labels their members carry', () => {
-    const r = report();
+  it('finds unlabelled repeats as a request type with its variants, and shows the labels their members carry', async () => {
+    const r = await report();
     const type = r.groups.find((g) => g.kind === 'type' && g.variants.some((v) => /feedstock token/i.test(v.template)))!;
     expect(type).toBeDefined();
     expect(type.count).toBe(5);
@@ -163,39 +164,39 @@ describe('top-tickets report', () => {
     for (const v of type.variants) expect(v.keys).toHaveLength(v.count);
   });
 
-  it('reports the repeat ratio over the same rows it shows, and filters by project', () => {
-    const r = report();
+  it('reports the repeat ratio over the same rows it shows, and filters by project', async () => {
+    const r = await report();
     const total = r.repeatRatio.reduce((s, w) => s + w.tickets, 0);
     const repeated = r.repeatRatio.reduce((s, w) => s + w.repeated, 0);
     expect(total).toBe(r.totalTickets);
     // Only the coffee-machine ticket repeats nothing.
     expect(repeated).toBe(total - 1);
-    const web = report(28, 'WEB');
+    const web = await report(28, 'WEB');
     expect(web.totalTickets).toBe(1);
     expect(web.groups).toEqual([]);
     // Nothing repeats in WEB, so no period may say otherwise.
     expect(web.repeatRatio.every((p) => p.repeated === 0)).toBe(true);
   });
 
-  it('says when the window is empty, with the date of the newest ticket', () => {
-    const r = buildTopTicketsReport(db, { window: { from: NOW - 400 * DAY, to: NOW - 300 * DAY } }, context);
+  it('says when the window is empty, with the date of the newest ticket', async () => {
+    const r = await buildTopTicketsReport(sqliteStore(db), { window: { from: NOW - 400 * DAY, to: NOW - 300 * DAY } }, context);
     const newest = Math.max(...tickets.map((t) => t.created!));
     expect(r.totalTickets).toBe(0);
     expect(r.newestTicket).toBe(new Date(newest).toISOString());
     expect(r.emptyWindowHint).toContain(new Date(newest).toISOString().slice(0, 10));
     expect(r.emptyWindowHint).toContain('--since all');
-    expect(report().emptyWindowHint).toBeNull();
+    expect((await report()).emptyWindowHint).toBeNull();
   });
 
   it('says when the stored grouping is stale', async () => {
-    expect(report().grouping).toMatchObject({ algorithm: 'text-v2', currentAlgorithm: 'text-v2', ticketsSinceGrouping: 0, notice: null });
+    expect((await report()).grouping).toMatchObject({ algorithm: 'text-v2', currentAlgorithm: 'text-v2', ticketsSinceGrouping: 0, notice: null });
     await new Promise((r) => setTimeout(r, 5));
     upsertTickets(db, [{ ticket: ticket('Reset pkg-d feedstock token', [], 1) }], 'webhook');
-    expect(report().grouping.notice).toBe('1 tickets arrived after the last text grouping; run `deflect group` to include them.');
-    regroupTickets(db);
+    expect((await report()).grouping.notice).toBe('1 tickets arrived after the last text grouping; run `deflect group` to include them.');
+    await regroupTickets(sqliteStore(db));
   });
 
-  it('prints json (types with variants), csv and markdown from the CLI, and the empty-window hint', () => {
+  it('prints json (types with variants), csv and markdown from the CLI, and the empty-window hint', async () => {
     const dir = freshDir();
     const rulesPath = join(dir, 'rules.yaml');
     writeFileSync(rulesPath, 'rules:\n  - labels: [access-request]\n    handler: grant-repo-access\n');
@@ -224,7 +225,7 @@ describe('top-tickets report', () => {
     expect(markdown).toMatch(/\| # \| request type \/ label \| kind \| count/);
     const table = cli('--top', '20');
     // Types list their top variants under their name.
-    const feedstock = report().groups.find((g) => g.kind === 'type' && g.variants.some((v) => /feedstock token/i.test(v.template)))!;
+    const feedstock = (await report()).groups.find((g) => g.kind === 'type' && g.variants.some((v) => /feedstock token/i.test(v.template)))!;
     expect(table).toContain(feedstock.name);
     expect(table).toContain(`· ${feedstock.variants[0].template} ×${feedstock.variants[0].count}`);
     expect(() => cli('--format', 'xml')).toThrow(/invalid --format "xml": use one of table, json, csv, markdown/);

@@ -35,9 +35,9 @@ describe('the tracker filter over HTTP and on the report page', () => {
 
   beforeAll(async () => {
     server = await startDeflect({ env: { JIRA_BASE_URL: JIRA_SITE, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 'test-token', JIRA_ACCOUNT_ID: 'deflect-bot', DEFLECT_DRY_RUN: 'true' } });
-    ({ runs } = seedMultiTracker(server.db, Date.now()));
-    regroupTickets(server.db);
-    token = createTestToken(server.db, 'auditor', 'tracker-page-reader');
+    ({ runs } = seedMultiTracker(server.db.sqlite!, Date.now()));
+    await regroupTickets(server.db);
+    token = await createTestToken(server.db.sqlite!, 'auditor', 'tracker-page-reader');
     auth = { authorization: `Bearer ${token}` };
   });
   afterAll(async () => {

@@ -18,6 +18,7 @@ import { DEFAULT_ESTIMATES } from '../../src/rules/rules-file.js';
 import type { TrackerName } from '../../src/trackers/tracker.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
 import { ADD_TO_REPO, JIRA_SITE, OTHERS, seedMultiTracker } from '../support/multi-tracker-tickets.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -29,28 +30,28 @@ const countOf = (seeds: ReadonlyArray<{ tracker: TrackerName }>, tracker: Tracke
 describe('report, grouping and audit across trackers', () => {
   let db: Db;
   let runs: { github: number; linear: number; jira: number };
-  const report = (trackers: TrackerName[] | null = null) =>
-    buildTopTicketsReport(db, { window: { from: NOW - 60 * DAY, to: NOW }, top: 20, trackers }, context);
+  const report = async (trackers: TrackerName[] | null = null) =>
+    await buildTopTicketsReport(sqliteStore(db), { window: { from: NOW - 60 * DAY, to: NOW }, top: 20, trackers }, context);
   /** The row holding `key` of `tracker`. */
   const rowOf = (r: TopTicketsReport, tracker: TrackerName, key: string): ReportGroup | undefined =>
     r.groups.find((g) => g.links.some((l) => l.key === key && l.tracker === tracker));
 
-  beforeAll(() => {
+  beforeAll(async () => {
     db = openDatabase(join(freshDir(), 'trackers.db'));
     ({ runs } = seedMultiTracker(db, NOW));
-    regroupTickets(db, NOW);
+    await regroupTickets(sqliteStore(db), NOW);
   });
 
-  it('groups a Jira ticket and a GitHub issue asking the same thing into one request type', () => {
-    const jira = rowOf(report(), 'jira', 'PLAT-1');
-    const github = rowOf(report(), 'github', 'acme/api#12');
+  it('groups a Jira ticket and a GitHub issue asking the same thing into one request type', async () => {
+    const jira = rowOf(await report(), 'jira', 'PLAT-1');
+    const github = rowOf(await report(), 'github', 'acme/api#12');
     expect(jira).toBeDefined();
     expect(jira!.kind).toBe('type');
     expect(github?.id).toBe(jira!.id);
   });
 
-  it('counts that request once, saying how many of its tickets came from each tracker', () => {
-    const r = report();
+  it('counts that request once, saying how many of its tickets came from each tracker', async () => {
+    const r = await report();
     const row = rowOf(r, 'jira', 'PLAT-1')!;
     expect(row.count).toBe(ADD_TO_REPO.length);
     expect(row.trackers).toEqual({ jira: countOf(ADD_TO_REPO, 'jira'), github: countOf(ADD_TO_REPO, 'github'), linear: countOf(ADD_TO_REPO, 'linear') });
@@ -68,8 +69,8 @@ describe('report, grouping and audit across trackers', () => {
     expect(r.trackers).toBeNull();
   });
 
-  it('links every ticket to its own tracker', () => {
-    const row = rowOf(report(), 'jira', 'PLAT-1')!;
+  it('links every ticket to its own tracker', async () => {
+    const row = rowOf(await report(), 'jira', 'PLAT-1')!;
     const url = (key: string) => row.links.find((l) => l.key === key)!.url;
     expect(url('PLAT-1')).toBe(`${JIRA_SITE}/browse/PLAT-1`);
     expect(url('acme/api#12')).toBe('https://github.com/acme/api/issues/12');
@@ -79,9 +80,9 @@ describe('report, grouping and audit across trackers', () => {
     expect(ticketUrl({ tracker: 'github', site: 'github.com', key: 'not a github key' }, null)).toBeNull();
   });
 
-  it('splits the counts with the tracker filter', () => {
-    const all = rowOf(report(), 'jira', 'PLAT-1')!;
-    const github = report(['github']);
+  it('splits the counts with the tracker filter', async () => {
+    const all = rowOf(await report(), 'jira', 'PLAT-1')!;
+    const github = await report(['github']);
     const githubRow = github.groups.find((g) => g.id === all.id)!;
     expect(githubRow).toMatchObject({ count: countOf(ADD_TO_REPO, 'github'), trackers: { github: countOf(ADD_TO_REPO, 'github') } });
     expect(githubRow.keys).toEqual(['acme/api#12', 'acme/api#13']);
@@ -89,45 +90,45 @@ describe('report, grouping and audit across trackers', () => {
     expect(github.totalTickets).toBe(countOf([...ADD_TO_REPO, ...OTHERS], 'github'));
     expect(Object.keys(github.ticketsByTracker)).toEqual(['github']);
 
-    const jiraLinear = report(['jira', 'linear']);
+    const jiraLinear = await report(['jira', 'linear']);
     const row = jiraLinear.groups.find((g) => g.id === all.id)!;
     expect(row.count).toBe(all.count - githubRow.count);
     expect(row.trackers).toEqual({ jira: all.trackers.jira, linear: all.trackers.linear });
     // Filtered totals add up to the unfiltered one.
-    expect(jiraLinear.totalTickets + github.totalTickets).toBe(report().totalTickets);
+    expect(jiraLinear.totalTickets + github.totalTickets).toBe((await report()).totalTickets);
     // Linear alone holds one such ticket: not a repeated request there.
-    expect(report(['linear']).groups.find((g) => g.id === all.id)).toBeUndefined();
+    expect((await report(['linear'])).groups.find((g) => g.id === all.id)).toBeUndefined();
   });
 
-  it('keeps a label group across trackers, labels compared without case', () => {
-    const vpn = report().groups.find((g) => g.label === 'vpn')!;
+  it('keeps a label group across trackers, labels compared without case', async () => {
+    const vpn = (await report()).groups.find((g) => g.label === 'vpn')!;
     expect(vpn.count).toBe(3);
     expect(vpn.trackers).toEqual({ jira: 1, github: 2 });
   });
 
-  it('groups both tickets of a display key two trackers share, and counts automation on the run’s own tracker', () => {
-    const r = report();
+  it('groups both tickets of a display key two trackers share, and counts automation on the run’s own tracker', async () => {
+    const r = await report();
     const rotate = r.groups.find((g) => g.keys.includes('ENG-7'))!;
     expect(rotate.keys).toEqual(['ENG-7', 'ENG-7']);
     expect(rotate.trackers).toEqual({ jira: 1, linear: 1 });
     expect(rotate.links.map((l) => l.url).sort()).toEqual([`${JIRA_SITE}/browse/ENG-7`, 'https://linear.app/acme/issue/ENG-7']);
     // One succeeded run, on Linear's ENG-7: Jira's ENG-7 is not automated.
     expect(rotate.automated).toBe(1);
-    expect(report(['jira']).groups.find((g) => g.id === rotate.id)).toBeUndefined();
+    expect((await report(['jira'])).groups.find((g) => g.id === rotate.id)).toBeUndefined();
     const addRow = rowOf(r, 'jira', 'PLAT-1')!;
     // acme/api#12 (run with a GitHub snapshot) and PLAT-1 (run without a snapshot: Jira).
     expect(addRow.automated).toBe(2);
-    expect(rowOf(report(['github']), 'github', 'acme/api#12')!.automated).toBe(1);
+    expect(rowOf(await report(['github']), 'github', 'acme/api#12')!.automated).toBe(1);
   });
 
-  it('lists runs with the display key and tracker of their ticket, and filters them by tracker', () => {
-    const audit = listAudit(db);
+  it('lists runs with the display key and tracker of their ticket, and filters them by tracker', async () => {
+    const audit = await listAudit(sqliteStore(db));
     const byId = new Map(audit.runs.map((r) => [r.id, r]));
     expect(byId.get(runs.github)).toMatchObject({ ticketKey: 'acme/api#12', tracker: 'github' });
     expect(byId.get(runs.linear)).toMatchObject({ ticketKey: 'ENG-7', tracker: 'linear' });
     expect(byId.get(runs.jira)).toMatchObject({ ticketKey: 'PLAT-1', tracker: 'jira' });
-    expect(listAudit(db, { trackers: ['github'] }).runs.map((r) => r.id)).toEqual([runs.github]);
-    expect(listAudit(db, { trackers: ['jira', 'linear'] }).runs.map((r) => r.id).sort()).toEqual([runs.jira, runs.linear].sort());
+    expect((await listAudit(sqliteStore(db), { trackers: ['github'] })).runs.map((r) => r.id)).toEqual([runs.github]);
+    expect((await listAudit(sqliteStore(db), { trackers: ['jira', 'linear'] })).runs.map((r) => r.id).sort()).toEqual([runs.jira, runs.linear].sort());
   });
 
   it('parses the tracker filter: repeated or comma-separated, any case; an unknown name lists the valid ones', () => {
@@ -183,10 +184,10 @@ describe('report, grouping and audit across trackers', () => {
     });
 
     it('deflect audit --format json lists display keys and trackers, and --tracker filters', () => {
-      const audit = JSON.parse(ok('audit', '--format', 'json')) as ReturnType<typeof listAudit>;
+      const audit = JSON.parse(ok('audit', '--format', 'json')) as Awaited<ReturnType<typeof listAudit>>;
       expect(audit.runs.find((r) => r.id === runs.github)).toMatchObject({ ticketKey: 'acme/api#12', tracker: 'github' });
       expect(audit.runs).toHaveLength(3);
-      const github = JSON.parse(ok('audit', '--format', 'json', '--tracker', 'github')) as ReturnType<typeof listAudit>;
+      const github = JSON.parse(ok('audit', '--format', 'json', '--tracker', 'github')) as Awaited<ReturnType<typeof listAudit>>;
       expect(github.runs.map((r) => [r.ticketKey, r.tracker])).toEqual([['acme/api#12', 'github']]);
       const table = execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'audit', '--tracker', 'linear'], {
         env: { PATH: process.env.PATH, DEFLECT_DB: db.$client.name },

@@ -23,6 +23,7 @@ import { authHeader } from '../support/api-token.js';
 import { seedRun } from '../support/audit-runs.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -30,7 +31,7 @@ const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 async function appOn(db: Db): Promise<FastifyInstance> {
   return buildApp({
     config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth: { ...loadConfig({}).auth, failureLimit: 0 } },
-    db,
+    db: sqliteStore(db),
     logger: createLogger('silent'),
     report: { rules: [], estimates: DEFAULT_ESTIMATES, jiraBaseUrl: 'https://acme.atlassian.net' },
   });
@@ -57,7 +58,7 @@ describe('GET /api/runs: filters', () => {
     seedRun(db, { ticketKey: 'PLAT-7', createdAt: T0 + 6 * DAY, status: 'skipped', summary: '100% done_ok' });
     seedRun(db, { ticketKey: 'PLAT-8', createdAt: T0 + 7 * DAY, summary: '100 percent doneXok' });
     app = await appOn(db);
-    auditor = authHeader(db, 'auditor');
+    auditor = await authHeader(db, 'auditor');
   });
   afterAll(async () => {
     await app?.close();
@@ -137,7 +138,7 @@ describe('GET /api/runs: filters', () => {
   });
 
   it('an operator is told it may operate', async () => {
-    const answer = await app.inject({ url: '/api/runs?limit=1', headers: authHeader(db, 'operator') });
+    const answer = await app.inject({ url: '/api/runs?limit=1', headers: await authHeader(db, 'operator') });
     expect(answer.json().viewer).toEqual({ role: 'operator', canOperate: true });
   });
 });
@@ -158,7 +159,7 @@ describe('GET /api/runs: keyset paging', () => {
     // 230 runs, several created in the same millisecond (ties are ordered by id).
     for (let i = 0; i < 230; i++) seedRun(db, { ticketKey: `PAGE-${i}`, createdAt: T0 + Math.floor(i / 3) * 1000, handler: i % 2 ? 'reset-ci-token' : 'grant-repo-access' });
     app = await appOn(db);
-    auditor = authHeader(db, 'auditor');
+    auditor = await authHeader(db, 'auditor');
   });
   afterAll(async () => {
     await app?.close();
@@ -242,7 +243,7 @@ describe('GET /api/runs/:id: the trace', () => {
     db = openDatabase(join(freshDir('audit-trace-'), 'trace.db'));
     jira = await startFakeJira();
     app = await appOn(db);
-    auditor = authHeader(db, 'auditor');
+    auditor = await authHeader(db, 'auditor');
   });
   afterAll(async () => {
     await app?.close();
@@ -261,7 +262,7 @@ describe('GET /api/runs/:id: the trace', () => {
     });
     const run = db.$client.prepare('SELECT idempotency_key AS key FROM runs WHERE id = ?').get(id) as { key: string };
     const client = createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 1000 });
-    const actionsFor = () => createRecordedActions({ db, client, runId: id, runKey: run.key, ticketKey: 'CR-1', dryRun: false, log });
+    const actionsFor = () => createRecordedActions({ db: sqliteStore(db), client, runId: id, runKey: run.key, ticketKey: 'CR-1', dryRun: false, log });
 
     // Attempt 1: the comment is applied; the transition is written `started`, Jira applies it, the process dies.
     const [claimed] = claimDueRuns(db, 1, new Set(), { owner: 'proc-1', leaseMs: 1 });

@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 const chainState = async (d: DeflectUnderTest) => {
-  const answer = await fetch(`${d.url}/api/audit/chain`, { headers: authHeader(d.db) });
+  const answer = await fetch(`${d.url}/api/audit/chain`, { headers: await authHeader(d.db.sqlite!) });
   return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
 };
 
@@ -42,7 +42,7 @@ describe('GET /api/audit/chain', () => {
     const intact = await chainState(deflect);
     expect(intact).toEqual({ status: 200, json: { state: 'intact', checkedRows: 5, firstBad: null, checkedAt: expect.any(String) } });
     expect(Date.parse(intact.json.checkedAt as string)).toBeGreaterThan(Date.now() - 60_000);
-    const metrics = await (await fetch(`${deflect.url}/metrics`, { headers: authHeader(deflect.db) })).text();
+    const metrics = await (await fetch(`${deflect.url}/metrics`, { headers: await authHeader(deflect.db.sqlite!) })).text();
     expect(metrics).toContain(`deflect_audit_chain_head_seq ${head.seq}\n`);
     expect(metrics).toContain(`deflect_audit_chain_head_info{hash="${head.hash}"} 1\n`);
     expect(metrics).toContain('deflect_audit_chain_checkpoints 0\n');

@@ -55,7 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/docs (Swagger UI)', () => {
 
     // Authorize with a token, then Try it out on GET /api/handlers.
     await page.click('button.authorize');
-    await page.locator('.modal-ux input[type="text"]').first().fill(createTestToken(server.db, 'auditor'));
+    await page.locator('.modal-ux input[type="text"]').first().fill(await createTestToken(server.db.sqlite!, 'auditor'));
     await page.locator('.modal-ux button.authorize').first().click();
     await page.locator('.modal-ux button.close-modal').click();
     const handlers = page.locator('.opblock-get', { has: page.locator('.opblock-summary-path', { hasText: /^\/api\/handlers$/ }) });

@@ -27,6 +27,7 @@ import { Worker } from '../../src/worker/worker.js';
 import { createTestToken } from '../support/api-token.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SECRET = 'openapi-secret';
 const logger = pino({ level: 'silent' });
@@ -111,16 +112,16 @@ beforeAll(async () => {
       if (method !== 'HEAD') registered.push({ route: `${method} ${route.url}`, hidden: (route.schema as { hide?: boolean } | undefined)?.hide === true });
     }
   };
-  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024 }, db, logger, routing, onRoute: collect });
+  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024 }, db: sqliteStore(db), logger, routing, onRoute: collect });
   await app.ready();
-  for (const role of ['auditor', 'operator', 'admin'] as const) tokens.set(role, createTestToken(db, role));
+  for (const role of ['auditor', 'operator', 'admin'] as const) tokens.set(role, await createTestToken(db, role));
   doc = (await app.inject('/docs/json')).json();
 
   // Seed through the real paths: three signed deliveries (one ticket each, label ci-token → reset-ci-token, dry run),
   // each answer validated against the receiver's schema; then one worker pass runs the queued runs.
   for (const n of [1, 2, 3]) expectDeclared('POST /webhooks/jira', await app.inject(signedJira(`OAS-${n}`, String(81_000 + n))));
-  const worker = new Worker({ db, rules: [rule], handlers, api: null, logger, dryRun: true, maxAttempts: 1, handlerTimeoutMs: 5_000, concurrency: 1, selfAccountId: null, siteUrl: SITE, pollMs: 20 });
-  worker.start();
+  const worker = new Worker({ db: sqliteStore(db), rules: [rule], handlers, api: null, logger, dryRun: true, maxAttempts: 1, handlerTimeoutMs: 5_000, concurrency: 1, selfAccountId: null, siteUrl: SITE, pollMs: 20 });
+  await worker.start();
   const settled = () => (app.inject({ url: '/api/runs', headers: { authorization: `Bearer ${tokens.get('auditor')}` } }).then((r) => r.json().runs as Array<{ status: string }>));
   for (let i = 0; i < 250 && (await settled()).some((r) => r.status === 'queued' || r.status === 'running'); i++) await new Promise((r) => setTimeout(r, 20));
   await worker.stop();

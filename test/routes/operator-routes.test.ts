@@ -15,6 +15,7 @@ import { enqueueRun, finishRun, findRun } from '../../src/db/runs.js';
 import { createLogger } from '../../src/logger.js';
 import { authHeader } from '../support/api-token.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 describe('operator routes', () => {
   let app: FastifyInstance;
@@ -23,8 +24,8 @@ describe('operator routes', () => {
   let woken = 0;
   beforeAll(async () => {
     db = openDatabase(join(freshDir(), 'operator.db'));
-    app = await buildApp({ config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 4096 }, db, logger: createLogger('silent'), onDeliveryStored: () => woken++ });
-    headers = authHeader(db, 'operator');
+    app = await buildApp({ config: { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 4096 }, db: sqliteStore(db), logger: createLogger('silent'), onDeliveryStored: () => woken++ });
+    headers = await authHeader(db, 'operator');
   });
   afterAll(async () => {
     await app?.close();
@@ -37,7 +38,7 @@ describe('operator routes', () => {
     expect(listPausedHandlers(db).has('create-repository')).toBe(true);
     const again = await app.inject({ method: 'POST', url: '/api/handlers/create-repository/pause', headers });
     expect(again.json().changed).toBe(false);
-    const list = await app.inject({ url: '/api/handlers', headers: authHeader(db, 'auditor') });
+    const list = await app.inject({ url: '/api/handlers', headers: await authHeader(db, 'auditor') });
     expect(list.json().handlers.find((h: { name: string }) => h.name === 'create-repository')).toMatchObject({ state: 'paused', pausedReason: 'GitHub outage' });
     const before = woken;
     const resume = await app.inject({ method: 'POST', url: '/api/handlers/create-repository/resume', headers });
@@ -48,11 +49,11 @@ describe('operator routes', () => {
 
   it('puts a demoted handler back live (operator only), recorded with who did it; 404 for an unknown handler', async () => {
     recordHandlerModeChange(db, { handler: 'answer-with-runbook', mode: 'shadow', by: 'deflect', reason: 'demoted to shadow: test' });
-    const listed = await app.inject({ url: '/api/handlers', headers: authHeader(db, 'auditor') });
+    const listed = await app.inject({ url: '/api/handlers', headers: await authHeader(db, 'auditor') });
     expect(listed.json().handlers.find((h: { name: string }) => h.name === 'answer-with-runbook')).toMatchObject({
       runs: 0, resolved: 0, verifiedResolved: 0, reopened: 0, refiled: 0, overridden: 0, verifiedRate: null, demoted: { reason: 'demoted to shadow: test' },
     });
-    const auditor = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers: authHeader(db, 'auditor') });
+    const auditor = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers: await authHeader(db, 'auditor') });
     expect(auditor.statusCode).toBe(403);
     const live = await app.inject({ method: 'POST', url: '/api/handlers/answer-with-runbook/live', headers });
     expect(live.json()).toEqual({ handler: 'answer-with-runbook', mode: 'live', changed: true });
@@ -91,7 +92,7 @@ describe('operator routes', () => {
     const receivedAt = Date.now() - 40 * 86_400_000;
     const [original] = insertDeliveries(db, [{ deliveryKey: 'op-replay-1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'OP-2', headers: { 'content-type': 'application/json' }, body: '{"webhookEvent":"jira:issue_created"}', eventTimestamp: null, receivedAt }]);
     markDeliveryRouted(db, original.id, 'routed', 'test');
-    expect((await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers: authHeader(db, 'auditor') })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers: await authHeader(db, 'auditor') })).statusCode).toBe(403);
     const before = woken;
     const replay = await app.inject({ method: 'POST', url: `/api/deliveries/${original.id}/replay`, headers });
     expect(replay.statusCode).toBe(202);

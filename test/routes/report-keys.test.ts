@@ -34,7 +34,7 @@ const ticket = (n: number, summary: string, labels: string[], created: number): 
 
 beforeAll(async () => {
   deflect = await startDeflect();
-  token = createTestToken(deflect.db, 'auditor');
+  token = await createTestToken(deflect.db.sqlite!, 'auditor');
   const tickets: Ticket[] = [];
   const repos = ['api', 'web', 'infra', 'docs', 'cli'];
   for (let n = 1; n <= 2300; n++) {
@@ -44,8 +44,8 @@ beforeAll(async () => {
     (n <= 1900 ? labelled : unlabelled).push(t.key);
   }
   for (let n = 1; n <= 40; n++) tickets.push(ticket(10_000 + n, `DNS record for host ${n}`, ['dns-change'], Date.now() - n * DAY));
-  upsertTickets(deflect.db, tickets.map((t) => ({ ticket: t })), 'import');
-  regroupTickets(deflect.db);
+  upsertTickets(deflect.db.sqlite!, tickets.map((t) => ({ ticket: t })), 'import');
+  await regroupTickets(deflect.db);
 });
 afterAll(async () => deflect?.close(1000));
 
@@ -87,7 +87,7 @@ describe('GET /api/reports/top-tickets/groups/:id/keys', () => {
     expect(keys).toHaveLength(2300);
     expect(new Set(keys)).toEqual(new Set([...labelled, ...unlabelled]));
     // Newest first across pages: the created times the tickets were given never rise.
-    const created = new Map([...labelled, ...unlabelled].map((k) => [k, deflect.db.$client.prepare('SELECT created FROM tickets WHERE key = ?').pluck().get(k) as number]));
+    const created = new Map([...labelled, ...unlabelled].map((k) => [k, deflect.db.sqlite!.$client.prepare('SELECT created FROM tickets WHERE key = ?').pluck().get(k) as number]));
     for (let i = 1; i < keys.length; i++) expect(created.get(keys[i])!).toBeLessThanOrEqual(created.get(keys[i - 1])!);
   });
 

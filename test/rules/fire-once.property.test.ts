@@ -20,6 +20,7 @@ import { RecordAndRoute } from '../../src/pipeline/record-and-route.js';
 import { parseRules } from '../../src/rules/rules-file.js';
 import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { EXAMPLE_SITE as SITE, freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const LABELS = ['access-request', 'new-repo', 'audit-me', 'other'] as const;
 const rules = parseRules(
@@ -49,7 +50,7 @@ let seq = 0;
 
 beforeAll(() => {
   db = openDatabase(join(freshDir('deflect-fire-once-'), 'prop.db'));
-  intake = new RecordAndRoute(db, { routing: { rules, dryRun: true, maxAttempts: 1, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE } });
+  intake = new RecordAndRoute(sqliteStore(db), { routing: { rules, dryRun: true, maxAttempts: 1, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE } });
 });
 afterAll(() => db.$client.close());
 

@@ -19,6 +19,7 @@ import { parseRulesConfig } from '../../src/rules/rules-file.js';
 import { addToHandlerIndex, appendRuleText, deriveHandlerName, selectFixtureTickets, type ScaffoldSpec } from '../../src/scaffold/scaffold-handler.js';
 import { planScaffold, resolveGroup, scaffoldHandler } from '../../src/scaffold/write-scaffold.js';
 import type { Ticket } from '../../src/ticket.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789';
@@ -109,7 +110,7 @@ const deflect = (...args: string[]) =>
     encoding: 'utf8',
   });
 
-beforeAll(() => {
+beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'deflect-scaffold-'));
   mkdirSync(join(project, 'handlers'));
   const index = readFileSync(join(REPO_ROOT, 'handlers/index.ts'), 'utf8');
@@ -123,7 +124,7 @@ beforeAll(() => {
   dbPath = join(project, 'd.db');
   db = openDatabase(dbPath);
   upsertTickets(db, [...feedstockTickets, ...otherTickets].map((t) => ({ ticket: t })), 'import');
-  regroupTickets(db);
+  await regroupTickets(sqliteStore(db));
 });
 
 afterAll(() => {
@@ -134,33 +135,33 @@ afterAll(() => {
 });
 
 describe('deflect scaffold', () => {
-  it('finds a request type by id, name or a unique part of its name or variants, a label group by label, and lists the closest groups otherwise', () => {
-    const feedstock = resolveGroup(db, 'feedstock');
+  it('finds a request type by id, name or a unique part of its name or variants, a label group by label, and lists the closest groups otherwise', async () => {
+    const feedstock = await resolveGroup(sqliteStore(db), 'feedstock');
     expect(feedstock.group).toMatchObject({ kind: 'type', size: 10, dominantLabel: 'feedstock-token' });
     expect(feedstock.group.id).toMatch(/^type:[0-9a-f]{12}$/);
     // All the type's wordings: its variants' tickets are its members.
     expect(feedstock.group.variants.length).toBeGreaterThanOrEqual(2);
     expect(feedstock.group.variants.reduce((n, v) => n + v.count, 0)).toBe(10);
     expect(feedstock.members.map((t) => t.key).sort()).toEqual(feedstockTickets.map((t) => t.key).sort());
-    expect(resolveGroup(db, feedstock.group.id).group.id).toBe(feedstock.group.id);
-    expect(resolveGroup(db, feedstock.group.name).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(sqliteStore(db), feedstock.group.id)).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(sqliteStore(db), feedstock.group.name)).group.id).toBe(feedstock.group.id);
     // The name without its "…" names the type too.
     expect(feedstock.group.name).toContain('…');
-    expect(resolveGroup(db, feedstock.group.name.replace(/…/g, ' ')).group.id).toBe(feedstock.group.id);
-    expect(resolveGroup(db, 'VPN').group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
-    expect(resolveGroup(db, 'label:VPN').group.id).toBe('label:vpn');
-    const vpnType = resolveGroup(db, 'vpn access for').group;
-    const dnsType = resolveGroup(db, 'dns a record').group;
-    expect(() => resolveGroup(db, ' for ')).toThrow(
+    expect((await resolveGroup(sqliteStore(db), feedstock.group.name.replace(/…/g, ' '))).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(sqliteStore(db), 'VPN')).group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
+    expect((await resolveGroup(sqliteStore(db), 'label:VPN')).group.id).toBe('label:vpn');
+    const vpnType = (await resolveGroup(sqliteStore(db), 'vpn access for')).group;
+    const dnsType = (await resolveGroup(sqliteStore(db), 'dns a record')).group;
+    expect(async () => await resolveGroup(sqliteStore(db), ' for ')).toThrow(
       `"for" matches 2 request types:\n  ${vpnType.id}     4 tickets  ${vpnType.name}\n  ${dnsType.id}     3 tickets  ${dnsType.name}\nPass the type id, or more of its name.`,
     );
-    expect(() => resolveGroup(db, 'type:000000000000')).toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
+    expect(async () => await resolveGroup(sqliteStore(db), 'type:000000000000')).toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
   });
 
   it('writes the handler, registry entry, rule, fixtures and test from the group (exported function)', async () => {
     const before = readFileSync(rulesPath, 'utf8');
-    const type = resolveGroup(db, 'feedstock').group;
-    const plan = scaffoldHandler(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project });
+    const type = (await resolveGroup(sqliteStore(db), 'feedstock')).group;
+    const plan = await scaffoldHandler(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project });
     expect(plan.spec.name).toBe('reset-feedstock-token');
     expect(plan.spec.label).toBe('feedstock-token');
     expect(plan.spec.fields.map((f) => [f.key, f.required, f.count, f.total])).toEqual([
@@ -210,21 +211,21 @@ describe('deflect scaffold', () => {
     expect(refused.ok || refused.problems).toEqual([{ field: 'feedstock', message: 'is missing' }]);
   });
 
-  it('refuses an existing handler name without --force, and with it rewrites the files without a second rule or import', () => {
-    expect(() => planScaffold(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).toThrow(
+  it('refuses an existing handler name without --force, and with it rewrites the files without a second rule or import', async () => {
+    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).toThrow(
       'handler "reset-feedstock-token" already exists (handlers/reset-feedstock-token.ts, test/handlers/reset-feedstock-token.test.ts, ' +
         'test/fixtures/handlers/reset-feedstock-token/tickets.json): pass --force to overwrite, or --name to choose another name',
     );
-    const derived = deriveHandlerName(resolveGroup(db, 'feedstock').group.name);
+    const derived = deriveHandlerName((await resolveGroup(sqliteStore(db), 'feedstock')).group.name);
     writeFileSync(join(project, 'handlers', `${derived}.ts`), '// taken\n');
-    expect(() => planScaffold(db, { group: 'feedstock', rulesPath, dir: project })).toThrow(`(it was derived from the request type)`);
+    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', rulesPath, dir: project })).toThrow(`(it was derived from the request type)`);
     unlinkSync(join(project, 'handlers', `${derived}.ts`));
-    expect(() => planScaffold(db, { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).toThrow(`"${SHIPPED[0]}" already exists`);
-    expect(() => planScaffold(db, { group: 'feedstock', name: 'index', rulesPath, dir: project })).toThrow(/invalid handler name "index"/);
-    expect(() => planScaffold(db, { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).toThrow(/must|kebab-case/);
+    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).toThrow(`"${SHIPPED[0]}" already exists`);
+    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'index', rulesPath, dir: project })).toThrow(/invalid handler name "index"/);
+    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).toThrow(/must|kebab-case/);
 
     const before = snapshot(project);
-    const plan = scaffoldHandler(db, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
+    const plan = await scaffoldHandler(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
     expect(plan.files.map((f) => [f.kind, f.action])).toEqual([
       ['fixtures', 'overwrite'],
       ['test', 'overwrite'],
@@ -256,7 +257,7 @@ describe('deflect scaffold', () => {
     expect(config.rules.map((r) => r.handler)).toEqual([...example.rules.map((r) => r.handler), 'reset-feedstock-token', 'vpn-access']);
   });
 
-  it('--dry-run prints every file and the rule, and writes nothing', () => {
+  it('--dry-run prints every file and the rule, and writes nothing', async () => {
     const before = snapshot(project);
     const result = deflect('scaffold', 'dns a record', '--name', 'add-dns-record', '--rules', rulesPath, '--dir', project, '--dry-run');
     expect(result.stderr).toBe('');
@@ -273,17 +274,17 @@ describe('deflect scaffold', () => {
     expect(result.stdout).toContain('note: no description-form field is given in 80% of the tickets');
     expect(snapshot(project)).toEqual(before);
 
-    const plan = scaffoldHandler(db, { group: 'dns a record', name: 'add-dns-record', rulesPath, dir: project, dryRun: true });
+    const plan = await scaffoldHandler(sqliteStore(db), { group: 'dns a record', name: 'add-dns-record', rulesPath, dir: project, dryRun: true });
     expect(plan.files.find((f) => f.kind === 'handler')?.action).toBe('create');
     expect(snapshot(project)).toEqual(before);
   });
 
-  it('says which groups are closest when the group is unknown', () => {
+  it('says which groups are closest when the group is unknown', async () => {
     const result = deflect('scaffold', 'kubernetes token upgrade', '--rules', rulesPath, '--dir', project);
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe('deflect: no group "kubernetes token upgrade". Closest groups:');
-    const feedstock = resolveGroup(db, 'feedstock').group;
+    const feedstock = (await resolveGroup(sqliteStore(db), 'feedstock')).group;
     expect(lines[1]).toMatch(new RegExp(`^ {2}${feedstock.id} +10 tickets {2}${escape(feedstock.name)}$`));
     expect(lines.slice(1, -1)).toHaveLength(5);
     expect(lines.at(-1)).toBe('Pass a request type (its id type:…, its name or a part of it) or a label group (label:… or the label).');

@@ -30,6 +30,7 @@ import { Worker } from '../../src/worker/worker.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeMemberships, type FakeMemberships } from '../support/fake-memberships.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const probe = defineHandler({ name: 'grant-repo-access', description: 'probe', input: z.object({}), run: async () => ({ summary: 'ran' }) });
 const rules = parseRules(
@@ -85,10 +86,10 @@ beforeAll(async () => {
   const directory: GroupDirectory = { jira: jiraGroupLookup(jiraCloud(), 2000) };
   membership = new MembershipCache({ directory, ttlMs: 600_000, logger, onResolved: () => worker.wake() });
   worker = new Worker({
-    db, rules, handlers: [probe, createScopeMessageHandler(() => rules)], api: null, logger, dryRun: true, maxAttempts: 2,
+    db: sqliteStore(db), rules, handlers: [probe, createScopeMessageHandler(() => rules)], api: null, logger, dryRun: true, maxAttempts: 2,
     handlerTimeoutMs: 2000, concurrency: 2, selfAccountId: null, siteUrl: SITE, pollMs: 50, membership,
   });
-  worker.start();
+  await worker.start();
 });
 afterAll(async () => {
   await worker.stop(1000);
@@ -100,7 +101,7 @@ describe('rule scope in routing', () => {
   const routing = (): RoutingOptions => ({ rules, dryRun: true, maxAttempts: 2, selfAccountId: null, logger, siteUrl: SITE, membership });
 
   it('leaves a delivery pending at receipt until the group lookup answered, then the worker routes a member to the handler', async () => {
-    const intake = new RecordAndRoute(db, { routing: routing() });
+    const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
     const recorded = await intake.record(...received('SC-1', 'acc-member'));
     // Committed without any lookup inside the transaction: still pending right after the 2xx would be sent.
     expect(findDelivery(db, recorded.id)!.status).toBe('pending');
@@ -116,7 +117,7 @@ describe('rule scope in routing', () => {
   });
 
   it('routes a non-member out of scope with the reason and comments the scopeMessage once per ticket and rule', async () => {
-    const intake = new RecordAndRoute(db, { routing: routing() });
+    const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
     const first = await intake.record(...received('SC-3', 'acc-out'));
     const delivery = await until(() => findDelivery(db, first.id)!, (d) => d.status !== 'pending', 'routing');
     expect(delivery.status).toBe('ignored');
@@ -136,7 +137,7 @@ describe('rule scope in routing', () => {
   it('treats a failing lookup as out of scope with the reason (no crash, no 5xx path)', async () => {
     fake.setFault((req) => (req.query.accountId === 'acc-broken' ? { status: 503 } : undefined));
     try {
-      const intake = new RecordAndRoute(db, { routing: routing() });
+      const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
       const recorded = await intake.record(...received('SC-4', 'acc-broken'));
       const delivery = await until(() => findDelivery(db, recorded.id)!, (d) => d.status !== 'pending', 'routing');
       expect(delivery.status).toBe('ignored');

@@ -26,7 +26,7 @@ describe('replay protection and the configured site', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
   let deflect: DeflectUnderTest;
-  const sql = () => deflect.db.$client;
+  const sql = () => deflect.db.sqlite!.$client;
   const runsOf = (key: string) => sql().prepare('SELECT id, delivery_id AS deliveryId, status FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<{ id: number; deliveryId: number; status: string }>;
   const deliveryCount = () => (sql().prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
 
@@ -95,7 +95,7 @@ describe('replay protection and the configured site', () => {
 
   it('replayStoredDelivery (deflect replay --delivery) stores a marked replay that the normal path routes into a second run', async () => {
     const [original] = runsOf('RPL-1');
-    const replay = replayStoredDelivery(deflect.db, original.deliveryId);
+    const replay = await replayStoredDelivery(deflect.db, original.deliveryId);
     expect(sql().prepare('SELECT replay_of AS replayOf, status FROM deliveries WHERE id = ?').get(replay.id)).toEqual({ replayOf: original.deliveryId, status: 'pending' });
     deflect.worker.wake();
     await waitFor('the replayed run', () => runsOf('RPL-1').length === 2 && runsOf('RPL-1')[1].status === 'succeeded');
@@ -127,11 +127,11 @@ describe('replay protection and the configured site', () => {
     expect(ticket.lastEventAt).toBeLessThanOrEqual(Date.now());
   });
 
-  it('a stored delivery stamped in 2100 (not through the receiver) is clamped to its receipt time when routed', () => {
+  it('a stored delivery stamped in 2100 (not through the receiver) is clamped to its receipt time when routed', async () => {
     const receivedAt = Date.now();
     const body = tokenResetEvent('RPL-4', '81004', { timestamp: Date.UTC(2100, 0, 1), labels: [] });
-    insertDeliveries(deflect.db, [{ deliveryKey: 'test:2100', webhookIdentifier: null, event: body.webhookEvent, issueKey: 'RPL-4', headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt }]);
-    routePendingDeliveries(deflect.db, { rules: [], dryRun: true, maxAttempts: 1, selfAccountId: null, logger: createLogger('silent'), siteUrl: SITE });
+    insertDeliveries(deflect.db.sqlite!, [{ deliveryKey: 'test:2100', webhookIdentifier: null, event: body.webhookEvent, issueKey: 'RPL-4', headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt }]);
+    await routePendingDeliveries(deflect.db, { rules: [], dryRun: true, maxAttempts: 1, selfAccountId: null, logger: createLogger('silent'), siteUrl: SITE });
     const ticket = sql().prepare("SELECT last_event_at AS lastEventAt FROM tickets WHERE key = 'RPL-4'").get() as { lastEventAt: number };
     expect(ticket.lastEventAt).toBe(receivedAt);
   });
@@ -164,7 +164,7 @@ describe('two Jira sites, same issue id (no site configured)', () => {
     expect((await postWebhook(deflect.url, ours)).status).toBe(200);
     expect((await postWebhook(deflect.url, theirs)).status).toBe(200);
     const rows = await waitFor('both snapshots', () => {
-      const found = deflect.db.$client.prepare("SELECT id, issue_id AS issueId, site, summary FROM tickets WHERE key = 'PLAT-5' ORDER BY site").all();
+      const found = deflect.db.sqlite!.$client.prepare("SELECT id, issue_id AS issueId, site, summary FROM tickets WHERE key = 'PLAT-5' ORDER BY site").all();
       return found.length === 2 ? found : null;
     });
     expect(rows).toEqual([

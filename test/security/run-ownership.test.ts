@@ -17,6 +17,7 @@ import { freshDir, postWebhook, waitFor } from '../support/deflect-under-test.js
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { accessRequestEvent, accessRequestUser, actionKeyOf, deflectEnv, githubEnv, readDb } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const DELIVERIES = 60;
 /** Time between two deliveries, ms: the stream outlasts the third start and the restart. */
@@ -182,7 +183,7 @@ describe('one owner per run: several deflect processes on one database', () => {
     expect(finished.every((r) => r.status === 'succeeded')).toBe(true);
     // Four processes sealed runs into one audit chain (decision 011): it never forked, and every run is in it.
     const chainDb = openDatabase(dbPath, { readonly: true });
-    const chain = verifyAuditChain(chainDb);
+    const chain = await verifyAuditChain(sqliteStore(chainDb));
     chainDb.$client.close();
     expect(chain).toMatchObject({ state: 'intact', firstBad: null, runs: DELIVERIES });
     expect(duplicates).toBe(0);

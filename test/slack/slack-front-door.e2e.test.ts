@@ -168,13 +168,13 @@ describe('Slack front door', () => {
     );
     expect(parsed).toEqual({ ok: true, input: { repository: 'acme/payments-api', permission: 'write', githubUser: 'octocat' } });
 
-    const runOf = () => deflect.db.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'PLAT-1'").all() as Array<Record<string, any>>;
+    const runOf = () => deflect.db.sqlite!.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'PLAT-1'").all() as Array<Record<string, any>>;
     await waitFor('the run to succeed', () => (runOf()[0]?.status === 'succeeded' ? true : null));
     expect(github.invitations('acme/payments-api')).toEqual([expect.objectContaining({ invitee: 'octocat', permission: 'push' })]);
     const dms = await waitFor('the outcome DM', () => (dmsTo('U0JANE').some((t) => t.startsWith('Done:')) ? dmsTo('U0JANE') : null));
     expect(dms.some((t) => t.startsWith('Filed PLAT-1'))).toBe(true);
     expect(dms.find((t) => t.startsWith('Done:'))).toContain('PLAT-1 (grant-repo-access)');
-    expect(deflect.db.$client.prepare("SELECT user_id, status, ticket_key FROM slack_requests WHERE ticket_key = 'PLAT-1'").get()).toEqual({ user_id: 'U0JANE', status: 'filed', ticket_key: 'PLAT-1' });
+    expect(deflect.db.sqlite!.$client.prepare("SELECT user_id, status, ticket_key FROM slack_requests WHERE ticket_key = 'PLAT-1'").get()).toEqual({ user_id: 'U0JANE', status: 'filed', ticket_key: 'PLAT-1' });
 
     // Jira's own webhook for the created issue names deflect's account: recorded, ignored, no second run.
     const webhook = await postWebhook(deflect.url, {
@@ -184,7 +184,7 @@ describe('Slack front door', () => {
     expect(webhook.status).toBe(200);
     expect(runOf()).toHaveLength(1);
     // The report counts the ticket once.
-    expect(deflect.db.$client.prepare("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-1'").get()).toEqual({ n: 1 });
+    expect(deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-1'").get()).toEqual({ n: 1 });
     // A resubmission of the same view files nothing more.
     await interact(submission('U0JANE', view, { repository: { type: 'plain_text_input', value: 'acme/payments-api' }, githubUser: { type: 'plain_text_input', value: 'octocat' } }, viewId));
     expect(createCalls()).toHaveLength(1);
@@ -198,7 +198,7 @@ describe('Slack front door', () => {
       githubUser: { type: 'plain_text_input', value: 'hubot' },
     }, viewId));
     const key = await waitFor('the second ticket', () => (jira.issue('PLAT-2') ? 'PLAT-2' : null));
-    const runOf = () => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
+    const runOf = () => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
     await waitFor('the run to await approval', () => (runOf()?.status === 'awaiting-approval' ? true : null));
     await waitFor('needs-approval DM', () => dmsTo('U0BOB').find((t) => t.startsWith('Needs approval:')));
     const buttons = await waitFor('the approval buttons', () => slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'U0LEAD'));
@@ -213,7 +213,7 @@ describe('Slack front door', () => {
     expect(runOf().status).toBe('awaiting-approval');
     await click('U0LEAD', '1.2');
     await waitFor('the approved run to succeed', () => (runOf()?.status === 'succeeded' ? true : null));
-    const step = deflect.db.$client.prepare("SELECT decision, by FROM approvals WHERE run_id = ? AND decision = 'approved'").get(runOf().id);
+    const step = deflect.db.sqlite!.$client.prepare("SELECT decision, by FROM approvals WHERE run_id = ? AND decision = 'approved'").get(runOf().id);
     expect(step).toEqual({ decision: 'approved', by: 'U0LEAD' });
     const updated = await waitFor('the buttons message update', () => slack.callsTo('chat.update').find((c) => c.args.channel === 'DU0LEAD'));
     expect(updated.args.text).toContain('approved by Lee Lead');

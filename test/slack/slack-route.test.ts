@@ -15,6 +15,7 @@ import { checkWebhookAuth } from '../../src/server.js';
 import { SlackApi } from '../../src/slack/slack-api.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { interactivity, signSlackRequest, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SECRET = 'route-test-secret';
 const logger = createLogger('silent');
@@ -33,11 +34,11 @@ describe('POST /slack/events', () => {
     db = openDatabase(join(freshDir(), 'slack-route.db'));
     slack = await startFakeSlack({ users: [{ id: 'U0JANE', name: 'Jane Doe', email: 'jane@acme.example' }] });
     const config = { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024 };
-    unconfigured = await buildApp({ config, db, logger });
+    unconfigured = await buildApp({ config, db: sqliteStore(db), logger });
     const rules = parseRules(RULES, 'rules.yaml', handlers);
     app = await buildApp({
       config: { ...config, slack: { signingSecret: SECRET, botToken: 'xoxb-t', apiUrl: slack.url, command: '/deflect' } },
-      db,
+      db: sqliteStore(db),
       logger,
       slack: { slack: new SlackApi({ botToken: 'xoxb-t', apiUrl: slack.url, logger }), rules: () => rules, handlers, jira: null, jiraBaseUrl: null, selfAccountId: null },
     });

@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { issueApiToken } from '../../src/auth/issue-token.js';
 import type { Role } from '../../src/auth/roles.js';
 import type { Db } from '../../src/db/client.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 /** Creates a token of `role` (named `test-<role>-<random>` unless `name` is given) and returns it. */
-export function createTestToken(db: Db, role: Role, name = `test-${role}-${randomUUID().slice(0, 8)}`): string {
-  return issueApiToken(db, name, role).token;
+export async function createTestToken(db: Db, role: Role, name = `test-${role}-${randomUUID().slice(0, 8)}`): Promise<string> {
+  return (await issueApiToken(sqliteStore(db), name, role)).token;
 }
 
 /** `{ authorization: 'Bearer <new token of role>' }`, ready to spread into fetch or inject headers. */
-export function authHeader(db: Db, role: Role = 'auditor'): { authorization: string } {
-  return { authorization: `Bearer ${createTestToken(db, role)}` };
+export async function authHeader(db: Db, role: Role = 'auditor'): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await createTestToken(db, role)}` };
 }

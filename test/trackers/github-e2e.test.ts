@@ -8,9 +8,9 @@ import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { GITHUB_TEST_SECRET, postGitHubWebhook } from './github-webhook.js';
 
-const count = (d: DeflectUnderTest, sql: string, ...args: unknown[]) => (d.db.$client.prepare(sql).get(...args) as { n: number }).n;
+const count = (d: DeflectUnderTest, sql: string, ...args: unknown[]) => (d.db.sqlite!.$client.prepare(sql).get(...args) as { n: number }).n;
 const finishedRuns = (d: DeflectUnderTest, key: string) => {
-  const rows = d.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+  const rows = d.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
   return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
 };
 
@@ -68,10 +68,10 @@ describe('GitHub Issues end to end on the fake GitHub', () => {
     expect(stored.state).toBe('closed');
     expect(stored.stateReason).toBe('completed');
 
-    const actions = deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(run.id) as Array<{ kind: string; status: string }>;
+    const actions = deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(run.id) as Array<{ kind: string; status: string }>;
     expect(actions.map((a) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
     expect(actions.every((a) => a.status === 'applied')).toBe(true);
-    const ticket = deflect.db.$client.prepare('SELECT tracker, key, project, status FROM tickets WHERE key = ?').get(key);
+    const ticket = deflect.db.sqlite!.$client.prepare('SELECT tracker, key, project, status FROM tickets WHERE key = ?').get(key);
     expect(ticket).toEqual({ tracker: 'github', key, project: 'acme/web', status: 'open' });
 
     // Redelivery of the same X-GitHub-Delivery (GitHub's "Redeliver" button) changes nothing.

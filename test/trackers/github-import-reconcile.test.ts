@@ -14,6 +14,7 @@ import { reconcileGitHub } from '../../src/trackers/github/github-reconcile.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { freshDir, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { GITHUB_TEST_SECRET, postGitHubWebhook } from './github-webhook.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const run = promisify(execFile);
 /** Runs the CLI from sources, asynchronously (the fake GitHub answers from this process's event loop). */
@@ -61,7 +62,7 @@ describe('deflect import github', () => {
   it('--since imports only issues updated since then', async () => {
     const db = openDatabase(join(freshDir('deflect-gh-import-'), 'd.db'));
     const client = createGitHubIssuesClient({ baseUrl: github.url, token: github.token });
-    const result = await importGitHubIssues(db, client, 'acme/requests', { since: Date.now() - 100.5 * 60_000 });
+    const result = await importGitHubIssues(sqliteStore(db), client, 'acme/requests', { since: Date.now() - 100.5 * 60_000 });
     db.$client.close();
     // Request 100..103 were updated 100..97 minutes ago, "Newest" a second ago; the pull request is no issue.
     expect(result).toMatchObject({ imported: 5, skipped: 0 });
@@ -152,7 +153,7 @@ describe('GitHub reconcile', () => {
     console.log(`GitHub reconcile: ${result.scanned} issues checked, ${result.missed.length} missed (${result.missed.map((m) => m.event).join(', ')})`);
 
     const finished = (key: string) => {
-      const rows = server.db.$client.prepare('SELECT handler, status FROM runs WHERE ticket_key = ?').all(key) as Array<{ handler: string; status: string }>;
+      const rows = server.db.sqlite!.$client.prepare('SELECT handler, status FROM runs WHERE ticket_key = ?').all(key) as Array<{ handler: string; status: string }>;
       return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
     };
     expect(await waitFor('the reconciled A run', () => finished(`acme/web#${a.number}`))).toEqual([{ handler: 'reset-ci-token', status: 'succeeded' }]);
@@ -162,11 +163,11 @@ describe('GitHub reconcile', () => {
     expect(github.issue('acme/web', b.number)!.state).toBe('closed');
 
     // Again: the handlers' comments changed the issues, but no label was added: snapshots refresh, nothing routes.
-    const runsBefore = (server.db.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    const runsBefore = (server.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
     const again = await reconcileGitHub({ db: server.db, client, repositories: ['acme/web'], settleMs: 0 });
     expect(again.missed.every((m) => m.event === 'issues.deflect_reconciled')).toBe(true);
-    await waitFor('reconciled deliveries routed', () => (server.db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n === 0);
-    expect((server.db.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(runsBefore);
+    await waitFor('reconciled deliveries routed', () => (server.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n === 0);
+    expect((server.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(runsBefore);
     const third = await reconcileGitHub({ db: server.db, client, repositories: ['acme/web'], settleMs: 0 });
     expect(third.missed.filter((m) => !m.duplicate)).toEqual([]);
   }, 30_000);

@@ -13,6 +13,7 @@ import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { InvalidEventError, InvalidIssueError } from '../../src/trackers/tracker.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SELF = 'https://acme.atlassian.net/rest/api/2/issue/10400';
 const issue = { id: 10400, key: 'PLAT-7', self: SELF, fields: { summary: 'Reset token', labels: ['ci-token'], created: '2024-03-05T14:22:00.000+0000' } };
@@ -57,7 +58,7 @@ describe('the Jira tracker adapter', () => {
   it('builds recorded actions for a run: in a dry run a comment is recorded as planned and nothing is sent', async () => {
     const [delivery] = insertDeliveries(db, [{ deliveryKey: 'tracker:1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'PLAT-7', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() }]);
     const runId = enqueueRun(db, { deliveryId: delivery.id, ticketKey: 'PLAT-7', handler: 'reset-ci-token', reason: 'test', dryRun: true, idempotencyKey: 'PLAT-7:reset-ci-token:tracker:1', maxAttempts: 3 })!;
-    const actions = jiraTracker.createActions({ db, client: null, runId, runKey: 'PLAT-7:reset-ci-token:tracker:1', ticketKey: 'PLAT-7', dryRun: true, log: pino({ level: 'silent' }) });
+    const actions = jiraTracker.createActions({ db: sqliteStore(db), client: null, runId, runKey: 'PLAT-7:reset-ci-token:tracker:1', ticketKey: 'PLAT-7', dryRun: true, log: pino({ level: 'silent' }) });
     await actions.comment('Rotated.');
     expect(findAction(db, 'PLAT-7:reset-ci-token:tracker:1:1:comment')).toMatchObject({ status: 'planned', kind: 'comment' });
   });

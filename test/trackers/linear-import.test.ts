@@ -11,6 +11,7 @@ import { importLinearTeam } from '../../src/trackers/linear/linear-import.js';
 import { runDeflectCli } from '../support/deflect-process.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { rateLimited, startFakeLinear, type FakeLinear } from '../support/fake-linear.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 /** Runs the CLI asynchronously (the fake answers from this process, so a blocking spawnSync would deadlock). */
 const deflect = runDeflectCli;
@@ -63,18 +64,18 @@ describe('deflect import linear', () => {
     const api = createLinearApi({ apiKey: linear.apiKey, apiUrl: linear.url });
     let page = 0;
     linear.setFault((req) => ((req.body as { query?: string })?.query?.includes('DeflectTeamIssues') && ++page >= 2 ? { status: 502 } : undefined));
-    await expect(importLinearTeam(db, api, { team: 'ENG', maxRetries: 2, sleep: async () => {} })).rejects.toMatchObject({ status: 502, transient: true });
+    await expect(importLinearTeam(sqliteStore(db), api, { team: 'ENG', maxRetries: 2, sleep: async () => {} })).rejects.toMatchObject({ status: 502, transient: true });
     linear.setFault(undefined);
     expect(rows(dbPath)).toHaveLength(50);
     const before = linear.operations('DeflectTeamIssues').length;
-    const resumed = await importLinearTeam(db, api, { team: 'ENG' });
+    const resumed = await importLinearTeam(sqliteStore(db), api, { team: 'ENG' });
     const sent = linear.operations('DeflectTeamIssues').slice(before).map((r) => (r.body as { variables: { after: string | null } }).variables.after);
     expect(sent[0]).not.toBeNull();
     expect(resumed).toMatchObject({ imported: 70, pages: 2 });
     expect(resumed.resumedAfter).toBe(sent[0]);
     expect(rows(dbPath)).toHaveLength(120);
     // Once done, the next run starts from the first page again.
-    expect(await importLinearTeam(db, api, { team: 'ENG' })).toMatchObject({ imported: 120, resumedAfter: null });
+    expect(await importLinearTeam(sqliteStore(db), api, { team: 'ENG' })).toMatchObject({ imported: 120, resumedAfter: null });
     db.$client.close();
   });
 

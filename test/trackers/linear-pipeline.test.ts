@@ -63,12 +63,12 @@ describe('Linear end to end', () => {
     issue.labelIds.push(linear.team('ENG').labels.find((l) => l.name === 'access-request')!.id);
     return linear.webhookPayload(issue, 'update', { labelIds: before, updatedAt: issue.updatedAt });
   };
-  const runsOf = (key: string) => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+  const runsOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
   const finished = (key: string) => {
     const rows = runsOf(key);
     return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
   };
-  const actionsOf = (runId: number) => deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId);
+  const actionsOf = (runId: number) => deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId);
 
   it('a label added in Linear runs the handler, which comments and resolves the issue on Linear; a redelivery changes nothing', async () => {
     const issue = linear.seedIssue({ title: 'Access to payments-api', description: ACCESS_REQUEST, labels: ['Bug'] });
@@ -90,7 +90,7 @@ describe('Linear end to end', () => {
       { kind: 'comment', status: 'applied' },
       { kind: 'transition', status: 'applied' },
     ]);
-    const ticket = deflect.db.$client.prepare('SELECT id, tracker, key, project, labels FROM tickets WHERE issue_id = ?').get(issue.id) as Record<string, string>;
+    const ticket = deflect.db.sqlite!.$client.prepare('SELECT id, tracker, key, project, labels FROM tickets WHERE issue_id = ?').get(issue.id) as Record<string, string>;
     expect(ticket).toMatchObject({ id: `linear:linear.app/acme:${issue.id}`, tracker: 'linear', key: issue.identifier, project: 'ENG' });
     expect(JSON.parse(ticket.labels)).toEqual(['Bug', 'access-request']);
 

@@ -29,7 +29,7 @@ async function postLinear(url: string, raw: string, options: { secret?: string |
 
 /** A fixture with `webhookTimestamp` set to `at` (re-serialised: the signature is computed over these bytes). */
 const fixture = (file: string, at = Date.now()) => JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')), webhookTimestamp: at }, null, 4);
-const count = (d: DeflectUnderTest, table: string) => (d.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (d: DeflectUnderTest, table: string) => (d.db.sqlite!.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 /** A minimal Linear issue update (labels changed), independent of ../shared. */
 function issueUpdate(at = Date.now(), id = randomUUID()) {
@@ -66,8 +66,8 @@ describe('Linear webhooks through a real socket', () => {
         }
       }
       await waitFor('every Linear delivery to be routed', () => count(deflect, "deliveries WHERE source = 'linear' AND status = 'pending'") === 0);
-      const deliveries = deflect.db.$client.prepare("SELECT event, issue_key AS issueKey, status, reason FROM deliveries WHERE source = 'linear'").all() as Array<Record<string, string>>;
-      const tickets = deflect.db.$client.prepare("SELECT id, tracker, key, project, status, summary FROM tickets WHERE tracker = 'linear'").all() as Array<Record<string, string>>;
+      const deliveries = deflect.db.sqlite!.$client.prepare("SELECT event, issue_key AS issueKey, status, reason FROM deliveries WHERE source = 'linear'").all() as Array<Record<string, string>>;
+      const tickets = deflect.db.sqlite!.$client.prepare("SELECT id, tracker, key, project, status, summary FROM tickets WHERE tracker = 'linear'").all() as Array<Record<string, string>>;
       console.log(`Linear fixture conformance: ${files.length} payloads, ${summary.accepted} accepted, ${summary.refused} refused with 4xx, 0 5xx; ${tickets.length} tickets stored`);
       expect(summary.accepted).toBe(files.length);
       for (const d of deliveries) {
@@ -133,7 +133,7 @@ describe('Linear webhooks through a real socket', () => {
     const snapshot = () => ({
       deliveries: count(deflect, 'deliveries'),
       runs: count(deflect, 'runs'),
-      ticket: deflect.db.$client.prepare('SELECT * FROM tickets WHERE issue_id = ?').get(id),
+      ticket: deflect.db.sqlite!.$client.prepare('SELECT * FROM tickets WHERE issue_id = ?').get(id),
     });
     await waitFor('the delivery to be routed', () => count(deflect, "deliveries WHERE status = 'pending'") === 0);
     const before = snapshot();
@@ -141,7 +141,7 @@ describe('Linear webhooks through a real socket', () => {
     const again = await postLinear(deflect.url, issueUpdate(Date.now() + 5, id), { delivery });
     expect(again).toMatchObject({ status: 200, json: { status: 'duplicate', deliveryId: first.json.deliveryId } });
     expect(snapshot()).toEqual(before);
-    const stored = deflect.db.$client.prepare('SELECT delivery_key AS k, headers FROM deliveries WHERE id = ?').get(first.json.deliveryId) as { k: string; headers: string };
+    const stored = deflect.db.sqlite!.$client.prepare('SELECT delivery_key AS k, headers FROM deliveries WHERE id = ?').get(first.json.deliveryId) as { k: string; headers: string };
     expect(stored.k).toBe(`linear:${delivery}`);
     expect(stored.headers).not.toMatch(/linear-signature/i);
   });

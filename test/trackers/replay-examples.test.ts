@@ -28,7 +28,7 @@ describe('deflect replay --tracker with the shipped example payloads', () => {
       env: { PATH: process.env.PATH ?? '', DEFLECT_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, DEFLECT_LINEAR_WEBHOOK_SECRET: LINEAR_SECRET },
     });
   const finished = (key: string, count: number) => {
-    const rows = deflect.db.$client.prepare("SELECT handler, status FROM runs WHERE ticket_key = ? AND status NOT IN ('queued', 'running') ORDER BY id").all(key) as Array<{ handler: string; status: string }>;
+    const rows = deflect.db.sqlite!.$client.prepare("SELECT handler, status FROM runs WHERE ticket_key = ? AND status NOT IN ('queued', 'running') ORDER BY id").all(key) as Array<{ handler: string; status: string }>;
     return rows.length >= count ? rows : null;
   };
 
@@ -69,7 +69,7 @@ describe('deflect replay --tracker with the shipped example payloads', () => {
     const issue = linear.issue('ENG-1')!;
     expect(linear.stateName(issue)).toBe('Done');
     expect(issue.comments).toHaveLength(1);
-    const tickets = deflect.db.$client.prepare('SELECT tracker, key FROM tickets ORDER BY tracker').all();
+    const tickets = deflect.db.sqlite!.$client.prepare('SELECT tracker, key FROM tickets ORDER BY tracker').all();
     expect(tickets).toEqual([{ tracker: 'github', key: 'acme/web#1' }, { tracker: 'linear', key: 'ENG-1' }]);
 
     // The same file again (no --fresh-id): GitHub's issue.updated_at is refreshed, so it is a new delivery, not a duplicate.

@@ -23,7 +23,7 @@ describe("deflect's own events on GitHub and Linear", () => {
     return ((await response.json()) as { deliveryId: number }).deliveryId;
   };
   const routed = (id: number) =>
-    deflect.db.$client.prepare("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'").get(id) as { status: string; reason: string } | undefined;
+    deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'").get(id) as { status: string; reason: string } | undefined;
 
   beforeAll(async () => {
     github = await startFakeGitHub();

@@ -19,6 +19,7 @@ import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeTrello, type FakeTrello, type FakeTrelloCard } from '../support/fake-trello.js';
 import { freshDir, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { postTrello, TRELLO_PUBLIC_URL, TRELLO_TEST_SECRET } from './trello-webhook.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const ACCESS_REQUEST = (user: string) => `Hi platform team,\nI need to push a fix.\n\n**Repository**: acme/payments-api\n**Permission**: write\n**GitHub user**: ${user}`;
 const RULES = `rules:
@@ -70,12 +71,12 @@ describe('Trello end to end', () => {
     card.idLabels.push(((payload.action as any).data.label as { id: string }).id);
     return payload;
   };
-  const runsOf = (key: string) => deflect.db.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+  const runsOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
   const finished = (key: string) => {
     const rows = runsOf(key);
     return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
   };
-  const actionsOf = (runId: number) => deflect.db.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId);
+  const actionsOf = (runId: number) => deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId);
 
   it('a label added on a card runs the handler, which comments and moves the card to the done list; a retry changes nothing', async () => {
     const card = trello.seedCard({ name: 'Access to payments-api', desc: ACCESS_REQUEST('jdoe-acme'), labels: ['bug'] });
@@ -97,7 +98,7 @@ describe('Trello end to end', () => {
       { kind: 'transition', status: 'applied' },
     ]);
     // The card read before the handler ran is the ticket's snapshot: labels, description, creator, list.
-    const ticket = deflect.db.$client.prepare('SELECT id, tracker, key, project, labels, reporter, description FROM tickets WHERE issue_id = ?').get(card.id) as Record<string, string>;
+    const ticket = deflect.db.sqlite!.$client.prepare('SELECT id, tracker, key, project, labels, reporter, description FROM tickets WHERE issue_id = ?').get(card.id) as Record<string, string>;
     expect(ticket).toMatchObject({ id: `trello:trello.com/b/${trello.board.id}:${card.id}`, tracker: 'trello', key: card.shortLink, project: trello.board.id, reporter: 'Dana Developer' });
     expect(JSON.parse(ticket.labels).sort()).toEqual(['access-request', 'bug']);
     expect(ticket.description).toContain('**GitHub user**: jdoe-acme');
@@ -115,7 +116,7 @@ describe('Trello end to end', () => {
     const card = trello.seedCard({ name: 'Self', desc: ACCESS_REQUEST(`user-${user_n++}`) });
     await postTrello(deflect.url, labelled(card, trello.me));
     const delivery = await waitFor('the delivery to be routed', () =>
-      deflect.db.$client.prepare("SELECT status, reason FROM deliveries WHERE issue_key = ? AND status != 'pending'").get(card.shortLink) as Record<string, string> | undefined,
+      deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE issue_key = ? AND status != 'pending'").get(card.shortLink) as Record<string, string> | undefined,
     );
     expect(delivery).toEqual({ status: 'ignored', reason: `ignored: caused by deflect's own Trello account (${trello.me.id})` });
     expect(runsOf(card.shortLink)).toHaveLength(0);
@@ -208,7 +209,7 @@ describe('Trello ticket ops, client and import against the fake', () => {
       let failed = 0;
       trello.setFault((req) => (req.path.endsWith('/cards') && req.query.before && failed++ === 0 ? { status: 500 } : undefined));
       const total = trello.board.cards.length;
-      const result = await importTrelloBoard(db, client, { board: trello.board.shortLink, pageSize: 3, sleep: async () => {} });
+      const result = await importTrelloBoard(sqliteStore(db), client, { board: trello.board.shortLink, pageSize: 3, sleep: async () => {} });
       trello.setFault(undefined);
       expect(result).toMatchObject({ boardId: trello.board.id, imported: total, skipped: 0, retries: 1, resumedBefore: null });
       expect(result.pages).toBe(Math.ceil(total / 3) + (total % 3 === 0 ? 1 : 0));
@@ -225,7 +226,7 @@ describe('Trello ticket ops, client and import against the fake', () => {
 
       // An interrupted import resumes after its last written page.
       db.$client.prepare("UPDATE import_checkpoints SET status = 'running', cursor = ? WHERE source = ?").run(seeded[3].id, `trello:${trello.board.id}`);
-      const resumed = await importTrelloBoard(db, client, { board: trello.board.id, pageSize: 3, sleep: async () => {} });
+      const resumed = await importTrelloBoard(sqliteStore(db), client, { board: trello.board.id, pageSize: 3, sleep: async () => {} });
       expect(resumed.resumedBefore).toBe(seeded[3].id);
       expect(resumed.imported).toBe(trello.board.cards.filter((c) => c.id < seeded[3].id).length);
       const pagesAsked = trello.requests.filter((r) => r.path.endsWith('/cards') && r.query.before === seeded[3].id);
@@ -246,21 +247,21 @@ describe('Trello ticket ops, client and import against the fake', () => {
       const deliveredId = (delivered.action as { id: string }).id;
       insertDeliveries(db, [{ source: 'trello', deliveryKey: `trello:${deliveredId}`, webhookIdentifier: deliveredId, event: 'createCard', issueKey: card.shortLink, headers: {}, body: JSON.stringify(delivered), eventTimestamp: Date.now(), receivedAt: Date.now() }]);
       const now = Date.now() + 120_000; // both actions are past the settle time
-      const first = await reconcileTrello({ db, client, boards: [trello.board.shortLink], since: Date.now() - 3_600_000, now });
+      const first = await reconcileTrello({ db: sqliteStore(db), client, boards: [trello.board.shortLink], since: Date.now() - 3_600_000, now });
       const missedId = (missed.action as { id: string }).id;
       expect(first.missed).toEqual([expect.objectContaining({ key: card.shortLink, event: 'addLabelToCard', actionId: missedId, duplicate: false })]);
       expect(first.upToDate).toBeGreaterThanOrEqual(1);
       const row = db.$client.prepare('SELECT source, event, issue_key AS issueKey, status, body FROM deliveries WHERE delivery_key = ?').get(`trello:${missedId}`) as Record<string, string>;
       expect(row).toMatchObject({ source: 'trello', event: 'addLabelToCard', issueKey: card.shortLink, status: 'pending' });
       expect(JSON.parse(row.body).action.data.label.name).toBe('access-request');
-      const again = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, now });
+      const again = await reconcileTrello({ db: sqliteStore(db), client, boards: [trello.board.id], since: Date.now() - 3_600_000, now });
       expect(again.missed).toEqual([]);
       // Within the settle time an action is left for its webhook; past it, a dry run lists it and stores nothing.
       const fresh = (trello.webhookPayload(card, 'commentCard', { text: 'hello' }).action as { id: string }).id;
-      const settling = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true });
+      const settling = await reconcileTrello({ db: sqliteStore(db), client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true });
       expect(settling.missed).toEqual([]);
       expect(settling.skipped).toBeGreaterThanOrEqual(1);
-      const listed = await reconcileTrello({ db, client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true, now });
+      const listed = await reconcileTrello({ db: sqliteStore(db), client, boards: [trello.board.id], since: Date.now() - 3_600_000, dryRun: true, now });
       expect(listed.missed).toEqual([expect.objectContaining({ actionId: fresh, event: 'commentCard', deliveryId: null })]);
       expect(db.$client.prepare('SELECT count(*) AS n FROM deliveries WHERE delivery_key = ?').get(`trello:${fresh}`)).toEqual({ n: 0 });
     } finally {

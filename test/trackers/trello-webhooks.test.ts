@@ -26,7 +26,7 @@ const fixture = (file: string) => {
   const body = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8'));
   return JSON.stringify({ ...body, action: { ...body.action, date: new Date().toISOString() } }, null, 3);
 };
-const count = (d: DeflectUnderTest, sql: string) => (d.db.$client.prepare(sql).get() as { n: number }).n;
+const count = (d: DeflectUnderTest, sql: string) => (d.db.sqlite!.$client.prepare(sql).get() as { n: number }).n;
 
 /** A minimal `addLabelToCard` body, independent of ../shared. */
 function labelAdded(label = 'access-request', id = trelloId()) {
@@ -72,7 +72,7 @@ describe('Trello webhooks through a real socket', () => {
         summary.accepted++;
       }
       await waitFor('every delivery to be routed', () => count(deflect, "SELECT count(*) AS n FROM deliveries WHERE status = 'pending'") === 0);
-      const rows = deflect.db.$client.prepare("SELECT event, status, reason, delivery_key AS deliveryKey FROM deliveries WHERE source = 'trello'").all() as Array<Record<string, string>>;
+      const rows = deflect.db.sqlite!.$client.prepare("SELECT event, status, reason, delivery_key AS deliveryKey FROM deliveries WHERE source = 'trello'").all() as Array<Record<string, string>>;
       const byStatus = { routed: rows.filter((r) => r.status === 'routed').length, ignored: rows.filter((r) => r.status === 'ignored').length };
       console.log(`Trello fixture conformance: ${files.length} payloads, ${summary.accepted} accepted, ${summary.refused} refused, ${summary.server} 5xx; deliveries ${byStatus.routed} routed, ${byStatus.ignored} ignored`);
       expect(summary.server).toBe(0);
@@ -84,7 +84,7 @@ describe('Trello webhooks through a real socket', () => {
         expect(row.reason.length).toBeGreaterThan(10);
       }
       const expected = new Set(files.map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).action.data.card.shortLink as string));
-      const tickets = deflect.db.$client.prepare("SELECT id, tracker, key, project, summary, description FROM tickets WHERE tracker = 'trello'").all() as Array<Record<string, string>>;
+      const tickets = deflect.db.sqlite!.$client.prepare("SELECT id, tracker, key, project, summary, description FROM tickets WHERE tracker = 'trello'").all() as Array<Record<string, string>>;
       expect(new Set(tickets.map((t) => t.key))).toEqual(expected);
       for (const t of tickets) expect(t.id).toMatch(new RegExp(`^trello:trello\\.com/b/${t.project}:[0-9a-f]{24}$`));
       // The description update carried the new description: stored as the ticket's description.

@@ -45,10 +45,10 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
 
   it('normalises each accepted payload: routed or ignored with a reason, and the issue snapshot stored', async () => {
     await waitFor('every delivery to be routed', () => {
-      const n = (deflect.db.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+      const n = (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
       return n === 0;
     });
-    const rows = deflect.db.$client.prepare('SELECT event, issue_key AS issueKey, status, reason FROM deliveries').all() as Array<{
+    const rows = deflect.db.sqlite!.$client.prepare('SELECT event, issue_key AS issueKey, status, reason FROM deliveries').all() as Array<{
       event: string;
       issueKey: string | null;
       status: string;
@@ -67,7 +67,7 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
         .filter((issue) => issue?.id !== undefined)
         .map((issue) => (issue.self ? `${new URL(issue.self).host.toLowerCase()}:${issue.id}` : String(issue.id))),
     );
-    const tickets = deflect.db.$client.prepare('SELECT id, key, project FROM tickets').all() as Array<{ id: string; key: string; project: string }>;
+    const tickets = deflect.db.sqlite!.$client.prepare('SELECT id, key, project FROM tickets').all() as Array<{ id: string; key: string; project: string }>;
     expect(new Set(tickets.map((t) => t.id))).toEqual(ids);
     const issueIds = files.map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).issue?.id).filter(Boolean);
     console.log(`fixture conformance: ${tickets.length} tickets from ${new Set(issueIds).size} distinct issue ids (same id on several sites kept apart)`);
@@ -75,9 +75,9 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
   });
 
   it('reads labels where they exist and takes added labels from the changelog', () => {
-    const labelled = deflect.db.$client.prepare("SELECT key, labels FROM tickets WHERE labels != '[]'").all() as Array<{ key: string; labels: string }>;
+    const labelled = deflect.db.sqlite!.$client.prepare("SELECT key, labels FROM tickets WHERE labels != '[]'").all() as Array<{ key: string; labels: string }>;
     expect(labelled.length).toBeGreaterThan(0);
-    const reasons = deflect.db.$client.prepare("SELECT reason FROM deliveries WHERE reason LIKE 'no rule matches labels%'").all() as Array<{ reason: string }>;
+    const reasons = deflect.db.sqlite!.$client.prepare("SELECT reason FROM deliveries WHERE reason LIKE 'no rule matches labels%'").all() as Array<{ reason: string }>;
     expect(reasons.length).toBeGreaterThan(0);
   });
 });

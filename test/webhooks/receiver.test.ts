@@ -10,6 +10,7 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { freshDir } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SECRETS = ['old-secret', 'new-secret'];
 const TOKENS = ['automation-token'];
@@ -31,7 +32,7 @@ describe('POST /webhooks/jira', () => {
     db = openDatabase(join(freshDir(), 'receiver.db'));
     app = await buildApp({
       config: { webhookSecrets: SECRETS, webhookTokens: TOKENS, bodyLimitBytes: 64 * 1024 },
-      db,
+      db: sqliteStore(db),
       logger: createLogger('silent'),
     });
   });

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { deliveriesTotal } from '../../src/metrics/metrics.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const SECRET = 'refusal-log-secret';
 const MARKER = 'BODYMARKER7';
@@ -42,7 +43,7 @@ describe('refused deliveries are logged once each, without the body', () => {
     db = openDatabase(join(freshDir(), 'refusal-logs.db'));
     app = await buildApp({
       config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 16 * 1024 },
-      db,
+      db: sqliteStore(db),
       logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
     });
   });
@@ -104,7 +105,7 @@ describe('behind a trusted proxy (DEFLECT_TRUSTED_PROXIES is fastify trustProxy)
     const lines: Array<Record<string, unknown>> = [];
     const app = await buildApp({
       config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 16 * 1024, auth: loadConfig({ DEFLECT_TRUSTED_PROXIES: '127.0.0.1' }).auth },
-      db,
+      db: sqliteStore(db),
       logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }),
     });
     try {

@@ -14,6 +14,7 @@ import { ReconcileSchedule, reconcileTargets, type ReconcileTarget } from '../..
 import { freshDir, startDeflect, waitFor } from '../support/deflect-under-test.js';
 import { startFakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 /** Jira's date-time form, `ms` ago. */
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString().replace('Z', '+0000');
@@ -36,7 +37,7 @@ describe('scheduled reconcile', () => {
     jira.seedIssue({ key: 'REC-1', id: '77001', fields: { labels: ['ci-token'], created: ago(35 * 60_000), updated: ago(35 * 60_000) } });
     db = openDatabase(join(freshDir(), 'reconcile-schedule.db'));
     const config = loadConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 'test-token', DEFLECT_WEBHOOK_SECRET: 's' });
-    targets = reconcileTargets(config, db, logger);
+    targets = reconcileTargets(config, sqliteStore(db), logger);
   });
   afterAll(async () => {
     db.$client.close();
@@ -49,7 +50,7 @@ describe('scheduled reconcile', () => {
 
   it('ticks every period: stores the missed ticket once, logs one line per tick with counts, counts successes', async () => {
     const successes = await reconcileCount('success');
-    const schedule = new ReconcileSchedule({ db, logger, everyMs: 1000, targets });
+    const schedule = new ReconcileSchedule({ db: sqliteStore(db), logger, everyMs: 1000, targets });
     schedule.start();
     try {
       await waitFor('two ticks', () => schedule.ticks >= 2 && lines.filter((l) => l.msg === 'reconcile tick').length >= 2, 10_000);
@@ -83,7 +84,7 @@ describe('scheduled reconcile', () => {
       },
     }));
     const skippedBefore = await reconcileCount('skipped');
-    const schedule = new ReconcileSchedule({ db, logger, everyMs: 1000, targets: counting });
+    const schedule = new ReconcileSchedule({ db: sqliteStore(db), logger, everyMs: 1000, targets: counting });
     schedule.start();
     try {
       await waitFor('a second tick after a skipped one', async () => schedule.ticks >= 2 && (await reconcileCount('skipped')) > skippedBefore, 15_000);
@@ -101,7 +102,7 @@ describe('scheduled reconcile', () => {
   it('a failing Jira counts a failure and logs the reason, without credentials', async () => {
     jira.setFault((req) => (req.path.includes('/search') ? { status: 503, body: { errorMessages: ['down for maintenance'] } } : undefined));
     const failures = await reconcileCount('failure');
-    const schedule = new ReconcileSchedule({ db, logger, everyMs: 1000, targets });
+    const schedule = new ReconcileSchedule({ db: sqliteStore(db), logger, everyMs: 1000, targets });
     try {
       await schedule.tick();
     } finally {
@@ -124,14 +125,14 @@ describe('scheduled reconcile of GitHub and Linear', () => {
     try {
       github.seedIssue('acme/web', { title: 'Missed', labels: ['token-reset'], createdAt: new Date(Date.now() - 5 * 60_000).toISOString(), updatedAt: new Date(Date.now() - 5 * 60_000).toISOString() });
       const base = { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, DEFLECT_WEBHOOK_SECRET: 's', LINEAR_API_KEY: 'lin_api_test' };
-      expect(reconcileTargets(loadConfig(base), db, logger)).toEqual([]);
+      expect(reconcileTargets(loadConfig(base), sqliteStore(db), logger)).toEqual([]);
       expect(lines.map((l) => l.msg)).toEqual([
         'scheduled reconcile: GitHub skipped, DEFLECT_GITHUB_REPOS names no repositories (owner/a,owner/b)',
         'scheduled reconcile: Linear skipped, deflect has no Linear reconcile yet',
       ]);
-      const targets = reconcileTargets(loadConfig({ ...base, DEFLECT_GITHUB_REPOS: 'acme/web' }), db, logger);
+      const targets = reconcileTargets(loadConfig({ ...base, DEFLECT_GITHUB_REPOS: 'acme/web' }), sqliteStore(db), logger);
       expect(targets.map((t) => t.tracker)).toEqual(['github']);
-      await new ReconcileSchedule({ db, logger, everyMs: 60_000, targets }).tick();
+      await new ReconcileSchedule({ db: sqliteStore(db), logger, everyMs: 60_000, targets }).tick();
       expect(lines.at(-1)).toMatchObject({ msg: 'reconcile tick', results: { github: { scanned: 1, missed: 1, stored: 1 } } });
       const stored = db.$client.prepare("SELECT source, event FROM deliveries WHERE delivery_key LIKE 'reconcile:github:%'").all();
       expect(stored).toEqual([{ source: 'github', event: 'issues.opened' }]);

@@ -20,6 +20,7 @@ import { markdownToAdf } from '../../src/jira/markdown-to-adf.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { actionKeyOf } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const log = pino({ level: 'silent' });
 let jira: FakeJira;
@@ -38,7 +39,7 @@ function newRun(ticketKey: string): { runId: number; runKey: string } {
 }
 
 const actionsFor = (run: { runId: number; runKey: string }, ticketKey: string, extra: Partial<Parameters<typeof createRecordedActions>[0]> = {}) =>
-  createRecordedActions({ db, client: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }), ...run, ticketKey, dryRun: false, log, ...extra });
+  createRecordedActions({ db: sqliteStore(db), client: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }), ...run, ticketKey, dryRun: false, log, ...extra });
 
 beforeAll(async () => {
   jira = await startFakeJira();

@@ -19,6 +19,7 @@ import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dbPath = join(freshDir('deflect-leases-'), 'leases.db');
@@ -49,15 +50,15 @@ function queueRun(db: Db, key: string, handlerName: string): number {
   return enqueueRun(db, { deliveryId: delivery.id, ticketKey: key, handler: handlerName, reason: 'test', dryRun: false, idempotencyKey: `${key}:${handlerName}:${seq}`, maxAttempts: 3, ticket: jiraTracker.parseEvent(body).ticket })!;
 }
 
-function startWorker(db: Db, handlers: AnyHandler[], options: Partial<WorkerOptions> = {}): Worker {
+async function startWorker(db: Db, handlers: AnyHandler[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
   const worker = new Worker({
-    db, rules: handlers.map((h) => rule(h.name)), handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 3,
+    db: sqliteStore(db), rules: handlers.map((h) => rule(h.name)), handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 3,
     handlerTimeoutMs: 10_000, concurrency: 4, selfAccountId: 'deflect-bot', pollMs: 30, retryBaseMs: 20, jiraTimeoutMs: 500,
     api: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 500 }),
     ...options,
   });
   workers.push(worker);
-  worker.start();
+  await worker.start();
   return worker;
 }
 
@@ -89,7 +90,7 @@ describe('run leases', () => {
     claim.run('crashed-host:222:bbbbbbbb', now - 1, now - 60_000, expired);
 
     let calls = 0;
-    const worker = startWorker(connect(), [handler('noop-a', async () => void calls++)]);
+    const worker = await startWorker(connect(), [handler('noop-a', async () => void calls++)]);
     await waitFor('the expired runs to be taken over and finished', () => runRow(db, expired).status === 'succeeded' && runRow(db, legacy).status === 'succeeded');
     await sleep(200);
     expect(runRow(db, live)).toMatchObject({ status: 'running', owner: 'other-host:111:aaaaaaaa', attempts: 1 });
@@ -109,10 +110,10 @@ describe('run leases', () => {
       return { summary: 'slow but single' };
     });
     const id = queueRun(db, 'LSE-3', 'slow-b');
-    const first = startWorker(connect(), [slow], { leaseMs: 300 });
+    const first = await startWorker(connect(), [slow], { leaseMs: 300 });
     await waitFor('the first worker to claim it', () => runRow(db, id).owner === first.owner);
     const leaseAtClaim = runRow(db, id).leaseExpiresAt!;
-    startWorker(connect(), [slow], { leaseMs: 300 });
+    await startWorker(connect(), [slow], { leaseMs: 300 });
     await sleep(600);
     const during = runRow(db, id);
     expect(during).toMatchObject({ status: 'running', owner: first.owner });
@@ -137,7 +138,7 @@ describe('run leases', () => {
       return { summary: 'must not be recorded' };
     });
     const id = queueRun(db, 'LSE-4', 'gated-c');
-    const worker = startWorker(connect(), [gated], { leaseMs: 300 });
+    const worker = await startWorker(connect(), [gated], { leaseMs: 300 });
     await waitFor('the worker to claim it', () => runRow(db, id).owner === worker.owner);
     // Another process takes the run over (as after this worker stalled for longer than its lease).
     db.$client.prepare('UPDATE runs SET owner = ?, lease_expires_at = ? WHERE id = ?').run('new-owner:333:cccccccc', Date.now() + 60_000, id);
@@ -157,7 +158,7 @@ describe('run leases', () => {
     db.$client
       .prepare("UPDATE runs SET status = 'running', attempts = 1, owner = ?, lease_expires_at = ? WHERE id = ?")
       .run('other-host:444:dddddddd', Date.now() + 60_000, theirs);
-    const worker = startWorker(connect(), [handler('hang-d', (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))))]);
+    const worker = await startWorker(connect(), [handler('hang-d', (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))))]);
     await waitFor('the worker to claim its run', () => runRow(db, mine).owner === worker.owner);
     workers.splice(workers.indexOf(worker), 1);
     expect(await worker.stop(100)).toEqual({ finished: 0, released: 1 });

@@ -19,6 +19,7 @@ import { routePendingDeliveries } from '../../src/worker/route-deliveries.js';
 import { Worker } from '../../src/worker/worker.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const seen: Ticket[] = [];
 let failNext = true;
@@ -40,10 +41,10 @@ const logger = pino({ level: 'silent' });
 
 let db: Db;
 let worker: Worker;
-beforeAll(() => {
+beforeAll(async () => {
   db = openDatabase(join(freshDir('deflect-run-snapshot-'), 'snapshot.db'));
-  worker = new Worker({ db, rules: [rule], handlers: [probe], api: null, logger, dryRun: true, maxAttempts: 3, handlerTimeoutMs: 5_000, concurrency: 1, selfAccountId: null, pollMs: 30, siteUrl: SITE });
-  worker.start();
+  worker = new Worker({ db: sqliteStore(db), rules: [rule], handlers: [probe], api: null, logger, dryRun: true, maxAttempts: 3, handlerTimeoutMs: 5_000, concurrency: 1, selfAccountId: null, pollMs: 30, siteUrl: SITE });
+  await worker.start();
 });
 afterAll(async () => {
   await worker.stop(200);
@@ -64,7 +65,7 @@ describe('runs read their stored ticket', () => {
 
     // Later: the ticket changes (a newer event that routes nothing), and retention prunes the first delivery's body.
     store(tokenResetEvent('SNP-1', '90001', { labels: ['other'], summary: 'changed later' }), 'snap:2');
-    routePendingDeliveries(db, { rules: [rule], dryRun: true, maxAttempts: 3, selfAccountId: null, logger, siteUrl: SITE });
+    await routePendingDeliveries(sqliteStore(db), { rules: [rule], dryRun: true, maxAttempts: 3, selfAccountId: null, logger, siteUrl: SITE });
     expect(findTicketByKey(db, 'SNP-1')).toMatchObject({ summary: 'changed later', labels: ['other'] });
     expect(pruneDeliveryBodies(db, Date.now() + 1).deliveries).toBeGreaterThanOrEqual(1);
     expect(findDelivery(db, delivery.id)).toMatchObject({ body: '', bodyPrunedAt: expect.any(Number) });

@@ -20,6 +20,7 @@ import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { freshDir, waitFor } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { tokenResetEvent } from '../reliability/helpers.js';
+import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let jira: FakeJira;
@@ -44,14 +45,14 @@ function deliver(key: string, label: string, overrides: { timestamp?: number; su
   worker?.wake();
 }
 
-function startWorker(handlers: AnyHandler[], rules: Rule[], options: Partial<WorkerOptions> = {}): Worker {
+async function startWorker(handlers: AnyHandler[], rules: Rule[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
   worker = new Worker({
-    db, rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 3, handlerTimeoutMs: 5_000, concurrency: 4,
+    db: sqliteStore(db), rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 3, handlerTimeoutMs: 5_000, concurrency: 4,
     selfAccountId: 'deflect-bot', pollMs: 50, retryBaseMs: 20, jiraTimeoutMs: 300, pauseAfterFailures: 0,
     api: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }),
     ...options,
   });
-  worker.start();
+  await worker.start();
   return worker;
 }
 
@@ -92,7 +93,7 @@ describe('worker reliability', () => {
       await sleep(40);
       active.set(ctx.ticket.key, n - 1);
     });
-    startWorker([probe], [rule('overlap', 'overlap-probe', 1)]);
+    await startWorker([probe], [rule('overlap', 'overlap-probe', 1)]);
     for (let i = 0; i < 6; i++) for (const key of ['OVL-1', 'OVL-2', 'OVL-3']) deliver(key, 'overlap');
     const rows = await waitFor('18 runs', () => allFinished('overlap-probe', 18));
     expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
@@ -106,7 +107,7 @@ describe('worker reliability', () => {
       attemptsAt.push(Date.now());
       throw new JiraRequestError(`Jira POST /x → 429 (attempt ${attemptsAt.length})`, { status: 429, transient: true, retryAfterMs: 250 });
     });
-    startWorker([flaky], [rule('flaky', 'always-rate-limited', 1)]);
+    await startWorker([flaky], [rule('flaky', 'always-rate-limited', 1)]);
     deliver('DLQ-1', 'flaky');
     const [run] = await waitFor('the run to be dead-lettered', () => allFinished('always-rate-limited', 1));
     expect(run).toMatchObject({ status: 'dead', attempts: 3 });
@@ -121,7 +122,7 @@ describe('worker reliability', () => {
       calls++;
       throw new TypeError("Cannot read properties of undefined (reading 'name')");
     });
-    startWorker([buggy], [rule('buggy', 'buggy', 1)]);
+    await startWorker([buggy], [rule('buggy', 'buggy', 1)]);
     deliver('BUG-1', 'buggy');
     const [run] = await waitFor('the run to fail', () => allFinished('buggy', 1));
     expect(run).toMatchObject({ status: 'failed', attempts: 1, error: "Cannot read properties of undefined (reading 'name')" });
@@ -134,7 +135,7 @@ describe('worker reliability', () => {
       if (broken) throw new Error('upstream API rejected the request');
       return { summary: 'ok' };
     });
-    startWorker([fragile], [rule('fragile', 'fragile', 1)], { pauseAfterFailures: 2 });
+    await startWorker([fragile], [rule('fragile', 'fragile', 1)], { pauseAfterFailures: 2 });
     deliver('PAU-1', 'fragile');
     deliver('PAU-2', 'fragile');
     await waitFor('two failed runs', () => allFinished('fragile', 2));
@@ -169,7 +170,7 @@ describe('worker reliability', () => {
       }
       await ctx.jira.comment('from the retry');
     });
-    startWorker([slow], [rule('slow', 'slow-then-fast', 1)], { handlerTimeoutMs: 100, retryBaseMs: 600 });
+    await startWorker([slow], [rule('slow', 'slow-then-fast', 1)], { handlerTimeoutMs: 100, retryBaseMs: 600 });
     deliver('TMO-1', 'slow');
     const [run] = await waitFor('the run to succeed', () => allFinished('slow-then-fast', 1));
     expect(run).toMatchObject({ status: 'succeeded', attempts: 2 });
@@ -178,7 +179,7 @@ describe('worker reliability', () => {
   });
 
   it('an update older than the stored snapshot does not overwrite it', async () => {
-    startWorker([], []);
+    await startWorker([], []);
     deliver('ORD-1', 'none', { timestamp: 2_000, summary: 'newer summary', updated: '2026-11-21T10:00:00.000+0000' });
     deliver('ORD-1', 'none', { timestamp: 1_000, summary: 'older summary', updated: '2026-11-21T09:00:00.000+0000' });
     const rows = await waitFor('both deliveries routed', () => {
