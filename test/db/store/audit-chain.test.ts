@@ -3,7 +3,7 @@
  * the same assertions on SQLite and PostgreSQL, and many writers sealing at once (seq gap-free, every link right).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashEntry, hashRow } from '../../../src/audit/audit-chain.js';
+import { GENESIS_HASH, hashEntry, hashRow, type AuditEntryFields } from '../../../src/audit/audit-chain.js';
 import type { AuditEntryRow } from '../../../src/db/audit-schema.js';
 import { closeRunsBackends, queueRun, runsBackends, type Opened } from './run-fixtures.js';
 
@@ -17,7 +17,7 @@ function expectLinked(entries: AuditEntryRow[], from: { seq: number; hash: strin
   for (const entry of entries) {
     expect(entry.seq).toBe(prev.seq + 1);
     expect(entry.prevHash).toBe(prev.hash);
-    expect(hashEntry(entry)).toBe(entry.hash);
+    expect(hashEntry(entry as AuditEntryFields)).toBe(entry.hash);
     prev = entry;
   }
 }
