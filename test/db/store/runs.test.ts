@@ -134,7 +134,10 @@ describe.each(runsBackends())('runs on %s', (backend) => {
     const jira = await queueRun(o, 'PLAT-1', NOW, { ticket: ticketWith(null, { key: 'PLAT-1' }) });
     const github = await queueRun(o, 'acme/app#2', NOW + 10, { ticket: { ...ticketWith(null, { key: 'acme/app#2' }), tracker: 'github' } });
     const bare = await queueRun(o, 'PLAT-3', NOW + 20, { handler: 'close-stale' });
-    const linear = await queueRun(o, 'ENG-4', NOW + 30, { ticket: { ...ticketWith(null, { key: 'ENG-4' }), tracker: 'linear' } });
+    // A NUL, a lone surrogate and a literal backslash-u in the ticket's text (JSON.stringify escapes the first two):
+    // still listed with its tracker.
+    const text = 'nul \u0000 here, half \ud800 a pair, and \\u0041';
+    const linear = await queueRun(o, 'ENG-4', NOW + 30, { ticket: { ...ticketWith(text, { key: 'ENG-4' }), tracker: 'linear' } });
     await o.store.finishRun(github, { status: 'failed', error: 'x', durationMs: 1 }, NOW + 40);
 
     const all = await o.store.listRuns();
@@ -149,6 +152,7 @@ describe.each(runsBackends())('runs on %s', (backend) => {
     expect((await o.store.listRuns({ trackers: ['jira', 'linear'] })).map((r) => r.id)).toEqual([linear, bare, jira]);
     expect((await o.store.listRuns({ trackers: [] })).map((r) => r.id)).toEqual([linear, bare, github, jira]);
     expect(await o.store.listRuns({ trackers: ['github'], status: 'queued' })).toEqual([]);
+    expect((await o.store.findRunTicketSnapshot(linear))!.description).toBe(text);
   });
 
   it.skipIf(backend.skip !== null)('countRuns and nextRunDueAt leave paused handlers out', async () => {

@@ -23,8 +23,12 @@
  * - `json_each(?)` → `= ANY($n::text[])` / `::bigint[]`; scalar `max(a, b)` → `greatest`; aliases quoted (PostgreSQL
  *   folds unquoted identifiers to lower case); `count(*) … GROUP BY status` ordered `COLLATE "C"` (SQLite's order).
  * - **The tracker of a run** (`listRuns`): SQLite reads `json_extract(ticket_snapshot, '$.tracker')` when
- *   `json_valid`. PostgreSQL 15 has no `IS JSON` test (16 does), so the snapshot is cast (`::jsonb ->> 'tracker'`)
- *   when it looks like an object (`{…}`), else reads as Jira. Differences: a snapshot that starts with `{` and ends
+ *   `json_valid`. PostgreSQL 15 has no `IS JSON` test (16 does), so the snapshot is cast (`::json ->> 'tracker'`)
+ *   when it looks like an object (`{…}`), else reads as Jira. Before the cast every `\uXXXX` escape becomes
+ *   `\u0020`: PostgreSQL refuses to de-escape `\u0000` (which `JSON.stringify` writes for a NUL character in a
+ *   ticket's text) and lone surrogates, in `json` as in `jsonb`, and one such snapshot would fail every listing
+ *   (https://www.postgresql.org/docs/15/datatype-json.html). The JSON stays valid (an escaped backslash before `u`
+ *   stays one), and the `tracker` names are plain ASCII. Differences: a snapshot that starts with `{` and ends
  *   with `}` but is not JSON makes the query fail here (SQLite reads it as Jira; deflect only writes
  *   `JSON.stringify(ticket)`), and a non-string `tracker` reads as its text (SQLite: as its JSON value).
  */
@@ -44,7 +48,9 @@ const RUN_COLUMNS = `id, delivery_id AS "deliveryId", ticket_key AS "ticketKey",
   summary, applied, error, manual_retries AS "manualRetries", shadow, rules_version AS "rulesVersion", created_at AS "createdAt"`;
 const SELECT_RUN = `SELECT ${RUN_COLUMNS} FROM runs`;
 
-const RUN_TRACKER = `COALESCE(CASE WHEN ticket_snapshot LIKE '{%}' THEN (ticket_snapshot::jsonb ->> 'tracker') END, 'jira')`;
+/** `\uXXXX` escapes made `\u0020` before the cast (see the module comment): the JSON stays valid, `tracker` unchanged. */
+const SNAPSHOT_JSON = `(CASE WHEN strpos(ticket_snapshot, '\\u') > 0 THEN regexp_replace(ticket_snapshot, '\\\\u[0-9A-Fa-f]{4}', '\\\\u0020', 'g') ELSE ticket_snapshot END)::json`;
+const RUN_TRACKER = `COALESCE(CASE WHEN ticket_snapshot LIKE '{%}' THEN (${SNAPSHOT_JSON} ->> 'tracker') END, 'jira')`;
 
 export const runs = (pg: PgSession): Repositories['runs'] => {
   const notPaused = `handler NOT IN (SELECT handler FROM handler_states WHERE paused_at IS NOT NULL)`;
