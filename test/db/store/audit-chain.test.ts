@@ -5,6 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, hashEntry, hashRow, type AuditEntryFields } from '../../../src/audit/audit-chain.js';
 import type { AuditEntryRow } from '../../../src/db/audit-schema.js';
+import { copySqliteToPostgres } from '../../../src/db/postgres/copy-from-sqlite.js';
+import { ticketWith } from '../../support/ticket-fixture.js';
 import { closeRunsBackends, queueRun, runsBackends, type Opened } from './run-fixtures.js';
 
 afterAll(closeRunsBackends);
@@ -144,5 +146,31 @@ describe.each(runsBackends())('audit chain on %s', (backend) => {
     expect(entries).toHaveLength(16);
     expectLinked(entries, { seq: 0, hash: GENESIS_HASH });
     expect(new Set(entries.map((e) => `${e.rowTable}:${e.rowId}`)).size).toBe(16);
+  });
+});
+
+describe('audit chain copied from SQLite', () => {
+  const [sqlite, postgres] = runsBackends();
+  it.skipIf(postgres.skip !== null)('rows copied by `deflect migrate --to postgres` hash as sealed, and the chain goes on from the copied head', async () => {
+    const s = await sqlite.open();
+    const run = await queueRun(s, 'PLAT-1', NOW, { dryRun: true, ticket: ticketWith('copied', { key: 'PLAT-1' }) });
+    const failed = await queueRun(s, 'PLAT-2', NOW);
+    const action = await s.store.beginAction({ runId: run, seq: 1, kind: 'comment', ticketKey: 'PLAT-1', idempotencyKey: 'k1', request: { b: 1 }, status: 'started' }, NOW);
+    await s.store.finishAction(action, { status: 'applied', response: { id: 7 } }, NOW + 1);
+    await s.store.finishRun(run, { status: 'planned', durationMs: 3, applied: false }, NOW + 2);
+    await s.store.finishRun(failed, { status: 'failed', error: 'boom', durationMs: 3 }, NOW + 3);
+
+    const p = await postgres.open();
+    await copySqliteToPostgres(s.store.sqlite!.$client, p.postgres!);
+    const copied = await p.store.listChainEntries(0, 10);
+    expect(copied).toEqual(await s.store.listChainEntries(0, 10));
+    for (const [table, id] of [['actions', action], ['runs', run], ['runs', failed]] as const) {
+      expect(hashRow(table, (await p.store.findRecordedRow(table, id))!)).toBe((await p.store.findLatestEntry(table, id))!.rowHash);
+    }
+    // Sealing the same state again appends nothing; a reopen links to the copied head.
+    await p.store.finishRun(run, { status: 'planned', durationMs: 3, applied: false }, NOW + 2);
+    expect(await p.store.countChain()).toEqual({ entries: 3, checkpoints: 0 });
+    expect(await p.store.retryRun(failed, NOW + 10)).toBe(true);
+    expect(await p.store.findLatestEntry('runs', failed)).toMatchObject({ seq: 4, kind: 'reopen', prevHash: copied[2].hash });
   });
 });

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { NotOnPostgresError } from '../../../src/db/postgres/repositories/not-yet.js';
-import { migratePostgres, openPostgres } from '../../../src/db/postgres/client.js';
+import { migratePostgres, openPostgres, type PostgresDatabase } from '../../../src/db/postgres/client.js';
 import { postgresStore } from '../../../src/db/postgres/pg-store.js';
 import { parseDatabaseUrl } from '../../../src/db/postgres/postgres-config.js';
 import type { Backend, Store } from '../../../src/db/store.js';
@@ -20,6 +20,8 @@ import { startTestPostgres, type TestPostgres } from '../../support/postgres.js'
 export interface Opened {
   store: Store;
   backend: Backend;
+  /** PostgreSQL: the database beneath the store (its pool); null on SQLite. */
+  postgres: PostgresDatabase | null;
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
@@ -51,6 +53,7 @@ export function runsBackends(): RunsBackend[] {
         return {
           store,
           backend: 'sqlite',
+          postgres: null,
           sql: async <T>(text: string, params: unknown[] = []) => {
             const statement = sqlite.prepare(text);
             return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
@@ -68,6 +71,7 @@ export function runsBackends(): RunsBackend[] {
       return {
         store,
         backend: 'postgres',
+        postgres: database,
         sql: async <T>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params, types: INT8_AS_NUMBER })).rows as T[],
       };
     },
