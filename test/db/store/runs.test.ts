@@ -98,6 +98,20 @@ describe.each(runsBackends())('runs on %s', (backend) => {
     expect(await o.store.renewRunLeases(A.owner, [r1], NOW + 200_000)).toEqual(new Set());
   });
 
+  it.skipIf(backend.skip !== null)('requeueExpiredRuns takes back a running run without a lease (claimed before leases), attempts never below 0', async () => {
+    const o = await open();
+    const old = await queueRun(o, 'T-1', NOW);
+    const live = await queueRun(o, 'T-2', NOW);
+    await o.store.claimDueRuns(2, new Set(), A, NOW);
+    // As a run claimed before leases existed left it: running, no owner, no lease, its attempt not counted.
+    const params = [old];
+    if (o.backend === 'sqlite') await o.sql('UPDATE runs SET lease_expires_at = NULL, owner = NULL, attempts = 0 WHERE id = ?', params);
+    else await o.sql('UPDATE runs SET lease_expires_at = NULL, owner = NULL, attempts = 0 WHERE id = $1', params);
+    expect(await o.store.requeueExpiredRuns(NOW)).toEqual([{ id: old, owner: null }]);
+    expect(await o.store.findRun(old)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(await o.store.findRun(live)).toMatchObject({ status: 'running', owner: A.owner });
+  });
+
   it.skipIf(backend.skip !== null)('finishOwnedRun, finishRun, requeueOwnedRun, releaseOwnedRuns check the owner', async () => {
     const o = await open();
     const r1 = await queueRun(o, 'T-1', NOW);
