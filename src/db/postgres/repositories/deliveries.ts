@@ -64,12 +64,18 @@ const RECORD = `WITH earlier AS (
   UNION ALL SELECT id, true FROM earlier
   UNION ALL SELECT id, true FROM existing WHERE NOT EXISTS (SELECT 1 FROM inserted)`;
 
-/** The advisory lock key (a signed 64-bit integer) of `name` in `namespace`. */
-const lockKey = (namespace: string, name: string): bigint =>
+/**
+ * The transaction advisory lock key (a signed 64-bit integer) of `name` in `namespace`: the first 8 bytes of
+ * SHA-256 over `deflect:<namespace>:<name>` (also used by the tickets twin, namespace `ticket`).
+ */
+export const lockKey = (namespace: string, name: string): bigint =>
   createHash('sha256').update(`deflect:${namespace}:${name}`).digest().readBigInt64BE(0);
 
-/** Takes every lock of `keys` (deduplicated, ascending) until the transaction ends. */
-async function lockAll(pg: PgSession, keys: bigint[]): Promise<void> {
+/**
+ * Takes the transaction advisory lock of every key (deduplicated, in ascending order, one statement) until the
+ * transaction ends; call it inside `pg.transaction`, once per transaction, so lock order is global.
+ */
+export async function lockAll(pg: PgSession, keys: bigint[]): Promise<void> {
   const sorted = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (sorted.length === 0) return;
   await pg.query(
