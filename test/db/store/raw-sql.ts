@@ -15,6 +15,9 @@ export interface StoreWithSql {
   store: Store;
   /** Runs one statement with `?` placeholders on the store's database (outside any Store transaction). */
   sql(text: string, params?: unknown[]): Promise<void>;
+  /** Runs one query with `?` placeholders on the store's database and resolves with its rows
+   * (PostgreSQL returns bigint as text: `CAST(x AS INTEGER)` in the query reads the same on both). */
+  rows<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 let server: Promise<TestPostgres> | null = null;
@@ -29,6 +32,7 @@ export async function openWithSql(backend: StoreBackend): Promise<StoreWithSql> 
       sql: async (text, params = []) => {
         store.sqlite!.$client.prepare(text).run(...params);
       },
+      rows: async <T>(text: string, params: unknown[] = []) => store.sqlite!.$client.prepare(text).all(...params) as T[],
     };
   }
   server ??= startTestPostgres();
@@ -43,11 +47,17 @@ export async function openWithSql(backend: StoreBackend): Promise<StoreWithSql> 
   return {
     store,
     sql: async (text, params = []) => {
-      let n = 0;
-      await pg.query(text.replace(/\?/g, () => `$${++n}`), params, url);
+      await pg.query(numbered(text), params, url);
     },
+    rows: async <T>(text: string, params: unknown[] = []) => (await pg.query(numbered(text), params, url)) as T[],
   };
 }
+
+/** `?` placeholders → `$1…`. */
+const numbered = (text: string) => {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+};
 
 /** Closes the PostgreSQL stores opened here and the server this file started. */
 export async function closeRawStores(): Promise<void> {
