@@ -20,8 +20,8 @@
  * - Each delivery is one statement (CTEs: window lookup, `INSERT … SELECT … ON CONFLICT DO NOTHING`, key lookup)
  *   instead of SQLite's two or three prepared statements, to spend one round trip per delivery.
  * - The lock statement evaluates `pg_advisory_xact_lock` per row of `unnest(…) WITH ORDINALITY ORDER BY ordinality`:
- *   since 9.6 output expressions are computed after the sort (release notes 9.6, "Postpone evaluation of SELECT
- *   output expressions until after an ORDER BY sort"), so the locks are taken in the order given.
+ *   PostgreSQL evaluates output expressions after sorting when they are not themselves sorted on, so the locks are
+ *   taken in the order given. https://www.postgresql.org/docs/15/sql-select.html#SQL-SELECT-LIST
  * - `replayOrigins`: `id IN (SELECT value FROM json_each(?))` → `id = ANY($1::bigint[])`, ordered by id (SQLite walks
  *   the IN list's sorted ephemeral index, so ascending id there too).
  * - `storedDeliveryKeys`: one `= ANY($1::text[])` query instead of a lookup per key; the set is built in the order of
