@@ -5,7 +5,8 @@
  * scan decoded to the same tickets.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KeyPosition, MemberKey, MemberSource, ReportScope } from '../../../src/db/report-queries.js';
+import { weekIndex, type KeyPosition, type MemberKey, type MemberSource, type ReportScope } from '../../../src/db/report-queries.js';
+import { aggregateScope, labelTypeOverlaps, memberStats, repeatedPerPeriod, sourceMembers } from '../../../src/reports/report-aggregates.js';
 import type { ScopeTickets } from '../../../src/db/report-scan.js';
 import { closeStoreBackends, storeBackends } from '../../support/stores.js';
 import { AUTOMATED, B, DAY, GROUPS, TICKETS, jiraId, seedReportFixture } from './report-fixture.js';
@@ -204,5 +205,42 @@ describe.each(storeBackends())('reportQueries and reportScan on %s', (backend) =
       ['type:aaa', 'Add user'],
       ['type:bbb', 'Reset VPN'],
     ]);
+  });
+
+  it.skipIf(backend.skip !== null)('the report’s figures computed from the scan are the same (and agree with the SQL repeats per period)', async () => {
+    const seeded = await openSeededStore(backend);
+    await seedReportFixture(seeded);
+    const { store } = seeded;
+    const aggregates = aggregateScope(await store.scanScopeTickets(WINDOW));
+    const totals = (map: typeof aggregates.labels) => [...map].map(([id, t]) => [id, t.count, t.automated, [...t.weeks]]).sort();
+    expect(aggregates.firstCreated).toBe(B - DAY);
+    expect([...aggregates.byTracker].sort()).toEqual([['github', 1], ['jira', 10], ['linear', 1]]);
+    expect(totals(aggregates.labels)).toEqual([['access', 8, 3, [[weekIndex(B), 8]]], ['vpn', 3, 2, [[weekIndex(B), 3]]]]);
+    expect(totals(aggregates.types)).toEqual([['type:aaa', 4, 0, [[weekIndex(B), 4]]], ['type:bbb', 2, 1, [[weekIndex(B), 2]]]]);
+    expect(labelTypeOverlaps(aggregates.tickets, ['access', 'vpn']).sort((x, y) => `${x.label}${x.typeId}`.localeCompare(`${y.label}${y.typeId}`))).toEqual([
+      { label: 'access', typeId: 'type:aaa', count: 2 },
+      { label: 'access', typeId: 'type:bbb', count: 1 },
+      { label: 'vpn', typeId: 'type:bbb', count: 2 },
+    ]);
+    const stats = memberStats(aggregates.tickets, sourceMembers(aggregates, BOTH), 'week');
+    expect([stats.count, stats.automated, [...stats.trackers].sort(), [...stats.labels].sort(), [...stats.hoursToResolve]]).toEqual([
+      11, 3, [['github', 1], ['jira', 10]], [['access', 8], ['vpn', 2]], [1, 24, 48],
+    ]);
+    expect([...stats.variants].sort()).toEqual([['variant:v1', 2], ['variant:v2', 1], ['variant:v3', 1], [null, 7]].sort());
+    const fromScan = repeatedPerPeriod(aggregates.tickets, 'week', ['access'], ['type:bbb']);
+    expect([...fromScan]).toEqual([...(await store.repeatedPerPeriod(WINDOW, 'week', ['access'], ['type:bbb']))]);
+    expect([...fromScan]).toEqual([['2026-11-02', { tickets: 12, repeated: 9 }]]);
+    // A report reads in one snapshot (PostgreSQL: REPEATABLE READ READ ONLY): every read works there.
+    const inSnapshot = await store.snapshot(async () => ({
+      scan: (await store.scanScopeTickets(WINDOW)).size,
+      labels: await store.labelAggregates(WINDOW),
+      types: (await store.typeAggregates(WINDOW)).length,
+      count: await store.countMembers(WINDOW, BOTH),
+      keys: (await store.memberKeys(WINDOW, BOTH, null, 3)).length,
+      newest: await store.newestCreated(WINDOW),
+      names: (await store.requestTypeNames(['type:aaa'])).size,
+      periods: (await store.repeatedPerPeriod(WINDOW, 'month', [], [], 'resolved-by-people')).size,
+    }));
+    expect(inSnapshot).toEqual({ scan: 12, labels: await store.labelAggregates(WINDOW), types: 2, count: 11, keys: 3, newest: B + 2 * DAY, names: 1, periods: 1 });
   });
 });
