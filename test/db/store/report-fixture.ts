@@ -25,6 +25,7 @@ export const TICKETS: Row[] = [
   jira('𝐀-1', [], B - DAY),
   jira('\uFFFD-1', [], B - DAY),
   jira('N-1', ['access'], null),
+  jira('N-2', [], null),
   ticketRow('acme/api#12', { id: 'github:github.com:12', tracker: 'github', site: 'github.com', project: 'acme/api', labels: '["access"]', created: B + DAY }),
   ticketRow('ENG-12', { id: 'linear:linear.app/acme:u1', tracker: 'linear', site: 'linear.app/acme', project: 'ENG', labels: '["vpn"]', created: B + 2 * DAY, resolved: B + 3 * DAY }),
   jira('ENG-12', ['vpn'], B + 2 * DAY, { resolved: B + 4 * DAY }),
@@ -53,6 +54,7 @@ export const GROUPS: Array<[string, string | null, string | null]> = [
   [jiraId('PLAT-1'), 'type:bbb', 'variant:v3'],
   [jiraId('ENG-12'), 'type:bbb', null],
   [jiraId('Z-1'), null, null],
+  [jiraId('N-2'), 'type:aaa', 'variant:v2'],
 ];
 
 export const RUNS: Row[] = [

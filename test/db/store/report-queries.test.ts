@@ -21,7 +21,7 @@ const ALL: ReportScope = { from: null, to: B + 10 * DAY, project: null };
 const WINDOW: ReportScope = { from: B - DAY, to: B + 3 * DAY, project: null };
 const BOTH: MemberSource = { label: 'access', typeIds: ['type:aaa', 'type:bbb'] };
 
-/** The 12 members of {@link BOTH} in the whole scope, in the report's order (created desc, nulls last, key, id by code point). */
+/** The 13 members of {@link BOTH} in the whole scope, in the report's order (created desc, nulls last, key, id by code point). */
 const ORDER: Array<[string, string]> = [
   ['ENG-12', jiraId('ENG-12')],
   ['acme/api#12', 'github:github.com:12'],
@@ -35,6 +35,7 @@ const ORDER: Array<[string, string]> = [
   ['\uFFFD-1', jiraId('\uFFFD-1')],
   ['𝐀-1', jiraId('𝐀-1')],
   ['N-1', jiraId('N-1')],
+  ['N-2', jiraId('N-2')],
 ];
 
 const position = (m: MemberKey): KeyPosition => ({ created: m.created, key: m.key, id: m.id });
@@ -96,7 +97,7 @@ describe.each(storeBackends())('reportQueries and reportScan on %s', (backend) =
     ]);
     expect(await store.labelAggregates({ ...ALL, trackers: [] })).toEqual([]);
     expect(await store.typeAggregates(ALL)).toEqual([
-      { typeId: 'type:aaa', name: 'Add user', count: 4, automated: 0 },
+      { typeId: 'type:aaa', name: 'Add user', count: 5, automated: 0 },
       { typeId: 'type:bbb', name: 'Reset VPN', count: 2, automated: 1 },
     ]);
     expect(await store.typeAggregates({ from: B, to: B + 3 * DAY, project: null })).toEqual([
@@ -110,11 +111,11 @@ describe.each(storeBackends())('reportQueries and reportScan on %s', (backend) =
     const seeded = await openSeededStore(backend);
     await seedReportFixture(seeded);
     const { store } = seeded;
-    expect(await store.countMembers(ALL, { label: 'access', typeIds: ['type:aaa'] })).toBe(11);
+    expect(await store.countMembers(ALL, { label: 'access', typeIds: ['type:aaa'] })).toBe(12);
     expect(await store.countMembers(WINDOW, { label: 'access', typeIds: ['type:aaa'] })).toBe(10);
     expect(await store.countMembers({ ...WINDOW, project: 'PLAT' }, { label: 'access', typeIds: ['type:aaa'] })).toBe(2);
-    expect(await store.countMembers(ALL, BOTH)).toBe(12);
-    expect(await store.countMembers(ALL, { label: null, typeIds: ['type:aaa'] })).toBe(4);
+    expect(await store.countMembers(ALL, BOTH)).toBe(13);
+    expect(await store.countMembers(ALL, { label: null, typeIds: ['type:aaa'] })).toBe(5);
     expect(await store.countMembers({ ...ALL, trackers: ['github'] }, { label: 'access', typeIds: [] })).toBe(1);
     expect(await store.countMembers(ALL, { label: 'nope', typeIds: [] })).toBe(0);
   });
@@ -129,8 +130,9 @@ describe.each(storeBackends())('reportQueries and reportScan on %s', (backend) =
     expect(all.find((m) => m.key === 'a-9')).toMatchObject({ variantId: 'variant:v2', created: B });
     expect(all.find((m) => m.key === 'PLAT-1')).toMatchObject({ variantId: 'variant:v3' });
     expect(all.find((m) => m.key === '𝐀-1')).toMatchObject({ variantId: 'variant:v1' });
-    expect(all.at(-1)).toMatchObject({ key: 'N-1', created: null, variantId: null });
-    for (const size of [1, 2, 5, 11]) {
+    expect(all.at(-2)).toMatchObject({ key: 'N-1', created: null, variantId: null });
+    expect(all.at(-1)).toMatchObject({ key: 'N-2', created: null, variantId: 'variant:v2' });
+    for (const size of [1, 2, 5, 11, 12, 13]) {
       const pages: MemberKey[] = [];
       let after: KeyPosition | null = null;
       for (let guard = 0; guard < 20; guard++) {
@@ -144,7 +146,10 @@ describe.each(storeBackends())('reportQueries and reportScan on %s', (backend) =
     }
     // After the last (created unknown) member: nothing; after a position among the unknowns: the ones after it.
     expect(await store.memberKeys(ALL, BOTH, position(all.at(-1)!), 5)).toEqual([]);
-    expect((await store.memberKeys(ALL, BOTH, { created: null, key: 'A', id: '' }, 5)).map((m) => m.key)).toEqual(['N-1']);
+    expect((await store.memberKeys(ALL, BOTH, { created: null, key: 'A', id: '' }, 5)).map((m) => m.key)).toEqual(['N-1', 'N-2']);
+    expect((await store.memberKeys(ALL, BOTH, { created: null, key: 'N-1', id: jiraId('N-1') }, 5)).map((m) => m.key)).toEqual(['N-2']);
+    expect((await store.memberKeys(ALL, BOTH, { created: B - DAY, key: '𝐀-1', id: jiraId('𝐀-1') }, null)).map((m) => m.key)).toEqual(['N-1', 'N-2']);
+    expect((await store.memberKeys(ALL, { label: null, typeIds: ['type:aaa'] }, null, null)).map((m) => m.key)).toEqual(['PLAT-2', 'a-9', '\uFFFD-1', '𝐀-1', 'N-2']);
     expect((await store.memberKeys(ALL, BOTH, { created: B, key: 'B-1', id: jiraId('B-1') }, 3)).map((m) => m.id)).toEqual(['other.atlassian.net:B-1', jiraId('PLAT-1'), jiraId('PLAT-2')]);
     expect((await store.memberKeys(WINDOW, { label: null, typeIds: ['type:aaa'] }, null, null)).map((m) => m.key)).toEqual(['PLAT-2', 'a-9', '\uFFFD-1', '𝐀-1']);
     expect((await store.memberKeys({ ...WINDOW, project: 'PLAT' }, BOTH, null, 10)).map((m) => m.key)).toEqual(['PLAT-1', 'PLAT-2']);

@@ -13,11 +13,11 @@
  *   text array); an empty list matches nothing on both.
  * - **No unary `+`**: SQLite's `+t.project` / `+run.status` only steer its planner (they are not valid on text here).
  * - **Order**: `GROUP BY` in SQLite hands groups back in key order (BINARY); here the aggregates say
- *   `ORDER BY … COLLATE "C"` (byte order = code point order in UTF-8, as BINARY compares). Key pages order by
- *   `created DESC NULLS LAST` (SQLite sorts NULL lowest, so last when descending; PostgreSQL's default for DESC is
- *   NULLS FIRST, https://www.postgresql.org/docs/15/queries-order.html) and compare keys and ids `COLLATE "C"`, in
- *   the ORDER BY and in the keyset condition alike (a database created with a language locale would otherwise sort
- *   `a-9` before `B-1`).
+ *   `ORDER BY … COLLATE "C"` (byte order = code point order in UTF-8, as BINARY compares). Key pages put unknown
+ *   `created` last, as SQLite does (NULL sorts lowest there, so last when descending; PostgreSQL's DESC default is
+ *   NULLS FIRST, https://www.postgresql.org/docs/15/queries-order.html), by reading known times first and unknown ones
+ *   after (`memberPage`, which says why two statements), and compare keys and ids `COLLATE "C"`, in the ORDER BY and
+ *   in the keyset condition alike (a database created with a language locale would otherwise put `a-9` before `B-1`).
  * - **Periods**: `strftime('%Y-%m-%d', s, 'unixepoch')` → `to_char(to_timestamp(s) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
  *   with `s` the same integer division of the ms (`/ 1000` on bigint truncates toward zero, as SQLite's integer
  *   division does), so even times before 1970 fall in the same period.
@@ -77,24 +77,27 @@ export function pgInWindow(scope: ReportScope, alias: string, p: Params): string
   );
 }
 
-/** `sourceParts` of the SQLite module; each part with its own parameters. */
-function sourceParts(scope: ReportScope, source: MemberSource): Array<{ table: string; where: string; readsTicket: boolean; p: Params }> {
-  const parts: Array<{ table: string; where: string; readsTicket: boolean; p: Params }> = [];
-  if (source.label !== null) {
-    const p = new Params();
-    parts.push({ table: 'ticket_labels', where: `m.label = ${p.add(source.label)} AND ${pgInWindow(scope, 'm', p)}`, readsTicket: readsTickets(scope), p });
-  }
+/** A part of a source (`sourceParts` of the SQLite module); `where` adds its values to the statement's parameters. */
+interface SourcePart {
+  table: 'ticket_labels' | 'ticket_groups';
+  where: (p: Params) => string;
+  readsTicket: boolean;
+}
+
+/** `sourceParts` of the SQLite module. */
+function sourceParts(scope: ReportScope, source: MemberSource): SourcePart[] {
+  const parts: SourcePart[] = [];
+  const label = source.label;
+  if (label !== null) parts.push({ table: 'ticket_labels', where: (p) => `m.label = ${p.add(label)} AND ${pgInWindow(scope, 'm', p)}`, readsTicket: readsTickets(scope) });
   if (source.typeIds.length > 0) {
-    const p = new Params();
-    const types = source.typeIds.length === 1 ? `m.type_id = ${p.add(source.typeIds[0])}` : `m.type_id = ANY(${p.add([...source.typeIds])}::text[])`;
+    const typeIds = [...source.typeIds];
     parts.push({
       table: 'ticket_groups',
-      where:
-        types +
+      where: (p) =>
+        (typeIds.length === 1 ? `m.type_id = ${p.add(typeIds[0])}` : `m.type_id = ANY(${p.add(typeIds)}::text[])`) +
         ` AND ${pgInWindow(scope, 'm', p)}` +
-        (source.label !== null ? ` AND NOT EXISTS (SELECT 1 FROM ticket_labels x WHERE x.ticket_id = m.ticket_id AND x.label = ${p.add(source.label)})` : ''),
+        (label !== null ? ` AND NOT EXISTS (SELECT 1 FROM ticket_labels x WHERE x.ticket_id = m.ticket_id AND x.label = ${p.add(label)})` : ''),
       readsTicket: readsTickets(scope),
-      p,
     });
   }
   return parts;
@@ -132,28 +135,24 @@ export const reportQueries = (pg: PgSession): Repositories['reportQueries'] => (
   countMembers: async (scope, source) => {
     let n = 0;
     for (const part of sourceParts(scope, source)) {
-      const sql = `SELECT count(*) AS n FROM ${part.table} m ${part.readsTicket ? 'JOIN tickets t ON t.id = m.ticket_id' : ''} WHERE ${part.where}`;
-      n += (await pg.query<{ n: number }>(sql, part.p.values))[0].n;
+      const p = new Params();
+      const sql = `SELECT count(*) AS n FROM ${part.table} m ${part.readsTicket ? 'JOIN tickets t ON t.id = m.ticket_id' : ''} WHERE ${part.where(p)}`;
+      n += (await pg.query<{ n: number }>(sql, p.values))[0].n;
     }
     return n;
   },
 
   memberKeys: async (scope, source, after, limit) => {
-    // One query per label and per type, as on SQLite.
+    // One query per label and per type, as on SQLite; each in two steps (see memberPage).
     const parts = [
       ...sourceParts(scope, { label: source.label, typeIds: [] }),
       ...source.typeIds.flatMap((typeId) => sourceParts(scope, { label: source.label, typeIds: [typeId] }).filter((part) => part.table === 'ticket_groups')),
     ];
     let merged: MemberKey[] = [];
     for (const part of parts) {
+      // Once `limit` members are in hand, a later part can only add members at least as new as the last of them.
       const floor = limit !== null && merged.length === limit ? (merged[limit - 1].created ?? null) : null;
-      const p = part.p;
-      const variant = part.table === 'ticket_groups' ? 'm.variant_id' : '(SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id)';
-      const sql = `SELECT t.id AS id, t.key AS key, t.tracker AS tracker, t.site AS site, m.created AS created, ${variant} AS "variantId"
-                   FROM ${part.table} m JOIN tickets t ON t.id = m.ticket_id WHERE ${part.where} ${afterSql(after, p)}
-                   ${floor === null ? '' : `AND m.created >= ${p.add(floor)}`}
-                   ORDER BY m.created DESC NULLS LAST, t.key COLLATE "C", t.id COLLATE "C" ${limit === null ? '' : `LIMIT ${p.add(limit)}`}`;
-      const page = await pg.query<MemberKey>(sql, p.values);
+      const page = await memberPage(pg, part, after, limit, floor);
       merged = merged.length === 0 ? page : [...merged, ...page].sort(compareMemberKeys);
       if (limit !== null && merged.length > limit) merged.length = limit;
     }
@@ -184,12 +183,40 @@ export const reportQueries = (pg: PgSession): Repositories['reportQueries'] => (
   listGroupableTickets: async () => pg.query('SELECT id, key, summary, description, labels, created FROM tickets'),
 });
 
-/** The keyset condition of `memberKeys` (strictly after `after` in `compareMemberKeys` order). */
-function afterSql(after: KeyPosition | null, p: Params): string {
-  if (after === null) return '';
-  const key = p.add(after.key);
-  const id = p.add(after.id);
-  if (after.created === null) return `AND m.created IS NULL AND (t.key COLLATE "C" > ${key} OR (t.key = ${key} AND t.id COLLATE "C" > ${id}))`;
-  const created = p.add(after.created);
-  return `AND (m.created IS NULL OR m.created <= ${created}) AND (m.created IS NULL OR m.created < ${created} OR t.key COLLATE "C" > ${key} OR (t.key = ${key} AND t.id COLLATE "C" > ${id}))`;
+/**
+ * Up to `limit` members of one part strictly after `after`, in `compareMemberKeys` order, with `created >= floor` when
+ * a floor is given (which, as in SQLite, leaves out unknown `created`). Two statements instead of SQLite's one
+ * `ORDER BY created DESC, key, id`: the known times first, `ORDER BY created DESC, key, id` — a backward scan of the
+ * (label | type, created) index, with an incremental sort of the ties (measured on 100,000 members of one label: 0.2 ms
+ * against 81 ms for one statement ordering `created DESC NULLS LAST`, which no ascending index serves and so sorts
+ * every member) — then, only when the page is not full yet, the unknown times by key and id.
+ */
+async function memberPage(pg: PgSession, part: SourcePart, after: KeyPosition | null, limit: number | null, floor: number | null): Promise<MemberKey[]> {
+  const variant = part.table === 'ticket_groups' ? 'm.variant_id' : '(SELECT g.variant_id FROM ticket_groups g WHERE g.ticket_id = t.id)';
+  const select = `SELECT t.id AS id, t.key AS key, t.tracker AS tracker, t.site AS site, m.created AS created, ${variant} AS "variantId"
+                  FROM ${part.table} m JOIN tickets t ON t.id = m.ticket_id`;
+  const keyAfter = (p: Params, position: KeyPosition) => {
+    const key = p.add(position.key);
+    return `(t.key COLLATE "C" > ${key} OR (t.key = ${key} AND t.id COLLATE "C" > ${p.add(position.id)}))`;
+  };
+  const rows: MemberKey[] = [];
+  if (after === null || after.created !== null) {
+    const p = new Params();
+    const where = [part.where(p), 'm.created IS NOT NULL'];
+    if (after !== null) {
+      const created = p.add(after.created);
+      where.push(`m.created <= ${created}`, `(m.created < ${created} OR ${keyAfter(p, after)})`);
+    }
+    if (floor !== null) where.push(`m.created >= ${p.add(floor)}`);
+    const sql = `${select} WHERE ${where.join(' AND ')} ORDER BY m.created DESC, t.key COLLATE "C", t.id COLLATE "C" ${limit === null ? '' : `LIMIT ${p.add(limit)}`}`;
+    rows.push(...(await pg.query<MemberKey>(sql, p.values)));
+  }
+  if (floor === null && (limit === null || rows.length < limit)) {
+    const p = new Params();
+    const where = [part.where(p), 'm.created IS NULL'];
+    if (after !== null && after.created === null) where.push(keyAfter(p, after));
+    const sql = `${select} WHERE ${where.join(' AND ')} ORDER BY t.key COLLATE "C", t.id COLLATE "C" ${limit === null ? '' : `LIMIT ${p.add(limit - rows.length)}`}`;
+    rows.push(...(await pg.query<MemberKey>(sql, p.values)));
+  }
+  return rows;
 }
