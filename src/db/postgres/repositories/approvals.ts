@@ -8,7 +8,8 @@
  *   (`json_valid`) and reads `$.reporterId` / `$.reporter` with `json_extract`. PostgreSQL 15 has no `IS JSON` test
  *   (that is 16: https://www.postgresql.org/docs/16/functions-json.html) and `::jsonb` on bad text raises, so the
  *   snapshot text is read and parsed here, with `json_extract`'s result types (text and numbers as they are, true/false
- *   as 1/0, objects and arrays as their JSON text, absent → null).
+ *   as 1/0, objects and arrays as their JSON text, absent → null). One difference: of a key given twice, SQLite reads
+ *   the first and `JSON.parse` the last (deflect writes snapshots with `JSON.stringify`, which never repeats a key).
  * - {@link parkRunForApproval} / {@link decideAwaitingRun}: the guarded UPDATE and the step's INSERT run in one
  *   `pg.transaction` (SQLite: `db.transaction`). Across replicas the UPDATE's row lock decides: a second replica's
  *   UPDATE waits for the first to commit, re-checks `status` / `owner` on the new row version and changes nothing
