@@ -152,10 +152,10 @@ describe('deflect scaffold', () => {
     expect((await resolveGroup(sqliteStore(db), 'label:VPN')).group.id).toBe('label:vpn');
     const vpnType = (await resolveGroup(sqliteStore(db), 'vpn access for')).group;
     const dnsType = (await resolveGroup(sqliteStore(db), 'dns a record')).group;
-    expect(async () => await resolveGroup(sqliteStore(db), ' for ')).toThrow(
+    await expect(resolveGroup(sqliteStore(db), ' for ')).rejects.toThrow(
       `"for" matches 2 request types:\n  ${vpnType.id}     4 tickets  ${vpnType.name}\n  ${dnsType.id}     3 tickets  ${dnsType.name}\nPass the type id, or more of its name.`,
     );
-    expect(async () => await resolveGroup(sqliteStore(db), 'type:000000000000')).toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
+    await expect(resolveGroup(sqliteStore(db), 'type:000000000000')).rejects.toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
   });
 
   it('writes the handler, registry entry, rule, fixtures and test from the group (exported function)', async () => {
@@ -212,17 +212,17 @@ describe('deflect scaffold', () => {
   });
 
   it('refuses an existing handler name without --force, and with it rewrites the files without a second rule or import', async () => {
-    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).toThrow(
+    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).rejects.toThrow(
       'handler "reset-feedstock-token" already exists (handlers/reset-feedstock-token.ts, test/handlers/reset-feedstock-token.test.ts, ' +
         'test/fixtures/handlers/reset-feedstock-token/tickets.json): pass --force to overwrite, or --name to choose another name',
     );
     const derived = deriveHandlerName((await resolveGroup(sqliteStore(db), 'feedstock')).group.name);
     writeFileSync(join(project, 'handlers', `${derived}.ts`), '// taken\n');
-    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', rulesPath, dir: project })).toThrow(`(it was derived from the request type)`);
+    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', rulesPath, dir: project })).rejects.toThrow(`(it was derived from the request type)`);
     unlinkSync(join(project, 'handlers', `${derived}.ts`));
-    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).toThrow(`"${SHIPPED[0]}" already exists`);
-    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'index', rulesPath, dir: project })).toThrow(/invalid handler name "index"/);
-    expect(async () => await planScaffold(sqliteStore(db), { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).toThrow(/must|kebab-case/);
+    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).rejects.toThrow(`"${SHIPPED[0]}" already exists`);
+    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'index', rulesPath, dir: project })).rejects.toThrow(/invalid handler name "index"/);
+    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).rejects.toThrow(/must|kebab-case/);
 
     const before = snapshot(project);
     const plan = await scaffoldHandler(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
