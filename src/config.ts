@@ -12,7 +12,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 import { isRole, ROLES, type Role } from './auth/roles.js';
 import { booleanFlag, csv, duration, durationOrOff, nonNegativeInt, positiveInt } from './config-fields.js';
-import { databaseUrlSetting, POSTGRES_NOT_SERVED, type PostgresTarget } from './db/postgres/postgres-config.js';
+import { databaseUrlSetting, type PostgresTarget } from './db/postgres/postgres-config.js';
 import { jiraConfigOf, type JiraConfig } from './jira/jira-config.js';
 import { trelloConfigOf, trelloListsSetting, type TrelloConfig } from './trackers/trello/trello-config.js';
 
@@ -367,19 +367,6 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * Thrown by {@link loadConfig} while `DATABASE_URL` is set, for every caller but `deflect migrate` (decision 018: the
- * PostgreSQL runtime is not built yet). Carries `exitCode` 2 (a setting this version cannot use), which the CLI's
- * `exitCodeOf` honours: it prints the one line and exits 2.
- */
-export class PostgresNotServedError extends Error {
-  readonly exitCode = 2;
-  constructor() {
-    super(POSTGRES_NOT_SERVED);
-    this.name = 'PostgresNotServedError';
-  }
-}
-
 /** Variables only `deflect serve` uses (where it listens); other commands ignore them, so a bad one cannot break them. */
 export const SERVER_ONLY_VARIABLES = Object.freeze(['PORT', 'HOST'] as const);
 
@@ -389,14 +376,12 @@ export const SERVER_ONLY_VARIABLES = Object.freeze(['PORT', 'HOST'] as const);
  * @param fileExists used to decide whether the default `./rules.yaml` is present.
  * @param options.ignore variables to treat as unset (their defaults apply), e.g. {@link SERVER_ONLY_VARIABLES} for a
  *   CLI command that never listens.
- * @param options.allowPostgres accept `DATABASE_URL` (only `deflect migrate` does, so far).
  * @throws ConfigError listing every invalid variable (e.g. `PORT: expected a number`).
- * @throws PostgresNotServedError when `DATABASE_URL` is set and `allowPostgres` is not.
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
   fileExists: (path: string) => boolean = () => false,
-  options: { ignore?: readonly string[]; allowPostgres?: boolean } = {},
+  options: { ignore?: readonly string[] } = {},
 ): Config {
   const ignored = new Set(options.ignore ?? []);
   const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && !ignored.has(k)));
@@ -405,7 +390,6 @@ export function loadConfig(
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
-  if (e.DATABASE_URL && !options.allowPostgres) throw new PostgresNotServedError();
   const jiraOrProblem = jiraConfigOf(e);
   if (typeof jiraOrProblem === 'string') throw new ConfigError([jiraOrProblem]);
   const jira = jiraOrProblem;

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { handlers } from '../handlers/index.js';
 import { buildApp } from './app.js';
-import { PostgresNotServedError, type Config } from './config.js';
+import type { Config } from './config.js';
 import { openStore } from './db/open-store.js';
 import type { Store } from './db/store.js';
 import { jiraApiFor } from './jira/jira-api-for.js';
@@ -104,10 +104,8 @@ export function checkWebhookAuth(
 /**
  * Starts deflect. Resolves once it listens.
  * @throws WebhookAuthRequiredError (see {@link checkWebhookAuth}).
- * @throws PostgresNotServedError when `config.databaseUrl` is set: serving on PostgreSQL is not built yet (decision 018).
  */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  if (config.databaseUrl) throw new PostgresNotServedError();
   checkWebhookAuth(config, logger);
   const initialRules = loadConfiguredRules(config, logger);
   const { rules } = initialRules;

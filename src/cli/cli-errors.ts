@@ -28,7 +28,7 @@ export function asUsage<T>(parse: () => T): T {
 
 /**
  * Exit code for an error that reached the top of the CLI: 2 for bad usage (a {@link UsageError}, or any error carrying
- * `exitCode: 2`, such as the config's `PostgresNotServedError`, so lower layers need not import the CLI), 1 for anything else.
+ * `exitCode: 2`, so lower layers need not import the CLI), 1 for anything else.
  */
 export function exitCodeOf(error: unknown): 1 | 2 {
   if (error instanceof UsageError) return 2;

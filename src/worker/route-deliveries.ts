@@ -22,11 +22,13 @@ export const ROUTE_BATCH = 25;
  * is in. Returns how many were handled (so a batch of waiting deliveries does not make the worker spin).
  */
 export async function routePendingDeliveries(db: Store, options: RoutingOptions, limit = ROUTE_BATCH): Promise<number> {
-  const pending = await db.findPendingDeliveries(limit);
-  if (pending.length === 0) return 0;
+  if ((await db.findPendingDeliveries(1)).length === 0) return 0;
   let deferred = 0;
-  await db.transaction(async () => {
-    for (const delivery of pending) {
+  // Read again inside the transaction: on PostgreSQL the rows are locked there (`FOR UPDATE SKIP LOCKED`), so two
+  // replicas never route the same delivery; on SQLite the write transaction already excludes every other writer.
+  const pending = await db.transaction(async () => {
+    const batch = await db.findPendingDeliveries(limit);
+    for (const delivery of batch) {
       try {
         if (await routeDelivery(db, delivery, options) === 'deferred') deferred++;
       } catch (error) {
@@ -35,6 +37,7 @@ export async function routePendingDeliveries(db: Store, options: RoutingOptions,
         options.logger.error({ err: error, deliveryId: delivery.id }, 'routing a delivery failed; marked failed (deflect replay --delivery re-runs it)');
       }
     }
+    return batch;
   });
   return pending.length - deferred;
 }

@@ -49,14 +49,14 @@ describe('parseDatabaseUrl', () => {
 });
 
 describe('DATABASE_URL in the configuration', () => {
-  it('is null when unset (SQLite at DEFLECT_DB) and parsed when set (migrate only)', () => {
+  it('is null when unset (SQLite at DEFLECT_DB) and parsed when set', () => {
     expect(loadConfig({}).databaseUrl).toBeNull();
-    expect(loadConfig({ DATABASE_URL: 'postgres://d:p@db/deflect' }, () => false, { allowPostgres: true }).databaseUrl?.hostPort).toBe('db:5432');
+    expect(loadConfig({ DATABASE_URL: 'postgres://d:p@db/deflect' }, () => false).databaseUrl?.hostPort).toBe('db:5432');
   });
 
   it('lists a bad value among the configuration problems, without the value', () => {
     try {
-      loadConfig({ DATABASE_URL: 'mysql://d:hunter2@db/x', PORT: 'abc' }, () => false, { allowPostgres: true });
+      loadConfig({ DATABASE_URL: 'mysql://d:hunter2@db/x', PORT: 'abc' }, () => false);
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);

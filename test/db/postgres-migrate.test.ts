@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, PostgresNotServedError } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { TABLES_IN_FK_ORDER, tableShape } from '../../src/db/postgres/tables.js';
 import { startServer } from '../../src/server.js';
@@ -254,21 +254,20 @@ describe.skipIf(unavailable !== null)('deflect migrate on PostgreSQL', () => {
 describe('DATABASE_URL outside deflect migrate (no PostgreSQL needed)', () => {
   const env = { DATABASE_URL: 'postgres://deflect:Sup3r-s3cret-pw@127.0.0.1:1/deflect' };
 
-  it.each([['serve'], ['report'], ['tokens', 'list'], ['import', 'jsonl', '-']])('deflect %s refuses with one line and exit 2', async (...args: string[]) => {
+  it.each([['report'], ['tokens', 'list'], ['import', 'jsonl', '-']])('deflect %s on an unreachable PostgreSQL fails with one line naming host:port, never the password', async (...args: string[]) => {
     const out = await runCli(args, env);
-    expect(out.code).toBe(2);
-    expect(out.stderr.trim()).toBe(
-      'deflect: DATABASE_URL is set, but PostgreSQL is supported only by `deflect migrate` and `deflect migrate --to postgres --from FILE` so far: ' +
-        'serving (and every other command) on PostgreSQL is not built yet. Unset DATABASE_URL to use the SQLite database (DEFLECT_DB)',
-    );
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim()).toMatch(/^deflect: cannot connect to PostgreSQL at 127\.0\.0\.1:1: /);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
     expect(output(out)).not.toContain('Sup3r-s3cret-pw');
   });
 
-  it('startServer refuses a configuration with DATABASE_URL before opening anything', async () => {
-    const config = loadConfig({ ...env, DEFLECT_INSECURE_NO_AUTH: 'true' }, () => false, { allowPostgres: true });
+  it('startServer on an unreachable PostgreSQL rejects before listening, and creates no SQLite file', async () => {
+    const dir = freshDir('deflect-pg-serve-');
+    const config = loadConfig({ ...env, DEFLECT_INSECURE_NO_AUTH: 'true', DEFLECT_DB: join(dir, 'never.db') }, () => false);
     expect(config.databaseUrl?.hostPort).toBe('127.0.0.1:1');
-    await expect(startServer(config, createLogger('silent'))).rejects.toBeInstanceOf(PostgresNotServedError);
-    expect(() => loadConfig(env)).toThrow(PostgresNotServedError);
+    await expect(startServer(config, createLogger('silent'))).rejects.toThrow(/cannot connect to PostgreSQL at 127\.0\.0\.1:1/);
+    expect(existsSync(join(dir, 'never.db'))).toBe(false);
   });
 
   it.each([

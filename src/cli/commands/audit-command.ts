@@ -93,7 +93,7 @@ export function registerAuditCommand(program: Command): void {
     const remote = remoteOf(options.url);
     if (remote) return auditRemote(remote, options, format);
     const config = cliConfig();
-    const db = await openReadDatabase(config.dbPath);
+    const db = await openReadDatabase(config);
     const jiraBaseUrl = config.jira?.baseUrl ?? null;
     try {
       if (format !== 'table') {

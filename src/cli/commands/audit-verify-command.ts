@@ -33,7 +33,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
         console.error(`deflect: no database at ${config.dbPath}: the archive's checkpoint is not compared with the database's`);
         return printReport(await verifyAuditArchive(options.archive), format);
       }
-      const db = await openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config);
       try {
         printReport(options.archive ? await verifyAuditArchive(options.archive, db) : await verifyAuditChain(db, progressOnStderr()), format);
       } finally {

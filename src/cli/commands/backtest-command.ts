@@ -85,7 +85,7 @@ export function registerBacktestCommand(program: Command): void {
     // Read before the run: a missing or malformed saved file fails fast.
     const before = options.compare ? readSavedBacktest(options.compare) : null;
 
-    const db = await openReadDatabase(config.dbPath);
+    const db = await openReadDatabase(config);
     let progress: ReturnType<typeof startProgress> | null = null;
     const started = Date.now();
     let backtest: Backtest;

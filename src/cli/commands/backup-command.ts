@@ -25,7 +25,7 @@ export function registerBackupCommand(program: Command): void {
     .addOption(formatOption(['text', 'json']))
     .action(async (file: string, options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
-      const db = await openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config);
       let result;
       try {
         let last = Date.now();

@@ -79,7 +79,7 @@ export function registerGroupCommand(program: Command): void {
     .addOption(formatOption(['text', 'json']))
     .action(async (options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       const before = await db.groupingMeta();
       const result = await regroupTickets(db);
       await db.close();
@@ -96,7 +96,7 @@ export function registerGroupCommand(program: Command): void {
     .addOption(formatOption(['text', 'json']))
     .action(async (key: string, options: { format: 'text' | 'json' }) => {
       const config = cliConfig();
-      const db = await openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config);
       try {
         const ticket = await db.findTicketByKey(key);
         if (!ticket) throw new Error(`no ticket ${key} in ${config.dbPath} (import it or wait for its webhook)`);

@@ -36,7 +36,7 @@ export function registerHandlersCommand(program: Command): void {
       } else {
         const config = cliConfig();
         const rules = rulesInForce(config.rulesPath);
-        const db = await openReadDatabase(config.dbPath);
+        const db = await openReadDatabase(config);
         rows = await listHandlerVerification(db, rules);
         await db.close();
       }
@@ -73,7 +73,7 @@ export function registerHandlersCommand(program: Command): void {
     .action(async (name: string) => {
       asUsage(() => assertInstalledHandler(name));
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       const changed = await restoreHandlerLive(db, name, `${osUser()} (deflect handlers live)`);
       await db.close();
       console.log(changed ? `${name} is live again; resolutions from now on count towards the next demotion.` : `${name} was not demoted.`);
@@ -87,7 +87,7 @@ export function registerHandlersCommand(program: Command): void {
     .action(async (name: string | undefined, options: { all?: boolean }) => {
       checkTarget(name, options.all);
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       if (options.all) {
         const result = await resumeAllHandlers(db);
         await db.close();
@@ -108,7 +108,7 @@ export function registerHandlersCommand(program: Command): void {
     .action(async (name: string | undefined, options: { all?: boolean; reason?: string }) => {
       checkTarget(name, options.all);
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       if (options.all) {
         const result = await pauseAllHandlers(db, options.reason ?? 'kill switch: every handler paused by an operator (deflect handlers pause --all)');
         await db.close();

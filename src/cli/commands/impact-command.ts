@@ -82,7 +82,7 @@ export function registerImpactCommand(program: Command): void {
       const window = asUsage(() => resolveWindow(options));
       const config = cliConfig();
       const context = reportContextFor(config);
-      const db = await openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config);
       try {
         const report = await buildImpactReport(db, { window, typeId: options.type ?? null, project: options.project, trackers }, context);
         if (format === 'json') console.log(JSON.stringify(report, null, 2));

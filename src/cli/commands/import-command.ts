@@ -48,7 +48,7 @@ async function importFile(kind: 'jsonl' | 'csv', file: string, options: ImportOp
   const stat = fromStdin ? null : statSync(path, { throwIfNoEntry: false });
   if (!fromStdin && !stat?.isFile()) throw new Error(`${file}: no such file`);
   const config = cliConfig();
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   const stream = fromStdin ? process.stdin : createReadStream(path);
   let bytes = 0;
   stream.on('data', (chunk: Buffer | string) => (bytes += chunk.length));
@@ -100,7 +100,7 @@ async function importJql(jql: string, options: ImportOptions & { pageSize: numbe
   const config = cliConfig();
   if (!config.jira) throw new Error(`deflect import jql needs ${JIRA_CREDENTIAL_HELP}`);
   const api = jiraApiFor(config.jira);
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   let lastPrint = 0;
   const result = await importFromJql(db, api, jql, {
     pageSize: options.pageSize,

@@ -28,7 +28,7 @@ export function registerImportGitHubCommand(importCommand: Command): void {
       checkRepository(options.repo);
       const since = options.since === undefined ? null : parseIso(options.since);
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       try {
         const result = await explained(options.repo, config, () =>
           importGitHubIssues(db, clientFor(config), options.repo, {
@@ -57,7 +57,7 @@ export async function reconcileGitHubCommand(options: { repo?: string[]; since?:
   const since = options.since === undefined ? null : now - options.since;
   const settleMs = options.settle ?? DEFAULT_GITHUB_SETTLE_MS;
   const config = cliConfig();
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   try {
     const result = await explained(repositories.join(', '), config, () =>
       reconcileGitHub({ db, client: clientFor(config), repositories, since, settleMs, dryRun: options.dryRun, now }),

@@ -33,7 +33,7 @@ async function importLinear(flags: LinearImportFlags): Promise<void> {
   const since = parseSince(flags.since);
   const pageSize = Number(flags.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 250) throw new Error('--page-size must be a whole number from 1 to 250');
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   try {
     const result = await importLinearTeam(db, createLinearApi(config.linear), {
       team,

@@ -41,7 +41,7 @@ async function importTrello(flags: TrelloImportFlags): Promise<void> {
   const board = checkBoard(flags.board);
   const pageSize = Number(flags.pageSize);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('--page-size must be a whole number from 1 to 1000');
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   try {
     const result = await importTrelloBoard(db, client, {
       board,
@@ -73,7 +73,7 @@ export async function reconcileTrelloCommand(options: { board?: string[]; since?
   const settleMs = options.settle ?? DEFAULT_TRELLO_SETTLE_MS;
   const config = cliConfig();
   const client = trelloClientOf(config, 'reconcile --tracker trello');
-  const db = openWriteDatabase(config.dbPath);
+  const db = await openWriteDatabase(config);
   try {
     const result = await reconcileTrello({ db, client, boards, since, settleMs, dryRun: options.dryRun, now });
     if (format === 'json') return void console.log(JSON.stringify(result, null, 2));

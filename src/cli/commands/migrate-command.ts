@@ -39,7 +39,7 @@ export function registerMigrateCommand(program: Command): void {
     .option('--verify-only', 'with --to postgres: compare FILE with PostgreSQL (rows and checksum per table) without copying')
     .action(async (options: MigrateOptions) => {
       checkCombination(options);
-      const config = loadConfig(process.env, existsSync, { ignore: SERVER_ONLY_VARIABLES, allowPostgres: true });
+      const config = loadConfig(process.env, existsSync, { ignore: SERVER_ONLY_VARIABLES });
       if (options.to === 'postgres') {
         if (!config.databaseUrl) {
           throw new UsageError('--to postgres needs DATABASE_URL, the PostgreSQL database to copy into (e.g. DATABASE_URL=postgres://deflect:PASSWORD@db:5432/deflect)');
@@ -67,7 +67,7 @@ function checkCombination(options: MigrateOptions): void {
 async function migrateSqlite(path: string, format: 'text' | 'json'): Promise<void> {
   const created = path !== ':memory:' && !existsSync(path);
   const before = created ? 0 : await migrationsApplied(path);
-  const db = openWriteDatabase(path);
+  const db = await openWriteDatabase({ dbPath: path, databaseUrl: null });
   const { applied: after, shipped } = await db.migrationStatus();
   await db.close();
   printMigration(format, { database: path, created, before, after, shipped });

@@ -29,7 +29,7 @@ export function registerPruneCommand(program: Command): void {
       const retentionMs = options.olderThan ?? config.deliveryRetentionMs;
       const auditRetentionMs = options.auditOlderThan ?? config.auditRetentionMs;
       const now = Date.now();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       try {
         if (retentionMs === null) {
           console.log('Delivery retention is off (DEFLECT_DELIVERY_RETENTION=off): no delivery body pruned. Use --older-than to prune anyway.');

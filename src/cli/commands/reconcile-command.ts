@@ -37,7 +37,7 @@ export function registerReconcileCommand(program: Command): void {
       const config = cliConfig();
       if (!config.jira) throw new Error(`reconcile asks Jira: set ${JIRA_CREDENTIAL_HELP}`);
       const api = jiraApiFor(config.jira, config.jiraTimeoutMs);
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       try {
         // One "now" for the window start and the JQL, so `--since 2h` is exactly `updated >= -120m`.
         const now = Date.now();

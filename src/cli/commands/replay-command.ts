@@ -58,7 +58,7 @@ export function registerReplayCommand(program: Command): void {
       if (options.delivery !== undefined) {
         const id = Number(options.delivery);
         if (!Number.isInteger(id) || id < 1) throw new Error(`invalid --delivery "${options.delivery}": use a delivery id`);
-        const db = openWriteDatabase(config.dbPath);
+        const db = await openWriteDatabase(config);
         try {
           const replay = await replayStoredDelivery(db, id);
           console.log(`delivery #${id} → replay stored as delivery #${replay.id}; a running deflect routes it within a second`);

@@ -150,7 +150,7 @@ export function registerReportCommand(program: Command): void {
         if (keys === 'all') report = await completeRemoteKeys(remote, report);
       } else {
         const config = cliConfig();
-        const db = await openReadDatabase(config.dbPath);
+        const db = await openReadDatabase(config);
         report = await buildTopTicketsReport(db, { window, top, project: options.project, trackers, keys }, reportContextFor(config));
         await db.close();
       }

@@ -25,6 +25,7 @@ import type { Ticket } from '../../ticket.js';
 import { trackerNamed } from '../../trackers/index.js';
 import { TRACKER_NAMES, type TrackerEvent, type TrackerName } from '../../trackers/tracker.js';
 import { parseFormat, renderTable } from '../output.js';
+import type { StoreLocation } from '../../db/open-store.js';
 
 /** Largest payload file read, bytes (the receiver's default body limit). */
 const MAX_PAYLOAD_BYTES = 5 * 1024 * 1024;
@@ -60,7 +61,7 @@ export function registerRulesCommand(program: Command): void {
       const rulesPath = options.rules ?? config.rulesPath;
       if (!rulesPath) throw new Error('no rules file: pass --rules <file> or set DEFLECT_RULES');
       const ruleList = loadRulesFile(rulesPath, handlers.map((h) => h.name));
-      const { event, source } = await readEvent(payload, options, config.dbPath);
+      const { event, source } = await readEvent(payload, options, config);
 
       let membershipOf;
       if (options.lookup) {
@@ -76,7 +77,7 @@ export function registerRulesCommand(program: Command): void {
 }
 
 /** The event to test and a one-line description of where it came from. @throws Error with a one-line message. */
-async function readEvent(payload: string | undefined, options: RulesTestOptions, dbPath: string): Promise<{ event: TrackerEvent; source: string }> {
+async function readEvent(payload: string | undefined, options: RulesTestOptions, location: StoreLocation): Promise<{ event: TrackerEvent; source: string }> {
   if (payload !== undefined) {
     if (!(TRACKER_NAMES as readonly string[]).includes(options.tracker)) throw new Error(`unknown --tracker "${options.tracker}": use one of ${TRACKER_NAMES.join(', ')}`);
     const size = statSync(payload, { throwIfNoEntry: false })?.size;
@@ -89,7 +90,8 @@ async function readEvent(payload: string | undefined, options: RulesTestOptions,
     }
     return { event: trackerNamed(options.tracker).parseEvent(body, headers), source: `payload ${payload} (${options.tracker})` };
   }
-  const db = await openReadDatabase(dbPath);
+  const db = await openReadDatabase(location);
+  const dbPath = location.databaseUrl ? location.databaseUrl.display : location.dbPath;
   try {
     if (options.delivery !== undefined) {
       const id = Number(options.delivery);

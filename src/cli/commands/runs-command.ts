@@ -34,7 +34,7 @@ export function registerRunsCommand(program: Command): void {
         return;
       }
       const config = cliConfig();
-      const db = openWriteDatabase(config.dbPath);
+      const db = await openWriteDatabase(config);
       try {
         if (id !== undefined) return void console.log(await retryOne(db, id));
         const since = sinceStart(options.since);

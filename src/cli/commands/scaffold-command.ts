@@ -32,7 +32,7 @@ export function registerScaffoldCommand(program: Command): void {
     .option('--force', 'overwrite an existing handler (and its test and fixtures)')
     .action(async (group: string, options: ScaffoldCommandOptions) => {
       const config = cliConfig();
-      const db = await openReadDatabase(config.dbPath);
+      const db = await openReadDatabase(config);
       let plan: ScaffoldPlan;
       try {
         plan = await scaffoldHandler(db, {

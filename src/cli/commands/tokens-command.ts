@@ -45,7 +45,7 @@ export function registerTokensCommand(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action(async (options: { format: string }) => {
       const format = parseFormat(options.format, ['table', 'json']);
-      const rows = await withReadDatabase(cliConfig().dbPath, listTokens);
+      const rows = await withReadDatabase(cliConfig(), listTokens);
       if (format === 'json') return void console.log(JSON.stringify({ tokens: rows }, null, 2));
       if (rows.length === 0) return void console.log('No tokens. Create one with deflect tokens create --name NAME --role auditor|operator|admin');
       console.log(
@@ -66,10 +66,10 @@ export function registerTokensCommand(program: Command): void {
     });
 }
 
-async function withDb<T>(work: (db: Store) => T): Promise<T> {
-  const db = openWriteDatabase(cliConfig().dbPath);
+async function withDb<T>(work: (db: Store) => Promise<T>): Promise<T> {
+  const db = await openWriteDatabase(cliConfig());
   try {
-    return work(db);
+    return await work(db);
   } finally {
     await db.close();
   }

@@ -56,6 +56,11 @@ interface OpenTransaction {
   savepoints: number;
   /** False once committed or rolled back: a callback scheduled inside it that runs later uses the pool again. */
   active: boolean;
+  /**
+   * The last statement sent on `client`: statements of one transaction run one after the other even when the work
+   * starts several at once (`Promise.all`), as node-postgres 9 will require.
+   */
+  tail: Promise<unknown>;
 }
 
 /** The session and the transaction runners of one pool. */
@@ -72,7 +77,14 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
     const tx = context.getStore();
     return tx?.active ? tx : null;
   };
-  const queryable = () => current()?.client ?? pool;
+  const send = (text: string, params: readonly unknown[]) => {
+    const query = { text, values: params as unknown[], types: NUMBER_TYPES };
+    const tx = current();
+    if (!tx) return pool.query(query);
+    const sent = tx.tail.then(() => tx.client.query(query));
+    tx.tail = sent.catch(() => {});
+    return sent;
+  };
 
   const session: PgSession = {
     get db() {
@@ -82,11 +94,11 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
       return current() !== null;
     },
     async query<T extends object>(text: string, params: readonly unknown[] = []) {
-      const result = await queryable().query({ text, values: params as unknown[], types: NUMBER_TYPES });
+      const result = await send(text, params);
       return result.rows as T[];
     },
     async execute(text: string, params: readonly unknown[] = []) {
-      const result = await queryable().query({ text, values: params as unknown[], types: NUMBER_TYPES });
+      const result = await send(text, params);
       return result.rowCount ?? 0;
     },
     transaction: (work) => transaction(work, 'write'),
@@ -96,18 +108,18 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
     const open = current();
     if (open) {
       const name = `deflect_sp${++open.savepoints}`;
-      await open.client.query(`SAVEPOINT ${name}`);
+      await session.execute(`SAVEPOINT ${name}`);
       try {
         const result = await work();
-        await open.client.query(`RELEASE SAVEPOINT ${name}`);
+        await session.execute(`RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (error) {
-        await open.client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
+        await session.execute(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
         throw error;
       }
     }
     const client = await pool.connect();
-    const tx: OpenTransaction = { client, db: drizzle({ client, schema: PG_SCHEMA }), savepoints: 0, active: true };
+    const tx: OpenTransaction = { client, db: drizzle({ client, schema: PG_SCHEMA }), savepoints: 0, active: true, tail: Promise.resolve() };
     let broken = false;
     try {
       await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');

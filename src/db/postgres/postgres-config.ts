@@ -84,11 +84,6 @@ export const databaseUrlSetting = z
     return Object.freeze(target);
   });
 
-/** The one-line refusal of every command but `deflect migrate` while `DATABASE_URL` is set (decision 018). */
-export const POSTGRES_NOT_SERVED =
-  'DATABASE_URL is set, but PostgreSQL is supported only by `deflect migrate` and `deflect migrate --to postgres --from FILE` so far: ' +
-  'serving (and every other command) on PostgreSQL is not built yet. Unset DATABASE_URL to use the SQLite database (DEFLECT_DB)';
-
 /** Replaces `password` wherever it appears in `text` (driver messages), so no message can carry it. */
 export function scrubPassword(text: string, password: string): string {
   return password ? text.split(password).join('***') : text;

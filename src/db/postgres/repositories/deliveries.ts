@@ -104,7 +104,10 @@ export const deliveries = (pg: PgSession): Repositories['deliveries'] => ({
       return recorded;
     }),
 
-  findPendingDeliveries: (limit) => pg.query<DeliveryRow>(`${SELECT_DELIVERY} WHERE status = 'pending' ORDER BY id LIMIT $1`, [limit]),
+  // Inside a transaction (the worker's routing batch) the rows are locked and rows another replica holds are skipped,
+  // so two replicas never route the same delivery (https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE).
+  findPendingDeliveries: (limit) =>
+    pg.query<DeliveryRow>(`${SELECT_DELIVERY} WHERE status = 'pending' ORDER BY id LIMIT $1${pg.inTransaction ? ' FOR UPDATE SKIP LOCKED' : ''}`, [limit]),
 
   markDeliveryRouted: async (id, status, reason, now = Date.now()) => {
     await pg.execute('UPDATE deliveries SET status = $1, reason = $2, routed_at = $3 WHERE id = $4', [status, reason, now, id]);
