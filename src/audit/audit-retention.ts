@@ -15,16 +15,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../db/store.js';
-import {
-  AUDIT_PRUNE_BATCH,
-  applyAuditPrune,
-  checkpointFor,
-  
-  planAuditPrune,
-  readAuditPruneRows,
-  type AuditPrunePlan,
-  type AuditPruneRows,
-} from '../db/audit-retention.js';
+import { AUDIT_PRUNE_BATCH, type AuditPrunePlan, type AuditPruneRows } from '../db/audit-retention.js';
 import type { AuditCheckpointRow } from '../db/audit-schema.js';
 
 /** What a prune removed, over all its batches. */

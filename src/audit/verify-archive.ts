@@ -8,7 +8,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { findCheckpoint, findLatestEntrySeq } from '../db/audit-chain.js';
 import type { Store } from '../db/store.js';
 import type { AuditCheckpointRow } from '../db/audit-schema.js';
 import { hashCheckpoint, hashEntry, hashRow, isFinalStatus, type AuditEntryKind, type AuditTable } from './audit-chain.js';

@@ -4,15 +4,6 @@
  * Used by `deflect audit verify`, `GET /api/audit/chain` and the tests.
  */
 import type { Store } from '../db/store.js';
-import {
-  countChain,
-  findChainHead,
-  findLatestEntrySeq,
-  findRecordedRow,
-  listChainEntries,
-  listCheckpoints,
-  listUnchainedFinalRows,
-} from '../db/audit-chain.js';
 import type { AuditEntryRow } from '../db/audit-schema.js';
 import { GENESIS_HASH, hashCheckpoint, hashEntry, hashRow, isFinalStatus, type AuditTable } from './audit-chain.js';
 

@@ -3,7 +3,6 @@
  * `revokeApiToken` in src/db/api-tokens.ts).
  */
 import { z } from 'zod';
-import { createApiToken, listApiTokens } from '../db/api-tokens.js';
 import type { Store } from '../db/store.js';
 import { ROLES, type Role } from './roles.js';
 import { generateToken, hashSecret } from './secrets.js';

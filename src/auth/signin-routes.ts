@@ -15,8 +15,6 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { findActiveApiToken } from '../db/api-tokens.js';
-import { createAuthSession, deleteAuthSession } from '../db/auth-sessions.js';
 import { PACKAGE_ROOT } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { errorResponses, errorSchema, htmlResponse, redirectResponse } from '../routes/route-schemas.js';

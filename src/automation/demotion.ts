@@ -11,8 +11,6 @@
 import type { Logger } from 'pino';
 import type { VerifySettings } from '../config.js';
 import type { Store } from '../db/store.js';
-import { currentHandlerModes, recordHandlerModeChange } from '../db/handler-modes.js';
-import { lastResolutionStates } from '../db/run-verifications.js';
 
 /** The failing states of a resolution. */
 const FAILED = new Set(['reopened', 'refiled', 'overridden']);

@@ -5,7 +5,6 @@
  */
 import { handlers } from '../../handlers/index.js';
 import type { Store } from '../db/store.js';
-import { listHandlerStates } from '../db/handler-states.js';
 
 export interface HandlerHealth {
   name: string;

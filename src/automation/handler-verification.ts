@@ -13,7 +13,7 @@
  */
 import { handlers } from '../../handlers/index.js';
 import type { Store } from '../db/store.js';
-import { countHandlerVerifications, type HandlerVerificationCounts } from '../db/run-verifications.js';
+import { type HandlerVerificationCounts } from '../db/run-verifications.js';
 import type { Rule } from '../rules/rules-file.js';
 import { listDemotedHandlers } from './demotion.js';
 import { listHandlerHealth, type HandlerHealth } from './handler-health.js';

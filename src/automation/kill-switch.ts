@@ -6,7 +6,6 @@
  */
 import { handlers } from '../../handlers/index.js';
 import type { Store } from '../db/store.js';
-import { listPausedHandlers, pauseHandler, resumeHandler } from '../db/handler-states.js';
 
 /** What one switch did. */
 export interface KillSwitchResult {

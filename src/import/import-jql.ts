@@ -9,11 +9,9 @@
  * with backoff; after `maxRetries` the import stops with the error, keeping what it wrote.
  */
 import type { Store } from '../db/store.js';
-import { upsertTickets } from '../db/tickets.js';
 import { JiraRequestError, type JiraApi } from '../jira/jira-actions.js';
 import type { Ticket } from '../ticket.js';
 import { retryDelayMs } from '../worker/backoff.js';
-import { findImportCheckpoint, saveImportCheckpoint } from '../db/import-checkpoints.js';
 import { jiraTracker } from '../trackers/jira/jira-tracker.js';
 import { InvalidIssueError } from '../trackers/tracker.js';
 

@@ -4,7 +4,6 @@
  * resumes after the last committed line (`import_checkpoints`).
  */
 import type { Store } from '../db/store.js';
-import { upsertTickets } from '../db/tickets.js';
 import type { Ticket } from '../ticket.js';
 import type { ParsedTicketRow } from './parse-jsonl.js';
 

@@ -9,7 +9,6 @@
  * email, compared case-insensitively), is not the ticket's reporter (nobody approves their own request), and is not
  * deflect itself (its own account, `selfAccountId`); otherwise it is ignored, with the reason on the delivery.
  */
-import { decideAwaitingRun, findRunsAwaitingApproval, isApprovalCommentRecorded, recordRunRuleSettings } from '../db/approvals.js';
 import type { Store } from '../db/store.js';
 import type { Rule } from '../rules/rules-file.js';
 import type { TrackerEvent } from '../trackers/tracker.js';

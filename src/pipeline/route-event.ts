@@ -6,10 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
-import { markDeliveryRouted } from '../db/deliveries.js';
-import { enqueueRun } from '../db/runs.js';
 import type { DeliveryRow } from '../db/schema.js';
-import { siteHostOf, upsertTickets } from '../db/tickets.js';
+import { siteHostOf } from '../db/tickets.js';
 import { classify, type Classification } from '../rules/classify.js';
 import type { LiveRules } from '../rules/live-rules.js';
 import type { Ticket } from '../ticket.js';
@@ -19,7 +17,6 @@ import type { MembershipCache } from '../scope/membership-cache.js';
 import { scopeMessageKey, SCOPE_MESSAGE_HANDLER } from '../scope/scope-message-handler.js';
 import type { TrackerEvent, TrackerName } from '../trackers/tracker.js';
 import type { VerifySettings } from '../config.js';
-import { currentHandlerModes } from '../db/handler-modes.js';
 import { applyVerificationSignals } from './verification-signals.js';
 
 export interface RoutingOptions {

@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import type { VerifySettings } from '../config.js';
 import type { Store } from '../db/store.js';
-import { decideVerification, findPendingOfReporter, findWatchedResolutions, recordFeedback, type RunVerification, type SignalState } from '../db/run-verifications.js';
+import { type RunVerification, type SignalState } from '../db/run-verifications.js';
 import { evaluateDemotion } from '../automation/demotion.js';
 import type { Ticket } from '../ticket.js';
 import type { TrackerEvent } from '../trackers/tracker.js';

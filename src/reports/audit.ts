@@ -3,15 +3,10 @@
  * keyset-paged (db/run-search.ts). Backs `deflect audit` (table and streamed exports), `GET /api/runs` and the
  * `/audit` page. Action requests and responses are shown with secrets masked (reports/mask-secrets.ts).
  */
-import { listActionsForRuns } from '../db/actions.js';
-import { listApprovalSteps } from '../db/approvals.js';
 import type { Store } from '../db/store.js';
-import { replayOrigins } from '../db/deliveries.js';
-import { listHandlerStates } from '../db/handler-states.js';
 import { MAX_PAGE_LIMIT, type RunCursor, type RunFilter, type SearchedRun } from '../db/run-search.js';
 import type { ApprovalRow } from '../db/schema.js';
-import { findRunVerificationStates, type RunVerificationState } from '../db/run-verifications.js';
-import { listHandlerModeChanges } from '../db/handler-modes.js';
+import { type RunVerificationState } from '../db/run-verifications.js';
 import { listDemotedHandlers } from '../automation/demotion.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import { encodeCursor } from './audit-filter.js';

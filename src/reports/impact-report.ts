@@ -23,9 +23,8 @@
  * Reads only; safe next to a live server.
  */
 import type { Store } from '../db/store.js';
-import { impactTicketRows, type ImpactTicketRow } from '../db/impact-queries.js';
-import { labelAggregates, repeatedPerPeriod, typeAggregates, type ReportScope } from '../db/report-queries.js';
-import { groupingMeta } from '../db/text-groups.js';
+import { type ImpactTicketRow } from '../db/impact-queries.js';
+import { repeatedPerPeriod, type ReportScope } from '../db/report-queries.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import type { AdoptionWeek, ImpactPeriod, ImpactReport, ImpactType, ImpactWeek } from './impact-types.js';

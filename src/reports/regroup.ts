@@ -3,8 +3,6 @@
  * imports): a request filed in Jira and again in GitHub or Linear lands in one request type.
  */
 import type { Store } from '../db/store.js';
-import { listGroupableTickets } from '../db/report-queries.js';
-import { saveGrouping } from '../db/text-groups.js';
 import { groupTickets } from '../grouping/group-tickets.js';
 import type { Grouping } from '../grouping/grouping-contract.js';
 

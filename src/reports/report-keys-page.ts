@@ -4,8 +4,7 @@
  * pages continue from their cursor alone, so a listing reads one fixed set of tickets however long it takes.
  */
 import type { Store } from '../db/store.js';
-import { memberKeys, type KeyPosition, type MemberSource, type ReportScope } from '../db/report-queries.js';
-import { variantTemplates } from '../db/text-groups.js';
+import { type KeyPosition, type MemberSource, type ReportScope } from '../db/report-queries.js';
 import { encodeKeysCursor, keyFields, keysPagePath, listMembers, type KeysCursor } from './report-keys.js';
 import type { TicketLink } from './report-types.js';
 import { findReportRow, type ReportContext, type ReportOptions } from './top-tickets-report.js';

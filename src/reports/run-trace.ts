@@ -9,12 +9,6 @@
  */
 import type { ActionRow } from '../db/schema.js';
 import type { Store } from '../db/store.js';
-import { listActionsForRuns } from '../db/actions.js';
-import { findRunVerificationStates } from '../db/run-verifications.js';
-import { listApprovalSteps } from '../db/approvals.js';
-import { findDelivery } from '../db/deliveries.js';
-import { findRun } from '../db/runs.js';
-import { findRunTraceExtras } from '../db/run-search.js';
 import { siteOf, toAuditApproval, type AuditApproval, type AuditVerification } from './audit.js';
 import { maskSecrets, maskStoredJson, maskText } from './mask-secrets.js';
 import { ticketUrl } from './tracker-filter.js';

@@ -18,9 +18,9 @@
  * next to a live server.
  */
 import type { Store } from '../db/store.js';
-import { countMembers, memberKeys, newestCreated, type MemberSource, type ReportScope } from '../db/report-queries.js';
-import { requestTypeNames, scanScopeTickets } from '../db/report-scan.js';
-import { groupingMeta, variantTemplates } from '../db/text-groups.js';
+import { type MemberSource, type ReportScope } from '../db/report-queries.js';
+import { scanScopeTickets } from '../db/report-scan.js';
+import { groupingMeta } from '../db/text-groups.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import type { TrackerName } from '../trackers/tracker.js';
 import { aggregateScope, labelTypeOverlaps, memberStats, repeatedPerPeriod, sourceMembers, type ScopeAggregates } from './report-aggregates.js';

@@ -20,12 +20,8 @@ import { dirname, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { migrationStatus } from '../db/client.js';
 import type { Store } from '../db/store.js';
-import { countPendingDeliveries, oldestPendingDeliveryAt } from '../db/deliveries.js';
-import { listPausedHandlers } from '../db/handler-states.js';
 import { recordHealthProbe } from '../db/health-probe.js';
-import { countRuns } from '../db/runs.js';
 import { listDemotedHandlers } from '../automation/demotion.js';
 
 export interface HealthRoutesOptions {

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DuplicateTokenNameError, revokeApiToken } from '../db/api-tokens.js';
+import { DuplicateTokenNameError } from '../db/api-tokens.js';
 import type { Store } from '../db/store.js';
 import { issueApiToken, listTokens, roleSchema, tokenNameSchema } from '../auth/issue-token.js';
 import { ROLES } from '../auth/roles.js';

@@ -7,9 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseTicketInput } from '../automation/ticket-input.js';
-import { labelSizes, listGroupMembers } from '../db/tickets.js';
 import type { Store } from '../db/store.js';
-import { groupingMeta, listRequestTypes, listVariants, memberVariants } from '../db/text-groups.js';
 import { GROUPING_VERSION } from '../grouping/group-tickets.js';
 import { parseRulesConfig, type Rule } from '../rules/rules-file.js';
 import type { Ticket } from '../ticket.js';

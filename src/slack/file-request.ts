@@ -14,7 +14,6 @@
  */
 import { parseTicketInput, writeDescriptionForm, type InputProblem } from '../automation/ticket-input.js';
 import type { Store } from '../db/store.js';
-import { markSlackRequest } from '../db/slack-requests.js';
 import type { AdfDocument, JiraApi } from '../jira/jira-actions.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';
 import { parseJiraEvent } from '../trackers/jira/jira-event.js';

@@ -13,9 +13,6 @@
  *   ticket snapshot's, so it never overwrites a newer ticket state.
  * - The buttons message is then updated to say who decided (or why the click did not count).
  */
-import { findLatestApprovalStep, findRunRuleSettings } from '../db/approvals.js';
-import { findDelivery } from '../db/deliveries.js';
-import { findRun, findRunTicketSnapshot } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
 import { parseJiraEvent } from '../trackers/jira/jira-event.js';
 import type { FrontDoorOptions } from './slack-front-door.js';

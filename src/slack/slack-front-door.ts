@@ -14,7 +14,6 @@ import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import { formFieldsOf } from '../automation/ticket-input.js';
 import type { Store } from '../db/store.js';
-import { markSlackRequest, recordSlackRequest } from '../db/slack-requests.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import { describeJiraError } from '../jira/jira-client.js';
 import type { RecordAndRoute } from '../pipeline/record-and-route.js';

@@ -6,9 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
-import { findRun } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';
-import { findSlackRequestByTicket } from '../db/slack-requests.js';
 import { SCOPE_MESSAGE_HANDLER } from '../scope/scope-message-handler.js';
 import { askApproversInSlack } from './slack-approvals.js';
 import type { SlackApi } from './slack-api.js';

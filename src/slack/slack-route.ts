@@ -22,7 +22,6 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 // bolt's own exported verifier (re-exported by `@slack/bolt`'s index), imported from its module: the index loads all of
 // bolt (express, receivers: ~0.8 s), this module only node:crypto and tsscmp.
 import { verifySlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
-import { claimSlackEvent } from '../db/slack-requests.js';
 import { parseUntrustedJson } from '../webhooks/safe-json.js';
 import type { SlackAnswer, SlackFrontDoor } from './slack-front-door.js';
 import { plainMessage } from './slack-messages.js';

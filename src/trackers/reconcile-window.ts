@@ -4,7 +4,6 @@
  * made earlier than one that never arrived).
  */
 import type { Store } from '../db/store.js';
-import { newestDeliveryAt } from '../db/deliveries.js';
 
 /** How far before the newest stored delivery the default window starts, ms. */
 export const DEFAULT_OVERLAP_MS = 10 * 60_000;

@@ -27,7 +27,6 @@
  */
 import type { Logger } from 'pino';
 import { countAction } from '../metrics/run-metrics.js';
-import { beginAction, countRecentActions, findAction, finishAction, recordVerifiedAction } from '../db/actions.js';
 import type { Store } from '../db/store.js';
 import type { TicketActions, TicketActionsOptions, TicketOps } from './tracker.js';
 

@@ -12,7 +12,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../db/store.js';
-import { findDelivery, insertDeliveries } from '../db/deliveries.js';
 
 /** No stored delivery has the requested id. */
 export class DeliveryNotFoundError extends Error {

@@ -13,7 +13,6 @@ import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
 import type { ApprovalGrant } from '../automation/approval.js';
 import { conditionRequiresApproval, type ApprovalSettings } from '../automation/approval-rule.js';
-import { decideAwaitingRun, findExpiredApprovalRuns, findLatestApprovalStep, findRunRuleSettings, parkRunForApproval } from '../db/approvals.js';
 import type { Store } from '../db/store.js';
 import type { RunOutcomeRecord } from '../db/runs.js';
 import type { RunRow } from '../db/schema.js';

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
 import { pruneAuditRecords, type AuditPruneResult } from '../audit/audit-retention.js';
-import { PRUNE_BATCH, pruneDeliveryBodies, type PruneResult } from '../db/retention.js';
+import { PRUNE_BATCH, type PruneResult } from '../db/retention.js';
 
 /** Default time between two prunes in `serve`, ms (one hour). */
 export const PRUNE_INTERVAL_MS = 3_600_000;

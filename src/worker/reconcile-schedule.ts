@@ -23,7 +23,6 @@ import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import { newestDeliveryAt } from '../db/deliveries.js';
 import { jiraApiFor } from '../jira/jira-api-for.js';
 import { describeJiraError } from '../jira/jira-client.js';
 import { reconcileLastSuccess, reconcileMissedTotal, reconcileRunsTotal } from '../metrics/metrics.js';

@@ -18,8 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.js';
-import { insertDeliveries, type NewDelivery } from '../db/deliveries.js';
-import { findTicketByKey } from '../db/tickets.js';
+import { type NewDelivery } from '../db/deliveries.js';
 import type { JiraApi } from '../jira/jira-actions.js';
 import type { Ticket } from '../ticket.js';
 import { jiraTracker } from '../trackers/jira/jira-tracker.js';

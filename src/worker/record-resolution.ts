@@ -5,8 +5,6 @@
  * docs/decisions/010-verified-resolution.md.
  */
 import type { Store } from '../db/store.js';
-import { listActionsForRuns } from '../db/actions.js';
-import { recordResolution } from '../db/run-verifications.js';
 import type { RunRow } from '../db/schema.js';
 import { ticketRowId } from '../db/tickets.js';
 import { md } from '../jira/comment-markdown.js';

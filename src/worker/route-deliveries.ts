@@ -6,7 +6,6 @@
  * routed. Handlers never run here.
  */
 import type { Store } from '../db/store.js';
-import { findPendingDeliveries, markDeliveryRouted } from '../db/deliveries.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { routeEvent, type RouteOutcome, type RoutingOptions } from '../pipeline/route-event.js';
 import { trackerNamed } from '../trackers/index.js';

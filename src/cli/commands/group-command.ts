@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openReadDatabase, openWriteDatabase } from '../cli-database.js';
 import { formatOption } from '../options.js';
-import { findTicketGroup, groupingMeta, type StoredTicketGroup } from '../../db/text-groups.js';
-import { findTicketByKey } from '../../db/tickets.js';
+import { type StoredTicketGroup } from '../../db/text-groups.js';
 import { GROUPING_VERSION } from '../../grouping/group-tickets.js';
 import { regroupTickets, type RegroupResult } from '../../reports/regroup.js';
 

@@ -5,7 +5,6 @@ import { asUsage, UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';
 import { assertInstalledHandler } from '../../automation/handler-health.js';
 import { pauseAllHandlers, resumeAllHandlers } from '../../automation/kill-switch.js';
-import { pauseHandler, resumeHandler } from '../../db/handler-states.js';
 import { parseFormat, percent, renderTable } from '../output.js';
 import { userInfo } from 'node:os';
 import { handlers } from '../../../handlers/index.js';

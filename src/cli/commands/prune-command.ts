@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import { pruneAuditRecords } from '../../audit/audit-retention.js';
-import { countPrunableRuns } from '../../db/audit-retention.js';
 import type { Store } from '../../db/store.js';
-import { countPrunableDeliveries, type PruneResult } from '../../db/retention.js';
+import { type PruneResult } from '../../db/retention.js';
 import { pruneAllDeliveryBodies } from '../../worker/prune-deliveries.js';
 import { durationOption } from '../../duration.js';
 

@@ -15,8 +15,6 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { handlers } from '../../../handlers/index.js';
 import { cliConfig, openReadDatabase } from '../cli-database.js';
-import { findDelivery } from '../../db/deliveries.js';
-import { findTicketByKey } from '../../db/tickets.js';
 import { classify, explainRules, type RuleExplanation } from '../../rules/classify.js';
 import { loadRulesFile } from '../../rules/rules-file.js';
 import { createGroupDirectory } from '../../scope/group-directory.js';

@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { commandDescription } from '../command-manifest.js';
 import { cliConfig, openWriteDatabase } from '../cli-database.js';
 import type { Store } from '../../db/store.js';
-import { listPausedHandlers } from '../../db/handler-states.js';
-import { findRetryableRuns, findRun, retryRun } from '../../db/runs.js';
 import { durationOption, sinceStart } from '../../duration.js';
 import { UsageError } from '../cli-errors.js';
 import { remoteJson, remoteOf, urlOption } from '../remote.js';

@@ -5,7 +5,6 @@ import { issueApiToken, listTokens } from '../../auth/issue-token.js';
 import { ROLES } from '../../auth/roles.js';
 import { cliConfig, withReadDatabase, openWriteDatabase } from '../cli-database.js';
 import { UsageError } from '../cli-errors.js';
-import { revokeApiToken } from '../../db/api-tokens.js';
 import type { Store } from '../../db/store.js';
 import { parseFormat, renderTable } from '../output.js';
 

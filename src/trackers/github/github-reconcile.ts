@@ -17,9 +17,8 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../../db/store.js';
-import { insertDeliveries, type NewDelivery } from '../../db/deliveries.js';
+import { type NewDelivery } from '../../db/deliveries.js';
 import { reconcileWindowStart, type WindowedReconcileResult } from '../reconcile-window.js';
-import { findTicketByKey } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
 import { InvalidIssueError } from '../tracker.js';
 import { parseRepository, type GitHubIssuesClient } from './github-client.js';

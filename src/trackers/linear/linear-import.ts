@@ -12,7 +12,6 @@
 import type { Store } from '../../db/store.js';
 import { upsertTickets } from '../../db/tickets.js';
 import type { Ticket } from '../../ticket.js';
-import { findImportCheckpoint, saveImportCheckpoint } from '../../db/import-checkpoints.js';
 import { retryDelayMs } from '../../worker/backoff.js';
 import { InvalidIssueError } from '../tracker.js';
 import { LinearRequestError, type LinearApi } from './linear-api.js';

@@ -14,7 +14,6 @@
  */
 import type { Store } from '../../db/store.js';
 import { upsertTickets } from '../../db/tickets.js';
-import { findImportCheckpoint, saveImportCheckpoint } from '../../db/import-checkpoints.js';
 import type { Ticket } from '../../ticket.js';
 import { retryDelayMs } from '../../worker/backoff.js';
 import { InvalidIssueError } from '../tracker.js';

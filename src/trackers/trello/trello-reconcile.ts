@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../../db/store.js';
-import { insertDeliveries, storedDeliveryKeys, type NewDelivery } from '../../db/deliveries.js';
+import { type NewDelivery } from '../../db/deliveries.js';
 import { reconcileWindowStart, type WindowedReconcileResult } from '../reconcile-window.js';
 import { InvalidEventError } from '../tracker.js';
 import { seg, type TrelloClient } from './trello-client.js';
