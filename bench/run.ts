@@ -26,6 +26,7 @@ import { runAuditPage } from './scenarios/audit-page.js';
 import { runEndToEnd } from './scenarios/end-to-end.js';
 import { runImportGrouping } from './scenarios/import-grouping.js';
 import { runIngest } from './scenarios/ingest.js';
+import { runPostgres } from './scenarios/postgres.js';
 import { runReport } from './scenarios/report.js';
 
 const SCENARIOS: Record<string, (s: typeof settings) => Promise<ScenarioResult>> = {
@@ -34,8 +35,9 @@ const SCENARIOS: Record<string, (s: typeof settings) => Promise<ScenarioResult>>
   report: runReport,
   import: runImportGrouping,
   audit: runAuditPage,
+  postgres: runPostgres,
 };
-const ALIASES: Record<string, string> = { 'end-to-end': 'e2e', grouping: 'import', 'import-grouping': 'import', 'audit-page': 'audit' };
+const ALIASES: Record<string, string> = { 'end-to-end': 'e2e', grouping: 'import', 'import-grouping': 'import', 'audit-page': 'audit', pg: 'postgres' };
 
 const asked = process.argv.slice(2).map((a) => ALIASES[a] ?? a);
 const unknown = asked.filter((a) => !(a in SCENARIOS));

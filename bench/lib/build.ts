@@ -44,7 +44,7 @@ async function build(): Promise<Launcher> {
   mkdirSync(join(root, 'bin'), { recursive: true });
   copyFileSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
   copyFileSync(join(REPO_ROOT, 'bin/deflect.js'), join(root, 'bin/deflect.js'));
-  for (const name of ['node_modules', 'migrations', 'src', 'examples']) symlinkSync(join(REPO_ROOT, name), join(root, name));
+  for (const name of ['node_modules', 'migrations', 'migrations-postgres', 'src', 'examples']) symlinkSync(join(REPO_ROOT, name), join(root, name));
   const tsconfig = join(tmp.path, 'tsconfig.bench.json');
   writeFileSync(
     tsconfig,

@@ -24,7 +24,7 @@ import { baseEnv, freePort, spawnService, tempDir, REPO_ROOT, type ServiceProces
 import type { Settings } from '../lib/settings.js';
 import { check, fmt, info, type Row, type ScenarioResult } from '../lib/table.js';
 
-const SECRET = 'bench-secret-not-for-production';
+export const SECRET = 'bench-secret-not-for-production';
 
 export interface LoadFigures {
   rps: number;
@@ -39,7 +39,7 @@ export interface LoadFigures {
   totalOk: number;
 }
 
-interface Target {
+export interface Target {
   name: string;
   path: string;
   headers: Record<string, string>;
@@ -85,7 +85,7 @@ async function load(url: string, target: Target, connections: number, seconds: n
 }
 
 /** Warm-up then measured load against an already started server. */
-async function measure(service: ServiceProcess, target: Target, settings: Settings): Promise<LoadFigures> {
+export async function measure(service: ServiceProcess, target: Target, settings: Settings): Promise<LoadFigures> {
   const warm = await load(service.url, target, settings.ingestConnections, settings.ingestWarmupSeconds);
   const run = await load(service.url, target, settings.ingestConnections, settings.ingestSeconds);
   return {

@@ -11,16 +11,15 @@
  *   DEFLECT_DB=/tmp/tickets.db DEFLECT_RULES=examples/rules.yaml node --import tsx bench/scenarios/report-query.ts 3
  */
 import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/client.js';
 import { reportContextFor } from '../../src/reports/report-context.js';
 import { resolveWindow } from '../../src/reports/report-window.js';
 import { buildTopTicketsReport } from '../../src/reports/top-tickets-report.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { openStore } from '../../src/db/open-store.js';
 
 const repeats = Number(process.argv[2] ?? 3);
 const config = loadConfig(process.env);
 const context = reportContextFor(config);
-const db = sqliteStore(openDatabase(config.dbPath));
+const db = await openStore(config);
 
 const time = async (top: number, keys: 'first' | 'all' = 'first') => {
   const t = performance.now();
@@ -57,7 +56,8 @@ const record = (source: string, ms: number) => {
   bySql.set(key, entry);
 };
 type Methods = Record<'get' | 'all' | 'run' | 'iterate', (...args: unknown[]) => unknown>;
-const proto = Object.getPrototypeOf(db.sqlite!.$client.prepare('SELECT 1')) as Methods;
+// (SQLite only: on PostgreSQL (DATABASE_URL) there are no better-sqlite3 statements to time.)
+const proto = (db.sqlite ? Object.getPrototypeOf(db.sqlite.$client.prepare('SELECT 1')) : {}) as Methods;
 const originals = { get: proto.get, all: proto.all, run: proto.run, iterate: proto.iterate };
 for (const method of ['get', 'all', 'run'] as const) {
   proto[method] = function (this: { source: string }, ...args: unknown[]) {
@@ -77,7 +77,7 @@ proto.iterate = function* (this: { source: string }, ...args: unknown[]) {
     record(this.source, performance.now() - started);
   }
 };
-const instrumented = Math.min(...reportMs) > 500 ? (await time(10)).ms : null;
+const instrumented = db.sqlite && Math.min(...reportMs) > 500 ? (await time(10)).ms : null;
 Object.assign(proto, originals);
 const sqlMs = [...bySql.values()].reduce((sum, v) => sum + v.ms, 0);
 const slowest = [...bySql]

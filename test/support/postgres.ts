@@ -38,11 +38,15 @@ export function postgresUnavailable(env: NodeJS.ProcessEnv = process.env): strin
   return null;
 }
 
-/** Starts (or connects to) the test server and creates this file's database. @throws when {@link postgresUnavailable}. */
-export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env): Promise<TestPostgres> {
-  const reason = postgresUnavailable(env);
+/**
+ * Starts (or connects to) the test server and creates this file's database. @throws when {@link postgresUnavailable}.
+ * @param options.durable start an own cluster with PostgreSQL's durable defaults (fsync, synchronous_commit,
+ *   full_page_writes on) even when `DEFLECT_TEST_DATABASE_URL` is set: the benchmark compares durable commits.
+ */
+export async function startTestPostgres(env: NodeJS.ProcessEnv = process.env, options: { durable?: boolean } = {}): Promise<TestPostgres> {
+  const reason = postgresUnavailable(options.durable ? { ...env, DEFLECT_TEST_DATABASE_URL: '' } : env);
   if (reason) throw new Error(`PostgreSQL tests cannot run: ${reason}`);
-  const server = env.DEFLECT_TEST_DATABASE_URL ? { adminUrl: env.DEFLECT_TEST_DATABASE_URL, stop: async () => {} } : await startCluster();
+  const server = env.DEFLECT_TEST_DATABASE_URL && !options.durable ? { adminUrl: env.DEFLECT_TEST_DATABASE_URL, stop: async () => {} } : await startCluster(options.durable ?? false);
   const created: string[] = [];
   const password = decodeURIComponent(new URL(server.adminUrl).password);
   const createDatabase = async () => {
@@ -85,7 +89,7 @@ async function adminQuery(adminUrl: string, text: string): Promise<void> {
 }
 
 /** initdb + pg_ctl start in a temp folder; resolves with the superuser URL and how to stop. */
-async function startCluster(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+async function startCluster(durable: boolean): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
   const bin = serverBinaries()!;
   const dir = mkdtempSync(join(tmpdir(), 'deflect-pg-'));
   const owner = isRoot() ? postgresUser() : null;
@@ -102,7 +106,7 @@ async function startCluster(): Promise<{ adminUrl: string; stop: () => Promise<v
   run('initdb', ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync']);
   rmSync(pwfile);
   const port = await freePort();
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}${durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`;
   run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
   let stopped = false;
   const stopNow = () => {

@@ -1,0 +1,125 @@
+/**
+ * Scenario `postgres`: the same measurements on both backends, side by side (issue 14) — SQLite (the default) and
+ * PostgreSQL (`DATABASE_URL`), on this machine:
+ * - ingest: `deflect serve` under the ingest scenario's load (signed Jira deliveries, fresh ids, autocannon with
+ *   `ingestConnections` connections), once per backend; then SIGKILL and count the rows: every 2xx must have its row;
+ * - report: `buildTopTicketsReport` in-process (bench/scenarios/report-query.ts, 90 days, top 10, first key page) over
+ *   `BENCH_PG_REPORT_TICKETS` generated tickets (default 100,000; the 1M-ticket database of the report scenario takes
+ *   minutes to copy), the SQLite file first, then its copy made by `deflect migrate --to postgres --from`.
+ * PostgreSQL is a throwaway cluster started for the run (test/support/postgres.ts) with PostgreSQL's durable defaults
+ * (fsync, synchronous_commit, full_page_writes on): a commit is on disk before the 2xx, as with SQLite's
+ * `synchronous=FULL`. It runs on the same 2 cores as deflect and the load generator, so the comparison is of the two
+ * backends on one machine, not of a managed PostgreSQL over a network. Skipped, saying why, when PostgreSQL's server
+ * binaries are not installed.
+ */
+import { join } from 'node:path';
+import { postgresUnavailable, startTestPostgres } from '../../test/support/postgres.js';
+import { launcher, serveArgs } from '../lib/build.js';
+import { jiraIngestPayload, sign } from '../lib/payloads.js';
+import { baseEnv, freePort, runNode, spawnService, tempDir, tsNode, REPO_ROOT } from '../lib/processes.js';
+import type { Settings } from '../lib/settings.js';
+import { fmt, info, type Row, type ScenarioResult } from '../lib/table.js';
+import { measure, SECRET, type LoadFigures } from './ingest.js';
+
+const REPORT_TICKETS = Number(process.env.BENCH_PG_REPORT_TICKETS ?? 100_000);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
+export async function runPostgres(settings: Settings): Promise<ScenarioResult> {
+  const s = 'postgres vs sqlite';
+  const skip = postgresUnavailable({ ...process.env, DEFLECT_TEST_DATABASE_URL: '' });
+  if (skip) return { rows: [info(s, 'skipped', skip)], data: { skipped: skip } };
+  const tmp = tempDir('postgres-');
+  const server = await startTestPostgres(process.env, { durable: true });
+  const run = await launcher();
+  try {
+    // Ingest, once per backend.
+    const jira = jiraIngestPayload();
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Atlassian Webhook HTTP Client',
+      'x-atlassian-webhook-identifier': '[<id>]',
+      'x-hub-signature': sign(jira.body, SECRET),
+    };
+    const ingest: Record<'sqlite' | 'postgres', LoadFigures & { rows: number }> = {} as never;
+    const ingestDb = await server.createDatabase();
+    for (const backend of ['sqlite', 'postgres'] as const) {
+      const port = await freePort();
+      const dbPath = join(tmp.path, 'ingest.db');
+      const service = await spawnService({
+        name: `deflect (${backend})`,
+        args: serveArgs(run),
+        env: baseEnv({
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          ...(backend === 'postgres' ? { DATABASE_URL: ingestDb } : { DEFLECT_DB: dbPath }),
+          DEFLECT_WEBHOOK_SECRET: SECRET,
+          DEFLECT_LOG_LEVEL: 'warn',
+          DEFLECT_RULES: join(REPO_ROOT, 'examples/rules.yaml'),
+        }),
+        port,
+        readyPath: '/healthz',
+      });
+      let figures: LoadFigures;
+      try {
+        figures = await measure(service, { name: 'deflect', path: '/webhooks/jira', headers, payload: jira, signatureHeader: 'x-hub-signature' }, settings);
+      } finally {
+        await service.stop('SIGKILL');
+      }
+      const rows =
+        backend === 'postgres'
+          ? Number((await server.query<{ n: string }>('SELECT count(*) AS n FROM deliveries', [], ingestDb))[0].n)
+          : await countSqliteDeliveries(dbPath);
+      ingest[backend] = { ...figures, rows };
+    }
+
+    // Report over generated tickets: the SQLite file, then its PostgreSQL copy.
+    const dbPath = join(tmp.path, 'tickets.db');
+    const gen = await runNode(tsNode('bench/scenarios/generate-tickets-db.ts', dbPath, String(REPORT_TICKETS)), baseEnv(), 900_000);
+    if (gen.code !== 0) throw new Error(`generating the database failed: ${gen.stderr.slice(0, 1000)}`);
+    const reportDb = await server.createDatabase();
+    const copyStarted = performance.now();
+    const copy = await runNode(run.deflect('migrate', '--to', 'postgres', '--from', dbPath, '--format', 'json'), baseEnv({ DATABASE_URL: reportDb }), 1_800_000);
+    if (copy.code !== 0) throw new Error(`migrate --to postgres failed: ${copy.stderr.slice(0, 1000)}`);
+    const copyMs = performance.now() - copyStarted;
+    const copied = JSON.parse(copy.stdout) as { tables: Array<{ postgresRows: number; match: boolean }> };
+    const report: Record<'sqlite' | 'postgres', { ms: number[]; totalTickets: number }> = {} as never;
+    for (const backend of ['sqlite', 'postgres'] as const) {
+      const env = baseEnv({
+        ...(backend === 'postgres' ? { DATABASE_URL: reportDb } : { DEFLECT_DB: dbPath }),
+        DEFLECT_LOG_LEVEL: 'warn',
+        DEFLECT_RULES: join(REPO_ROOT, 'examples/rules.yaml'),
+      });
+      const out = await runNode(tsNode('bench/scenarios/report-query.ts', String(settings.reportRepeats)), env, 900_000);
+      if (out.code !== 0) throw new Error(`report-query on ${backend} failed: ${out.stderr.slice(0, 1000)}`);
+      const q = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { reportMs: number[]; totalTickets: number };
+      report[backend] = { ms: q.reportMs, totalTickets: q.totalTickets };
+    }
+
+    const both = (metric: string, value: (b: 'sqlite' | 'postgres') => string) => info(s, metric, `SQLite ${value('sqlite')} · PostgreSQL ${value('postgres')}`);
+    const rows: Row[] = [
+      info(s, 'PostgreSQL', `throwaway cluster on this machine, durable defaults (fsync, synchronous_commit on), ${(await server.query<{ v: string }>('SHOW server_version'))[0].v}`),
+      both(`ingest req/s (${settings.ingestConnections} conn, ${settings.ingestSeconds} s)`, (b) => fmt(ingest[b].rps)),
+      both('ingest p50 · p99', (b) => `${fmt(ingest[b].p50Ms, 1)} ms · ${fmt(ingest[b].p99Ms, 1)} ms`),
+      both('ingest errors + non-2xx', (b) => fmt(ingest[b].errors + ingest[b].non2xx)),
+      both('ingest rows after SIGKILL / 2xx', (b) => `${fmt(ingest[b].rows)} / ${fmt(ingest[b].totalOk)}`),
+      both('ingest peak RSS', (b) => `${fmt(ingest[b].peakRssMb)} MB`),
+      info(s, 'report database', `${fmt(REPORT_TICKETS)} generated tickets; copied to PostgreSQL in ${fmt(copyMs / 1000, 1)} s (${fmt(copied.tables.reduce((n, t) => n + t.postgresRows, 0))} rows, checksums ${copied.tables.every((t) => t.match) ? 'equal' : 'DIFFER'})`),
+      both(`report 90 d, top 10 (median of ${settings.reportRepeats})`, (b) => `${fmt(median(report[b].ms))} ms`),
+      both('report tickets in window', (b) => fmt(report[b].totalTickets)),
+    ];
+    return { rows, data: { ingest, report, copyMs, reportTickets: REPORT_TICKETS } };
+  } finally {
+    await server.close();
+    tmp.cleanup();
+  }
+}
+
+async function countSqliteDeliveries(dbPath: string): Promise<number> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
