@@ -97,7 +97,7 @@ export async function runPostgres(settings: Settings): Promise<ScenarioResult> {
 
     const both = (metric: string, value: (b: 'sqlite' | 'postgres') => string) => info(s, metric, `SQLite ${value('sqlite')} · PostgreSQL ${value('postgres')}`);
     const rows: Row[] = [
-      info(s, 'PostgreSQL', `throwaway cluster on this machine, durable defaults (fsync, synchronous_commit on), ${(await server.query<{ v: string }>('SHOW server_version'))[0].v}`),
+      info(s, 'PostgreSQL', `throwaway cluster on this machine, durable defaults (fsync, synchronous_commit on), PostgreSQL ${(await server.query<{ server_version: string }>('SHOW server_version'))[0].server_version}`),
       both(`ingest req/s (${settings.ingestConnections} conn, ${settings.ingestSeconds} s)`, (b) => fmt(ingest[b].rps)),
       both('ingest p50 · p99', (b) => `${fmt(ingest[b].p50Ms, 1)} ms · ${fmt(ingest[b].p99Ms, 1)} ms`),
       both('ingest errors + non-2xx', (b) => fmt(ingest[b].errors + ingest[b].non2xx)),

@@ -12,7 +12,7 @@ export type ApiTokenInfo = Omit<ApiTokenRow, 'tokenHash'>;
 const INFO_COLUMNS = `id, name, role, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt`;
 
 /** How often `touchApiToken` writes `last_used_at` at most, ms (one write a minute, not one per request). */
-const TOUCH_INTERVAL_MS = 60_000;
+export const TOUCH_INTERVAL_MS = 60_000;
 
 /** Thrown by {@link createApiToken} when an active token already has the name. */
 export class DuplicateTokenNameError extends Error {

@@ -179,7 +179,11 @@ export function upsertTickets(
   return { written, stale };
 }
 
-function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: number | null; lastEventAt: number | null }): boolean {
+/**
+ * Whether an incoming snapshot is older than the stored one (then the stored one is kept): by event time (ms) when
+ * both have one, else by the tracker's `updated` (ms), else not older. Shared with the PostgreSQL twin.
+ */
+export function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: number | null; lastEventAt: number | null }): boolean {
   if (eventAt !== null && stored.lastEventAt !== null) return eventAt < stored.lastEventAt;
   if (ticket.updated !== null && stored.updated !== null) return ticket.updated < stored.updated;
   return false;

@@ -64,7 +64,7 @@ export class RecordAndRoute {
     try {
       const results = await this.db.transaction(async () => {
         const recorded = await this.db.insertDeliveries(batch.map((b) => b.delivery));
-        for (const [i, result] of recorded.entries()) if (!result.duplicate) await this.route(result.id, batch[i]);
+        for (const i of byTicket(batch.map((b) => b.delivery))) if (!recorded[i].duplicate) await this.route(recorded[i].id, batch[i]);
         return recorded;
       });
       batch.forEach((b, i) => b.resolve(results[i]));
@@ -84,4 +84,20 @@ export class RecordAndRoute {
       routing.logger.warn({ err: error, deliveryId: id }, 'routing at receipt failed; the delivery stays pending and the worker routes it');
     }
   }
+}
+
+/**
+ * The order to route a batch in: by issue key, and in arrival order within one key (so one ticket's events keep their
+ * order). Every process then locks tickets in the same order, so two replicas routing batches that share tickets on
+ * PostgreSQL cannot deadlock on the per-ticket locks (on SQLite one writer at a time makes the order irrelevant).
+ * @returns indexes into `deliveries`.
+ */
+export function byTicket(deliveries: ReadonlyArray<Pick<NewDelivery, 'issueKey'>>): number[] {
+  return deliveries
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = deliveries[a].issueKey ?? '';
+      const y = deliveries[b].issueKey ?? '';
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
 }

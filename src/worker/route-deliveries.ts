@@ -9,6 +9,7 @@ import type { Store } from '../db/store.js';
 import type { DeliveryRow } from '../db/schema.js';
 import { routeEvent, type RouteOutcome, type RoutingOptions } from '../pipeline/route-event.js';
 import { trackerNamed } from '../trackers/index.js';
+import { byTicket } from '../pipeline/record-and-route.js';
 
 /** Deliveries routed per worker turn. */
 export const ROUTE_BATCH = 25;
@@ -27,7 +28,7 @@ export async function routePendingDeliveries(db: Store, options: RoutingOptions,
   // replicas never route the same delivery; on SQLite the write transaction already excludes every other writer.
   const pending = await db.transaction(async () => {
     const batch = await db.findPendingDeliveries(limit);
-    for (const delivery of batch) {
+    for (const delivery of byTicket(batch).map((i) => batch[i])) {
       try {
         if (await routeDelivery(db, delivery, options) === 'deferred') deferred++;
       } catch (error) {

@@ -13,14 +13,12 @@
  *   revokes nothing (false), as it would after it on SQLite.
  * - camelCase aliases are quoted (PostgreSQL folds unquoted names to lower case).
  */
-import { DuplicateTokenNameError, type ApiTokenInfo } from '../../api-tokens.js';
+import { DuplicateTokenNameError, TOUCH_INTERVAL_MS, type ApiTokenInfo } from '../../api-tokens.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
 
 const INFO_COLUMNS = `id, name, role, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
 
-/** How often `touchApiToken` writes `last_used_at` at most, ms (the SQLite module's `TOUCH_INTERVAL_MS`, not exported). */
-const TOUCH_INTERVAL_MS = 60_000;
 
 export const apiTokens = (pg: PgSession): Repositories['apiTokens'] => ({
   createApiToken: async (token: { name: string; role: string; tokenHash: string }, now = Date.now()) => {

@@ -25,7 +25,7 @@
 import type { Ticket } from '../../../ticket.js';
 import type { TicketRow } from '../../schema.js';
 import type { Repositories } from '../../store.js';
-import { siteHostOf, siteUrlOf, ticketRowId } from '../../tickets.js';
+import { isOlder, siteHostOf, siteUrlOf, ticketRowId } from '../../tickets.js';
 import type { PgSession } from '../pg-session.js';
 import { lockAll, lockKey } from './deliveries.js';
 
@@ -65,13 +65,6 @@ type TicketModelRow = Omit<Ticket, 'labels' | 'siteUrl'> & { labels: string; sit
 const toTicketModel = ({ site, ...row }: TicketModelRow): Ticket => ({ ...row, labels: JSON.parse(row.labels) as string[], siteUrl: siteUrlOf(site) });
 
 type StoredRow = { id: string; updated: number | null; lastEventAt: number | null };
-
-/** Same rule as the SQLite module's (not exported there): the stored snapshot wins when it is newer. */
-function isOlder(ticket: Ticket, eventAt: number | null, stored: { updated: number | null; lastEventAt: number | null }): boolean {
-  if (eventAt !== null && stored.lastEventAt !== null) return eventAt < stored.lastEventAt;
-  if (ticket.updated !== null && stored.updated !== null) return ticket.updated < stored.updated;
-  return false;
-}
 
 export const tickets = (pg: PgSession): Repositories['tickets'] => {
   const select = async (id: string) =>
