@@ -5,7 +5,8 @@
  * - {@link openPostgres}: a node-postgres Pool, checked with one connection at once so a wrong URL fails here with one
  *   line naming `host:port` and what to check (never the password).
  * - {@link migratePostgres}: applies `migrations-postgres/` with drizzle's node-postgres migrator (all pending
- *   migrations in one transaction), under an advisory lock so replicas starting together migrate once.
+ *   migrations in one transaction), then graphile-worker's own schema (`graphile_worker`, the runs queue's jobs,
+ *   decision 019), under one advisory lock so replicas starting together migrate once.
  * - {@link postgresMigrationStatus}: migrations applied (drizzle's `drizzle.__drizzle_migrations` table) and shipped.
  */
 import { readFileSync } from 'node:fs';
@@ -101,8 +102,9 @@ export async function postgresMigrationStatus(db: pg.Pool | pg.PoolClient): Prom
 }
 
 /**
- * Applies every migration of `migrations-postgres/` not yet applied, holding the migration advisory lock (a second
- * process migrating at the same time waits, then finds nothing to apply).
+ * Applies every migration of `migrations-postgres/` not yet applied, then graphile-worker's, holding the migration
+ * advisory lock (a second process migrating at the same time waits, then finds nothing to apply). The counts are
+ * deflect's migrations only.
  * @returns the applied count before and after.
  * @throws Error naming the server when a migration fails (the migrator's transaction is rolled back).
  */
@@ -114,6 +116,11 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
       const before = (await postgresMigrationStatus(client)).applied;
       try {
         await migrate(drizzle({ client }), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+        // graphile-worker's forward-only migrations (its `graphile_worker.migrations` table), on a pool connection
+        // while this one holds the lock; a no-op when they are applied.
+        // Loaded here, not at import time: SQLite start-up never pays for graphile-worker.
+        const { runMigrations } = await import('graphile-worker');
+        await runMigrations({ pgPool: database.pool, logger: await silentGraphileLogger() });
       } catch (error) {
         const detail = scrubPassword((error as { cause?: Error }).cause?.message ?? (error as Error).message, database.target.password);
         throw new Error(`migrating PostgreSQL at ${database.target.hostPort} failed: ${detail}`, { cause: error });
@@ -126,6 +133,12 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
   } finally {
     client.release();
   }
+}
+
+/** graphile-worker's logger, silenced: deflect reports its own errors (they reject). */
+export async function silentGraphileLogger() {
+  const { Logger } = await import('graphile-worker');
+  return new Logger(() => () => {});
 }
 
 function shippedPostgresMigrations(): number {

@@ -11,12 +11,14 @@
  *   `DO UPDATE` sees both the stored row and `excluded`.
  * - `listPausedHandlers` orders by name (`COLLATE "C"`) where SQLite returns rowid (insertion) order, which
  *   PostgreSQL does not have; `listHandlerStates` orders by `handler COLLATE "C"` (SQLite compares bytewise).
+ * - `resumeHandler` also adds the jobs of the handler's queued runs (graphile-worker, decision 019), in its transaction.
  * - `changes === 1` → the statement's rowCount; an `ON CONFLICT DO UPDATE … WHERE` that skips the row counts 0 on
  *   both.
  */
 import type { HandlerStateRow } from '../../schema.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
+import { addRunJobs } from '../run-jobs.js';
 
 const SELECT_STATE = `SELECT handler, consecutive_failures AS "consecutiveFailures", paused_at AS "pausedAt", paused_reason AS "pausedReason",
   updated_at AS "updatedAt" FROM handler_states`;
@@ -54,11 +56,17 @@ export const handlerStates = (pg: PgSession): Repositories['handlerStates'] => (
 
   listHandlerStates: () => pg.query<HandlerStateRow>(`${SELECT_STATE} ORDER BY handler COLLATE "C"`),
 
-  resumeHandler: async (handler, now = Date.now()) =>
-    (await pg.execute(
-      'UPDATE handler_states SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0, updated_at = $1 WHERE handler = $2 AND paused_at IS NOT NULL',
-      [now, handler],
-    )) === 1,
+  resumeHandler: (handler, now = Date.now()) =>
+    pg.transaction(async () => {
+      const resumed =
+        (await pg.execute(
+          'UPDATE handler_states SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0, updated_at = $1 WHERE handler = $2 AND paused_at IS NOT NULL',
+          [now, handler],
+        )) === 1;
+      // The worker drops the job of a paused handler's run (decision 019): its queued runs get their jobs back here.
+      if (resumed) await addRunJobs(pg, 'r.handler = $1', [handler]);
+      return resumed;
+    }),
 
   pauseHandler: async (handler, reason, now = Date.now()) =>
     (await pg.execute(
