@@ -47,6 +47,8 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
   });
   // An idle connection the server closes (restart, idle timeout) must not crash the process: the next query fails.
   pool.on('error', () => {});
+  // Nor may one that fails while checked out (its next query rejects instead); graphile-worker checks for both.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     client.release();
