@@ -118,11 +118,7 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
       const before = (await postgresMigrationStatus(client)).applied;
       try {
         await migrate(drizzle({ client }), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
-        // graphile-worker's forward-only migrations (its `graphile_worker.migrations` table), on a pool connection
-        // while this one holds the lock; a no-op when they are applied.
-        // Loaded here, not at import time: SQLite start-up never pays for graphile-worker.
-        const { runMigrations } = await import('graphile-worker');
-        await runMigrations({ pgPool: database.pool, logger: await silentGraphileLogger() });
+        await migrateGraphileWorker(database.pool);
       } catch (error) {
         const detail = scrubPassword((error as { cause?: Error }).cause?.message ?? (error as Error).message, database.target.password);
         throw new Error(`migrating PostgreSQL at ${database.target.hostPort} failed: ${detail}`, { cause: error });
@@ -134,6 +130,24 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
     }
   } finally {
     client.release();
+  }
+}
+
+/**
+ * graphile-worker's forward-only migrations (its schema `graphile_worker` and table `graphile_worker.migrations`;
+ * decision 019), a no-op when applied. Run on a connection of its own (a pool of one, from `pool`'s settings) while the
+ * caller's holds the migration lock: `pool` may have no connection to spare (`deflect migrate` opens one). Loaded here,
+ * not at import time, so SQLite start-up never pays for graphile-worker.
+ */
+async function migrateGraphileWorker(pool: pg.Pool): Promise<void> {
+  const { runMigrations } = await import('graphile-worker');
+  const own = new pg.Pool({ ...pool.options, max: 1 });
+  own.on('error', () => {});
+  own.on('connect', (client) => client.on('error', () => {}));
+  try {
+    await runMigrations({ pgPool: own, logger: await silentGraphileLogger() });
+  } finally {
+    await own.end();
   }
 }
 
