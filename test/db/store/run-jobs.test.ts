@@ -133,7 +133,10 @@ describe.skipIf(postgres.skip !== null)('jobs of runs on PostgreSQL (graphile-wo
     expect(await jobOf(o, held)).toEqual([expect.objectContaining({ lockedBy: null })]);
     expect(await o.sql("SELECT 1 FROM graphile_worker._private_job_queues WHERE queue_name = 'JOB-7' AND locked_by IS NOT NULL")).toEqual([]);
     expect(await jobOf(o, paused)).toEqual([]);
-    expect(await o.store.resumeHandler('close-stale', NOW + 1)).toBe(true);
+    // Resumed as the kill switch does: several handlers at once in one transaction.
+    await pauseHandler(o, 'grant-repo-access', NOW);
+    expect(await o.store.transaction(() => Promise.all(['close-stale', 'grant-repo-access', 'never-paused'].map((h) => o.store.resumeHandler(h, NOW + 1)))))
+      .toEqual([true, true, false]);
     expect(await jobOf(o, paused)).toEqual([expect.objectContaining({ runAt: NOW, queue: 'JOB-5' })]);
     // Nothing left to repair; a job held by a live worker for a running run is not touched.
     expect((await o.store.claimRun(held, A, Date.now())).run).not.toBeNull();
