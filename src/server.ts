@@ -110,7 +110,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const initialRules = loadConfiguredRules(config, logger);
   const { rules } = initialRules;
   const liveRules = new LiveRules(initialRules, { path: config.rulesPath, knownHandlers: handlers, logger });
-  const db = await openStore(config);
+  // PostgreSQL: graphile-worker's runner keeps one connection for LISTEN and takes one per job fetch; the rest serve
+  // requests and runs (ignored on SQLite).
+  const db = await openStore(config, { poolSize: config.concurrency + 4 });
   logger.info({ db: config.dbPath }, 'database open and migrated');
 
   let api: JiraApi | null = null;

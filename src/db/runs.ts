@@ -131,6 +131,35 @@ export function claimDueRuns(
   }).immediate();
 }
 
+/** Why {@link claimRun} did not claim a run: gone or no longer queued, not due yet, its handler paused, its ticket busy. */
+export type RunNotClaimed = 'not-queued' | 'not-due' | 'handler-paused' | 'ticket-busy';
+
+/** What {@link claimRun} answers: the claimed run, or why not (with the run's `run_after`, ms, when it is queued). */
+export type RunClaim = { run: RunRow; notClaimed?: undefined } | { run: null; notClaimed: RunNotClaimed; runAfter: number | null };
+
+/**
+ * Claims run `id` for `claimant` if it can start now, with the checks {@link claimDueRuns} makes: status `queued`,
+ * due (`run_after <= now`, ms), its handler not paused, no other `running` run of its ticket (in any process). The
+ * claimed run becomes `running` with `attempts + 1`, `owner` and `lease_expires_at = now + leaseMs`, as there. Used by
+ * the PostgreSQL worker, whose job engine hands it one run id at a time (decision 019); one IMMEDIATE transaction here.
+ */
+export function claimRun(db: Db, id: number, claimant: RunClaimant, now = Date.now()): RunClaim {
+  return db.$client.transaction((): RunClaim => {
+    const row = statement(db, `${SELECT_RUN} WHERE id = ?`).get(id) as RunRow | undefined;
+    if (!row || row.status !== 'queued') return { run: null, notClaimed: 'not-queued', runAfter: null };
+    const refuse = (notClaimed: RunNotClaimed): RunClaim => ({ run: null, notClaimed, runAfter: row.runAfter });
+    if (row.runAfter > now) return refuse('not-due');
+    if (statement(db, 'SELECT 1 FROM handler_states WHERE handler = ? AND paused_at IS NOT NULL').get(row.handler)) return refuse('handler-paused');
+    if (statement(db, "SELECT 1 FROM runs WHERE ticket_key = ? AND status = 'running' LIMIT 1").get(row.ticketKey)) return refuse('ticket-busy');
+    const leaseExpiresAt = now + claimant.leaseMs;
+    statement(db,
+      `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = ?, started_at = ?, owner = ?, lease_expires_at = ?
+       WHERE id = ? AND status = 'queued'`,
+    ).run(now, now, claimant.owner, leaseExpiresAt, id);
+    return { run: toRun({ ...row, status: 'running', attempts: row.attempts + 1, lockedAt: now, startedAt: now, owner: claimant.owner, leaseExpiresAt }) };
+  }).immediate();
+}
+
 /**
  * Extends the lease of the runs in `ids` that `owner` still holds to `leaseExpiresAt` (ms).
  * @returns the ids it still owns; an id missing from the answer was lost (its lease expired and another process

@@ -122,6 +122,7 @@ function bindStore(db: Db): Store {
   const core: StoreCore = {
     backend: 'sqlite',
     sqlite: db,
+    runJobs: null,
     transaction: (work) => begin('BEGIN IMMEDIATE', work),
     // A read-only connection cannot BEGIN IMMEDIATE; a deferred BEGIN takes its snapshot at the first read.
     snapshot: (work) => begin('BEGIN', work),

@@ -82,6 +82,37 @@ export interface Repositories {
   tickets: AsyncRepository<typeof tickets>;
 }
 
+/** What the worker gives the runs queue's job runner ({@link RunJobs.start}). */
+export interface RunJobRunnerOptions {
+  /** Jobs executed at once in this process (`DEFLECT_CONCURRENCY`). */
+  concurrency: number;
+  /** Longest wait before jobs that came due are noticed without a notification, ms. */
+  pollIntervalMs: number;
+  /** Where the runner's own messages go (its `info` at debug). */
+  logger: import('pino').Logger;
+  /**
+   * Called for each job with its run id; resolves when the job is done with (the run executed, or nothing to do: gone,
+   * not queued, its handler paused), or with a time (ms) at which to look at the run again (not due yet, its ticket
+   * busy). Rejecting makes the job engine retry the job later (its own backoff).
+   */
+  onJob(runId: number): Promise<number | null>;
+}
+
+/**
+ * The runs queue's job engine (PostgreSQL only: graphile-worker, decision 019). The jobs themselves are added by the
+ * repository functions that queue runs, in the same statement.
+ */
+export interface RunJobs {
+  /** Starts the job runner in this process. `stop()` stops taking jobs and resolves once the running ones returned. */
+  start(options: RunJobRunnerOptions): Promise<{ stop(): Promise<void> }>;
+  /**
+   * Frees the jobs (and the tickets' queues) held for longer than `staleLockMs` by a process that no longer runs their
+   * run, and adds a job for every queued run of an unpaused handler that has none. Safe on several replicas at once.
+   * @returns the job runner pools freed and the ids of the runs given a job.
+   */
+  repair(now: number, staleLockMs: number): Promise<{ unlockedPools: string[]; added: number[] }>;
+}
+
 /** Which database a Store runs on. */
 export type Backend = 'sqlite' | 'postgres';
 
@@ -110,6 +141,11 @@ export interface StoreCore {
    * null on PostgreSQL.
    */
   readonly sqlite: Db | null;
+  /**
+   * The runs queue's job engine on PostgreSQL; null on SQLite, where the worker polls `claimDueRuns` (its write lock
+   * makes that safe and cheap).
+   */
+  readonly runJobs: RunJobs | null;
 }
 
 type Flatten<R> = { [M in keyof R]: R[M] }[keyof R];

@@ -6,6 +6,11 @@
  * queued until the handler is resumed; changes made by another process (`deflect runs retry`, `deflect handlers
  * resume`, `deflect reconcile`) are picked up within `pollMs`.
  *
+ * On PostgreSQL (decision 019) the due runs come from graphile-worker instead: its runner, started in-process, hands
+ * each `deflect_run` job (one run id) to {@link Worker.runJob}, which claims that run (`claimRun`) and executes it the
+ * same way; the turn still routes deliveries, expires approvals and settles verifications, and the lease tick also
+ * repairs the jobs (`RunJobs.repair`). On SQLite the turn claims due runs itself, as before.
+ *
  * Shutdown (`stop`): stop claiming, give in-flight runs `graceMs` to finish, then abort them and put them back
  * in the queue (released, not failed), so nothing acknowledged is lost.
  *
@@ -19,7 +24,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AnyHandler } from '../automation/define-handler.js';
-import type { Store } from '../db/store.js';
+import type { RunRow } from '../db/schema.js';
+import type { RunJobs, Store } from '../db/store.js';
 import { expireApprovals } from './approval-gate.js';
 import type { Integrations } from '../integrations/index.js';
 import type { JiraApi } from '../jira/jira-actions.js';
@@ -99,6 +105,9 @@ export interface WorkerOptions {
 /** Default lease of a claimed run, ms: long enough to ride out a stalled event loop, short enough to recover a crash. */
 export const DEFAULT_RUN_LEASE_MS = 60_000;
 
+/** (PostgreSQL) How long a run whose ticket has another run executing waits before its job looks again, ms. */
+const TICKET_BUSY_RETRY_MS = 1000;
+
 /** A process id for `runs.owner`: `<hostname>:<pid>:<8 random hex>` (the random part tells restarts with one pid apart). */
 export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -117,6 +126,8 @@ export class Worker {
   readonly leaseMs: number;
   private turnScheduled = false;
   private stopped = true;
+  /** graphile-worker's runner (PostgreSQL): it hands out due runs instead of {@link turn} claiming them. */
+  private jobRunner: { stop(): Promise<void> } | null = null;
 
   constructor(private readonly options: WorkerOptions) {
     this.handlers = new Map(options.handlers.map((h) => [h.name, h]));
@@ -141,7 +152,36 @@ export class Worker {
     await this.maintainLeases();
     this.leaseTimer = setInterval(async () => await this.maintainLeases(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.pruner?.start();
+    const runJobs = this.options.db.runJobs;
+    if (runJobs) {
+      this.jobRunner = await runJobs.start({
+        concurrency: this.options.concurrency,
+        pollIntervalMs: this.options.pollMs ?? 1000,
+        logger: this.options.logger,
+        onJob: (runId) => this.runJob(runId),
+      });
+    }
     this.wake();
+  }
+
+  /**
+   * (PostgreSQL) The `deflect_run` job of run `runId`: claims that run and executes it, resolving when it ended. A run
+   * that cannot start now is not lost: not due or its ticket busy → look again later (the job is re-added); gone, no
+   * longer queued (another replica took it, it ended) or its handler paused → nothing (resuming a handler re-adds its
+   * runs' jobs; {@link RunJobs.repair} adds any missing one).
+   * @returns null when done with the job, else when to look again (ms).
+   */
+  private async runJob(runId: number): Promise<number | null> {
+    const now = Date.now();
+    if (this.stopped) return now;
+    const claim = await this.options.db.claimRun(runId, { owner: this.owner, leaseMs: this.leaseMs }, now);
+    if (claim.run) {
+      await this.launch(claim.run);
+      return null;
+    }
+    if (claim.notClaimed === 'not-due') return claim.runAfter ?? now;
+    if (claim.notClaimed === 'ticket-busy') return now + TICKET_BUSY_RETRY_MS;
+    return null;
   }
 
   /**
@@ -169,6 +209,15 @@ export class Worker {
           'runs whose owner stopped renewing its lease (crashed or stalled) were put back in the queue',
         );
         this.wake();
+      }
+      if (o.db.runJobs) {
+        const repaired = await o.db.runJobs.repair(Date.now(), this.leaseMs);
+        if (repaired.unlockedPools.length > 0 || repaired.added.length > 0) {
+          o.logger.warn(
+            { unlockedPools: repaired.unlockedPools, runIdsGivenJobs: repaired.added },
+            'jobs held by a stopped process were freed, and queued runs without a job were given one',
+          );
+        }
       }
     } catch (error) {
       o.logger.error({ err: error }, 'renewing run leases failed; retrying on the next tick');
@@ -217,56 +266,65 @@ export class Worker {
       const expired = await expireApprovals(o.db);
       if (expired.length > 0) o.logger.info({ runIds: expired }, 'approval requests expired; runs requeued to end them');
       const free = o.concurrency - this.inFlight.size;
-      if (free > 0) {
+      // On PostgreSQL graphile-worker hands out the due runs (startJobRunner); here only on SQLite.
+      if (free > 0 && !this.jobRunner) {
         const busyTickets = new Set([...this.inFlight.values()].map((r) => r.ticketKey));
         const claimant = { owner: this.owner, leaseMs: this.leaseMs };
-        for (const run of await o.db.claimDueRuns(free, busyTickets, claimant, Date.now(), await o.db.listPausedHandlers())) {
-          const lease = new AbortController();
-          const startedAt = performance.now();
-          const done = executeRun(run, {
-            db: o.db,
-            handlers: this.handlers,
-            api: o.api,
-            trackerClients: o.trackerClients,
-            integrations: o.integrations,
-            logger: o.logger,
-            handlerTimeoutMs: o.handlerTimeoutMs,
-            shutdownSignal: this.shutdown.signal,
-            owner: this.owner,
-            leaseSignal: lease.signal,
-            maxActionsPerHour: o.maxActionsPerHour,
-            pauseAfterFailures: o.pauseAfterFailures,
-            retryBaseMs: o.retryBaseMs,
-            jiraTimeoutMs: o.jiraTimeoutMs,
-            verify: o.verify,
-          })
-            .then((outcome) => {
-              recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000);
-              for (const listener of o.runListeners ?? []) {
-                try {
-                  listener(run.id, outcome);
-                } catch (error) {
-                  o.logger.error({ err: error, runId: run.id }, 'run outcome listener failed');
-                }
-              }
-            })
-            .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
-            .finally(() => {
-              this.inFlight.delete(run.id);
-              this.wake();
-            });
-          this.inFlight.set(run.id, { ticketKey: run.ticketKey, done, lease });
-        }
+        for (const run of await o.db.claimDueRuns(free, busyTickets, claimant, Date.now(), await o.db.listPausedHandlers())) this.launch(run);
       }
       // Sleep until the next retry is due when that comes before the next poll. Runs already due but not claimed wait
       // for a busy ticket or a free slot; a finishing run wakes the worker, so no busy loop for them.
-      const nextDue = await o.db.nextRunDueAt(Date.now());
+      const nextDue = this.jobRunner ? null : await o.db.nextRunDueAt(Date.now());
       if (nextDue !== null) sleepMs = Math.max(1, Math.min(sleepMs, nextDue - Date.now()));
     } catch (error) {
       o.logger.error({ err: error }, 'worker turn failed; retrying shortly');
     }
     if (moreWork) this.wake();
     else this.timer = setTimeout(() => this.wake(), sleepMs);
+  }
+
+  /**
+   * Executes a claimed run (leases renewed by {@link maintainLeases}, outcome listeners told, the worker woken when it
+   * ends). Resolves when it ended; never rejects (a crash is logged).
+   */
+  private launch(run: RunRow): Promise<void> {
+    const o = this.options;
+    const lease = new AbortController();
+    const startedAt = performance.now();
+    const done = executeRun(run, {
+      db: o.db,
+      handlers: this.handlers,
+      api: o.api,
+      trackerClients: o.trackerClients,
+      integrations: o.integrations,
+      logger: o.logger,
+      handlerTimeoutMs: o.handlerTimeoutMs,
+      shutdownSignal: this.shutdown.signal,
+      owner: this.owner,
+      leaseSignal: lease.signal,
+      maxActionsPerHour: o.maxActionsPerHour,
+      pauseAfterFailures: o.pauseAfterFailures,
+      retryBaseMs: o.retryBaseMs,
+      jiraTimeoutMs: o.jiraTimeoutMs,
+      verify: o.verify,
+    })
+      .then((outcome) => {
+        recordRunMetrics(run.handler, outcome, (performance.now() - startedAt) / 1000);
+        for (const listener of o.runListeners ?? []) {
+          try {
+            listener(run.id, outcome);
+          } catch (error) {
+            o.logger.error({ err: error, runId: run.id }, 'run outcome listener failed');
+          }
+        }
+      })
+      .catch((error) => o.logger.error({ err: error, runId: run.id }, 'run execution crashed'))
+      .finally(() => {
+        this.inFlight.delete(run.id);
+        this.wake();
+      });
+    this.inFlight.set(run.id, { ticketKey: run.ticketKey, done, lease });
+    return done;
   }
 
   /**
@@ -277,8 +335,12 @@ export class Worker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.pruner?.stop();
+    // No more jobs taken; resolves once the running ones returned (after the grace period's abort below, at the latest).
+    const runnerStopped = this.jobRunner?.stop().catch((error) => this.options.logger.error({ err: error }, 'stopping graphile-worker failed'));
+    this.jobRunner = null;
     const pending = [...this.inFlight.entries()];
     if (pending.length === 0) {
+      await runnerStopped;
       this.stopLeases();
       return { finished: 0, released: 0 };
     }
@@ -291,6 +353,7 @@ export class Worker {
     const unfinished = [...this.inFlight.keys()];
     this.shutdown.abort(new Error('deflect is shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((r) => r.done));
+    await runnerStopped;
     this.stopLeases();
     const released = await this.options.db.releaseOwnedRuns(this.owner, unfinished);
     return { finished: pending.length - unfinished.length, released };

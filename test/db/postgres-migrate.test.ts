@@ -107,6 +107,10 @@ describe.skipIf(unavailable !== null)('deflect migrate on PostgreSQL', () => {
     expect(applied.map((r) => r.applied).sort()).toEqual([0, applied[0].shipped]);
     const rows = await pg.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations', [], url);
     expect(Number(rows[0].n)).toBe(applied[0].shipped);
+    // graphile-worker's schema (the runs queue's jobs, decision 019) installed with them, under the same lock: its
+    // 19 migrations of 0.17.3 (node_modules/graphile-worker/sql/000001–000019.sql), each recorded once.
+    const worker = await pg.query<{ n: string; last: number }>('SELECT count(*) AS n, max(id) AS last FROM graphile_worker.migrations', [], url);
+    expect(worker[0]).toEqual({ n: '19', last: 19 });
   });
 
   describe('--to postgres --from FILE', () => {

@@ -173,6 +173,23 @@ describe.skipIf(unavailable !== null)('two replicas on PostgreSQL: SIGKILL one u
       replicas[n] = null;
       expect((await replica!.kill('SIGTERM')).code).toBe(0);
     }
+    // graphile-worker deletes a job once its task returned: the jobs processed are the rows deleted from its table
+    // (the server's statistics; each replica's backends report theirs when they exit), and none may be left.
+    const stats = new pg.Client({ connectionString: postgres.url });
+    await stats.connect();
+    let jobsProcessed = 0;
+    let jobsLeft = -1;
+    try {
+      for (const deadline = Date.now() + 10_000; ; await sleep(100)) {
+        jobsProcessed = Number(
+          (await stats.query<{ n: string }>(`SELECT n_tup_del AS n FROM pg_stat_user_tables WHERE schemaname = 'graphile_worker' AND relname = '_private_jobs'`)).rows[0].n,
+        );
+        if (jobsProcessed >= DELIVERIES || Date.now() > deadline) break;
+      }
+      jobsLeft = Number((await stats.query<{ n: string }>(`SELECT count(*) AS n FROM graphile_worker.jobs WHERE task_identifier = 'deflect_run' AND key IS NOT NULL`)).rows[0].n);
+    } finally {
+      await stats.end();
+    }
 
     let lost = 0;
     for (const i of acked) {
@@ -192,7 +209,8 @@ describe.skipIf(unavailable !== null)('two replicas on PostgreSQL: SIGKILL one u
     console.log(
       `two replicas on PostgreSQL: deliveries ${DELIVERIES}, acknowledged ${acked.size} (${answers.accepted} accepted + ${answers.duplicate} duplicate answers; ` +
         `replica 0 acknowledged ${sentTo[0]}, replica 1 ${sentTo[1]}), ${answers.refusedOrDropped} sends refused or cut by a kill and resent, ` +
-        `kills ${kills} (${targeted} in the crash window), actions found already applied in Jira after a kill ${recovered}, ${ackedDuringKills} acknowledged while replicas were being killed; lost ${lost}, duplicated ${duplicated}, missing actions ${missing}`,
+        `kills ${kills} (${targeted} in the crash window), actions found already applied in Jira after a kill ${recovered}, ${ackedDuringKills} acknowledged while replicas were being killed; lost ${lost}, duplicated ${duplicated}, missing actions ${missing}; ` +
+        `graphile-worker jobs processed ${jobsProcessed}, left ${jobsLeft}`,
     );
     expect(kills).toBe(TARGETED_KILLS + RANDOM_KILLS);
     expect(recovered).toBeGreaterThanOrEqual(TARGETED_KILLS);
@@ -203,5 +221,8 @@ describe.skipIf(unavailable !== null)('two replicas on PostgreSQL: SIGKILL one u
     expect(duplicated).toBe(0);
     expect(missing).toBe(0);
     expect(invitations).toHaveLength(DELIVERIES);
+    // Every run was handed out by graphile-worker (no polling on PostgreSQL): at least one job per run, none left over.
+    expect(jobsProcessed).toBeGreaterThanOrEqual(DELIVERIES);
+    expect(jobsLeft).toBe(0);
   });
 });

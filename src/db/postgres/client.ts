@@ -5,7 +5,8 @@
  * - {@link openPostgres}: a node-postgres Pool, checked with one connection at once so a wrong URL fails here with one
  *   line naming `host:port` and what to check (never the password).
  * - {@link migratePostgres}: applies `migrations-postgres/` with drizzle's node-postgres migrator (all pending
- *   migrations in one transaction), under an advisory lock so replicas starting together migrate once.
+ *   migrations in one transaction), then graphile-worker's own schema (`graphile_worker`, the runs queue's jobs,
+ *   decision 019), under one advisory lock so replicas starting together migrate once.
  * - {@link postgresMigrationStatus}: migrations applied (drizzle's `drizzle.__drizzle_migrations` table) and shipped.
  */
 import { readFileSync } from 'node:fs';
@@ -46,6 +47,8 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
   });
   // An idle connection the server closes (restart, idle timeout) must not crash the process: the next query fails.
   pool.on('error', () => {});
+  // Nor may one that fails while checked out (its next query rejects instead); graphile-worker checks for both.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     client.release();
@@ -101,8 +104,9 @@ export async function postgresMigrationStatus(db: pg.Pool | pg.PoolClient): Prom
 }
 
 /**
- * Applies every migration of `migrations-postgres/` not yet applied, holding the migration advisory lock (a second
- * process migrating at the same time waits, then finds nothing to apply).
+ * Applies every migration of `migrations-postgres/` not yet applied, then graphile-worker's, holding the migration
+ * advisory lock (a second process migrating at the same time waits, then finds nothing to apply). The counts are
+ * deflect's migrations only.
  * @returns the applied count before and after.
  * @throws Error naming the server when a migration fails (the migrator's transaction is rolled back).
  */
@@ -114,6 +118,7 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
       const before = (await postgresMigrationStatus(client)).applied;
       try {
         await migrate(drizzle({ client }), { migrationsFolder: POSTGRES_MIGRATIONS_FOLDER });
+        await migrateGraphileWorker(database.pool);
       } catch (error) {
         const detail = scrubPassword((error as { cause?: Error }).cause?.message ?? (error as Error).message, database.target.password);
         throw new Error(`migrating PostgreSQL at ${database.target.hostPort} failed: ${detail}`, { cause: error });
@@ -126,6 +131,30 @@ export async function migratePostgres(database: PostgresDatabase): Promise<{ bef
   } finally {
     client.release();
   }
+}
+
+/**
+ * graphile-worker's forward-only migrations (its schema `graphile_worker` and table `graphile_worker.migrations`;
+ * decision 019), a no-op when applied. Run on a connection of its own (a pool of one, from `pool`'s settings) while the
+ * caller's holds the migration lock: `pool` may have no connection to spare (`deflect migrate` opens one). Loaded here,
+ * not at import time, so SQLite start-up never pays for graphile-worker.
+ */
+async function migrateGraphileWorker(pool: pg.Pool): Promise<void> {
+  const { runMigrations } = await import('graphile-worker');
+  const own = new pg.Pool({ ...pool.options, max: 1 });
+  own.on('error', () => {});
+  own.on('connect', (client) => client.on('error', () => {}));
+  try {
+    await runMigrations({ pgPool: own, logger: await silentGraphileLogger() });
+  } finally {
+    await own.end();
+  }
+}
+
+/** graphile-worker's logger, silenced: deflect reports its own errors (they reject). */
+export async function silentGraphileLogger() {
+  const { Logger } = await import('graphile-worker');
+  return new Logger(() => () => {});
 }
 
 function shippedPostgresMigrations(): number {

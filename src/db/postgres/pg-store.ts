@@ -4,6 +4,7 @@
  */
 import { postgresMigrationStatus, type PostgresDatabase } from './client.js';
 import { createPgSession } from './pg-session.js';
+import { postgresRunJobs } from './run-job-runner.js';
 import { NotOnPostgresError } from './repositories/not-yet.js';
 import { actions } from './repositories/actions.js';
 import { apiTokens } from './repositories/api-tokens.js';
@@ -45,6 +46,7 @@ export function postgresStore(database: PostgresDatabase): Store {
   const core: StoreCore = {
     backend: 'postgres',
     sqlite: null,
+    runJobs: postgresRunJobs(database.pool, host.session),
     transaction: (work) => host.transaction(work, 'write'),
     snapshot: (work) => host.transaction(work, 'read'),
     migrationStatus: () => postgresMigrationStatus(database.pool),

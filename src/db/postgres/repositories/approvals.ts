@@ -16,6 +16,7 @@
  *   (READ COMMITTED, https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED), so a run is parked
  *   or decided once and only one `approvals` step is written for it.
  * - {@link findExpiredApprovalRuns} orders by run id; the SQLite query has no ORDER BY (its order is the plan's).
+ * - {@link decideAwaitingRun} adds the requeued run's graphile-worker job in its UPDATE (`queueingRuns`, decision 019).
  * Neither move reaches a final status, so, as on SQLite, neither writes to the audit chain.
  */
 import type { ApprovalSettings } from '../../../automation/approval-rule.js';
@@ -23,6 +24,7 @@ import type { AwaitingRun, NewApprovalStep, RunRuleSettings } from '../../approv
 import type { ApprovalRow } from '../../schema.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
+import { queueingRuns } from '../run-jobs.js';
 
 const SELECT_APPROVAL = `SELECT id, run_id AS "runId", decision, "by", "at", comment_id AS "commentId", delivery_id AS "deliveryId", reason,
   expires_at AS "expiresAt" FROM approvals`;
@@ -125,10 +127,10 @@ export const approvals = (pg: PgSession): Repositories['approvals'] => {
     decideAwaitingRun: (step: NewApprovalStep, now = Date.now()) =>
       pg.transaction(async () => {
         const requeued =
-          (await pg.execute(
-            `UPDATE runs SET status = 'queued', run_after = $1, attempts = 0, finished_at = NULL WHERE id = $2 AND status = 'awaiting-approval'`,
+          (await pg.query(
+            queueingRuns(`UPDATE runs SET status = 'queued', run_after = $1, attempts = 0, finished_at = NULL WHERE id = $2 AND status = 'awaiting-approval'`, 'runs.id'),
             [now, step.runId],
-          )) === 1;
+          )).length === 1;
         if (requeued) await recordApprovalStep(step, now);
         return requeued;
       }),

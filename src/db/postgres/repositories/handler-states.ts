@@ -11,12 +11,14 @@
  *   `DO UPDATE` sees both the stored row and `excluded`.
  * - `listPausedHandlers` orders by name (`COLLATE "C"`) where SQLite returns rowid (insertion) order, which
  *   PostgreSQL does not have; `listHandlerStates` orders by `handler COLLATE "C"` (SQLite compares bytewise).
+ * - `resumeHandler` also adds the jobs of the handler's queued runs (graphile-worker, decision 019), in the same statement.
  * - `changes === 1` → the statement's rowCount; an `ON CONFLICT DO UPDATE … WHERE` that skips the row counts 0 on
  *   both.
  */
 import type { HandlerStateRow } from '../../schema.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
+import { addRunJobCall } from '../run-jobs.js';
 
 const SELECT_STATE = `SELECT handler, consecutive_failures AS "consecutiveFailures", paused_at AS "pausedAt", paused_reason AS "pausedReason",
   updated_at AS "updatedAt" FROM handler_states`;
@@ -54,11 +56,20 @@ export const handlerStates = (pg: PgSession): Repositories['handlerStates'] => (
 
   listHandlerStates: () => pg.query<HandlerStateRow>(`${SELECT_STATE} ORDER BY handler COLLATE "C"`),
 
-  resumeHandler: async (handler, now = Date.now()) =>
-    (await pg.execute(
-      'UPDATE handler_states SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0, updated_at = $1 WHERE handler = $2 AND paused_at IS NOT NULL',
+  // One statement (the resume and its runs' jobs): callers resume several handlers at once inside one transaction
+  // (the kill switch), where savepoints started together would interleave.
+  resumeHandler: async (handler, now = Date.now()) => {
+    const [row] = await pg.query<{ resumed: number }>(
+      `WITH resumed AS (
+         UPDATE handler_states SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0, updated_at = $1
+         WHERE handler = $2 AND paused_at IS NOT NULL RETURNING handler),
+       due AS (SELECT r.id, r.ticket_key, r.run_after FROM runs r WHERE r.status = 'queued' AND r.handler IN (SELECT handler FROM resumed)),
+       jobs AS (SELECT due.id FROM due CROSS JOIN LATERAL ${addRunJobCall('due.id', 'due.ticket_key', 'due.run_after')} job)
+       SELECT (SELECT count(*) FROM resumed) AS resumed, (SELECT count(*) FROM jobs) AS jobs`,
       [now, handler],
-    )) === 1,
+    );
+    return row.resumed === 1;
+  },
 
   pauseHandler: async (handler, reason, now = Date.now()) =>
     (await pg.execute(

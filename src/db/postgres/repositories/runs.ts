@@ -17,6 +17,10 @@
  *   - as on SQLite, a first look outside any transaction finds nothing due on most turns and returns at once.
  * - **Requeueing expired leases ({@link requeueExpiredRuns}).** One `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)`
  *   returning the previous owner: a run its owner is finishing at this moment (row locked) is left to that owner.
+ * - **Jobs.** Every statement that makes a run `queued` (enqueue, requeue after a failure or an expired lease, release at
+ *   shutdown, manual retry) adds or moves its graphile-worker job in the same statement (`queueingRuns` of
+ *   `../run-jobs.ts`, decision 019); {@link claimRun} is how the worker's `deflect_run` task claims that run (row lock on
+ *   the run, then the ticket's claim lock and the `running` check as in claimDueRuns).
  * - Audited writes (`finishOwnedRun`, `finishRun`, `retryRun`) go through `writeAudited` of `./audit-chain.ts` (the
  *   chain's advisory lock, then the write and its seal in one transaction).
  * - Booleans are `boolean` columns: written as true/false, read as booleans (SQLite's `toRun` converts 0/1).
@@ -33,10 +37,11 @@
  *   `JSON.stringify(ticket)`), and a non-string `tracker` reads as its text (SQLite: as its JSON value).
  */
 import type { Ticket } from '../../../ticket.js';
-import type { ListRunsOptions, ListedRun, NewRun, RunClaimant, RunOutcomeRecord } from '../../runs.js';
+import type { ListRunsOptions, ListedRun, NewRun, RunClaim, RunClaimant, RunOutcomeRecord } from '../../runs.js';
 import type { RunRow } from '../../schema.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
+import { queueingRuns } from '../run-jobs.js';
 import { writeAudited } from './audit-chain.js';
 
 /** First key of the two-key advisory lock a claimer holds on a ticket ("dflt" in ASCII); the second is `hashtext(ticket_key)`. */
@@ -108,10 +113,13 @@ export const runs = (pg: PgSession): Repositories['runs'] => {
   return {
     enqueueRun: async (run: NewRun, now = Date.now()) => {
       const [row] = await pg.query<{ id: number }>(
-        `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at,
-           ticket_snapshot, shadow, rules_version)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, 0, $7, $8, $8, $9, $10, $11)
-         ON CONFLICT DO NOTHING RETURNING id`,
+        queueingRuns(
+          `INSERT INTO runs (delivery_id, ticket_key, handler, reason, status, dry_run, idempotency_key, attempts, max_attempts, run_after, created_at,
+             ticket_snapshot, shadow, rules_version)
+           VALUES ($1, $2, $3, $4, 'queued', $5, $6, 0, $7, $8, $8, $9, $10, $11)
+           ON CONFLICT DO NOTHING`,
+          'runs.id',
+        ),
         [run.deliveryId, run.ticketKey, run.handler, run.reason, Boolean(run.dryRun || run.shadow), run.idempotencyKey, run.maxAttempts, now,
           run.ticket ? JSON.stringify(run.ticket) : null, Boolean(run.shadow), run.rulesVersion ?? null],
       );
@@ -119,6 +127,33 @@ export const runs = (pg: PgSession): Repositories['runs'] => {
     },
 
     claimDueRuns,
+
+    claimRun: (id: number, claimant: RunClaimant, now = Date.now()) =>
+      pg.transaction(async (): Promise<RunClaim> => {
+        const [row] = await pg.query<{ status: string; runAfter: number; handler: string; ticketKey: string; paused: boolean }>(
+          `SELECT status, run_after AS "runAfter", handler, ticket_key AS "ticketKey",
+             EXISTS (SELECT 1 FROM handler_states h WHERE h.handler = runs.handler AND h.paused_at IS NOT NULL) AS paused
+           FROM runs WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
+        if (!row || row.status !== 'queued') return { run: null, notClaimed: 'not-queued', runAfter: null };
+        if (row.runAfter > now) return { run: null, notClaimed: 'not-due', runAfter: row.runAfter };
+        if (row.paused) return { run: null, notClaimed: 'handler-paused', runAfter: row.runAfter };
+        // The ticket's claim lock, as in claimDueRuns: a claim of another run of this ticket not yet committed holds it.
+        const [locked] = await pg.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS locked', [
+          CLAIM_TICKET_LOCK_CLASS,
+          row.ticketKey,
+        ]);
+        const [claimed] = !locked.locked
+          ? []
+          : await pg.query<RunRow>(
+              `UPDATE runs SET status = 'running', attempts = attempts + 1, locked_at = $1, started_at = $1, owner = $2, lease_expires_at = $3
+               WHERE id = $4 AND NOT EXISTS (SELECT 1 FROM runs other WHERE other.ticket_key = runs.ticket_key AND other.status = 'running')
+               RETURNING ${RUN_COLUMNS}`,
+              [now, claimant.owner, now + claimant.leaseMs, id],
+            );
+        return claimed ? { run: claimed } : { run: null, notClaimed: 'ticket-busy', runAfter: row.runAfter };
+      }),
 
     renewRunLeases: async (owner: string, ids: readonly number[], leaseExpiresAt: number) => {
       if (ids.length === 0) return new Set<number>();
@@ -131,14 +166,16 @@ export const runs = (pg: PgSession): Repositories['runs'] => {
 
     requeueExpiredRuns: async (now = Date.now()) => {
       const rows = await pg.query<{ id: number; owner: string | null }>(
-        `UPDATE runs SET status = 'queued', attempts = greatest(runs.attempts - 1, 0), locked_at = NULL, lease_expires_at = NULL, owner = NULL
-         FROM (SELECT id, owner FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < $1)
-               ORDER BY id FOR UPDATE SKIP LOCKED) expired
-         WHERE runs.id = expired.id
-         RETURNING runs.id, expired.owner`,
+        queueingRuns(
+          `UPDATE runs SET status = 'queued', attempts = greatest(runs.attempts - 1, 0), locked_at = NULL, lease_expires_at = NULL, owner = NULL
+           FROM (SELECT id, owner FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < $1)
+                 ORDER BY id FOR UPDATE SKIP LOCKED) expired
+           WHERE runs.id = expired.id`,
+          'runs.id, expired.owner',
+        ),
         [now],
       );
-      return rows.sort((a, b) => a.id - b.id);
+      return rows.map(({ id, owner }) => ({ id, owner })).sort((a, b) => a.id - b.id);
     },
 
     finishOwnedRun: (id: number, owner: string, outcome: RunOutcomeRecord, now = Date.now()) =>
@@ -154,19 +191,26 @@ export const runs = (pg: PgSession): Repositories['runs'] => {
       }, now),
 
     requeueOwnedRun: async (id: number, owner: string, runAfter: number, error: string, durationMs: number) =>
-      (await pg.execute(
-        `UPDATE runs SET status = 'queued', run_after = $1, error = $2, duration_ms = $3, locked_at = NULL, owner = NULL, lease_expires_at = NULL
-         WHERE id = $4 AND status = 'running' AND owner = $5`,
+      (await pg.query(
+        queueingRuns(
+          `UPDATE runs SET status = 'queued', run_after = $1, error = $2, duration_ms = $3, locked_at = NULL, owner = NULL, lease_expires_at = NULL
+           WHERE id = $4 AND status = 'running' AND owner = $5`,
+          'runs.id',
+        ),
         [runAfter, error, durationMs, id, owner],
-      )) === 1,
+      )).length === 1,
 
     releaseOwnedRuns: async (owner: string, ids: readonly number[]) => {
       if (ids.length === 0) return 0;
-      return pg.execute(
-        `UPDATE runs SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_at = NULL, owner = NULL, lease_expires_at = NULL
-         WHERE status = 'running' AND owner = $1 AND id = ANY($2::bigint[])`,
+      const released = await pg.query(
+        queueingRuns(
+          `UPDATE runs SET status = 'queued', attempts = greatest(attempts - 1, 0), locked_at = NULL, owner = NULL, lease_expires_at = NULL
+           WHERE status = 'running' AND owner = $1 AND id = ANY($2::bigint[])`,
+          'runs.id',
+        ),
         [owner, [...ids]],
       );
+      return released.length;
     },
 
     findRunTicketSnapshot: async (id: number) => {
@@ -204,11 +248,14 @@ export const runs = (pg: PgSession): Repositories['runs'] => {
     retryRun: (id: number, now = Date.now()) =>
       writeAudited(pg, async () => {
         const retried =
-          (await pg.execute(
-            `UPDATE runs SET status = 'queued', attempts = 0, run_after = $1, locked_at = NULL, finished_at = NULL, owner = NULL, lease_expires_at = NULL,
-               manual_retries = manual_retries + 1 WHERE id = $2 AND status IN ('failed', 'dead')`,
+          (await pg.query(
+            queueingRuns(
+              `UPDATE runs SET status = 'queued', attempts = 0, run_after = $1, locked_at = NULL, finished_at = NULL, owner = NULL, lease_expires_at = NULL,
+                 manual_retries = manual_retries + 1 WHERE id = $2 AND status IN ('failed', 'dead')`,
+              'runs.id',
+            ),
             [now, id],
-          )) === 1;
+          )).length === 1;
         return { result: retried, rows: retried ? [['runs', id] as const] : [] };
       }, now),
 
