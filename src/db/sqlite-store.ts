@@ -57,6 +57,12 @@ interface OpenTransaction {
   savepoints: number;
 }
 
+/** One level of the open transaction in an async context; sibling savepoints run one after the other (see pg-session.ts). */
+interface Frame {
+  tx: OpenTransaction;
+  children: Promise<unknown>;
+}
+
 const stores = new WeakMap<Db, Store>();
 
 /**
@@ -70,11 +76,11 @@ export function sqliteStore(db: Db): Store {
 }
 
 function bindStore(db: Db): Store {
-  const context = new AsyncLocalStorage<OpenTransaction>();
+  const context = new AsyncLocalStorage<Frame>();
   let open: OpenTransaction | null = null;
   let closed = false;
 
-  const insideOpen = () => open !== null && context.getStore() === open;
+  const insideOpen = () => open !== null && context.getStore()?.tx === open;
 
   /** Runs `call` now, or once the transaction another context holds has ended. */
   const run = <R>(call: () => R): Promise<R> => {
@@ -87,14 +93,19 @@ function bindStore(db: Db): Store {
   };
 
   const begin = async <T>(statement: 'BEGIN IMMEDIATE' | 'BEGIN', work: () => Promise<T>): Promise<T> => {
-    if (insideOpen()) return savepoint(open!, work);
+    if (insideOpen()) {
+      const frame = context.getStore()!;
+      const nested = frame.children.then(() => savepoint(frame.tx, work));
+      frame.children = nested.catch(() => {});
+      return nested;
+    }
     while (open !== null) await open.ended;
     let end!: () => void;
     const tx: OpenTransaction = { ended: new Promise<void>((resolve) => (end = resolve)), savepoints: 0 };
     open = tx;
     try {
       db.$client.exec(statement);
-      const result = await context.run(tx, work);
+      const result = await context.run({ tx, children: Promise.resolve() }, work);
       db.$client.exec('COMMIT');
       return result;
     } catch (error) {
@@ -110,7 +121,7 @@ function bindStore(db: Db): Store {
     const name = `deflect_sp${++tx.savepoints}`;
     db.$client.exec(`SAVEPOINT ${name}`);
     try {
-      const result = await work();
+      const result = await context.run({ tx, children: Promise.resolve() }, work);
       db.$client.exec(`RELEASE ${name}`);
       return result;
     } catch (error) {

@@ -63,6 +63,16 @@ interface OpenTransaction {
   tail: Promise<unknown>;
 }
 
+/**
+ * One level of an open transaction, as the async context sees it: the transaction, and the savepoints started at this
+ * level. Sibling savepoints (`Promise.all([store.transaction(a), store.transaction(b)])`) run one after the other:
+ * interleaved, releasing the first would release the second with it.
+ */
+interface Frame {
+  tx: OpenTransaction;
+  children: Promise<unknown>;
+}
+
 /** The session and the transaction runners of one pool. */
 export interface PgSessionHost {
   session: PgSession;
@@ -71,10 +81,10 @@ export interface PgSessionHost {
 
 /** Creates the session over `pool`. */
 export function createPgSession(pool: pg.Pool): PgSessionHost {
-  const context = new AsyncLocalStorage<OpenTransaction>();
+  const context = new AsyncLocalStorage<Frame>();
   const poolDb = drizzle({ client: pool, schema: PG_SCHEMA });
   const current = () => {
-    const tx = context.getStore();
+    const tx = context.getStore()?.tx;
     return tx?.active ? tx : null;
   };
   const send = (text: string, params: readonly unknown[]) => {
@@ -105,25 +115,18 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
   };
 
   async function transaction<T>(work: () => Promise<T>, mode: 'write' | 'read'): Promise<T> {
-    const open = current();
-    if (open) {
-      const name = `deflect_sp${++open.savepoints}`;
-      await session.execute(`SAVEPOINT ${name}`);
-      try {
-        const result = await work();
-        await session.execute(`RELEASE SAVEPOINT ${name}`);
-        return result;
-      } catch (error) {
-        await session.execute(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
-        throw error;
-      }
+    const frame = context.getStore();
+    if (frame?.tx.active) {
+      const run = frame.children.then(() => savepoint(frame.tx, work));
+      frame.children = run.catch(() => {});
+      return run;
     }
     const client = await pool.connect();
     const tx: OpenTransaction = { client, db: drizzle({ client, schema: PG_SCHEMA }), savepoints: 0, active: true, tail: Promise.resolve() };
     let broken = false;
     try {
       await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-      const result = await context.run(tx, work);
+      const result = await context.run({ tx, children: Promise.resolve() }, work);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -134,6 +137,19 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
     } finally {
       tx.active = false;
       client.release(broken);
+    }
+  }
+
+  async function savepoint<T>(tx: OpenTransaction, work: () => Promise<T>): Promise<T> {
+    const name = `deflect_sp${++tx.savepoints}`;
+    await session.execute(`SAVEPOINT ${name}`);
+    try {
+      const result = await context.run({ tx, children: Promise.resolve() }, work);
+      await session.execute(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await session.execute(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
+      throw error;
     }
   }
 
