@@ -125,7 +125,11 @@ export function createPgSession(pool: pg.Pool): PgSessionHost {
     const tx: OpenTransaction = { client, db: drizzle({ client, schema: PG_SCHEMA }), savepoints: 0, active: true, tail: Promise.resolve() };
     let broken = false;
     try {
-      await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+      // Write transactions name READ COMMITTED rather than take the server's default: the audit chain's gap-free append
+      // and the claims re-read rows after taking their locks, which a REPEATABLE READ default
+      // (`default_transaction_isolation`) would answer from the older snapshot.
+      // https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
+      await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await context.run({ tx, children: Promise.resolve() }, work);
       await client.query('COMMIT');
       return result;
