@@ -15,8 +15,6 @@ import { resolve } from 'node:path';
 import { loadConfig, SERVER_ONLY_VARIABLES, type Config } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { openStore, type StoreLocation } from '../db/open-store.js';
-import { openPostgres } from '../db/postgres/client.js';
-import { postgresStore } from '../db/postgres/pg-store.js';
 import { sqliteStore } from '../db/sqlite-store.js';
 import type { Store } from '../db/store.js';
 
@@ -33,6 +31,9 @@ export function cliConfig(): Config {
  */
 export async function openReadDatabase(location: StoreLocation): Promise<Store> {
   if (location.databaseUrl) {
+    // Loaded only for PostgreSQL (see open-store.ts).
+    const { openPostgres } = await import('../db/postgres/client.js');
+    const { postgresStore } = await import('../db/postgres/pg-store.js');
     const db = postgresStore(await openPostgres(location.databaseUrl, { max: 2 }));
     const { applied, shipped } = await db.migrationStatus();
     if (applied < shipped) {

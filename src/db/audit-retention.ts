@@ -48,7 +48,8 @@ export function inWriteTransaction<T>(db: Db, work: () => T): T {
   return db.$client.transaction(work).immediate();
 }
 
-interface WalkedEntry {
+/** One chain entry as the prune walk reads it: `latest` = the newest seq of its row, `groupMax` = of its run. */
+export interface WalkedEntry {
   seq: number;
   runId: number;
   hash: string;
@@ -82,6 +83,15 @@ function walkPrunable(db: Db, before: number, from: number, limit: number): { th
        (SELECT r.status IN (SELECT value FROM json_each(?)) AND r.created_at < ? FROM runs r WHERE r.id = e.run_id) AS candidate
      FROM audit_chain e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
   ).all(JSON.stringify(FINAL_RUN_STATUSES), before, from, limit) as WalkedEntry[];
+  return { ...prunableStretch(entries, from), entries };
+}
+
+/**
+ * The prune walk over `entries` (in seq order, after checkpoint seq `from`): `through`, the last seq that can go, and
+ * `widenTo`, the batch size that would take a run spanning past the batch whole (null when none). Pure: shared with
+ * the PostgreSQL twin.
+ */
+export function prunableStretch(entries: readonly WalkedEntry[], from: number): { through: number; widenTo: number | null } {
   let through = from;
   for (const entry of entries) {
     if (entry.seq !== through + 1) break; // a gap: leave it for `audit verify` to report
@@ -102,12 +112,17 @@ function walkPrunable(db: Db, before: number, from: number, limit: number): { th
       }
     }
   }
-  return { through, entries, widenTo };
+  return { through, widenTo };
+}
+
+/** The runs whose every entry is in the stretch up to `through` (ascending ids): the runs a prune removes. */
+export function prunedRunIds(entries: readonly WalkedEntry[], through: number): number[] {
+  return [...new Set(entries.filter((e) => e.seq <= through && e.latest === e.seq).map((e) => e.runId))].sort((a, b) => a - b);
 }
 
 function planOf(db: Db, from: number, through: number, entries: WalkedEntry[]): AuditPrunePlan {
   const kept = entries.filter((e) => e.seq <= through);
-  const runIds = [...new Set(kept.filter((e) => e.latest === e.seq).map((e) => e.runId))].sort((a, b) => a - b);
+  const runIds = prunedRunIds(entries, through);
   const range = statement(db, 'SELECT min(created_at) AS oldest, max(created_at) AS newest FROM runs WHERE id IN (SELECT value FROM json_each(?))')
     .get(JSON.stringify(runIds)) as { oldest: number | null; newest: number | null };
   return {

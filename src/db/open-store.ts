@@ -5,9 +5,7 @@
  * migrate once).
  */
 import { openDatabase } from './client.js';
-import { migratePostgres, openPostgres } from './postgres/client.js';
 import type { PostgresTarget } from './postgres/postgres-config.js';
-import { postgresStore } from './postgres/pg-store.js';
 import { sqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -25,6 +23,9 @@ export interface StoreLocation {
  */
 export async function openStore(location: StoreLocation, options: { poolSize?: number } = {}): Promise<Store> {
   if (!location.databaseUrl) return sqliteStore(openDatabase(location.dbPath));
+  // Loaded only for PostgreSQL: node-postgres, drizzle's pg driver and the 22 twins cost ~150 ms of every start.
+  const { migratePostgres, openPostgres } = await import('./postgres/client.js');
+  const { postgresStore } = await import('./postgres/pg-store.js');
   const database = await openPostgres(location.databaseUrl, { max: options.poolSize ?? 4 });
   try {
     await migratePostgres(database);

@@ -53,6 +53,17 @@ export function scanScopeTickets(db: Db, scope: ReportScope): ScopeTickets {
   const sql = `SELECT ifnull(t.created, '') || char(31) || ifnull(t.resolved, '') || char(31) || ${AUTOMATED_SQL} || t.tracker
                       || char(31) || ifnull(g.type_id, '') || char(31) || ifnull(g.variant_id, '') || char(31) || t.labels
                FROM tickets t LEFT JOIN ticket_groups g ON g.ticket_id = t.id WHERE ${inWindow(scope, 't')}`;
+  // Row by row (not `.all()`): each row's text is garbage as soon as it is read, instead of ~10 MB kept to the end
+  // (which the young generation would promote, growing the server's heap by that much per report).
+  return decodeScopeRows(statement(db, sql).pluck().iterate(params(scope)) as IterableIterator<string>);
+}
+
+/**
+ * Decodes the scan's rows — one text per ticket: created, resolved, then the automated flag (`0`/`1`) directly followed
+ * by the tracker, type id, variant id, each separated by U+001F, the labels JSON last — into columns. Shared by the
+ * PostgreSQL twin, whose SQL builds the same text.
+ */
+export function decodeScopeRows(rows: Iterable<string>): ScopeTickets {
   const created = new GrowingColumn(Float64Array);
   const resolved = new GrowingColumn(Float64Array);
   const combo = new GrowingColumn(Int32Array);
@@ -70,9 +81,7 @@ export function scanScopeTickets(db: Db, scope: ReportScope): ScopeTickets {
   const comboFields: Array<[automated: number, tracker: number, type: number, variant: number]> = [];
   const labelSetOf = new Map<string, number>();
   const labelSets: number[][] = [];
-  // Row by row (not `.all()`): each row's text is garbage as soon as it is read, instead of ~10 MB kept to the end
-  // (which the young generation would promote, growing the server's heap by that much per report).
-  for (const row of statement(db, sql).pluck().iterate(params(scope)) as IterableIterator<string>) {
+  for (const row of rows) {
     const a = row.indexOf(SEP);
     const b = row.indexOf(SEP, a + 1);
     const c = row.indexOf(SEP, row.indexOf(SEP, row.indexOf(SEP, b + 1) + 1) + 1);

@@ -48,7 +48,7 @@ const MODULES: { [M in keyof Repositories]: Record<string, unknown> } = {
 /** Exported functions that do not take `db` first (pure helpers) or are not the Store's (see `Internal` in store.ts). */
 const NOT_BOUND = new Set([
   'writeAudited', 'recordAuditState', 'sealRowsAtUpgrade', 'inWriteTransaction',
-  'ticketRowId', 'siteHostOf', 'isOlder', 'inWindow', 'compareMemberKeys', 'escapeLike', 'bodySha256', 'runTrackerSql',
+  'ticketRowId', 'siteHostOf', 'isOlder', 'decodeScopeRows', 'prunableStretch', 'prunedRunIds', 'ticketGroupOf', 'inWindow', 'compareMemberKeys', 'escapeLike', 'bodySha256', 'runTrackerSql',
 ]);
 
 interface OpenTransaction {

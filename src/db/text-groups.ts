@@ -141,12 +141,19 @@ export function findTicketGroup(db: Db, key: string): StoredTicketGroup | undefi
      LEFT JOIN request_types rt ON rt.id = g.type_id LEFT JOIN request_variants rv ON rv.id = g.variant_id
      WHERE t.key = ? ORDER BY t.recorded_at DESC LIMIT 1`,
   ).get(key) as
-    | {
-        ticketId: string; summary: string | null; algorithm: string; reason: string; decidingWords: string | null; nearest: string | null;
-        typeId: string | null; typeName: string | null; typeSize: number | null; variantId: string | null; variantTemplate: string | null; variantSize: number | null;
-      }
+    | TicketGroupRow
     | undefined;
-  if (!row) return undefined;
+  return row ? ticketGroupOf(row) : undefined;
+}
+
+/** The columns `findTicketGroup` reads (JSON lists as text), on either backend. */
+export interface TicketGroupRow {
+  ticketId: string; summary: string | null; algorithm: string; reason: string; decidingWords: string | null; nearest: string | null;
+  typeId: string | null; typeName: string | null; typeSize: number | null; variantId: string | null; variantTemplate: string | null; variantSize: number | null;
+}
+
+/** A {@link TicketGroupRow} as the Store answers it (lists parsed; unreadable JSON as empty). Shared with the PostgreSQL twin. */
+export function ticketGroupOf(row: TicketGroupRow): StoredTicketGroup {
   let nearest: StoredTicketGroup['nearest'] = null;
   try {
     nearest = row.nearest ? (JSON.parse(row.nearest) as StoredTicketGroup['nearest']) : null;

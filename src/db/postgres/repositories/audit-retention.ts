@@ -21,20 +21,10 @@
  */
 import { FINAL_RUN_STATUSES, GENESIS_HASH, auditProcessId, hashCheckpoint } from '../../../audit/audit-chain.js';
 import type { AuditCheckpointRow } from '../../audit-schema.js';
-import { AUDIT_PRUNE_BATCH, type AuditPrunePlan, type AuditPruneRows } from '../../audit-retention.js';
+import { AUDIT_PRUNE_BATCH, prunableStretch, prunedRunIds, type AuditPrunePlan, type AuditPruneRows, type WalkedEntry } from '../../audit-retention.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
 import { lockAuditChain } from './audit-chain.js';
-
-interface WalkedEntry {
-  seq: number;
-  runId: number;
-  hash: string;
-  prevHash: string;
-  latest: number;
-  groupMax: number;
-  candidate: number | null;
-}
 
 const SELECT_LATEST_CHECKPOINT = `SELECT id, through_seq AS "throughSeq", hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1`;
 
@@ -54,32 +44,12 @@ export const auditRetention = (pg: PgSession): Repositories['auditRetention'] =>
        FROM audit_chain e WHERE e.seq > $3 ORDER BY e.seq LIMIT $4`,
       [FINAL_RUN_STATUSES, before, from, limit],
     );
-    // From here on the same walk as the SQLite module's.
-    let through = from;
-    for (const entry of entries) {
-      if (entry.seq !== through + 1) break;
-      if (entry.latest === entry.seq && entry.candidate !== 1) break;
-      through = entry.seq;
-    }
-    let widenTo: number | null = null;
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const entry of entries) {
-        if (entry.seq > through) break;
-        if (entry.latest === entry.seq && entry.groupMax > through) {
-          if (through === entries.at(-1)?.seq && entry.seq === from + 1) widenTo = entry.groupMax - from;
-          through = entry.seq - 1;
-          changed = true;
-          break;
-        }
-      }
-    }
-    return { through, entries, widenTo };
+    return { ...prunableStretch(entries, from), entries };
   };
 
   const planOf = async (from: number, through: number, entries: WalkedEntry[]): Promise<AuditPrunePlan> => {
     const kept = entries.filter((e) => e.seq <= through);
-    const runIds = [...new Set(kept.filter((e) => e.latest === e.seq).map((e) => e.runId))].sort((a, b) => a - b);
+    const runIds = prunedRunIds(entries, through);
     const [range] = await pg.query<{ oldest: number | null; newest: number | null }>(
       'SELECT min(created_at) AS oldest, max(created_at) AS newest FROM runs WHERE id = ANY($1::bigint[])',
       [runIds],

@@ -19,7 +19,7 @@
  *   same one wins the Map. `json_each(?)` → `= ANY($1::text[])`, ordered by id as SQLite's `IN (SELECT …)` visits them.
  */
 import type { TicketAssignment } from '../../../grouping/grouping-contract.js';
-import type { StoredTicketGroup } from '../../text-groups.js';
+import { ticketGroupOf, type TicketGroupRow } from '../../text-groups.js';
 import type { Repositories } from '../../store.js';
 import type { PgSession } from '../pg-session.js';
 
@@ -27,15 +27,6 @@ import type { PgSession } from '../pg-session.js';
 export const GROUPING_LOCK_KEY = BigInt('0x6465666c65637447').toString();
 /** Rows per multi-row INSERT. */
 const BATCH = 5_000;
-
-const parseList = (text: string | null): string[] => {
-  try {
-    const value: unknown = JSON.parse(text ?? '[]');
-    return Array.isArray(value) ? value.map(String) : [];
-  } catch {
-    return [];
-  }
-};
 
 /** Twin of the SQLite `text-groups.ts` (see the module comment). */
 export const textGroups = (pg: PgSession): Repositories['textGroups'] => ({
@@ -116,10 +107,7 @@ export const textGroups = (pg: PgSession): Repositories['textGroups'] => ({
   },
 
   findTicketGroup: async (key) => {
-    const [row] = await pg.query<{
-      ticketId: string; summary: string | null; algorithm: string; reason: string; decidingWords: string | null; nearest: string | null;
-      typeId: string | null; typeName: string | null; typeSize: number | null; variantId: string | null; variantTemplate: string | null; variantSize: number | null;
-    }>(
+    const [row] = await pg.query<TicketGroupRow>(
       `SELECT t.id AS "ticketId", t.summary, g.algorithm, g.reason, g.deciding_words AS "decidingWords", g.nearest,
               g.type_id AS "typeId", rt.name AS "typeName", rt.size AS "typeSize",
               g.variant_id AS "variantId", rv.template AS "variantTemplate", rv.size AS "variantSize"
@@ -128,23 +116,7 @@ export const textGroups = (pg: PgSession): Repositories['textGroups'] => ({
        WHERE t.key = $1 ORDER BY t.recorded_at DESC LIMIT 1`,
       [key],
     );
-    if (!row) return undefined;
-    let nearest: StoredTicketGroup['nearest'] = null;
-    try {
-      nearest = row.nearest ? (JSON.parse(row.nearest) as StoredTicketGroup['nearest']) : null;
-    } catch {
-      nearest = null;
-    }
-    return {
-      ticketId: row.ticketId,
-      summary: row.summary,
-      algorithm: row.algorithm,
-      reason: row.reason,
-      decidingWords: parseList(row.decidingWords),
-      type: row.typeId && row.typeName !== null ? { id: row.typeId, name: row.typeName, size: row.typeSize ?? 0 } : null,
-      variant: row.variantId && row.variantTemplate !== null ? { id: row.variantId, template: row.variantTemplate, size: row.variantSize ?? 0 } : null,
-      nearest,
-    };
+    return row ? ticketGroupOf(row) : undefined;
   },
 
   listRequestTypes: async () =>
