@@ -41,22 +41,36 @@ describe.each(storeBackends())('store transactions on %s', (backend) => {
     const store = await backend.open();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let inserted!: () => void;
+    const insertedRow = new Promise<void>((resolve) => (inserted = resolve));
     const writer = store.transaction(async () => {
       await store.insertDeliveries([delivery('pending')]);
+      inserted();
       await gate;
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const outside = store.storedDeliveryKeys(['pending']);
-    let seen: Set<string> | null = null;
-    void outside.then((keys) => (seen = keys));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // SQLite: the outside call waits for the transaction; PostgreSQL: it runs on another connection and sees nothing.
-    if (backend.name === 'sqlite') expect(seen).toBeNull();
-    else expect([...(seen ?? new Set(['not answered']))]).toEqual([]);
-    release();
-    await writer;
+    try {
+      await insertedRow;
+      const outside = store.storedDeliveryKeys(['pending']);
+      if (backend.name === 'sqlite') {
+        // SQLite: the outside call waits for the transaction to end, however long it stays open.
+        let seen: Set<string> | null = null;
+        void outside.then((keys) => (seen = keys));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(seen).toBeNull();
+        release();
+        await writer;
+        expect([...(await outside)]).toEqual(['pending']);
+      } else {
+        // PostgreSQL: it runs on another connection, answers while the transaction is still open, and sees nothing.
+        expect([...(await outside)]).toEqual([]);
+      }
+    } finally {
+      release();
+      await writer;
+    }
     expect([...(await store.storedDeliveryKeys(['pending']))]).toEqual(['pending']);
   });
+
   it.skipIf(backend.skip !== null)('nested transactions started together run one after the other; a failing one rolls back alone', async () => {
     const store = await backend.open();
     const outcomes = await store.transaction(async () =>

@@ -1,5 +1,5 @@
 /**
- * End to end over real sockets: signed Jira webhooks → deflect (real server, real SQLite file) → fake Jira and fake
+ * End to end over real sockets: signed Jira webhooks → deflect (real server, a real SQLite file or PostgreSQL database: test-backend.ts) → fake Jira and fake
  * GitHub (real HTTP servers). Asserts what Jira and GitHub received and what the database recorded; and that without
  * GITHUB_TOKEN the access request is validated and commented, not claimed as done.
  */
@@ -13,15 +13,14 @@ import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } 
 
 /** An example payload with its `timestamp` set to now (stored examples are older than DEFLECT_MAX_EVENT_AGE). */
 const payload = (name: string) => ({ ...JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads', name), 'utf8')), timestamp: Date.now() });
-const count = (d: DeflectUnderTest, table: string) => (d.db.sqlite!.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-const runsOf = (d: DeflectUnderTest, key: string) =>
-  d.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
-const finished = (d: DeflectUnderTest, key: string) => {
-  const rows = runsOf(d, key);
+const count = async (d: DeflectUnderTest, table: string) => (await d.database.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+const runsOf = (d: DeflectUnderTest, key: string) => d.database.all('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id', key);
+const finished = async (d: DeflectUnderTest, key: string) => {
+  const rows = await runsOf(d, key);
   return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
 };
 const actionsOf = (d: DeflectUnderTest, runId: number) =>
-  d.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
+  d.database.all<{ kind: string; status: string }>('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq', runId);
 /** The example access request (acme/payments-api, write) as ticket `key`/`id`, for GitHub user `user`. */
 function accessRequest(key: string, id: string, user = 'jdoe-acme') {
   const body = payload('01-access-request-created.json');
@@ -76,7 +75,7 @@ describe('core pipeline end to end', () => {
     expect(jira.requestsTo('POST', '/rest/api/3/issue/PLAT-101/transitions')).toHaveLength(1);
     expect((jira.issue('PLAT-101')!.fields.status as { name: string }).name).toBe('Done');
 
-    expect(actionsOf(deflect, run.id)).toEqual([
+    expect(await actionsOf(deflect, run.id)).toEqual([
       { kind: 'github.add_collaborator', status: 'applied' },
       { kind: 'comment', status: 'applied' },
       { kind: 'transition', status: 'applied' },
@@ -84,27 +83,27 @@ describe('core pipeline end to end', () => {
   });
 
   it('a redelivery with the same identifier answers 200 and changes nothing', async () => {
-    const before = { deliveries: count(deflect, 'deliveries'), runs: count(deflect, 'runs'), requests: jira.requests.length, github: github.requests.length };
+    const before = { deliveries: await count(deflect, 'deliveries'), runs: await count(deflect, 'runs'), requests: jira.requests.length, github: github.requests.length };
     const answer = await postWebhook(deflect.url, payload('01-access-request-created.json'), { identifier: 'e2e-delivery-1' });
     expect(answer.status).toBe(200);
     expect(answer.json.status).toBe('duplicate');
     await new Promise((r) => setTimeout(r, 300));
-    expect(count(deflect, 'deliveries')).toBe(before.deliveries);
-    expect(count(deflect, 'runs')).toBe(before.runs);
+    expect(await count(deflect, 'deliveries')).toBe(before.deliveries);
+    expect(await count(deflect, 'runs')).toBe(before.runs);
     expect(jira.requests.length).toBe(before.requests);
     expect(github.requests.length).toBe(before.github);
     expect(jira.commentsFor('PLAT-101')).toHaveLength(1);
   });
 
   it('a wrong signature is refused with 401 and stores nothing', async () => {
-    const before = count(deflect, 'deliveries');
+    const before = await count(deflect, 'deliveries');
     const answer = await postWebhook(deflect.url, payload('06-ci-token-reset.json'), { secret: 'not the secret' });
     expect(answer.status).toBe(401);
     expect(answer.json.message).toMatch(/DEFLECT_WEBHOOK_SECRET/);
     const unsigned = await postWebhook(deflect.url, payload('06-ci-token-reset.json'), { secret: null });
     expect(unsigned.status).toBe(401);
-    expect(count(deflect, 'deliveries')).toBe(before);
-    expect(count(deflect, 'tickets')).toBe(1);
+    expect(await count(deflect, 'deliveries')).toBe(before);
+    expect(await count(deflect, 'tickets')).toBe(1);
   });
 
   it('a ticket whose form is incomplete gets one comment naming what is missing, and no other action', async () => {
@@ -120,16 +119,16 @@ describe('core pipeline end to end', () => {
   it('an unlabelled ticket and a comment event are recorded with the reason they were not routed', async () => {
     await postWebhook(deflect.url, payload('04-unlabelled-question.json'), { identifier: 'e2e-unlabelled' });
     await postWebhook(deflect.url, payload('05-comment-created.json'), { identifier: 'e2e-comment' });
-    const rows = await waitFor('both deliveries to be routed', () => {
-      const r = deflect.db.sqlite!.$client
-        .prepare("SELECT webhook_identifier AS id, status, reason FROM deliveries WHERE webhook_identifier IN ('e2e-unlabelled','e2e-comment') AND status != 'pending' ORDER BY id")
-        .all() as Array<{ id: string; status: string; reason: string }>;
+    const rows = await waitFor('both deliveries to be routed', async () => {
+      const r = await deflect.database.all<{ id: string; status: string; reason: string }>(
+        "SELECT webhook_identifier AS id, status, reason FROM deliveries WHERE webhook_identifier IN ('e2e-unlabelled','e2e-comment') AND status != 'pending' ORDER BY id",
+      );
       return r.length === 2 ? r : null;
     });
     expect(rows.map((r) => r.status)).toEqual(['ignored', 'ignored']);
     expect(rows.find((r) => r.id === 'e2e-unlabelled')!.reason).toBe('no rule matches: the ticket has no labels');
     expect(rows.find((r) => r.id === 'e2e-comment')!.reason).toMatch(/comment_created is not routed/);
-    expect(runsOf(deflect, 'PLAT-104')).toHaveLength(0);
+    expect(await runsOf(deflect, 'PLAT-104')).toHaveLength(0);
   });
 
   it("events caused by deflect's own Jira account never trigger handlers", async () => {
@@ -137,13 +136,11 @@ describe('core pipeline end to end', () => {
     own.user.accountId = 'deflect-bot';
     await postWebhook(deflect.url, own, { identifier: 'e2e-own-event' });
     const row = await waitFor('the delivery to be routed', () =>
-      deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'e2e-own-event' AND status != 'pending'").get() as
-        | { status: string; reason: string }
-        | undefined,
+      deflect.database.get<{ status: string; reason: string }>("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'e2e-own-event' AND status != 'pending'"),
     );
     expect(row.status).toBe('ignored');
     expect(row.reason).toMatch(/own Jira account/);
-    expect(runsOf(deflect, 'PLAT-105')).toHaveLength(0);
+    expect(await runsOf(deflect, 'PLAT-105')).toHaveLength(0);
   });
 
   it('a GitHub 503 and then a Jira 503 are retried; the collaborator call is applied once and not repeated by later attempts', async () => {
@@ -166,8 +163,8 @@ describe('core pipeline end to end', () => {
     expect(github.invitations('acme/payments-api').filter((i) => i.invitee === 'retry-user')).toHaveLength(1);
     expect(jira.commentsFor('PLAT-107')).toHaveLength(1);
     expect(jira.requestsTo('POST', '/rest/api/3/issue/PLAT-107/transitions')).toHaveLength(1);
-    const [run] = runsOf(deflect, 'PLAT-107');
-    expect(actionsOf(deflect, run.id)).toEqual([
+    const [run] = await runsOf(deflect, 'PLAT-107');
+    expect(await actionsOf(deflect, run.id)).toEqual([
       { kind: 'github.add_collaborator', status: 'applied' },
       { kind: 'comment', status: 'applied' },
       { kind: 'transition', status: 'applied' },
@@ -179,7 +176,7 @@ describe('core pipeline end to end', () => {
     jira.seedIssue({ key: 'PLAT-106' });
     await postWebhook(deflect.url, accessRequest('PLAT-106', '10106'));
     await waitFor('the PLAT-106 run to finish', () => finished(deflect, 'PLAT-106'));
-    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
+    const headers = await authHeader(deflect.db, 'auditor');
     expect((await fetch(`${deflect.url}/api/runs`)).status).toBe(401);
     const report = await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`, { headers })).json();
     // The label's row (a request type of the same tickets would be folded into it: one row, each ticket once).
@@ -217,7 +214,7 @@ describe('end to end without GITHUB_TOKEN', () => {
     await postWebhook(deflect.url, payload('01-access-request-created.json'));
     const [run] = await waitFor('the PLAT-101 run to finish', () => finished(deflect, 'PLAT-101'));
     expect(run).toMatchObject({ status: 'succeeded', summary: 'validated; not applied: GITHUB_TOKEN not set' });
-    expect(actionsOf(deflect, run.id)).toEqual([{ kind: 'comment', status: 'applied' }]);
+    expect(await actionsOf(deflect, run.id)).toEqual([{ kind: 'comment', status: 'applied' }]);
     const [comment] = jira.commentsFor('PLAT-101');
     const text = JSON.stringify(comment.body);
     expect(text).toContain('not applied');

@@ -3,14 +3,13 @@
  * fake Jira, and posts signed webhooks to it. Used by route and end-to-end tests.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import type { FakeJira } from './fake-jira.js';
+import { freshDatabase, type TestDatabase } from './test-backend.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const EXAMPLE_RULES = join(REPO_ROOT, 'examples/rules.yaml');
@@ -21,24 +20,25 @@ export const TEST_SECRET = 'It is a secret to everybody';
  */
 export const EXAMPLE_SITE = 'https://acme-example.atlassian.net';
 
-/** A new empty folder for one test file's databases. */
-export function freshDir(prefix = 'deflect-test-'): string {
-  const base = join(tmpdir(), 'deflect-tests');
-  mkdirSync(base, { recursive: true });
-  return mkdtempSync(join(base, prefix));
-}
+export { freshDir } from './dirs.js';
 
 export interface DeflectUnderTest extends RunningServer {
+  /** The SQLite file on SQLite; on PostgreSQL a path in the database's fresh folder (see {@link TestDatabase}). */
   dbPath: string;
+  /** The database this deflect runs on, with raw SQL for assertions that no answer shows. */
+  database: TestDatabase;
 }
 
-/** Starts deflect with `env` on top of test defaults (127.0.0.1, port 0, example rules, TEST_SECRET, fake Jira creds). */
-export async function startDeflect(options: { env?: Record<string, string>; fakeJira?: FakeJira } = {}): Promise<DeflectUnderTest> {
-  const dbPath = join(freshDir(), 'deflect.db');
+/**
+ * Starts deflect with `env` on top of test defaults (127.0.0.1, port 0, example rules, TEST_SECRET, fake Jira creds)
+ * on a fresh database of the run's backend (test-backend.ts), or on `options.database` (a restart on the same data).
+ */
+export async function startDeflect(options: { env?: Record<string, string>; fakeJira?: FakeJira; database?: TestDatabase } = {}): Promise<DeflectUnderTest> {
+  const database = options.database ?? (await freshDatabase());
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: '0',
-    DEFLECT_DB: dbPath,
+    ...database.env,
     DEFLECT_RULES: EXAMPLE_RULES,
     DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
     DEFLECT_LOG_LEVEL: 'silent',
@@ -49,7 +49,7 @@ export async function startDeflect(options: { env?: Record<string, string>; fake
   };
   const config = loadConfig(env, () => false);
   const server = await startServer(config, createLogger(config.logLevel));
-  return Object.assign(server, { dbPath });
+  return Object.assign(server, { dbPath: database.dbPath, database });
 }
 
 export interface PostOptions {
@@ -88,10 +88,13 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
   }
 }
 
-/** Env for a deflect (child process or in-process) on `dbPath`, pointed at `jira`, with the example rules. */
-export function deflectEnv(dbPath: string, jira: FakeJira, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * Env for a deflect (child process or in-process) on `database` (a {@link TestDatabase}, or a SQLite file path),
+ * pointed at `jira`, with the example rules.
+ */
+export function deflectEnv(database: string | TestDatabase, jira: FakeJira, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    DEFLECT_DB: dbPath,
+    ...(typeof database === 'string' ? { DEFLECT_DB: database } : database.env),
     DEFLECT_RULES: EXAMPLE_RULES,
     DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
     JIRA_BASE_URL: jira.url,

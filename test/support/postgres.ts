@@ -89,7 +89,7 @@ async function adminQuery(adminUrl: string, text: string): Promise<void> {
 }
 
 /** initdb + pg_ctl start in a temp folder; resolves with the superuser URL and how to stop. */
-async function startCluster(durable: boolean): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+export async function startCluster(durable: boolean): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
   const bin = serverBinaries()!;
   const dir = mkdtempSync(join(tmpdir(), 'deflect-pg-'));
   const owner = isRoot() ? postgresUser() : null;

@@ -53,12 +53,15 @@ describe.each(storeBackends())('slackRequests on %s', (backend) => {
     const store = await backend.open();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let claimedFirst!: () => void;
+    const firstClaimed = new Promise<void>((resolve) => (claimedFirst = resolve));
     const first = store.transaction(async () => {
       const claimed = await store.claimSlackEvent('EvTx', 1_000);
+      claimedFirst();
       await gate;
       return claimed;
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await firstClaimed;
     const second = store.claimSlackEvent('EvTx', 1_100);
     release();
     expect(await Promise.all([first, second])).toEqual([true, false]);
