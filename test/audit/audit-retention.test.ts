@@ -93,10 +93,7 @@ describe('audit retention', () => {
     expect(tampered.stdout).toMatch(new RegExp(`^runs ${runs.old2}: changed \\(recorded hash`));
   });
 
-  // PostgreSQL bug: `deflect audit verify --archive` (src/cli/commands/audit-verify-command.ts) decides "no database
-  // here" by `existsSync(config.dbPath)`, the SQLite file; with DATABASE_URL that file does not exist, so the archive is
-  // never compared with the PostgreSQL database's checkpoint (stderr: "no database at …/deflect.db").
-  it.skipIf(onPostgres)('deflect audit verify --archive compares the archive with the database it was pruned from', async () => {
+  it('deflect audit verify --archive compares the archive with the database it was pruned from', async () => {
     const { database, archiveDir, store } = await prunedIntoArchive();
     await store.close();
     const [file] = readdirSync(archiveDir);

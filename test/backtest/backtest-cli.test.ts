@@ -16,13 +16,7 @@ import { handlers } from '../../handlers/index.js';
 
 const BIN = join(REPO_ROOT, 'bin/deflect.js');
 
-// PostgreSQL bug: the setup's `deflect import jsonl` exits 13 with no output (or imports 0 tickets) on PostgreSQL.
-// importParsedRows (src/import/import-tickets.ts) awaits findImportCheckpoint/saveImportCheckpoint before its
-// `for await (const row of rows)`, but importFile (src/cli/commands/import-command.ts) has already created the read
-// stream and the readline interface: on SQLite those awaits settle without I/O, on PostgreSQL the small file is read
-// and closed meanwhile, its lines are emitted to nobody and the readline iterator never ends (Node exits 13: unsettled
-// top-level await). Unskip once the rows are read only when iterated.
-describe.skipIf(onPostgres)('deflect backtest (CLI)', () => {
+describe('deflect backtest (CLI)', () => {
   let dir: string;
   let database: TestDatabase;
   let env: Record<string, string>;
