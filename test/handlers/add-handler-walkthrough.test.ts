@@ -5,7 +5,8 @@
  * lines, the `rules.yaml` entry, the test file), then runs, with vitest in a child process (bounded: 150 s, 360 s on PostgreSQL), the part
  * of the suite a new handler can break: its own test and every test of the handler registry, the rules, the scaffold
  * and the hostile-text check (which runs every registered handler, the new one included, against hostile input).
- * The child suite runs on this pass's backend (`DEFLECT_TEST_BACKEND` and the test server passed on: test-backend.ts).
+ * The child suite runs on this pass's backend (`DEFLECT_TEST_BACKEND` and the test server passed on: test-backend.ts);
+ * vitest.config.ts runs this file in the first pass only, since the PostgreSQL pass runs those suites itself.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
