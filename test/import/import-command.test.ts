@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { importParsedRows } from '../../src/import/import-tickets.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../src/import/parse-jsonl.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-backend.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const issue = (n: number, summary = `Reset token ${n}`) => JSON.stringify({ id: String(5000 + n), key: `OPS-${n}`, fields: { summary, labels: n % 2 ? ['token-reset'] : [], created: '2026-03-02T10:00:00.000+0000' } });
 const deflect = (database: TestDatabase, ...args: string[]) =>
@@ -17,13 +17,7 @@ const deflect = (database: TestDatabase, ...args: string[]) =>
 const count = async (database: TestDatabase) => (await database.get<{ n: number }>('SELECT count(*) AS n FROM tickets'))!.n;
 
 describe('deflect import', () => {
-  // PostgreSQL bug: src/cli/commands/import-command.ts attaches its byte counter (`stream.on('data')`) before the parser
-  // consumes the stream, which puts the file stream in flowing mode; importParsedRows then awaits the store
-  // (findImportCheckpoint, saveImportCheckpoint) before it iterates the rows. On SQLite those awaits settle in
-  // microtasks, so the parser attaches before the first chunk; on PostgreSQL they are network round trips, and the
-  // chunks (and 'end') pass unconsumed: `import csv` reports "imported 0 tickets" with status 0, and `import jsonl`
-  // (readline) loses its lines or exits 13 (unsettled top-level await: readline's 'close' came before its iterator).
-  it.skipIf(onPostgres)('imports JSONL, reports bad rows with their line number, and is safe to run twice', async () => {
+  it('imports JSONL, reports bad rows with their line number, and is safe to run twice', async () => {
     const dir = freshDir();
     const file = join(dir, 'issues.jsonl');
     writeFileSync(file, [issue(1), issue(2), '{"id": "x", "key": ', issue(3), '{"id":"9","fields":{}}', issue(4), ''].join('\n'));
@@ -40,8 +34,7 @@ describe('deflect import', () => {
     expect(await count(database)).toBe(4);
   });
 
-  // PostgreSQL bug: as above (the CSV stream flows before parseJiraCsv reads it: "imported 0 tickets").
-  it.skipIf(onPostgres)('imports a Jira CSV export', async () => {
+  it('imports a Jira CSV export', async () => {
     const database = await freshDatabase();
     const result = deflect(database, 'import', 'csv', join(REPO_ROOT, 'test/fixtures/tickets/sample-export.csv'), '--no-group');
     expect(result.status, result.stderr).toBe(0);
@@ -83,9 +76,7 @@ const FLUID = join(REPO_ROOT, '../shared/fixtures/tickets/fluid-jira-issues.json
 if (!existsSync(FLUID)) console.warn(`skipping the fluid corpus import: ${FLUID} is absent (it is provided beside the repository as ../shared)`);
 
 describe.skipIf(!existsSync(FLUID))('the real fluid corpus (10,052 Jira issues)', () => {
-  // PostgreSQL bug: the import-command stream race described above; this larger file usually wins it, but not always
-  // (1 run in 3 here failed on PostgreSQL).
-  it.skipIf(onPostgres)('imports, groups by text, and reports rows that list every member key and their variants', async () => {
+  it('imports, groups by text, and reports rows that list every member key and their variants', async () => {
     const database = await freshDatabase();
     const imported = deflect(database, 'import', 'jsonl', FLUID);
     expect(imported.status, imported.stderr).toBe(0);
