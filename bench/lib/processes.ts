@@ -127,18 +127,29 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Servic
   };
 }
 
-/** Runs a node script to completion; resolves with its stdout, wall time and exit code. */
+/**
+ * Runs a node script to completion; resolves with its stdout, wall time and exit code. `options.progress`: a label;
+ * the child's stderr lines (its progress) are then also echoed to this process's stderr, prefixed with it.
+ */
 export async function runNode(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 300_000,
+  options: { progress?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
+  let partial = '';
   child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => err.push(c));
+  child.stderr!.on('data', (c: Buffer) => {
+    err.push(c);
+    if (!options.progress) return;
+    const lines = (partial + c.toString('utf8')).split(/\r?\n|\r/);
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) process.stderr.write(`  ${options.progress}: ${line.trim()}\n`);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((done) => child.once('close', (c) => done(c)));
   clearTimeout(timer);

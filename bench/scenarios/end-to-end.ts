@@ -9,6 +9,9 @@
  * per delivery. An open-loop generator (this process) sends delivery i at t0 + i/rate regardless of earlier answers
  * and timestamps the 2xx with performance.now(); the fake Jira's request hook timestamps each comment with the same
  * clock.
+ *
+ * The storage is SQLite by default (a fresh file); the postgres scenario runs the same measurement with a
+ * {@link E2eStorage} for PostgreSQL (`DATABASE_URL`), through {@link measureEndToEnd}.
  */
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -52,10 +55,47 @@ async function queueLag(url: string): Promise<number | null> {
   }
 }
 
+/** Where the measured deflect keeps its data: the env that selects it, and how to read back what it stored. */
+export interface E2eStorage {
+  /** `DEFLECT_DB` or `DATABASE_URL` (and nothing else). */
+  env: Record<string, string>;
+  /** Runs `sql` (valid on both backends) and resolves with the rows; integers as numbers. */
+  all(sql: string): Promise<Array<Record<string, unknown>>>;
+}
+
+/** What one end-to-end measurement found (the scenario's `data`). */
+export type E2eFigures = Awaited<ReturnType<typeof measureEndToEnd>>;
+
+/** SQLite storage: a file in `dir`, read back read-only with better-sqlite3. */
+export function sqliteE2eStorage(dir: string): E2eStorage {
+  const path = join(dir, 'deflect.db');
+  return {
+    env: { DEFLECT_DB: path },
+    async all(sql) {
+      const sqlite = new Database(path, { readonly: true });
+      try {
+        return sqlite.prepare(sql).all() as Array<Record<string, unknown>>;
+      } finally {
+        sqlite.close();
+      }
+    },
+  };
+}
+
 export async function runEndToEnd(settings: Settings): Promise<ScenarioResult> {
+  const tmp = tempDir('e2e-');
+  try {
+    const figures = await measureEndToEnd(settings, sqliteE2eStorage(tmp.path));
+    return { rows: endToEndRows(settings, figures), data: figures };
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+/** The end-to-end load against `deflect serve` on `storage`; resolves with the figures. */
+export async function measureEndToEnd(settings: Settings, storage: E2eStorage) {
   const rate = settings.e2eRate;
   const total = Math.round(rate * settings.e2eSeconds);
-  const tmp = tempDir('e2e-');
   const fake: FakeJira = await startFakeJira();
   const commentAt = new Map<string, number>();
   fake.setFault((req) => {
@@ -75,7 +115,7 @@ export async function runEndToEnd(settings: Settings): Promise<ScenarioResult> {
     env: baseEnv({
       PORT: String(port),
       HOST: '127.0.0.1',
-      DEFLECT_DB: join(tmp.path, 'deflect.db'),
+      ...storage.env,
       DEFLECT_WEBHOOK_SECRET: SECRET,
       DEFLECT_LOG_LEVEL: 'warn',
       DEFLECT_RULES: join(REPO_ROOT, 'examples/rules.yaml'),
@@ -143,22 +183,19 @@ export async function runEndToEnd(settings: Settings): Promise<ScenarioResult> {
     await server.stop();
     await fake.close();
     try {
-      const sqlite = new Database(join(tmp.path, 'deflect.db'), { readonly: true });
-      const counted = sqlite.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as Array<{ status: string; n: number }>;
-      runs = Object.fromEntries(counted.map((r) => [r.status, r.n]));
+      const counted = await storage.all('SELECT status, count(*) AS n FROM runs GROUP BY status');
+      runs = Object.fromEntries(counted.map((r) => [String(r.status), Number(r.n)]));
       // Where the time goes, from the timestamps deflect stores (ms): received → routed → run claimed → run finished.
-      const column = (sql: string) => (sqlite.prepare(sql).pluck().all() as number[]).sort((a, b) => a - b);
+      const column = async (sql: string) => (await storage.all(sql)).map((r) => Number(r.v)).sort((a, b) => a - b);
       const stage = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
       stages = {
-        'received → routed': stage(column('SELECT routed_at - received_at FROM deliveries WHERE routed_at IS NOT NULL')),
-        'routed → run claimed': stage(column('SELECT started_at - created_at FROM runs WHERE started_at IS NOT NULL')),
-        'run duration': stage(column('SELECT duration_ms FROM runs WHERE duration_ms IS NOT NULL')),
+        'received → routed': stage(await column('SELECT routed_at - received_at AS v FROM deliveries WHERE routed_at IS NOT NULL')),
+        'routed → run claimed': stage(await column('SELECT started_at - created_at AS v FROM runs WHERE started_at IS NOT NULL')),
+        'run duration': stage(await column('SELECT duration_ms AS v FROM runs WHERE duration_ms IS NOT NULL')),
       };
-      sqlite.close();
     } catch {
       // the figures above stand without the run counts
     }
-    tmp.cleanup();
   }
 
   const latencies = [...ackAt].filter(([key]) => commentAt.has(key)).map(([key, at]) => commentAt.get(key)! - at).sort((a, b) => a - b);
@@ -167,37 +204,44 @@ export async function runEndToEnd(settings: Settings): Promise<ScenarioResult> {
   const p99 = percentile(latencies, 99);
   const max = latencies.at(-1) ?? Number.NaN;
   const postSorted = postLatency.sort((a, b) => a - b);
-  const s = `e2e (${fmt(rate)}/s, ${fmt(settings.e2eSeconds)} s)`;
+  return {
+    rate,
+    seconds: settings.e2eSeconds,
+    sent: total,
+    acknowledged: ackAt.size,
+    commented: latencies.length,
+    missing,
+    failures: failures.slice(0, 20),
+    failed: failures.length,
+    commentLatencyMs: { p50, p90: percentile(latencies, 90), p99, max },
+    postLatencyMs: { p50: percentile(postSorted, 50), p99: percentile(postSorted, 99), max: postSorted.at(-1) ?? null },
+    queueLag: { atLastAck: lagAtEnd, after1s: lagAfter1s },
+    peakRssMb,
+    lateSends,
+    runs,
+    stagesMs: stages,
+  };
+}
+
+/** The e2e scenario's rows for `f`. */
+function endToEndRows(settings: Settings, f: E2eFigures) {
+  const { p50, p99, max } = f.commentLatencyMs;
+  const { missing, peakRssMb, lateSends, runs, stagesMs: stages } = f;
+  const { atLastAck: lagAtEnd, after1s: lagAfter1s } = f.queueLag;
+  const s = `e2e (${fmt(f.rate)}/s, ${fmt(settings.e2eSeconds)} s)`;
   const rows = [
-    info(s, 'deliveries sent · 2xx · comments received', `${fmt(total)} · ${fmt(ackAt.size)} · ${fmt(latencies.length)}`),
+    info(s, 'deliveries sent · 2xx · comments received', `${fmt(f.sent)} · ${fmt(f.acknowledged)} · ${fmt(f.commented)}`),
     info(s, 'runs by outcome', Object.entries(runs).map(([k, n]) => `${k} ${fmt(n)}`).join(', ') || 'n/a'),
     ...Object.entries(stages).map(([name, v]) => info(s, `stage ${name} p50 · p99 (deflect's own timestamps)`, `${fmt(v.p50)} ms · ${fmt(v.p99)} ms`)),
-    info(s, 'POST → 2xx p50 · p99', `${fmt(percentile(postSorted, 50), 1)} ms · ${fmt(percentile(postSorted, 99), 1)} ms`),
-    check(s, '2xx → comment p50', `${fmt(p50, 1)} ms`, '≤ 20 ms', latencies.length ? p50 <= 20 : null),
-    check(s, '2xx → comment p99', `${fmt(p99, 1)} ms`, '≤ 100 ms', latencies.length ? p99 <= 100 : null),
+    info(s, 'POST → 2xx p50 · p99', `${fmt(f.postLatencyMs.p50, 1)} ms · ${fmt(f.postLatencyMs.p99, 1)} ms`),
+    check(s, '2xx → comment p50', `${fmt(p50, 1)} ms`, '≤ 20 ms', f.commented ? p50 <= 20 : null),
+    check(s, '2xx → comment p99', `${fmt(p99, 1)} ms`, '≤ 100 ms', f.commented ? p99 <= 100 : null),
     info(s, '2xx → comment max', `${fmt(max, 1)} ms`),
-    check(s, 'every delivery commented, none failed', `${fmt(missing)} missing, ${fmt(failures.length)} failed`, '0', missing === 0 && failures.length === 0),
+    check(s, 'every delivery commented, none failed', `${fmt(missing)} missing, ${fmt(f.failed)} failed`, '0', missing === 0 && f.failed === 0),
     info(s, 'queue lag right after the last 2xx', fmt(lagAtEnd)),
     check(s, 'queue lag 1 s after the last 2xx', fmt(lagAfter1s), '0', lagAfter1s === null ? null : lagAfter1s === 0),
     check(s, 'peak RSS deflect', `${fmt(peakRssMb)} MB`, '≤ 250 MB', peakRssMb === null ? null : peakRssMb <= 250),
   ];
-  if (lateSends > total * 0.01) rows.push(info(s, 'generator fell behind schedule (>5 ms)', `${fmt(lateSends)} sends`));
-  return {
-    rows,
-    data: {
-      rate,
-      seconds: settings.e2eSeconds,
-      sent: total,
-      acknowledged: ackAt.size,
-      commented: latencies.length,
-      failures: failures.slice(0, 20),
-      commentLatencyMs: { p50, p90: percentile(latencies, 90), p99, max },
-      postLatencyMs: { p50: percentile(postSorted, 50), p99: percentile(postSorted, 99), max: postSorted.at(-1) ?? null },
-      queueLag: { atLastAck: lagAtEnd, after1s: lagAfter1s },
-      peakRssMb,
-      lateSends,
-      runs,
-      stagesMs: stages,
-    },
-  };
+  if (lateSends > f.sent * 0.01) rows.push(info(s, 'generator fell behind schedule (>5 ms)', `${fmt(lateSends)} sends`));
+  return rows;
 }

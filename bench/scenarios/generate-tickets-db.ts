@@ -58,8 +58,11 @@ const groups = new Map<string, { id: string; size: number }>();
 
 let labels = 0;
 let runs = 0;
+/** Progress on stderr (stdout carries only the result line): every {@link PROGRESS_EVERY} tickets. */
+const PROGRESS_EVERY = 100_000;
 sqlite.transaction(() => {
   for (let i = 0; i < count; i++) {
+    if (i > 0 && i % PROGRESS_EVERY === 0) process.stderr.write(`generated ${i} of ${count} tickets, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     const t = generator.next();
     insertTicket.run(t.id, t.key, t.project, t.issueType, t.status, JSON.stringify(t.labels), t.summary, t.description, t.reporter, t.reporterId, t.created, t.updated, t.resolved, now);
     for (const label of t.labels) {
@@ -90,6 +93,7 @@ sqlite.transaction(() => {
 })();
 // The runs were written directly: seal them now (the genesis pass of decision 011), so the first timed `deflect`
 // open of this file does not do it.
+process.stderr.write(`generated ${count} tickets; sealing the runs into the audit chain\n`);
 sealRowsAtUpgrade(db);
 sqlite.pragma('journal_mode = WAL');
 db.$client.close();

@@ -60,7 +60,7 @@ export async function runReport(settings: Settings): Promise<ScenarioResult> {
   const rssFile = join(tmp.path, 'rss.json');
   const repeats = settings.reportRepeats;
   try {
-    const gen = await runNode(tsNode('bench/scenarios/generate-tickets-db.ts', dbPath, String(settings.reportTickets)), baseEnv(), 600_000);
+    const gen = await runNode(tsNode('bench/scenarios/generate-tickets-db.ts', dbPath, String(settings.reportTickets)), baseEnv(), 600_000, { progress: 'generate' });
     if (gen.code !== 0) throw new Error(`generating the database failed: ${gen.stderr.slice(0, 1000)}`);
     const generated = JSON.parse(gen.stdout.trim().split('\n').at(-1)!) as { tickets: number; labels: number; runs: number; textGroups: number; seconds: number; bytes: number };
 

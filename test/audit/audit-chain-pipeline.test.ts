@@ -1,35 +1,30 @@
 /**
- * The audit chain over real pipeline scenarios (decision 011): the worker with test handlers on a real SQLite file and
+ * The audit chain over real pipeline scenarios (decision 011): the worker with test handlers on a real database of the
+ * pass's backend (a SQLite file or a PostgreSQL database: test-backend.ts) and
  * the fake Jira (a real HTTP server) takes runs to succeeded, failed, dead (a failing comment retried), shadow,
  * planned (dry run), awaiting approval then approved, an operator's retry, and a retry after a crash mid-call. After
  * each, every final run and action is sealed (its latest chain entry is a seal of its current state) and
  * `verifyAuditChain` finds the chain intact.
  */
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashRow, isFinalStatus, type AuditTable } from '../../src/audit/audit-chain.js';
 import { verifyAuditChain } from '../../src/audit/verify-chain.js';
 import { defineHandler, type AnyHandler } from '../../src/automation/define-handler.js';
-import { findLatestEntry, findRecordedRow } from '../../src/db/audit-chain.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { decideAwaitingRun } from '../../src/db/approvals.js';
-import { insertDeliveries } from '../../src/db/deliveries.js';
-import { pauseHandler, resumeHandler } from '../../src/db/handler-states.js';
-import { beginAction } from '../../src/db/actions.js';
-import { claimDueRuns, retryRun } from '../../src/db/runs.js';
+import type { Store } from '../../src/db/store.js';
 import { JiraRequestError } from '../../src/jira/jira-actions.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
 import type { Rule } from '../../src/rules/rules-file.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
-import { freshDir, waitFor } from '../support/deflect-under-test.js';
+import { waitFor } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { tokenResetEvent } from '../reliability/helpers.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 let jira: FakeJira;
-let db: Db;
+let database: TestDatabase;
+let db: Store;
 let worker: Worker | null = null;
 let deliverySeq = 0;
 
@@ -42,10 +37,10 @@ const commenter = handler('audit-commenter', async (ctx) => {
   return { summary: 'commented' };
 });
 
-function deliver(key: string, label: string): void {
+async function deliver(key: string, label: string): Promise<void> {
   deliverySeq++;
   const body = tokenResetEvent(key, String(70_000 + deliverySeq), { labels: [label] });
-  insertDeliveries(db, [
+  await db.insertDeliveries([
     { deliveryKey: `audit-chain:${deliverySeq}`, webhookIdentifier: null, event: body.webhookEvent, issueKey: key, headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt: Date.now() },
   ]);
   worker?.wake();
@@ -53,7 +48,7 @@ function deliver(key: string, label: string): void {
 
 async function startWorker(handlers: AnyHandler[], rules: Rule[], options: Partial<WorkerOptions> = {}): Promise<Worker> {
   worker = new Worker({
-    db: sqliteStore(db), rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 2, handlerTimeoutMs: 5_000, concurrency: 2,
+    db, rules, handlers, logger: pino({ level: 'silent' }), dryRun: false, maxAttempts: 2, handlerTimeoutMs: 5_000, concurrency: 2,
     selfAccountId: 'deflect-bot', pollMs: 30, retryBaseMs: 10, jiraTimeoutMs: 300, pauseAfterFailures: 0,
     api: createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't', timeoutMs: 300 }),
     ...options,
@@ -63,23 +58,23 @@ async function startWorker(handlers: AnyHandler[], rules: Rule[], options: Parti
 }
 
 const runOf = (key: string) =>
-  db.$client.prepare('SELECT id, status, dry_run AS dryRun, shadow FROM runs WHERE ticket_key = ? ORDER BY id DESC LIMIT 1').get(key) as
-    | { id: number; status: string; dryRun: number; shadow: number }
-    | undefined;
-const statusIs = (key: string, ...statuses: string[]) => {
-  const run = runOf(key);
+  database.get<{ id: number; status: string; dryRun: number; shadow: number }>(
+    'SELECT id, status, dry_run AS "dryRun", shadow FROM runs WHERE ticket_key = ? ORDER BY id DESC LIMIT 1',
+    key,
+  );
+const statusIs = async (key: string, ...statuses: string[]) => {
+  const run = await runOf(key);
   return run && statuses.includes(run.status) ? run : null;
 };
-const actionsOf = (runId: number) =>
-  db.$client.prepare('SELECT id, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ id: number; status: string }>;
+const actionsOf = (runId: number) => database.all<{ id: number; status: string }>('SELECT id, status FROM actions WHERE run_id = ? ORDER BY seq', runId);
 
 /** Every final row of both tables has a latest entry that seals exactly its current state; returns how many. */
-function expectEveryFinalRowSealed(): number {
+async function expectEveryFinalRowSealed(): Promise<number> {
   let sealed = 0;
   for (const table of ['runs', 'actions'] as AuditTable[]) {
-    for (const { id } of db.$client.prepare(`SELECT id FROM ${table} ORDER BY id`).all() as Array<{ id: number }>) {
-      const row = findRecordedRow(db, table, id)!;
-      const latest = findLatestEntry(db, table, id);
+    for (const { id } of await database.all<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)) {
+      const row = (await db.findRecordedRow(table, id))!;
+      const latest = await db.findLatestEntry(table, id);
       if (!isFinalStatus(table, row.status)) {
         expect(latest?.kind ?? 'none', `${table} ${id} (${row.status}) is not final: unsealed or reopened`).not.toBe('seal');
         continue;
@@ -94,65 +89,65 @@ function expectEveryFinalRowSealed(): number {
 }
 
 async function expectChainIntact(): Promise<void> {
-  const report = await verifyAuditChain(sqliteStore(db));
+  const report = await verifyAuditChain(db);
   expect(report.firstBad).toBeNull();
   expect(report.state).toBe('intact');
 }
 
 beforeAll(async () => {
   jira = await startFakeJira();
-  db = openDatabase(join(freshDir('deflect-audit-chain-'), 'chain.db'));
+  database = await freshDatabase('deflect-audit-chain-');
+  db = await database.open();
 });
 afterEach(async () => {
   await worker?.stop(500);
   worker = null;
   jira.setFault(undefined);
   // After every scenario: every final row is sealed and the whole chain verifies.
-  expect(expectEveryFinalRowSealed()).toBeGreaterThan(0);
+  expect(await expectEveryFinalRowSealed()).toBeGreaterThan(0);
   await expectChainIntact();
 });
 afterAll(async () => {
-  db.$client.close();
   await jira.close();
 });
 
 describe('the audit chain over the pipeline', () => {
   it('is empty and verifies on a fresh database', async () => {
-    const fresh = openDatabase(':memory:');
-    expect(await verifyAuditChain(sqliteStore(fresh))).toMatchObject({ state: 'empty', checkedRows: 0, firstBad: null });
-    fresh.$client.close();
+    const fresh = await (await freshDatabase('deflect-audit-chain-empty-')).open();
+    expect(await verifyAuditChain(fresh)).toMatchObject({ state: 'empty', checkedRows: 0, firstBad: null });
+    await fresh.close();
     // The afterEach needs one sealed row: a succeeded run.
     jira.seedIssue({ key: 'AUD-0' });
     await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
-    deliver('AUD-0', 'audit-ok');
+    await deliver('AUD-0', 'audit-ok');
     return waitFor('AUD-0 to succeed', () => statusIs('AUD-0', 'succeeded'));
   });
 
   it('seals a succeeded run and its applied comment', async () => {
     jira.seedIssue({ key: 'AUD-1' });
     await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
-    deliver('AUD-1', 'audit-ok');
+    await deliver('AUD-1', 'audit-ok');
     const run = await waitFor('AUD-1 to succeed', () => statusIs('AUD-1', 'succeeded'));
-    expect(actionsOf(run.id).map((a) => a.status)).toEqual(['applied']);
+    expect((await actionsOf(run.id)).map((a) => a.status)).toEqual(['applied']);
   });
 
   it('seals a failed comment, reopens it on the retry, and seals the dead run', async () => {
     jira.seedIssue({ key: 'AUD-2' });
     jira.setFault((req) => (req.method === 'POST' && req.path.includes('/comment') ? { status: 503, body: { errorMessages: ['down'] } } : undefined));
     await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
-    deliver('AUD-2', 'audit-ok');
+    await deliver('AUD-2', 'audit-ok');
     const run = await waitFor('AUD-2 to be dead-lettered', () => statusIs('AUD-2', 'dead', 'failed'));
-    const [action] = actionsOf(run.id);
+    const [action] = await actionsOf(run.id);
     expect(action.status).toBe('failed');
-    const kinds = (db.$client.prepare("SELECT kind FROM audit_chain WHERE row_table = 'actions' AND row_id = ? ORDER BY seq").all(action.id) as Array<{ kind: string }>).map((e) => e.kind);
+    const kinds = (await database.all<{ kind: string }>("SELECT kind FROM audit_chain WHERE row_table = 'actions' AND row_id = ? ORDER BY seq", action.id)).map((e) => e.kind);
     expect(kinds).toContain('reopen');
     expect(kinds.at(-1)).toBe('seal');
   });
 
   it('reopens a dead run on an operator retry and seals its new outcome', async () => {
-    const dead = runOf('AUD-2')!;
-    expect(retryRun(db, dead.id)).toBe(true);
-    expect(findLatestEntry(db, 'runs', dead.id)!.kind).toBe('reopen');
+    const dead = (await runOf('AUD-2'))!;
+    expect(await db.retryRun(dead.id)).toBe(true);
+    expect((await db.findLatestEntry('runs', dead.id))!.kind).toBe('reopen');
     await startWorker([commenter], [rule('audit-ok', 'audit-commenter')]);
     worker!.wake();
     await waitFor('AUD-2 to succeed on the retry', () => statusIs('AUD-2', 'succeeded'));
@@ -166,32 +161,32 @@ describe('the audit chain over the pipeline', () => {
       throw new JiraRequestError('Jira POST /x → 503', { status: 503, transient: true });
     });
     await startWorker([broken, flaky], [rule('audit-broken', 'audit-broken'), rule('audit-flaky', 'audit-flaky')]);
-    deliver('AUD-3', 'audit-broken');
-    deliver('AUD-4', 'audit-flaky');
+    await deliver('AUD-3', 'audit-broken');
+    await deliver('AUD-4', 'audit-flaky');
     await waitFor('AUD-3 to fail', () => statusIs('AUD-3', 'failed'));
     await waitFor('AUD-4 to be dead', () => statusIs('AUD-4', 'dead'));
   });
 
   it('seals a shadow run and a dry run with their planned actions', async () => {
     await startWorker([commenter], [rule('audit-shadow', 'audit-commenter', { mode: 'shadow' })]);
-    deliver('AUD-5', 'audit-shadow');
+    await deliver('AUD-5', 'audit-shadow');
     const shadow = await waitFor('AUD-5 to end shadow', () => statusIs('AUD-5', 'shadow'));
-    expect(actionsOf(shadow.id).map((a) => a.status)).toEqual(['planned']);
+    expect((await actionsOf(shadow.id)).map((a) => a.status)).toEqual(['planned']);
     await worker!.stop(500);
     await startWorker([commenter], [rule('audit-dry', 'audit-commenter')], { dryRun: true });
-    deliver('AUD-6', 'audit-dry');
+    await deliver('AUD-6', 'audit-dry');
     const planned = await waitFor('AUD-6 to end planned', () => statusIs('AUD-6', 'planned'));
-    expect(actionsOf(planned.id).map((a) => a.status)).toEqual(['planned']);
+    expect((await actionsOf(planned.id)).map((a) => a.status)).toEqual(['planned']);
   });
 
   it('leaves a run awaiting approval unsealed, and seals it once approved and done', async () => {
     jira.seedIssue({ key: 'AUD-7' });
     const approval = { approvers: ['lead-1'], when: 'always' as const, expiresAfterMs: 60_000 };
     await startWorker([commenter], [rule('audit-approve', 'audit-commenter', { approval })]);
-    deliver('AUD-7', 'audit-approve');
+    await deliver('AUD-7', 'audit-approve');
     const waiting = await waitFor('AUD-7 to await approval', () => statusIs('AUD-7', 'awaiting-approval'));
-    expect(findLatestEntry(db, 'runs', waiting.id)).toBeUndefined();
-    expect(decideAwaitingRun(db, { runId: waiting.id, decision: 'approved', by: 'lead-1' })).toBe(true);
+    expect(await db.findLatestEntry('runs', waiting.id)).toBeUndefined();
+    expect(await db.decideAwaitingRun({ runId: waiting.id, decision: 'approved', by: 'lead-1' })).toBe(true);
     worker!.wake();
     await waitFor('AUD-7 to succeed', () => statusIs('AUD-7', 'succeeded'));
   });
@@ -200,21 +195,21 @@ describe('the audit chain over the pipeline', () => {
     jira.seedIssue({ key: 'AUD-8' });
     // Routing queues the run while its handler is paused; then a process claims it, records the comment as started,
     // and dies before the answer (its lease expires at once).
-    pauseHandler(db, 'audit-commenter', 'test: hold the run in the queue');
+    await db.pauseHandler('audit-commenter', 'test: hold the run in the queue');
     const router = await startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
-    deliver('AUD-8', 'audit-crash');
+    await deliver('AUD-8', 'audit-crash');
     await waitFor('AUD-8 to be queued', () => statusIs('AUD-8', 'queued'));
     await router.stop(500);
     worker = null;
-    resumeHandler(db, 'audit-commenter');
-    const [claimed] = claimDueRuns(db, 1, new Set(), { owner: 'crashed-host:1:dead', leaseMs: 1 });
+    await db.resumeHandler('audit-commenter');
+    const [claimed] = await db.claimDueRuns(1, new Set(), { owner: 'crashed-host:1:dead', leaseMs: 1 });
     expect(claimed?.ticketKey).toBe('AUD-8');
     const idem = `${claimed.idempotencyKey}:1:comment`;
-    beginAction(db, { runId: claimed.id, seq: 1, kind: 'comment', ticketKey: 'AUD-8', idempotencyKey: idem, request: {}, status: 'started' });
+    await db.beginAction({ runId: claimed.id, seq: 1, kind: 'comment', ticketKey: 'AUD-8', idempotencyKey: idem, request: {}, status: 'started' });
     await new Promise((resolve) => setTimeout(resolve, 10)); // the 1 ms lease is over: the next worker takes the run back
     await startWorker([commenter], [rule('audit-crash', 'audit-commenter')]);
     await waitFor('AUD-8 to succeed after the takeover', () => statusIs('AUD-8', 'succeeded'));
-    expect(actionsOf(claimed.id).map((a) => a.status)).toEqual(['applied']);
+    expect((await actionsOf(claimed.id)).map((a) => a.status)).toEqual(['applied']);
     expect(jira.commentsFor('AUD-8')).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Failed authentications are rate-limited per client address (@fastify/rate-limit): API 401s and webhook 401s both
  * count; past DEFLECT_AUTH_FAILURE_LIMIT in a minute the address gets 429 with Retry-After and a JSON message, even
- * with a valid credential, while /healthz keeps answering. Successful requests do not count.
+ * with a valid credential, while /healthz keeps answering. Successful requests do not count. On the pass's backend
+ * (startDeflect: test-backend.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,12 +24,12 @@ describe('rate limit on authentication failures', () => {
   });
 
   it('does not count successful requests', async () => {
-    const headers = await authHeader(api.db.sqlite!, 'auditor');
+    const headers = await authHeader(api.db, 'auditor');
     for (let i = 0; i < LIMIT * 3; i++) expect((await fetch(`${api.url}/api/runs`, { headers })).status).toBe(200);
   });
 
   it('answers 429 with Retry-After after the limit of API 401s, even to a valid token; probes stay open', async () => {
-    const good = await authHeader(api.db.sqlite!, 'auditor');
+    const good = await authHeader(api.db, 'auditor');
     for (let i = 0; i < LIMIT; i++) {
       expect((await fetch(`${api.url}/api/runs`, { headers: { authorization: `Bearer dfl_guess${i}` } })).status).toBe(401);
     }
@@ -50,7 +51,7 @@ describe('rate limit on authentication failures', () => {
     expect(limited.status).toBe(429);
     expect(limited.json.message).toMatch(/too many failed authentication attempts/);
     // Nothing was stored from the refused deliveries.
-    expect(hooks.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM deliveries').get()).toEqual({ n: 0 });
+    expect(await hooks.database.get('SELECT count(*) AS n FROM deliveries')).toEqual({ n: 0 });
     expect((await postWebhook(hooks.url, body(), { identifier: randomUUID() })).status).toBe(429);
   });
 });

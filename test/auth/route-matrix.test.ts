@@ -4,43 +4,39 @@
  * the webhook ignores API credentials and wants its signature; protected routes answer 401 without a valid
  * credential, 403 below their role, 2xx at or above it; pages without a session redirect to /signin.
  * Also: the table and the registered routes are the same set, and a route without a row stops the app from starting.
+ * On a database of the pass's backend (test-backend.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { requiredRole, ROUTE_ACCESS, type RouteAccess } from '../../src/auth/route-access.js';
-import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { roleAllows, ROLES, type Role } from '../../src/auth/roles.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { insertDeliveries } from '../../src/db/deliveries.js';
-import { enqueueRun, finishRun } from '../../src/db/runs.js';
+import type { Store } from '../../src/db/store.js';
 import { createLogger } from '../../src/logger.js';
 import { encodeKeysCursor } from '../../src/reports/report-keys.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { createTestToken } from '../support/api-token.js';
-import { freshDir } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const SECRET = 'matrix-secret';
 type Caller = 'none' | 'bad' | 'revoked' | Role;
 const CALLERS: Caller[] = ['none', 'bad', 'revoked', ...ROLES];
 
 let app: FastifyInstance;
-let db: Db;
+let db: Store;
 const tokens = new Map<Caller, string>();
 const cookies = new Map<Caller, string>();
 
 /** A failed run to retry (each successful retry consumes one). */
-function failedRun(): number {
+async function failedRun(): Promise<number> {
   const key = randomUUID();
-  const [delivery] = insertDeliveries(db, [
+  const [delivery] = await db.insertDeliveries([
     { deliveryKey: key, webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'MX-1', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() },
   ]);
-  const id = enqueueRun(db, { deliveryId: delivery.id, ticketKey: 'MX-1', handler: 'grant-repo-access', reason: 'matrix', dryRun: false, idempotencyKey: key, maxAttempts: 3 })!;
-  finishRun(db, id, { status: 'failed', error: 'boom', durationMs: 1 });
+  const id = (await db.enqueueRun({ deliveryId: delivery.id, ticketKey: 'MX-1', handler: 'grant-repo-access', reason: 'matrix', dryRun: false, idempotencyKey: key, maxAttempts: 3 }))!;
+  await db.finishRun(id, { status: 'failed', error: 'boom', durationMs: 1 });
   return id;
 }
 
@@ -53,9 +49,9 @@ async function requestFor(route: string): Promise<InjectOptions> {
       return { method, url, payload: webhookBody, headers: { 'content-type': 'application/json', 'x-atlassian-webhook-identifier': randomUUID() } };
     case 'POST /api/runs/:id/retry':
     case 'GET /api/runs/:id':
-      return { method, url: url.replace(':id', String(failedRun())) };
+      return { method, url: url.replace(':id', String(await failedRun())) };
     case 'POST /api/deliveries/:id/replay': {
-      const [delivery] = insertDeliveries(db, [
+      const [delivery] = await db.insertDeliveries([
         { deliveryKey: randomUUID(), webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'MX-2', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() },
       ]);
       return { method, url: url.replace(':id', String(delivery.id)) };
@@ -104,20 +100,19 @@ async function signIn(token: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  db = openDatabase(join(freshDir('matrix-'), 'matrix.db'));
+  db = await (await freshDatabase('matrix-')).open();
   const auth = { ...loadConfig({}).auth, failureLimit: 0 };
-  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth }, db: sqliteStore(db), logger: createLogger('silent') });
+  app = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 64 * 1024, auth }, db, logger: createLogger('silent') });
   for (const role of ROLES) tokens.set(role, await createTestToken(db, role));
   tokens.set('bad', `dfl_${'x'.repeat(43)}`);
   tokens.set('revoked', await createTestToken(db, 'admin', 'soon-revoked'));
   // Sessions are opened through the real sign-in route; the revoked token's session is opened before the revoke.
   for (const caller of [...ROLES, 'revoked'] as const) cookies.set(caller, await signIn(tokens.get(caller)!));
   cookies.set('bad', 'no-such-session');
-  expect(revokeApiToken(db, 'soon-revoked')).toBe(true);
+  expect(await db.revokeApiToken('soon-revoked')).toBe(true);
 });
 afterAll(async () => {
   await app?.close();
-  db?.$client.close();
 });
 
 describe('route access table', () => {
@@ -129,7 +124,7 @@ describe('route access table', () => {
   });
 
   it('refuses to build an app with a route that has no row', async () => {
-    const probe = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 1024 }, db: sqliteStore(db), logger: createLogger('silent') });
+    const probe = await buildApp({ config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 1024 }, db, logger: createLogger('silent') });
     expect(() => probe.get('/api/secret-stuff', async () => ({}))).toThrow(/GET \/api\/secret-stuff has no auth decision: add a row for it to ROUTE_ACCESS/);
     await probe.close();
   });

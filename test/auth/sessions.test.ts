@@ -1,11 +1,10 @@
 /**
- * Signing in to the pages on the real server (loopback socket, real SQLite): the sign-in form, the session cookie and
+ * Signing in to the pages on the real server (loopback socket, a real database of the pass's backend): the sign-in form, the session cookie and
  * its flags, what is stored (hashes only), sign-out, expiry, revocation, `next` that cannot leave the site, and the
  * Secure flag behind a trusted TLS proxy.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { createTestToken } from '../support/api-token.js';
 import { startDeflect, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
@@ -51,7 +50,7 @@ describe('sign-in sessions', () => {
   });
 
   it('signs in with a token: an httpOnly, SameSite=Strict session cookie (no Secure over plain http), stored hashed', async () => {
-    const token = await createTestToken(deflect.db.sqlite!, 'auditor', 'page-reader');
+    const token = await createTestToken(deflect.db, 'auditor', 'page-reader');
     const answer = await fetch(`${deflect.url}/signin`, form({ token, next: '/reports/top-tickets?since=all' }));
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/reports/top-tickets?since=all');
@@ -71,16 +70,16 @@ describe('sign-in sessions', () => {
     const pause = await fetch(`${deflect.url}/api/handlers/grant-repo-access/pause`, { method: 'POST', headers });
     expect(pause.status).toBe(403);
 
-    const sessions = deflect.db.sqlite!.$client.prepare('SELECT id_hash AS idHash, expires_at AS expiresAt FROM auth_sessions').all() as Array<{ idHash: string; expiresAt: number }>;
+    const sessions = await deflect.database.all<{ idHash: string; expiresAt: number }>('SELECT id_hash AS "idHash", expires_at AS "expiresAt" FROM auth_sessions');
     expect(sessions.map((s) => s.idHash)).toContain(sha256(session));
-    const dump = JSON.stringify([sessions, deflect.db.sqlite!.$client.prepare('SELECT * FROM api_tokens').all()]);
+    const dump = JSON.stringify([sessions, await deflect.database.all('SELECT * FROM api_tokens')]);
     expect(dump).not.toContain(session);
     expect(dump).not.toContain(token);
     expect(dump).toContain(sha256(token));
   });
 
   it('ends the session on sign-out, on expiry and when its token is revoked', async () => {
-    const token = await createTestToken(deflect.db.sqlite!, 'operator', 'page-operator');
+    const token = await createTestToken(deflect.db, 'operator', 'page-operator');
     const open = async () => sessionOf(await fetch(`${deflect.url}/signin`, form({ token })))!;
     const runs = (session: string) => fetch(`${deflect.url}/api/runs`, { headers: { cookie: `deflect_session=${session}` } });
 
@@ -93,20 +92,20 @@ describe('sign-in sessions', () => {
 
     const b = await open();
     expect((await runs(b)).status).toBe(200);
-    deflect.db.sqlite!.$client.prepare('UPDATE auth_sessions SET expires_at = ? WHERE id_hash = ?').run(Date.now() - 1, sha256(b));
+    await deflect.database.run('UPDATE auth_sessions SET expires_at = ? WHERE id_hash = ?', Date.now() - 1, sha256(b));
     const expired = await runs(b);
     expect(expired.status).toBe(401);
     expect((await expired.json()).message).toMatch(/session expired/);
 
     const c = await open();
     expect((await runs(c)).status).toBe(200);
-    expect(revokeApiToken(deflect.db.sqlite!, 'page-operator')).toBe(true);
+    expect(await deflect.db.revokeApiToken('page-operator')).toBe(true);
     expect((await runs(c)).status).toBe(401);
-    expect(deflect.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM auth_sessions WHERE id_hash = ?').get(sha256(c))).toEqual({ n: 0 });
+    expect(await deflect.database.get('SELECT count(*) AS n FROM auth_sessions WHERE id_hash = ?', sha256(c))).toEqual({ n: 0 });
   });
 
   it('never redirects off the site after signing in', async () => {
-    const token = await createTestToken(deflect.db.sqlite!, 'auditor');
+    const token = await createTestToken(deflect.db, 'auditor');
     for (const next of ['//evil.example/x', 'https://evil.example/', '/"><script>alert(1)</script>', 'javascript:alert(1)']) {
       const answer = await fetch(`${deflect.url}/signin`, form({ token, next }));
       expect(answer.headers.get('location'), next).toBe('/reports/top-tickets');
@@ -116,10 +115,10 @@ describe('sign-in sessions', () => {
   });
 
   it('marks the cookie Secure when a trusted proxy says the request came over TLS, and not when anyone else says so', async () => {
-    const token = await createTestToken(behindProxy.db.sqlite!, 'auditor');
+    const token = await createTestToken(behindProxy.db, 'auditor');
     const viaProxy = await fetch(`${behindProxy.url}/signin`, { ...form({ token }), headers: { ...form({}).headers, 'x-forwarded-proto': 'https' } });
     expect(viaProxy.headers.get('set-cookie')).toMatch(/; Secure/i);
-    const spoofed = await fetch(`${deflect.url}/signin`, { ...form({ token: await createTestToken(deflect.db.sqlite!, 'auditor') }), headers: { ...form({}).headers, 'x-forwarded-proto': 'https' } });
+    const spoofed = await fetch(`${deflect.url}/signin`, { ...form({ token: await createTestToken(deflect.db, 'auditor') }), headers: { ...form({}).headers, 'x-forwarded-proto': 'https' } });
     expect(spoofed.status).toBe(303);
     expect(spoofed.headers.get('set-cookie')).not.toMatch(/Secure/i);
   });

@@ -1,5 +1,5 @@
 /**
- * `deflect tokens` as a person runs it (a child process on the test's database) against a running server on the same
+ * `deflect tokens` as a person runs it (a child process on the test's database, of the pass's backend) against a running server on the same
  * database: create prints the token once (JSON shape), list never shows tokens or hashes, revoke makes the token
  * answer 401 at once.
  */
@@ -17,7 +17,7 @@ describe('deflect tokens', () => {
       execFile(
         process.execPath,
         ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'tokens', ...args],
-        { env: { PATH: process.env.PATH, DEFLECT_DB: deflect.dbPath }, encoding: 'utf8' },
+        { env: { PATH: process.env.PATH, ...deflect.database.env }, encoding: 'utf8' },
         (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
@@ -46,7 +46,7 @@ describe('deflect tokens', () => {
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toContain('lead-maya');
     expect(list.stdout).toContain('operator');
-    const hash = (deflect.db.sqlite!.$client.prepare("SELECT token_hash AS h FROM api_tokens WHERE name = 'lead-maya'").get() as { h: string }).h;
+    const hash = (await deflect.database.get<{ h: string }>("SELECT token_hash AS h FROM api_tokens WHERE name = 'lead-maya'"))!.h;
     const listJson = await cli('list', '--format', 'json');
     for (const output of [list.stdout, listJson.stdout]) {
       expect(output).not.toContain(issued.token);

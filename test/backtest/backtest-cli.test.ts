@@ -1,14 +1,14 @@
 /**
  * `deflect backtest` as a person runs it: the built `bin/deflect.js` (run `npm run build` first) on a database filled
- * by `deflect import jsonl`, with no tracker credentials in the environment. Asserts the JSON interface, the table,
+ * by `deflect import jsonl` (a database of the pass's backend: test-backend.ts), with no tracker credentials in the environment. Asserts the JSON interface, the table,
  * `--save` / `--compare`, the exit codes (0 ok, 1 runtime failure, 2 bad usage) and that the database stays untouched.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
-import { deflectEnv, freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import { deflectEnv, REPO_ROOT } from '../support/deflect-under-test.js';
+import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-backend.js';
 import { startFakeGitHub } from '../support/fake-github.js';
 import { startFakeJira } from '../support/fake-jira.js';
 import { writeHistory, writeRules } from './backtest-fixture.js';
@@ -18,18 +18,20 @@ const BIN = join(REPO_ROOT, 'bin/deflect.js');
 
 describe('deflect backtest (CLI)', () => {
   let dir: string;
+  let database: TestDatabase;
   let env: Record<string, string>;
   const deflect = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!existsSync(join(REPO_ROOT, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` before this test (it spawns bin/deflect.js)');
-    dir = freshDir('deflect-backtest-cli-');
-    env = { PATH: process.env.PATH ?? '', DEFLECT_DB: join(dir, 'deflect.db'), DEFLECT_RULES: writeRules(dir) };
+    database = await freshDatabase('deflect-backtest-cli-');
+    dir = dirname(database.dbPath);
+    env = { PATH: process.env.PATH ?? '', ...database.env, DEFLECT_RULES: writeRules(dir) };
     const imported = deflect('import', 'jsonl', writeHistory(dir), '--no-group');
     expect(imported.status, imported.stderr).toBe(0);
   });
 
-  it('prints the JSON interface { handler, tickets: [{ key, actions: [{ kind }], problems }] } and stores nothing', () => {
+  it('prints the JSON interface { handler, tickets: [{ key, actions: [{ kind }], problems }] } and stores nothing', async () => {
     const result = deflect('backtest', 'grant-repo-access', '--since', 'all', '--format', 'json');
     expect(result.status, result.stderr).toBe(0);
     const backtest = JSON.parse(result.stdout);
@@ -44,9 +46,7 @@ describe('deflect backtest (CLI)', () => {
     expect(ops3.problems).toEqual([{ field: 'repository', message: 'is missing' }]);
     expect(backtest.summary).toMatchObject({ ticketsConsidered: 6, ticketsMatched: 4, wouldReportProblems: 1 });
 
-    const db = openDatabase(env.DEFLECT_DB, { readonly: true });
-    expect((db.$client.prepare('SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM actions) AS n').get() as { n: number }).n).toBe(0);
-    db.$client.close();
+    expect((await database.get<{ n: number }>('SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM actions) AS n'))!.n).toBe(0);
   });
 
   it('prints one line per ticket and a summary; --since 90d leaves out the old ticket', () => {
@@ -84,7 +84,7 @@ describe('deflect backtest (CLI)', () => {
   it('sends nothing even with Jira and GitHub credentials configured: the fakes receive no request', { timeout: 60_000 }, async () => {
     const [jira, github] = await Promise.all([startFakeJira(), startFakeGitHub()]);
     try {
-      const withCredentials = { ...deflectEnv(env.DEFLECT_DB, jira), DEFLECT_RULES: env.DEFLECT_RULES, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, PATH: env.PATH };
+      const withCredentials = { ...deflectEnv(database, jira), DEFLECT_RULES: env.DEFLECT_RULES, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, PATH: env.PATH };
       // Asynchronous: the fakes run in this process and must be able to answer if anything were sent.
       const result = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
         execFile(process.execPath, [BIN, 'backtest', 'grant-repo-access', '--since', 'all', '--format', 'json'], { env: withCredentials, encoding: 'utf8' }, (error, stdout, stderr) =>
@@ -116,9 +116,15 @@ describe('deflect backtest (CLI)', () => {
   });
 
   it('exits 1 with one line for a runtime failure: no database, a file that is not a saved backtest', () => {
-    const noDb = spawnSync(process.execPath, [BIN, 'backtest', 'grant-repo-access'], { env: { ...env, DEFLECT_DB: join(dir, 'missing', 'x.db') }, encoding: 'utf8' });
+    // No database: on SQLite a DEFLECT_DB file that does not exist; on PostgreSQL a DATABASE_URL naming a database
+    // that does not exist on the server.
+    const missing = onPostgres
+      ? { DATABASE_URL: Object.assign(new URL(database.databaseUrl!), { pathname: '/deflect_missing_backtest' }).toString() }
+      : { DEFLECT_DB: join(dir, 'missing', 'x.db') };
+    const noDb = spawnSync(process.execPath, [BIN, 'backtest', 'grant-repo-access'], { env: { ...env, ...missing }, encoding: 'utf8' });
     expect(noDb.status).toBe(1);
-    expect(noDb.stderr).toMatch(/^deflect: no database at .*missing.*DEFLECT_DB/);
+    expect(noDb.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noDb.stderr).toMatch(onPostgres ? /^deflect: .*deflect_missing_backtest/ : /^deflect: no database at .*missing.*DEFLECT_DB/);
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, JSON.stringify({ handler: 'grant-repo-access', tickets: [{ key: 'OPS-1' }] }));
     const bad = deflect('backtest', 'grant-repo-access', '--compare', bogus);

@@ -10,8 +10,7 @@ import { testTicket } from '../../src/automation/test-context.js';
 import { clearScratchRuns } from '../../src/db/scratch-runs.js';
 import { openDatabase } from '../../src/db/client.js';
 import { parseRules } from '../../src/rules/rules-file.js';
-import { join } from 'node:path';
-import { freshDir } from '../support/deflect-under-test.js';
+import { freshDatabase, onPostgres } from '../support/test-backend.js';
 
 const rules = parseRules(
   [
@@ -71,10 +70,15 @@ describe('createTicketMatcher', () => {
 });
 
 describe('clearScratchRuns', () => {
-  it('refuses a database file: only the in-memory scratch database may be cleared', () => {
-    const db = openDatabase(join(freshDir(), 'stored.db'));
-    expect(() => clearScratchRuns(db)).toThrow(/refusing to clear runs of .*stored\.db/);
-    db.$client.close();
+  it('refuses the stored database (the pass\'s backend): only the in-memory scratch database may be cleared', async () => {
+    const database = await freshDatabase();
+    const store = await database.open();
+    await store.insertDeliveries([
+      { deliveryKey: 'scratch-guard', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'KEEP-1', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() },
+    ]);
+    await expect(store.clearScratchRuns()).rejects.toThrow(onPostgres ? /refusing to clear runs of the PostgreSQL database/ : /refusing to clear runs of .*deflect\.db/);
+    expect(await database.get('SELECT count(*) AS n FROM deliveries')).toEqual({ n: 1 });
+    // The backtest's scratch database is an in-memory SQLite database on both backends (src/backtest/run-backtest.ts).
     const scratch = openDatabase(':memory:');
     expect(() => clearScratchRuns(scratch)).not.toThrow();
     scratch.$client.close();

@@ -1,10 +1,10 @@
 /**
- * The backtest on a real SQLite file filled through the real import path, with a real rules file and the real
+ * The backtest on a real database of the pass's backend (test-backend.ts) filled through the real import path, with a real rules file and the real
  * grant-repo-access handler: per-ticket actions and input problems, rule modes (`off` still "would match"), the window,
  * the read-only guarantee (no run or action row is written), and the compare diff after changing the rule's `with:`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { findHandler, handlers } from '../../handlers/index.js';
@@ -13,33 +13,31 @@ import { compareBacktests } from '../../src/backtest/compare-backtests.js';
 import { BacktestUsageError } from '../../src/backtest/match-ticket.js';
 import { runBacktest, type BacktestOptions } from '../../src/backtest/run-backtest.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/client.js';
 import { importParsedRows } from '../../src/import/import-tickets.js';
 import { parseJsonlLines } from '../../src/import/parse-jsonl.js';
 import { readRulesSnapshot } from '../../src/rules/live-rules.js';
 import { parseRules } from '../../src/rules/rules-file.js';
-import { freshDir } from '../support/deflect-under-test.js';
+import { freshDatabase } from '../support/test-backend.js';
 import { writeHistory, writeRules } from './backtest-fixture.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
 
 const config = loadConfig({});
 const grantRepoAccess = findHandler('grant-repo-access')!;
 
-/** A database file with the fixture history imported, and a backtest runner over it (opened read-only). */
+/** A database with the fixture history imported, and a backtest runner over it. */
 async function storedHistory() {
-  const dir = freshDir('deflect-backtest-');
-  const dbPath = join(dir, 'deflect.db');
-  const writable = openDatabase(dbPath);
+  const database = await freshDatabase('deflect-backtest-');
+  const dir = dirname(database.dbPath);
+  const writable = await database.open();
   const lines = readFileSync(writeHistory(dir), 'utf8').split('\n');
-  const result = await importParsedRows(sqliteStore(writable), parseJsonlLines(lines), { source: 'jsonl:history' });
+  const result = await importParsedRows(writable, parseJsonlLines(lines), { source: 'jsonl:history' });
   expect(result.imported).toBe(6);
-  writable.$client.close();
+  await writable.close();
   const backtest = async (rulesFile: string, extra: Partial<BacktestOptions> = {}) => {
     const snapshot = await readRulesSnapshot(rulesFile, handlers);
-    const db = openDatabase(dbPath, { readonly: true });
+    const db = await database.open();
     try {
       return await runBacktest({
-        db: sqliteStore(db),
+        db,
         handler: grantRepoAccess,
         rules: snapshot.rules,
         rulesFile,
@@ -51,15 +49,15 @@ async function storedHistory() {
         ...extra,
       });
     } finally {
-      db.$client.close();
+      await db.close();
     }
   };
-  return { dir, dbPath, backtest };
+  return { dir, database, backtest };
 }
 
 describe('runBacktest', () => {
   it('shows per matched ticket the planned actions and the input problems, sends nothing and stores nothing', async () => {
-    const { dir, dbPath, backtest } = await storedHistory();
+    const { dir, database, backtest } = await storedHistory();
     const result = await backtest(writeRules(dir));
     expect(result.handler).toBe('grant-repo-access');
     expect(result.tickets.map((t) => t.key)).toEqual(['OPS-1', 'OPS-2', 'OPS-3']);
@@ -96,10 +94,8 @@ describe('runBacktest', () => {
     // OPS-4 (no label) and OPS-5 (another handler's label) were classified and not matched.
     expect(result.summary.notMatched.reduce((n, r) => n + r.tickets, 0)).toBe(2);
 
-    const db = openDatabase(dbPath);
-    const rows = (table: string) => (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    expect([rows('runs'), rows('actions'), rows('deliveries')]).toEqual([0, 0, 0]);
-    db.$client.close();
+    const rows = async (table: string) => (await database.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+    expect([await rows('runs'), await rows('actions'), await rows('deliveries')]).toEqual([0, 0, 0]);
   });
 
   it('honours the window: a ticket created 200 days ago counts only with --since all', async () => {
@@ -119,7 +115,7 @@ describe('runBacktest', () => {
   });
 
   it('fails the run of a handler that calls an integration outside ctx.act: the stand-in client refuses, nothing is sent', async () => {
-    const { dbPath } = await storedHistory();
+    const { database } = await storedHistory();
     const direct = defineHandler({
       name: 'direct-caller',
       description: 'calls GitHub without ctx.act (a bug the backtest must surface)',
@@ -130,9 +126,9 @@ describe('runBacktest', () => {
       },
     });
     const rules = parseRules('rules:\n  - labels: [access-request]\n    handler: direct-caller\n', 'direct.yaml', [...handlers, direct]);
-    const db = openDatabase(dbPath, { readonly: true });
-    const result = await runBacktest({ db: sqliteStore(db), handler: direct, rules, rulesFile: 'direct.yaml', rulesVersion: 'test', ruleName: null, window: { from: null, to: Date.now() }, since: 'all', config });
-    db.$client.close();
+    const db = await database.open();
+    const result = await runBacktest({ db, handler: direct, rules, rulesFile: 'direct.yaml', rulesVersion: 'test', ruleName: null, window: { from: null, to: Date.now() }, since: 'all', config });
+    await db.close();
     expect(result.tickets).toHaveLength(4);
     for (const ticket of result.tickets) {
       expect(ticket.outcome).toBe('failed');

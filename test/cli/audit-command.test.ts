@@ -1,27 +1,28 @@
 /**
- * `deflect audit` as a user runs it (the CLI entry point in a child process, on a real SQLite file): every filter,
+ * `deflect audit` as a user runs it (the CLI entry point in a child process, on a real database of the pass's backend): every filter,
  * the table with its page cursor, the streamed csv / json / jsonl exports, and clear errors for bad flags. Runs are
- * recorded through the repository functions routing and the worker use (test/support/audit-runs.ts).
+ * recorded through the repository functions routing and the worker use (seedRunIn: test/support/conv-a-audit-seed.ts).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { seedRun } from '../support/audit-runs.js';
-import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
+import type { Store } from '../../src/db/store.js';
+import { seedRunIn } from '../support/conv-a-audit-seed.js';
+import { REPO_ROOT } from '../support/deflect-under-test.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-let db: Db;
-let dbPath: string;
+let db: Store;
+let database: TestDatabase;
 
 const cli = (...args: string[]) =>
   new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'audit', ...args],
-      { env: { PATH: process.env.PATH, DEFLECT_DB: dbPath }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      { env: { PATH: process.env.PATH, ...database.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -33,16 +34,16 @@ async function keys(...args: string[]): Promise<string[]> {
   return result.stdout.trim() ? result.stdout.trim().split('\n').map((line) => JSON.parse(line).ticketKey) : [];
 }
 
-beforeAll(() => {
-  dbPath = join(freshDir('audit-cli-'), 'audit.db');
-  db = openDatabase(dbPath);
-  seedRun(db, { ticketKey: 'PLAT-1', createdAt: T0, summary: 'granted write on acme/payments-api' });
-  seedRun(db, { ticketKey: 'PLAT-2', createdAt: T0 + DAY, handler: 'create-repository', rule: 'new-repository', status: 'failed', summary: null, error: 'name already exists', reporter: 'Bob Stone' });
-  seedRun(db, { ticketKey: 'acme/api#3', tracker: 'github', siteUrl: 'https://github.com', createdAt: T0 + 2 * DAY, handler: 'reset-ci-token', rule: 'ci-token-reset', status: 'dead' });
-  seedRun(db, { ticketKey: 'ENG-4', tracker: 'linear', createdAt: T0 + 3 * DAY, status: 'shadow', shadow: true });
-  seedRun(db, { ticketKey: 'PLAT-5', createdAt: T0 + 4 * DAY, status: 'awaiting-approval' });
+beforeAll(async () => {
+  database = await freshDatabase('audit-cli-');
+  db = await database.open();
+  await seedRunIn(db, { ticketKey: 'PLAT-1', createdAt: T0, summary: 'granted write on acme/payments-api' });
+  await seedRunIn(db, { ticketKey: 'PLAT-2', createdAt: T0 + DAY, handler: 'create-repository', rule: 'new-repository', status: 'failed', summary: null, error: 'name already exists', reporter: 'Bob Stone' });
+  await seedRunIn(db, { ticketKey: 'acme/api#3', tracker: 'github', siteUrl: 'https://github.com', createdAt: T0 + 2 * DAY, handler: 'reset-ci-token', rule: 'ci-token-reset', status: 'dead' });
+  await seedRunIn(db, { ticketKey: 'ENG-4', tracker: 'linear', createdAt: T0 + 3 * DAY, status: 'shadow', shadow: true });
+  await seedRunIn(db, { ticketKey: 'PLAT-5', createdAt: T0 + 4 * DAY, status: 'awaiting-approval' });
 });
-afterAll(() => db?.$client.close());
+afterAll(() => db?.close());
 
 describe('deflect audit', () => {
   it.each([

@@ -3,6 +3,8 @@
  * file on disk) keeps acknowledging signed deliveries. The copy must hold every delivery acknowledged before the
  * backup started, pass `PRAGMA integrity_check`, be one self-contained file (no -wal/-shm), and open as a deflect
  * database; an existing target is never overwritten, a missing database or bad usage fail with their exit codes.
+ * SQLite only: it copies the SQLite file. On the PostgreSQL pass, `deflect backup` refuses with a message pointing at
+ * PostgreSQL's own backups and writes nothing.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +12,12 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
 import { freshDir, postWebhook } from '../support/deflect-under-test.js';
+import { freshDatabase, onPostgres } from '../support/test-backend.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { accessRequestEvent, deflectEnv, runCli } from '../reliability/helpers.js';
 
-describe('deflect backup', () => {
+// SQLite only: `deflect backup` copies the SQLite file (its pages, -wal/-shm, PRAGMA integrity_check).
+describe.skipIf(onPostgres)('deflect backup', () => {
   const dir = freshDir('deflect-backup-');
   const dbPath = join(dir, 'deflect.db');
   let jira: FakeJira;
@@ -96,5 +100,18 @@ describe('deflect backup', () => {
     expect(existsSync(join(dir, 'nope.db'))).toBe(false);
     const bad = await runCli(['backup', join(dir, 'y.db'), '--format', 'xml'], { DEFLECT_DB: dbPath });
     expect(bad.code).toBe(2);
+  });
+});
+
+describe.runIf(onPostgres)('deflect backup on PostgreSQL', () => {
+  it('refuses with exit 1, pointing at PostgreSQL\'s own backups, and writes no file', { timeout: 60_000 }, async () => {
+    const database = await freshDatabase('deflect-backup-pg-');
+    await (await database.open()).close(); // a migrated database: the refusal is about the backend, not a missing one
+    const target = join(freshDir('deflect-backup-pg-target-'), 'copy.db');
+    const result = await runCli(['backup', target, '--format', 'json'], database.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('deflect backup copies the SQLite file; on PostgreSQL use its own backups (pg_dump, point-in-time recovery');
+    expect(result.stdout).toBe('');
+    expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Approvals on GitHub Issues end to end: a signed `issues.labeled` webhook for a write grant waits for approval with
+ * Approvals on GitHub Issues end to end, on the pass's backend (test-backend.ts): a signed `issues.labeled` webhook for a write grant waits for approval with
  * one comment; `issue_comment.created` webhooks carry the decision. The reporter's own `/approve` and deflect's own
  * request comment echoed back are ignored; a maintainer's `/approve` completes the grant on the fake GitHub.
  */
@@ -40,23 +40,23 @@ describe('approvals on GitHub Issues', () => {
     const repository = { id: 1, full_name: 'acme/web', html_url: 'https://github.com/acme/web' };
     await postGitHubWebhook(deflect.url, { action: 'labeled', issue: fetched, label: { id: 1, name: 'access-request' }, repository, sender: { login: 'reporter-1' } });
     const key = `acme/web#${issue.number}`;
-    const runOf = () => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
-    await waitFor('the run to await approval', () => (runOf()?.status === 'awaiting-approval' ? true : null));
+    const runOf = () => deflect.database.get('SELECT * FROM runs WHERE ticket_key = ?', key);
+    await waitFor('the run to await approval', async () => ((await runOf())?.status === 'awaiting-approval' ? true : null));
     expect(github.invitations('acme/payments-api')).toEqual([]);
     const posted = github.issue('acme/web', issue.number)!.comments;
     expect(posted).toHaveLength(1);
     expect(posted[0].body).toContain('maintainer-1');
 
     const comment = (login: string, body: string, id: number) => ({ action: 'created', issue: fetched, comment: { id, body, user: { login } }, repository, sender: { login } });
-    const reasonOf = (delivery: string) => (deflect.db.sqlite!.$client.prepare('SELECT reason FROM deliveries WHERE delivery_key = ?').get(`github:${delivery}`) as { reason: string }).reason;
+    const reasonOf = async (delivery: string) => (await deflect.database.get<{ reason: string }>('SELECT reason FROM deliveries WHERE delivery_key = ?', `github:${delivery}`))!.reason;
     await postGitHubWebhook(deflect.url, comment('reporter-1', '/approve', 501), { event: 'issue_comment', delivery: 'gh-approve-reporter' });
     await postGitHubWebhook(deflect.url, comment('maintainer-1', posted[0].body, 502), { event: 'issue_comment', delivery: 'gh-echo' });
-    expect(reasonOf('gh-approve-reporter')).toContain('the reporter cannot approve or deny their own request');
-    expect(reasonOf('gh-echo')).not.toContain('approved');
-    expect(runOf().status).toBe('awaiting-approval');
+    expect(await reasonOf('gh-approve-reporter')).toContain('the reporter cannot approve or deny their own request');
+    expect(await reasonOf('gh-echo')).not.toContain('approved');
+    expect((await runOf())!.status).toBe('awaiting-approval');
 
     await postGitHubWebhook(deflect.url, comment('Maintainer-1', '/APPROVE', 503), { event: 'issue_comment', delivery: 'gh-approve' });
-    await waitFor('the run to succeed', () => (runOf()?.status === 'succeeded' ? true : null));
+    await waitFor('the run to succeed', async () => ((await runOf())?.status === 'succeeded' ? true : null));
     expect(github.invitations('acme/payments-api')).toEqual([expect.objectContaining({ invitee: 'hubot', permission: 'push' })]);
     expect(github.issue('acme/web', issue.number)!.state).toBe('closed');
   });

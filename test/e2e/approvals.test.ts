@@ -1,6 +1,6 @@
 /**
- * Approvals end to end over real sockets: signed Jira webhooks → deflect (real server, real SQLite file) → fake Jira and
- * fake GitHub. An access request above `maxRoleWithoutApproval` (default read) waits with one comment naming the
+ * Approvals end to end over real sockets: signed Jira webhooks → deflect (real server, a real SQLite file or PostgreSQL
+ * database: test-backend.ts) → fake Jira and fake GitHub. An access request above `maxRoleWithoutApproval` (default read) waits with one comment naming the
  * approvers; comment webhooks carry the decisions: a non-approver's and the reporter's own `/approve` are ignored, an
  * approver's `/approve` completes the grant, `/deny` ends it, and an unanswered request expires with a comment.
  */
@@ -57,13 +57,16 @@ describe('approvals end to end', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
   let deflect: DeflectUnderTest;
-  const runOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').get(key) as Record<string, any> | undefined;
-  const statusIs = (key: string, status: string) => (runOf(key)?.status === status ? runOf(key) : null);
-  const stepsOf = (runId: number) =>
-    deflect.db.sqlite!.$client.prepare('SELECT decision, by, comment_id AS commentId FROM approvals WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, any>>;
+  const runOf = (key: string) => deflect.database.get('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id', key);
+  const statusIs = async (key: string, status: string) => {
+    const run = await runOf(key);
+    return run?.status === status ? run : null;
+  };
+  // "by" is quoted: a reserved word on PostgreSQL. "commentId" quoted so PostgreSQL keeps its case.
+  const stepsOf = (runId: number) => deflect.database.all('SELECT decision, "by", comment_id AS "commentId" FROM approvals WHERE run_id = ? ORDER BY id', runId);
   const commentText = (key: string) => jira.commentsFor(key).map((c) => JSON.stringify(c.body));
   const deliveryReason = (identifier: string) =>
-    (deflect.db.sqlite!.$client.prepare('SELECT status, reason FROM deliveries WHERE webhook_identifier = ?').get(identifier) as { status: string; reason: string } | undefined);
+    deflect.database.get<{ status: string; reason: string }>('SELECT status, reason FROM deliveries WHERE webhook_identifier = ?', identifier);
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -93,30 +96,30 @@ describe('approvals end to end', () => {
     expect(asked[0]).toContain('/approve');
     expect(jira.issue('PLAT-201')!.fields.status).toMatchObject({ name: 'To Do' });
 
-    const api = await fetch(`${deflect.url}/api/runs?status=awaiting-approval`, { headers: await authHeader(deflect.db.sqlite!) });
+    const api = await fetch(`${deflect.url}/api/runs?status=awaiting-approval`, { headers: await authHeader(deflect.db) });
     expect(api.status).toBe(200);
     expect(JSON.stringify(await api.json())).toContain('PLAT-201');
 
     await postWebhook(deflect.url, commentEvent('PLAT-201', '20201', 'someone-else', '/approve', 'c-1'), { identifier: 'approve-by-stranger' });
     await postWebhook(deflect.url, commentEvent('PLAT-201', '20201', REPORTER, '/approve', 'c-2'), { identifier: 'approve-by-reporter' });
-    expect(deliveryReason('approve-by-stranger')!.reason).toContain('someone-else is not an approver');
-    expect(deliveryReason('approve-by-reporter')!.reason).toContain('the reporter cannot approve or deny their own request');
-    expect(runOf('PLAT-201')!.status).toBe('awaiting-approval');
+    expect((await deliveryReason('approve-by-stranger'))!.reason).toContain('someone-else is not an approver');
+    expect((await deliveryReason('approve-by-reporter'))!.reason).toContain('the reporter cannot approve or deny their own request');
+    expect((await runOf('PLAT-201'))!.status).toBe('awaiting-approval');
 
     await postWebhook(deflect.url, commentEvent('PLAT-201', '20201', 'lead-1', '/approve looks fine', 'c-3'), { identifier: 'approve-by-lead' });
     const done = await waitFor('PLAT-201 to succeed', () => statusIs('PLAT-201', 'succeeded'));
     expect(done.id).toBe(waiting.id);
-    expect(deliveryReason('approve-by-lead')).toMatchObject({ status: 'routed', reason: expect.stringContaining('approved by lead-1') });
+    expect(await deliveryReason('approve-by-lead')).toMatchObject({ status: 'routed', reason: expect.stringContaining('approved by lead-1') });
     expect(github.invitations('acme/payments-api')).toEqual([expect.objectContaining({ invitee: 'dev-plat-201', permission: 'push' })]);
     expect(jira.issue('PLAT-201')!.fields.status).toMatchObject({ name: 'Done' });
     const comments = commentText('PLAT-201');
     expect(comments).toHaveLength(2);
     expect(comments[1]).toContain('Invitation sent');
-    expect(stepsOf(done.id)).toEqual([
+    expect(await stepsOf(done.id)).toEqual([
       { decision: 'requested', by: null, commentId: null },
       { decision: 'approved', by: 'lead-1', commentId: 'c-3' },
     ]);
-    const audit = await (await fetch(`${deflect.url}/api/runs?ticket=PLAT-201`, { headers: await authHeader(deflect.db.sqlite!) })).json();
+    const audit = await (await fetch(`${deflect.url}/api/runs?ticket=PLAT-201`, { headers: await authHeader(deflect.db) })).json();
     expect(audit.runs[0].approvals).toEqual([
       expect.objectContaining({ decision: 'requested', by: null, expiresAt: expect.any(String) }),
       expect.objectContaining({ decision: 'approved', by: 'lead-1', commentId: 'c-3' }),
@@ -126,7 +129,7 @@ describe('approvals end to end', () => {
   it('a read request needs no approval', async () => {
     await postWebhook(deflect.url, accessRequest('PLAT-202', '20202', { permission: 'read' }));
     const run = await waitFor('PLAT-202 to succeed', () => statusIs('PLAT-202', 'succeeded'));
-    expect(stepsOf(run.id)).toEqual([]);
+    expect(await stepsOf(run.id)).toEqual([]);
     expect(github.invitations('acme/payments-api').some((i) => i.invitee === 'dev-plat-202')).toBe(true);
   });
 
@@ -145,7 +148,7 @@ describe('approvals end to end', () => {
   it('an unanswered request expires after expiresAfter with a comment', async () => {
     await postWebhook(deflect.url, accessRequest('PLAT-204', '20204', { label: 'access-request-fast' }));
     const run = await waitFor('PLAT-204 to expire', () => statusIs('PLAT-204', 'expired'), 15_000);
-    expect(stepsOf(run.id).map((s) => s.decision)).toEqual(['requested', 'expired']);
+    expect((await stepsOf(run.id)).map((s) => s.decision)).toEqual(['requested', 'expired']);
     const comments = commentText('PLAT-204');
     expect(comments).toHaveLength(2);
     expect(comments[1]).toContain('expired');
@@ -167,7 +170,7 @@ describe('approvals end to end', () => {
     const run = await waitFor('the shadow run', () => statusIs('PLAT-206', 'shadow'));
     expect(run.summary).toMatch(/^would wait for approval \(.*\) by lead-1$/);
     expect(jira.commentsFor('PLAT-206')).toHaveLength(0);
-    const planned = deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ?').all(run.id);
+    const planned = await deflect.database.all('SELECT kind, status FROM actions WHERE run_id = ?', run.id);
     expect(planned).toEqual([{ kind: 'comment', status: 'planned' }]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The audit trace of runs made by the real pipeline: a signed Jira webhook → deflect (real server, real SQLite file)
- * → the fake GitHub and fake Jira (real HTTP servers), then `GET /api/runs` and `GET /api/runs/:id` over the socket:
+ * The audit trace of runs made by the real pipeline: a signed Jira webhook → deflect (real server, a real SQLite file or
+ * PostgreSQL database: test-backend.ts) → the fake GitHub and fake Jira (real HTTP servers), then `GET /api/runs` and `GET /api/runs/:id` over the socket:
  * the delivery authenticated as a webhook, the rule and rules version, the input, the three actions applied in order
  * with their idempotency keys, and the GitHub token never in the answer. A replay of that delivery
  * (`POST /api/deliveries/:id/replay`) is traced as a replay of it.
@@ -34,7 +34,7 @@ describe('audit trace of a pipeline run', () => {
     github = await startFakeGitHub();
     jira.seedIssue({ key: 'PLAT-101' });
     deflect = await startDeflect({ fakeJira: jira, env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, DEFLECT_RETRY_BASE_MS: '50' } });
-    auditor = await authHeader(deflect.db.sqlite!, 'auditor');
+    auditor = await authHeader(deflect.db, 'auditor');
   });
   afterAll(async () => {
     await deflect?.close(1000);
@@ -69,7 +69,7 @@ describe('audit trace of a pipeline run', () => {
   it('a replayed delivery is traced as a replay of the original', { timeout: 60_000 }, async () => {
     const [original] = (await finishedRuns('PLAT-101', 1))!;
     const deliveryId = JSON.parse((await api(`/api/runs/${original.id}`)).text).delivery.id as number;
-    const replay = await api(`/api/deliveries/${deliveryId}/replay`, { method: 'POST', headers: await authHeader(deflect.db.sqlite!, 'operator') });
+    const replay = await api(`/api/deliveries/${deliveryId}/replay`, { method: 'POST', headers: await authHeader(deflect.db, 'operator') });
     expect(replay.status).toBe(202);
     const runs = await waitFor('the replayed run to finish', () => finishedRuns('PLAT-101', 2));
     const trace = JSON.parse((await api(`/api/runs/${runs[0].id}`)).text);

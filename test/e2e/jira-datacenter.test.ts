@@ -1,5 +1,5 @@
 /**
- * Jira Data Center end to end, over real sockets: deflect configured with `JIRA_BASE_URL` + `JIRA_PAT` (a DC install
+ * Jira Data Center end to end, over real sockets, on the pass's backend (test-backend.ts): deflect configured with `JIRA_BASE_URL` + `JIRA_PAT` (a DC install
  * under the context path `/jira`) against the fake Jira in Data Center mode.
  * - A real Server/DC webhook payload from ../shared (jenkinsci/jira-trigger-plugin, `http://localhost:2990/jira`),
  *   with a labels change that examples/rules.yaml routes, → handler → a wiki-markup comment and a transition on the
@@ -14,12 +14,12 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { EXAMPLE_RULES, freshDir, postWebhook, REPO_ROOT, TEST_SECRET, waitFor } from '../support/deflect-under-test.js';
+import { EXAMPLE_RULES, postWebhook, REPO_ROOT, TEST_SECRET, waitFor } from '../support/deflect-under-test.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const PAT = 'MzQ1Njc4OTAxMjM0dc-e2e-personal-token';
 const FIXTURE = join(REPO_ROOT, '../shared/fixtures/jira-webhooks/jira-trigger-plugin__webhook-issue_updated_without_comment.json');
@@ -28,13 +28,13 @@ const ACCESS_FORM = 'Hi platform team,\nI need to push the fee-calculation fix.\
 const decode = (wiki: string) => wiki.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 
 /** Starts deflect in-process with every log line (level debug) captured. */
-async function startCapturing(env: Record<string, string>): Promise<{ server: RunningServer; lines: string[]; dbPath: string }> {
+async function startCapturing(env: Record<string, string>): Promise<{ server: RunningServer; lines: string[]; database: TestDatabase }> {
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-  const dbPath = join(freshDir(), 'deflect.db');
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DEFLECT_DB: dbPath, DEFLECT_RULES: EXAMPLE_RULES, DEFLECT_WEBHOOK_SECRET: TEST_SECRET, ...env });
+  const database = await freshDatabase();
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...database.env, DEFLECT_RULES: EXAMPLE_RULES, DEFLECT_WEBHOOK_SECRET: TEST_SECRET, ...env });
   const server = await startServer(config, createLogger('debug', sink));
-  return { server, lines, dbPath };
+  return { server, lines, database };
 }
 
 describe.skipIf(!existsSync(FIXTURE))('Jira Data Center end to end (needs ../shared/fixtures; skipped when absent)', () => {
@@ -77,8 +77,8 @@ describe.skipIf(!existsSync(FIXTURE))('Jira Data Center end to end (needs ../sha
     expect(answer.status).toBe(200);
     expect(answer.json.status).toBe('accepted');
 
-    const run = await waitFor('the TEST-44 run to finish', () => {
-      const rows = deflect.server.db.sqlite!.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'TEST-44'").all() as Array<Record<string, any>>;
+    const run = await waitFor('the TEST-44 run to finish', async () => {
+      const rows = await deflect.database.all("SELECT * FROM runs WHERE ticket_key = 'TEST-44'");
       return rows.length === 1 && !['queued', 'running'].includes(rows[0].status) ? rows[0] : null;
     });
     expect(run.status).toBe('succeeded');
@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(FIXTURE))('Jira Data Center end to end (needs ../sha
     expect(again.json.status).toBe('duplicate');
     expect(jira.commentsFor('TEST-44')).toHaveLength(1);
 
-    const ticket = deflect.server.db.sqlite!.$client.prepare("SELECT site, key FROM tickets WHERE key = 'TEST-44'").get() as { site: string };
+    const ticket = (await deflect.database.get<{ site: string }>("SELECT site, key FROM tickets WHERE key = 'TEST-44'"))!;
     expect(ticket.site).toBe('localhost:2990');
   });
 
@@ -133,18 +133,16 @@ describe('deflect import jql against Jira Data Center', () => {
   afterAll(async () => jira?.close());
 
   it('pages POST /rest/api/2/search over startAt and imports every issue', async () => {
-    const dbPath = join(freshDir(), 'd.db');
+    const database = await freshDatabase();
     const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'import', 'jql', '--jql', 'project = OPS', '--page-size', '5'], {
-      env: { PATH: process.env.PATH, DEFLECT_DB: dbPath, JIRA_BASE_URL: jira.url, JIRA_PAT: PAT },
+      env: { PATH: process.env.PATH, ...database.env, JIRA_BASE_URL: jira.url, JIRA_PAT: PAT },
     });
     expect(result.stdout).toMatch(/imported 12 tickets from Jira \(3 pages/);
     expect(`${result.stdout}${result.stderr}`).not.toContain(PAT);
     const searches = jira.requestsTo('POST', '/rest/api/2/search');
     expect(searches.map((r) => (r.body as { startAt: number }).startAt)).toEqual([0, 5, 10]);
     expect(searches.every((r) => r.headers.authorization === `Bearer ${PAT}`)).toBe(true);
-    const db = openDatabase(dbPath);
-    const rows = db.$client.prepare("SELECT key, site FROM tickets WHERE project = 'OPS'").all() as Array<{ key: string; site: string }>;
-    db.$client.close();
+    const rows = await database.all<{ key: string; site: string }>("SELECT key, site FROM tickets WHERE project = 'OPS'");
     expect(rows).toHaveLength(12);
     expect(new Set(rows.map((r) => r.site))).toEqual(new Set([new URL(jira.url).host]));
   });
@@ -160,11 +158,11 @@ describe('deflect reconcile against Jira Data Center', () => {
   afterAll(async () => jira?.close());
 
   it('lists the tickets updated in the window through POST /rest/api/2/search (dry run: nothing stored)', async () => {
-    const dbPath = join(freshDir(), 'd.db');
+    const database = await freshDatabase();
     const result = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'reconcile', '--since', '2h', '--settle', '0m', '--jql', 'project = REC', '--dry-run', '--format', 'json'],
-      { env: { PATH: process.env.PATH, DEFLECT_DB: dbPath, JIRA_BASE_URL: jira.url, JIRA_PAT: PAT } },
+      { env: { PATH: process.env.PATH, ...database.env, JIRA_BASE_URL: jira.url, JIRA_PAT: PAT } },
     );
     const answer = JSON.parse(result.stdout) as { scanned: number; missed: Array<{ key: string }> };
     expect(answer.scanned).toBe(3);

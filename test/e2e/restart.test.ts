@@ -1,25 +1,26 @@
 /**
  * Durability: a delivery acknowledged with a 2xx survives a SIGKILL of the server right after the answer, and is
- * processed by the next process on the same database. Also: SIGTERM shuts down gracefully (exit code 0).
+ * processed by the next process on the same database (of the pass's backend: test-backend.ts). Also: SIGTERM shuts down gracefully (exit code 0).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { deflectEnv, freshDir, postWebhook, REPO_ROOT, waitFor } from '../support/deflect-under-test.js';
+import { deflectEnv, postWebhook, REPO_ROOT, waitFor } from '../support/deflect-under-test.js';
 import { spawnDeflect } from '../support/deflect-process.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 describe('restart after SIGKILL', () => {
   let jira: FakeJira;
-  const dbPath = join(freshDir(), 'deflect.db');
+  let database: TestDatabase;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     jira = await startFakeJira();
     jira.seedIssue({ key: 'PLAT-105' });
+    database = await freshDatabase();
     // A short lease: the killed process's run is taken over once its lease expires (DEFLECT_RUN_LEASE_MS).
-    env = deflectEnv(dbPath, jira, { DEFLECT_RUN_LEASE_MS: '2000' });
+    env = deflectEnv(database, jira, { DEFLECT_RUN_LEASE_MS: '2000' });
   });
   afterAll(async () => jira?.close());
 
@@ -34,24 +35,20 @@ describe('restart after SIGKILL', () => {
     const killed = await first.kill('SIGKILL');
     expect(killed.signal).toBe('SIGKILL');
 
-    // The acknowledged delivery is on disk.
-    const sqlite = new Database(dbPath, { readonly: true });
-    const stored = sqlite.prepare("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier = 'kill-test-1'").get() as { n: number };
-    sqlite.close();
-    expect(stored.n).toBe(1);
+    // The acknowledged delivery is stored (committed before the answer).
+    const stored = await database.get<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier = 'kill-test-1'");
+    expect(stored!.n).toBe(1);
 
     jira.setFault(undefined);
     const second = await spawnDeflect(env);
     try {
       await waitFor('the comment from the restarted process', () => jira.commentsFor('PLAT-105').length > 0, 20_000);
-      const check = new Database(dbPath, { readonly: true });
       const run = await waitFor('the run to succeed', () =>
-        check.prepare("SELECT status, handler FROM runs WHERE ticket_key = 'PLAT-105' AND status = 'succeeded'").get(),
-      ).catch((error) => {
-        console.log(check.prepare('SELECT * FROM runs').all(), check.prepare('SELECT * FROM actions').all(), second.output.join('\n'));
+        database.get("SELECT status, handler FROM runs WHERE ticket_key = 'PLAT-105' AND status = 'succeeded'"),
+      ).catch(async (error) => {
+        console.log(await database.all('SELECT * FROM runs'), await database.all('SELECT * FROM actions'), second.output.join('\n'));
         throw error;
       });
-      check.close();
       expect(run).toMatchObject({ handler: 'reset-ci-token' });
       expect(jira.commentsFor('PLAT-105').length).toBeGreaterThanOrEqual(1);
     } finally {

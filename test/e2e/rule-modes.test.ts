@@ -1,6 +1,6 @@
 /**
  * Rule modes and live reload end to end (issue 11): the real server on loopback (started in-process with its log
- * captured), a real SQLite file, a fake Jira and a fake GitHub (real HTTP servers), and a rules file in a temp folder
+ * captured), the pass's backend (a real SQLite file or PostgreSQL database: test-backend.ts), a fake Jira and a fake GitHub (real HTTP servers), and a rules file in a temp folder
  * that the test edits while deflect runs:
  * - a `shadow` rule records a run with status `shadow`, its actions `planned`, and the fake Jira and GitHub receive
  *   nothing (not even the input-incomplete comment); the report does not count it as automated;
@@ -21,6 +21,7 @@ import { authHeader } from '../support/api-token.js';
 import { EXAMPLE_SITE, freshDir, postWebhook, REPO_ROOT, TEST_SECRET, waitFor } from '../support/deflect-under-test.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const payload = (name: string) => ({ ...JSON.parse(readFileSync(join(REPO_ROOT, 'examples/payloads', name), 'utf8')), timestamp: Date.now() });
 /** The example access request as ticket `key` / issue id `id`. */
@@ -44,15 +45,15 @@ describe('rule modes and live reload', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
   let deflect: RunningServer;
+  let database: TestDatabase;
   let rulesPath: string;
   const lines: string[] = [];
-  const runsOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
-  const finished = (key: string) => {
-    const rows = runsOf(key);
+  const runsOf = (key: string) => database.all('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id', key);
+  const finished = async (key: string) => {
+    const rows = await runsOf(key);
     return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
   };
-  const actionsOf = (runId: number) =>
-    deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(runId) as Array<{ kind: string; status: string }>;
+  const actionsOf = (runId: number) => database.all<{ kind: string; status: string }>('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq', runId);
   const logged = (msg: RegExp) => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => msg.test(String(l.msg)));
 
   beforeAll(async () => {
@@ -61,12 +62,13 @@ describe('rule modes and live reload', () => {
     for (const key of ['PLAT-201', 'PLAT-202', 'PLAT-203', 'PLAT-103', 'PLAT-204', 'PLAT-205']) jira.seedIssue({ key });
     rulesPath = join(freshDir('deflect-modes-'), 'rules.yaml');
     writeFileSync(rulesPath, rulesText({ 'repo-access': 'shadow', 'ci-token-reset': 'shadow' }));
+    database = await freshDatabase();
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) });
     const config = loadConfig(
       {
         HOST: '127.0.0.1',
         PORT: '0',
-        DEFLECT_DB: join(freshDir(), 'deflect.db'),
+        ...database.env,
         DEFLECT_RULES: rulesPath,
         DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
         JIRA_BASE_URL: jira.url,
@@ -97,7 +99,7 @@ describe('rule modes and live reload', () => {
     expect(run.dry_run).toBe(1);
     expect(run.reason).toMatch(/rule repo-access #1\) in shadow mode$/);
     expect(run.rules_version).toBe(version(readFileSync(rulesPath, 'utf8')));
-    const actions = actionsOf(run.id);
+    const actions = await actionsOf(run.id);
     expect(actions.map((a) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
     expect(actions.every((a) => a.status === 'planned')).toBe(true);
     expect(jira.requests.slice(jiraBefore)).toEqual([]);
@@ -111,12 +113,12 @@ describe('rule modes and live reload', () => {
     const [run] = await waitFor('the PLAT-103 run to finish', () => finished('PLAT-103'));
     expect(run.status).toBe('shadow');
     expect(run.summary).toMatch(/^shadow: input incomplete .*would ask the reporter$/);
-    expect(actionsOf(run.id)).toEqual([{ kind: 'comment', status: 'planned' }]);
+    expect(await actionsOf(run.id)).toEqual([{ kind: 'comment', status: 'planned' }]);
     expect(jira.requests.slice(jiraBefore)).toEqual([]);
   });
 
   it('the audit API shows the shadow status and the rules version', async () => {
-    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
+    const headers = await authHeader(deflect.db, 'auditor');
     const runs = (await (await fetch(`${deflect.url}/api/runs?status=shadow`, { headers })).json()) as { runs: Array<Record<string, any>> };
     expect(runs.runs.map((r) => r.ticketKey).sort()).toEqual(['PLAT-103', 'PLAT-201']);
     expect(runs.runs.every((r) => r.shadow === true && /^[0-9a-f]{12}$/.test(r.rulesVersion))).toBe(true);
@@ -134,12 +136,12 @@ describe('rule modes and live reload', () => {
     expect(run.status).toBe('succeeded');
     expect(run.shadow).toBe(0);
     expect(run.rules_version).toBe(version(text));
-    expect(actionsOf(run.id).every((a) => a.status === 'applied')).toBe(true);
+    expect((await actionsOf(run.id)).every((a) => a.status === 'applied')).toBe(true);
     expect(github.requestsTo('PUT', '/repos/acme/payments-api/collaborators/jdoe-acme')).toHaveLength(1);
     expect(jira.commentsFor('PLAT-202')).toHaveLength(1);
 
     // The report counts the live run as automated, never the shadow one (PLAT-201).
-    const headers = await authHeader(deflect.db.sqlite!, 'auditor');
+    const headers = await authHeader(deflect.db, 'auditor');
     const report = (await (await fetch(`${deflect.url}/api/reports/top-tickets?since=all`, { headers })).json()) as { groups: Array<Record<string, any>> };
     const access = report.groups.find((g) => g.label === 'access-request');
     expect(access, JSON.stringify(report.groups.map((g) => g.label))).toBeDefined();
@@ -182,12 +184,10 @@ describe('rule modes and live reload', () => {
 
     await postWebhook(deflect.url, accessRequest('PLAT-204', '20204'), { identifier: 'modes-off' });
     const row = await waitFor('the delivery to be routed', () =>
-      deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'modes-off' AND status != 'pending'").get() as
-        | { status: string; reason: string }
-        | undefined,
+      database.get<{ status: string; reason: string }>("SELECT status, reason FROM deliveries WHERE webhook_identifier = 'modes-off' AND status != 'pending'"),
     );
     expect(row.status).toBe('ignored');
     expect(row.reason).toContain('rule repo-access #1 is off');
-    expect(runsOf('PLAT-204')).toHaveLength(0);
+    expect(await runsOf('PLAT-204')).toHaveLength(0);
   });
 });

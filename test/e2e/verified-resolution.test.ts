@@ -1,6 +1,6 @@
 /**
- * Verified resolution end to end over real sockets: signed Jira webhooks → deflect (real server, real SQLite file) →
- * the fake Jira. `answer-with-runbook` resolves a ticket; a person moving it back to an open status (a signed
+ * Verified resolution end to end over real sockets: signed Jira webhooks → deflect (real server, a real SQLite file or
+ * PostgreSQL database: test-backend.ts) → the fake Jira. `answer-with-runbook` resolves a ticket; a person moving it back to an open status (a signed
  * `jira:issue_updated` with a status changelog) marks it reopened, so the verified rate falls under the raw rate; at
  * the configured threshold the handler is demoted to shadow (audit, /readyz), the next matching ticket runs in shadow,
  * an operator puts it back live, and a re-file by the same reporter counts against it again.
@@ -49,12 +49,15 @@ describe('verified resolution end to end', () => {
   let jira: FakeJira;
   let deflect: DeflectUnderTest;
   let rulesPath: string;
-  const runOf = (key: string) => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id DESC').get(key) as Record<string, any> | undefined;
-  const finished = (key: string, status: string) => (runOf(key)?.status === status ? runOf(key) : null);
+  const runOf = (key: string) => deflect.database.get('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id DESC', key);
+  const finished = async (key: string, status: string) => {
+    const run = await runOf(key);
+    return run?.status === status ? run : null;
+  };
   const api = async (path: string, role: 'auditor' | 'operator' = 'auditor', method = 'GET') =>
-    (await fetch(`${deflect.url}${path}`, { method, headers: await authHeader(deflect.db.sqlite!, role) })).json() as Promise<any>;
+    (await fetch(`${deflect.url}${path}`, { method, headers: await authHeader(deflect.db, role) })).json() as Promise<any>;
   const handlerRow = async () => (await api('/api/handlers')).handlers.find((h: { name: string }) => h.name === 'answer-with-runbook');
-  const stateOf = (runId: number) => (deflect.db.sqlite!.$client.prepare('SELECT state, evidence, feedback FROM run_verifications WHERE run_id = ?').get(runId) as Record<string, any> | undefined);
+  const stateOf = (runId: number) => deflect.database.get('SELECT state, evidence, feedback FROM run_verifications WHERE run_id = ?', runId);
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -82,7 +85,7 @@ describe('verified resolution end to end', () => {
     expect(comments).toHaveLength(2);
     expect(comments[0]).toContain('Connecting to the VPN');
     expect(comments[1]).toContain('/thanks');
-    expect(stateOf(run.id)).toMatchObject({ state: 'pending' });
+    expect(await stateOf(run.id)).toMatchObject({ state: 'pending' });
     const audit = await api('/api/runs?ticket=PLAT-301');
     expect(audit.runs[0].verification).toMatchObject({ state: 'pending', windowEndsAt: expect.any(String) });
   });
@@ -92,20 +95,20 @@ describe('verified resolution end to end', () => {
     const run = await waitFor('PLAT-302 to succeed', () => finished('PLAT-302', 'succeeded'));
     await postWebhook(deflect.url, comment('PLAT-302', '30302', 'someone-else', '/thanks', 'c-1'), { identifier: 'thanks-stranger' });
     await postWebhook(deflect.url, comment('PLAT-302', '30302', 'dev-b', '/thanks, that worked', 'c-2'), { identifier: 'thanks-reporter' });
-    const reason = (id: string) => (deflect.db.sqlite!.$client.prepare('SELECT reason FROM deliveries WHERE webhook_identifier = ?').get(id) as { reason: string }).reason;
-    expect(reason('thanks-stranger')).toContain("only the reporter's answer counts");
-    expect(reason('thanks-reporter')).toContain('the reporter said /thanks');
-    expect(stateOf(run.id)).toMatchObject({ state: 'pending', feedback: 'thanks' });
+    const reason = async (id: string) => (await deflect.database.get<{ reason: string }>('SELECT reason FROM deliveries WHERE webhook_identifier = ?', id))!.reason;
+    expect(await reason('thanks-stranger')).toContain("only the reporter's answer counts");
+    expect(await reason('thanks-reporter')).toContain('the reporter said /thanks');
+    expect(await stateOf(run.id)).toMatchObject({ state: 'pending', feedback: 'thanks' });
   });
 
   it('a person moving the ticket back to To Do marks it reopened; the verified rate falls under the raw rate; the handler is demoted', async () => {
-    const run = runOf('PLAT-301')!;
+    const run = (await runOf('PLAT-301'))!;
     // deflect's own status change is never a signal.
     await postWebhook(deflect.url, statusChange('PLAT-301', '30301', 'dev-a', 'deflect-bot', 'Done', 'To Do'));
-    expect(stateOf(run.id)).toMatchObject({ state: 'pending' });
+    expect(await stateOf(run.id)).toMatchObject({ state: 'pending' });
     expect((await postWebhook(deflect.url, statusChange('PLAT-301', '30301', 'dev-a', 'lead-1', 'Done', 'To Do'), { identifier: 'reopen-1' })).status).toBe(200);
-    await waitFor('PLAT-301 to be reopened', () => stateOf(run.id)?.state === 'reopened');
-    expect(stateOf(run.id)!.evidence).toBe('status Done → To Do by lead-1');
+    await waitFor('PLAT-301 to be reopened', async () => (await stateOf(run.id))?.state === 'reopened');
+    expect((await stateOf(run.id))!.evidence).toBe('status Done → To Do by lead-1');
 
     const row = await handlerRow();
     expect(row).toMatchObject({ runs: 2, resolved: 2, verifiedResolved: 0, pending: 1, reopened: 1, refiled: 0, overridden: 0, resolvedRate: 1, verifiedRate: 0, mode: 'shadow' });
@@ -139,8 +142,8 @@ describe('verified resolution end to end', () => {
     await postWebhook(deflect.url, question('PLAT-304', '30304', 'dev-d'));
     const first = await waitFor('PLAT-304 to succeed live', () => finished('PLAT-304', 'succeeded'));
     await postWebhook(deflect.url, question('PLAT-305', '30305', 'dev-d'));
-    await waitFor('PLAT-305 to succeed', () => finished('PLAT-305', 'succeeded') ?? finished('PLAT-305', 'shadow'));
-    expect(stateOf(first.id)).toMatchObject({ state: 'refiled', evidence: 're-filed as PLAT-305 by the same reporter (routed to answer-with-runbook again)' });
+    await waitFor('PLAT-305 to succeed', async () => (await finished('PLAT-305', 'succeeded')) ?? (await finished('PLAT-305', 'shadow')));
+    expect(await stateOf(first.id)).toMatchObject({ state: 'refiled', evidence: 're-filed as PLAT-305 by the same reporter (routed to answer-with-runbook again)' });
     const changes = (await api('/api/runs')).modeChanges.map((m: { mode: string }) => m.mode);
     expect(changes).toEqual(['shadow', 'live', 'shadow']);
   });
@@ -148,7 +151,7 @@ describe('verified resolution end to end', () => {
   it('deflect handlers --format json prints the interface', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'handlers', '--format', 'json'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, DEFLECT_DB: deflect.dbPath, DEFLECT_RULES: rulesPath, DEFLECT_LOG_LEVEL: 'silent' },
+      env: { ...process.env, ...deflect.database.env, DEFLECT_RULES: rulesPath, DEFLECT_LOG_LEVEL: 'silent' },
     });
     const rows = JSON.parse(stdout) as Array<Record<string, unknown>>;
     expect(Array.isArray(rows)).toBe(true);

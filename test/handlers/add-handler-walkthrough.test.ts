@@ -2,9 +2,11 @@
  * The documented way to add a handler works as written: in a temp copy of the project (src, handlers, test support,
  * package.json, tsconfig, vitest config, migrations, examples; node_modules symlinked), this test follows the four
  * steps of `handlers/README.md` using the code blocks printed there (`handlers/<name>.ts`, the `handlers/index.ts`
- * lines, the `rules.yaml` entry, the test file), then runs, with vitest in a child process (bounded: 150 s), the part
+ * lines, the `rules.yaml` entry, the test file), then runs, with vitest in a child process (bounded: 150 s, 360 s on PostgreSQL), the part
  * of the suite a new handler can break: its own test and every test of the handler registry, the rules, the scaffold
  * and the hostile-text check (which runs every registered handler, the new one included, against hostile input).
+ * The child suite runs on this pass's backend (`DEFLECT_TEST_BACKEND` and the test server passed on: test-backend.ts);
+ * vitest.config.ts runs this file in the first pass only, since the PostgreSQL pass runs those suites itself.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -24,13 +26,23 @@ function block(path: string): string {
   return match[1];
 }
 
+/** The pass's backend for the child vitest: `DEFLECT_TEST_BACKEND`, and on PostgreSQL the test server it uses. */
+function backendEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['DEFLECT_TEST_BACKEND', 'DEFLECT_TEST_DATABASE_URL']) if (process.env[name]) env[name] = process.env[name]!;
+  return env;
+}
+
+/** The child vitest's bound: its suite takes about 2.5 min on PostgreSQL on a 2-core machine (35 s on SQLite). */
+const CHILD_TIMEOUT_MS = process.env.DEFLECT_TEST_BACKEND === 'postgres' ? 360_000 : 150_000;
+
 let project: string;
 /** The test folders run in the copy (everything a new handler takes part in). */
 const SUITE = ['test/handlers', 'test/rules', 'test/scaffold', 'test/automation'];
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'deflect-add-handler-'));
-  for (const path of ['src', 'handlers', 'migrations', 'examples', 'test/support', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+  for (const path of ['src', 'handlers', 'migrations', 'migrations-postgres', 'examples', 'test/support', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
     cpSync(join(REPO_ROOT, path), join(project, path), { recursive: true });
   }
   for (const dir of SUITE) cpSync(join(REPO_ROOT, dir), join(project, dir), { recursive: true });
@@ -92,7 +104,7 @@ describe('adding a handler the way handlers/README.md says', () => {
     const vitest = spawnSync(
       process.execPath,
       [join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', project, ...SUITE],
-      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, encoding: 'utf8', timeout: 150_000 },
+      { cwd: project, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...backendEnv() }, encoding: 'utf8', timeout: CHILD_TIMEOUT_MS },
     );
     const output = vitest.stdout + vitest.stderr;
     expect(vitest.status, output).toBe(0);
@@ -101,5 +113,5 @@ describe('adding a handler the way handlers/README.md says', () => {
     expect(output).toMatch(/hostile-text\.test\.ts \(\d+ tests?\)/);
     expect(output).toMatch(/scaffold\.test\.ts \(\d+ tests?\)/);
     expect(output).not.toMatch(/\bfailed\b/);
-  }, 180_000);
+  }, CHILD_TIMEOUT_MS + 30_000);
 });

@@ -3,7 +3,7 @@
  *
  * Every handler in the registry (`handlers/index.ts`, not a hard-coded list) gets hostile strings through each field
  * it reads: the reporter's display name, the summary and each field of its input schema (a description form line).
- * Each case is a signed webhook to the real server, which runs the handler against the fake Jira (a real HTTP
+ * Each case is a signed webhook to the real server (on the pass's backend: test-backend.ts), which runs the handler against the fake Jira (a real HTTP
  * server), without a GitHub token and with the fake GitHub. On the ADF bodies Jira received, the test asserts:
  * - no node or mark that makes a link, mention, card or image out of ticket text (`link` marks only with hrefs the
  *   handler built itself, never a hostile host or a `javascript:` URL; no `inlineCard`, `mention`, `media*`, `emoji`);
@@ -23,6 +23,7 @@ import type { AdfNode } from '../../src/jira/jira-actions.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
 import { freshDir, postWebhook, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { onPostgres } from '../support/test-backend.js';
 import { ticketWith } from '../support/ticket-fixture.js';
 
 const EVIL = 'evil.example';
@@ -220,7 +221,8 @@ describe.each([
   const variants: Variant[] = withGitHub ? ['full form', 'required fields only'] : ['full form', 'required fields only', 'empty form'];
   const cases = handlers.flatMap((handler) => variants.flatMap((variant) => casesFor(handler, variant)));
 
-  const shmDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/deflect-hostile-') : null;
+  // SQLite only: PostgreSQL's fsyncs are its server's (the test server's settings).
+  const shmDir = !onPostgres && existsSync('/dev/shm') ? mkdtempSync('/dev/shm/deflect-hostile-') : null;
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -237,7 +239,8 @@ describe.each([
     deflect = await startDeflect({
       fakeJira: jira,
       env: {
-        // A real SQLite file; on tmpfs where there is one, since each of the ~900 runs fsyncs several times.
+        // On SQLite a real file on tmpfs where there is one, since each of the ~900 runs fsyncs several times (so
+        // `deflect.database` is not this file: the test reads through the server's own Store, `deflect.db`).
         ...(shmDir ? { DEFLECT_DB: join(shmDir, 'deflect.db') } : {}),
         DEFLECT_RULES: rules,
         DEFLECT_CONCURRENCY: '8',
@@ -255,12 +258,17 @@ describe.each([
       const answers = await Promise.all(batch.map((c, i) => postWebhook(deflect.url, payloadFor(c, start + i))));
       answers.forEach((answer, i) => expect(answer.status, batch[i].key).toBe(200));
     }
-    const pending = () =>
-      (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')").get() as { n: number }).n;
-    const total = () => (deflect.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
-    await waitFor('every hostile run to finish', () => total() === cases.length && pending() === 0, 60_000).catch((error: unknown) => {
-      const byStatus = deflect.db.sqlite!.$client.prepare('SELECT status, count(*) AS n, max(error) AS error FROM runs GROUP BY status').all();
-      throw new Error(`${String(error)}: ${cases.length} cases, runs ${JSON.stringify(byStatus)}`);
+    const counts = async () => {
+      const { byStatus } = await deflect.db.countRuns();
+      const total = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
+      return { total, pending: (byStatus.queued ?? 0) + (byStatus.running ?? 0), byStatus };
+    };
+    await waitFor('every hostile run to finish', async () => {
+      const { total, pending } = await counts();
+      return total === cases.length && pending === 0;
+    }, 60_000).catch(async (error: unknown) => {
+      const errors = [...new Set((await deflect.db.listRuns({ limit: cases.length * 2 })).map((r) => r.error).filter(Boolean))].slice(0, 5);
+      throw new Error(`${String(error)}: ${cases.length} cases, runs ${JSON.stringify((await counts()).byStatus)}, errors ${JSON.stringify(errors)}`);
     });
   }, 120_000);
   afterAll(async () => {
@@ -270,8 +278,8 @@ describe.each([
     if (shmDir) rmSync(shmDir, { recursive: true, force: true });
   });
 
-  it('runs every case to an outcome, and comments on each ticket', () => {
-    const statuses = deflect.db.sqlite!.$client.prepare('SELECT ticket_key AS key, status, error FROM runs').all() as Array<{ key: string; status: string; error: string | null }>;
+  it('runs every case to an outcome, and comments on each ticket', async () => {
+    const statuses = (await deflect.db.listRuns({ limit: cases.length * 2 })).map((run) => ({ key: run.ticketKey, status: run.status, error: run.error }));
     expect(statuses).toHaveLength(cases.length);
     // With GitHub, a run may fail because GitHub refused it (a repository name already taken: 422; an organization
     // that does not exist: 404): those fail before commenting. Nothing else may fail.

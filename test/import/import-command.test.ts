@@ -1,63 +1,57 @@
 /**
- * History import into a real SQLite file: bad rows reported with their line and skipped, safe to run twice,
+ * History import into a real database of the pass's backend (a SQLite file or a PostgreSQL database: test-backend.ts): bad rows reported with their line and skipped, safe to run twice,
  * resumable after an interruption; and the real 10k-ticket corpus from ../shared imported, grouped and reported.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { importParsedRows } from '../../src/import/import-tickets.js';
-import { findImportCheckpoint } from '../../src/db/import-checkpoints.js';
 import { parseJsonlLines, type ParsedTicketRow } from '../../src/import/parse-jsonl.js';
 import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const issue = (n: number, summary = `Reset token ${n}`) => JSON.stringify({ id: String(5000 + n), key: `OPS-${n}`, fields: { summary, labels: n % 2 ? ['token-reset'] : [], created: '2026-03-02T10:00:00.000+0000' } });
-const deflect = (dbPath: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH, DEFLECT_DB: dbPath }, encoding: 'utf8' });
-const count = (dbPath: string) => {
-  const db = openDatabase(dbPath);
-  const n = (db.$client.prepare('SELECT count(*) AS n FROM tickets').get() as { n: number }).n;
-  db.$client.close();
-  return n;
-};
+const deflect = (database: TestDatabase, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { env: { PATH: process.env.PATH, ...database.env }, encoding: 'utf8' });
+const count = async (database: TestDatabase) => (await database.get<{ n: number }>('SELECT count(*) AS n FROM tickets'))!.n;
 
 describe('deflect import', () => {
-  it('imports JSONL, reports bad rows with their line number, and is safe to run twice', () => {
+  it('imports JSONL, reports bad rows with their line number, and is safe to run twice', async () => {
     const dir = freshDir();
     const file = join(dir, 'issues.jsonl');
     writeFileSync(file, [issue(1), issue(2), '{"id": "x", "key": ', issue(3), '{"id":"9","fields":{}}', issue(4), ''].join('\n'));
-    const dbPath = join(dir, 'd.db');
-    const first = deflect(dbPath, 'import', 'jsonl', file);
+    const database = await freshDatabase();
+    const first = deflect(database, 'import', 'jsonl', file);
     expect(first.status).toBe(0);
     expect(first.stderr).toMatch(/issues\.jsonl:3: skipped: not valid JSON/);
     expect(first.stderr).toMatch(/issues\.jsonl:5: skipped: .*key/);
     expect(first.stdout).toMatch(/imported 4 tickets from .* 2 bad rows skipped/);
     expect(first.stdout).toMatch(/grouped 4 tickets by text/);
-    expect(count(dbPath)).toBe(4);
-    const second = deflect(dbPath, 'import', 'jsonl', file);
+    expect(await count(database)).toBe(4);
+    const second = deflect(database, 'import', 'jsonl', file);
     expect(second.status).toBe(0);
-    expect(count(dbPath)).toBe(4);
+    expect(await count(database)).toBe(4);
   });
 
-  it('imports a Jira CSV export', () => {
-    const dbPath = join(freshDir(), 'd.db');
-    const result = deflect(dbPath, 'import', 'csv', join(REPO_ROOT, 'test/fixtures/tickets/sample-export.csv'), '--no-group');
+  it('imports a Jira CSV export', async () => {
+    const database = await freshDatabase();
+    const result = deflect(database, 'import', 'csv', join(REPO_ROOT, 'test/fixtures/tickets/sample-export.csv'), '--no-group');
     expect(result.status, result.stderr).toBe(0);
     const imported = Number(/imported (\d+) tickets/.exec(result.stdout)![1]);
     expect(imported).toBeGreaterThan(5);
-    expect(count(dbPath)).toBe(imported);
+    expect(await count(database)).toBe(imported);
   });
 
-  it('says clearly when the file does not exist', () => {
-    const result = deflect(join(freshDir(), 'd.db'), 'import', 'jsonl', '/nonexistent.jsonl');
+  it('says clearly when the file does not exist', async () => {
+    const result = deflect(await freshDatabase(), 'import', 'jsonl', '/nonexistent.jsonl');
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe('deflect: /nonexistent.jsonl: no such file');
   });
 
   it('resumes an interrupted import after the last committed batch', async () => {
-    const db = openDatabase(join(freshDir(), 'd.db'));
+    const database = await freshDatabase();
+    const store = await database.open();
     const lines = Array.from({ length: 25 }, (_, i) => issue(i + 1));
     async function* interrupted(): AsyncGenerator<ParsedTicketRow> {
       for await (const row of parseJsonlLines(lines)) {
@@ -65,16 +59,16 @@ describe('deflect import', () => {
         yield row;
       }
     }
-    await expect(importParsedRows(sqliteStore(db), interrupted(), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 })).rejects.toThrow('disk unplugged');
-    expect(findImportCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'running', cursor: '15', imported: 15 });
-    expect((db.$client.prepare('SELECT count(*) AS n FROM tickets').get() as { n: number }).n).toBe(15);
-    const resumed = await importParsedRows(sqliteStore(db), parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 });
+    await expect(importParsedRows(store, interrupted(), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 })).rejects.toThrow('disk unplugged');
+    expect(await store.findImportCheckpoint('jsonl:/x')).toMatchObject({ status: 'running', cursor: '15', imported: 15 });
+    expect(await count(database)).toBe(15);
+    const resumed = await importParsedRows(store, parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f1', batchSize: 5 });
     expect(resumed).toMatchObject({ resumedAfterLine: 15, imported: 10, skipped: 0 });
-    expect(findImportCheckpoint(db, 'jsonl:/x')).toMatchObject({ status: 'done', imported: 25 });
+    expect(await store.findImportCheckpoint('jsonl:/x')).toMatchObject({ status: 'done', imported: 25 });
+    expect(await count(database)).toBe(25);
     // A changed file (new fingerprint) starts over.
-    const again = await importParsedRows(sqliteStore(db), parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f2', batchSize: 5 });
+    const again = await importParsedRows(store, parseJsonlLines(lines), { source: 'jsonl:/x', fingerprint: 'f2', batchSize: 5 });
     expect(again.resumedAfterLine).toBe(0);
-    db.$client.close();
   });
 });
 
@@ -82,14 +76,14 @@ const FLUID = join(REPO_ROOT, '../shared/fixtures/tickets/fluid-jira-issues.json
 if (!existsSync(FLUID)) console.warn(`skipping the fluid corpus import: ${FLUID} is absent (it is provided beside the repository as ../shared)`);
 
 describe.skipIf(!existsSync(FLUID))('the real fluid corpus (10,052 Jira issues)', () => {
-  it('imports, groups by text, and reports rows that list every member key and their variants', () => {
-    const dbPath = join(freshDir(), 'fluid.db');
-    const imported = deflect(dbPath, 'import', 'jsonl', FLUID);
+  it('imports, groups by text, and reports rows that list every member key and their variants', async () => {
+    const database = await freshDatabase();
+    const imported = deflect(database, 'import', 'jsonl', FLUID);
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/imported 10052 tickets/);
     const report = JSON.parse(
       execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'report', '--since', 'all', '--top', '10', '--format', 'json'], {
-        env: { PATH: process.env.PATH, DEFLECT_DB: dbPath },
+        env: { PATH: process.env.PATH, ...database.env },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       }),

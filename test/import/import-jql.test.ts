@@ -1,18 +1,17 @@
 /**
  * `deflect import jql` against the fake Jira (a real HTTP server): pages through the enhanced JQL search, honours a
- * 429 Retry-After, and resumes from its checkpoint.
+ * 429 Retry-After, and resumes from its checkpoint; on the pass's backend (a SQLite file or a PostgreSQL database:
+ * test-backend.ts).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
-import { findImportCheckpoint } from '../../src/db/import-checkpoints.js';
 import { importFromJql, jqlDate } from '../../src/import/import-jql.js';
 import { createJiraApi } from '../../src/jira/jira-client.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { freshDir, REPO_ROOT } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { REPO_ROOT } from '../support/deflect-under-test.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 describe('import jql', () => {
   let jira: FakeJira;
@@ -31,10 +30,10 @@ describe('import jql', () => {
   it('pages through the search, waits out a 429 Retry-After, and imports every issue', async () => {
     let searches = 0;
     jira.setFault((req) => (req.path === '/rest/api/3/search/jql' && ++searches === 2 ? { status: 429, headers: { 'retry-after': '1' }, body: { errorMessages: ['Rate limit exceeded.'] } } : undefined));
-    const dbPath = join(freshDir(), 'd.db');
+    const database = await freshDatabase();
     // Asynchronously: the fake Jira answers from this process's event loop.
     const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'import', 'jql', '--jql', 'project = PLAT', '--page-size', '10'], {
-      env: { PATH: process.env.PATH, DEFLECT_DB: dbPath, JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 't' },
+      env: { PATH: process.env.PATH, ...database.env, JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'bot@example.test', JIRA_API_TOKEN: 't' },
     });
     jira.setFault(undefined);
     expect(result.stdout).toMatch(/imported 23 tickets from Jira \(3 pages, 1 retries after 429\/5xx\)/);
@@ -42,26 +41,24 @@ describe('import jql', () => {
     expect(calls.length).toBe(4);
     expect(calls[2].receivedAt - calls[1].receivedAt).toBeGreaterThanOrEqual(1000);
     expect((calls[0].body as { jql: string }).jql).toBe('(project = PLAT) ORDER BY updated ASC');
-    const db = openDatabase(dbPath);
-    expect((db.$client.prepare("SELECT count(*) AS n FROM tickets WHERE project = 'PLAT'").get() as { n: number }).n).toBe(23);
-    db.$client.close();
+    expect((await database.get<{ n: number }>("SELECT count(*) AS n FROM tickets WHERE project = 'PLAT'"))!.n).toBe(23);
   });
 
   it('resumes an interrupted import from the newest updated it committed', async () => {
-    const db = openDatabase(join(freshDir(), 'd.db'));
+    const database = await freshDatabase();
+    const store = await database.open();
     const api = createJiraApi({ baseUrl: jira.url, email: 'bot@example.test', apiToken: 't' });
     jira.setFault((req) => (req.path === '/rest/api/3/search/jql' && (req.body as { nextPageToken?: string }).nextPageToken ? { status: 400, body: { errorMessages: ['boom'] } } : undefined));
-    await expect(importFromJql(sqliteStore(db), api, 'project = PLAT', { pageSize: 10, sleep: async () => {} })).rejects.toThrow(/400/);
+    await expect(importFromJql(store, api, 'project = PLAT', { pageSize: 10, sleep: async () => {} })).rejects.toThrow(/400/);
     jira.setFault(undefined);
-    const checkpoint = findImportCheckpoint(db, 'jql:project = PLAT')!;
+    const checkpoint = (await store.findImportCheckpoint('jql:project = PLAT'))!;
     expect(checkpoint.status).toBe('running');
     expect(checkpoint.imported).toBe(10);
-    const resumed = await importFromJql(sqliteStore(db), api, 'project = PLAT', { pageSize: 10 });
+    const resumed = await importFromJql(store, api, 'project = PLAT', { pageSize: 10 });
     expect(resumed.resumedFrom).toBe(Number(checkpoint.cursor));
     const last = jira.requestsTo('POST', '/rest/api/3/search/jql').at(-1)!;
     expect((last.body as { jql: string }).jql).toBe(`(project = PLAT) AND updated >= ${jqlDate(Number(checkpoint.cursor))} ORDER BY updated ASC`);
-    expect(findImportCheckpoint(db, 'jql:project = PLAT')).toMatchObject({ status: 'done' });
-    await expect(importFromJql(sqliteStore(db), api, 'project = PLAT ORDER BY created')).rejects.toThrow(/leave ORDER BY out/);
-    db.$client.close();
+    expect(await store.findImportCheckpoint('jql:project = PLAT')).toMatchObject({ status: 'done' });
+    await expect(importFromJql(store, api, 'project = PLAT ORDER BY created')).rejects.toThrow(/leave ORDER BY out/);
   });
 });

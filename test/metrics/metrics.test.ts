@@ -1,12 +1,11 @@
 /**
- * `GET /metrics` on the real server (loopback, fake Jira): the answer is valid Prometheus text exposition format 0.0.4
+ * `GET /metrics` on the real server (loopback, fake Jira, the pass's backend: test-backend.ts): the answer is valid Prometheus text exposition format 0.0.4
  * (checked line by line with a strict grammar), its counters move with a delivery and a run, and it is protected
  * like the API (401 without a token, 200 with an auditor token) unless DEFLECT_METRICS_PUBLIC=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pauseHandler } from '../../src/db/handler-states.js';
 import { authHeader } from '../support/api-token.js';
 import { postWebhook, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
@@ -65,7 +64,7 @@ describe('GET /metrics', () => {
     jira = await startFakeJira();
     jira.seedIssue({ key: 'MET-1', id: '93001' });
     deflect = await startDeflect({ fakeJira: jira });
-    auditor = await authHeader(deflect.db.sqlite!, 'auditor');
+    auditor = await authHeader(deflect.db, 'auditor');
   });
   afterAll(async () => {
     await deflect?.close();
@@ -133,8 +132,8 @@ describe('GET /metrics', () => {
     expect(valueOf(after, 'deflect_queue_lag')).toBe(0);
 
     // A dead run and a paused handler show up in the gauges read from the database at scrape time.
-    deflect.db.sqlite!.$client.prepare("UPDATE runs SET status = 'dead' WHERE handler = 'reset-ci-token'").run();
-    expect(pauseHandler(deflect.db.sqlite!, 'grant-repo-access', 'paused by the metrics test')).toBe(true);
+    expect((await deflect.database.run("UPDATE runs SET status = 'dead' WHERE handler = 'reset-ci-token'")).changes).toBe(1);
+    expect(await deflect.db.pauseHandler('grant-repo-access', 'paused by the metrics test')).toBe(true);
     const gauges = await scrape();
     expect(valueOf(gauges, 'deflect_dead_letters')).toBe(1);
     expect(valueOf(gauges, 'deflect_paused_handlers')).toBe(1);

@@ -1,6 +1,6 @@
 /**
  * Duplicate storm: the same signed delivery (same `X-Atlassian-Webhook-Identifier`) POSTed 1,000 times concurrently to
- * the real server on a loopback socket → every request gets a 200, exactly one is `accepted`, one delivery row, one
+ * the real server on a loopback socket (on the pass's backend: SQLite or PostgreSQL) → every request gets a 200, exactly one is `accepted`, one delivery row, one
  * run, one GitHub call, one comment and one transition in the fake Jira.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,13 +50,13 @@ describe('duplicate storm', () => {
     expect(byStatus('duplicate')).toBe(COPIES - 1);
     expect(new Set(answers.map((a) => a.json.deliveryId)).size).toBe(1);
 
-    const sql = deflect.db.sqlite!.$client;
+    const database = deflect.database;
     const run = await waitFor('the run to finish', () =>
-      sql.prepare("SELECT status FROM runs WHERE ticket_key = 'STORM-1' AND status NOT IN ('queued', 'running')").get(),
+      database.get("SELECT status FROM runs WHERE ticket_key = 'STORM-1' AND status NOT IN ('queued', 'running')"),
     );
     expect(run).toEqual({ status: 'succeeded' });
-    expect(sql.prepare("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier = 'storm-delivery-1'").get()).toEqual({ n: 1 });
-    expect(sql.prepare("SELECT count(*) AS n FROM runs WHERE ticket_key = 'STORM-1'").get()).toEqual({ n: 1 });
+    expect(await database.get("SELECT count(*) AS n FROM deliveries WHERE webhook_identifier = 'storm-delivery-1'")).toEqual({ n: 1 });
+    expect(await database.get("SELECT count(*) AS n FROM runs WHERE ticket_key = 'STORM-1'")).toEqual({ n: 1 });
     expect(jira.commentsFor('STORM-1')).toHaveLength(1);
     expect(jira.requestsTo('POST', '/rest/api/3/issue/STORM-1/transitions')).toHaveLength(1);
     expect(github.requestsTo('PUT', `/repos/acme/payments-api/collaborators/${accessRequestUser('STORM-1')}`)).toHaveLength(1);

@@ -1,7 +1,8 @@
 /**
  * Property: over random sequences of create / label-added / label-removed / update / comment events for one Jira
  * ticket, each rule fires exactly once per matching change — no double fire on create-then-update, no missed fire on
- * update — counted as runs queued by the real receipt path (record-and-route → routeEvent) on a real SQLite file.
+ * update — counted as runs queued by the real receipt path (record-and-route → routeEvent) on the pass's backend (a real SQLite file or a
+ * PostgreSQL database: test-backend.ts).
  *
  * The model (what a "matching change" is, from the triggers in rules-file.ts):
  * - `access` / `repo` (default triggers created + label-added): once when the ticket is created carrying the label,
@@ -10,17 +11,15 @@
  *   that carries `audit-me` after the change; never on creation nor on `comment_created` itself.
  * A comment arrives as Jira sends it: `comment_created` plus `jira:issue_updated` (`issue_commented`, no changelog).
  */
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { listRuns } from '../../src/db/runs.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/db/store.js';
 import { RecordAndRoute } from '../../src/pipeline/record-and-route.js';
 import { parseRules } from '../../src/rules/rules-file.js';
 import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
-import { EXAMPLE_SITE as SITE, freshDir } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { EXAMPLE_SITE as SITE } from '../support/deflect-under-test.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const LABELS = ['access-request', 'new-repo', 'audit-me', 'other'] as const;
 const rules = parseRules(
@@ -44,15 +43,14 @@ const rules = parseRules(
 
 type Step = { op: 'add' | 'remove'; label: (typeof LABELS)[number] } | { op: 'update' } | { op: 'comment' };
 
-let db: Db;
+let store: Store;
 let intake: RecordAndRoute;
 let seq = 0;
 
-beforeAll(() => {
-  db = openDatabase(join(freshDir('deflect-fire-once-'), 'prop.db'));
-  intake = new RecordAndRoute(sqliteStore(db), { routing: { rules, dryRun: true, maxAttempts: 1, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE } });
+beforeAll(async () => {
+  store = await (await freshDatabase('deflect-fire-once-')).open();
+  intake = new RecordAndRoute(store, { routing: { rules, dryRun: true, maxAttempts: 1, selfAccountId: null, logger: pino({ level: 'silent' }), siteUrl: SITE } });
 });
-afterAll(() => db.$client.close());
 
 /** A Jira admin-webhook body for `key` with `labels`, as Jira sends it. */
 function body(webhookEvent: string, key: string, labels: string[], extra: Record<string, unknown> = {}) {
@@ -121,7 +119,7 @@ describe('each rule fires exactly once per matching change', () => {
           if (labels.includes('audit-me')) expected['reset-ci-token']++; // every update event of a ticket carrying it
         }
         const fired = { 'grant-repo-access': 0, 'create-repository': 0, 'reset-ci-token': 0 };
-        for (const run of listRuns(db, { ticketKey: key })) fired[run.handler as keyof typeof fired]++;
+        for (const run of await store.listRuns({ ticketKey: key })) fired[run.handler as keyof typeof fired]++;
         expect(fired).toEqual(expected);
       }),
       { numRuns: 100, seed: 1101, endOnFailure: true },

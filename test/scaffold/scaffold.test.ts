@@ -1,6 +1,6 @@
 /**
  * `deflect scaffold`: from a group of real tickets to a handler, its registry entry, a rule and a test. Runs in a temp
- * project (a copy of handlers/, `src` and `node_modules` symlinked to this repo) against a seeded SQLite database, and
+ * project (a copy of handlers/, `src` and `node_modules` symlinked to this repo) against a seeded database of the pass's backend (test-backend.ts), and
  * finally runs the generated tests (and the registry test) with vitest and type-checks the generated files with tsc.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,14 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlers as shippedHandlers } from '../../handlers/index.js';
 import type { AnyHandler } from '../../src/automation/define-handler.js';
 import { parseTicketInput } from '../../src/automation/ticket-input.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { upsertTickets } from '../../src/db/tickets.js';
+import type { Store } from '../../src/db/store.js';
 import { regroupTickets } from '../../src/reports/regroup.js';
 import { parseRulesConfig } from '../../src/rules/rules-file.js';
 import { addToHandlerIndex, appendRuleText, deriveHandlerName, selectFixtureTickets, type ScaffoldSpec } from '../../src/scaffold/scaffold-handler.js';
 import { planScaffold, resolveGroup, scaffoldHandler } from '../../src/scaffold/write-scaffold.js';
 import type { Ticket } from '../../src/ticket.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789';
@@ -84,9 +83,9 @@ function registryFiles(indexText: string): string[] {
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let project: string;
-let dbPath: string;
+let database: TestDatabase;
 let rulesPath: string;
-let db: Db;
+let store: Store;
 
 /** Every file under `dir` (not following the src/node_modules symlinks) with its content. */
 function snapshot(dir: string): Map<string, string> {
@@ -94,7 +93,7 @@ function snapshot(dir: string): Map<string, string> {
   const walk = (sub: string) => {
     for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
       const rel = join(sub, entry.name);
-      if (entry.isSymbolicLink() || /^d\.db/.test(entry.name)) continue;
+      if (entry.isSymbolicLink()) continue;
       if (entry.isDirectory()) walk(rel);
       else files.set(rel, readFileSync(join(dir, rel), 'utf8'));
     }
@@ -106,7 +105,7 @@ function snapshot(dir: string): Map<string, string> {
 const deflect = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: project,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DEFLECT_DB: dbPath },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...database.env },
     encoding: 'utf8',
   });
 
@@ -121,14 +120,13 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), '{ "private": true, "type": "module" }\n');
   rulesPath = join(project, 'rules.yaml');
   copyFileSync(join(REPO_ROOT, 'examples/rules.yaml'), rulesPath);
-  dbPath = join(project, 'd.db');
-  db = openDatabase(dbPath);
-  upsertTickets(db, [...feedstockTickets, ...otherTickets].map((t) => ({ ticket: t })), 'import');
-  await regroupTickets(sqliteStore(db));
+  database = await freshDatabase('deflect-scaffold-db-');
+  store = await database.open();
+  await store.upsertTickets([...feedstockTickets, ...otherTickets].map((t) => ({ ticket: t })), 'import');
+  await regroupTickets(store);
 });
 
 afterAll(() => {
-  db?.$client.close();
   // Unlink the symlinks first so removing the temp project can never reach this repository.
   for (const link of ['src', 'node_modules']) if (project && existsSync(join(project, link))) unlinkSync(join(project, link));
   if (project) rmSync(project, { recursive: true, force: true });
@@ -136,32 +134,32 @@ afterAll(() => {
 
 describe('deflect scaffold', () => {
   it('finds a request type by id, name or a unique part of its name or variants, a label group by label, and lists the closest groups otherwise', async () => {
-    const feedstock = await resolveGroup(sqliteStore(db), 'feedstock');
+    const feedstock = await resolveGroup(store, 'feedstock');
     expect(feedstock.group).toMatchObject({ kind: 'type', size: 10, dominantLabel: 'feedstock-token' });
     expect(feedstock.group.id).toMatch(/^type:[0-9a-f]{12}$/);
     // All the type's wordings: its variants' tickets are its members.
     expect(feedstock.group.variants.length).toBeGreaterThanOrEqual(2);
     expect(feedstock.group.variants.reduce((n, v) => n + v.count, 0)).toBe(10);
     expect(feedstock.members.map((t) => t.key).sort()).toEqual(feedstockTickets.map((t) => t.key).sort());
-    expect((await resolveGroup(sqliteStore(db), feedstock.group.id)).group.id).toBe(feedstock.group.id);
-    expect((await resolveGroup(sqliteStore(db), feedstock.group.name)).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(store, feedstock.group.id)).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(store, feedstock.group.name)).group.id).toBe(feedstock.group.id);
     // The name without its "…" names the type too.
     expect(feedstock.group.name).toContain('…');
-    expect((await resolveGroup(sqliteStore(db), feedstock.group.name.replace(/…/g, ' '))).group.id).toBe(feedstock.group.id);
-    expect((await resolveGroup(sqliteStore(db), 'VPN')).group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
-    expect((await resolveGroup(sqliteStore(db), 'label:VPN')).group.id).toBe('label:vpn');
-    const vpnType = (await resolveGroup(sqliteStore(db), 'vpn access for')).group;
-    const dnsType = (await resolveGroup(sqliteStore(db), 'dns a record')).group;
-    await expect(resolveGroup(sqliteStore(db), ' for ')).rejects.toThrow(
+    expect((await resolveGroup(store, feedstock.group.name.replace(/…/g, ' '))).group.id).toBe(feedstock.group.id);
+    expect((await resolveGroup(store, 'VPN')).group).toMatchObject({ id: 'label:vpn', kind: 'label', size: 3 });
+    expect((await resolveGroup(store, 'label:VPN')).group.id).toBe('label:vpn');
+    const vpnType = (await resolveGroup(store, 'vpn access for')).group;
+    const dnsType = (await resolveGroup(store, 'dns a record')).group;
+    await expect(resolveGroup(store, ' for ')).rejects.toThrow(
       `"for" matches 2 request types:\n  ${vpnType.id}     4 tickets  ${vpnType.name}\n  ${dnsType.id}     3 tickets  ${dnsType.name}\nPass the type id, or more of its name.`,
     );
-    await expect(resolveGroup(sqliteStore(db), 'type:000000000000')).rejects.toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
+    await expect(resolveGroup(store, 'type:000000000000')).rejects.toThrow(new RegExp(`no group "type:000000000000". Closest groups:\\n {2}${feedstock.group.id} +10 tickets {2}${escape(feedstock.group.name)}\\n`));
   });
 
   it('writes the handler, registry entry, rule, fixtures and test from the group (exported function)', async () => {
     const before = readFileSync(rulesPath, 'utf8');
-    const type = (await resolveGroup(sqliteStore(db), 'feedstock')).group;
-    const plan = await scaffoldHandler(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project });
+    const type = (await resolveGroup(store, 'feedstock')).group;
+    const plan = await scaffoldHandler(store, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project });
     expect(plan.spec.name).toBe('reset-feedstock-token');
     expect(plan.spec.label).toBe('feedstock-token');
     expect(plan.spec.fields.map((f) => [f.key, f.required, f.count, f.total])).toEqual([
@@ -212,20 +210,20 @@ describe('deflect scaffold', () => {
   });
 
   it('refuses an existing handler name without --force, and with it rewrites the files without a second rule or import', async () => {
-    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).rejects.toThrow(
+    await expect(planScaffold(store, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project })).rejects.toThrow(
       'handler "reset-feedstock-token" already exists (handlers/reset-feedstock-token.ts, test/handlers/reset-feedstock-token.test.ts, ' +
         'test/fixtures/handlers/reset-feedstock-token/tickets.json): pass --force to overwrite, or --name to choose another name',
     );
-    const derived = deriveHandlerName((await resolveGroup(sqliteStore(db), 'feedstock')).group.name);
+    const derived = deriveHandlerName((await resolveGroup(store, 'feedstock')).group.name);
     writeFileSync(join(project, 'handlers', `${derived}.ts`), '// taken\n');
-    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', rulesPath, dir: project })).rejects.toThrow(`(it was derived from the request type)`);
+    await expect(planScaffold(store, { group: 'feedstock', rulesPath, dir: project })).rejects.toThrow(`(it was derived from the request type)`);
     unlinkSync(join(project, 'handlers', `${derived}.ts`));
-    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).rejects.toThrow(`"${SHIPPED[0]}" already exists`);
-    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'index', rulesPath, dir: project })).rejects.toThrow(/invalid handler name "index"/);
-    await expect(planScaffold(sqliteStore(db), { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).rejects.toThrow(/must|kebab-case/);
+    await expect(planScaffold(store, { group: 'feedstock', name: SHIPPED[0], rulesPath, dir: project })).rejects.toThrow(`"${SHIPPED[0]}" already exists`);
+    await expect(planScaffold(store, { group: 'feedstock', name: 'index', rulesPath, dir: project })).rejects.toThrow(/invalid handler name "index"/);
+    await expect(planScaffold(store, { group: 'feedstock', name: 'Reset_Token', rulesPath, dir: project })).rejects.toThrow(/must|kebab-case/);
 
     const before = snapshot(project);
-    const plan = await scaffoldHandler(sqliteStore(db), { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
+    const plan = await scaffoldHandler(store, { group: 'feedstock', name: 'reset-feedstock-token', rulesPath, dir: project, force: true });
     expect(plan.files.map((f) => [f.kind, f.action])).toEqual([
       ['fixtures', 'overwrite'],
       ['test', 'overwrite'],
@@ -274,7 +272,7 @@ describe('deflect scaffold', () => {
     expect(result.stdout).toContain('note: no description-form field is given in 80% of the tickets');
     expect(snapshot(project)).toEqual(before);
 
-    const plan = await scaffoldHandler(sqliteStore(db), { group: 'dns a record', name: 'add-dns-record', rulesPath, dir: project, dryRun: true });
+    const plan = await scaffoldHandler(store, { group: 'dns a record', name: 'add-dns-record', rulesPath, dir: project, dryRun: true });
     expect(plan.files.find((f) => f.kind === 'handler')?.action).toBe('create');
     expect(snapshot(project)).toEqual(before);
   });
@@ -284,7 +282,7 @@ describe('deflect scaffold', () => {
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe('deflect: no group "kubernetes token upgrade". Closest groups:');
-    const feedstock = (await resolveGroup(sqliteStore(db), 'feedstock')).group;
+    const feedstock = (await resolveGroup(store, 'feedstock')).group;
     expect(lines[1]).toMatch(new RegExp(`^ {2}${feedstock.id} +10 tickets {2}${escape(feedstock.name)}$`));
     expect(lines.slice(1, -1)).toHaveLength(5);
     expect(lines.at(-1)).toBe('Pass a request type (its id type:…, its name or a part of it) or a label group (label:… or the label).');

@@ -7,13 +7,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
-import { insertDeliveries } from '../../src/db/deliveries.js';
-import { upsertTickets } from '../../src/db/tickets.js';
+import { parseDatabaseUrl } from '../../src/db/postgres/postgres-config.js';
 import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeMemberships, type FakeMemberships } from '../support/fake-memberships.js';
-import { readDb, runCli } from '../reliability/helpers.js';
+import { runCli } from '../reliability/helpers.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const PAYLOAD = join(import.meta.dirname, '../../examples/payloads/01-access-request-created.json');
 const body = JSON.parse(readFileSync(PAYLOAD, 'utf8')) as { issue: { fields: { reporter: { accountId: string } } } };
@@ -21,7 +20,7 @@ const reporter = body.issue.fields.reporter.accountId;
 
 let dir: string;
 let rulesPath: string;
-let dbPath: string;
+let database: TestDatabase;
 let fake: FakeMemberships;
 let env: Record<string, string>;
 
@@ -44,13 +43,13 @@ beforeAll(async () => {
     handler: create-repository
 `,
   );
-  dbPath = join(dir, 'deflect.db');
-  const db = openDatabase(dbPath);
+  database = await freshDatabase('deflect-rules-test-db-');
+  const store = await database.open();
   const text = readFileSync(PAYLOAD, 'utf8');
-  insertDeliveries(db, [{ deliveryKey: 'cli:1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'PLAT-101', headers: {}, body: text, eventTimestamp: 1, receivedAt: Date.now(), dedupeBodySince: 0 }]);
-  upsertTickets(db, [{ ticket: { ...jiraTracker.parseEvent(JSON.parse(text)).ticket!, key: 'PLAT-202', id: '202', labels: ['new-repo'] } }], 'import');
-  db.$client.close();
-  env = { DEFLECT_DB: dbPath, JIRA_BASE_URL: fake.url, JIRA_EMAIL: 'bot@acme.test', JIRA_API_TOKEN: 'secret-token', DEFLECT_DRY_RUN: 'true' };
+  await store.insertDeliveries([{ deliveryKey: 'cli:1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'PLAT-101', headers: {}, body: text, eventTimestamp: 1, receivedAt: Date.now(), dedupeBodySince: 0 }]);
+  await store.upsertTickets([{ ticket: { ...jiraTracker.parseEvent(JSON.parse(text)).ticket!, key: 'PLAT-202', id: '202', labels: ['new-repo'] } }], 'import');
+  await store.close();
+  env = { ...database.env, JIRA_BASE_URL: fake.url, JIRA_EMAIL: 'bot@acme.test', JIRA_API_TOKEN: 'secret-token', DEFLECT_DRY_RUN: 'true' };
 });
 afterAll(() => fake.close());
 
@@ -82,15 +81,15 @@ describe('deflect rules test', () => {
   });
 
   it('reads a stored delivery and a stored ticket (as a created event) without storing or running anything', async () => {
-    const counts = () => readDb(dbPath, (db) => db.prepare('SELECT (SELECT count(*) FROM deliveries) AS d, (SELECT count(*) FROM runs) AS r, (SELECT status FROM deliveries WHERE id = 1) AS s').get());
-    const before = counts();
+    const counts = () => database.get('SELECT (SELECT count(*) FROM deliveries) AS d, (SELECT count(*) FROM runs) AS r, (SELECT status FROM deliveries WHERE id = 1) AS s');
+    const before = await counts();
     const delivery = await runCli(['rules', 'test', '--delivery', '1', '--rules', rulesPath, '--format', 'json', '--no-lookup'], env);
     expect(matchesOf(delivery.stdout).map((m) => m.matched)).toEqual([false, true, false]);
     const ticket = await runCli(['rules', 'test', '--ticket', 'PLAT-202', '--rules', rulesPath, '--no-lookup'], env);
     expect(ticket.code).toBe(0);
     expect(ticket.stdout).toContain('ticket PLAT-202 (stored snapshot, tested as a "created" event)');
     expect(ticket.stdout).toMatch(/repos\s*│\s*create-repository\s*│\s*yes/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     expect(before).toEqual({ d: 1, r: 0, s: 'pending' });
   });
 
@@ -101,6 +100,8 @@ describe('deflect rules test', () => {
     expect(out.code).toBe(1);
     expect(out.stderr.trim()).toMatch(/^deflect: .*bad\.json: not JSON/);
     const missing = await runCli(['rules', 'test', '--delivery', '99', '--rules', rulesPath], env);
-    expect(missing.stderr.trim()).toBe(`deflect: no delivery #99 in ${dbPath}`);
+    // The database as deflect names it: the SQLite file, or the PostgreSQL URL without its password.
+    const where = database.databaseUrl === null ? database.dbPath : (parseDatabaseUrl(database.databaseUrl) as { display: string }).display;
+    expect(missing.stderr.trim()).toBe(`deflect: no delivery #99 in ${where}`);
   });
 });

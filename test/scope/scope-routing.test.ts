@@ -1,20 +1,17 @@
 /**
- * Rule scope end to end on a real SQLite file, with group lookups against a fake membership server (real HTTP on
+ * Rule scope end to end on the pass's backend (a real SQLite file or PostgreSQL database: test-backend.ts), with group lookups against a fake membership server (real HTTP on
  * 127.0.0.1): a delivery whose rule has `groups` waits `pending` at receipt (no network inside the receipt
  * transaction), the worker routes it once the lookup answered; a member gets the handler's run, a non-member none and
  * one early-access comment (the built-in scope-message run, recorded as a planned action in dry run) per ticket and
  * rule, ever; a failing lookup routes the delivery out of scope with the reason, never a crash. Also the three
  * trackers' lookups themselves (Jira Cloud and Data Center groups, GitHub team membership, Linear teams).
  */
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineHandler } from '../../src/automation/define-handler.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { listActionsForRuns } from '../../src/db/actions.js';
-import { findDelivery, type NewDelivery } from '../../src/db/deliveries.js';
-import { listRuns } from '../../src/db/runs.js';
+import type { NewDelivery } from '../../src/db/deliveries.js';
+import type { Store } from '../../src/db/store.js';
 import { jiraConfigOf } from '../../src/jira/jira-config.js';
 import { RecordAndRoute } from '../../src/pipeline/record-and-route.js';
 import type { RoutingOptions } from '../../src/pipeline/route-event.js';
@@ -27,10 +24,9 @@ import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { createLinearApi } from '../../src/trackers/linear/linear-api.js';
 import type { JiraConfig } from '../../src/jira/jira-config.js';
 import { Worker } from '../../src/worker/worker.js';
-import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeMemberships, type FakeMemberships } from '../support/fake-memberships.js';
 import { SITE, tokenResetEvent } from '../reliability/helpers.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const probe = defineHandler({ name: 'grant-repo-access', description: 'probe', input: z.object({}), run: async () => ({ summary: 'ran' }) });
 const rules = parseRules(
@@ -46,7 +42,7 @@ const rules = parseRules(
 );
 
 let fake: FakeMemberships;
-let db: Db;
+let db: Store;
 let membership: MembershipCache;
 let worker: Worker;
 let seq = 0;
@@ -66,10 +62,10 @@ function received(key: string, reporter: string): [NewDelivery, ReturnType<typeo
   ];
 }
 
-async function until<T>(read: () => T, ok: (value: T) => boolean, what: string, ms = 5000): Promise<T> {
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (ok(value)) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -82,18 +78,17 @@ beforeAll(async () => {
     github: { 'acme/early': ['octocat', 'invited:pending'] },
     linear: { 'user-1': [{ key: 'ENG', name: 'Engineering' }] },
   });
-  db = openDatabase(join(freshDir('deflect-scope-'), 'scope.db'));
+  db = await (await freshDatabase('deflect-scope-')).open();
   const directory: GroupDirectory = { jira: jiraGroupLookup(jiraCloud(), 2000) };
   membership = new MembershipCache({ directory, ttlMs: 600_000, logger, onResolved: () => worker.wake() });
   worker = new Worker({
-    db: sqliteStore(db), rules, handlers: [probe, createScopeMessageHandler(() => rules)], api: null, logger, dryRun: true, maxAttempts: 2,
+    db, rules, handlers: [probe, createScopeMessageHandler(() => rules)], api: null, logger, dryRun: true, maxAttempts: 2,
     handlerTimeoutMs: 2000, concurrency: 2, selfAccountId: null, siteUrl: SITE, pollMs: 50, membership,
   });
   await worker.start();
 });
 afterAll(async () => {
   await worker.stop(1000);
-  db.$client.close();
   await fake.close();
 });
 
@@ -101,34 +96,34 @@ describe('rule scope in routing', () => {
   const routing = (): RoutingOptions => ({ rules, dryRun: true, maxAttempts: 2, selfAccountId: null, logger, siteUrl: SITE, membership });
 
   it('leaves a delivery pending at receipt until the group lookup answered, then the worker routes a member to the handler', async () => {
-    const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
+    const intake = new RecordAndRoute(db, { routing: routing() });
     const recorded = await intake.record(...received('SC-1', 'acc-member'));
     // Committed without any lookup inside the transaction: still pending right after the 2xx would be sent.
-    expect(findDelivery(db, recorded.id)!.status).toBe('pending');
-    const delivery = await until(() => findDelivery(db, recorded.id)!, (d) => d.status !== 'pending', 'routing after the lookup');
+    expect((await db.findDelivery(recorded.id))!.status).toBe('pending');
+    const delivery = await until(async () => (await db.findDelivery(recorded.id))!, (d) => d.status !== 'pending', 'routing after the lookup');
     expect(delivery).toMatchObject({ status: 'routed', reason: expect.stringContaining('in scope: group platform-early') });
-    const runs = await until(() => listRuns(db, { ticketKey: 'SC-1' }), (r) => r.length === 1 && r[0].status === 'planned', 'the run');
+    const runs = await until(() => db.listRuns({ ticketKey: 'SC-1' }), (r) => r.length === 1 && r[0].status === 'planned', 'the run');
     expect(runs[0].handler).toBe('grant-repo-access');
     expect(fake.requests.filter((r) => r.path === '/rest/api/3/user/groups' && r.query.accountId === 'acc-member')).toHaveLength(1);
     // A second delivery of the same reporter is routed at receipt from the cache: no new lookup.
     const again = await intake.record(...received('SC-2', 'acc-member'));
-    expect(findDelivery(db, again.id)!.status).toBe('routed');
+    expect((await db.findDelivery(again.id))!.status).toBe('routed');
     expect(fake.requests.filter((r) => r.query.accountId === 'acc-member')).toHaveLength(1);
   });
 
   it('routes a non-member out of scope with the reason and comments the scopeMessage once per ticket and rule', async () => {
-    const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
+    const intake = new RecordAndRoute(db, { routing: routing() });
     const first = await intake.record(...received('SC-3', 'acc-out'));
-    const delivery = await until(() => findDelivery(db, first.id)!, (d) => d.status !== 'pending', 'routing');
+    const delivery = await until(async () => (await db.findDelivery(first.id))!, (d) => d.status !== 'pending', 'routing');
     expect(delivery.status).toBe('ignored');
     expect(delivery.reason).toContain('reporter acc-out is not in the scope of rule early #1 (groups)');
     expect(delivery.reason).toContain('early-access comment queued');
     const second = await intake.record(...received('SC-3', 'acc-out'));
-    await until(() => findDelivery(db, second.id)!, (d) => d.status !== 'pending', 'routing of the second delivery');
-    expect(findDelivery(db, second.id)!.reason).not.toContain('early-access comment queued');
-    const runs = await until(() => listRuns(db, { ticketKey: 'SC-3' }), (r) => r.length === 1 && r[0].status === 'planned', 'the scope-message run');
+    await until(async () => (await db.findDelivery(second.id))!, (d) => d.status !== 'pending', 'routing of the second delivery');
+    expect((await db.findDelivery(second.id))!.reason).not.toContain('early-access comment queued');
+    const runs = await until(() => db.listRuns({ ticketKey: 'SC-3' }), (r) => r.length === 1 && r[0].status === 'planned', 'the scope-message run');
     expect(runs.map((r) => r.handler)).toEqual([SCOPE_MESSAGE_HANDLER]);
-    const actions = listActionsForRuns(db, runs.map((r) => r.id));
+    const actions = await db.listActionsForRuns(runs.map((r) => r.id));
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ kind: 'comment', status: 'planned' });
     expect(JSON.stringify(actions[0].request)).toContain('Ask #platform-help to join.');
@@ -137,9 +132,9 @@ describe('rule scope in routing', () => {
   it('treats a failing lookup as out of scope with the reason (no crash, no 5xx path)', async () => {
     fake.setFault((req) => (req.query.accountId === 'acc-broken' ? { status: 503 } : undefined));
     try {
-      const intake = new RecordAndRoute(sqliteStore(db), { routing: routing() });
+      const intake = new RecordAndRoute(db, { routing: routing() });
       const recorded = await intake.record(...received('SC-4', 'acc-broken'));
-      const delivery = await until(() => findDelivery(db, recorded.id)!, (d) => d.status !== 'pending', 'routing');
+      const delivery = await until(async () => (await db.findDelivery(recorded.id))!, (d) => d.status !== 'pending', 'routing');
       expect(delivery.status).toBe('ignored');
       expect(delivery.reason).toContain('group platform-early lookup failed: Jira GET /rest/api/3/user/groups → HTTP 503');
       expect(delivery.reason).not.toContain('token-not-logged');

@@ -9,11 +9,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
-import { freshDir, TEST_SECRET } from '../support/deflect-under-test.js';
+import { TEST_SECRET } from '../support/deflect-under-test.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const REQUEST_TIMEOUT_MS = 2_000;
 const MAX_CONNECTIONS = 300;
@@ -111,7 +111,7 @@ describe('receiver limits under attack', () => {
   beforeAll(async () => {
     control = await startControlServer();
     deflect = await spawnDeflect({
-      DEFLECT_DB: join(freshDir('deflect-limits-'), 'deflect.db'),
+      ...(await freshDatabase('deflect-limits-')).env,
       DEFLECT_WEBHOOK_SECRET: TEST_SECRET,
       DEFLECT_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       DEFLECT_MAX_CONNECTIONS: String(MAX_CONNECTIONS),

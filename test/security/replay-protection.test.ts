@@ -1,5 +1,5 @@
 /**
- * Replay protection and acting only on the configured site, on the real server (loopback socket, real SQLite file,
+ * Replay protection and acting only on the configured site, on the real server (loopback socket, the pass's backend: a real SQLite file or a PostgreSQL database,
  * fake Jira and fake GitHub as real HTTP servers):
  * - a stored body re-sent with a fresh or missing `X-Atlassian-Webhook-Identifier` is a duplicate (no run);
  * - `X-Deflect-Replay-Of` from a sender is ignored; only `replayStoredDelivery` marks a replay;
@@ -10,7 +10,6 @@
  * - two sites with the same issue id keep two tickets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertDeliveries } from '../../src/db/deliveries.js';
 import { createLogger } from '../../src/logger.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { replayStoredDelivery } from '../../src/webhooks/replay-delivery.js';
@@ -26,9 +25,9 @@ describe('replay protection and the configured site', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
   let deflect: DeflectUnderTest;
-  const sql = () => deflect.db.sqlite!.$client;
-  const runsOf = (key: string) => sql().prepare('SELECT id, delivery_id AS deliveryId, status FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<{ id: number; deliveryId: number; status: string }>;
-  const deliveryCount = () => (sql().prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+  const runsOf = (key: string) =>
+    deflect.database.all<{ id: number; deliveryId: number; status: string }>('SELECT id, delivery_id AS "deliveryId", status FROM runs WHERE ticket_key = ? ORDER BY id', key);
+  const deliveryCount = async () => (await deflect.database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries'))!.n;
 
   beforeAll(async () => {
     jira = await startFakeJira();
@@ -52,10 +51,13 @@ describe('replay protection and the configured site', () => {
     expect(replays.map((r) => r.json.status)).toEqual(Array(10).fill('duplicate'));
     expect(new Set(replays.map((r) => r.json.deliveryId))).toEqual(new Set([first.json.deliveryId]));
 
-    await waitFor('the run to finish', () => runsOf('RPL-1').every((r) => !['queued', 'running'].includes(r.status)) && runsOf('RPL-1').length > 0);
-    expect(runsOf('RPL-1')).toHaveLength(1);
+    await waitFor('the run to finish', async () => {
+      const runs = await runsOf('RPL-1');
+      return runs.every((r) => !['queued', 'running'].includes(r.status)) && runs.length > 0;
+    });
+    expect(await runsOf('RPL-1')).toHaveLength(1);
     expect(jira.commentsFor('RPL-1')).toHaveLength(1);
-    console.log(`replay: 1 original + 10 replays (5 fresh identifiers, 5 without) → ${deliveryCount()} delivery rows so far, ${runsOf('RPL-1').length} run, ${jira.commentsFor('RPL-1').length} comment`);
+    console.log(`replay: 1 original + 10 replays (5 fresh identifiers, 5 without) → ${await deliveryCount()} delivery rows so far, ${(await runsOf('RPL-1')).length} run, ${jira.commentsFor('RPL-1').length} comment`);
   });
 
   it('1,000 concurrent copies of one body, each with its own identifier → one accepted, one run', async () => {
@@ -75,7 +77,10 @@ describe('replay protection and the configured site', () => {
     console.log(`replay storm: 1,000 concurrent copies with distinct identifiers → ${accepted} accepted, ${answers.filter((a) => a.status === 'duplicate').length} duplicate`);
     expect(accepted).toBe(1);
     expect(new Set(answers.map((a) => a.deliveryId)).size).toBe(1);
-    await waitFor('the run to finish', () => runsOf('RPL-5').length === 1 && runsOf('RPL-5')[0].status === 'succeeded');
+    await waitFor('the run to finish', async () => {
+      const runs = await runsOf('RPL-5');
+      return runs.length === 1 && runs[0].status === 'succeeded';
+    });
     expect(jira.commentsFor('RPL-5')).toHaveLength(1);
   });
 
@@ -86,7 +91,7 @@ describe('replay protection and the configured site', () => {
       headers: { 'x-deflect-replay-of': '1', 'x-deflect-token': 'not-a-token', authorization: 'Bearer secret-looking', cookie: 'session=abc', 'x-hub-signature-256': 'sha256=00' },
     });
     expect(answer.json.status).toBe('accepted');
-    const row = sql().prepare('SELECT replay_of AS replayOf, headers FROM deliveries WHERE id = ?').get(answer.json.deliveryId) as { replayOf: number | null; headers: string };
+    const row = (await deflect.database.get<{ replayOf: number | null; headers: string }>('SELECT replay_of AS "replayOf", headers FROM deliveries WHERE id = ?', answer.json.deliveryId))!;
     expect(row.replayOf).toBeNull();
     const headers = JSON.parse(row.headers) as Record<string, string>;
     expect(Object.keys(headers).sort()).toEqual(['content-type', 'user-agent', 'x-atlassian-webhook-identifier']);
@@ -94,12 +99,15 @@ describe('replay protection and the configured site', () => {
   });
 
   it('replayStoredDelivery (deflect replay --delivery) stores a marked replay that the normal path routes into a second run', async () => {
-    const [original] = runsOf('RPL-1');
+    const [original] = await runsOf('RPL-1');
     const replay = await replayStoredDelivery(deflect.db, original.deliveryId);
-    expect(sql().prepare('SELECT replay_of AS replayOf, status FROM deliveries WHERE id = ?').get(replay.id)).toEqual({ replayOf: original.deliveryId, status: 'pending' });
+    expect(await deflect.database.get('SELECT replay_of AS "replayOf", status FROM deliveries WHERE id = ?', replay.id)).toEqual({ replayOf: original.deliveryId, status: 'pending' });
     deflect.worker.wake();
-    await waitFor('the replayed run', () => runsOf('RPL-1').length === 2 && runsOf('RPL-1')[1].status === 'succeeded');
-    expect(runsOf('RPL-1')[1].deliveryId).toBe(replay.id);
+    await waitFor('the replayed run', async () => {
+      const runs = await runsOf('RPL-1');
+      return runs.length === 2 && runs[1].status === 'succeeded';
+    });
+    expect((await runsOf('RPL-1'))[1].deliveryId).toBe(replay.id);
   });
 
   it.each([
@@ -108,13 +116,13 @@ describe('replay protection and the configured site', () => {
     ['10 minutes ahead', 10 * 60_000, /in the future, more than 5m ahead/],
     ['stamped in 2100', Date.UTC(2100, 0, 1) - Date.now(), /2100-01-01T00:00:\d\d\.\d{3}Z is \d+d \d+h in the future/],
   ])('refuses an event %s with 422 naming the timestamp and the limit; nothing stored', async (_name, offset, message) => {
-    const before = deliveryCount();
+    const before = await deliveryCount();
     const timestamp = Date.now() + offset;
     const answer = await postWebhook(deflect.url, tokenResetEvent('RPL-3', '81003', { timestamp }));
     expect(answer.status).toBe(422);
     expect(answer.json.message).toMatch(message);
     expect(answer.json.message).toContain(new Date(timestamp).toISOString().slice(0, 16));
-    expect(deliveryCount()).toBe(before);
+    expect(await deliveryCount()).toBe(before);
   });
 
   it('an event stamped ahead of the clock (within the skew) does not freeze the snapshot: a later event still updates it', async () => {
@@ -122,7 +130,9 @@ describe('replay protection and the configured site', () => {
     expect(ahead.json.status).toBe('accepted');
     const next = await postWebhook(deflect.url, tokenResetEvent('RPL-3', '81003', { summary: 'the next edit' }));
     expect(next.json.status).toBe('accepted');
-    const ticket = await waitFor('the snapshot', () => sql().prepare("SELECT summary, last_event_at AS lastEventAt FROM tickets WHERE key = 'RPL-3'").get() as { summary: string; lastEventAt: number } | undefined);
+    const ticket = await waitFor('the snapshot', () =>
+      deflect.database.get<{ summary: string; lastEventAt: number }>(`SELECT summary, last_event_at AS "lastEventAt" FROM tickets WHERE key = 'RPL-3'`),
+    );
     expect(ticket.summary).toBe('the next edit');
     expect(ticket.lastEventAt).toBeLessThanOrEqual(Date.now());
   });
@@ -130,9 +140,9 @@ describe('replay protection and the configured site', () => {
   it('a stored delivery stamped in 2100 (not through the receiver) is clamped to its receipt time when routed', async () => {
     const receivedAt = Date.now();
     const body = tokenResetEvent('RPL-4', '81004', { timestamp: Date.UTC(2100, 0, 1), labels: [] });
-    insertDeliveries(deflect.db.sqlite!, [{ deliveryKey: 'test:2100', webhookIdentifier: null, event: body.webhookEvent, issueKey: 'RPL-4', headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt }]);
+    await deflect.db.insertDeliveries([{ deliveryKey: 'test:2100', webhookIdentifier: null, event: body.webhookEvent, issueKey: 'RPL-4', headers: {}, body: JSON.stringify(body), eventTimestamp: body.timestamp, receivedAt }]);
     await routePendingDeliveries(deflect.db, { rules: [], dryRun: true, maxAttempts: 1, selfAccountId: null, logger: createLogger('silent'), siteUrl: SITE });
-    const ticket = sql().prepare("SELECT last_event_at AS lastEventAt FROM tickets WHERE key = 'RPL-4'").get() as { lastEventAt: number };
+    const ticket = (await deflect.database.get<{ lastEventAt: number }>(`SELECT last_event_at AS "lastEventAt" FROM tickets WHERE key = 'RPL-4'`))!;
     expect(ticket.lastEventAt).toBe(receivedAt);
   });
 
@@ -141,11 +151,13 @@ describe('replay protection and the configured site', () => {
     const foreign = JSON.parse(JSON.stringify(event).replaceAll(SITE, OTHER_SITE));
     const answer = await postWebhook(deflect.url, foreign);
     expect(answer.json.status).toBe('accepted');
-    const row = await waitFor('the delivery to be decided', () => sql().prepare("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'").get(answer.json.deliveryId) as { status: string; reason: string } | undefined);
+    const row = await waitFor('the delivery to be decided', () =>
+      deflect.database.get<{ status: string; reason: string }>("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'", answer.json.deliveryId),
+    );
     expect(row.status).toBe('ignored');
     expect(row.reason).toBe(`ignored: event from ${OTHER_SITE}, deflect acts on ${SITE} (JIRA_SITE_URL or JIRA_BASE_URL)`);
-    expect(runsOf('PLAT-5')).toHaveLength(0);
-    expect(sql().prepare("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-5'").get()).toEqual({ n: 0 });
+    expect(await runsOf('PLAT-5')).toHaveLength(0);
+    expect(await deflect.database.get("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-5'")).toEqual({ n: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(jira.commentsFor('PLAT-5')).toHaveLength(0);
   });
@@ -163,8 +175,8 @@ describe('two Jira sites, same issue id (no site configured)', () => {
     const theirs = JSON.parse(JSON.stringify(tokenResetEvent('PLAT-5', '10005', { summary: 'theirs' })).replaceAll(SITE, OTHER_SITE));
     expect((await postWebhook(deflect.url, ours)).status).toBe(200);
     expect((await postWebhook(deflect.url, theirs)).status).toBe(200);
-    const rows = await waitFor('both snapshots', () => {
-      const found = deflect.db.sqlite!.$client.prepare("SELECT id, issue_id AS issueId, site, summary FROM tickets WHERE key = 'PLAT-5' ORDER BY site").all();
+    const rows = await waitFor('both snapshots', async () => {
+      const found = await deflect.database.all(`SELECT id, issue_id AS "issueId", site, summary FROM tickets WHERE key = 'PLAT-5' ORDER BY site`);
       return found.length === 2 ? found : null;
     });
     expect(rows).toEqual([

@@ -1,6 +1,6 @@
 /**
  * One owner per run, across processes: two real `deflect serve` processes (child processes, tsx on the sources) on one
- * SQLite file, against a fake Jira and a fake GitHub. Signed access requests (`grant-repo-access`: one GitHub call, one
+ * database of the pass's backend (a SQLite file or a PostgreSQL database: test-backend.ts), against a fake Jira and a fake GitHub. Signed access requests (`grant-repo-access`: one GitHub call, one
  * comment, one transition) are streamed alternately to both. Mid-stream:
  * - while process A holds running runs (GitHub is made to stall for longer than a lease, so A must renew its leases to
  *   keep them), a third process C starts on the same database: it must not take A's runs over (the bug this guards
@@ -8,16 +8,14 @@
  * - process B is restarted the way a rolling deploy does it (SIGTERM, then a new process).
  * Afterwards each run succeeded once, and GitHub and Jira received exactly one call of each kind per run.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/audit/verify-chain.js';
-import { openDatabase } from '../../src/db/client.js';
 import { spawnDeflect, type DeflectProcess } from '../support/deflect-process.js';
-import { freshDir, postWebhook, waitFor } from '../support/deflect-under-test.js';
+import { postWebhook, waitFor } from '../support/deflect-under-test.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeJira, type FakeJira } from '../support/fake-jira.js';
-import { accessRequestEvent, accessRequestUser, actionKeyOf, deflectEnv, githubEnv, readDb } from '../reliability/helpers.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { accessRequestEvent, accessRequestUser, actionKeyOf, deflectEnv, githubEnv } from '../reliability/helpers.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const DELIVERIES = 60;
 /** Time between two deliveries, ms: the stream outlasts the third start and the restart. */
@@ -38,19 +36,18 @@ function ownerOf(process: DeflectProcess): string {
 }
 
 type RunState = { id: number; key: string; status: string; owner: string | null };
-const runStates = (dbPath: string): RunState[] =>
-  readDb(dbPath, (db) =>
-    db.prepare('SELECT r.id, r.ticket_key AS key, r.status, r.owner FROM runs r ORDER BY r.id').all() as RunState[],
-  );
+const runStates = (database: TestDatabase): Promise<RunState[]> =>
+  database.all<RunState>('SELECT r.id, r.ticket_key AS key, r.status, r.owner FROM runs r ORDER BY r.id');
 
 describe('one owner per run: several deflect processes on one database', () => {
   let jira: FakeJira;
   let github: FakeGitHub;
-  const dbPath = join(freshDir('deflect-owners-'), 'deflect.db');
+  let database: TestDatabase;
   const processes: DeflectProcess[] = [];
   let stallGitHub = false;
 
   beforeAll(async () => {
+    database = await freshDatabase('deflect-owners-');
     jira = await startFakeJira();
     github = await startFakeGitHub();
     for (let i = 1; i <= DELIVERIES; i++) jira.seedIssue({ key: `OWN-${i}`, id: String(70_000 + i) });
@@ -63,7 +60,7 @@ describe('one owner per run: several deflect processes on one database', () => {
   });
 
   it(`${DELIVERIES} deliveries to two processes, a third starting mid-run, one restarted: each call made once`, { timeout: 180_000 }, async () => {
-    const env = deflectEnv(dbPath, jira, {
+    const env = deflectEnv(database, jira, {
       ...githubEnv(github),
       DEFLECT_RUN_LEASE_MS: String(LEASE_MS),
       DEFLECT_RETRY_BASE_MS: '100',
@@ -115,13 +112,13 @@ describe('one owner per run: several deflect processes on one database', () => {
     await waitFor('a few deliveries', () => acked.size >= 8, 30_000);
     stallGitHub = true;
     const ownerA = ownerOf(a);
-    const heldByA = await waitFor('A to hold a running run', () => {
-      const held = runStates(dbPath).filter((r) => r.status === 'running' && r.owner === ownerA);
+    const heldByA = await waitFor('A to hold a running run', async () => {
+      const held = (await runStates(database)).filter((r) => r.status === 'running' && r.owner === ownerA);
       return held.length > 0 ? held : null;
     }, 30_000);
     const c = await start();
     await sleep(LEASE_MS + 500); // C's start-up sweep and at least one periodic sweep have run; A's runs outlived a lease
-    const afterC = new Map(runStates(dbPath).map((r) => [r.id, r]));
+    const afterC = new Map((await runStates(database)).map((r) => [r.id, r]));
     const takenOver = heldByA.filter((r) => afterC.get(r.id)!.status !== 'succeeded' && afterC.get(r.id)!.owner !== ownerA);
     stallGitHub = false;
     // Let the stalled calls answer first: a SIGTERM while a call outlives the shutdown grace period (2 s here) leaves its
@@ -138,8 +135,8 @@ describe('one owner per run: several deflect processes on one database', () => {
     await stream;
     const finished = await waitFor(
       'every run to finish',
-      () => {
-        const rows = runStates(dbPath);
+      async () => {
+        const rows = await runStates(database);
         return rows.length === DELIVERIES && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
       },
       90_000,
@@ -162,7 +159,7 @@ describe('one owner per run: several deflect processes on one database', () => {
       duplicates += Math.max(0, calls - 1) + Math.max(0, commented - 1) + Math.max(0, moved - 1);
       if (calls === 0 || commented === 0 || moved === 0) missing++;
     }
-    const owners = readDb(dbPath, (db) => db.prepare('SELECT count(DISTINCT owner) AS n FROM runs').get() as { n: number });
+    const owners = (await database.get<{ n: number }>('SELECT count(DISTINCT owner) AS n FROM runs'))!;
     // Runs each process finished (its "run finished" log lines): the work was really shared.
     const finishedBy = processes.map((p) => p.output.filter((line) => line.includes('"msg":"run finished"')).length);
     const requeuedLines = processes.flatMap((p) => p.output).filter((line) => line.includes('were put back in the queue')).length;
@@ -182,9 +179,9 @@ describe('one owner per run: several deflect processes on one database', () => {
     expect(acked.size).toBe(DELIVERIES);
     expect(finished.every((r) => r.status === 'succeeded')).toBe(true);
     // Four processes sealed runs into one audit chain (decision 011): it never forked, and every run is in it.
-    const chainDb = openDatabase(dbPath, { readonly: true });
-    const chain = await verifyAuditChain(sqliteStore(chainDb));
-    chainDb.$client.close();
+    const chainStore = await database.open();
+    const chain = await verifyAuditChain(chainStore);
+    await chainStore.close();
     expect(chain).toMatchObject({ state: 'intact', firstBad: null, runs: DELIVERIES });
     expect(duplicates).toBe(0);
     expect(missing).toBe(0);

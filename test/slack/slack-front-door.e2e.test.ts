@@ -4,6 +4,7 @@
  * modal → submission → a Jira ticket with the rule's label whose description the handler parses without a missing
  * field → the handler runs once (Jira's own webhook for the ticket is ignored) → the outcome in the requester's DM;
  * an approval given with the Approve button; a retried event runs once; bad signatures and stale timestamps get 401.
+ * On a database of the pass's backend (test-backend.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -168,13 +169,13 @@ describe('Slack front door', () => {
     );
     expect(parsed).toEqual({ ok: true, input: { repository: 'acme/payments-api', permission: 'write', githubUser: 'octocat' } });
 
-    const runOf = () => deflect.db.sqlite!.$client.prepare("SELECT * FROM runs WHERE ticket_key = 'PLAT-1'").all() as Array<Record<string, any>>;
-    await waitFor('the run to succeed', () => (runOf()[0]?.status === 'succeeded' ? true : null));
+    const runOf = () => deflect.database.all("SELECT * FROM runs WHERE ticket_key = 'PLAT-1'");
+    await waitFor('the run to succeed', async () => ((await runOf())[0]?.status === 'succeeded' ? true : null));
     expect(github.invitations('acme/payments-api')).toEqual([expect.objectContaining({ invitee: 'octocat', permission: 'push' })]);
     const dms = await waitFor('the outcome DM', () => (dmsTo('U0JANE').some((t) => t.startsWith('Done:')) ? dmsTo('U0JANE') : null));
     expect(dms.some((t) => t.startsWith('Filed PLAT-1'))).toBe(true);
     expect(dms.find((t) => t.startsWith('Done:'))).toContain('PLAT-1 (grant-repo-access)');
-    expect(deflect.db.sqlite!.$client.prepare("SELECT user_id, status, ticket_key FROM slack_requests WHERE ticket_key = 'PLAT-1'").get()).toEqual({ user_id: 'U0JANE', status: 'filed', ticket_key: 'PLAT-1' });
+    expect(await deflect.database.get("SELECT user_id, status, ticket_key FROM slack_requests WHERE ticket_key = 'PLAT-1'")).toEqual({ user_id: 'U0JANE', status: 'filed', ticket_key: 'PLAT-1' });
 
     // Jira's own webhook for the created issue names deflect's account: recorded, ignored, no second run.
     const webhook = await postWebhook(deflect.url, {
@@ -182,9 +183,9 @@ describe('Slack front door', () => {
       issue: { id: issue.id, key: 'PLAT-1', self: `${jira.url}/rest/api/3/issue/${issue.id}`, fields: { summary: 'Write access to payments-api', labels: ['access-request'], description, project: { key: 'PLAT' } } },
     });
     expect(webhook.status).toBe(200);
-    expect(runOf()).toHaveLength(1);
+    expect(await runOf()).toHaveLength(1);
     // The report counts the ticket once.
-    expect(deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-1'").get()).toEqual({ n: 1 });
+    expect(await deflect.database.get("SELECT count(*) AS n FROM tickets WHERE key = 'PLAT-1'")).toEqual({ n: 1 });
     // A resubmission of the same view files nothing more.
     await interact(submission('U0JANE', view, { repository: { type: 'plain_text_input', value: 'acme/payments-api' }, githubUser: { type: 'plain_text_input', value: 'octocat' } }, viewId));
     expect(createCalls()).toHaveLength(1);
@@ -198,22 +199,25 @@ describe('Slack front door', () => {
       githubUser: { type: 'plain_text_input', value: 'hubot' },
     }, viewId));
     const key = await waitFor('the second ticket', () => (jira.issue('PLAT-2') ? 'PLAT-2' : null));
-    const runOf = () => deflect.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ?').get(key) as Record<string, any>;
-    await waitFor('the run to await approval', () => (runOf()?.status === 'awaiting-approval' ? true : null));
+    const runOf = () => deflect.database.get('SELECT * FROM runs WHERE ticket_key = ?', key);
+    const run = await waitFor('the run to await approval', async () => {
+      const row = await runOf();
+      return row?.status === 'awaiting-approval' ? row : null;
+    });
     await waitFor('needs-approval DM', () => dmsTo('U0BOB').find((t) => t.startsWith('Needs approval:')));
     const buttons = await waitFor('the approval buttons', () => slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'U0LEAD'));
     const actions = buttons.args.blocks.find((b: any) => b.type === 'actions').elements;
-    expect(actions.map((a: any) => [a.action_id, a.value])).toEqual([['deflect_approve', String(runOf().id)], ['deflect_deny', String(runOf().id)]]);
+    expect(actions.map((a: any) => [a.action_id, a.value])).toEqual([['deflect_approve', String(run.id)], ['deflect_deny', String(run.id)]]);
 
     // The requester cannot approve their own request; the approver can.
-    const click = (user: string, ts: string) => interact({ type: 'block_actions', user: { id: user }, channel: { id: `D${user}` }, message: { ts: '1700000000.000009' }, actions: [{ action_id: 'deflect_approve', value: String(runOf().id), action_ts: ts }] });
+    const click = (user: string, ts: string) => interact({ type: 'block_actions', user: { id: user }, channel: { id: `D${user}` }, message: { ts: '1700000000.000009' }, actions: [{ action_id: 'deflect_approve', value: String(run.id), action_ts: ts }] });
     await click('U0BOB', '1.1');
     const refused = await waitFor('the refused click', () => slack.callsTo('chat.update').find((c) => c.args.channel === 'DU0BOB'));
     expect(refused.args.text).toContain('the reporter cannot approve or deny their own request');
-    expect(runOf().status).toBe('awaiting-approval');
+    expect((await runOf())!.status).toBe('awaiting-approval');
     await click('U0LEAD', '1.2');
-    await waitFor('the approved run to succeed', () => (runOf()?.status === 'succeeded' ? true : null));
-    const step = deflect.db.sqlite!.$client.prepare("SELECT decision, by FROM approvals WHERE run_id = ? AND decision = 'approved'").get(runOf().id);
+    await waitFor('the approved run to succeed', async () => ((await runOf())?.status === 'succeeded' ? true : null));
+    const step = await deflect.database.get(`SELECT decision, "by" FROM approvals WHERE run_id = ? AND decision = 'approved'`, run.id);
     expect(step).toEqual({ decision: 'approved', by: 'U0LEAD' });
     const updated = await waitFor('the buttons message update', () => slack.callsTo('chat.update').find((c) => c.args.channel === 'DU0LEAD'));
     expect(updated.args.text).toContain('approved by Lee Lead');

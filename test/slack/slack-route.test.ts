@@ -1,21 +1,20 @@
 /**
- * `POST /slack/events` through `app.inject` on a real database: refusals (no secret configured, unsigned, bad
+ * `POST /slack/events` through `app.inject` on a real database of the pass's backend (test-backend.ts): refusals (no secret configured, unsigned, bad
  * content type, too large, too deep), the dry run (no Jira: nothing filed, the requester is told what would be), and
  * the configuration the front door depends on (rule `slack:` validation, start-up check, tracker routes refusing).
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../handlers/index.js';
 import { buildApp, webhookAuthByTracker } from '../../src/app.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
+import type { Store } from '../../src/db/store.js';
 import { createLogger } from '../../src/logger.js';
 import { parseRules } from '../../src/rules/rules-file.js';
 import { checkWebhookAuth } from '../../src/server.js';
 import { SlackApi } from '../../src/slack/slack-api.js';
-import { freshDir, waitFor } from '../support/deflect-under-test.js';
+import { waitFor } from '../support/deflect-under-test.js';
 import { interactivity, signSlackRequest, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const SECRET = 'route-test-secret';
 const logger = createLogger('silent');
@@ -26,26 +25,27 @@ function signed(body: string, type: string, secret = SECRET, timestamp = Math.fl
 }
 
 describe('POST /slack/events', () => {
-  let db: Db;
+  let database: TestDatabase;
+  let db: Store;
   let slack: FakeSlack;
   let unconfigured: FastifyInstance;
   let app: FastifyInstance;
   beforeAll(async () => {
-    db = openDatabase(join(freshDir(), 'slack-route.db'));
+    database = await freshDatabase();
+    db = await database.open();
     slack = await startFakeSlack({ users: [{ id: 'U0JANE', name: 'Jane Doe', email: 'jane@acme.example' }] });
     const config = { webhookSecrets: ['s'], webhookTokens: [], bodyLimitBytes: 64 * 1024 };
-    unconfigured = await buildApp({ config, db: sqliteStore(db), logger });
+    unconfigured = await buildApp({ config, db: db, logger });
     const rules = parseRules(RULES, 'rules.yaml', handlers);
     app = await buildApp({
       config: { ...config, slack: { signingSecret: SECRET, botToken: 'xoxb-t', apiUrl: slack.url, command: '/deflect' } },
-      db: sqliteStore(db),
+      db: db,
       logger,
       slack: { slack: new SlackApi({ botToken: 'xoxb-t', apiUrl: slack.url, logger }), rules: () => rules, handlers, jira: null, jiraBaseUrl: null, selfAccountId: null },
     });
   });
   afterAll(async () => {
     await Promise.all([unconfigured?.close(), app?.close(), slack?.close()]);
-    db?.$client.close();
   });
 
   it('refuses every request with 401 naming SLACK_SIGNING_SECRET when it is not set', async () => {
@@ -86,7 +86,7 @@ describe('POST /slack/events', () => {
     const dm = await waitFor('the dry-run DM', () => slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'U0JANE'));
     expect(dm.args.text).toContain('Dry run: deflect has no Jira credentials, so nothing was filed. It would file a OPS Task labelled token-reset');
     expect(dm.args.text).toContain('Token: DEPLOY_TOKEN\nSystem: github-actions\nReason: expired');
-    expect(db.$client.prepare("SELECT status FROM slack_requests WHERE view_id = 'V-DRY'").get()).toEqual({ status: 'dry-run' });
+    expect(await database.get("SELECT status FROM slack_requests WHERE view_id = 'V-DRY'")).toEqual({ status: 'dry-run' });
   });
 
   it('validates a rule\'s slack: with path:line:col, and counts SLACK_SIGNING_SECRET as webhook authentication', () => {

@@ -8,7 +8,9 @@
  * A test reads and seeds rows through the Store or the HTTP API where one exists; where it needs SQL (a row in a given
  * state, a column no answer shows) it uses {@link TestDatabase.all}/`get`/`run`: `?` placeholders on both backends
  * (numbered `$1…` on PostgreSQL), rows as SQLite gives them (PostgreSQL's booleans as 0/1, int8/numeric as numbers),
- * so one assertion holds on both. The SQL itself must be understood by both (no `json_extract`, no `INSERT OR …`).
+ * so one assertion holds on both. The SQL itself must be understood by both (no `json_extract`, no `INSERT OR …`);
+ * PostgreSQL folds unquoted aliases to lower case (`AS "deliveryId"`, quoted, reads the same on both) and reserves
+ * words SQLite does not (`"by"`).
  *
  * Databases are closed (and dropped on PostgreSQL) after each file by test/support/file-setup.ts.
  */

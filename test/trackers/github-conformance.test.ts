@@ -50,11 +50,11 @@ describe.skipIf(!present)('real GitHub webhook payloads (../shared/fixtures/gith
   });
 
   it('normalises each payload: the delivery routed or ignored with a reason, the issue stored as owner/repo#n on tracker github', async () => {
-    await waitFor('every delivery to be routed', () => {
-      const n = (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+    await waitFor('every delivery to be routed', async () => {
+      const n = (await deflect.database.get<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'"))!.n;
       return n === 0;
     });
-    const rows = deflect.db.sqlite!.$client.prepare("SELECT event, issue_key AS issueKey, status, reason, source FROM deliveries").all() as Array<Record<string, string>>;
+    const rows = await deflect.database.all<Record<string, string>>('SELECT event, issue_key AS "issueKey", status, reason, source FROM deliveries');
     expect(rows).toHaveLength(files.length);
     for (const row of rows) {
       expect(row.source).toBe('github');
@@ -63,7 +63,7 @@ describe.skipIf(!present)('real GitHub webhook payloads (../shared/fixtures/gith
       expect(row.event).toMatch(/^(issues|issue_comment)\.[a-z_]+$/);
     }
     const expected = new Set(files.map((f) => payloadOf(f)).map((p) => `${p.repository.full_name}#${p.issue.number}`));
-    const tickets = deflect.db.sqlite!.$client.prepare('SELECT id, tracker, key, project, site FROM tickets').all() as Array<Record<string, string>>;
+    const tickets = await deflect.database.all<Record<string, string>>('SELECT id, tracker, key, project, site FROM tickets');
     expect(new Set(tickets.map((t) => t.key))).toEqual(expected);
     for (const t of tickets) {
       expect(t.tracker).toBe('github');
@@ -73,10 +73,10 @@ describe.skipIf(!present)('real GitHub webhook payloads (../shared/fixtures/gith
     console.log(`GitHub fixture conformance: ${rows.length} deliveries stored, ${tickets.length} tickets (${[...expected].join(', ')})`);
   });
 
-  it('records label changes: labeled/unlabeled payloads carry the label the event names', () => {
+  it('records label changes: labeled/unlabeled payloads carry the label the event names', async () => {
     const labeled = files.filter((f) => f.includes('issues.labeled'));
     expect(labeled.length).toBeGreaterThan(0);
-    const reasons = deflect.db.sqlite!.$client.prepare("SELECT reason FROM deliveries WHERE event = 'issues.labeled'").all() as Array<{ reason: string }>;
+    const reasons = await deflect.database.all<{ reason: string }>("SELECT reason FROM deliveries WHERE event = 'issues.labeled'");
     expect(reasons).toHaveLength(labeled.length);
     // The fixtures' labels ("bug") route to no example rule: each says so, naming the label.
     for (const { reason } of reasons) expect(reason).toMatch(/no rule matches labels \[.*bug.*\]/);

@@ -1,6 +1,6 @@
 /**
- * GitHub Issues end to end over real sockets: a signed `issues.labeled` webhook → deflect (real server, real SQLite
- * file) → handler → comment and close on the fake GitHub (a real HTTP server). Redelivery changes nothing; a wrong
+ * GitHub Issues end to end over real sockets: a signed `issues.labeled` webhook → deflect (real server, a real SQLite
+ * file or PostgreSQL database: the pass's backend, test-backend.ts) → handler → comment and close on the fake GitHub (a real HTTP server). Redelivery changes nothing; a wrong
  * signature stores nothing; without DEFLECT_GITHUB_WEBHOOK_SECRET the route refuses, naming the setting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,9 +8,9 @@ import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { GITHUB_TEST_SECRET, postGitHubWebhook } from './github-webhook.js';
 
-const count = (d: DeflectUnderTest, sql: string, ...args: unknown[]) => (d.db.sqlite!.$client.prepare(sql).get(...args) as { n: number }).n;
-const finishedRuns = (d: DeflectUnderTest, key: string) => {
-  const rows = d.db.sqlite!.$client.prepare('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id').all(key) as Array<Record<string, any>>;
+const count = async (d: DeflectUnderTest, sql: string, ...args: unknown[]) => (await d.database.get<{ n: number }>(sql, ...args))!.n;
+const finishedRuns = async (d: DeflectUnderTest, key: string) => {
+  const rows = await d.database.all('SELECT * FROM runs WHERE ticket_key = ? ORDER BY id', key);
   return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
 };
 
@@ -68,10 +68,10 @@ describe('GitHub Issues end to end on the fake GitHub', () => {
     expect(stored.state).toBe('closed');
     expect(stored.stateReason).toBe('completed');
 
-    const actions = deflect.db.sqlite!.$client.prepare('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq').all(run.id) as Array<{ kind: string; status: string }>;
+    const actions = await deflect.database.all<{ kind: string; status: string }>('SELECT kind, status FROM actions WHERE run_id = ? ORDER BY seq', run.id);
     expect(actions.map((a) => a.kind)).toEqual(['github.add_collaborator', 'comment', 'transition']);
     expect(actions.every((a) => a.status === 'applied')).toBe(true);
-    const ticket = deflect.db.sqlite!.$client.prepare('SELECT tracker, key, project, status FROM tickets WHERE key = ?').get(key);
+    const ticket = await deflect.database.get('SELECT tracker, key, project, status FROM tickets WHERE key = ?', key);
     expect(ticket).toEqual({ tracker: 'github', key, project: 'acme/web', status: 'open' });
 
     // Redelivery of the same X-GitHub-Delivery (GitHub's "Redeliver" button) changes nothing.
@@ -82,14 +82,14 @@ describe('GitHub Issues end to end on the fake GitHub', () => {
     const replayed = await postGitHubWebhook(deflect.url, body, { delivery: 'gh-e2e-delivery-2' });
     expect(replayed).toMatchObject({ status: 200, json: { status: 'duplicate' } });
     await new Promise((r) => setTimeout(r, 300));
-    expect(count(deflect, 'SELECT count(*) AS n FROM runs WHERE ticket_key = ?', key)).toBe(1);
+    expect(await count(deflect, 'SELECT count(*) AS n FROM runs WHERE ticket_key = ?', key)).toBe(1);
     expect(github.requestsTo('POST', `/repos/acme/web/issues/${issue.number}/comments`)).toHaveLength(commentsBefore);
     expect(github.issue('acme/web', issue.number)!.comments).toHaveLength(1);
   });
 
   it('a wrong signature is refused with 401 and stores nothing', async () => {
     const issue = github.seedIssue('acme/web', { title: 'Token reset', labels: ['token-reset'] });
-    const before = count(deflect, 'SELECT count(*) AS n FROM deliveries');
+    const before = await count(deflect, 'SELECT count(*) AS n FROM deliveries');
     const body = await labeledPayload(github, 'acme/web', issue.number, 'token-reset');
     const forged = await postGitHubWebhook(deflect.url, body, { secret: 'not the secret', delivery: 'gh-e2e-forged' });
     expect(forged.status).toBe(401);
@@ -101,8 +101,8 @@ describe('GitHub Issues end to end on the fake GitHub', () => {
     const malformed = await postGitHubWebhook(deflect.url, body, { secret: null, headers: { 'x-hub-signature-256': 'sha1=abc' } });
     expect(malformed.status).toBe(401);
     expect(malformed.json.message).toMatch(/malformed X-Hub-Signature-256/);
-    expect(count(deflect, 'SELECT count(*) AS n FROM deliveries')).toBe(before);
-    expect(count(deflect, "SELECT count(*) AS n FROM deliveries WHERE delivery_key LIKE 'github:gh-e2e-%' AND delivery_key != 'github:gh-e2e-delivery-1'")).toBe(0);
+    expect(await count(deflect, 'SELECT count(*) AS n FROM deliveries')).toBe(before);
+    expect(await count(deflect, "SELECT count(*) AS n FROM deliveries WHERE delivery_key LIKE 'github:gh-e2e-%' AND delivery_key != 'github:gh-e2e-delivery-1'")).toBe(0);
   });
 
   it('refuses a body without X-GitHub-Event, or with a bad issue, with 422 naming what is wrong', async () => {
@@ -130,6 +130,6 @@ describe('GitHub webhooks without DEFLECT_GITHUB_WEBHOOK_SECRET', () => {
       expect(answer.status).toBe(401);
       expect(answer.json.message).toMatch(/DEFLECT_GITHUB_WEBHOOK_SECRET/);
     }
-    expect(count(deflect, 'SELECT count(*) AS n FROM deliveries')).toBe(0);
+    expect(await count(deflect, 'SELECT count(*) AS n FROM deliveries')).toBe(0);
   });
 });

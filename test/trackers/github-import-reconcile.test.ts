@@ -1,20 +1,20 @@
 /**
  * `deflect import github` (the real CLI in a child process, against the fake GitHub: paging, pull requests skipped,
  * safe to run twice, clear errors for bad names, 404 and 401) and GitHub reconcile (missed `issues` events found by
- * listing issues, stored as deliveries the running worker routes to handlers, with comments on the fake GitHub).
+ * listing issues, stored as deliveries the running worker routes to handlers, with comments on the fake GitHub). Each
+ * runs on a fresh database of the pass's backend (test-backend.ts: SQLite file or PostgreSQL).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { createGitHubIssuesClient } from '../../src/trackers/github/github-client.js';
 import { importGitHubIssues } from '../../src/trackers/github/github-import.js';
 import { reconcileGitHub } from '../../src/trackers/github/github-reconcile.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
-import { freshDir, REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
+import { REPO_ROOT, startDeflect, waitFor, type DeflectUnderTest } from '../support/deflect-under-test.js';
 import { GITHUB_TEST_SECRET, postGitHubWebhook } from './github-webhook.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const run = promisify(execFile);
 /** Runs the CLI from sources, asynchronously (the fake GitHub answers from this process's event loop). */
@@ -40,8 +40,8 @@ describe('deflect import github', () => {
   afterAll(async () => github?.close());
 
   it('imports every issue (open and closed, all pages), skips pull requests, and is safe to run twice', async () => {
-    const dbPath = join(freshDir('deflect-gh-import-'), 'd.db');
-    const env = { DEFLECT_DB: dbPath, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
+    const database = await freshDatabase('deflect-gh-import-');
+    const env = { ...database.env, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
     const first = await deflect(env, 'import', 'github', '--repo', 'acme/requests', '--no-group');
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/imported 105 issues from acme\/requests in [\d.]+ s; 1 pull requests skipped, 0 bad issues skipped/);
@@ -49,9 +49,7 @@ describe('deflect import github', () => {
     expect(github.requestsTo('GET', '/repos/acme/requests/issues')[0].query).toMatchObject({ state: 'all', per_page: '100' });
     const second = await deflect(env, 'import', 'github', '--repo', 'acme/requests', '--no-group');
     expect(second.code, second.stderr).toBe(0);
-    const db = openDatabase(dbPath);
-    const rows = db.$client.prepare("SELECT tracker, key, project, status, origin, site FROM tickets ORDER BY key").all() as Array<Record<string, string>>;
-    db.$client.close();
+    const rows = await database.all<Record<string, string>>('SELECT tracker, key, project, status, origin, site FROM tickets ORDER BY key');
     expect(rows).toHaveLength(105);
     expect(new Set(rows.map((r) => `${r.tracker} ${r.project} ${r.origin} ${r.site}`))).toEqual(new Set(['github acme/requests import github.com']));
     expect(rows.filter((r) => r.status === 'closed')).toHaveLength(35);
@@ -60,18 +58,18 @@ describe('deflect import github', () => {
   }, 60_000);
 
   it('--since imports only issues updated since then', async () => {
-    const db = openDatabase(join(freshDir('deflect-gh-import-'), 'd.db'));
+    const store = await (await freshDatabase('deflect-gh-import-')).open();
     const client = createGitHubIssuesClient({ baseUrl: github.url, token: github.token });
-    const result = await importGitHubIssues(sqliteStore(db), client, 'acme/requests', { since: Date.now() - 100.5 * 60_000 });
-    db.$client.close();
+    const result = await importGitHubIssues(store, client, 'acme/requests', { since: Date.now() - 100.5 * 60_000 });
+    await store.close();
     // Request 100..103 were updated 100..97 minutes ago, "Newest" a second ago; the pull request is no issue.
     expect(result).toMatchObject({ imported: 5, skipped: 0 });
     expect(github.requestsTo('GET', '/repos/acme/requests/issues').at(-1)!.query.since).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('says what is wrong with a bad repository name, an unknown repository and a bad token', async () => {
-    const dbPath = join(freshDir('deflect-gh-import-'), 'd.db');
-    const env = { DEFLECT_DB: dbPath, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
+    const database = await freshDatabase('deflect-gh-import-');
+    const env = { ...database.env, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
     const badName = await deflect(env, 'import', 'github', '--repo', 'acme');
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/--repo "acme" is not a repository name: expected OWNER\/NAME/);
@@ -97,15 +95,13 @@ describe('deflect reconcile --tracker github (CLI)', () => {
   afterAll(async () => github?.close());
 
   it('lists what it would store in a dry run, and says what is missing without --repo or a window', async () => {
-    const dbPath = join(freshDir('deflect-gh-reconcile-'), 'd.db');
-    const env = { DEFLECT_DB: dbPath, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
+    const database = await freshDatabase('deflect-gh-reconcile-');
+    const env = { ...database.env, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url };
     const dry = await deflect(env, 'reconcile', '--tracker', 'github', '--repo', 'acme/web', '--since', '2h', '--dry-run', '--format', 'json');
     expect(dry.code, dry.stderr).toBe(0);
     const result = JSON.parse(dry.stdout);
     expect(result).toMatchObject({ scanned: 1, missed: [{ key: 'acme/web#1', event: 'issues.opened', deliveryId: null }] });
-    const db = openDatabase(dbPath);
-    expect((db.$client.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n).toBe(0);
-    db.$client.close();
+    expect((await database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries'))!.n).toBe(0);
     const noRepo = await deflect(env, 'reconcile', '--tracker', 'github');
     expect(noRepo.stderr).toMatch(/needs --repo OWNER\/NAME/);
     const noWindow = await deflect(env, 'reconcile', '--tracker', 'github', '--repo', 'acme/web');
@@ -152,8 +148,8 @@ describe('GitHub reconcile', () => {
     ]);
     console.log(`GitHub reconcile: ${result.scanned} issues checked, ${result.missed.length} missed (${result.missed.map((m) => m.event).join(', ')})`);
 
-    const finished = (key: string) => {
-      const rows = server.db.sqlite!.$client.prepare('SELECT handler, status FROM runs WHERE ticket_key = ?').all(key) as Array<{ handler: string; status: string }>;
+    const finished = async (key: string) => {
+      const rows = await server.database.all<{ handler: string; status: string }>('SELECT handler, status FROM runs WHERE ticket_key = ?', key);
       return rows.length > 0 && rows.every((r) => !['queued', 'running'].includes(r.status)) ? rows : null;
     };
     expect(await waitFor('the reconciled A run', () => finished(`acme/web#${a.number}`))).toEqual([{ handler: 'reset-ci-token', status: 'succeeded' }]);
@@ -163,11 +159,12 @@ describe('GitHub reconcile', () => {
     expect(github.issue('acme/web', b.number)!.state).toBe('closed');
 
     // Again: the handlers' comments changed the issues, but no label was added: snapshots refresh, nothing routes.
-    const runsBefore = (server.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    const count = async (sql: string) => (await server.database.get<{ n: number }>(sql))!.n;
+    const runsBefore = await count('SELECT count(*) AS n FROM runs');
     const again = await reconcileGitHub({ db: server.db, client, repositories: ['acme/web'], settleMs: 0 });
     expect(again.missed.every((m) => m.event === 'issues.deflect_reconciled')).toBe(true);
-    await waitFor('reconciled deliveries routed', () => (server.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n === 0);
-    expect((server.db.sqlite!.$client.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n).toBe(runsBefore);
+    await waitFor('reconciled deliveries routed', async () => (await count("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'")) === 0);
+    expect(await count('SELECT count(*) AS n FROM runs')).toBe(runsBefore);
     const third = await reconcileGitHub({ db: server.db, client, repositories: ['acme/web'], settleMs: 0 });
     expect(third.missed.filter((m) => !m.duplicate)).toEqual([]);
   }, 30_000);

@@ -1,28 +1,24 @@
 /**
  * The Jira adapter behind the tracker seam: delivery keys, refusals as the tracker-neutral error classes the
- * receiver and import rely on, and recorded actions built through it (a dry run records `planned`).
+ * receiver and import rely on, and recorded actions built through it (a dry run records `planned`), on a fresh
+ * database of the pass's backend (test-backend.ts).
  */
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findAction } from '../../src/db/actions.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
-import { insertDeliveries } from '../../src/db/deliveries.js';
-import { enqueueRun } from '../../src/db/runs.js';
+import type { Store } from '../../src/db/store.js';
 import { jiraTracker } from '../../src/trackers/jira/jira-tracker.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
 import { InvalidEventError, InvalidIssueError } from '../../src/trackers/tracker.js';
-import { freshDir } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const SELF = 'https://acme.atlassian.net/rest/api/2/issue/10400';
 const issue = { id: 10400, key: 'PLAT-7', self: SELF, fields: { summary: 'Reset token', labels: ['ci-token'], created: '2024-03-05T14:22:00.000+0000' } };
 
-let db: Db;
-beforeAll(() => {
-  db = openDatabase(join(freshDir('deflect-tracker-'), 'tracker.db'));
+let store: Store;
+beforeAll(async () => {
+  store = await (await freshDatabase('deflect-tracker-')).open();
 });
-afterAll(() => db.$client.close());
+afterAll(() => store.close());
 
 describe('the Jira tracker adapter', () => {
   it('keys a delivery by site and webhook identifier, else by the body hash', () => {
@@ -56,10 +52,10 @@ describe('the Jira tracker adapter', () => {
   });
 
   it('builds recorded actions for a run: in a dry run a comment is recorded as planned and nothing is sent', async () => {
-    const [delivery] = insertDeliveries(db, [{ deliveryKey: 'tracker:1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'PLAT-7', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() }]);
-    const runId = enqueueRun(db, { deliveryId: delivery.id, ticketKey: 'PLAT-7', handler: 'reset-ci-token', reason: 'test', dryRun: true, idempotencyKey: 'PLAT-7:reset-ci-token:tracker:1', maxAttempts: 3 })!;
-    const actions = jiraTracker.createActions({ db: sqliteStore(db), client: null, runId, runKey: 'PLAT-7:reset-ci-token:tracker:1', ticketKey: 'PLAT-7', dryRun: true, log: pino({ level: 'silent' }) });
+    const [delivery] = await store.insertDeliveries([{ deliveryKey: 'tracker:1', webhookIdentifier: null, event: 'jira:issue_created', issueKey: 'PLAT-7', headers: {}, body: '{}', eventTimestamp: null, receivedAt: Date.now() }]);
+    const runId = (await store.enqueueRun({ deliveryId: delivery.id, ticketKey: 'PLAT-7', handler: 'reset-ci-token', reason: 'test', dryRun: true, idempotencyKey: 'PLAT-7:reset-ci-token:tracker:1', maxAttempts: 3 }))!;
+    const actions = jiraTracker.createActions({ db: store, client: null, runId, runKey: 'PLAT-7:reset-ci-token:tracker:1', ticketKey: 'PLAT-7', dryRun: true, log: pino({ level: 'silent' }) });
     await actions.comment('Rotated.');
-    expect(findAction(db, 'PLAT-7:reset-ci-token:tracker:1:1:comment')).toMatchObject({ status: 'planned', kind: 'comment' });
+    expect(await store.findAction('PLAT-7:reset-ci-token:tracker:1:1:comment')).toMatchObject({ status: 'planned', kind: 'comment' });
   });
 });

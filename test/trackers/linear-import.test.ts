@@ -1,26 +1,20 @@
 /**
  * `deflect import linear --team KEY [--since ISO]` as a child process (tsx on the sources) against the fake Linear:
  * pages through the team's issues, stores them as Linear tickets (safe to run twice), honours --since, and fails
- * clearly without LINEAR_API_KEY, with a wrong key, or for an unknown team.
+ * clearly without LINEAR_API_KEY, with a wrong key, or for an unknown team. Each case on a fresh database of the
+ * pass's backend (test-backend.ts).
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { createLinearApi } from '../../src/trackers/linear/linear-api.js';
 import { importLinearTeam } from '../../src/trackers/linear/linear-import.js';
 import { runDeflectCli } from '../support/deflect-process.js';
-import { freshDir } from '../support/deflect-under-test.js';
 import { rateLimited, startFakeLinear, type FakeLinear } from '../support/fake-linear.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 /** Runs the CLI asynchronously (the fake answers from this process, so a blocking spawnSync would deadlock). */
 const deflect = runDeflectCli;
-const rows = (dbPath: string) => {
-  const db = openDatabase(dbPath);
-  const found = db.$client.prepare("SELECT id, key, project, status, labels, summary, updated FROM tickets WHERE tracker = 'linear' ORDER BY key").all() as Array<Record<string, any>>;
-  db.$client.close();
-  return found;
-};
+const rows = (database: TestDatabase) =>
+  database.all("SELECT id, key, project, status, labels, summary, updated FROM tickets WHERE tracker = 'linear' ORDER BY key");
 
 describe('deflect import linear', () => {
   let linear: FakeLinear;
@@ -34,8 +28,8 @@ describe('deflect import linear', () => {
   afterAll(async () => linear?.close());
 
   it('imports every issue of the team in pages, as Linear tickets, and is safe to run twice', async () => {
-    const dbPath = join(freshDir(), 'd.db');
-    const env = { DEFLECT_DB: dbPath, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url };
+    const database = await freshDatabase();
+    const env = { ...database.env, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url };
     let limited = 0;
     linear.setFault((req) => ((req.body as { query?: string })?.query?.includes('DeflectTeamIssues') && limited++ === 1 ? rateLimited(50) : undefined));
     const first = await deflect(env, 'import', 'linear', '--team', 'eng');
@@ -44,7 +38,7 @@ describe('deflect import linear', () => {
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/imported 120 tickets from Linear team ENG \(3 pages, 1 retries after rate limits\/5xx\)/);
     expect(first.stdout).toMatch(/grouped \d+ tickets by text/);
-    const stored = rows(dbPath);
+    const stored = (await rows(database));
     expect(stored).toHaveLength(120);
     const eng7 = linear.issue('ENG-7')!;
     expect(stored.find((r) => r.key === 'ENG-7')).toMatchObject({ id: `linear:linear.app/acme:${eng7.id}`, project: 'ENG', status: 'Todo', summary: 'Reset CI token 7' });
@@ -55,56 +49,56 @@ describe('deflect import linear', () => {
 
     const again = await deflect(env, 'import', 'linear', '--team', 'ENG', '--no-group');
     expect(again.status).toBe(0);
-    expect(rows(dbPath)).toHaveLength(120);
+    expect((await rows(database))).toHaveLength(120);
   });
 
   it('an import interrupted by a page that keeps failing resumes after its last written page', async () => {
-    const dbPath = join(freshDir(), 'd.db');
-    const db = openDatabase(dbPath);
+    const database = await freshDatabase();
+    const store = await database.open();
     const api = createLinearApi({ apiKey: linear.apiKey, apiUrl: linear.url });
     let page = 0;
     linear.setFault((req) => ((req.body as { query?: string })?.query?.includes('DeflectTeamIssues') && ++page >= 2 ? { status: 502 } : undefined));
-    await expect(importLinearTeam(sqliteStore(db), api, { team: 'ENG', maxRetries: 2, sleep: async () => {} })).rejects.toMatchObject({ status: 502, transient: true });
+    await expect(importLinearTeam(store, api, { team: 'ENG', maxRetries: 2, sleep: async () => {} })).rejects.toMatchObject({ status: 502, transient: true });
     linear.setFault(undefined);
-    expect(rows(dbPath)).toHaveLength(50);
+    expect((await rows(database))).toHaveLength(50);
     const before = linear.operations('DeflectTeamIssues').length;
-    const resumed = await importLinearTeam(sqliteStore(db), api, { team: 'ENG' });
+    const resumed = await importLinearTeam(store, api, { team: 'ENG' });
     const sent = linear.operations('DeflectTeamIssues').slice(before).map((r) => (r.body as { variables: { after: string | null } }).variables.after);
     expect(sent[0]).not.toBeNull();
     expect(resumed).toMatchObject({ imported: 70, pages: 2 });
     expect(resumed.resumedAfter).toBe(sent[0]);
-    expect(rows(dbPath)).toHaveLength(120);
+    expect((await rows(database))).toHaveLength(120);
     // Once done, the next run starts from the first page again.
-    expect(await importLinearTeam(sqliteStore(db), api, { team: 'ENG' })).toMatchObject({ imported: 120, resumedAfter: null });
-    db.$client.close();
+    expect(await importLinearTeam(store, api, { team: 'ENG' })).toMatchObject({ imported: 120, resumedAfter: null });
+    await store.close();
   });
 
   it('--since imports only issues updated at or after that date', async () => {
-    const dbPath = join(freshDir(), 'd.db');
+    const database = await freshDatabase();
     const since = '2026-02-20';
     const expected = [...Array(120).keys()].map((i) => i + 1).filter((n) => Date.UTC(2026, 0, 1 + (n % 60)) >= Date.parse(since)).length;
     expect(expected).toBeGreaterThan(0);
-    const result = await deflect({ DEFLECT_DB: dbPath, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG', '--since', since, '--no-group');
+    const result = await deflect({ ...database.env, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG', '--since', since, '--no-group');
     expect(result.status).toBe(0);
-    expect(rows(dbPath)).toHaveLength(expected);
-    expect(rows(dbPath).every((r) => r.updated >= Date.parse(since))).toBe(true);
+    expect((await rows(database))).toHaveLength(expected);
+    expect((await rows(database)).every((r) => r.updated >= Date.parse(since))).toBe(true);
   });
 
   it('fails clearly without LINEAR_API_KEY, with a wrong key, for an unknown team and for a bad --since', async () => {
-    const dbPath = join(freshDir(), 'd.db');
-    const noKey = await deflect({ DEFLECT_DB: dbPath }, 'import', 'linear', '--team', 'ENG');
+    const database = await freshDatabase();
+    const noKey = await deflect({ ...database.env }, 'import', 'linear', '--team', 'ENG');
     expect(noKey.status).toBe(1);
     expect(noKey.stderr).toMatch(/needs LINEAR_API_KEY/);
-    const wrong = await deflect({ DEFLECT_DB: dbPath, LINEAR_API_KEY: 'lin_api_wrong', LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG');
+    const wrong = await deflect({ ...database.env, LINEAR_API_KEY: 'lin_api_wrong', LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG');
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toMatch(/Linear refused LINEAR_API_KEY \(HTTP 401\)/);
     expect(wrong.stderr).not.toContain('lin_api_wrong');
-    const unknown = await deflect({ DEFLECT_DB: dbPath, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'NOPE');
+    const unknown = await deflect({ ...database.env, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'NOPE');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/no Linear team with key "NOPE"/);
-    const badSince = await deflect({ DEFLECT_DB: dbPath, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG', '--since', 'yesterday');
+    const badSince = await deflect({ ...database.env, LINEAR_API_KEY: linear.apiKey, LINEAR_API_URL: linear.url }, 'import', 'linear', '--team', 'ENG', '--since', 'yesterday');
     expect(badSince.status).toBe(1);
     expect(badSince.stderr).toMatch(/--since "yesterday" is not a date/);
-    expect(rows(dbPath)).toHaveLength(0);
+    expect((await rows(database))).toHaveLength(0);
   });
 });

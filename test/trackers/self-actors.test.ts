@@ -2,7 +2,7 @@
  * Events deflect's own accounts cause are never routed again (no loops): at start-up deflect looks up its GitHub login
  * (`GET /user`) and its Linear user (`viewer`), and a labelled issue whose event was caused by that account is recorded
  * as ignored with the reason, while the same event from a person runs the handler. Real server on a loopback socket,
- * fake GitHub and fake Linear, deliveries signed as each tracker signs (`deflect replay`'s sign-delivery).
+ * on a fresh database of the pass's backend (test-backend.ts), fake GitHub and fake Linear, deliveries signed as each tracker signs (`deflect replay`'s sign-delivery).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryHeaders } from '../../src/webhooks/sign-delivery.js';
@@ -22,8 +22,7 @@ describe("deflect's own events on GitHub and Linear", () => {
     expect(response.status).toBe(200);
     return ((await response.json()) as { deliveryId: number }).deliveryId;
   };
-  const routed = (id: number) =>
-    deflect.db.sqlite!.$client.prepare("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'").get(id) as { status: string; reason: string } | undefined;
+  const routed = (id: number) => deflect.database.get<{ status: string; reason: string }>("SELECT status, reason FROM deliveries WHERE id = ? AND status != 'pending'", id);
 
   beforeAll(async () => {
     github = await startFakeGitHub();

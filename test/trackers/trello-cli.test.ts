@@ -1,23 +1,21 @@
 /**
  * `deflect import trello` and `deflect reconcile --tracker trello` as a user runs them (the CLI on the sources, a real
- * SQLite file) against the fake Trello: the board's cards land as trello tickets, a missed action is listed by a dry
+ * database of the pass's backend, test-backend.ts) against the fake Trello: the board's cards land as trello tickets, a missed action is listed by a dry
  * reconcile, and missing credentials or a bad board id say what to set.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/client.js';
 import { runDeflectCli } from '../support/deflect-process.js';
-import { freshDir } from '../support/deflect-under-test.js';
 import { startFakeTrello, type FakeTrello } from '../support/fake-trello.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 describe('deflect import trello / reconcile --tracker trello', () => {
   let trello: FakeTrello;
   let env: Record<string, string>;
-  let dbPath: string;
+  let database: TestDatabase;
   beforeAll(async () => {
     trello = await startFakeTrello();
-    dbPath = join(freshDir('trello-cli-'), 'deflect.db');
-    env = { DEFLECT_DB: dbPath, TRELLO_API_KEY: trello.apiKey, TRELLO_TOKEN: trello.token, TRELLO_API_URL: trello.url, DEFLECT_TRELLO_LISTS: 'done:Done' };
+    database = await freshDatabase('trello-cli-');
+    env = { ...database.env, TRELLO_API_KEY: trello.apiKey, TRELLO_TOKEN: trello.token, TRELLO_API_URL: trello.url, DEFLECT_TRELLO_LISTS: 'done:Done' };
   });
   afterAll(async () => trello?.close());
 
@@ -27,15 +25,10 @@ describe('deflect import trello / reconcile --tracker trello', () => {
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`imported 5 tickets from Trello board ${trello.board.id} \\(3 pages, 0 retries`));
-    const db = openDatabase(dbPath);
-    try {
-      const rows = db.$client.prepare("SELECT key, project, status, resolved FROM tickets WHERE tracker = 'trello'").all() as Array<Record<string, any>>;
-      expect(rows).toHaveLength(5);
-      expect(rows.filter((r) => r.resolved !== null)).toHaveLength(1);
-      expect(new Set(rows.map((r) => r.project))).toEqual(new Set([trello.board.id]));
-    } finally {
-      db.$client.close();
-    }
+    const rows = await database.all("SELECT key, project, status, resolved FROM tickets WHERE tracker = 'trello'");
+    expect(rows).toHaveLength(5);
+    expect(rows.filter((r) => r.resolved !== null)).toHaveLength(1);
+    expect(new Set(rows.map((r) => r.project))).toEqual(new Set([trello.board.id]));
   });
 
   it('lists a missed card action in a dry reconcile and stores nothing', async () => {
@@ -48,7 +41,7 @@ describe('deflect import trello / reconcile --tracker trello', () => {
   });
 
   it('says what is missing: credentials, a board id, --board for reconcile', async () => {
-    const noCredentials = await runDeflectCli({ DEFLECT_DB: dbPath }, 'import', 'trello', '--board', trello.board.id);
+    const noCredentials = await runDeflectCli({ ...database.env }, 'import', 'trello', '--board', trello.board.id);
     expect(noCredentials.status).not.toBe(0);
     expect(noCredentials.stderr).toMatch(/deflect import trello needs TRELLO_API_KEY and TRELLO_TOKEN/);
     const badBoard = await runDeflectCli(env, 'import', 'trello', '--board', 'not a board');

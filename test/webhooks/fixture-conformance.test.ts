@@ -44,16 +44,13 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
   });
 
   it('normalises each accepted payload: routed or ignored with a reason, and the issue snapshot stored', async () => {
-    await waitFor('every delivery to be routed', () => {
-      const n = (deflect.db.sqlite!.$client.prepare("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+    await waitFor('every delivery to be routed', async () => {
+      const n = (await deflect.database.get<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'"))!.n;
       return n === 0;
     });
-    const rows = deflect.db.sqlite!.$client.prepare('SELECT event, issue_key AS issueKey, status, reason FROM deliveries').all() as Array<{
-      event: string;
-      issueKey: string | null;
-      status: string;
-      reason: string;
-    }>;
+    const rows = await deflect.database.all<{ event: string; issueKey: string | null; status: string; reason: string }>(
+      'SELECT event, issue_key AS "issueKey", status, reason FROM deliveries',
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
       expect(['routed', 'ignored']).toContain(row.status);
@@ -67,17 +64,17 @@ describe.skipIf(!present)('real Jira webhook payloads (../shared/fixtures/jira-w
         .filter((issue) => issue?.id !== undefined)
         .map((issue) => (issue.self ? `${new URL(issue.self).host.toLowerCase()}:${issue.id}` : String(issue.id))),
     );
-    const tickets = deflect.db.sqlite!.$client.prepare('SELECT id, key, project FROM tickets').all() as Array<{ id: string; key: string; project: string }>;
+    const tickets = await deflect.database.all<{ id: string; key: string; project: string }>('SELECT id, key, project FROM tickets');
     expect(new Set(tickets.map((t) => t.id))).toEqual(ids);
     const issueIds = files.map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).issue?.id).filter(Boolean);
     console.log(`fixture conformance: ${tickets.length} tickets from ${new Set(issueIds).size} distinct issue ids (same id on several sites kept apart)`);
     for (const t of tickets) expect(t.project).toMatch(/^[A-Z][A-Z0-9_]+$/);
   });
 
-  it('reads labels where they exist and takes added labels from the changelog', () => {
-    const labelled = deflect.db.sqlite!.$client.prepare("SELECT key, labels FROM tickets WHERE labels != '[]'").all() as Array<{ key: string; labels: string }>;
+  it('reads labels where they exist and takes added labels from the changelog', async () => {
+    const labelled = await deflect.database.all<{ key: string; labels: string }>("SELECT key, labels FROM tickets WHERE labels != '[]'");
     expect(labelled.length).toBeGreaterThan(0);
-    const reasons = deflect.db.sqlite!.$client.prepare("SELECT reason FROM deliveries WHERE reason LIKE 'no rule matches labels%'").all() as Array<{ reason: string }>;
+    const reasons = await deflect.database.all<{ reason: string }>("SELECT reason FROM deliveries WHERE reason LIKE 'no rule matches labels%'");
     expect(reasons.length).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventTime } from '../../src/trackers/jira/jira-event.js';
-import { readDb } from '../reliability/helpers.js';
 import { postWebhook, REPO_ROOT, startDeflect, type DeflectUnderTest } from '../support/deflect-under-test.js';
 
 const FIXTURE = join(REPO_ROOT, '../shared/fixtures/jira-webhooks/jira-trigger-plugin__webhook-issue_created.json');
@@ -31,10 +30,11 @@ describe.skipIf(!present)('a Jira timestamp that is not a number', () => {
     body.issue.id = `${body.issue.id}${++n}`;
     return postWebhook(deflect.url, JSON.stringify(body));
   };
-  const row = (id: number) =>
-    readDb(deflect.dbPath, (db) =>
-      db.prepare('SELECT event_timestamp AS eventTimestamp, timestamp_source AS source, received_at AS receivedAt FROM deliveries WHERE id = ?').get(id),
-    ) as { eventTimestamp: number | null; source: string | null; receivedAt: number };
+  const row = async (id: number) =>
+    (await deflect.database.get<{ eventTimestamp: number | null; source: string | null; receivedAt: number }>(
+      'SELECT event_timestamp AS "eventTimestamp", timestamp_source AS source, received_at AS "receivedAt" FROM deliveries WHERE id = ?',
+      id,
+    ))!;
 
   beforeAll(async () => {
     deflect = await startDeflect();
@@ -51,7 +51,7 @@ describe.skipIf(!present)('a Jira timestamp that is not a number', () => {
     const sent = value();
     const answer = await postWith(sent);
     expect(answer.status, JSON.stringify(answer.json)).toBe(200);
-    const stored = row(answer.json.deliveryId);
+    const stored = await row(answer.json.deliveryId);
     expect(stored.source).toBe('parsed');
     expect(stored.eventTimestamp).toBe(eventTime(sent).timestamp);
     expect(Math.abs(stored.eventTimestamp! - (stored.receivedAt - 60_000))).toBeLessThan(5_000);
@@ -62,7 +62,7 @@ describe.skipIf(!present)('a Jira timestamp that is not a number', () => {
     async (_name, value) => {
       const answer = await postWith(value);
       expect(answer.status, JSON.stringify(answer.json)).toBe(200);
-      const stored = row(answer.json.deliveryId);
+      const stored = await row(answer.json.deliveryId);
       expect(stored.source).toBe('receipt');
       expect(stored.eventTimestamp).toBe(stored.receivedAt);
     },
@@ -72,7 +72,7 @@ describe.skipIf(!present)('a Jira timestamp that is not a number', () => {
     const at = Date.now() - 1_000;
     const answer = await postWith(at);
     expect(answer.status).toBe(200);
-    expect(row(answer.json.deliveryId)).toMatchObject({ source: 'event', eventTimestamp: at });
+    expect(await row(answer.json.deliveryId)).toMatchObject({ source: 'event', eventTimestamp: at });
   });
 
   it('a parsed date older than DEFLECT_MAX_EVENT_AGE is still refused (422)', async () => {

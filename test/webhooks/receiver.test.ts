@@ -1,16 +1,13 @@
 /**
  * The receiver through `app.inject` with signed bodies: authentication (signature with rotation, token mode),
- * and a clear 4xx for every kind of bad input, with nothing stored.
+ * and a clear 4xx for every kind of bad input, with nothing stored; on a database of the pass's backend (test-backend.ts).
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
-import { freshDir } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { freshDatabase, type TestDatabase } from '../support/test-backend.js';
 
 const SECRETS = ['old-secret', 'new-secret'];
 const TOKENS = ['automation-token'];
@@ -23,22 +20,21 @@ const event = (labels: unknown = ['access-request']) =>
 
 describe('POST /webhooks/jira', () => {
   let app: FastifyInstance;
-  let db: Db;
-  const stored = () => (db.$client.prepare('SELECT count(*) AS n FROM deliveries').get() as { n: number }).n;
+  let database: TestDatabase;
+  const stored = async () => (await database.get<{ n: number }>('SELECT count(*) AS n FROM deliveries'))!.n;
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/webhooks/jira', payload: body, headers: { 'content-type': 'application/json', ...headers } });
 
   beforeAll(async () => {
-    db = openDatabase(join(freshDir(), 'receiver.db'));
+    database = await freshDatabase();
     app = await buildApp({
       config: { webhookSecrets: SECRETS, webhookTokens: TOKENS, bodyLimitBytes: 64 * 1024 },
-      db: sqliteStore(db),
+      db: await database.open(),
       logger: createLogger('silent'),
     });
   });
   afterAll(async () => {
     await app.close();
-    db.$client.close();
   });
 
   it("matches Atlassian's published test vector", () => {
@@ -62,7 +58,7 @@ describe('POST /webhooks/jira', () => {
     const headers = { 'x-hub-signature': signBody(body, 'new-secret') };
     expect((await post(body, headers)).json().status).toBe('accepted');
     expect((await post(body, headers)).json().status).toBe('duplicate');
-    const row = db.$client.prepare("SELECT delivery_key AS k FROM deliveries WHERE body LIKE '%hash-dedupe%'").get() as { k: string };
+    const row = (await database.get<{ k: string }>("SELECT delivery_key AS k FROM deliveries WHERE body LIKE '%hash-dedupe%'"))!;
     expect(row.k).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
@@ -80,11 +76,11 @@ describe('POST /webhooks/jira', () => {
     ['a sha1 signature', { 'x-hub-signature': 'sha1=0123abcd' }, /only sha256/],
     ['a malformed signature', { 'x-hub-signature': 'not-a-signature' }, /malformed/],
   ])('refuses %s with 401 and stores nothing', async (_name, headers, message) => {
-    const before = stored();
+    const before = await stored();
     const answer = await post(event(['auth-fail']), headers as Record<string, string>);
     expect(answer.statusCode).toBe(401);
     expect(answer.json().message).toMatch(message);
-    expect(stored()).toBe(before);
+    expect(await stored()).toBe(before);
   });
 
   const signed = (body: string | Buffer) => ({ 'x-hub-signature': signBody(body, 'new-secret') });
@@ -96,11 +92,11 @@ describe('POST /webhooks/jira', () => {
     ['labels of the wrong type', event('access-request'), 422, /issue\.fields\.labels/],
     ['an issue without a key', JSON.stringify({ webhookEvent: 'jira:issue_created', issue: { id: '1', fields: {} } }), 422, /issue\.key/],
   ])('answers %s with a %i that says what is wrong', async (_name, body, status, message) => {
-    const before = stored();
+    const before = await stored();
     const answer = await post(body, signed(body));
     expect(answer.statusCode).toBe(status);
     expect(answer.json().message).toMatch(message);
-    expect(stored()).toBe(before);
+    expect(await stored()).toBe(before);
   });
 
   it('answers invalid UTF-8 with 400', async () => {

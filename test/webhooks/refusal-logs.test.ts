@@ -1,19 +1,18 @@
 /**
  * Every refused delivery logs exactly one warn line (tracker, status, reason) and counts once in
  * `deflect_deliveries_total{tracker,result}`; no line carries the body (a marker in each body, some of which the
- * answers do echo) or a secret. pino's real output is captured from its destination stream.
+ * answers do echo) or a secret. pino's real output is captured from its destination stream. On a database of the
+ * pass's backend (test-backend.ts).
  */
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { deliveriesTotal } from '../../src/metrics/metrics.js';
 import { signBody } from '../../src/trackers/jira/verify-delivery.js';
-import { freshDir, waitFor } from '../support/deflect-under-test.js';
-import { sqliteStore } from '../../src/db/sqlite-store.js';
+import { waitFor } from '../support/deflect-under-test.js';
+import { freshDatabase } from '../support/test-backend.js';
 
 const SECRET = 'refusal-log-secret';
 const MARKER = 'BODYMARKER7';
@@ -32,7 +31,6 @@ async function counted(result: string): Promise<number> {
 
 describe('refused deliveries are logged once each, without the body', () => {
   let app: FastifyInstance;
-  let db: Db;
   const lines: string[] = [];
   const refusalLines = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => /webhook refused/.test(String(l.msg)));
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
@@ -40,16 +38,14 @@ describe('refused deliveries are logged once each, without the body', () => {
   const signed = (body: string | Buffer) => ({ 'x-hub-signature': signBody(body, SECRET) });
 
   beforeAll(async () => {
-    db = openDatabase(join(freshDir(), 'refusal-logs.db'));
     app = await buildApp({
       config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 16 * 1024 },
-      db: sqliteStore(db),
+      db: await (await freshDatabase()).open(),
       logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
     });
   });
   afterAll(async () => {
     await app.close();
-    db.$client.close();
   });
 
   const notJson = `${MARKER} is not json`;
@@ -101,11 +97,11 @@ describe('refused deliveries are logged once each, without the body', () => {
 
 describe('behind a trusted proxy (DEFLECT_TRUSTED_PROXIES is fastify trustProxy)', () => {
   it("logs the sender's address from X-Forwarded-For only when the proxy is trusted", async () => {
-    const db = openDatabase(join(freshDir(), 'refusal-proxy.db'));
+    const db = await (await freshDatabase()).open();
     const lines: Array<Record<string, unknown>> = [];
     const app = await buildApp({
       config: { webhookSecrets: [SECRET], webhookTokens: [], bodyLimitBytes: 16 * 1024, auth: loadConfig({ DEFLECT_TRUSTED_PROXIES: '127.0.0.1' }).auth },
-      db: sqliteStore(db),
+      db,
       logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }),
     });
     try {
@@ -117,7 +113,7 @@ describe('behind a trusted proxy (DEFLECT_TRUSTED_PROXIES is fastify trustProxy)
       expect(lines.filter((l) => /webhook refused/.test(String(l.msg))).map((l) => l.ip)).toEqual(['203.0.113.9', '10.9.9.9']);
     } finally {
       await app.close();
-      db.$client.close();
+      await db.close();
     }
   });
 });

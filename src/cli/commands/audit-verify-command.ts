@@ -28,7 +28,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
       const format = given === 'table' ? 'text' : given;
       if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --format "${given}": use text or json`);
       const config = cliConfig();
-      if (options.archive && !existsSync(config.dbPath)) {
+      if (options.archive && !config.databaseUrl && !existsSync(config.dbPath)) {
         // An archive copied elsewhere: check it on its own.
         console.error(`deflect: no database at ${config.dbPath}: the archive's checkpoint is not compared with the database's`);
         return printReport(await verifyAuditArchive(options.archive), format);

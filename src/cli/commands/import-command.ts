@@ -49,11 +49,15 @@ async function importFile(kind: 'jsonl' | 'csv', file: string, options: ImportOp
   if (!fromStdin && !stat?.isFile()) throw new Error(`${file}: no such file`);
   const config = cliConfig();
   const db = await openWriteDatabase(config);
-  const stream = fromStdin ? process.stdin : createReadStream(path);
   let bytes = 0;
-  stream.on('data', (chunk: Buffer | string) => (bytes += chunk.length));
-  const rows: AsyncIterable<ParsedTicketRow> =
-    kind === 'jsonl' ? parseJsonlLines(createInterface({ input: stream, crlfDelay: Infinity })) : parseJiraCsv(stream);
+  // The file is opened when the import starts reading rows, not before: the import first awaits its checkpoint (a
+  // round trip on PostgreSQL), and a stream already flowing would hand its lines to nobody meanwhile.
+  const openRows = (): AsyncIterable<ParsedTicketRow> => {
+    const stream = fromStdin ? process.stdin : createReadStream(path);
+    stream.on('data', (chunk: Buffer | string) => (bytes += chunk.length));
+    return kind === 'jsonl' ? parseJsonlLines(createInterface({ input: stream, crlfDelay: Infinity })) : parseJiraCsv(stream);
+  };
+  const rows: AsyncIterable<ParsedTicketRow> = { [Symbol.asyncIterator]: () => openRows()[Symbol.asyncIterator]() };
   const progress = startProgress(`import ${kind}`, stat ? stat.size : null, 'bytes');
   const started = Date.now();
   let shown = 0;
