@@ -18,6 +18,7 @@
  * again by design (decision 002: no way to ask GitHub), so a kill there would repeat it legitimately. The crash-test
  * file covers random kills; here every kill is in a Jira write.
  */
+import { waitFor } from '../support/deflect-under-test.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault, RecordedRequest } from '../support/fake-jira.js';
 import { accessRequestEvent, accessRequestUser, actionKeyOf, hashUnit, seededRandom } from './helpers.js';
@@ -125,7 +126,8 @@ describe.skipIf(unavailable !== null)('fault mix against two replicas on Postgre
       const senderGoneBeforeKill = held.senderGone;
       kills.push({ issueKey: held.issueKey!, write, victim, incarnation: cluster.incarnations[victim], senderGoneBeforeKill });
       await cluster.kill(victim);
-      expect(held.senderGone).toBe(true);
+      // The proxy sees the killed sender's socket close a moment after the kill returns.
+      expect(await waitFor('the held request\'s sender to be gone', () => held.senderGone, 5_000)).toBe(true);
       await held.release();
       await cluster.restart(victim);
     }
